@@ -1,0 +1,64 @@
+"""Rendering queued notices inside the deciding transaction, and outbox status queries."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.model import OutboxMessage
+
+from .render import Renderer
+
+
+def install_render_hook(sessions: sessionmaker[Session], renderer: Renderer) -> None:
+    """Render every new outbox row before it is flushed, so text is fixed in the same transaction."""
+
+    @event.listens_for(sessions, "before_flush")
+    def _render(session: Session, _ctx: object, _instances: object) -> None:
+        for obj in list(session.new):
+            if isinstance(obj, OutboxMessage) and obj.payload is None:
+                render_row(session, renderer, obj)
+
+
+def render_row(session: Session, renderer: Renderer, row: OutboxMessage) -> None:
+    """Fill a row's payload; long texts become several rows, in order."""
+    if row.action == "send":
+        bodies = renderer.message(row.recipient, row.kind, row.data)
+        row.payload = {"body": bodies[0]}
+        for i, body in enumerate(bodies[1:], start=2):
+            session.add(OutboxMessage(recipient=row.recipient, kind=row.kind, data={**row.data, "_part": i},
+                                      action="send", payload={"body": body}, next_attempt_at=row.next_attempt_at,
+                                      created_at=row.created_at))
+    elif row.action == "update_card":
+        row.payload = {"body": renderer.card_update(row.recipient, row.kind, row.data)}
+    else:  # send_file and fetch_media carry their data as is
+        row.payload = {}
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """Counts by status and the oldest pending row's age."""
+
+    pending: int
+    sending: int
+    sent: int
+    dead: int
+    oldest_pending_seconds: float | None
+
+
+def status(session: Session, now: dt.datetime) -> OutboxStatus:
+    """How the outbox stands."""
+    counts = dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    oldest = session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.timezone.utc)
+    return OutboxStatus(counts.get("pending", 0), counts.get("sending", 0), counts.get("sent", 0),
+                        counts.get("dead", 0), (now - oldest).total_seconds() if oldest else None)
+
+
+def dead_rows(session: Session, limit: int = 50) -> list[OutboxMessage]:
+    """The most recent permanently failed rows."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "dead")
+                                .order_by(OutboxMessage.id.desc()).limit(limit)))

@@ -1,0 +1,213 @@
+"""The outbox sender: claims due rows, calls WeCom outside any transaction, records the outcome.
+
+At-least-once with WeCom's duplicate check: a crash after a successful call but before the
+row is marked re-sends it once, and `enable_duplicate_check` keeps the member from seeing it twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+from typing import Any, Callable, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.model import OutboxMessage
+from workflows.settings import Settings
+
+from .wecom.client import WeComClient, WeComError
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {-1, 45009, 45033}
+SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
+LEASE = dt.timedelta(minutes=2)
+MESSAGE_ACTIONS = ("send", "send_file")
+
+
+class MediaHandler(Protocol):
+    """Handles a downloaded chat attachment (or its failure) in a transaction."""
+
+    def __call__(self, session: Session, row: OutboxMessage, content: bytes | None, filename: str,
+                 error: str | None, now: dt.datetime) -> None: ...
+
+
+class Sender:
+    """Delivers outbox rows through the WeCom client with retries, backoff and per-member limits."""
+
+    def __init__(self, sessions: sessionmaker[Session], client: WeComClient, settings: Settings, *,
+                 open_document: Callable[[str], tuple[bytes, str]] | None = None,
+                 media_handlers: dict[str, MediaHandler] | None = None,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
+                 rng: random.Random | None = None) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.conf = settings.sender
+        self.open_document = open_document
+        self.media_handlers = media_handlers or {}
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.max_media_bytes = max(m.max_bytes for m in settings.award.materials)
+
+    # -- claiming -------------------------------------------------------------------------
+    def claim(self, now: dt.datetime) -> list[OutboxMessage]:
+        """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
+        with self.sessions.begin() as s:
+            due = (select(OutboxMessage)
+                   .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                          | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
+                   .order_by(OutboxMessage.id).limit(self.conf.batch_size))
+            if s.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            rows = list(s.scalars(due))
+            if not rows:
+                return []
+            recipients = {r.recipient for r in rows}
+            open_ids = s.execute(select(OutboxMessage.recipient, OutboxMessage.id)
+                                 .where(OutboxMessage.recipient.in_(recipients),
+                                        OutboxMessage.status.in_(("pending", "sending")))
+                                 .order_by(OutboxMessage.id)).all()
+            first_open: dict[str, list[int]] = {}
+            for recipient, row_id in open_ids:
+                first_open.setdefault(recipient, []).append(row_id)
+            claimed, blocked = [], set()
+            for row in rows:
+                queue = first_open.get(row.recipient, [])
+                # Only the member's oldest open row may go; later ones wait their turn.
+                if row.recipient in blocked or not queue or queue[0] != row.id:
+                    blocked.add(row.recipient)
+                    continue
+                if row.action in MESSAGE_ACTIONS:
+                    wait_until = self._rate_limited_until(s, row.recipient, now, claimed)
+                    if wait_until is not None:
+                        row.next_attempt_at = wait_until
+                        row.status = "pending"
+                        blocked.add(row.recipient)
+                        continue
+                queue.pop(0)
+                row.status, row.claimed_until = "sending", now + LEASE
+                claimed.append(row)
+            return claimed
+
+    def _rate_limited_until(self, s: Session, recipient: str, now: dt.datetime,
+                            claimed: list[OutboxMessage]) -> dt.datetime | None:
+        in_batch = sum(1 for r in claimed if r.recipient == recipient and r.action in MESSAGE_ACTIONS)
+        for window, limit in ((dt.timedelta(minutes=1), self.conf.max_per_minute),
+                              (dt.timedelta(hours=1), self.conf.max_per_hour)):
+            sent = list(s.scalars(select(OutboxMessage.sent_at)
+                                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "sent",
+                                         OutboxMessage.action.in_(MESSAGE_ACTIONS),
+                                         OutboxMessage.sent_at > now - window)
+                                  .order_by(OutboxMessage.sent_at)))
+            if len(sent) + in_batch >= limit:
+                # Wait until enough of the window's sends have aged out.
+                index = min(len(sent) - 1, max(0, len(sent) + in_batch - limit))
+                oldest = sent[index] if sent else now
+                return max(now, oldest + window) + dt.timedelta(milliseconds=1)
+        return None
+
+    # -- delivering -----------------------------------------------------------------------
+    def run_once(self) -> int:
+        """Claim and deliver one batch; return how many rows were attempted."""
+        rows = self.claim(self.clock())
+        for row in rows:
+            self.deliver(row)
+        return len(rows)
+
+    def deliver(self, row: OutboxMessage) -> None:
+        """Make the WeCom call(s) for one claimed row and record the outcome."""
+        content, filename, error = None, "", None
+        try:
+            result: dict[str, Any] = {}
+            if row.action == "send":
+                result = self.client.send_message(row.payload["body"])
+            elif row.action == "update_card":
+                result = self.client.update_template_card(row.payload["body"])
+            elif row.action == "send_file":
+                result = self._send_file(row)
+            elif row.action == "fetch_media":
+                content, filename = self.client.download_media(row.data["media_id"], self.max_media_bytes)
+            else:
+                raise WeComError(None, f"unknown action {row.action}", 400)
+        except WeComError as exc:
+            if row.action == "fetch_media" and not self._retryable(exc):
+                error = str(exc.errcode or exc.errmsg)
+            else:
+                self._failed(row, exc)
+                return
+        except Exception as exc:  # a bug must not kill the sender; the row becomes visible as dead
+            log.exception("outbox row %s crashed", row.id)
+            self._failed(row, WeComError(None, f"{type(exc).__name__}: {exc}", 400))
+            return
+        self._succeeded(row, result if row.action != "fetch_media" else {"filename": filename, "error": error},
+                        content, filename, error)
+
+    def _send_file(self, row: OutboxMessage) -> dict[str, Any]:
+        if self.open_document is None:
+            raise WeComError(None, "no document store configured", 400)
+        content, mime = self.open_document(row.data["sha256"])
+        media_id = self.client.upload_media("file", row.data["filename"], content, mime)
+        return self.client.send_message({"touser": row.recipient, "agentid": self.client_agent_id(),
+                                         "msgtype": "file", "file": {"media_id": media_id}})
+
+    def client_agent_id(self) -> int:
+        """The app's agent id (for bodies built here rather than from templates)."""
+        return self._agent_id
+
+    _agent_id = 0
+
+    @staticmethod
+    def _retryable(exc: WeComError) -> bool:
+        if exc.errcode is None:
+            return exc.http_status is None or exc.http_status >= 500 or exc.http_status == 429
+        return exc.errcode in RETRYABLE
+
+    def _succeeded(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
+                   error: str | None) -> None:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            fresh = s.get(OutboxMessage, row.id)
+            if fresh is None or fresh.status != "sending":
+                return
+            fresh.status, fresh.sent_at, fresh.attempts = "sent", now, fresh.attempts + 1
+            fresh.result = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser",
+                                                                     "filename", "error", "errcode")}
+            if fresh.action == "fetch_media":
+                purpose = fresh.kind.split(".", 1)[1]
+                handler = self.media_handlers.get(purpose)
+                if handler is None:
+                    raise RuntimeError(f"no media handler for {purpose!r}")
+                handler(s, fresh, content, filename, error, now)
+
+    def _failed(self, row: OutboxMessage, exc: WeComError) -> None:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            fresh = s.get(OutboxMessage, row.id)
+            if fresh is None or fresh.status != "sending":
+                return
+            fresh.attempts += 1
+            fresh.last_error = str(exc)[:1000]
+            if not self._retryable(exc) or fresh.attempts >= self.conf.max_attempts:
+                fresh.status = "dead"
+                log.warning("outbox row %s dead after %s attempts: %s", fresh.id, fresh.attempts, exc)
+                if fresh.action == "fetch_media":
+                    handler = self.media_handlers.get(fresh.kind.split(".", 1)[1])
+                    if handler:
+                        handler(s, fresh, None, "", str(exc.errcode or exc.errmsg), now)
+                return
+            delay = min(self.conf.backoff_max_seconds, self.conf.backoff_base_seconds * 2 ** (fresh.attempts - 1))
+            delay = max(SLOW_RETRY.get(exc.errcode or 0, 0.0), delay * (0.5 + self.rng.random() / 2))
+            fresh.status, fresh.claimed_until = "pending", None
+            fresh.next_attempt_at = now + dt.timedelta(seconds=delay)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Deliver until `stop` is set, polling when idle."""
+        while not stop.is_set():
+            try:
+                if self.run_once() == 0:
+                    stop.wait(self.conf.poll_seconds)
+            except Exception:  # keep the thread alive through a database hiccup
+                log.exception("sender loop error")
+                stop.wait(min(5.0, self.conf.poll_seconds * 10))
