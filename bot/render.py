@@ -45,6 +45,8 @@ class Renderer:
                 return name, fmt
             except TemplateNotFound:
                 continue
+        if kind.startswith("errors.") and kind != "errors.invalid_input":
+            return self._find("errors.invalid_input")
         raise TemplateNotFound(f"no template for notice kind {kind!r}")
 
     def text(self, name: str, **data: Any) -> str:

@@ -1,0 +1,4 @@
+"""`python -m bot …` — the operator's command line."""
+from .cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""The command line: thin click wrappers over plain functions (see README for every command)."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from workflows.settings import ConfigError, Settings, load_settings
+
+DEFAULT_CONFIG = "config.example.toml"
+
+
+class Obj:
+    """Lazily loaded settings and runtime shared by subcommands."""
+
+    def __init__(self, config_path: str) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+        self._runtime = None
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings (exit with a message naming the bad key)."""
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config_path)
+            except ConfigError as exc:
+                click.echo(f"配置错误 / configuration error:\n{exc}", err=True)
+                sys.exit(2)
+        return self._settings
+
+    def use(self, settings: Settings) -> None:
+        """Replace the settings (demo shifts the calendar, points WeCom at the stand-in)."""
+        self._settings, self._runtime = settings, None
+
+    @property
+    def runtime(self):  # noqa: ANN201
+        """The runtime built from settings (database migrated)."""
+        if self._runtime is None:
+            from .migrate import upgrade
+            from .runtime import build_runtime
+            self._runtime = build_runtime(self.settings)
+            upgrade(self._runtime.engine)
+        return self._runtime
+
+
+def parse_time(value: str | None, settings: Settings) -> dt.datetime:
+    """An ISO time (naive means the award's time zone), or now."""
+    if not value:
+        return dt.datetime.now(dt.timezone.utc)
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO time: {value}") from exc
+    return (t if t.tzinfo else t.replace(tzinfo=settings.award.tz)).astimezone(dt.timezone.utc)
+
+
+@click.group()
+@click.option("--config", "config_path", envvar="AWARDBOT_CONFIG", default=DEFAULT_CONFIG, show_default=True,
+              help="TOML configuration file (also AWARDBOT_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
+    """质量奖评审助手 — operator commands."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Obj(config_path)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Obj) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from .migrate import upgrade
+    from workflows.db import make_engine
+    upgrade(make_engine(obj.settings.database.url))
+    click.echo(f"database ready: {obj.settings.database.url}")
+
+
+@main.group()
+def roster() -> None:
+    """Roster of secretariat, recommenders, experts and committee members."""
+
+
+@roster.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default="cli", help="Who is importing (audit log).")
+@click.pass_obj
+def roster_import(obj: Obj, csv_file: str, actor: str) -> None:
+    """Import or update members from CSV: userid,name,role,organization,region."""
+    from workflows import people
+    rt = obj.runtime
+    text = Path(csv_file).read_text(encoding="utf-8-sig")
+    with rt.sessions.begin() as s:
+        result = people.import_roster(s, text, actor=actor, now=rt.clock())
+    if result.problems:
+        for p in result.problems:
+            click.echo(f"line {p.line}: {p.code} {p.detail}", err=True)
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+    click.echo(f"imported: {result.created} new, {result.updated} updated")
+
+
+@main.group()
+def outbox() -> None:
+    """The outbound message queue."""
+
+
+@outbox.command("status")
+@click.pass_obj
+def outbox_status(obj: Obj) -> None:
+    """Counts by status and the latest permanent failures."""
+    from . import outbox as ob
+    rt = obj.runtime
+    with rt.sessions() as s:
+        st = ob.status(s, rt.clock())
+        click.echo(f"pending={st.pending} sending={st.sending} sent={st.sent} dead={st.dead} "
+                   f"oldest_pending_seconds={st.oldest_pending_seconds}")
+        for row in ob.dead_rows(s):
+            click.echo(f"  dead #{row.id} to={row.recipient} kind={row.kind} attempts={row.attempts}: {row.last_error}")
+
+
+@main.group()
+def stage() -> None:
+    """Open, close and list the award's stages."""
+
+
+@stage.command("status")
+@click.pass_obj
+def stage_status(obj: Obj) -> None:
+    """Every stage with its state and effective deadline."""
+    from workflows import stages
+    rt = obj.runtime
+    tz = rt.settings.award.tz
+    with rt.sessions() as s:
+        for st in rt.settings.award.stages:
+            d = stages.deadline(s, rt.settings, st.key).astimezone(tz)
+            click.echo(f"{st.key:18} {stages.status(s, rt.settings, st.key):8} {d:%Y-%m-%d %H:%M}  {st.name}")
+
+
+@stage.command("open")
+@click.argument("key")
+@click.option("--actor", default="cli")
+@click.pass_obj
+def stage_open(obj: Obj, key: str, actor: str) -> None:
+    """Open a stage."""
+    from workflows import stages
+    rt = obj.runtime
+    with rt.sessions.begin() as s:
+        stages.open_stage(s, rt.settings, key, actor=actor, now=rt.clock())
+    click.echo(f"opened {key}")
+
+
+@stage.command("close")
+@click.argument("key")
+@click.option("--actor", default="cli")
+@click.pass_obj
+def stage_close(obj: Obj, key: str, actor: str) -> None:
+    """Close a stage."""
+    from workflows import stages
+    rt = obj.runtime
+    with rt.sessions.begin() as s:
+        stages.close_stage(s, rt.settings, key, actor=actor, now=rt.clock())
+    click.echo(f"closed {key}")
+
+
+@main.command()
+@click.option("--no-sender", is_flag=True, help="Do not run the outbox sender thread.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler (a dedicated one runs).")
+@click.pass_obj
+def serve(obj: Obj, no_sender: bool, no_scheduler: bool) -> None:
+    """Run the webhook with a production WSGI server (waitress), the sender and the scheduler."""
+    from .serve import serve as run
+    run(obj.runtime, sender=not no_sender,
+        scheduler=obj.settings.scheduler.run_in_serve and not no_scheduler, production=True)
+
+
+@main.command()
+@click.pass_obj
+def sender(obj: Obj) -> None:
+    """Run only the outbox sender (several may run on PostgreSQL)."""
+    from .serve import run_sender_forever
+    run_sender_forever(obj.runtime)
+
+
+def _register_extensions() -> None:
+    """Commands contributed by flow modules (each adds its own group)."""
+    from . import commands
+    for register in commands.REGISTRY:
+        register(main)
+
+
+_register_extensions()
+if os.environ.get("AWARDBOT_CLI_DEBUG"):
+    logging.getLogger().setLevel(logging.DEBUG)

@@ -1,0 +1,16 @@
+"""Flow-specific CLI command groups; each module exposes `register(main)`."""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+
+REGISTRY: list[Callable[[click.Group], None]] = []
+
+
+def _load() -> None:
+    from . import demo
+    REGISTRY.extend([demo.register])
+
+
+_load()

@@ -1,0 +1,14 @@
+"""Chat handlers, one module per flow; `build_router` registers them all."""
+from __future__ import annotations
+
+from ..router import Router
+
+
+def build_router() -> Router:
+    """A router with every flow's handlers registered."""
+    from . import common
+
+    router = Router()
+    for module in (common,):
+        module.register(router)
+    return router

@@ -1,0 +1,153 @@
+"""Routes inbound callbacks to handlers: text commands, conversation flows, card keys, events."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session
+
+from workflows import conversation, notices
+from workflows.model import Conversation, Person
+from workflows.settings import Settings
+
+from .wecom.inbound import CardEvent, Event, Inbound, Media, Text
+
+APPLICANT = "applicant"
+CANCEL = "取消"
+
+
+@dataclass
+class Context:
+    """What a handler gets: the transaction, the sender, the time and a way to reply."""
+
+    session: Session
+    settings: Settings
+    now: dt.datetime
+    userid: str
+    person: Person | None
+    inbound: Inbound | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def role(self) -> str:
+        """The sender's roster role, or 'applicant' for anyone not in the roster."""
+        return self.person.role if self.person else APPLICANT
+
+    def reply(self, kind: str, **data: Any) -> None:
+        """Queue a message back to the sender (rendered from templates/ before commit)."""
+        notices.notify(self.session, self.userid, kind, now=self.now, _reply=True, **data)
+
+    def conversation(self) -> Conversation | None:
+        """The sender's current conversation."""
+        return conversation.current(self.session, self.userid)
+
+
+Handler = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A chat word (first token of a text message) and who may use it."""
+
+    word: str
+    handler: Handler
+    roles: frozenset[str] | None
+    help_order: int
+
+
+class Router:
+    """One registration verb per kind of input; `route` picks the handler."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Command] = {}
+        self.flows: dict[str, Handler] = {}
+        self.cards: list[tuple[str, Handler]] = []
+        self.events: dict[str, Handler] = {}
+        self.menu_keys: dict[str, str] = {}
+
+    def command(self, *words: str, roles: tuple[str, ...] | None = None, order: int = 100) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, args: str) for chat words, optionally limited to roles."""
+        def register(fn: Handler) -> Handler:
+            for w in words:
+                self.commands[w] = Command(w, fn, frozenset(roles) if roles else None, order)
+            return fn
+        return register
+
+    def flow(self, name: str) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, inbound, conv) for messages while a member is in this flow."""
+        def register(fn: Handler) -> Handler:
+            self.flows[name] = fn
+            return fn
+        return register
+
+    def card(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, event, rest: str) for card events whose key starts with prefix."""
+        def register(fn: Handler) -> Handler:
+            self.cards.append((prefix, fn))
+            self.cards.sort(key=lambda p: -len(p[0]))
+            return fn
+        return register
+
+    def event(self, name: str) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, event) for a plain event such as enter_agent."""
+        def register(fn: Handler) -> Handler:
+            self.events[name] = fn
+            return fn
+        return register
+
+    def menu(self, key: str, word: str) -> None:
+        """Treat an app-menu click with this key as typing the word."""
+        self.menu_keys[key] = word
+
+    def commands_for(self, role: str) -> list[str]:
+        """The chat words this role may use, in help order."""
+        cmds = sorted({c.word: c for c in self.commands.values()}.values(), key=lambda c: (c.help_order, c.word))
+        return [c.word for c in cmds if c.roles is None or role in c.roles]
+
+    def route(self, ctx: Context, inbound: Inbound) -> None:
+        """Dispatch one inbound callback."""
+        ctx.inbound = inbound
+        if isinstance(inbound, Text):
+            self._text(ctx, inbound.content.strip(), inbound)
+        elif isinstance(inbound, CardEvent):
+            self._card(ctx, inbound)
+        elif isinstance(inbound, Event):
+            if inbound.event == "click" and inbound.key in self.menu_keys:
+                self._text(ctx, self.menu_keys[inbound.key], inbound)
+            elif inbound.event in self.events:
+                self.events[inbound.event](ctx, inbound)
+        elif isinstance(inbound, Media):
+            conv = ctx.conversation()
+            if conv and conv.flow in self.flows:
+                self.flows[conv.flow](ctx, inbound, conv)
+            else:
+                ctx.reply("common.unexpected_file")
+        else:
+            ctx.reply("common.unsupported", kind=inbound.raw.get("MsgType", ""))
+
+    def _text(self, ctx: Context, text: str, inbound: Inbound) -> None:
+        word, _, args = text.partition(" ")
+        if text == CANCEL:
+            left = conversation.end(ctx.session, ctx.userid)
+            ctx.reply("common.cancelled", had_flow=left)
+            return
+        command = self.commands.get(word) or self.commands.get(text)
+        if command is not None:
+            if command.roles is not None and ctx.role not in command.roles:
+                ctx.reply("common.not_for_role", word=command.word, role=ctx.role)
+                return
+            command.handler(ctx, args.strip() if command.word == word else "")
+            return
+        conv = ctx.conversation()
+        if conv and conv.flow in self.flows:
+            self.flows[conv.flow](ctx, inbound, conv)
+            return
+        ctx.reply("common.hint", text=text[:50], commands=self.commands_for(ctx.role), role=ctx.role)
+
+    def _card(self, ctx: Context, event: CardEvent) -> None:
+        for prefix, handler in self.cards:
+            if event.key.startswith(prefix):
+                handler(ctx, event, event.key[len(prefix):])
+                return
+        ctx.reply("common.card_unknown")

@@ -1,0 +1,68 @@
+"""A realistic sample edition advanced to a stage by driving the real workflow services."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows import people, stages
+from workflows.model import Person
+from workflows.settings import Settings
+
+DEMO_ROSTER = Path(__file__).resolve().parent.parent / "data" / "demo_roster.csv"
+ACTOR = "sample"
+
+# Each step brings the edition to its stage; steps run in order up to the one asked for.
+Step = Callable[[Session, Settings, dt.datetime], None]
+STEPS: list[tuple[str, Step]] = []
+
+
+def step(stage: str) -> Callable[[Step], Step]:
+    """Register the function that advances the sample edition to `stage`."""
+    def register(fn: Step) -> Step:
+        STEPS.append((stage, fn))
+        return fn
+    return register
+
+
+def ensure_roster(session: Session, now: dt.datetime) -> None:
+    """Load the demo roster unless the roster already has enough members."""
+    needed = {"secretariat": 1, "recommender": 2, "expert": 5, "committee": 5}
+    counts = dict(session.execute(select(Person.role, func.count()).group_by(Person.role)).all())
+    if all(counts.get(role, 0) >= n for role, n in needed.items()):
+        return
+    result = people.import_roster(session, DEMO_ROSTER.read_text(encoding="utf-8"), actor=ACTOR, now=now)
+    if result.problems:
+        raise RuntimeError(f"demo roster has problems: {result.problems}")
+
+
+@step("apply")
+def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Roster loaded; the call, training and application stages open."""
+    ensure_roster(session, now)
+    for key in ("plan", "committee_meeting"):
+        if stages.status(session, settings, key) != "closed":
+            stages.close_stage(session, settings, key, actor=ACTOR, now=now)
+    for key in ("call", "training", "apply"):
+        stages.open_stage(session, settings, key, actor=ACTOR, now=now)
+
+
+def stage_names() -> list[str]:
+    """The stages the sample can reach, in order."""
+    return [name for name, _ in STEPS]
+
+
+def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> list[str]:
+    """Advance the sample edition up to `until`; return the stages run."""
+    if until not in stage_names():
+        raise ValueError(f"unknown stage {until!r}; choose one of {', '.join(stage_names())}")
+    done = []
+    for name, fn in STEPS:
+        fn(session, settings, now)
+        done.append(name)
+        if name == until:
+            break
+    return done

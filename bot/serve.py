@@ -1,0 +1,60 @@
+"""Running the parts: the web server, the sender thread, the scheduler."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from .app import create_app
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def start_sender_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
+    """Run the outbox sender in a daemon thread until `stop` is set."""
+    t = threading.Thread(target=rt.sender.run_forever, args=(stop,), name="outbox-sender", daemon=True)
+    t.start()
+    return t
+
+
+def start_scheduler(rt: Runtime) -> object | None:
+    """Start the reminder scheduler if this process may (one per deployment, by lock)."""
+    try:
+        from .scheduler import start as start_sched
+    except ImportError:  # pragma: no cover - scheduler module always present in releases
+        return None
+    return start_sched(rt)
+
+
+def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, production: bool = True) -> None:
+    """Serve HTTP until interrupted, with the sender and scheduler alongside."""
+    stop = threading.Event()
+    if sender:
+        start_sender_thread(rt, stop)
+    sched = start_scheduler(rt) if scheduler else None
+    app = create_app(rt)
+    host, port = rt.settings.server.host, rt.settings.server.port
+    try:
+        if production:
+            from waitress import serve as waitress_serve
+            waitress_serve(app, host=host, port=port, threads=rt.settings.server.threads,
+                           max_request_body_size=max(rt.settings.wecom.callback_max_bytes,
+                                                     max(m.max_bytes for m in rt.settings.award.materials)) + 65536,
+                           ident="awardbot")
+        else:
+            app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        if sched is not None:
+            sched.shutdown(wait=False)
+
+
+def run_sender_forever(rt: Runtime) -> None:
+    """Run only the sender in the foreground until SIGINT/SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        rt.sender.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,0 +1,63 @@
+"""The WeCom callback endpoint: verify, decrypt, parse, de-duplicate, dispatch, answer 200 fast."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from .runtime import Runtime
+from .wecom import inbound as inbound_xml
+from .wecom.crypto import CallbackRejected
+
+log = logging.getLogger(__name__)
+bp = Blueprint("wecom", __name__)
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["awardbot"]
+
+
+def _read_body(limit: int) -> bytes:
+    """Read at most `limit` bytes, chunked or not; raise 413 beyond it."""
+    if request.content_length is not None and request.content_length > limit:
+        raise CallbackRejected(413, "body too large")
+    stream = request.environ.get("wsgi.input")
+    if request.content_length is None and not request.environ.get("wsgi.input_terminated"):
+        # A chunked body the server did not de-chunk cannot be bounded safely.
+        if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise CallbackRejected(411, "length required")
+    data = stream.read(limit + 1) if stream is not None else b""
+    if len(data) > limit:
+        raise CallbackRejected(413, "body too large")
+    return data
+
+
+@bp.get("/wecom/callback")
+def verify_url() -> Response:
+    """WeCom's URL verification: echo the decrypted echostr within a second."""
+    rt = _runtime()
+    try:
+        plain = rt.verifier.verify_url(request.args.to_dict(), rt.clock().timestamp())
+    except CallbackRejected as exc:
+        log.info("verify refused: %s", exc.reason)
+        return Response("", status=exc.status)
+    return Response(plain, mimetype="text/plain")
+
+
+@bp.post("/wecom/callback")
+def receive() -> Response:
+    """Receive one encrypted callback; all slow work happens later, outside this request."""
+    rt = _runtime()
+    try:
+        body = _read_body(rt.settings.wecom.callback_max_bytes)
+        now = rt.clock()
+        plain = rt.verifier.decrypt(request.args.to_dict(), body, now.timestamp())
+        message = inbound_xml.parse(plain)
+        if not message.userid:
+            raise CallbackRejected(400, "no FromUserName")
+    except CallbackRejected as exc:
+        log.info("callback refused: %s %s", exc.status, exc.reason)
+        return Response("", status=exc.status)
+    rt.dispatcher.handle(message, now)
+    # Empty 200: received; replies go out through the outbox (WeCom does not retry).
+    return Response("", status=200)

@@ -1,0 +1,1 @@
+"""Workflow tests run without Flask, wechatpy or the bot."""
