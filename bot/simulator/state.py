@@ -1,0 +1,253 @@
+"""In-memory, thread-safe state behind the fake WeCom API: tokens, messages, cards, media, inboxes."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from bot.simulator import errcodes as E
+
+TOKEN_TTL = 7200
+RESPONSE_CODE_TTL = 72 * 3600
+INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
+MSGTYPES = frozenset(
+    {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown",
+     "miniprogram_notice", "template_card"}
+)
+MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
+
+
+class ApiError(Exception):
+    """A WeCom errcode raised by a state operation."""
+
+    def __init__(self, errcode: int, errmsg: str | None = None):
+        super().__init__(errcode, errmsg)
+        self.body = E.error_body(errcode, errmsg)
+
+
+@dataclass(frozen=True)
+class Media:
+    """One stored media file."""
+
+    media_id: str
+    type: str
+    filename: str
+    content_type: str
+    data: bytes
+    created_at: int
+
+
+@dataclass
+class _ResponseCode:
+    task_id: str
+    userid: str | None  # None: the send-time code, valid for the whole task
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
+class _Task:
+    userids: list[str]
+    cards: dict[str, dict] = field(default_factory=dict)  # userid -> current template_card
+    replace_names: dict[str, str | None] = field(default_factory=dict)
+
+
+class WeComState:
+    """Everything the fake remembers; all public methods are safe to call from any thread."""
+
+    def __init__(self, *, corp_id: str, corp_secret: str, agent_id: int, now: Callable[[], float]):
+        self.corp_id, self.corp_secret, self.agent_id, self.now = corp_id, corp_secret, int(agent_id), now
+        self._lock = threading.RLock()
+        self._users: dict[str, str] | None = None
+        self._tokens: dict[str, float] = {}  # token -> issued_at
+        self._expired: set[str] = set()
+        self._seq = itertools.count(1)
+        self._msgid = itertools.count(int(time.time() * 1000) << 12)
+        self._clear()
+
+    def _clear(self) -> None:
+        self._media: dict[str, Media] = {}
+        self._inbox: dict[str, list[dict]] = {}
+        self._codes: dict[str, _ResponseCode] = {}
+        self._tasks: dict[str, _Task] = {}
+
+    # --- directory and tokens -------------------------------------------------------------
+    def set_users(self, users: dict[str, str] | None) -> None:
+        """Set the member directory {userid: name}; None accepts every userid."""
+        with self._lock:
+            self._users = None if users is None else dict(users)
+
+    def user_name(self, userid: str) -> str:
+        """Return a member's name or raise 60111."""
+        with self._lock:
+            if self._users is None:
+                return userid
+            if userid not in self._users:
+                raise ApiError(E.USER_NOT_FOUND)
+            return self._users[userid]
+
+    def issue_token(self, corpid: str | None, secret: str | None) -> str:
+        """Check credentials and return a fresh access token."""
+        if corpid != self.corp_id:
+            raise ApiError(E.INVALID_CORPID)
+        if secret != self.corp_secret:
+            raise ApiError(E.INVALID_SECRET)
+        token = secrets.token_urlsafe(48)
+        with self._lock:
+            self._tokens[token] = self.now()
+        return token
+
+    def check_token(self, token: str | None) -> None:
+        """Raise 41001/40014/42001 unless the token is valid."""
+        if not token:
+            raise ApiError(E.MISSING_ACCESS_TOKEN)
+        with self._lock:
+            issued = self._tokens.get(token)
+            if issued is None:
+                raise ApiError(E.INVALID_ACCESS_TOKEN)
+            if token in self._expired or self.now() - issued >= TOKEN_TTL:
+                raise ApiError(E.ACCESS_TOKEN_EXPIRED)
+
+    def expire_tokens(self) -> None:
+        """Invalidate every token issued so far; later use answers 42001."""
+        with self._lock:
+            self._expired.update(self._tokens)
+
+    # --- messages ---------------------------------------------------------------------------
+    def send(self, body: dict) -> dict:
+        """Validate and deliver a message/send body; return the API response."""
+        self._check_agent(body)
+        msgtype = body.get("msgtype")
+        if msgtype not in MSGTYPES:
+            raise ApiError(E.INVALID_MSGTYPE)
+        content = body.get(msgtype)
+        if not isinstance(content, dict):
+            raise ApiError(E.INVALID_PARAMETER, f"missing {msgtype} object")
+        if msgtype == "text" and not str(content.get("content") or "").strip():
+            raise ApiError(E.EMPTY_TEXT_CONTENT)
+        touser = [u for u in str(body.get("touser") or "").split("|") if u]
+        if not touser:
+            raise ApiError(E.INVALID_USERID_LIST, "touser is empty")
+        card_type = content.get("card_type") if msgtype == "template_card" else None
+        task_id = content.get("task_id") if msgtype == "template_card" else None
+        if card_type in INTERACTIVE_CARDS and not task_id:
+            raise ApiError(E.INVALID_PARAMETER, "task_id required")
+        with self._lock:
+            if touser == ["@all"]:
+                touser = sorted(self._users or {})
+            valid = [u for u in touser if self._users is None or u in self._users]
+            invalid = [u for u in touser if u not in valid]
+            if not valid:
+                raise ApiError(E.ALL_RECIPIENTS_INVALID)
+            if task_id and task_id in self._tasks:
+                raise ApiError(E.DUPLICATE_TASK_ID)
+            result = {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
+                      "msgid": str(next(self._msgid))}
+            entry = {"kind": "message", "msgid": result["msgid"], "msgtype": msgtype,
+                     "body": copy.deepcopy(body), "time": int(self.now())}
+            if task_id:
+                self._tasks[task_id] = _Task(valid, {u: copy.deepcopy(content) for u in valid},
+                                             {u: None for u in valid})
+                entry |= {"task_id": task_id, "card_type": card_type}
+            if card_type in INTERACTIVE_CARDS:
+                result["response_code"] = entry["response_code"] = self._new_code(task_id, None)
+            media = self._media.get(str(content.get("media_id")))
+            if media:
+                entry["media"] = {"media_id": media.media_id, "filename": media.filename,
+                                  "content_type": media.content_type, "size": len(media.data)}
+            for user in valid:
+                self._push(user, entry)
+            return result
+
+    def issue_response_code(self, task_id: str, userid: str) -> str:
+        """Issue the fresh ResponseCode a click on a card carries (WECOM.md §3.7)."""
+        with self._lock:
+            if task_id not in self._tasks:
+                raise ApiError(E.INVALID_PARAMETER, "unknown task_id")
+            return self._new_code(task_id, userid)
+
+    def update_card(self, body: dict) -> dict:
+        """Apply a message/update_template_card body; each response_code works once."""
+        self._check_agent(body)
+        if not isinstance(body.get("button"), dict) and not isinstance(body.get("template_card"), dict):
+            raise ApiError(E.INVALID_PARAMETER, "button or template_card required")
+        with self._lock:
+            code = self._codes.get(str(body.get("response_code")))
+            if code is None or code.used or self.now() - code.issued_at > RESPONSE_CODE_TTL:
+                raise ApiError(E.INVALID_RESPONSE_CODE)
+            code.used = True
+            task = self._tasks[code.task_id]
+            if body.get("userids"):
+                targets = [u for u in body["userids"] if u in task.cards]
+            elif body.get("atall") or code.userid is None:
+                targets = list(task.userids)
+            else:
+                targets = [code.userid]
+            for user in targets:
+                if isinstance(body.get("template_card"), dict):
+                    task.cards[user] = copy.deepcopy(body["template_card"])
+                    task.replace_names[user] = None
+                else:
+                    task.replace_names[user] = body["button"].get("replace_name")
+                self._push(user, {"kind": "card_update", "task_id": code.task_id,
+                                  "response_code": body["response_code"], "update": copy.deepcopy(body),
+                                  "time": int(self.now())})
+            return {"errcode": 0, "errmsg": "ok", "invaliduser": []}
+
+    def inbox(self, userid: str, after: int = 0) -> list[dict]:
+        """Return what was delivered to a user after seq, with cards in their current state."""
+        with self._lock:
+            out = []
+            for entry in self._inbox.get(userid, []):
+                if entry["seq"] <= after:
+                    continue
+                item = copy.deepcopy(entry)
+                task = self._tasks.get(entry.get("task_id", ""))
+                if task and userid in task.cards:
+                    item["card"] = copy.deepcopy(task.cards[userid])
+                    item["replace_name"] = task.replace_names[userid]
+                out.append(item)
+            return out
+
+    # --- media ------------------------------------------------------------------------------
+    def store_media(self, media_type: str, filename: str, content_type: str, data: bytes) -> Media:
+        """Store an uploaded file and return its record."""
+        if media_type not in MEDIA_TYPES:
+            raise ApiError(E.INVALID_MEDIA_TYPE)
+        if not data:
+            raise ApiError(E.EMPTY_MEDIA)
+        media = Media(secrets.token_urlsafe(36), media_type, filename or "file",
+                      content_type or "application/octet-stream", bytes(data), int(self.now()))
+        with self._lock:
+            self._media[media.media_id] = media
+        return media
+
+    def media(self, media_id: str | None) -> Media:
+        """Return a stored file or raise 40007."""
+        with self._lock:
+            media = self._media.get(media_id or "")
+        if media is None:
+            raise ApiError(E.INVALID_MEDIA_ID)
+        return media
+
+    # --- internals --------------------------------------------------------------------------
+    def _check_agent(self, body: dict) -> None:
+        try:
+            if int(body.get("agentid")) == self.agent_id:
+                return
+        except (TypeError, ValueError):
+            pass
+        raise ApiError(E.INVALID_AGENTID)
+
+    def _new_code(self, task_id: str, userid: str | None) -> str:
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = _ResponseCode(task_id, userid, self.now())
+        return code
+
+    def _push(self, userid: str, entry: dict) -> None:
+        self._inbox.setdefault(userid, []).append(dict(entry, seq=next(self._seq)))
