@@ -22,7 +22,9 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _ALLOWED_CHARS = re.compile(r"^[\d\s\-.()（）+]+$", re.ASCII)
 # Area code: 010 / 02x (three digits) or 0[3-9]xx (four digits); local number 7-8 digits.
 _LANDLINE = re.compile(r"^(?P<area>0(?:10|2\d|[3-9]\d{2}))(?P<local>[2-9]\d{6,7})$", re.ASCII)
-_EXTENSION = re.compile(r"^(?P<main>.+?)(?:转|ext\.?|x|#)(?P<ext>\d{1,6})$", re.IGNORECASE | re.ASCII)
+_EXTENSION = re.compile(
+    r"^(?P<main>.+?)(?:转|ext\.?|x|#)(?P<ext>\d{1,6})$", re.IGNORECASE | re.ASCII
+)
 _LANDLINE_NOISE = re.compile(r"[\s.()（）]+")
 
 
