@@ -15,15 +15,21 @@ from workflows.settings import Settings
 DEMO_ROSTER = Path(__file__).resolve().parent.parent / "data" / "demo_roster.csv"
 ACTOR = "sample"
 
-# Each step brings the edition to its stage; steps run in order up to the one asked for.
+# Each step brings the edition to its stage; steps run in stage order (then `order`) up to the
+# stage asked for.  Several modules may contribute steps to one stage.
 Step = Callable[[Session, Settings, dt.datetime], None]
-STEPS: list[tuple[str, Step]] = []
+STEPS: list[tuple[str, int, Step]] = []
+SAMPLE_STAGES = ("apply", "review", "material", "site", "vote", "publicity", "award")
 
 
-def step(stage: str) -> Callable[[Step], Step]:
-    """Register the function that advances the sample edition to `stage`."""
+def step(stage: str, order: int = 0) -> Callable[[Step], Step]:
+    """Register a function that advances the sample edition towards `stage`."""
+    if stage not in SAMPLE_STAGES:
+        raise ValueError(f"unknown sample stage {stage!r}")
+
     def register(fn: Step) -> Step:
-        STEPS.append((stage, fn))
+        STEPS.append((stage, order, fn))
+        STEPS.sort(key=lambda s: (SAMPLE_STAGES.index(s[0]), s[1]))
         return fn
     return register
 
@@ -52,17 +58,19 @@ def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
 
 def stage_names() -> list[str]:
     """The stages the sample can reach, in order."""
-    return [name for name, _ in STEPS]
+    return list(dict.fromkeys(name for name, _, _ in STEPS))
 
 
 def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> list[str]:
-    """Advance the sample edition up to `until`; return the stages run."""
+    """Advance the sample edition up to and including `until`; return the stages run."""
     if until not in stage_names():
         raise ValueError(f"unknown stage {until!r}; choose one of {', '.join(stage_names())}")
-    done = []
-    for name, fn in STEPS:
-        fn(session, settings, now)
-        done.append(name)
-        if name == until:
+    limit = SAMPLE_STAGES.index(until)
+    done: list[str] = []
+    for name, _, fn in STEPS:
+        if SAMPLE_STAGES.index(name) > limit:
             break
+        fn(session, settings, now)
+        if name not in done:
+            done.append(name)
     return done
