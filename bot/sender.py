@@ -11,7 +11,7 @@ import random
 import threading
 from typing import Any, Callable, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.model import OutboxMessage
@@ -65,31 +65,46 @@ class Sender:
             if not rows:
                 return []
             recipients = {r.recipient for r in rows}
-            open_ids = s.execute(select(OutboxMessage.recipient, OutboxMessage.id)
-                                 .where(OutboxMessage.recipient.in_(recipients),
-                                        OutboxMessage.status.in_(("pending", "sending")))
-                                 .order_by(OutboxMessage.id)).all()
-            first_open: dict[str, list[int]] = {}
-            for recipient, row_id in open_ids:
-                first_open.setdefault(recipient, []).append(row_id)
-            claimed, blocked = [], set()
+            open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
+                                         OutboxMessage.next_attempt_at)
+                                  .where(OutboxMessage.recipient.in_(recipients),
+                                         OutboxMessage.status.in_(("pending", "sending")))
+                                  .order_by(OutboxMessage.id)).all()
+            queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
+            for recipient, row_id, status, due_at in open_rows:
+                queues.setdefault(recipient, []).append((row_id, status, due_at))
+            claimed: list[OutboxMessage] = []
+            blocked: set[str] = set()
             for row in rows:
-                queue = first_open.get(row.recipient, [])
-                # Only the member's oldest open row may go; later ones wait their turn.
-                if row.recipient in blocked or not queue or queue[0] != row.id:
+                if row.recipient in blocked:
+                    continue
+                queue = queues.get(row.recipient, [])
+                head_id, head_status, head_due = queue[0] if queue else (row.id, "pending", now)
+                if head_id != row.id:
+                    # Only the member's oldest open row may go; park the rest behind it so they
+                    # neither overtake it nor crowd other members out of the batch.
                     blocked.add(row.recipient)
+                    if head_status == "pending":
+                        self._park(s, row.recipient, head_due)
                     continue
                 if row.action in MESSAGE_ACTIONS:
                     wait_until = self._rate_limited_until(s, row.recipient, now, claimed)
                     if wait_until is not None:
-                        row.next_attempt_at = wait_until
-                        row.status = "pending"
                         blocked.add(row.recipient)
+                        row.status = "pending"
+                        self._park(s, row.recipient, wait_until)
                         continue
                 queue.pop(0)
                 row.status, row.claimed_until = "sending", now + LEASE
                 claimed.append(row)
             return claimed
+
+    @staticmethod
+    def _park(s: Session, recipient: str, until: dt.datetime) -> None:
+        s.execute(update(OutboxMessage)
+                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "pending",
+                         OutboxMessage.next_attempt_at < until)
+                  .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
 
     def _rate_limited_until(self, s: Session, recipient: str, now: dt.datetime,
                             claimed: list[OutboxMessage]) -> dt.datetime | None:
@@ -112,12 +127,22 @@ class Sender:
     def run_once(self) -> int:
         """Claim and deliver one batch; return how many rows were attempted."""
         rows = self.claim(self.clock())
+        failed: set[str] = set()
         for row in rows:
-            self.deliver(row)
+            if row.recipient in failed:
+                self._release(row)  # keep the member's order: wait behind the failed row
+            elif not self.deliver(row):
+                failed.add(row.recipient)
         return len(rows)
 
-    def deliver(self, row: OutboxMessage) -> None:
-        """Make the WeCom call(s) for one claimed row and record the outcome."""
+    def _release(self, row: OutboxMessage) -> None:
+        with self.sessions.begin() as s:
+            fresh = s.get(OutboxMessage, row.id)
+            if fresh is not None and fresh.status == "sending":
+                fresh.status, fresh.claimed_until = "pending", None
+
+    def deliver(self, row: OutboxMessage) -> bool:
+        """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait."""
         content, filename, error = None, "", None
         try:
             result: dict[str, Any] = {}
@@ -136,13 +161,14 @@ class Sender:
                 error = str(exc.errcode or exc.errmsg)
             else:
                 self._failed(row, exc)
-                return
+                return False
         except Exception as exc:  # a bug must not kill the sender; the row becomes visible as dead
             log.exception("outbox row %s crashed", row.id)
             self._failed(row, WeComError(None, f"{type(exc).__name__}: {exc}", 400))
-            return
+            return False
         self._succeeded(row, result if row.action != "fetch_media" else {"filename": filename, "error": error},
                         content, filename, error)
+        return True
 
     def _send_file(self, row: OutboxMessage) -> dict[str, Any]:
         if self.open_document is None:
@@ -167,6 +193,18 @@ class Sender:
     def _succeeded(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
                    error: str | None) -> None:
         now = self.clock()
+        try:
+            self._record_success(row, result, content, filename, error, now)
+        except Exception as exc:  # a failing media handler: keep the row visible instead of retrying forever
+            log.exception("recording outbox row %s failed", row.id)
+            with self.sessions.begin() as s:
+                fresh = s.get(OutboxMessage, row.id)
+                if fresh is not None:
+                    fresh.status, fresh.attempts = "dead", fresh.attempts + 1
+                    fresh.last_error = f"handler: {type(exc).__name__}: {exc}"[:1000]
+
+    def _record_success(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
+                        error: str | None, now: dt.datetime) -> None:
         with self.sessions.begin() as s:
             fresh = s.get(OutboxMessage, row.id)
             if fresh is None or fresh.status != "sending":

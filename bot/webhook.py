@@ -19,14 +19,15 @@ def _runtime() -> Runtime:
 
 def _read_body(limit: int) -> bytes:
     """Read at most `limit` bytes, chunked or not; raise 413 beyond it."""
-    if request.content_length is not None and request.content_length > limit:
-        raise CallbackRejected(413, "body too large")
-    stream = request.environ.get("wsgi.input")
-    if request.content_length is None and not request.environ.get("wsgi.input_terminated"):
-        # A chunked body the server did not de-chunk cannot be bounded safely.
-        if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            raise CallbackRejected(411, "length required")
-    data = stream.read(limit + 1) if stream is not None else b""
+    length = request.content_length
+    if length is not None:
+        if length > limit:
+            raise CallbackRejected(413, "body too large")
+        return request.stream.read(length)
+    if not request.environ.get("wsgi.input_terminated"):
+        # Without a length and without a server that de-chunks, the body cannot be bounded safely.
+        raise CallbackRejected(411, "length required")
+    data = request.environ["wsgi.input"].read(limit + 1)
     if len(data) > limit:
         raise CallbackRejected(413, "body too large")
     return data

@@ -39,4 +39,5 @@ def end(session: Session, userid: str) -> bool:
     if conv is None:
         return False
     session.delete(conv)
+    session.flush()
     return True
