@@ -68,6 +68,7 @@ def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
     """质量奖评审助手 — operator commands."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Obj(config_path)
 
 

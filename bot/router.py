@@ -54,6 +54,7 @@ class Command:
     handler: Handler
     roles: frozenset[str] | None
     help_order: int
+    primary: bool = True
 
 
 class Router:
@@ -69,8 +70,8 @@ class Router:
     def command(self, *words: str, roles: tuple[str, ...] | None = None, order: int = 100) -> Callable[[Handler], Handler]:
         """Register a handler(ctx, args: str) for chat words, optionally limited to roles."""
         def register(fn: Handler) -> Handler:
-            for w in words:
-                self.commands[w] = Command(w, fn, frozenset(roles) if roles else None, order)
+            for i, w in enumerate(words):
+                self.commands[w] = Command(w, fn, frozenset(roles) if roles else None, order, primary=i == 0)
             return fn
         return register
 
@@ -102,7 +103,7 @@ class Router:
 
     def commands_for(self, role: str) -> list[str]:
         """The chat words this role may use, in help order."""
-        cmds = sorted({c.word: c for c in self.commands.values()}.values(), key=lambda c: (c.help_order, c.word))
+        cmds = sorted((c for c in self.commands.values() if c.primary), key=lambda c: (c.help_order, c.word))
         return [c.word for c in cmds if c.roles is None or role in c.roles]
 
     def route(self, ctx: Context, inbound: Inbound) -> None:
@@ -132,12 +133,13 @@ class Router:
             left = conversation.end(ctx.session, ctx.userid)
             ctx.reply("common.cancelled", had_flow=left)
             return
-        command = self.commands.get(word) or self.commands.get(text)
+        matched = word if word in self.commands else text
+        command = self.commands.get(matched)
         if command is not None:
             if command.roles is not None and ctx.role not in command.roles:
                 ctx.reply("common.not_for_role", word=command.word, role=ctx.role)
                 return
-            command.handler(ctx, args.strip() if command.word == word else "")
+            command.handler(ctx, args.strip() if matched == word else "")
             return
         conv = ctx.conversation()
         if conv and conv.flow in self.flows:

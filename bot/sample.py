@@ -56,6 +56,13 @@ def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
         stages.open_stage(session, settings, key, actor=ACTOR, now=now)
 
 
+def acting_time(session: Session, settings: Settings, stage: str, now: dt.datetime) -> dt.datetime:
+    """When a step that opens `stage` acts: a day before the preceding stage's deadline (never after now)."""
+    keys = [s.key for s in settings.award.stages]
+    previous = keys[keys.index(stage) - 1]
+    return min(now, stages.deadline(session, settings, previous) - dt.timedelta(days=1))
+
+
 def stage_names() -> list[str]:
     """The stages the sample can reach, in order."""
     return list(dict.fromkeys(name for name, _, _ in STEPS))
@@ -66,11 +73,14 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
     if until not in stage_names():
         raise ValueError(f"unknown stage {until!r}; choose one of {', '.join(stage_names())}")
     limit = SAMPLE_STAGES.index(until)
+    reached = {name for name in stage_names() if stages.status(session, settings, name) != "pending"}
     done: list[str] = []
     for name, _, fn in STEPS:
         if SAMPLE_STAGES.index(name) > limit:
             break
-        fn(session, settings, now)
+        if name in reached:  # already there: running a step twice would duplicate the sample
+            continue
+        fn(session, settings, acting_time(session, settings, name, now))
         if name not in done:
             done.append(name)
     return done

@@ -257,6 +257,7 @@ class AwardSettings(_Strict):
     city: str
     organizer: str
     timezone: str = "Asia/Shanghai"
+    calendar_shift_days: int = 0  # demos and training: replay this edition's calendar shifted by whole days
     region_prefixes: list[str] = Field(min_length=1)
     regions: list[Region] = Field(min_length=1)
     departments: list[str] = []
@@ -355,10 +356,15 @@ def load_settings(path: str | Path) -> Settings:
 def parse_settings(raw: dict, source: str = "<config>") -> Settings:
     """Validate a configuration mapping; raise ConfigError naming each bad key."""
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             key = ".".join(str(part) for part in err["loc"]) or "(top level)"
             lines.append(f"  {key}: {err['msg']}")
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(lines)) from exc
+    shift = settings.award.calendar_shift_days
+    if shift:
+        settings = settings.with_calendar_shift(shift)
+        settings = settings.model_copy(update={"award": settings.award.model_copy(update={"calendar_shift_days": 0})})
+    return settings
