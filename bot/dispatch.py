@@ -5,6 +5,8 @@ import datetime as dt
 import logging
 from typing import Any, Callable
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,29 +32,52 @@ class Dispatcher:
         self.services = services or {}
 
     def handle(self, inbound: Inbound, now: dt.datetime) -> str:
-        """Record, de-duplicate and route; return 'done', 'duplicate' or 'error'."""
+        """Record, de-duplicate and route; return 'done', 'duplicate', 'refused' or 'error'."""
+        record = {"dedupe_key": inbound.dedupe_key[:300], "userid": inbound.userid[:64], "kind": inbound.kind,
+                  "payload": inbound.as_record(), "received_at": now, "status": "done"}
+        failure: DomainError | Exception | None = None
+        try:
+            with self.sessions.begin() as s:
+                if not self._record(s, record):
+                    return "duplicate"
+                self.router.route(self._context(s, inbound, now), inbound)
+            return "done"
+        except DomainError as exc:
+            failure = exc
+        except Exception as exc:
+            log.exception("handler failed for %s", inbound.dedupe_key)
+            failure = exc
+        # The handler's changes were rolled back; record the callback and explain, in a new transaction.
         with self.sessions.begin() as s:
-            record = InboundCallback(dedupe_key=inbound.dedupe_key[:300], userid=inbound.userid[:64],
-                                     kind=inbound.kind, payload=inbound.as_record(), received_at=now, status="done")
-            try:
-                with s.begin_nested():
-                    s.add(record)
-            except IntegrityError:
+            if isinstance(failure, DomainError):
+                if not self._record(s, record):
+                    return "duplicate"
+                self._context(s, inbound, now).reply(f"errors.{failure.code}", **failure.data)
+                return "refused"
+            if not self._record(s, {**record, "status": "error",
+                                    "error": f"{type(failure).__name__}: {failure}"[:2000]}):
                 return "duplicate"
-            ctx = Context(session=s, settings=self.settings, now=now, userid=inbound.userid,
-                          person=people.get(s, inbound.userid), services=self.services)
-            try:
-                with s.begin_nested():
-                    self.router.route(ctx, inbound)
-            except DomainError as exc:
-                # The savepoint rolled the handler's changes back; only the explanation goes out.
-                ctx.reply(f"errors.{exc.code}", **exc.data)
-            except Exception as exc:
-                log.exception("handler failed for %s", inbound.dedupe_key)
-                record.status, record.error = "error", f"{type(exc).__name__}: {exc}"[:2000]
-                ctx.reply("errors.internal")
-                return "error"
-        return "done"
+            self._context(s, inbound, now).reply("errors.internal")
+        return "error"
+
+    def _context(self, s: Session, inbound: Inbound, now: dt.datetime) -> Context:
+        return Context(session=s, settings=self.settings, now=now, userid=inbound.userid,
+                       person=people.get(s, inbound.userid), services=self.services)
+
+    @staticmethod
+    def _record(s: Session, record: dict[str, Any]) -> bool:
+        """Insert the callback record; False if its dedupe key was already there (a retry)."""
+        dialect = s.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = sqlite_insert if dialect == "sqlite" else pg_insert
+            stmt = insert(InboundCallback).values(**record).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            return s.execute(stmt).rowcount == 1
+        try:
+            with s.begin_nested():
+                s.add(InboundCallback(**record))
+            return True
+        except IntegrityError:
+            return False
 
 
 def run_in_transaction(sessions: sessionmaker[Session], fn: Callable[[Session], Any]) -> Any:

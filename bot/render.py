@@ -25,6 +25,7 @@ class Renderer:
         self.env.filters["yuan"] = lambda v: f"{int(v):,}"
         self.env.globals["award"] = settings.award
         self.env.globals["public_url"] = settings.server.public_url
+        self._found: dict[str, tuple[str, str]] = {}
 
     def local_time(self, value: dt.datetime | str | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:
         """Show a stored UTC time in the award's time zone."""
@@ -37,6 +38,12 @@ class Renderer:
         return value.astimezone(self.settings.award.tz).strftime(fmt)
 
     def _find(self, kind: str) -> tuple[str, str]:
+        found = self._found.get(kind)
+        if found is None:
+            found = self._found[kind] = self._lookup(kind)
+        return found
+
+    def _lookup(self, kind: str) -> tuple[str, str]:
         path = kind.replace(".", "/")
         for name, fmt in ((f"cards/{path}.json.j2", "card"), (f"messages/{path}.md.j2", "markdown"),
                           (f"messages/{path}.txt.j2", "text")):

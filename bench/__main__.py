@@ -1,0 +1,12 @@
+"""Run every benchmark: `python -m bench` (make bench)."""
+import importlib
+
+for name in ("bench.webhook", "bench.reminders"):
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        continue
+    print(f"\n### {name}")
+    module.main()
