@@ -19,6 +19,11 @@ from .router import Context, Router
 from .wecom.inbound import Inbound
 
 log = logging.getLogger(__name__)
+# Built once so SQLAlchemy's compiled cache is reused for every callback.
+_INSERT_IGNORING_DUPLICATES = {
+    "sqlite": sqlite_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+    "postgresql": pg_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+}
 
 
 class Dispatcher:
@@ -67,11 +72,9 @@ class Dispatcher:
     @staticmethod
     def _record(s: Session, record: dict[str, Any]) -> bool:
         """Insert the callback record; False if its dedupe key was already there (a retry)."""
-        dialect = s.get_bind().dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            insert = sqlite_insert if dialect == "sqlite" else pg_insert
-            stmt = insert(InboundCallback).values(**record).on_conflict_do_nothing(index_elements=["dedupe_key"])
-            return s.execute(stmt).rowcount == 1
+        stmt = _INSERT_IGNORING_DUPLICATES.get(s.get_bind().dialect.name)
+        if stmt is not None:
+            return s.connection().execute(stmt, record).rowcount == 1
         try:
             with s.begin_nested():
                 s.add(InboundCallback(**record))
