@@ -21,8 +21,10 @@ from .wecom.inbound import Inbound
 log = logging.getLogger(__name__)
 # Built once so SQLAlchemy's compiled cache is reused for every callback.
 _INSERT_IGNORING_DUPLICATES = {
-    "sqlite": sqlite_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"]),
-    "postgresql": pg_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+    "sqlite": sqlite_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(InboundCallback.id),
+    "postgresql": pg_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(InboundCallback.id),
 }
 
 
@@ -74,7 +76,7 @@ class Dispatcher:
         """Insert the callback record; False if its dedupe key was already there (a retry)."""
         stmt = _INSERT_IGNORING_DUPLICATES.get(s.get_bind().dialect.name)
         if stmt is not None:
-            return s.connection().execute(stmt, record).rowcount == 1
+            return s.connection().execute(stmt, record).first() is not None
         try:
             with s.begin_nested():
                 s.add(InboundCallback(**record))

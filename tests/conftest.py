@@ -42,9 +42,23 @@ def clock() -> Clock:
     return Clock()
 
 
+# Each pytest process gets its own PostgreSQL schema, so concurrent runs on one database never collide.
+PG_SCHEMA = f"awardbot_test_{os.getpid()}"
+
+
+def reset_database(engine) -> None:  # noqa: ANN001
+    """Give a PostgreSQL test its empty schema (SQLite tests get a fresh file instead)."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE; CREATE SCHEMA {PG_SCHEMA}"))
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 
 
 @pytest.fixture
@@ -57,9 +71,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def engine(settings: Settings):
     eng = make_engine(settings.database.url)
-    if eng.dialect.name == "postgresql":
-        with eng.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    reset_database(eng)
     Base.metadata.create_all(eng)
     yield eng
     eng.dispose()

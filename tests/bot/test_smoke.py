@@ -16,3 +16,17 @@ def test_unknown_text_gets_a_hint(cb, rt, wecom):
     deliver(rt)
     [reply] = texts(wecom, "qiye1")
     assert "没有理解" in reply and "帮助" in reply
+
+
+def test_a_domain_error_with_a_deadline_is_explained(cb, rt, wecom, clock):
+    """Domain errors carry datetimes; the reply renders them in Asia/Shanghai."""
+    from workflows import stages
+    from workflows.errors import StageClosed
+
+    def closed(ctx, args):
+        raise StageClosed(stage="apply", stage_name="申报推荐", deadline=stages.deadline(ctx.session, ctx.settings, "apply"))
+    rt.dispatcher.router.command("试试")(closed)
+    assert cb.send(cb.text("qiye1", "试试")).status == 200
+    deliver(rt)
+    [reply] = texts(wecom, "qiye1")
+    assert "2018年11月15日 23:59" in reply and "申报推荐" in reply
