@@ -155,9 +155,11 @@ def summary(settings: Settings, app: Application) -> dict[str, Any]:
 
 
 def findings_view(settings: Settings, review: FormalReview) -> list[dict[str, Any]]:
-    """A review's findings as plain data for templates."""
+    """A review's findings as plain data; a past round's supplement reasons are `resolved` (history only)."""
     return [{"source": f.source, "kind": f.kind, "item_key": f.item_key or "",
-             "item_name": _item_name(settings, f.item_key), "detail": f.detail} for f in review.findings]
+             "item_name": _item_name(settings, f.item_key), "detail": f.detail,
+             "resolved": f.kind == "insufficient" and review.status != ReviewStatus.SUPPLEMENT}
+            for f in review.findings]
 
 
 # -- automatic checks -----------------------------------------------------------------------------
@@ -218,7 +220,7 @@ def _send_cards(session: Session, settings: Settings, app: Application, review: 
 
 
 def _close_cards(session: Session, application_id: int, *, now: dt.datetime, replace_name: str,
-                 recipients: list[str] | None = None) -> None:
+                 recipients: list[str] | None = None, click: tuple[str, str] | None = None) -> None:
     """Close open review cards; grey their buttons with the send-time response code when it is known."""
     q = select(CardTask).where(CardTask.subject == f"review:{application_id}", CardTask.status == "open")
     if recipients is not None:
@@ -226,6 +228,8 @@ def _close_cards(session: Session, application_id: int, *, now: dt.datetime, rep
     for task in list(session.scalars(q)):
         sent = session.get(OutboxMessage, task.outbox_id) if task.outbox_id else None
         code = (sent.result or {}).get("response_code") if sent is not None and sent.status == "sent" else None
+        if click is not None and click[0] == task.task_id:
+            code = click[1]  # the click's fresh code; the send-time one may be spent
         if code:
             notices.update_card(session, task, "review.card", response_code=code, now=now, replace_name=replace_name)
         else:
@@ -246,7 +250,7 @@ def open_review(session: Session, settings: Settings, *, application_id: int, ac
         audit.record(session, actor=actor, action="review.open", subject=f"application:{app.id}", now=now)
     if review.decision is not None:
         raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
-                          by=review.decided_by, at=_iso(review.decided_at))
+                          by=review.decided_by, at=iso(review.decided_at))
     if review.status == ReviewStatus.OPEN:
         run_checks(session, settings, review, now=now)
     if send_cards:
@@ -262,36 +266,39 @@ def _undecided(session: Session, settings: Settings, application_id: int, now: d
         review = open_review(session, settings, application_id=app.id, actor=SYSTEM, now=now, send_cards=False)
     if review.decision is not None:
         raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
-                          by=review.decided_by, at=_iso(review.decided_at))
+                          by=review.decided_by, at=iso(review.decided_at))
     try:
         stages.require_open(session, settings, STAGE, now=now, subject=f"application:{app.id}")
     except StageClosed as exc:  # notice data must be JSON: pass the deadline as ISO text
-        raise StageClosed(**{**exc.data, "deadline": _iso(exc.data.get("deadline"))}) from None
+        raise StageClosed(**{**exc.data, "deadline": iso(exc.data.get("deadline"))}) from None
     return app, review
 
 
 def _decide(session: Session, settings: Settings, app: Application, review: FormalReview, decision: str, *,
-            actor: str, now: dt.datetime, reason: str | None) -> None:
+            actor: str, now: dt.datetime, reason: str | None, click: tuple[str, str] | None) -> None:
     review.decision, review.decided_by, review.decided_at, review.reason = decision, actor, now, reason
     review.status = decision
     review.updated_at = app.updated_at = now
     app.status = AppStatus.ACCEPTED if decision == ReviewStatus.ACCEPTED else AppStatus.REJECTED
     audit.record(session, actor=actor, action="review.accept" if decision == ReviewStatus.ACCEPTED else "review.reject", subject=f"application:{app.id}", now=now,
                  reason=reason)
-    _close_cards(session, app.id, now=now, replace_name="已受理" if decision == ReviewStatus.ACCEPTED else "不予受理")
+    _close_cards(session, app.id, now=now, replace_name="已受理" if decision == ReviewStatus.ACCEPTED else "不予受理",
+                 click=click)
 
 
-def accept(session: Session, settings: Settings, *, application_id: int, actor: str, now: dt.datetime) -> FormalReview:
-    """受理: the application goes on to expert review (ACCEPTED)."""
+def accept(session: Session, settings: Settings, *, application_id: int, actor: str, now: dt.datetime,
+           click: tuple[str, str] | None = None) -> FormalReview:
+    """受理: the application goes on to expert review (ACCEPTED). `click` is (card task id, response code)."""
     app, review = _undecided(session, settings, application_id, now)
     if open_request(session, app.id) is not None:
         raise InvalidInput("awaiting_supplement", number=app.number or app.id)
-    _decide(session, settings, app, review, ReviewStatus.ACCEPTED, actor=actor, now=now, reason=None)
+    _decide(session, settings, app, review, ReviewStatus.ACCEPTED, actor=actor, now=now, reason=None, click=click)
     notices.notify(session, app.applicant, "review.accepted", now=now, app=summary(settings, app))
     return review
 
 
-def _clean_reason(reason: str | None) -> str:
+def clean_reason(reason: str | None) -> str:
+    """A reason with whitespace collapsed; InvalidInput if empty or longer than REASON_MAX."""
     text = " ".join((reason or "").split())
     if not text:
         raise InvalidInput("reason_required")
@@ -301,15 +308,15 @@ def _clean_reason(reason: str | None) -> str:
 
 
 def reject(session: Session, settings: Settings, *, application_id: int, reason: str, actor: str,
-           now: dt.datetime) -> FormalReview:
+           now: dt.datetime, click: tuple[str, str] | None = None) -> FormalReview:
     """不予受理: ends the application; the stated reason goes to the applicant."""
-    text = _clean_reason(reason)
+    text = clean_reason(reason)
     app, review = _undecided(session, settings, application_id, now)
     request = open_request(session, app.id)
     if request is not None:
         request.status, request.closed_at = "cancelled", now
         _leave_supplement_mode(session, app)
-    _decide(session, settings, app, review, ReviewStatus.REJECTED, actor=actor, now=now, reason=text)
+    _decide(session, settings, app, review, ReviewStatus.REJECTED, actor=actor, now=now, reason=text, click=click)
     notices.notify(session, app.applicant, "review.rejected", now=now, app=summary(settings, app), reason=text)
     return review
 
@@ -319,7 +326,7 @@ def add_finding(session: Session, settings: Settings, *, application_id: int, ki
     """Record the secretariat's own finding (e.g. an authenticity concern) on an undecided review."""
     if kind not in SECRETARIAT_FINDINGS:
         raise InvalidInput("unknown_finding_kind", kinds=list(SECRETARIAT_FINDINGS))
-    text = _clean_reason(detail)
+    text = clean_reason(detail)
     if item_key is not None and item_key not in {m.key for m in settings.award.materials}:
         raise InvalidInput("unknown_item", item=item_key[:40])
     _, review = _undecided(session, settings, application_id, now)
@@ -350,7 +357,7 @@ def request_supplement(session: Session, settings: Settings, *, application_id: 
     unknown = [k for k in items if k not in allowed]
     if unknown:
         raise InvalidInput("unknown_item", item=unknown[0][:40], items=sorted(allowed))
-    reasons = {k: _clean_reason(r) for k, r in items.items()}
+    reasons = {k: clean_reason(r) for k, r in items.items()}
     app, review = _undecided(session, settings, application_id, now)
     if open_request(session, app.id) is not None:
         raise AlreadyDone("supplement_open", number=app.number or app.id)
@@ -373,11 +380,11 @@ def request_supplement(session: Session, settings: Settings, *, application_id: 
     _close_cards(session, app.id, now=now, replace_name="已要求补正")
     conversation.start(session, app.applicant, SUPPLEMENT_FLOW, SupplementStep.CHOOSE, now=now, application_id=app.id)
     notices.notify(session, app.applicant, "supplement.notice", now=now, app=summary(settings, app),
-                   items=[vars_of(i) for i in owed(settings, request)], deadline=_iso(deadline), capped=capped)
+                   items=[vars_of(i) for i in owed(settings, request)], deadline=iso(deadline), capped=capped)
     return request
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso(value: dt.datetime | None) -> str | None:
     """A time as ISO text for notice data (rendered with |local)."""
     return value.isoformat() if value is not None else None
 
@@ -404,7 +411,7 @@ def supply_item(session: Session, settings: Settings, *, application_id: int, it
     if request is None or app.status != AppStatus.SUPPLEMENT:
         raise InvalidInput("not_in_supplement", number=app.number or app.id)
     if now > request.deadline:
-        raise StageClosed("supplement_expired", deadline=_iso(request.deadline))
+        raise StageClosed("supplement_expired", deadline=iso(request.deadline))
     item = next((i for i in request.items if i.item_key == item_key), None)
     if item is None:
         raise InvalidInput("item_not_requested", item=_item_name(settings, item_key),
@@ -452,7 +459,7 @@ def expire_due(session: Session, settings: Settings, *, now: dt.datetime) -> lis
         _leave_supplement_mode(session, app)
         items = [vars_of(i) for i in missing]
         notices.notify(session, app.applicant, "supplement.expired", now=now, app=summary(settings, app),
-                       items=items, deadline=_iso(request.deadline))
+                       items=items, deadline=iso(request.deadline))
         _send_cards(session, settings, app, request.review, now=now, note="expired")
     return [r.application_id for r in due]
 
