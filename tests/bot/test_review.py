@@ -225,3 +225,42 @@ def test_secretariat_lists_and_opens_reviews_in_chat(cb, rt, wecom, world):
     cb.send(cb.text("mishu1", "审查 SG2018-404"))
     deliver(rt)
     assert "没有找到" in texts(wecom, "mishu1")[-1]
+
+
+def cli(rt, *args):
+    from click.testing import CliRunner
+
+    from bot.cli import Obj, main
+    obj = Obj("unused.toml")
+    obj._settings, obj._runtime = rt.settings, rt
+    return CliRunner().invoke(main.commands["review"], list(args), obj=obj)
+
+
+def test_command_line_review(rt, wecom, world):
+    app_id = world
+    out = cli(rt, "list")
+    assert out.exit_code == 0 and "SG2018-001" in out.output and "missing business_license" in out.output
+    out = cli(rt, "supplement", "SG2018-001", "--item", "business_license=未提交营业执照")
+    assert out.exit_code == 0 and "due 2018-11-23 23:59" in out.output
+    assert status_of(rt, app_id) == AppStatus.SUPPLEMENT
+    out = cli(rt, "supplement", "SG2018-001", "--item", "certificates=过期")
+    assert out.exit_code == 1 and "supplement_open" in out.output
+    out = cli(rt, "accept", "SG2018-001")
+    assert out.exit_code == 1 and "awaiting_supplement" in out.output
+    out = cli(rt, "reject", "SG2018-001", "--reason", "逾期未能提供营业执照")
+    assert out.exit_code == 0 and status_of(rt, app_id) == AppStatus.REJECTED
+    out = cli(rt, "accept", "SG2018-001")
+    assert out.exit_code == 1 and "review_decided" in out.output
+    deliver(rt)
+    assert "逾期未能提供营业执照" in texts(wecom, "qiye1")[-1]
+
+
+def test_sample_step_accepts_every_endorsed_application(rt, world):
+    from bot import sample
+    with rt.sessions.begin() as s:
+        sample.run(s, rt.settings, "material", T_REVIEW)
+    with rt.sessions() as s:
+        assert s.get(Application, world).status == AppStatus.ACCEPTED
+        assert stages.status(s, rt.settings, "material") == "open"
+        assert stages.status(s, rt.settings, "review") == "closed"
+        assert len(audit.entries(s, action="review.accept")) == 1
