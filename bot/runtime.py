@@ -63,6 +63,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
     sender = Sender(sessions, client, settings, clock=clock)
     sender._agent_id = w.agent_id
+    from .handlers import supplement
+    sender.media_handlers["supplement"] = supplement.media_handler(settings)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
     return rt

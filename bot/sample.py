@@ -84,3 +84,11 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
         if name not in done:
             done.append(name)
     return done
+
+
+def _load_steps() -> None:
+    """Import the flow modules that contribute steps (each registers itself with `step`)."""
+    from .samples import review  # noqa: F401
+
+
+_load_steps()

@@ -5,10 +5,12 @@ from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
     OutboxMessage, Person, ReminderSent, StageState, WecomToken,
 )
+from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
 
 __all__ = [
     "AppStatus", "Application", "Document",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",
+    "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
 ]

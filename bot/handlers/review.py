@@ -1,0 +1,170 @@
+"""The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons."""
+from __future__ import annotations
+
+from workflows import audit, conversation, notices, review, stages
+from workflows.errors import AlreadyDone, DomainError
+from workflows.model import CardTask, Conversation
+
+from ..router import Context, Router
+from ..wecom.inbound import CardEvent, Inbound, Text
+
+SECRETARIAT = ("secretariat",)
+REJECT_REASON = "reject_reason"  # a ReviewStep beside REASON, kept here because only chat uses it
+
+
+def register(router: Router) -> None:
+    """Register the secretariat's review command, card keys and reason flow."""
+
+    @router.command("审查", roles=SECRETARIAT, order=40)
+    def on_review(ctx: Context, args: str) -> None:
+        parts = args.split(maxsplit=2)
+        if not parts:
+            pending = review.pending_for_secretariat(ctx.session, ctx.settings)
+            ctx.reply("review.list", pending=[{"number": p.number or f"#{p.application_id}",
+                                               "enterprise_name": p.enterprise_name or "",
+                                               "supplement_deadline": review.iso(p.supplement_deadline)}
+                                              for p in pending])
+            return
+        if parts[0] == "真实性":
+            if len(parts) < 3:
+                ctx.reply("review.finding_usage")
+                return
+            app = review.find_application(ctx.session, ctx.settings, parts[1])
+            finding = review.add_finding(ctx.session, ctx.settings, application_id=app.id, kind="authenticity",
+                                         detail=parts[2], actor=ctx.userid, now=ctx.now)
+            ctx.reply("review.finding_done", number=app.number or app.id, detail=finding.detail)
+            return
+        app = review.find_application(ctx.session, ctx.settings, parts[0])
+        r = review.open_review(ctx.session, ctx.settings, application_id=app.id, actor=ctx.userid, now=ctx.now,
+                               to=[ctx.userid])
+        ctx.reply("review.detail", app=review.summary(ctx.settings, app),
+                  findings=review.findings_view(ctx.settings, r))
+
+    @router.card("review:")
+    def on_card(ctx: Context, event: CardEvent, rest: str) -> None:
+        action, _, ref = rest.partition(":")
+        task = ctx.session.get(CardTask, event.task_id)
+        if ctx.role not in SECRETARIAT or task is None or task.recipient != ctx.userid or not ref.isdigit():
+            audit.record(ctx.session, actor=ctx.userid, action="review.click_refused", subject=f"card:{event.task_id}",
+                         now=ctx.now, key=event.key[:100], role=ctx.role)
+            ctx.reply("errors.not_allowed" if ctx.role not in SECRETARIAT else "common.card_unknown")
+            return
+        app_id = int(ref)
+        if task.status != "open":
+            _refuse_closed(ctx, event, task, app_id)
+            return
+        click = (task.task_id, event.response_code)
+        if action == "accept":
+            review.accept(ctx.session, ctx.settings, application_id=app_id, actor=ctx.userid, now=ctx.now, click=click)
+            ctx.reply("review.accepted_done", app=review.summary(ctx.settings, review.find_application(
+                ctx.session, ctx.settings, str(app_id))))
+        elif action == "reject":
+            app = review.find_application(ctx.session, ctx.settings, str(app_id))
+            _check_undecided(ctx, app_id)
+            conversation.start(ctx.session, ctx.userid, review.REVIEW_FLOW, REJECT_REASON, now=ctx.now,
+                               application_id=app_id, click=list(click))
+            ctx.reply("review.ask_reject_reason", app=review.summary(ctx.settings, app), max=review.REASON_MAX)
+        elif action == "supplement":
+            _send_selection(ctx, app_id)
+        elif action == "items":
+            _on_items(ctx, event, task, app_id)
+        else:
+            ctx.reply("common.card_unknown")
+
+    @router.flow(review.REVIEW_FLOW)
+    def on_reason(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        data = conv.data or {}
+        if not isinstance(inbound, Text):
+            _ask_next(ctx, conv)
+            return
+        reason = review.clean_reason(inbound.content)
+        if conv.step == REJECT_REASON:
+            _finish(ctx, lambda: review.reject(ctx.session, ctx.settings, application_id=data["application_id"],
+                                               reason=reason, actor=ctx.userid, now=ctx.now,
+                                               click=tuple(data.get("click") or ()) or None),
+                    "review.rejected_done", reason=reason)
+            return
+        items: list[str] = data["items"]
+        reasons = {**data.get("reasons", {}), items[len(data.get("reasons", {}))]: reason}
+        conversation.advance(conv, review.ReviewStep.REASON, now=ctx.now, reasons=reasons)
+        if len(reasons) < len(items):
+            _ask_next(ctx, conv)
+            return
+        _finish(ctx, lambda: review.request_supplement(ctx.session, ctx.settings,
+                                                       application_id=data["application_id"],
+                                                       items={k: reasons[k] for k in items},
+                                                       actor=ctx.userid, now=ctx.now), "review.supplement_sent")
+
+
+def _check_undecided(ctx: Context, app_id: int) -> None:
+    """Refuse early (before asking for reasons) when the review is already decided."""
+    r = review.review_for(ctx.session, app_id)
+    if r is not None and r.decision is not None:
+        raise AlreadyDone("review_decided", number=r.application_id, decision=r.decision, by=r.decided_by,
+                                 at=review.iso(r.decided_at))
+
+
+def _refuse_closed(ctx: Context, event: CardEvent, task: CardTask, app_id: int) -> None:
+    """A click on a card already handled: refuse, audit, grey the card with the click's code."""
+    r = review.review_for(ctx.session, app_id)
+    audit.record(ctx.session, actor=ctx.userid, action="review.click_refused", subject=f"application:{app_id}",
+                 now=ctx.now, key=event.key[:100], reason="card_closed")
+    notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
+                        replace_name="已处理")
+    ctx.reply("review.card_closed", decision=r.decision if r else None, by=r.decided_by if r else None)
+
+
+def _send_selection(ctx: Context, app_id: int) -> None:
+    """需补正: a card listing the applicant's items, pre-checked where the findings point."""
+    app = review.find_application(ctx.session, ctx.settings, str(app_id))
+    _check_undecided(ctx, app_id)
+    r = review.review_for(ctx.session, app_id)
+    flagged = {f.item_key for f in (r.findings if r else []) if f.item_key}
+    items = [{"key": m.key, "name": m.name, "flagged": m.key in flagged} for m in review.applicant_items(ctx.settings)]
+    notices.send_card(ctx.session, ctx.userid, "review.select", subject=f"review-select:{app_id}", now=ctx.now,
+                      app=review.summary(ctx.settings, app), items=items)
+
+
+def _on_items(ctx: Context, event: CardEvent, task: CardTask, app_id: int) -> None:
+    """The selection card was submitted: ask for one reason per selected item in chat."""
+    allowed = [m.key for m in review.applicant_items(ctx.settings)]
+    chosen = set(event.selected.get("items", ()))
+    items = [k for k in allowed if k in chosen]
+    if not items:
+        ctx.reply("errors.no_items")
+        return
+    _check_undecided(ctx, app_id)
+    notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
+                        replace_name="已选择")
+    conv = conversation.start(ctx.session, ctx.userid, review.REVIEW_FLOW, review.ReviewStep.REASON, now=ctx.now,
+                              application_id=app_id, items=items, reasons={})
+    _ask_next(ctx, conv)
+
+
+def _ask_next(ctx: Context, conv: Conversation) -> None:
+    data = conv.data or {}
+    if conv.step == REJECT_REASON:
+        app = review.find_application(ctx.session, ctx.settings, str(data["application_id"]))
+        ctx.reply("review.ask_reject_reason", app=review.summary(ctx.settings, app), max=review.REASON_MAX)
+        return
+    items, done = data["items"], len(data.get("reasons", {}))
+    ctx.reply("review.ask_reason", item_name=ctx.settings.award.material(items[done]).name, index=done + 1,
+              total=len(items), max=review.REASON_MAX)
+
+
+def _finish(ctx: Context, action, kind: str, **extra) -> None:  # noqa: ANN001
+    """Run the final service call; either way the reason dialog ends (an error explains itself)."""
+    conversation.end(ctx.session, ctx.userid)
+    try:
+        with ctx.session.begin_nested():
+            result = action()
+    except DomainError as exc:
+        ctx.reply(f"errors.{exc.code}", **exc.data)
+        return
+    app = review.find_application(ctx.session, ctx.settings, str(result.application_id))
+    data = {"app": review.summary(ctx.settings, app), **extra}
+    if kind == "review.supplement_sent":
+        data |= {"items": [review.vars_of(i) for i in review.owed(ctx.settings, result)],
+                 "deadline": review.iso(result.deadline), "capped": result.deadline == stages.deadline(
+                     ctx.session, ctx.settings, review.STAGE, f"application:{app.id}")}
+    ctx.reply(kind, **data)
