@@ -5,10 +5,12 @@ from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
     OutboxMessage, Person, ReminderSent, StageState, WecomToken,
 )
+from .voting import Ballot, Choice, Participation, VoteConflict
 
 __all__ = [
     "AppStatus", "Application", "Document",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",
+    "Ballot", "Choice", "Participation", "VoteConflict",
 ]
