@@ -80,7 +80,7 @@ def register(router: Router) -> None:
         out = voting.cast_ballot(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ballot_id=int(ballot_id),
                                  task_id=event.task_id, selected=dict(event.selected),
                                  response_code=event.response_code or None)
-        if out.status not in ("recorded", "replaced"):
+        if out.status not in ("recorded", "replaced", "invalid"):  # invalid: explained with its fresh card
             ctx.reply(f"vote.{out.status}", **out.data)
 
     @router.command("投票", roles=(SECRETARIAT, *voting.ELECTORATE), order=60)

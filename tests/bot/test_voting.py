@@ -1,6 +1,7 @@
 """The committee vote end to end: encrypted card events → ballots → card updates → result and report."""
 from __future__ import annotations
 
+import sys
 import threading
 from types import SimpleNamespace
 
@@ -75,10 +76,10 @@ def test_members_receive_cards_vote_and_each_card_is_updated_once(cb, rt, wecom,
     assert "已投票：7/7" in status and "企业甲" not in status              # who voted, never for whom
     cb.send(cb.text("mishu", "投票 结束"))
     deliver(rt)
-    [result] = [t for t in texts(wecom, "mishu") if "投票结果" in t]
+    [result] = [t for t in texts(wecom, "mishu") if "评审委员会投票结果" in t]
     assert "产生拟获奖企业 3 家" in result and "1. 企业甲" in result and "企业甲：7 票" in result
-    assert any("投票结果" in t for t in texts(wecom, "weiyuan1"))          # the chair gets it too
-    assert not any("投票结果" in t for t in texts(wecom, "weiyuan2"))
+    assert any("评审委员会投票结果" in t for t in texts(wecom, "weiyuan1"))          # the chair gets it too
+    assert not any("评审委员会投票结果" in t for t in texts(wecom, "weiyuan2"))
     with rt.sessions() as s:
         assert voting.proposed_winners(s, rt.settings) == ballot.apps[:3]
         # The inbound log keeps that a card was submitted, not what was ticked.
@@ -89,7 +90,7 @@ def test_members_receive_cards_vote_and_each_card_is_updated_once(cb, rt, wecom,
     # After close: a late submission is refused politely.
     status_code, _ = submit(cb, wecom, "weiyuan3", opts(card(wecom, "weiyuan3"), 0, 1, 2))
     deliver(rt)
-    assert status_code == 200 and "已截止" in texts(wecom, "weiyuan3")[-1]
+    assert status_code == 200 and "截止，本次提交未计入" in texts(wecom, "weiyuan3")[-1]
     assert len(wecom.card_updates()) == 7
 
 
@@ -97,7 +98,7 @@ def test_wrong_count_gets_an_explanation_and_a_fresh_card(cb, rt, wecom, ballot)
     first = card(wecom, "weiyuan2")
     submit(cb, wecom, "weiyuan2", opts(first, 0))                      # a single OptionId
     deliver(rt)
-    explanation = texts(wecom, "weiyuan2")[-2]
+    explanation = texts(wecom, "weiyuan2")[-2]                          # then the fresh card
     assert "勾选了 1 家" in explanation and "恰好选择 3 家" in explanation
     fresh = card(wecom, "weiyuan2")
     assert fresh["task_id"] != first["task_id"]
@@ -176,8 +177,9 @@ def test_tie_opens_a_runoff_that_members_vote_on(cb, rt, wecom, ballot, clock):
         submit(cb, wecom, m, opts(card(wecom, m), *p))
     cb.send(cb.text("mishu", "投票 结束"))
     deliver(rt)
-    assert "已自动发起决选投票" in texts(wecom, "mishu")[-2 if "投票结果" in texts(wecom, "mishu")[-1] else -1] \
-        or any("已自动发起决选投票" in t for t in texts(wecom, "mishu"))
+    told = texts(wecom, "mishu")
+    assert any("已自动发起决选投票（第 2 号）" in t for t in told)
+    assert any("末位同票" in t and "企业丙、企业丁 争 1 个名额" in t for t in told)
     runoff = card(wecom, "weiyuan1")
     assert [o["text"] for o in runoff["checkbox"]["option_list"]] == ["企业丙", "企业丁"]
     assert "第2轮" in runoff["main_title"]["title"] and "恰好 1 家" in runoff["sub_title_text"]
@@ -197,7 +199,7 @@ def test_chat_refusals_for_roles_and_missing_ranking(cb, rt, wecom, ballot):
     cb.send(cb.text("mishu", "投票 开始"))
     cb.send(cb.text("mishu", "投票 回避 weiyuan3 SG2018-002"))
     deliver(rt)
-    assert "没有权限" in texts(wecom, "qiye1")[-1] or "不能使用" in texts(wecom, "qiye1")[-1] or texts(wecom, "qiye1")
+    assert "“投票”不适用于您的身份" in texts(wecom, "qiye1")[-1]
     assert "排名尚未确定" in texts(wecom, "mishu")[0]
     assert "回避声明" in texts(wecom, "mishu")[1] and "重新发送" in texts(wecom, "mishu")[1]
     fresh = card(wecom, "weiyuan3")
@@ -205,24 +207,53 @@ def test_chat_refusals_for_roles_and_missing_ranking(cb, rt, wecom, ballot):
     assert "企业乙" in fresh["sub_title_text"] and "回避" in fresh["sub_title_text"]
 
 
-def test_cli_status_verify_and_report(rt, wecom, ballot, cb, tmp_path):
+def test_cli_open_status_close_verify_and_report(rt, wecom, cb, clock, tmp_path, monkeypatch):
     group = click.Group()
     vote_cli.register(group)
     runner = CliRunner()
     obj = SimpleNamespace(runtime=rt)
+    clock.set(VOTE_TIME)
+    with rt.sessions.begin() as s:
+        cands = seed(s, rt.settings, clock(), n=6)
     out = runner.invoke(group, ["vote", "open"], obj=obj)
-    assert out.exit_code == 1 and "已有一轮" in out.output
+    assert out.exit_code == 1 and "排名尚未确定" in out.output            # no ranking on this branch yet
+    # The ranking flow's final_top (rows with scores); the top vote_top = 5 go on the ballot.
+    ranking = [SimpleNamespace(application_id=c.application_id, composite=c.composite, material=c.material,
+                               site=c.site) for c in cands]
+    monkeypatch.setitem(sys.modules, "workflows.results", SimpleNamespace(final_top=lambda s, st: ranking))
+    out = runner.invoke(group, ["vote", "open", "--closes-at", "2019-01-29 17:00"], obj=obj)
+    assert out.exit_code == 0 and "7 位委员已收到选票" in out.output and "企业己" not in out.output
+    assert runner.invoke(group, ["vote", "open"], obj=obj).output.count("已有一轮") == 1
+    deliver(rt)
+    assert "01月29日 17:00" in card(wecom, "weiyuan1")["main_title"]["desc"]
+    assert runner.invoke(group, ["vote", "close"], obj=obj).exit_code == 1   # not everyone has voted yet
     for m in MEMBERS:
         submit(cb, wecom, m, opts(card(wecom, m), 0, 1, 2))
     out = runner.invoke(group, ["vote", "status"], obj=obj)
     assert out.exit_code == 0 and "已投票：7/7" in out.output
     assert runner.invoke(group, ["vote", "close"], obj=obj).exit_code == 0
     out = runner.invoke(group, ["vote", "verify"], obj=obj)
-    assert out.exit_code == 0 and f"ballot {ballot.id} round 1: OK" in out.output
+    assert out.exit_code == 0 and "round 1: OK" in out.output
     report = tmp_path / "vote.md"
     assert runner.invoke(group, ["vote", "report", "--out", str(report)], obj=obj).exit_code == 0
     assert "企业甲：7 票" in report.read_text(encoding="utf-8")
     with rt.sessions.begin() as s:
-        s.execute(Choice.__table__.delete().where(Choice.application_id == ballot.apps[0]))
+        s.execute(Choice.__table__.delete().where(Choice.application_id == cands[0].application_id))
     out = runner.invoke(group, ["vote", "verify"], obj=obj)
     assert out.exit_code == 1 and "MISMATCH" in out.output
+
+
+def test_cli_conflict_and_extend(rt, wecom, ballot, clock):
+    group = click.Group()
+    vote_cli.register(group)
+    runner = CliRunner()
+    obj = SimpleNamespace(runtime=rt)
+    out = runner.invoke(group, ["vote", "conflict", "weiyuan6", "SG2018-004"], obj=obj)
+    assert out.exit_code == 0 and "企业丁" in out.output
+    assert runner.invoke(group, ["vote", "conflict", "nobody", "SG2018-004"], obj=obj).exit_code == 1
+    out = runner.invoke(group, ["vote", "extend", "2019-01-20 10:00"], obj=obj)
+    assert out.exit_code == 1 and "必须晚于" in out.output
+    out = runner.invoke(group, ["vote", "extend", "2019-02-02 17:00"], obj=obj)
+    assert out.exit_code == 0 and "2019年02月02日 17:00" in out.output
+    deliver(rt)
+    assert "2019年02月02日 17:00" in texts(wecom, "weiyuan2")[-1]

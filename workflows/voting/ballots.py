@@ -281,7 +281,8 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         # Not this round's elector, or a card that was never sent to them: a forged or misrouted event.
         return _refuse(session, actor, now, "not_member", ballot.id)
     if ballot.status != "open" or now > ballot.closes_at:
-        return _refuse(session, actor, now, "closed", ballot.id, closes_at=ballot.closes_at.isoformat())
+        return _refuse(session, actor, now, "closed", ballot.id,
+                       closes_at=(ballot.closed_at or ballot.closes_at).isoformat())
     change = part.voted_at is not None
     if change and (not settings.award.rules.allow_ballot_change or part.paper_mac is None):
         return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
@@ -294,6 +295,7 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     if isinstance(checked, tally.SelectionError):
         outcome = _refuse(session, actor, now, "invalid", ballot.id, code=checked.code, required=part.required,
                           chosen=len(chosen))
+        notices.notify(session, actor, "vote.invalid", now=now, **outcome.data)
         if response_code:
             notices.update_card(session, task, "vote.superseded", response_code=response_code, now=now,
                                 replace_name="已作废")

@@ -260,5 +260,7 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
         resolution = tally.resolve_rounds([_stored(b.result) for b in rounds if b.status == "closed"])
         winners = [{"rank": i, "application_id": application_of(o), "enterprise_name": names[o]["enterprise_name"]}
                    for i, o in enumerate(resolution.winners, start=1)]
-    return {"series_id": series_id, "outcome": last.outcome or "open", "winners": winners, "rounds": out_rounds,
+    # An open runoff round means the series is still waiting for it.
+    outcome = last.outcome or ("runoff_needed" if last.round_no > 1 else "open")
+    return {"series_id": series_id, "outcome": outcome, "winners": winners, "rounds": out_rounds,
             "seats": rounds[0].seats}
