@@ -84,3 +84,11 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
         if name not in done:
             done.append(name)
     return done
+
+
+def _load_flow_steps() -> None:
+    """Import each flow's sample steps (bot/samples/<flow>.py registers itself with @step)."""
+    from .samples import voting  # noqa: F401
+
+
+_load_flow_steps()

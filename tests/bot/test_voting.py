@@ -257,3 +257,21 @@ def test_cli_conflict_and_extend(rt, wecom, ballot, clock):
     assert out.exit_code == 0 and "2019年02月02日 17:00" in out.output
     deliver(rt)
     assert "2019年02月02日 17:00" in texts(wecom, "weiyuan2")[-1]
+
+
+def test_sample_step_votes_through_the_services(rt, clock, monkeypatch):
+    from bot import sample
+    from bot.samples.voting import committee_vote
+    from workflows import stages
+
+    clock.set(VOTE_TIME)
+    with rt.sessions.begin() as s:
+        sample.ensure_roster(s, clock())
+        cands = seed(s, rt.settings, clock())
+        ranking = [c.as_dict() for c in cands]
+        monkeypatch.setitem(sys.modules, "workflows.results", SimpleNamespace(final_top=lambda s_, st: ranking))
+        assert any(fn is committee_vote for stage, _, fn in sample.STEPS if stage == "publicity")
+        committee_vote(s, rt.settings, clock())
+        assert voting.proposed_winners(s, rt.settings) == [c.application_id for c in cands[:3]]
+        assert stages.status(s, rt.settings, "publicity") == "open"
+        assert [r.ok for r in voting.verify(s, rt.settings)] == [True]
