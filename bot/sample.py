@@ -87,8 +87,8 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
 
 
 def _load_steps() -> None:
-    """Import the flow modules that contribute steps (each registers itself with `step`)."""
-    from .samples import review  # noqa: F401
+    """Import each flow's sample steps (bot/samples/<flow>.py registers itself with @step)."""
+    from .samples import review, voting  # noqa: F401
 
 
 _load_steps()

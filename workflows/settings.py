@@ -132,6 +132,8 @@ class Rules(_Strict):
     quorum: str = Field(default="2/3", pattern=r"^\d+/\d+$")
     allow_ballot_change: bool = False
     vote_conflict_policy: Literal["exclude", "allow"] = "exclude"
+    # -- committee vote (stage 7.3) --
+    runoff_hours: int = Field(default=48, ge=1)   # how long an automatic runoff round stays open
     supplement_days: int = Field(default=7, ge=1)
     publicity_days: int = Field(default=10, ge=1)
     publicity_start_day_counts: bool = True

@@ -6,9 +6,9 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
-    from . import common, review, supplement
+    from . import common, review, supplement, voting
 
     router = Router()
-    for module in (common, review, supplement):
+    for module in (common, review, supplement, voting):
         module.register(router)
     return router

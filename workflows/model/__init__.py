@@ -6,6 +6,7 @@ from .core import (
     OutboxMessage, Person, ReminderSent, StageState, WecomToken,
 )
 from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
+from .voting import Ballot, Choice, Participation, VoteConflict
 
 __all__ = [
     "AppStatus", "Application", "Document",
@@ -13,4 +14,5 @@ __all__ = [
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",
     "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
+    "Ballot", "Choice", "Participation", "VoteConflict",
 ]

@@ -1,0 +1,129 @@
+"""`python -m bot vote open|close|status|verify|conflict|extend|report` — the secretariat's vote commands."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from workflows import voting
+from workflows.errors import DomainError
+
+from ..handlers.voting import opened_data, parse_when, status_data
+
+
+def _run(obj: Any, fn: Callable[[Any, Any], str]) -> None:
+    """Run fn(session, runtime) in one transaction; print its text, or the polite refusal and exit 1."""
+    rt = obj.runtime
+    try:
+        with rt.sessions.begin() as s:
+            text = fn(s, rt)
+    except DomainError as exc:
+        click.echo(_error_text(rt, exc), err=True)
+        sys.exit(1)
+    click.echo(text)
+
+
+def _error_text(rt: Any, exc: DomainError) -> str:
+    try:
+        return rt.renderer.text(f"messages/errors/{exc.code}.md.j2", **exc.data)
+    except Exception:  # a code without its own template still says what it was
+        return f"{exc.code}: {exc.data}"
+
+
+def _msg(rt: Any, name: str, **data: Any) -> str:
+    return rt.renderer.text(f"messages/vote/{name}.md.j2", **data)
+
+
+def register(main: click.Group) -> None:
+    """Add the `vote` command group."""
+
+    @main.group()
+    def vote() -> None:
+        """Committee vote on the final top candidates (stage 7.3)."""
+
+    @vote.command("open")
+    @click.option("--closes-at", help="Closing time, e.g. '2019-01-30 17:00' (default: the vote stage deadline).")
+    @click.option("--actor", default="cli", help="Who opens it (audit log).")
+    @click.pass_obj
+    def vote_open(obj: Any, closes_at: str | None, actor: str) -> None:
+        """Open the ballot on the final ranking's top candidates and send every member a card."""
+        def fn(s: Any, rt: Any) -> str:
+            when = parse_when(closes_at, rt.settings) if closes_at else None
+            ballot = voting.open_ballot(s, rt.settings, actor=actor, now=rt.clock(), closes_at=when,
+                                        candidates=voting.final_candidates(s, rt.settings))
+            return _msg(rt, "opened", **opened_data(s, ballot))
+        _run(obj, fn)
+
+    @vote.command("close")
+    @click.option("--actor", default="cli")
+    @click.pass_obj
+    def vote_close(obj: Any, actor: str) -> None:
+        """Close the open round (early only once everyone has voted) and tally it."""
+        def fn(s: Any, rt: Any) -> str:
+            out = voting.close_ballot(s, rt.settings, actor=actor, now=rt.clock())
+            return _msg(rt, "closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
+                        members=out.members, runoff_ballot_id=out.runoff_ballot_id)
+        _run(obj, fn)
+
+    @vote.command("status")
+    @click.pass_obj
+    def vote_status(obj: Any) -> None:
+        """Who has voted in the latest round (never for whom)."""
+        def fn(s: Any, rt: Any) -> str:
+            data = status_data(s, rt.settings)
+            return _msg(rt, "status", **data) if data else _msg(rt, "none")
+        _run(obj, fn)
+
+    @vote.command("verify")
+    @click.pass_obj
+    def vote_verify(obj: Any) -> None:
+        """Re-count every closed round from the stored papers; exit 1 on any difference."""
+        rt = obj.runtime
+        with rt.sessions() as s:
+            recounts = voting.verify(s, rt.settings)
+        for r in recounts:
+            click.echo(f"ballot {r.ballot_id} round {r.round_no}: {'OK' if r.ok else 'MISMATCH'}")
+            for d in r.differences:
+                click.echo(f"  {d.field} {d.key or ''}: recomputed={d.recomputed!r} recorded={d.recorded!r}")
+        if not recounts:
+            click.echo("no closed rounds")
+        if not all(r.ok for r in recounts):
+            sys.exit(1)
+
+    @vote.command("conflict")
+    @click.argument("userid")
+    @click.argument("application")
+    @click.option("--reason", default="")
+    @click.option("--actor", default="cli")
+    @click.pass_obj
+    def vote_conflict(obj: Any, userid: str, application: str, reason: str, actor: str) -> None:
+        """Record a committee member's declared conflict with an application (number or id)."""
+        _run(obj, lambda s, rt: _msg(rt, "conflict_recorded", **voting.declare_conflict(
+            s, rt.settings, actor=actor, now=rt.clock(), member=userid, application=application, reason=reason)))
+
+    @vote.command("extend")
+    @click.argument("closes_at")
+    @click.option("--actor", default="cli")
+    @click.pass_obj
+    def vote_extend(obj: Any, closes_at: str, actor: str) -> None:
+        """Move the open round's closing time, or reopen a round that closed without quorum."""
+        def fn(s: Any, rt: Any) -> str:
+            ballot = voting.extend_ballot(s, rt.settings, actor=actor, now=rt.clock(),
+                                          closes_at=parse_when(closes_at, rt.settings))
+            return _msg(rt, "extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
+        _run(obj, fn)
+
+    @vote.command("report")
+    @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the report to this file.")
+    @click.pass_obj
+    def vote_report(obj: Any, out_path: str | None) -> None:
+        """The vote's result report (Markdown); counts appear only for closed rounds."""
+        def fn(s: Any, rt: Any) -> str:
+            text = rt.renderer.text("reports/vote.md.j2", **voting.report(s, rt.settings))
+            if out_path:
+                Path(out_path).write_text(text + "\n", encoding="utf-8")
+                return f"written: {out_path}"
+            return text
+        _run(obj, fn)

@@ -1,0 +1,134 @@
+"""Committee vote: ballot-card submissions and the `投票` chat word (secretariat, members, chair)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from workflows import voting
+from workflows.errors import DomainError, InvalidInput
+from workflows.model import InboundCallback
+from workflows.settings import Settings
+
+from ..router import Context, Router
+from ..wecom.inbound import CardEvent
+
+SECRETARIAT = "secretariat"
+CHAIR = "committee_chair"
+
+
+def parse_when(text: str, settings: Settings) -> dt.datetime:
+    """A time typed by the secretariat ('2019-01-30 17:00', ISO; naive means the award's zone), in UTC."""
+    try:
+        t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
+    except ValueError as exc:
+        raise InvalidInput("vote_bad_time", text=text[:40]) from exc
+    return (t if t.tzinfo else t.replace(tzinfo=settings.award.tz)).astimezone(dt.timezone.utc)
+
+
+def _redact_selection(ctx: Context) -> None:
+    # The inbound log would otherwise keep who chose what (FromUserName + SelectedItems) forever.
+    if ctx.inbound is None:
+        return
+    row = ctx.session.scalar(select(InboundCallback).where(InboundCallback.dedupe_key == ctx.inbound.dedupe_key[:300]))
+    if row is not None and "SelectedItems" in (row.payload or {}):
+        row.payload = {**row.payload, "SelectedItems": "redacted"}
+
+
+def open_vote(ctx: Context, closes_at: dt.datetime | None) -> dict[str, Any]:
+    """Open a ballot on the final top candidates; the data of the reply."""
+    candidates = voting.final_candidates(ctx.session, ctx.settings)
+    ballot = voting.open_ballot(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, candidates=candidates,
+                                closes_at=closes_at)
+    return opened_data(ctx.session, ballot)
+
+
+def opened_data(session: Any, ballot: Any) -> dict[str, Any]:
+    """What the secretariat is told after opening a round."""
+    turnout = voting.turnout(session, ballot.id)
+    return {"ballot_id": ballot.id, "seats": ballot.seats, "closes_at": ballot.closes_at.isoformat(),
+            "names": [c["enterprise_name"] for c in ballot.candidates],
+            "cards": sum(1 for t in turnout if not t.recused), "recused": sum(1 for t in turnout if t.recused)}
+
+
+def status_data(session: Any, settings: Settings) -> dict[str, Any] | None:
+    """The latest round's turnout for the secretariat (never the choices)."""
+    ballot = voting.latest_round(session, settings)
+    if ballot is None:
+        return None
+    turnout = voting.turnout(session, ballot.id)
+    electors = [t for t in turnout if not t.recused]
+    return {"ballot_id": ballot.id, "round_no": ballot.round_no, "status": ballot.status,
+            "closes_at": ballot.closes_at.isoformat(), "quorum": settings.award.rules.quorum,
+            "voted": sum(1 for t in electors if t.voted_at), "members": len(electors),
+            "turnout": [{"name": t.name, "voted_at": t.voted_at.isoformat() if t.voted_at else None,
+                         "recused": t.recused} for t in turnout]}
+
+
+def register(router: Router) -> None:
+    """Register the vote handlers."""
+
+    @router.card("vote:")
+    def on_ballot_card(ctx: Context, event: CardEvent, rest: str) -> None:
+        _redact_selection(ctx)
+        action, _, ballot_id = rest.partition(":")
+        if action != "submit" or not ballot_id.isdigit():
+            ctx.reply("common.card_unknown")
+            return
+        # Refusals are outcomes, not exceptions: their audit entries must survive.
+        out = voting.cast_ballot(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ballot_id=int(ballot_id),
+                                 task_id=event.task_id, selected=dict(event.selected),
+                                 response_code=event.response_code or None)
+        if out.status not in ("recorded", "replaced", "invalid"):  # invalid: explained with its fresh card
+            ctx.reply(f"vote.{out.status}", **out.data)
+
+    @router.command("投票", roles=(SECRETARIAT, *voting.ELECTORATE), order=60)
+    def on_vote(ctx: Context, args: str) -> None:
+        sub, _, rest = args.partition(" ")
+        rest = rest.strip()
+        if ctx.role == SECRETARIAT:
+            _secretariat(ctx, sub, rest)
+        elif sub == "结果" and ctx.role == CHAIR:
+            _result(ctx)
+        else:
+            reissued = voting.reissue_card(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now)
+            latest = voting.latest_round(ctx.session, ctx.settings)
+            voted = latest is not None and any(t.member == ctx.userid and t.voted_at
+                                               for t in voting.turnout(ctx.session, latest.id))
+            ctx.reply("vote.member_status", reissued=reissued, voted=voted)
+
+    def _secretariat(ctx: Context, sub: str, rest: str) -> None:
+        s, settings = ctx.session, ctx.settings
+        if sub in ("", "状态", "进度"):
+            data = status_data(s, settings)
+            ctx.reply("vote.status", **data) if data else ctx.reply("vote.none")
+        elif sub in ("开始", "发起"):
+            ctx.reply("vote.opened", **open_vote(ctx, parse_when(rest, settings) if rest else None))
+        elif sub in ("结束", "截止"):
+            out = voting.close_ballot(s, settings, actor=ctx.userid, now=ctx.now)
+            ctx.reply("vote.closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
+                      members=out.members, runoff_ballot_id=out.runoff_ballot_id)
+        elif sub == "延期" and rest:
+            ballot = voting.extend_ballot(s, settings, actor=ctx.userid, now=ctx.now,
+                                          closes_at=parse_when(rest, settings))
+            ctx.reply("vote.extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
+        elif sub == "回避" and len(rest.split()) >= 2:
+            member, application, *reason = rest.split()
+            ctx.reply("vote.conflict_recorded", **voting.declare_conflict(
+                s, settings, actor=ctx.userid, now=ctx.now, member=member, application=application,
+                reason=" ".join(reason)))
+        elif sub == "结果":
+            _result(ctx)
+        elif sub == "复核":
+            ctx.reply("vote.verify", recounts=[{"ballot_id": r.ballot_id, "round_no": r.round_no, "ok": r.ok,
+                                                "differences": [f"{d.field} {d.key or ''}" for d in r.differences]}
+                                               for r in voting.verify(s, settings)])
+        else:
+            ctx.reply("vote.usage")
+
+    def _result(ctx: Context) -> None:
+        try:
+            ctx.reply("vote.result", **voting.report(ctx.session, ctx.settings))
+        except DomainError:
+            ctx.reply("vote.none")

@@ -1,0 +1,37 @@
+"""Sample edition: the committee votes on the top 5 and proposes 3 winners; publicity opens."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows import stages, voting
+from workflows.model import Participation
+from workflows.settings import Settings
+
+from ..sample import ACTOR, step
+
+# Positions (in composite order) each member ticks: counts 7, 6, 4, 3, 1 — three clear winners, no tie.
+PATTERN = [(0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 3), (0, 1, 3), (0, 3, 4)]
+
+
+@step("publicity", order=0)
+def committee_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Open the ballot on the final top candidates, have every member vote, close it, open publicity."""
+    stages.open_stage(session, settings, "vote", actor=ACTOR, now=now)
+    candidates = voting.final_candidates(session, settings)  # the ranking flow's final top
+    closes_at = max(stages.deadline(session, settings, "vote"), now + dt.timedelta(hours=1))
+    ballot = voting.open_ballot(session, settings, actor=ACTOR, now=now, candidates=candidates, closes_at=closes_at)
+    parts = session.scalars(select(Participation).where(Participation.ballot_id == ballot.id,
+                                                        Participation.recused.is_(False))
+                            .order_by(Participation.member))
+    for i, part in enumerate(parts):
+        picks = PATTERN[i % len(PATTERN)]
+        # Through the same service a card submission uses (no response code: no card update to send).
+        chosen = [part.offered[p] for p in picks if p < len(part.offered)][: part.required]
+        voting.cast_ballot(session, settings, actor=part.member, now=now, ballot_id=ballot.id,
+                           task_id=part.task_id or "", selected={voting.question_key(ballot.id): chosen})
+    voting.close_ballot(session, settings, actor=ACTOR, now=now)
+    stages.close_stage(session, settings, "vote", actor=ACTOR, now=now)
+    stages.open_stage(session, settings, "publicity", actor=ACTOR, now=now)

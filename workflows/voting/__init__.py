@@ -1,0 +1,22 @@
+"""The committee vote (stage 7.3): secret multi-select ballots on the final top candidates.
+
+Split by responsibility: `ballots` (open, cards, conflicts, cast), `closing` (quorum, tally,
+runoff, re-count, results), `queries` (turnout, non-voters).  See docs/voting.md.
+"""
+from .ballots import (
+    CARD, ELECTORATE, VOTED_CARD, CandidateInfo, CastOutcome, application_of, card_data, cast_ballot,
+    declare_conflict, final_candidates, open_ballot, option_id, question_key, reissue_card, submit_key,
+)
+from .closing import (
+    CloseOutcome, Recount, close_ballot, close_due, electors, extend_ballot, latest_round, open_round, papers,
+    proposed_winners, report, scrub_receipts, series, verify,
+)
+from .queries import MemberTurnout, NonVoter, non_voters, turnout
+
+__all__ = [
+    "CARD", "ELECTORATE", "VOTED_CARD", "CandidateInfo", "CastOutcome", "CloseOutcome", "MemberTurnout",
+    "NonVoter", "Recount", "application_of", "card_data", "cast_ballot", "close_ballot", "close_due",
+    "declare_conflict", "electors", "extend_ballot", "final_candidates", "latest_round", "non_voters",
+    "open_ballot", "open_round", "option_id", "papers", "proposed_winners", "question_key", "reissue_card",
+    "report", "scrub_receipts", "series", "submit_key", "turnout", "verify",
+]

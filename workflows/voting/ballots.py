@@ -1,0 +1,354 @@
+"""Opening a ballot round, sending the cards, conflicts (回避) and casting a secret ballot."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .. import audit, notices, people, stages, tally
+from ..errors import AlreadyDone, InvalidInput, NotFound
+from ..model import Application, Ballot, CardTask, Choice, Participation, VoteConflict
+from ..settings import Settings
+
+ELECTORATE = ("committee", "committee_chair")
+CARD = "vote.ballot"
+VOTED_CARD = "vote.voted"
+
+
+@dataclass(frozen=True)
+class CandidateInfo:
+    """One candidate on the ballot, with the scores the committee sees."""
+
+    application_id: int
+    enterprise_name: str
+    composite: float | None = None
+    material: float | None = None
+    site: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form stored on the ballot."""
+        return {"application_id": self.application_id, "enterprise_name": self.enterprise_name,
+                "composite": self.composite, "material": self.material, "site": self.site}
+
+
+def option_id(application_id: int) -> str:
+    """The card option id of a candidate."""
+    return f"app-{application_id}"
+
+
+def application_of(option: str) -> int | None:
+    """The application id behind a card option id, or None if it is not one."""
+    prefix, _, number = option.partition("-")
+    return int(number) if prefix == "app" and number.isdigit() else None
+
+
+def question_key(ballot_id: int) -> str:
+    """The checkbox question key of a round's card."""
+    return f"ballot-{ballot_id}"
+
+
+def submit_key(ballot_id: int) -> str:
+    """The submit button key of a round's card (routed by the `vote:` prefix)."""
+    return f"vote:submit:{ballot_id}"
+
+
+def final_candidates(session: Session, settings: Settings) -> list[CandidateInfo]:
+    """The top `vote_top` of the final expert ranking, from workflows.results if it exists."""
+    try:
+        from ..results import final_top  # built by the ranking flow; optional on this branch
+    except ImportError as exc:
+        raise InvalidInput("vote_ranking_unavailable") from exc
+    rows = list(final_top(session, settings) or [])[: settings.award.rules.vote_top]
+    if not rows:
+        raise InvalidInput("vote_ranking_unavailable")
+    out = []
+    for row in rows:
+        app_id = int(_field(row, "application_id", "id"))
+        name = _field(row, "enterprise_name", "name")
+        if not name:
+            app = session.get(Application, app_id)
+            name = app.enterprise_name if app else str(app_id)
+        out.append(CandidateInfo(app_id, str(name), _num(_field(row, "composite")),
+                                 _num(_field(row, "material")), _num(_field(row, "site"))))
+    return out
+
+
+def _field(row: Any, *names: str) -> Any:
+    for name in names:
+        value = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _electorate(session: Session) -> list[str]:
+    return [p.userid for p in people.with_role(session, *ELECTORATE)]
+
+
+def conflicts_of(session: Session, settings: Settings, member: str) -> set[int]:
+    """Application ids this member declared a conflict with."""
+    return set(session.scalars(select(VoteConflict.application_id).where(
+        VoteConflict.edition == settings.award.edition_key, VoteConflict.member == member)))
+
+
+def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                candidates: Sequence[CandidateInfo], closes_at: dt.datetime | None = None) -> Ballot:
+    """Open the committee vote on the final top candidates; every member gets a ballot card."""
+    rules = settings.award.rules
+    stages.require_open(session, settings, "vote", now=now)
+    ids = [c.application_id for c in candidates]
+    if not rules.winners < len(ids) <= rules.vote_top or len(set(ids)) != len(ids):
+        raise InvalidInput("vote_candidates_count", count=len(ids), winners=rules.winners, top=rules.vote_top)
+    for c in candidates:
+        app = session.get(Application, c.application_id)
+        if app is None or app.edition != settings.award.edition_key:
+            raise NotFound(what=f"申报 {c.application_id}")
+    edition = settings.award.edition_key
+    if session.scalar(select(Ballot.id).where(Ballot.edition == edition, Ballot.status == "open").limit(1)):
+        raise AlreadyDone("vote_already_open")
+    if session.scalar(select(Ballot.id).where(Ballot.edition == edition, Ballot.outcome == "decided").limit(1)):
+        raise AlreadyDone("vote_already_decided")
+    closes_at = closes_at or stages.deadline(session, settings, "vote")
+    if closes_at.tzinfo is None or closes_at <= now:
+        raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
+    ballot = start_round(session, settings, actor=actor, now=now, candidates=[c.as_dict() for c in candidates],
+                         seats=rules.winners, closes_at=closes_at, runoff_of=None)
+    return ballot
+
+
+def start_round(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                candidates: list[dict[str, Any]], seats: int, closes_at: dt.datetime,
+                runoff_of: Ballot | None) -> Ballot:
+    """Create a round (first or runoff), its participations and cards; audited."""
+    members = _electorate(session)
+    if not members:
+        raise InvalidInput("vote_no_members")
+    ballot = Ballot(edition=settings.award.edition_key, seats=seats, candidates=candidates, status="open",
+                    opened_by=actor, opened_at=now, closes_at=closes_at,
+                    round_no=runoff_of.round_no + 1 if runoff_of else 1,
+                    runoff_of=runoff_of.id if runoff_of else None)
+    session.add(ballot)
+    session.flush()
+    ballot.series_id = runoff_of.series_id if runoff_of else ballot.id
+    audit.record(session, actor=actor, action="vote.open" if runoff_of is None else "vote.runoff_open",
+                 subject=f"ballot:{ballot.id}", now=now, round=ballot.round_no, seats=seats,
+                 candidates=[c["application_id"] for c in candidates], closes_at=closes_at,
+                 members=len(members), series=ballot.series_id)
+    for member in members:
+        part = _participation(session, settings, ballot, member)
+        session.add(part)
+        for app_id in part.excluded:
+            audit.record(session, actor=actor, action="vote.conflict_excluded", subject=f"ballot:{ballot.id}",
+                         now=now, member=member, application=app_id, recused=part.recused)
+        if not part.recused:
+            send_ballot_card(session, settings, ballot, part, now=now)
+    session.flush()
+    return ballot
+
+
+def _participation(session: Session, settings: Settings, ballot: Ballot, member: str) -> Participation:
+    """What this member is offered in this round, given declared conflicts and the policy."""
+    conflicted = conflicts_of(session, settings, member)
+    ids = [c["application_id"] for c in ballot.candidates]
+    excluded = [i for i in ids if i in conflicted] if settings.award.rules.vote_conflict_policy == "exclude" else []
+    offered = [option_id(i) for i in ids if i not in excluded]
+    # Choosing n of n is no choice: such a member sits the round out (recorded), not forced.
+    recused = len(offered) <= ballot.seats
+    return Participation(ballot_id=ballot.id, member=member, offered=offered, excluded=excluded,
+                         required=ballot.seats, recused=recused)
+
+
+def card_data(ballot: Ballot, part: Participation) -> dict[str, Any]:
+    """What the ballot card shows one member (JSON-able)."""
+    by_option = {option_id(c["application_id"]): c for c in ballot.candidates}
+    return {"ballot_id": ballot.id, "round_no": ballot.round_no, "required": part.required,
+            "closes_at": ballot.closes_at.isoformat(), "question_key": question_key(ballot.id),
+            "submit_key": submit_key(ballot.id),
+            "candidates": [{**by_option[o], "option_id": o} for o in part.offered],
+            "excluded": [c["enterprise_name"] for c in ballot.candidates if c["application_id"] in part.excluded]}
+
+
+def send_ballot_card(session: Session, settings: Settings, ballot: Ballot, part: Participation, *,
+                     now: dt.datetime) -> CardTask:
+    """Send (or re-send) a member's ballot card; the previous card stops counting."""
+    if part.task_id:
+        old = session.get(CardTask, part.task_id)
+        if old is not None and old.status == "open":
+            old.status, old.closed_at = "closed", now
+    task = notices.send_card(session, part.member, CARD, subject=f"ballot:{ballot.id}", now=now,
+                             **card_data(ballot, part))
+    part.task_id = task.task_id
+    return task
+
+
+def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, member: str,
+                     application: str, reason: str = "") -> dict[str, Any]:
+    """Record a member's conflict with an application (by number or id); re-issue an open round's card."""
+    person = people.get(session, member)
+    if person is None or person.role not in ELECTORATE:
+        raise NotFound("vote_unknown_member", member=member)
+    app = session.scalar(select(Application).where(Application.edition == settings.award.edition_key,
+                                                   Application.number == application))
+    if app is None and application.isdigit():
+        app = session.get(Application, int(application))
+    if app is None or app.edition != settings.award.edition_key:
+        raise NotFound(what=f"申报 {application}")
+    if app.id in conflicts_of(session, settings, member):
+        raise AlreadyDone(what="回避声明")
+    session.add(VoteConflict(edition=settings.award.edition_key, member=member, application_id=app.id,
+                             reason=reason, declared_by=actor, declared_at=now))
+    session.flush()
+    audit.record(session, actor=actor, action="vote.conflict_declared", subject=f"application:{app.id}",
+                 now=now, member=member, reason=reason)
+    outcome = {"member": member, "member_name": person.name, "enterprise_name": app.enterprise_name or "",
+               "reissued": False, "already_voted": False}
+    for ballot in session.scalars(select(Ballot).where(Ballot.edition == settings.award.edition_key,
+                                                       Ballot.status == "open")):
+        part = _part(session, ballot.id, member)
+        if part is None or app.id not in [c["application_id"] for c in ballot.candidates]:
+            continue
+        if part.voted_at is not None:
+            outcome["already_voted"] = True
+            continue
+        fresh = _participation(session, settings, ballot, member)
+        part.offered, part.excluded, part.recused = fresh.offered, fresh.excluded, fresh.recused
+        if part.excluded:
+            audit.record(session, actor=actor, action="vote.conflict_excluded", subject=f"ballot:{ballot.id}",
+                         now=now, member=member, application=app.id, recused=part.recused)
+            if part.recused:
+                old = session.get(CardTask, part.task_id) if part.task_id else None
+                if old is not None:
+                    old.status, old.closed_at = "closed", now
+                notices.notify(session, member, "vote.recused", now=now, ballot_id=ballot.id)
+            else:
+                send_ballot_card(session, settings, ballot, part, now=now)
+            outcome["reissued"] = True
+    return outcome
+
+
+def _part(session: Session, ballot_id: int, member: str, *, lock: bool = False) -> Participation | None:
+    q = select(Participation).where(Participation.ballot_id == ballot_id, Participation.member == member)
+    return session.scalar(q.with_for_update() if lock else q)
+
+
+@dataclass(frozen=True)
+class CastOutcome:
+    """What happened to a submitted ballot; `status` picks the reply."""
+
+    status: str  # recorded|replaced|invalid|already_voted|not_member|closed|stale_card|unknown_ballot
+    ballot_id: int | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _paper_key(settings: Settings) -> bytes:
+    # A purpose-bound key: the server secret never touches a ballot paper directly.
+    return hmac.new(settings.server.secret_key.encode(), b"vote-paper-link", hashlib.sha256).digest()
+
+
+def paper_mac(settings: Settings, ballot_id: int, paper_id: str) -> str:
+    """The HMAC linking a participation to its paper (kept only while changes are allowed)."""
+    return hmac.new(_paper_key(settings), f"{ballot_id}:{paper_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _refuse(session: Session, actor: str, now: dt.datetime, status: str, ballot_id: int | None,
+            **data: Any) -> CastOutcome:
+    audit.record(session, actor=actor, action="vote.refused", subject=f"ballot:{ballot_id}" if ballot_id else "",
+                 now=now, reason=status, **{k: v for k, v in data.items() if k in ("code", "chosen", "required")})
+    return CastOutcome(status, ballot_id, data)
+
+
+def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ballot_id: int,
+                task_id: str, selected: dict[str, Sequence[str]],
+                response_code: str | None = None) -> CastOutcome:
+    """Record a member's secret ballot from a card submission, or refuse it (audited either way)."""
+    ballot = session.scalar(select(Ballot).where(Ballot.id == ballot_id).with_for_update(read=True))
+    if ballot is None or ballot.edition != settings.award.edition_key:
+        return _refuse(session, actor, now, "unknown_ballot", None)
+    part = _part(session, ballot.id, actor, lock=True)
+    task = session.get(CardTask, task_id) if task_id else None
+    if part is None or part.recused or task is None or task.recipient != actor or task.subject != f"ballot:{ballot.id}":
+        # Not this round's elector, or a card that was never sent to them: a forged or misrouted event.
+        return _refuse(session, actor, now, "not_member", ballot.id)
+    if ballot.status != "open" or now > ballot.closes_at:
+        return _refuse(session, actor, now, "closed", ballot.id,
+                       closes_at=(ballot.closed_at or ballot.closes_at).isoformat())
+    change = part.voted_at is not None
+    if change and (not settings.award.rules.allow_ballot_change or part.paper_mac is None):
+        return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
+    if task_id != part.task_id or task.status != "open":
+        return _refuse(session, actor, now, "stale_card", ballot.id)
+    qkey = question_key(ballot.id)
+    chosen = list(selected.get(qkey, ()))
+    chosen += [o for key, options in selected.items() if key != qkey for o in options]
+    checked = tally.validate_selection(chosen, part.offered, part.required)
+    if isinstance(checked, tally.SelectionError):
+        outcome = _refuse(session, actor, now, "invalid", ballot.id, code=checked.code, required=part.required,
+                          chosen=len(chosen))
+        notices.notify(session, actor, "vote.invalid", now=now, **outcome.data)
+        if response_code:
+            notices.update_card(session, task, "vote.superseded", response_code=response_code, now=now,
+                                replace_name="已作废")
+        send_ballot_card(session, settings, ballot, part, now=now)
+        return outcome
+    if change:
+        _drop_previous_paper(session, settings, ballot.id, part)
+    paper_id = secrets.token_hex(16)
+    session.add_all(Choice(paper_id=paper_id, application_id=application_of(o), ballot_id=ballot.id)
+                    for o in checked)
+    receipt = secrets.token_hex(4).upper()
+    part.voted_at = now
+    part.receipt_hash = hashlib.sha256(f"{ballot.id}:{receipt}".encode()).hexdigest()
+    part.paper_mac = paper_mac(settings, ballot.id, paper_id) if settings.award.rules.allow_ballot_change else None
+    part.changes += 1 if change else 0
+    # The audit says that and when a member voted, never what.
+    audit.record(session, actor=actor, action="vote.replaced" if change else "vote.cast",
+                 subject=f"ballot:{ballot.id}", now=now, round=ballot.round_no)
+    names = {option_id(c["application_id"]): c["enterprise_name"] for c in ballot.candidates}
+    data = {"ballot_id": ballot.id, "round_no": ballot.round_no, "receipt": receipt,
+            "chosen": [names[o] for o in checked], "closes_at": ballot.closes_at.isoformat(),
+            "can_change": settings.award.rules.allow_ballot_change, "question_key": qkey,
+            "submit_key": submit_key(ballot.id)}
+    if response_code:
+        notices.update_card(session, task, VOTED_CARD, response_code=response_code, now=now,
+                            options=[{"option_id": o, "text": names[o], "checked": o in checked}
+                                     for o in part.offered], **data)
+    else:
+        task.status, task.closed_at = "closed", now
+    return CastOutcome("replaced" if change else "recorded", ballot.id, data)
+
+
+def _drop_previous_paper(session: Session, settings: Settings, ballot_id: int, part: Participation) -> None:
+    """Find the member's earlier paper through its HMAC and delete it."""
+    papers = session.scalars(select(Choice.paper_id).where(Choice.ballot_id == ballot_id).distinct())
+    for paper in papers:
+        if part.paper_mac and hmac.compare_digest(paper_mac(settings, ballot_id, paper), part.paper_mac):
+            session.execute(delete(Choice).where(Choice.paper_id == paper))
+            return
+    raise RuntimeError(f"previous paper of a participation in ballot {ballot_id} not found")
+
+
+def reissue_card(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[int]:
+    """Send a member a fresh card for each open round (lost card, or a change where allowed)."""
+    rounds = []
+    for ballot in session.scalars(select(Ballot).where(Ballot.edition == settings.award.edition_key,
+                                                       Ballot.status == "open").order_by(Ballot.id)):
+        part = _part(session, ballot.id, actor, lock=True)
+        if part is None or part.recused or now > ballot.closes_at:
+            continue
+        if part.voted_at is not None and not settings.award.rules.allow_ballot_change:
+            continue
+        send_ballot_card(session, settings, ballot, part, now=now)
+        audit.record(session, actor=actor, action="vote.card_reissued", subject=f"ballot:{ballot.id}", now=now)
+        rounds.append(ballot.id)
+    return rounds

@@ -1,0 +1,266 @@
+"""Closing a round: quorum, tally, automatic runoff, the sealed result, re-count and proposed winners."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .. import audit, notices, people, tally
+from ..errors import AlreadyDone, InvalidInput, NotFound
+from ..model import Ballot, CardTask, Choice, OutboxMessage, Participation
+from ..settings import Settings
+from .ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
+
+SCHEDULER = "scheduler"
+RESULT_TO = ("secretariat", "committee_chair")
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    """What closing a round led to."""
+
+    ballot_id: int
+    outcome: str  # decided | runoff_needed | deadlocked | no_quorum
+    voted: int
+    members: int
+    runoff_ballot_id: int | None = None
+
+
+def _edition_ballots(settings: Settings):  # noqa: ANN202
+    return select(Ballot).where(Ballot.edition == settings.award.edition_key)
+
+
+def open_round(session: Session, settings: Settings) -> Ballot | None:
+    """The round currently open, if any."""
+    return session.scalar(_edition_ballots(settings).where(Ballot.status == "open").order_by(Ballot.id.desc()))
+
+
+def latest_round(session: Session, settings: Settings) -> Ballot | None:
+    """The most recently opened round of this edition."""
+    return session.scalar(_edition_ballots(settings).order_by(Ballot.id.desc()).limit(1))
+
+
+def electors(session: Session, ballot_id: int) -> list[Participation]:
+    """The members who may vote in a round (recused members excluded)."""
+    return list(session.scalars(select(Participation).where(Participation.ballot_id == ballot_id,
+                                                            Participation.recused.is_(False))
+                                .order_by(Participation.member)))
+
+
+def papers(session: Session, ballot: Ballot) -> list[list[str]]:
+    """The stored anonymous ballot papers of a round, as option ids in candidate order."""
+    order = {c["application_id"]: i for i, c in enumerate(ballot.candidates)}
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for paper, app_id in session.execute(select(Choice.paper_id, Choice.application_id)
+                                         .where(Choice.ballot_id == ballot.id)):
+        grouped[paper].append(app_id)
+    return [[option_id(a) for a in sorted(apps, key=order.__getitem__)] for _, apps in sorted(grouped.items())]
+
+
+def _options(ballot: Ballot) -> list[str]:
+    return [option_id(c["application_id"]) for c in ballot.candidates]
+
+
+def _stored(result: dict[str, Any]) -> tally.TallyResult:
+    """A recorded result read back as a TallyResult."""
+    runoff = result.get("runoff")
+    return tally.TallyResult(
+        counts=dict(result["counts"]), ranking=tuple((n, v) for n, v in result["ranking"]),
+        winners=tuple(result["winners"]),
+        runoff=tally.Runoff(tuple(runoff["candidates"]), runoff["seats"]) if runoff else None,
+        decided=result["decided"], seats=result["seats"], ballots=result["ballots"])
+
+
+def _as_json(res: tally.TallyResult) -> dict[str, Any]:
+    return {"counts": res.counts, "ranking": [list(r) for r in res.ranking], "winners": list(res.winners),
+            "runoff": {"candidates": list(res.runoff.candidates), "seats": res.runoff.seats} if res.runoff else None,
+            "decided": res.decided, "seats": res.seats, "ballots": res.ballots}
+
+
+def close_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                 ballot_id: int | None = None) -> CloseOutcome:
+    """Close the open round early (secretariat), which is allowed once every elector has voted."""
+    ballot = _lock(session, settings, ballot_id)
+    parts = electors(session, ballot.id)
+    voted = sum(1 for p in parts if p.voted_at is not None)
+    if now < ballot.closes_at and voted < len(parts):
+        raise InvalidInput("vote_not_all_voted", voted=voted, members=len(parts),
+                           closes_at=ballot.closes_at.isoformat())
+    return _close(session, settings, ballot, actor=actor, now=now)
+
+
+def _lock(session: Session, settings: Settings, ballot_id: int | None) -> Ballot:
+    q = _edition_ballots(settings)
+    q = q.where(Ballot.id == ballot_id) if ballot_id is not None else q.where(Ballot.status == "open")
+    ballot = session.scalar(q.order_by(Ballot.id.desc()).limit(1).with_for_update())
+    if ballot is None:
+        raise NotFound("vote_not_found")
+    if ballot.status != "open":
+        raise AlreadyDone(what="本轮投票已结束")
+    return ballot
+
+
+def close_due(session: Session, settings: Settings, *, now: dt.datetime) -> list[CloseOutcome]:
+    """Close every round whose closing time has passed (the scheduler's sweep); idempotent."""
+    due = list(session.scalars(_edition_ballots(settings).where(Ballot.status == "open", Ballot.closes_at <= now)
+                               .order_by(Ballot.id).with_for_update()))
+    outcomes = [_close(session, settings, b, actor=SCHEDULER, now=now) for b in due]
+    scrub_receipts(session)
+    return outcomes
+
+
+def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, now: dt.datetime) -> CloseOutcome:
+    rules = settings.award.rules
+    parts = electors(session, ballot.id)
+    voted = sum(1 for p in parts if p.voted_at is not None)
+    q = rules.quorum_fraction
+    quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
+    result = tally.tally(papers(session, ballot), _options(ballot), ballot.seats)
+    ballot.result = {**_as_json(result), "members": len(parts), "voted": voted, "quorum": rules.quorum,
+                     "quorum_met": quorate}
+    ballot.closed_at, ballot.closed_by = now, actor
+    # Nothing can change any more: the only member-to-paper bridge goes, and open cards stop counting.
+    session.execute(update(Participation).where(Participation.ballot_id == ballot.id).values(paper_mac=None))
+    session.execute(update(CardTask).where(CardTask.subject == f"ballot:{ballot.id}", CardTask.status == "open")
+                    .values(status="closed", closed_at=now))
+    audit.record(session, actor=actor, action="vote.close", subject=f"ballot:{ballot.id}", now=now,
+                 voted=voted, members=len(parts), quorum=rules.quorum, quorum_met=quorate)
+    runoff_id = None
+    if not quorate:
+        ballot.status, ballot.outcome = "no_quorum", "no_quorum"
+    else:
+        ballot.status = "closed"
+        rounds = [b for b in series(session, ballot.series_id) if b.status == "closed"]
+        resolution = tally.resolve_rounds([_stored(b.result) for b in rounds])
+        ballot.outcome = resolution.outcome.value
+        if resolution.outcome is tally.Outcome.RUNOFF_NEEDED:
+            tied = set(resolution.pending.candidates)
+            runoff = start_round(session, settings, actor=actor, now=now,
+                                 candidates=[c for c in ballot.candidates if option_id(c["application_id"]) in tied],
+                                 seats=resolution.pending.seats,
+                                 closes_at=now + dt.timedelta(hours=rules.runoff_hours), runoff_of=ballot)
+            runoff_id = runoff.id
+    audit.record(session, actor=actor, action="vote.tally", subject=f"ballot:{ballot.id}", now=now,
+                 counts=result.counts, winners=list(result.winners), outcome=ballot.outcome,
+                 runoff=ballot.result["runoff"], runoff_ballot=runoff_id)
+    recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
+    notices.notify(session, recipients, "vote.result", now=now, **report(session, settings, ballot.series_id))
+    scrub_receipts(session)
+    return CloseOutcome(ballot.id, ballot.outcome, voted, len(parts), runoff_id)
+
+
+def series(session: Session, series_id: int) -> list[Ballot]:
+    """All rounds of one vote (first round and runoffs), in order."""
+    return list(session.scalars(select(Ballot).where(Ballot.series_id == series_id).order_by(Ballot.round_no)))
+
+
+def extend_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                  closes_at: dt.datetime) -> Ballot:
+    """Give the open round, or the last one that closed without quorum, a later closing time."""
+    ballot = latest_round(session, settings)
+    if ballot is None or ballot.status not in ("open", "no_quorum"):
+        raise InvalidInput("vote_not_extendable")
+    if closes_at.tzinfo is None or closes_at <= max(now, ballot.closes_at if ballot.status == "open" else now):
+        raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
+    reopened = ballot.status == "no_quorum"
+    old = ballot.closes_at
+    ballot.closes_at = closes_at
+    if reopened:
+        ballot.status, ballot.outcome, ballot.result, ballot.closed_at, ballot.closed_by = "open", None, None, None, None
+    audit.record(session, actor=actor, action="vote.extend", subject=f"ballot:{ballot.id}", now=now,
+                 old=old, new=closes_at, reopened=reopened)
+    for part in electors(session, ballot.id):
+        if part.voted_at is not None:
+            continue
+        if reopened:
+            send_ballot_card(session, settings, ballot, part, now=now)
+        notices.notify(session, part.member, "vote.extended", now=now, ballot_id=ballot.id,
+                       closes_at=closes_at.isoformat())
+    return ballot
+
+
+def scrub_receipts(session: Session) -> int:
+    """Blank delivered "已投票" card updates: they carried a member's choice to that member only."""
+    res = session.execute(update(OutboxMessage)
+                          .where(OutboxMessage.kind == VOTED_CARD, OutboxMessage.status == "sent")
+                          .values(data={"scrubbed": True}, payload={"scrubbed": True}))
+    return res.rowcount or 0
+
+
+def _decided_series(session: Session, settings: Settings) -> list[Ballot] | None:
+    last = session.scalar(_edition_ballots(settings).where(Ballot.outcome == "decided").order_by(Ballot.id.desc()))
+    return series(session, last.series_id) if last else None
+
+
+def proposed_winners(session: Session, settings: Settings) -> list[int]:
+    """The committee's proposed winners (application ids, in rank order); empty until decided."""
+    rounds = _decided_series(session, settings)
+    if not rounds:
+        return []
+    resolution = tally.resolve_rounds([_stored(b.result) for b in rounds if b.status == "closed"])
+    return [application_of(o) for o in resolution.winners]
+
+
+@dataclass(frozen=True)
+class Recount:
+    """A round's re-count from the stored papers compared with its recorded result."""
+
+    ballot_id: int
+    round_no: int
+    ok: bool
+    differences: tuple[tally.Difference, ...]
+
+
+def verify(session: Session, settings: Settings) -> list[Recount]:
+    """Re-count every closed round from its stored papers and compare with the recorded tally."""
+    out = []
+    for ballot in session.scalars(_edition_ballots(settings).where(Ballot.result.is_not(None)).order_by(Ballot.id)):
+        res = tally.verify(papers(session, ballot), _options(ballot), ballot.seats, _stored(ballot.result))
+        out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences))
+    return out
+
+
+def report(session: Session, settings: Settings, series_id: int | None = None) -> dict[str, Any]:
+    """The vote's result for the secretariat and the chair (JSON-able); counts only for closed rounds."""
+    if series_id is None:
+        last = latest_round(session, settings)
+        if last is None:
+            raise NotFound("vote_not_found")
+        series_id = last.series_id
+    rounds = series(session, series_id)
+    names = {option_id(c["application_id"]): c for b in rounds for c in b.candidates}
+    out_rounds = []
+    for b in rounds:
+        sealed = b.result is None
+        counts = {} if sealed else b.result["counts"]
+        parts = electors(session, b.id)
+        out_rounds.append({
+            "ballot_id": b.id, "round_no": b.round_no, "seats": b.seats, "status": b.status, "outcome": b.outcome,
+            "opened_at": b.opened_at.isoformat(), "closes_at": b.closes_at.isoformat(),
+            "closed_at": b.closed_at.isoformat() if b.closed_at else None, "sealed": sealed,
+            "members": len(parts), "voted": sum(1 for p in parts if p.voted_at is not None),
+            "quorum": settings.award.rules.quorum, "quorum_met": None if sealed else b.result["quorum_met"],
+            "recused": sorted(p.member for p in session.scalars(
+                select(Participation).where(Participation.ballot_id == b.id, Participation.recused.is_(True)))),
+            "candidates": [{**c, "votes": counts.get(option_id(c["application_id"]))} for c in
+                           (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
+                            if counts else b.candidates)],
+            "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result["winners"]],
+            "runoff": None if sealed or not b.result["runoff"] else {
+                "candidates": [names[o]["enterprise_name"] for o in b.result["runoff"]["candidates"]],
+                "seats": b.result["runoff"]["seats"]},
+        })
+    last = rounds[-1]
+    winners = []
+    if last.outcome == "decided":
+        resolution = tally.resolve_rounds([_stored(b.result) for b in rounds if b.status == "closed"])
+        winners = [{"rank": i, "application_id": application_of(o), "enterprise_name": names[o]["enterprise_name"]}
+                   for i, o in enumerate(resolution.winners, start=1)]
+    # An open runoff round means the series is still waiting for it.
+    outcome = last.outcome or ("runoff_needed" if last.round_no > 1 else "open")
+    return {"series_id": series_id, "outcome": outcome, "winners": winners, "rounds": out_rounds,
+            "seats": rounds[0].seats}
