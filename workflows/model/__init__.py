@@ -5,10 +5,12 @@ from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
     OutboxMessage, Person, ReminderSent, StageState, WecomToken,
 )
+from .publicity import Approval, AwardRecord, Complaint, ComplaintEvidence, Publicity
 
 __all__ = [
     "AppStatus", "Application", "Document",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",
+    "Approval", "AwardRecord", "Complaint", "ComplaintEvidence", "Publicity",
 ]
