@@ -14,6 +14,7 @@ from workflows.settings import Settings
 
 from .dispatch import Dispatcher
 from .handlers import build_router
+from .handlers.complaints import make_media_handler as complaint_media_handler
 from .outbox import install_render_hook
 from .render import Renderer
 from .sender import Sender
@@ -63,6 +64,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
     sender = Sender(sessions, client, settings, clock=clock)
     sender._agent_id = w.agent_id
+    sender.media_handlers["complaint"] = complaint_media_handler(settings)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
     return rt

@@ -156,3 +156,18 @@ def send_report(session: Session, settings: Settings, *, actor: str, now: dt.dat
                  complaints=len(data["complaints"]), upheld=data["upheld"], winners=list(pub.winners),
                  recipients=committee)
     return data
+
+
+def application_ids(session: Session, settings: Settings, refs: list[str]) -> list[int]:
+    """Resolve application numbers (or ids) of this edition to ids, in the given order."""
+    ids = []
+    for ref in refs:
+        ref = ref.strip()
+        app = session.scalar(select(Application).where(Application.edition == settings.award.edition_key,
+                                                        Application.number == ref))
+        if app is None and ref.isdigit():
+            app = session.get(Application, int(ref))
+        if app is None or app.edition != settings.award.edition_key:
+            raise InvalidInput("publicity_unknown_application", app_id=ref)
+        ids.append(app.id)
+    return ids
