@@ -154,3 +154,67 @@ def test_publicity_start_without_a_vote_result_is_refused(cb, rt, wecom, clock, 
     assert "公示尚未开始" in last(wecom, "qiye1")
     with rt.sessions() as s:
         assert publicity.current(s, rt.settings) is None
+
+
+class _Obj:
+    """What `python -m bot` passes to commands: a runtime (here the test's)."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+
+def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, edition, tmp_path):
+    import click
+    from click.testing import CliRunner
+
+    from bot.commands import publicity as commands
+    from sqlalchemy import text
+
+    main = click.Group("bot")
+    commands.register(main)
+    runner = CliRunner()
+
+    def run(*args, code=0):
+        result = runner.invoke(main, list(args), obj=_Obj(rt), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    out = tmp_path / "out"
+    assert "2019-02-10" in run("publicity", "start", "--winners", "SG2018-001,SG2018-002,SG2018-003",
+                               "--reserve", "SG2018-004", "--out", str(out), "--actor", "mishu1")
+    assert (out / "shaoguan-2018-publicity-tv.md").exists()
+    assert "publicity_already_started" in run("publicity", "start", "--winners", "SG2018-001", code=1)
+    deliver(rt)
+    assert "被推荐为" in last(wecom, "qiye1")
+    with rt.sessions.begin() as s:
+        from workflows import complaints, conversation
+        complaints.begin(s, rt.settings, userid="u1", now=START)
+        conv = conversation.current(s, "u1")
+        complaints.choose_target(s, rt.settings, conv, "3", now=START)
+        complaints.set_content(s, rt.settings, conv, "这家企业的自评报告有大量抄袭内容，请核查。", now=START)
+        complaints.evidence_done(s, rt.settings, conv, now=START)
+        complaints.set_name(s, rt.settings, conv, "赵六", now=START)
+        complaints.submit(s, rt.settings, conv, "0751-8888888", now=START)
+    assert "TS2019-001" in run("complaints", "list")
+    assert "upheld" in run("complaints", "conclude", "TS2019-001", "--upheld", "--findings", "属实",
+                           "--reason", "自评报告抄袭", "--outcome", "replace")
+    assert "SG2018-004" in run("publicity", "status", "--now", "2019-02-11T09:00")
+    assert "publicity_window_still_open" in run("complaints", "report", "--now", "2019-02-05T09:00", code=1)
+    run("complaints", "report", "--now", "2019-02-11T09:00", "--out", str(out))
+    assert "approval_not_proposed" in run("approval", "record", "--date", "2019-02-11", "--document", "韶府函1号",
+                                          "--approved", "SG2018-003", "--now", "2019-02-12T09:00", code=1)
+    run("approval", "record", "--date", "2019-02-11", "--document", "韶府函〔2019〕12号",
+        "--approved", "SG2018-001,SG2018-002,SG2018-004", "--now", "2019-02-12T09:00")
+    assert "announced 3 winners" in run("award", "announce", "--out", str(out))
+    run("award", "pay", "SG2018-004", "--reference", "财拨7")
+    assert "SG2018-004  500000  paid  财拨7" in run("award", "status")
+    deliver(rt)
+    assert "热烈祝贺" in texts(wecom, "qiye4")[-2] and "已拨付" in last(wecom, "qiye4")
+
+    zip_path = tmp_path / "edition.zip"
+    assert "audit head" in run("archive", "--out", str(zip_path))
+    assert "audit log OK" in run("audit", "verify", "--archive", str(zip_path))
+    with rt.sessions.begin() as s:
+        s.execute(text("DELETE FROM audit_entry WHERE id = (SELECT MAX(id) FROM audit_entry)"))
+    assert "audit log OK" in run("audit", "verify")  # the chain alone cannot see a missing newest entry
+    assert "BROKEN" in run("audit", "verify", "--archive", str(zip_path), code=1)
