@@ -56,8 +56,14 @@ def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
         stages.open_stage(session, settings, key, actor=ACTOR, now=now)
 
 
+def _load_steps() -> None:
+    """Import the flow modules that contribute steps (each registers itself with `step`)."""
+    from .samples import publicity  # noqa: F401
+
+
 def stage_names() -> list[str]:
     """The stages the sample can reach, in order."""
+    _load_steps()
     return list(dict.fromkeys(name for name, _, _ in STEPS))
 
 

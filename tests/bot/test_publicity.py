@@ -218,3 +218,23 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
         s.execute(text("DELETE FROM audit_entry WHERE id = (SELECT MAX(id) FROM audit_entry)"))
     assert "audit log OK" in run("audit", "verify")  # the chain alone cannot see a missing newest entry
     assert "BROKEN" in run("audit", "verify", "--archive", str(zip_path), code=1)
+
+
+def test_sample_edition_reaches_the_award(rt, wecom, clock, edition):
+    from bot import sample
+    from workflows import award as award_wf
+    from workflows import complaints as complaints_wf
+
+    with rt.sessions.begin() as s:
+        assert "award" in sample.run(s, rt.settings, "award", START)
+    with rt.sessions() as s:
+        [c] = complaints_wf.listing(s, rt.settings)
+        assert c.status == "concluded" and c.upheld is False
+        approval = award_wf.current_approval(s, rt.settings)
+        assert approval.approved == edition[:3] and approval.announced_at is not None
+        assert approval.announced_at >= START + dt.timedelta(days=11)
+        assert len(award_wf.records(s, rt.settings)) == 3
+    clock.set(START + dt.timedelta(days=12))  # the sample dated its later notices after the window
+    deliver(rt)
+    assert any("热烈祝贺" in t for t in texts(wecom, "qiye1"))
+    assert (publications_dir(rt.settings) / "shaoguan-2018-award-app.md").exists()
