@@ -14,6 +14,7 @@ from workflows.settings import Settings
 
 from .dispatch import Dispatcher
 from .handlers import build_router
+from .handlers.complaints import make_media_handler as complaint_media_handler
 from .outbox import install_render_hook
 from .render import Renderer
 from .sender import Sender
@@ -65,6 +66,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     sender._agent_id = w.agent_id
     from .handlers import supplement
     sender.media_handlers["supplement"] = supplement.media_handler(settings)
+    sender.media_handlers["complaint"] = complaint_media_handler(settings)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
     return rt

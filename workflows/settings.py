@@ -69,6 +69,8 @@ class StorageSettings(_Strict):
     """Where uploaded documents are kept."""
 
     dir: str = "var/uploads"
+    # Where published notice texts and reports are written; empty = "notices" beside `dir`.
+    publications_dir: str = ""
 
 
 class SenderSettings(_Strict):
@@ -139,6 +141,10 @@ class Rules(_Strict):
     publicity_start_day_counts: bool = True
     anonymous_complaints: bool = False
     prize_yuan: int = Field(default=500000, ge=0)
+    # -- publicity, complaints and award (issue 7) --
+    publicity_channels: list[Literal["portal", "newspaper", "tv", "app"]] = ["portal", "newspaper", "tv", "app"]
+    complaint_evidence_kinds: list[str] = ["pdf", "jpeg", "png", "docx"]
+    complaint_evidence_max_mb: int = Field(default=20, ge=1)
 
     @property
     def quorum_fraction(self) -> Fraction:

@@ -7,6 +7,7 @@ from .core import (
 )
 from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
 from .voting import Ballot, Choice, Participation, VoteConflict
+from .publicity import Approval, AwardRecord, Complaint, ComplaintEvidence, Publicity
 
 __all__ = [
     "AppStatus", "Application", "Document",
@@ -15,4 +16,5 @@ __all__ = [
     "StageState", "WecomToken",
     "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
     "Ballot", "Choice", "Participation", "VoteConflict",
+    "Approval", "AwardRecord", "Complaint", "ComplaintEvidence", "Publicity",
 ]

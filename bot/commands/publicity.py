@@ -1,0 +1,267 @@
+"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record`, `award announce|pay`,
+`archive --out FILE.zip`, `audit verify`."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from workflows import archive, award, complaints, publicity
+from workflows.errors import DomainError
+
+
+def _run(obj: Any, fn: Callable[[Any, Any], Any], now: str | None = None) -> Any:
+    """Run fn(session, now) in one transaction; a refused action prints its rendered reason and exits 1."""
+    rt = obj.runtime
+    when = _parse_time(now, rt.settings.award.tz) if now else rt.clock()
+    try:
+        with rt.sessions.begin() as s:
+            return fn(s, when)
+    except DomainError as exc:
+        body = rt.renderer.message("cli", f"errors.{exc.code}", dict(exc.data))[0]
+        click.echo(f"{exc.code}: {body[body['msgtype']]['content']}", err=True)
+        sys.exit(1)
+
+
+def _parse_time(value: str, tz: Any) -> dt.datetime:
+    """An ISO time; naive means the award's time zone (as `bot.cli.parse_time`)."""
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO time: {value}") from exc
+    return (t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(dt.timezone.utc)
+
+
+def _ids(rt: Any, s: Any, csv: str) -> list[int]:
+    refs = [r for r in csv.replace("，", ",").split(",") if r.strip()]
+    return publicity.application_ids(s, rt.settings, refs)
+
+
+def register(main: click.Group) -> None:
+    """Add the publicity, complaints, approval, award, archive and audit command groups."""
+    from ..handlers import publicity as ph
+
+    now_opt = click.option("--now", default=None, help="ISO time (naive = award time zone); default: now.")
+    actor_opt = click.option("--actor", default="cli", help="Who acts (audit log).")
+
+    @main.group("publicity")
+    def publicity_group() -> None:
+        """Public notice (公示) of the proposed winners."""
+
+    @publicity_group.command("start")
+    @click.option("--winners", default="", help="Application numbers in rank order (default: the committee vote).")
+    @click.option("--reserve", default="", help="Next-ranked application numbers, in order (default: the ranking).")
+    @click.option("--out", type=click.Path(file_okay=False), default=None, help="Directory for the channel texts.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def publicity_start(obj: Any, winners: str, reserve: str, out: str | None, actor: str, now: str | None) -> None:
+        """Start the notice, tell the roster and the candidates, write the per-channel texts."""
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> tuple[Any, list[Path]]:
+            if winners:
+                w, r = _ids(rt, s, winners), _ids(rt, s, reserve)
+            else:
+                w, r = ph.proposed_from_vote(s, rt.settings)
+            pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when, winners=w, reserve=r,
+                                  out=Path(out) if out else None)
+            return publicity.window_data(pub), files
+        window, files = _run(obj, go, now)
+        click.echo(f"publicity open {window['start']} .. {window['last_day']} (end {window['end']})")
+        for f in files:
+            click.echo(f"  wrote {f}")
+
+    @publicity_group.command("status")
+    @now_opt
+    @click.pass_obj
+    def publicity_status(obj: Any, now: str | None) -> None:
+        """The window, its state and the current proposed winners."""
+        def go(s: Any, when: dt.datetime) -> Any:
+            return publicity.view(s, obj.runtime.settings, now=when)
+        v = _run(obj, go, now)
+        click.echo(f"{v.state}  {v.start.isoformat()} .. {v.last_day} (end {v.end.isoformat()})"
+                   f"  report_sent={v.report_sent}")
+        for i, w in enumerate(v.winners, 1):
+            click.echo(f"  {i}. {w['number']} {w['name']}")
+        for w in v.removed:
+            click.echo(f"  removed: {w['number']} {w['name']}")
+
+    @main.group("complaints")
+    def complaints_group() -> None:
+        """Complaints during the notice and their verification."""
+
+    @complaints_group.command("list")
+    @click.pass_obj
+    def complaints_list(obj: Any) -> None:
+        """Every complaint with its status."""
+        def go(s: Any, when: dt.datetime) -> list[dict[str, Any]]:
+            return [complaints.complaint_data(s, c) for c in complaints.listing(s, obj.runtime.settings)]
+        for c in _run(obj, go):
+            verdict = {None: "pending", True: "upheld", False: "not upheld"}[c["upheld"]]
+            click.echo(f"{c['number']}  {c['target']['number']} {c['target']['name']}  {c['status']}  {verdict}"
+                       f"  evidence={len(c['evidence'])}")
+
+    @complaints_group.command("conclude")
+    @click.argument("number")
+    @click.option("--upheld/--not-upheld", required=True)
+    @click.option("--findings", required=True, help="What the verification found.")
+    @click.option("--reason", required=True, help="The reason for the conclusion (told to the complainant).")
+    @click.option("--outcome", type=click.Choice(complaints.OUTCOMES), default=None,
+                  help="For an upheld complaint: keep the winner, replace by the next-ranked, or leave vacant.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def complaints_conclude(obj: Any, number: str, upheld: bool, findings: str, reason: str, outcome: str | None,
+                            actor: str, now: str | None) -> None:
+        """Record findings and the conclusion of a complaint; the complainant is told."""
+        def go(s: Any, when: dt.datetime) -> str:
+            c = complaints.conclude(s, obj.runtime.settings, actor=actor, now=when, number=number, upheld=upheld,
+                                    findings=findings, reason=reason, outcome=outcome)
+            return f"{c.number} concluded: {'upheld' if c.upheld else 'not upheld'} ({c.outcome})"
+        click.echo(_run(obj, go, now))
+
+    @complaints_group.command("report")
+    @click.option("--out", type=click.Path(file_okay=False), default=None)
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def complaints_report(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+        """Send the written verification report to the committee and write it (Markdown and HTML)."""
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> list[Path]:
+            return ph.send_report(s, rt.settings, rt.renderer, actor=actor, now=when,
+                                  out=Path(out) if out else None)[1]
+        for f in _run(obj, go, now):
+            click.echo(f"wrote {f}")
+
+    @main.group("approval")
+    def approval_group() -> None:
+        """The city government's approval (报市政府审批)."""
+
+    @approval_group.command("record")
+    @click.option("--date", "day", required=True, help="Date of the approval document (YYYY-MM-DD).")
+    @click.option("--document", required=True, help="Document number, e.g. 韶府函〔2019〕12号.")
+    @click.option("--approved", required=True, help="Approved application numbers, comma separated.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def approval_record(obj: Any, day: str, document: str, approved: str, actor: str, now: str | None) -> None:
+        """Record the approval; nothing is announced before it."""
+        try:
+            approved_on = dt.date.fromisoformat(day)
+        except ValueError as exc:
+            raise click.BadParameter(f"not a date: {day}") from exc
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> str:
+            row = award.record_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
+                                        document_number=document, approved=_ids(rt, s, approved))
+            return f"approval recorded: {row.document_number} ({row.approved_on}) {len(row.approved)} winners"
+        click.echo(_run(obj, go, now))
+
+    @main.group("award")
+    def award_group() -> None:
+        """The award (表彰奖励): announcement and prize payments."""
+
+    @award_group.command("announce")
+    @click.option("--out", type=click.Path(file_okay=False), default=None)
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def award_announce(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+        """Announce the approved winners, congratulate them, open their award records."""
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> tuple[int, list[Path]]:
+            records, files = ph.announce(s, rt.settings, rt.renderer, actor=actor, now=when,
+                                         out=Path(out) if out else None)
+            return len(records), files
+        count, files = _run(obj, go, now)
+        click.echo(f"announced {count} winners")
+        for f in files:
+            click.echo(f"  wrote {f}")
+
+    @award_group.command("pay")
+    @click.argument("application")
+    @click.option("--status", type=click.Choice(award.PAYMENT_STATES), default="paid", show_default=True)
+    @click.option("--reference", default="", help="Payment reference.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def award_pay(obj: Any, application: str, status: str, reference: str, actor: str, now: str | None) -> None:
+        """Update a winner's prize payment status."""
+        def go(s: Any, when: dt.datetime) -> str:
+            rec = award.set_payment(s, obj.runtime.settings, actor=actor, now=when, ref=application, status=status,
+                                    reference=reference)
+            return f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
+        click.echo(_run(obj, go, now))
+
+    @award_group.command("status")
+    @click.pass_obj
+    def award_status(obj: Any) -> None:
+        """Award records and payment status."""
+        def go(s: Any, when: dt.datetime) -> list[str]:
+            return [f"{publicity.describe(s, r.application_id)['number']}  {r.prize_yuan}  {r.payment_status}"
+                    f"  {r.payment_reference or ''}" for r in award.records(s, obj.runtime.settings)]
+        for line in _run(obj, go):
+            click.echo(line)
+
+    @main.command("archive")
+    @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The zip file to write.")
+    @actor_opt
+    @click.pass_obj
+    def archive_cmd(obj: Any, out: str, actor: str) -> None:
+        """Export the whole edition (tables, files, reports, audit log) with a SHA-256 manifest."""
+        from workflows.documents import DocumentStore
+
+        from ..handlers.complaints import ZIP_LIMITS
+        rt = obj.runtime
+        store = DocumentStore(Path(rt.settings.storage.dir), zip_limits=ZIP_LIMITS)
+        pubdir = ph.publications_dir(rt.settings)
+        extra = {p.name: p.read_bytes() for p in sorted(pubdir.glob("*"))} if pubdir.is_dir() else {}
+
+        def go(s: Any, when: dt.datetime) -> dict[str, Any]:
+            return archive.export(s, rt.settings, actor=actor, now=when, out=Path(out), store=store,
+                                  extra_files=extra)
+        manifest = _run(obj, go)
+        a = manifest["audit"]
+        click.echo(f"wrote {out}: {len(manifest['files'])} files, {len(manifest['tables'])} tables; "
+                   f"audit head #{a['head_id']} {a['head_hash']}")
+        if manifest["missing_files"]:
+            click.echo(f"missing stored files: {', '.join(manifest['missing_files'])}", err=True)
+
+    @main.group("audit")
+    def audit_group() -> None:
+        """The append-only, hash-chained audit log."""
+
+    @audit_group.command("verify")
+    @click.option("--archive", "archive_path", type=click.Path(exists=True, dir_okay=False), default=None,
+                  help="Also check the log still holds the head recorded in this archive, and the archive itself.")
+    @click.option("--head", default=None, help="ID:HASH of a head recorded elsewhere.")
+    @click.pass_obj
+    def audit_verify(obj: Any, archive_path: str | None, head: str | None) -> None:
+        """Verify the audit chain; exit 1 on any modified, deleted or re-ordered entry."""
+        head_id = head_hash = None
+        problems: list[str] = []
+        if archive_path:
+            manifest = archive.read_manifest(Path(archive_path))
+            head_id, head_hash = manifest["audit"]["head_id"], manifest["audit"]["head_hash"]
+            problems += [f"archive: {p}" for p in archive.verify_archive(Path(archive_path))]
+        if head:
+            raw_id, _, head_hash = head.partition(":")
+            head_id = int(raw_id)
+        check = _run(obj, lambda s, when: archive.verify_audit(s, head_id=head_id, head_hash=head_hash))
+        if check.ok and not problems:
+            click.echo(f"audit log OK: {check.entries} entries, head #{check.head_id} {check.head_hash}")
+            return
+        if not check.ok:
+            click.echo(f"audit log BROKEN: {check.problem} at entry {check.first_bad_id} "
+                       f"({check.entries} entries verified before it)", err=True)
+        for p in problems:
+            click.echo(p, err=True)
+        sys.exit(1)

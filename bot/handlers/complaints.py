@@ -1,0 +1,137 @@
+"""Chat for complaints: the guided intake (`投诉`), evidence files, and the secretariat's conclusions."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from workflows import complaints, notices
+from workflows.complaints import Step
+from workflows.documents import AllowedTypes, DocumentRejected, DocumentStore, ZipLimits
+from workflows.errors import InvalidInput
+from workflows.model import Complaint, Conversation, OutboxMessage
+from workflows.settings import Settings
+
+from ..router import Context, Router
+from ..wecom.inbound import Inbound, Media, Text
+
+SECRETARIAT = ("secretariat",)
+UPHELD_WORDS = {"成立": True, "不成立": False}
+OUTCOME_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "保留": "keep"}
+# Evidence is rarely an Office file; these bound a ZIP-based upload (a docx) against bombs.
+ZIP_LIMITS = ZipLimits(max_total_uncompressed=200 << 20, max_ratio=200, ratio_min_bytes=1 << 20,
+                       max_members=2000, max_depth=2)
+
+
+def evidence_rules(settings: Settings) -> dict[str, object]:
+    """Allowed kinds and size for evidence files, as template data."""
+    r = settings.award.rules
+    return {"kinds": list(r.complaint_evidence_kinds), "max_mb": r.complaint_evidence_max_mb}
+
+
+def make_media_handler(settings: Settings):  # noqa: ANN201
+    """The sender's handler for downloaded evidence: store with the document checks, attach, tell the sender."""
+    store = DocumentStore(Path(settings.storage.dir), zip_limits=ZIP_LIMITS)
+    allowed = AllowedTypes.from_config(settings.award.rules.complaint_evidence_kinds)
+    max_bytes = settings.award.rules.complaint_evidence_max_mb << 20
+
+    def handle(session: Session, row: OutboxMessage, content: bytes | None, filename: str, error: str | None,
+               now: dt.datetime) -> None:
+        name = filename or row.data.get("filename") or ""
+        complaint = session.get(Complaint, int(row.data.get("complaint_id") or 0))
+        if complaint is None:
+            return
+        if content is None:
+            notices.notify(session, row.recipient, "complaint.evidence_rejected", now=now, filename=name,
+                           code="download_failed", **evidence_rules(settings))
+            return
+        try:
+            stored = store.store(io.BytesIO(content), original_name=name, allowed=allowed, max_bytes=max_bytes)
+        except DocumentRejected as exc:
+            notices.notify(session, row.recipient, "complaint.evidence_rejected", now=now, filename=name,
+                           code=exc.code, **evidence_rules(settings))
+            return
+        display = stored.display_name()
+        complaints.attach_evidence(session, complaint_id=complaint.id, sha256=stored.sha256, size=stored.size,
+                                   kind=stored.kind, original_name=display, now=now)
+        notices.notify(session, row.recipient, "complaint.evidence_received", now=now, filename=display)
+
+    return handle
+
+
+def _text(inbound: Inbound) -> str | None:
+    return inbound.content.strip() if isinstance(inbound, Text) else None
+
+
+def parse_conclusion(args: str) -> tuple[str, bool, str | None, str, str]:
+    """`TS2019-001 成立 替补 核查情况｜理由` → (number, upheld, outcome, findings, reason)."""
+    parts = args.split(maxsplit=2)
+    if len(parts) < 3 or parts[1] not in UPHELD_WORDS:
+        raise InvalidInput("publicity_usage")
+    number, upheld, rest = parts[0], UPHELD_WORDS[parts[1]], parts[2]
+    outcome = None
+    first, _, tail = rest.partition(" ")
+    if first in OUTCOME_WORDS:
+        outcome, rest = OUTCOME_WORDS[first], tail
+    for sep in ("｜", "|"):
+        if sep in rest:
+            findings, _, reason = rest.partition(sep)
+            return number, upheld, outcome, findings.strip(), reason.strip()
+    return number, upheld, outcome, rest.strip(), rest.strip()
+
+
+def register(router: Router) -> None:
+    """Register `投诉`, its flow, `投诉列表` and `核查`."""
+
+    @router.command("投诉", order=50)
+    def on_complain(ctx: Context, args: str) -> None:
+        choices = complaints.begin(ctx.session, ctx.settings, userid=ctx.userid, now=ctx.now)
+        from workflows import publicity
+        pub = publicity.require(ctx.session, ctx.settings)
+        ctx.reply("complaint.choose", choices=choices, **publicity.window_data(pub))
+
+    @router.flow(complaints.FLOW)
+    def on_step(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        step, s, st = Step(conv.step), ctx.session, ctx.settings
+        anonymous = st.award.rules.anonymous_complaints
+        if step is Step.EVIDENCE and isinstance(inbound, Media):
+            notices.fetch_media(s, ctx.userid, media_id=inbound.media_id, purpose="complaint", now=ctx.now,
+                                complaint_id=conv.data["complaint_id"], filename=inbound.filename)
+            ctx.reply("complaint.evidence_queued", filename=inbound.filename)
+            return
+        text = _text(inbound)
+        if text is None:
+            ctx.reply("complaint.not_text")
+            return
+        if step is Step.TARGET:
+            target = complaints.choose_target(s, st, conv, text, now=ctx.now)
+            ctx.reply("complaint.ask_content", target=target)
+        elif step is Step.CONTENT:
+            complaints.set_content(s, st, conv, text, now=ctx.now)
+            ctx.reply("complaint.ask_evidence", **evidence_rules(st))
+        elif step is Step.EVIDENCE:
+            if text != complaints.SKIP_WORD:
+                ctx.reply("complaint.ask_evidence", **evidence_rules(st))
+                return
+            complaints.evidence_done(s, st, conv, now=ctx.now)
+            ctx.reply("complaint.ask_name", anonymous=anonymous)
+        elif step is Step.NAME:
+            is_anonymous = complaints.set_name(s, st, conv, text, now=ctx.now)
+            ctx.reply("complaint.ask_phone", anonymous=is_anonymous)
+        elif step is Step.PHONE:
+            c = complaints.submit(s, st, conv, text, now=ctx.now)
+            ctx.reply("complaint.submitted", number=c.number)
+
+    @router.command("投诉列表", roles=SECRETARIAT, order=61)
+    def on_list(ctx: Context, args: str) -> None:
+        rows = complaints.listing(ctx.session, ctx.settings)
+        ctx.reply("complaint.list", complaints=[complaints.complaint_data(ctx.session, c) for c in rows])
+
+    @router.command("核查", roles=SECRETARIAT, order=62)
+    def on_conclude(ctx: Context, args: str) -> None:
+        number, upheld, outcome, findings, reason = parse_conclusion(args)
+        c = complaints.conclude(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=number,
+                                upheld=upheld, findings=findings, reason=reason, outcome=outcome)
+        ctx.reply("complaint.concluded_ok", complaint=complaints.complaint_data(ctx.session, c))

@@ -1,0 +1,168 @@
+"""Chat for the public notice, the verification report, the approval and the award; channel texts to files."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflows import award, publicity
+from workflows.errors import DomainError, InvalidInput
+from workflows.settings import Settings
+
+from ..render import Renderer
+from ..router import Context, Router
+
+SECRETARIAT = ("secretariat",)
+PAID_WORDS = {"已发放": "paid", "已支付": "paid", "paid": "paid", "未发放": "pending", "pending": "pending"}
+
+
+def publications_dir(settings: Settings) -> Path:
+    """Where notice texts and reports are written (config, else "notices" beside the document store)."""
+    configured = settings.storage.publications_dir
+    return Path(configured) if configured else Path(settings.storage.dir).parent / "notices"
+
+
+def write_channel_texts(renderer: Renderer, settings: Settings, what: str, data: dict[str, Any],
+                        out: Path | None = None) -> list[Path]:
+    """Render templates/notices/<what>/<channel>.md.j2 for every configured channel into files."""
+    out = out or publications_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for channel in settings.award.rules.publicity_channels:
+        path = out / f"{settings.award.edition_key}-{what}-{channel}.md"
+        path.write_text(renderer.text(f"notices/{what}/{channel}.md.j2", **data) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], out: Path | None = None) -> list[Path]:
+    """Render the verification report to Markdown and HTML files."""
+    out = out or publications_dir(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("md", "html"):
+        path = out / f"{settings.award.edition_key}-verification.{ext}"
+        path.write_text(renderer.text(f"reports/verification.{ext}.j2", r=data) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _app_id(item: Any) -> int:
+    if isinstance(item, int):
+        return item
+    for attr in ("application_id", "app_id", "id"):
+        if hasattr(item, attr):
+            return int(getattr(item, attr))
+    if isinstance(item, dict):
+        return int(item.get("application_id") or item["id"])
+    raise TypeError(f"cannot read an application id from {item!r}")
+
+
+def proposed_from_vote(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
+    """The committee's proposed winners and the next-ranked reserve, from the voting stage if it exists."""
+    try:
+        from workflows import voting  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise DomainError("publicity_vote_unavailable") from exc
+    winners = [_app_id(i) for i in voting.proposed_winners(session, settings)]
+    try:
+        from workflows import results  # type: ignore[attr-defined]
+        ranking = [_app_id(i) for i in results.final_top(session, settings)]
+    except ImportError:
+        ranking = []
+    if not winners:
+        raise DomainError("publicity_vote_unavailable")
+    return winners, [i for i in ranking if i not in winners]
+
+
+def start(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
+          winners: list[int], reserve: list[int], out: Path | None = None) -> tuple[publicity.Publicity, list[Path]]:
+    """Start the notice and write the per-channel texts (used by chat, CLI and the sample)."""
+    pub = publicity.start_publicity(session, settings, actor=actor, now=now, winners=winners, reserve=reserve)
+    return pub, write_channel_texts(renderer, settings, "publicity", publicity.notice_data(session, settings), out)
+
+
+def announce(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
+             out: Path | None = None) -> tuple[list[Any], list[Path]]:
+    """Announce the award and write the per-channel announcement texts."""
+    records = award.announce(session, settings, actor=actor, now=now)
+    return records, write_channel_texts(renderer, settings, "award", award.announcement_data(session, settings), out)
+
+
+def send_report(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
+                out: Path | None = None) -> tuple[dict[str, Any], list[Path]]:
+    """Send the verification report to the committee and write it to files."""
+    data = publicity.send_report(session, settings, actor=actor, now=now)
+    return data, write_report(renderer, settings, data, out)
+
+
+def parse_approval(args: str) -> tuple[dt.date, str, list[str]]:
+    """`2019-03-20 韶府函〔2019〕12号 SG2018-001,SG2018-002` → (date, document number, refs)."""
+    parts = args.split()
+    if len(parts) < 3:
+        raise InvalidInput("publicity_usage")
+    try:
+        day = dt.date.fromisoformat(parts[0])
+    except ValueError as exc:
+        raise InvalidInput("bad_date") from exc
+    refs = [r for p in parts[2:] for r in p.replace("，", ",").replace("、", ",").split(",") if r]
+    return day, parts[1], refs
+
+
+def register(router: Router) -> None:
+    """Register the publicity, approval and award chat words."""
+
+    def renderer(ctx: Context) -> Renderer:
+        return ctx.services["renderer"]
+
+    @router.command("公示", order=60)
+    def on_publicity(ctx: Context, args: str) -> None:
+        if args == "开始":
+            if ctx.role not in SECRETARIAT:
+                ctx.reply("common.not_for_role", word="公示 开始", role=ctx.role)
+                return
+            winners, reserve = proposed_from_vote(ctx.session, ctx.settings)
+            pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
+                               winners=winners, reserve=reserve)
+            ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
+                      **publicity.window_data(pub))
+            return
+        if args and ctx.role in SECRETARIAT:
+            ctx.reply("publicity.usage")
+            return
+        v = publicity.view(ctx.session, ctx.settings, now=ctx.now)
+        pub = publicity.require(ctx.session, ctx.settings)
+        ctx.reply("publicity.status", state=str(v.state), winners=list(v.winners), removed=list(v.removed),
+                  report_sent=v.report_sent, **publicity.window_data(pub))
+
+    @router.command("核查报告", roles=SECRETARIAT, order=63)
+    def on_report(ctx: Context, args: str) -> None:
+        data, files = send_report(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
+        ctx.reply("publicity.report_sent", complaints=len(data["complaints"]), upheld=data["upheld"],
+                  files=[str(f) for f in files])
+
+    @router.command("审批", roles=SECRETARIAT, order=64)
+    def on_approval(ctx: Context, args: str) -> None:
+        day, number, refs = parse_approval(args)
+        ids = publicity.application_ids(ctx.session, ctx.settings, refs)
+        row = award.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
+                                    document_number=number, approved=ids)
+        ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
+                  winners=[publicity.describe(ctx.session, i) for i in row.approved])
+
+    @router.command("表彰", roles=SECRETARIAT, order=65)
+    def on_award(ctx: Context, args: str) -> None:
+        records, files = announce(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
+        ctx.reply("award.announced_ok", count=len(records), files=[str(f) for f in files])
+
+    @router.command("奖金", roles=SECRETARIAT, order=66)
+    def on_payment(ctx: Context, args: str) -> None:
+        parts = args.split(maxsplit=2)
+        if len(parts) < 2 or parts[1] not in PAID_WORDS:
+            raise InvalidInput("award_bad_payment_status")
+        rec = award.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=parts[0],
+                                status=PAID_WORDS[parts[1]], reference=parts[2] if len(parts) > 2 else "")
+        ctx.reply("award.payment_ok", winner=publicity.describe(ctx.session, rec.application_id),
+                  status=rec.payment_status, prize_yuan=rec.prize_yuan)

@@ -1,0 +1,74 @@
+"""Sample step "award": notice for the proposed winners, a complaint not upheld, approval, announcement."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows import award, complaints, conversation, people, publicity, stages
+from workflows.errors import DomainError
+from workflows.model import Application, AppStatus
+from workflows.settings import Settings
+
+from ..handlers import publicity as ph
+from ..render import Renderer
+from ..sample import ACTOR, step
+
+COMPLAINANT = "gongzhong-sample"
+WINDOW_PASSED = dt.timedelta(days=11)  # the sample's later actions happen after the 10-day window
+
+
+def _proposed(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
+    """The committee's result; without the voting stage, the edition's accepted applications in id order."""
+    try:
+        return ph.proposed_from_vote(session, settings)
+    except DomainError:
+        ids = list(session.scalars(select(Application.id).where(
+            Application.edition == settings.award.edition_key,
+            Application.status == AppStatus.ACCEPTED).order_by(Application.id)))
+        if not ids:
+            raise RuntimeError("sample: no proposed winners (run the vote stage of the sample first)") from None
+        n = settings.award.rules.winners
+        return ids[:n], ids[n:]
+
+
+def _secretary(session: Session) -> str:
+    members = people.with_role(session, "secretariat")
+    return members[0].userid if members else ACTOR
+
+
+@step("award", order=0)
+def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Publish, take and reject one complaint, then (11 days later) report, approve and announce."""
+    renderer = Renderer(settings)
+    actor = _secretary(session)
+    pub = publicity.current(session, settings)
+    if pub is None:
+        winners, reserve = _proposed(session, settings)
+        pub, _ = ph.start(session, settings, renderer, actor=actor, now=now, winners=winners, reserve=reserve)
+        complaints.begin(session, settings, userid=COMPLAINANT, now=now)
+        conv = conversation.current(session, COMPLAINANT)
+        assert conv is not None
+        complaints.choose_target(session, settings, conv, "1", now=now)
+        complaints.set_content(session, settings, conv, "听说该企业去年有产品抽检不合格，是否仍符合申报条件？", now=now)
+        complaints.evidence_done(session, settings, conv, now=now)
+        complaints.set_name(session, settings, conv, "林晓", now=now)
+        c = complaints.submit(session, settings, conv, "13800138000", now=now)
+        complaints.conclude(session, settings, actor=actor, now=now + dt.timedelta(days=2), number=c.number or "",
+                            upheld=False, findings="经查询市场监管部门抽检记录，该企业近三年产品抽检均合格。",
+                            reason="反映的情况与抽检记录不符，投诉不成立。")
+    later = max(now + WINDOW_PASSED, pub.end + dt.timedelta(hours=9))
+    if pub.report_sent_at is None:
+        ph.send_report(session, settings, renderer, actor=actor, now=later)
+    for key in ("publicity", "approval"):
+        if stages.status(session, settings, key) != "closed":
+            stages.close_stage(session, settings, key, actor=ACTOR, now=later)
+    stages.open_stage(session, settings, "award", actor=ACTOR, now=later)
+    if award.current_approval(session, settings) is None:
+        award.record_approval(session, settings, actor=actor, now=later,
+                              approved_on=later.astimezone(settings.award.tz).date(),
+                              document_number="韶府函〔示例〕1号", approved=list(pub.winners))
+    approval = award.current_approval(session, settings)
+    if approval is not None and approval.announced_at is None:
+        ph.announce(session, settings, renderer, actor=actor, now=later)

@@ -1,0 +1,87 @@
+"""Approval gates the announcement; award records with the configured prize and payment status."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from workflows import audit, award, publicity
+from workflows.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.model import AwardRecord, OutboxMessage
+
+from .publicity_fixtures import START, make_apps, make_roster
+
+AFTER = START + dt.timedelta(days=11)
+
+
+@pytest.fixture
+def edition(settings, sessions):
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+    return ids
+
+
+def approve(s, settings, ids, now=AFTER):
+    return award.record_approval(s, settings, actor="mishu1", now=now, approved_on=now.date(),
+                                 document_number="韶府函〔2019〕12号", approved=ids)
+
+
+def test_nothing_is_announced_before_the_approval(settings, sessions, edition):
+    with sessions.begin() as s:
+        with pytest.raises(InvalidInput) as err:
+            award.announce(s, settings, actor="mishu1", now=AFTER)
+        assert err.value.code == "award_not_approved"
+        assert s.scalars(select(AwardRecord)).all() == []
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("award.%"))).all() == []
+
+
+def test_approval_needs_the_closed_window_and_the_report(settings, sessions, edition):
+    with sessions.begin() as s:
+        with pytest.raises(InvalidInput) as err:
+            approve(s, settings, edition[:3], now=START + dt.timedelta(days=2))
+        assert err.value.code == "publicity_window_still_open"
+        with pytest.raises(InvalidInput) as err:
+            approve(s, settings, edition[:3])
+        assert err.value.code == "approval_report_not_sent"
+
+
+def test_approval_then_announcement_congratulates_each_winner(settings, sessions, edition):
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        with pytest.raises(InvalidInput) as err:
+            approve(s, settings, [edition[0], edition[3]])  # the 4th was never proposed
+        assert err.value.code == "approval_not_proposed"
+        approve(s, settings, edition[:3])
+        with pytest.raises(AlreadyDone):
+            approve(s, settings, edition[:3])
+        recs = award.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=1))
+        assert [(r.prize_yuan, r.plaque, r.certificate, r.payment_status) for r in recs] == [
+            (500000, True, True, "pending")] * 3
+        congrats = s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "award.congratulations")).all()
+        assert sorted(congrats) == ["qiye1", "qiye2", "qiye3"]
+        announced = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.announced")).all()
+        assert {r.recipient for r in announced} == {"mishu1", "weiyuan1", "weiyuan2", "zhuren", "zhuanjia1"}
+        assert announced[0].data["document_number"] == "韶府函〔2019〕12号"
+        with pytest.raises(AlreadyDone):
+            award.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=2))
+
+
+def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, sessions, edition):
+    settings = settings.with_overrides(award={"rules": {**settings.award.rules.model_dump(), "prize_yuan": 300000}})
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:2])
+        award.announce(s, settings, actor="mishu1", now=AFTER)
+        with pytest.raises(InvalidInput):
+            award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="lost")
+        with pytest.raises(NotFound):
+            award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-003", status="paid")
+        rec = award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                                reference="财政拨付 2019-0412")
+        assert (rec.prize_yuan, rec.payment_status, rec.payment_reference) == (300000, "paid", "财政拨付 2019-0412")
+        assert audit.entries(s, action="award.payment")[0].details["new"] == "paid"
+        paid = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).one()
+        assert paid.recipient == "qiye1" and paid.data["prize_yuan"] == 300000

@@ -1,0 +1,175 @@
+"""Complaints before, during and after the window; conclusions; an upheld complaint replacing a winner."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from workflows import audit, complaints, conversation, publicity
+from workflows.errors import AlreadyDone, DomainError, InvalidInput, NotFound
+from workflows.model import Complaint, OutboxMessage
+
+from .publicity_fixtures import SH, START, make_apps, make_roster
+
+CONTENT = "该企业近三年发生过一次重大质量事故，申报材料中未如实说明。"
+
+
+@pytest.fixture
+def edition(settings, sessions):
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+    return ids
+
+
+def lodge(s, settings, now, userid="gongzhong1", choice="2", name="王小明", phone="13912345678"):
+    complaints.begin(s, settings, userid=userid, now=now)
+    conv = conversation.current(s, userid)
+    complaints.choose_target(s, settings, conv, choice, now=now)
+    complaints.set_content(s, settings, conv, CONTENT, now=now)
+    complaints.evidence_done(s, settings, conv, now=now)
+    complaints.set_name(s, settings, conv, name, now=now)
+    return complaints.submit(s, settings, conv, phone, now=now)
+
+
+def test_before_the_notice_starts_there_is_nothing_to_complain_about(settings, sessions):
+    with sessions.begin() as s:
+        with pytest.raises(NotFound) as err:
+            complaints.begin(s, settings, userid="gongzhong1", now=START)
+        assert err.value.code == "publicity_not_started"
+
+
+def test_during_the_window_a_complaint_gets_a_number_and_the_secretariat_is_told(settings, sessions, edition):
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=9, hours=13))  # 2019-02-10 23:00, the last day
+        assert c.number == "TS2019-001" and c.status == "submitted" and c.application_id == edition[1]
+        assert (c.real_name, c.phone, c.anonymous) == ("王小明", "13912345678", False)
+        assert conversation.current(s, "gongzhong1") is None
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "complaint.received")).all()
+        assert [r.recipient for r in told] == ["mishu1"] and told[0].data["complaint"]["number"] == "TS2019-001"
+        assert lodge(s, settings, START + dt.timedelta(days=1), userid="gongzhong2").number == "TS2019-002"
+
+
+def test_after_the_window_the_bot_says_closed_and_when_it_was_open(settings, sessions, edition):
+    with sessions.begin() as s:
+        with pytest.raises(InvalidInput) as err:
+            complaints.begin(s, settings, userid="gongzhong1", now=dt.datetime(2019, 2, 11, 0, 0, tzinfo=SH))
+        assert err.value.code == "complaint_window_closed"
+        assert err.value.data["last_day"] == "2019-02-10" and err.value.data["state"] == "closed"
+        assert conversation.current(s, "gongzhong1") is None
+
+
+def test_window_closing_during_the_intake_refuses_the_submission(settings, sessions, edition):
+    with sessions.begin() as s:
+        now = dt.datetime(2019, 2, 10, 23, 50, tzinfo=SH)
+        complaints.begin(s, settings, userid="u1", now=now)
+        conv = conversation.current(s, "u1")
+        complaints.choose_target(s, settings, conv, "1", now=now)
+        complaints.set_content(s, settings, conv, CONTENT, now=now)
+        complaints.evidence_done(s, settings, conv, now=now)
+        complaints.set_name(s, settings, conv, "李四", now=now)
+        with pytest.raises(InvalidInput) as err:
+            complaints.submit(s, settings, conv, "13912345678", now=now + dt.timedelta(minutes=11))
+        assert err.value.code == "complaint_window_closed"
+        assert complaints.listing(s, settings) == []
+
+
+@pytest.mark.parametrize("step_input,code", [
+    (("choice", "0"), "complaint_bad_choice"), (("choice", "4"), "complaint_bad_choice"),
+    (("choice", "二"), "complaint_bad_choice"), (("content", "太短"), "complaint_bad_content"),
+    (("name", "匿名"), "complaint_real_name_required"), (("name", "12"), "complaint_bad_name"),
+    (("phone", "12345"), "complaint_bad_phone"),
+])
+def test_bad_input_is_refused_and_the_step_stays(settings, sessions, edition, step_input, code):
+    where, bad = step_input
+    now = START + dt.timedelta(days=1)
+    with sessions.begin() as s:
+        complaints.begin(s, settings, userid="u1", now=now)
+        conv = conversation.current(s, "u1")
+        steps = [("choice", lambda t: complaints.choose_target(s, settings, conv, t, now=now), "1"),
+                 ("content", lambda t: complaints.set_content(s, settings, conv, t, now=now), CONTENT),
+                 ("name", lambda t: complaints.set_name(s, settings, conv, t, now=now), "李四"),
+                 ("phone", lambda t: complaints.submit(s, settings, conv, t, now=now), "13912345678")]
+        for name, fn, good in steps:
+            if name == where:
+                before = conv.step
+                with pytest.raises(InvalidInput) as err:
+                    fn(bad)
+                assert err.value.code == code and conv.step == before
+                return
+            fn(good)
+            if name == "content":
+                complaints.evidence_done(s, settings, conv, now=now)
+
+
+def test_anonymous_complaints_where_configured(settings, sessions, edition):
+    settings = settings.with_overrides(award={"rules": {**settings.award.rules.model_dump(),
+                                                        "anonymous_complaints": True}})
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1), name="匿名", phone="匿名")
+        assert c.anonymous and c.real_name is None and c.phone is None
+
+
+def test_not_upheld_tells_the_complainant_and_keeps_the_winner(settings, sessions, edition):
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1))
+        complaints.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=4), number=c.number,
+                            upheld=False, findings="经现场核实，事故系供应商责任且已整改。", reason="不构成重大质量事故")
+        pub = publicity.current(s, settings)
+        assert pub.winners == edition[:3] and pub.removed == []
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "complaint.concluded")).one()
+        assert told.recipient == "gongzhong1" and told.data["complaint"]["upheld"] is False
+        with pytest.raises(AlreadyDone):
+            complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+                                findings="x", reason="y", outcome="vacant")
+
+
+def test_upheld_complaint_replaces_the_winner_with_the_next_ranked(settings, sessions, edition):
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1), choice="2")
+        complaints.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=5), number=c.number.lower(),
+                            upheld=True, findings="核实存在未申报的重大事故。", reason="不符合申报条件", outcome="replace")
+        pub = publicity.current(s, settings)
+        assert pub.winners == [edition[0], edition[3], edition[2]]  # the 4th-ranked takes place 2
+        assert pub.removed == [edition[1]]
+        [entry] = audit.entries(s, action="complaint.conclude")
+        assert entry.details["outcome"] == "replace" and entry.details["replacement"] == edition[3]
+        assert s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "publicity.replacement")).all() \
+            == ["qiye4"]
+        data = publicity.verification_report(s, settings, now=START + dt.timedelta(days=11))
+        assert data["upheld"] == 1 and data["complaints"][0]["replacement"]["number"] == "SG2018-004"
+
+
+def test_upheld_complaint_can_leave_the_place_empty(settings, sessions, edition):
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1), choice="1")
+        with pytest.raises(InvalidInput) as err:
+            complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+                                findings="属实", reason="属实")
+        assert err.value.code == "complaint_bad_outcome"
+        complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+                            findings="属实", reason="属实", outcome="vacant")
+        assert publicity.current(s, settings).winners == edition[1:3]
+
+
+def test_report_refused_while_a_complaint_is_unconcluded(settings, sessions, edition):
+    with sessions.begin() as s:
+        lodge(s, settings, START + dt.timedelta(days=1))
+        with pytest.raises(DomainError) as err:
+            publicity.send_report(s, settings, actor="mishu1", now=START + dt.timedelta(days=11))
+        assert err.value.code == "complaints_pending" and err.value.data["numbers"] == ["TS2019-001"]
+
+
+def test_evidence_is_recorded_once_per_content(settings, sessions, edition):
+    with sessions.begin() as s:
+        now = START + dt.timedelta(days=1)
+        complaints.begin(s, settings, userid="u1", now=now)
+        conv = conversation.current(s, "u1")
+        complaints.choose_target(s, settings, conv, "1", now=now)
+        draft = complaints.set_content(s, settings, conv, CONTENT, now=now)
+        for _ in range(2):
+            complaints.attach_evidence(s, complaint_id=draft.id, sha256="a" * 64, size=3, kind="pdf",
+                                       original_name="证据.pdf", now=now)
+        assert len(complaints.complaint_data(s, s.get(Complaint, draft.id))["evidence"]) == 1
