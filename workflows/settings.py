@@ -137,6 +137,8 @@ class Rules(_Strict):
     publicity_start_day_counts: bool = True
     anonymous_complaints: bool = False
     prize_yuan: int = Field(default=500000, ge=0)
+    # Expert scoring (issue 5): days a sheet reopened by the leader after the deadline stays editable.
+    reopen_days: int = Field(default=2, ge=1)
 
     @property
     def quorum_fraction(self) -> Fraction:

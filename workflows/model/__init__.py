@@ -5,10 +5,16 @@ from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
     OutboxMessage, Person, ReminderSent, StageState, WecomToken,
 )
+from .scoring import (
+    Assignment, AssignmentProposal, ConflictDeclaration, Consensus, ReportConfirmation, ScoreSheet,
+    Shortlist,
+)
 
 __all__ = [
     "AppStatus", "Application", "Document",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",
+    "Assignment", "AssignmentProposal", "ConflictDeclaration", "Consensus", "ReportConfirmation",
+    "ScoreSheet", "Shortlist",
 ]
