@@ -254,8 +254,8 @@ def confirm(session: Session, settings: Settings, *, actor: str, now: dt.datetim
 
 
 def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
-                     reason: str = "") -> Application:
-    """Record an expert's 回避 for an application; an existing unconfirmed assignment is withdrawn; audited."""
+                     reason: str = "") -> tuple[Application, list[str]]:
+    """Record an expert's 回避; unconfirmed assignments are withdrawn (phases returned); audited."""
     require_role(session, actor, *EXPERT_ROLES)
     app = find_application(session, settings, number)
     if app.status != AppStatus.ACCEPTED:
@@ -283,4 +283,4 @@ def declare_conflict(session: Session, settings: Settings, *, actor: str, now: d
         person = people.get(session, actor)
         notices.notify(session, secretariat, "experts.conflict_declared", now=now, expert=person.name if person else actor,
                        number=app.number, enterprise=app.enterprise_name, reason=reason[:500], withdrawn=withdrawn)
-    return app
+    return app, withdrawn

@@ -6,9 +6,9 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
-    from . import common
+    from . import common, experts, scoring
 
     router = Router()
-    for module in (common,):
+    for module in (common, experts, scoring):
         module.register(router)
     return router
