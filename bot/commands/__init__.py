@@ -9,8 +9,8 @@ REGISTRY: list[Callable[[click.Group], None]] = []
 
 
 def _load() -> None:
-    from . import demo
-    REGISTRY.extend([demo.register])
+    from . import demo, experts
+    REGISTRY.extend([demo.register, experts.register])
 
 
 _load()
