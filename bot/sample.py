@@ -74,3 +74,11 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
         if name not in done:
             done.append(name)
     return done
+
+
+def _load_flow_steps() -> None:
+    """Import the sample steps each flow contributes (bot/samples/<flow>.py)."""
+    from .samples import scoring  # noqa: F401
+
+
+_load_flow_steps()

@@ -150,20 +150,21 @@ def candidates(session: Session, settings: Settings) -> ranking.CandidateSelecti
 def composite_ranking(session: Session, settings: Settings) -> ranking.CompositeRanking:
     """Composite (material × weight + site × weight) of the site-visit candidates."""
     r = settings.award.rules
-    site_ids = {row.application_id for row in _shortlist(session, settings, SITE)}
+    site_ids = {row.application_id for row in shortlist(session, settings, SITE)}
     material = {a: v for a, v in standing(session, settings, "material").scores.items() if a in site_ids}
     site = standing(session, settings, "site").scores
     return ranking.rank_composite(material, site, r.weight_material_percent, r.weight_site_percent)
 
 
-def _shortlist(session: Session, settings: Settings, kind: str) -> list[Shortlist]:
+def shortlist(session: Session, settings: Settings, kind: str) -> list[Shortlist]:
+    """The recorded shortlist of a kind ('site' candidates or 'vote' finalists), in order."""
     return list(session.scalars(select(Shortlist).where(Shortlist.edition == settings.award.edition_key,
                                                         Shortlist.kind == kind).order_by(Shortlist.position)))
 
 
 def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking.Cut | ranking.CandidateSelection,
             scores: dict[int, Fraction], tie_break: list[str] | None, actor: str, now: dt.datetime) -> list[Application]:
-    if _shortlist(session, settings, kind):
+    if shortlist(session, settings, kind):
         raise AlreadyDone("shortlist_exists", kind=kind)
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(list(scores) or [0])))}
     chosen = list(outcome.selected)
@@ -215,7 +216,7 @@ def select_finalists(session: Session, settings: Settings, *, actor: str, now: d
 def final_top(session: Session, settings: Settings) -> list[tuple[Application, Fraction, Fraction, Fraction]]:
     """The committee's list: (application, composite, material, site), best first (recorded, else computed)."""
     comp = {e.app_id: e for e in composite_ranking(session, settings).entries}
-    recorded = _shortlist(session, settings, VOTE)
+    recorded = shortlist(session, settings, VOTE)
     if recorded:
         ids = [row.application_id for row in recorded]
     else:

@@ -96,5 +96,5 @@ def require_open(session: Session, settings: Settings, stage: str, *, now: dt.da
         raise StageNotOpen(stage=stage, stage_name=stage_name)
     limit = deadline(session, settings, stage, subject)
     if st == "closed" or now > limit:
-        raise StageClosed(stage=stage, stage_name=stage_name, deadline=limit)
+        raise StageClosed(stage=stage, stage_name=stage_name, deadline=limit.isoformat())  # JSON-safe notice data
     return limit

@@ -170,3 +170,44 @@ def test_conflict_declared_in_chat_is_audited_and_secretariat_told(world, cb, we
     assert "无需重复" in again
     [usage] = say(cb, rt, wecom, "e3", "回避")
     assert "回避 申报编号" in usage
+
+
+def test_after_the_deadline_only_the_leader_reopens_and_the_expert_revises(world, cb, wecom, clock):
+    rt = world
+    expert = assign(rt)[1][0]
+    say(cb, rt, wecom, expert, "评分 SG2018-001")
+    say(cb, rt, wecom, expert, sheet_text(uniform(50)))
+    say(cb, rt, wecom, expert, "跳过")
+    say(cb, rt, wecom, expert, "确认")
+    clock.set(T_MATERIAL.replace(day=21))  # the material review deadline (20 Dec) has passed
+    [closed] = say(cb, rt, wecom, expert, "评分 SG2018-001 修改")
+    assert "已于 2018年12月20日 23:59 截止" in closed
+    assert "不适用于您的身份" in say(cb, rt, wecom, "mishu", "重开 SG2018-001 " + expert)[0]
+    [done] = say(cb, rt, wecom, "zuzhang", f"重开 SG2018-001 {expert} 笔误")
+    assert "已重新开放" in done
+    assert "专家组组长已重新开放" in texts(wecom, expert)[-1] and "2018年12月23日" in texts(wecom, expert)[-1]
+    replies = say(cb, rt, wecom, expert, "评分 SG2018-001")
+    assert any("总分：500 / 1000" in r for r in replies)
+    say(cb, rt, wecom, expert, "4.1.2=60%")
+    say(cb, rt, wecom, expert, "确认")
+    with rt.sessions() as s:
+        sheet = s.scalars(select(ScoreSheet).where(ScoreSheet.expert == expert)).one()
+        assert (sheet.status, sheet.total) == ("confirmed", "505")
+        assert audit.entries(s, action="score.reopen")[0].actor == "zuzhang"
+
+
+def test_leader_records_consensus_and_confirms_the_report_in_chat(world, cb, wecom):
+    rt = world
+    assigned = assign(rt)
+    with rt.sessions.begin() as s:
+        for app_id, users in assigned.items():
+            for i, u in enumerate(users):
+                from tests.workflows.scoringdata import score
+                score(s, rt.settings, u, f"SG2018-{app_id:03d}", uniform(80 if (app_id, i) == (2, 0) else 60))
+    deliver(rt)
+    assert "评分分歧提醒" in texts(wecom, "zuzhang")[-1] and "SG2018-002" in texts(wecom, "zuzhang")[-1]
+    assert "排名尚未确定" in say(cb, rt, wecom, "zuzhang", "确认报告")[0]
+    assert "已记录 SG2018-002 的合议分值 640" in say(cb, rt, wecom, "zuzhang", "共识 SG2018-002 640 统一尺度")[0]
+    view = say(cb, rt, wecom, "zuzhang", "评审结果")[0]
+    assert "1. `SG2018-002` 韶钢集团 640.00" in view
+    assert "已确认材料评审报告" in say(cb, rt, wecom, "zuzhang", "确认报告")[0]
