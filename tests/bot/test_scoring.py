@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from tests.bot.conftest import deliver, texts
 from tests.workflows.scoringdata import (
-    ITEM_KEYS, T_MATERIAL, add_application, add_roster, assign_all, open_phase, sheet_text, uniform,
+    ITEM_KEYS, T_MATERIAL, add_application, add_roster, assign_all, open_phase, score, sheet_text, uniform,
 )
 from workflows import audit, experts
 from workflows.model import ScoreSheet
@@ -202,7 +202,6 @@ def test_leader_records_consensus_and_confirms_the_report_in_chat(world, cb, wec
     with rt.sessions.begin() as s:
         for app_id, users in assigned.items():
             for i, u in enumerate(users):
-                from tests.workflows.scoringdata import score
                 score(s, rt.settings, u, f"SG2018-{app_id:03d}", uniform(80 if (app_id, i) == (2, 0) else 60))
     deliver(rt)
     assert "评分分歧提醒" in texts(wecom, "zuzhang")[-1] and "SG2018-002" in texts(wecom, "zuzhang")[-1]

@@ -152,9 +152,9 @@ def test_final_top_computed_when_no_tie(s, settings):
 
 def test_leader_confirms_the_report_once_the_ranking_is_final(s, settings):
     make_apps(s, settings, 1)
-    with pytest.raises(InvalidInput):
-        assign_all(s, settings) and results.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL,
-                                                           phase="material")
+    assign_all(s, settings)
+    with pytest.raises(InvalidInput):  # nothing scored yet: the ranking is not final
+        results.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
     score_all_assigned(s, settings)
     with pytest.raises(NotAllowed):
         results.confirm_report(s, settings, actor="mishu", now=T_MATERIAL, phase="material")
