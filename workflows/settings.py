@@ -145,6 +145,8 @@ class Rules(_Strict):
     publicity_channels: list[Literal["portal", "newspaper", "tv", "app"]] = ["portal", "newspaper", "tv", "app"]
     complaint_evidence_kinds: list[str] = ["pdf", "jpeg", "png", "docx"]
     complaint_evidence_max_mb: int = Field(default=20, ge=1)
+    # Expert scoring (issue 5): days a sheet reopened by the leader after the deadline stays editable.
+    reopen_days: int = Field(default=2, ge=1)
 
     @property
     def quorum_fraction(self) -> Fraction:

@@ -9,8 +9,8 @@ REGISTRY: list[Callable[[click.Group], None]] = []
 
 
 def _load() -> None:
-    from . import demo, publicity, review, vote
-    REGISTRY.extend([demo.register, review.register, vote.register, publicity.register])
+    from . import demo, experts, publicity, review, vote
+    REGISTRY.extend([demo.register, review.register, experts.register, vote.register, publicity.register])
 
 
 _load()

@@ -8,6 +8,10 @@ from .core import (
 from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
 from .voting import Ballot, Choice, Participation, VoteConflict
 from .publicity import Approval, AwardRecord, Complaint, ComplaintEvidence, Publicity
+from .scoring import (
+    Assignment, AssignmentProposal, ConflictDeclaration, Consensus, ReportConfirmation, ScoreSheet,
+    Shortlist,
+)
 
 __all__ = [
     "AppStatus", "Application", "Document",
@@ -17,4 +21,6 @@ __all__ = [
     "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
     "Ballot", "Choice", "Participation", "VoteConflict",
     "Approval", "AwardRecord", "Complaint", "ComplaintEvidence", "Publicity",
+    "Assignment", "AssignmentProposal", "ConflictDeclaration", "Consensus", "ReportConfirmation",
+    "ScoreSheet", "Shortlist",
 ]

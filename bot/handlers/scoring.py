@@ -1,0 +1,222 @@
+"""Experts score in chat (评分): pick an application, enter items one by one or the whole sheet, confirm by card."""
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from workflows import conversation, experts, notices, scoring, stages
+from workflows.errors import NotFound
+from workflows.model import Application, CardTask, Conversation, Document, ScoreSheet
+from workflows.scoresheet import EntryError, decimal_text, item_points, normalize
+
+from ..router import Context, Router
+from ..wecom.inbound import CardEvent, Inbound, Text
+
+FLOW = "score"
+ROLES = experts.EXPERT_ROLES
+REVISE = "修改"
+CONFIRM = ("确认", "提交", "确认提交")
+SKIP = ("跳过", "无", "不填")
+_COMMENT = re.compile(r"^(?P<key>\d+(?:\.\d+)*)\s*(?P<body>.+)$")
+_SPLIT = re.compile(r"[;；]?\s*(?:改进|改进机会|不足)\s*[:：]")
+
+
+class Step(StrEnum):
+    """Where an expert is in scoring one application."""
+
+    ITEM = "item"
+    COMMENTS = "comments"
+    CONFIRM = "confirm"
+
+
+def _error(e: EntryError) -> dict:
+    return {"item_key": e.item_key, "code": str(e.code), "data": e.data}
+
+
+def _app(ctx: Context, sheet: ScoreSheet) -> Application:
+    return ctx.session.get(Application, sheet.application_id)
+
+
+def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool = False) -> None:
+    """Ask for the first missing item, or show the summary and move on to comments/confirmation."""
+    rb = scoring.rubric(ctx.settings)
+    missing = scoring.missing_items(ctx.settings, sheet)
+    app = _app(ctx, sheet)
+    if missing:
+        item = rb.item(missing[0])
+        conversation.advance(conv, Step.ITEM, now=ctx.now, item=item.key)
+        ctx.reply("scoring.ask_item", intro=intro, number=app.number, enterprise=app.enterprise_name,
+                  step=rb.step, position=rb.item_keys.index(item.key) + 1, count=len(rb.items),
+                  item={"key": item.key, "name": item.name, "max": item.max_points},
+                  bands=[{"low": lo, "high": hi, "low_points": decimal_text(item_points(item.max_points, lo)),
+                          "high_points": decimal_text(item_points(item.max_points, hi))} for lo, hi in rb.bands])
+        return
+    show_summary(ctx, sheet)
+    if conv.step == Step.ITEM and not conv.data.get("commented"):
+        conversation.advance(conv, Step.COMMENTS, now=ctx.now)
+        ctx.reply("scoring.ask_comments", categories=[{"key": c.key, "name": c.name} for c in rb.categories])
+    else:
+        ask_confirm(ctx, sheet, conv)
+
+
+def show_summary(ctx: Context, sheet: ScoreSheet) -> None:
+    """Category subtotals and the total of a complete sheet."""
+    rb = scoring.rubric(ctx.settings)
+    score = scoring.score_of(ctx.settings, sheet)
+    app = _app(ctx, sheet)
+    ctx.reply("scoring.summary", number=app.number, enterprise=app.enterprise_name, total_max=rb.total_max,
+              total=decimal_text(score.total),
+              categories=[{"key": c.key, "name": c.name, "max": c.max_points,
+                           "points": decimal_text(score.by_category[c.key])} for c in rb.categories])
+
+
+def ask_confirm(ctx: Context, sheet: ScoreSheet, conv: Conversation) -> None:
+    """Send the confirmation card."""
+    rb = scoring.rubric(ctx.settings)
+    app = _app(ctx, sheet)
+    conversation.advance(conv, Step.CONFIRM, now=ctx.now, commented=True)
+    notices.send_card(ctx.session, ctx.userid, "scoring.confirm", subject=f"sheet:{sheet.id}", now=ctx.now,
+                      number=app.number, enterprise=app.enterprise_name, sheet_id=sheet.id,
+                      total=decimal_text(scoring.score_of(ctx.settings, sheet).total), total_max=rb.total_max)
+    ctx.reply("scoring.confirm_hint")
+
+
+def confirm(ctx: Context, sheet_id: int) -> None:
+    """Lock the sheet and tell the expert."""
+    sheet = scoring.confirm_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet_id)
+    app = _app(ctx, sheet)
+    conversation.end(ctx.session, ctx.userid)
+    ctx.reply("scoring.confirmed", number=app.number, enterprise=app.enterprise_name, phase=sheet.phase,
+              total=sheet.total, deadline=stages.deadline(ctx.session, ctx.settings, sheet.phase).isoformat())
+
+
+def parse_comments(text: str, categories: set[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Lines like '4.1 优势：…；改进：…' into per-category comments, plus the lines not understood."""
+    comments: dict[str, dict[str, str]] = {}
+    bad: list[str] = []
+    for line in (normalize(line) for line in text.splitlines()):
+        if not line:
+            continue
+        match = _COMMENT.match(line)
+        if match is None or match["key"] not in categories:
+            bad.append(line[:30])
+            continue
+        body = re.sub(r"^(?:优势|优点|长处)\s*[:：]\s*", "", match["body"].strip())
+        parts = _SPLIT.split(body, maxsplit=1)
+        comments[match["key"]] = {"strengths": parts[0].strip(" ;；")[:300],
+                                  "opportunities": parts[1].strip()[:300] if len(parts) > 1 else ""}
+    return comments, bad
+
+
+def register(router: Router) -> None:
+    """Register the scoring words, flow and card buttons."""
+
+    @router.command("评分", roles=ROLES, order=30)
+    def on_score(ctx: Context, args: str) -> None:
+        phase = experts.current_phase(ctx.session, ctx.settings)
+        if phase is None:
+            ctx.reply("scoring.no_phase")
+            return
+        words = args.split()
+        if not words:
+            rb = scoring.rubric(ctx.settings)
+            ctx.reply("scoring.list", phase=phase, items=len(rb.items),
+                      deadline=stages.deadline(ctx.session, ctx.settings, phase).isoformat(),
+                      applications=[{"number": a.number, "enterprise": a.enterprise_name,
+                                     "status": s.status if s else "", "total": s.total if s else "",
+                                     "filled": len(s.percentages) if s else 0}
+                                    for a, s in scoring.my_sheets(ctx.session, ctx.settings, ctx.userid, phase)])
+            return
+        sheet = scoring.open_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
+                                   number=words[0])
+        if sheet.status == "confirmed":
+            if REVISE not in words[1:]:
+                ctx.reply("scoring.locked", number=_app(ctx, sheet).number, total=sheet.total)
+                return
+            scoring.revise_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id)
+        conv = conversation.start(ctx.session, ctx.userid, FLOW, Step.ITEM, now=ctx.now, sheet_id=sheet.id)
+        ask_next(ctx, sheet, conv, intro=True)
+
+    @router.flow(FLOW)
+    def on_flow(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        if not isinstance(inbound, Text):
+            ctx.reply("scoring.text_only")
+            return
+        text = normalize(inbound.content)
+        sheet = ctx.session.get(ScoreSheet, conv.data.get("sheet_id"))
+        if sheet is None or sheet.expert != ctx.userid:
+            conversation.end(ctx.session, ctx.userid)
+            raise NotFound("sheet_not_found")
+        if conv.step == Step.COMMENTS and "=" not in text:
+            if text not in SKIP:
+                rb = scoring.rubric(ctx.settings)
+                comments, bad = parse_comments(inbound.content, {c.key for c in rb.categories})
+                if bad or not comments:
+                    ctx.reply("scoring.comments_error", lines=bad or [text[:30]])
+                    return
+                scoring.set_comments(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                                     comments=comments)
+                ctx.reply("scoring.comments_saved", count=len(comments))
+            ask_confirm(ctx, sheet, conv)
+            return
+        if conv.step == Step.CONFIRM and text in CONFIRM:
+            confirm(ctx, sheet.id)
+            return
+        if "=" in text:
+            entry = scoring.enter_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                                        text=text)
+            ctx.reply("scoring.sheet_result", accepted=list(entry.percentages),
+                      errors=[_error(e) for e in entry.errors])
+            if entry.errors and conv.step != Step.ITEM:
+                return
+        else:
+            key, _, value = text.partition(" ")
+            item_key, raw = (key, value) if value and scoring.rubric(ctx.settings).item(key) else \
+                (conv.data.get("item"), text)
+            if conv.step != Step.ITEM and item_key == conv.data.get("item") and not value:
+                ctx.reply("scoring.edit_hint")
+                return
+            result = scoring.set_item(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                                      item_key=item_key or "", raw=raw)
+            if isinstance(result, EntryError):
+                ctx.reply("scoring.entry_error", error=_error(result))
+                return
+        ask_next(ctx, sheet, conv)
+
+    @router.card("score:")
+    def on_card(ctx: Context, event: CardEvent, rest: str) -> None:
+        action, _, sheet_id = rest.partition(":")
+        task = ctx.session.get(CardTask, event.task_id)
+        if not sheet_id.isdigit() or task is None or task.recipient != ctx.userid or task.status != "open":
+            ctx.reply("common.card_unknown")
+            return
+        if action == "confirm":
+            confirm(ctx, int(sheet_id))
+            notices.update_card(ctx.session, task, "scoring.confirm", response_code=event.response_code,
+                                now=ctx.now, replace_name="已提交")
+        elif action == "edit":
+            notices.update_card(ctx.session, task, "scoring.confirm", response_code=event.response_code,
+                                now=ctx.now, replace_name="修改中")
+            ctx.reply("scoring.edit_hint")
+        else:
+            ctx.reply("common.card_unknown")
+
+    @router.command("查阅", roles=ROLES, order=31)
+    def on_materials(ctx: Context, args: str) -> None:
+        phase = experts.current_phase(ctx.session, ctx.settings)
+        if phase is None:
+            ctx.reply("scoring.no_phase")
+            return
+        if not args:
+            raise NotFound("not_assigned", number="")
+        app = experts.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
+        docs = ctx.session.scalars(select(Document).where(Document.application_id == app.id,
+                                                          Document.status != "rejected").order_by(Document.id))
+        count = 0
+        for doc in docs:
+            notices.send_file(ctx.session, ctx.userid, sha256=doc.sha256, filename=doc.original_name, now=ctx.now)
+            count += 1
+        ctx.reply("scoring.materials_sent", number=app.number, enterprise=app.enterprise_name, count=count)
+

@@ -1,0 +1,113 @@
+"""Sample steps for expert review: assignment, material scores, candidates, site scores, the committee's list."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy.orm import Session
+
+from workflows import experts, people, results, scoring, stages
+from workflows.errors import InvalidInput
+from workflows.model import Application
+from workflows.settings import Settings
+
+from ..sample import ensure_roster, step
+
+
+def _secretariat(session: Session) -> str:
+    return people.with_role(session, experts.SECRETARIAT)[0].userid
+
+
+def _leader(session: Session) -> str:
+    return people.with_role(session, experts.LEADER)[0].userid
+
+
+def _inside(session: Session, settings: Settings, phase: str, now: dt.datetime) -> dt.datetime:
+    """A time inside the phase even when the demo calendar has moved past its deadline."""
+    return min(now, stages.deadline(session, settings, phase) - dt.timedelta(hours=1))
+
+
+def _percent(number: str, expert: str, phase: str, item: str) -> int:
+    """A stable, realistic percentage: an application level plus a small expert/item variation (5 % steps)."""
+    base = 50 + 5 * (int(hashlib.sha256(f"{number}{phase}".encode()).hexdigest(), 16) % 7)       # 50–80 %
+    jitter = int(hashlib.sha256(f"{number}{expert}{item}".encode()).hexdigest(), 16) % 3 - 1       # -1, 0, +1
+    return max(0, min(100, base + 5 * jitter))
+
+
+def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
+    if experts.assignments(session, phase) or not experts.phase_applications(session, settings, phase):
+        return
+    actor = _secretariat(session)
+    experts.propose(session, settings, actor=actor, now=now, phase=phase)
+    experts.confirm(session, settings, actor=actor, now=now, phase=phase)
+
+
+def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
+    rb = scoring.rubric(settings)
+    for app_id, users in experts.assignments(session, phase).items():
+        number = session.get(Application, app_id).number
+        for expert in users:
+            sheet = scoring.open_sheet(session, settings, actor=expert, now=now, phase=phase, number=number)
+            if sheet.status == "confirmed":
+                continue
+            text = " ".join(f"{k}={_percent(number, expert, phase, k)}%" for k in rb.item_keys)
+            scoring.enter_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id, text=text)
+            scoring.confirm_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id)
+
+
+def _settle(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
+    """Consensus for any disagreement (the mean, for the sample), then the leader confirms the report."""
+    st = results.standing(session, settings, phase)
+    leader = _leader(session)
+    for app_id in st.unresolved:
+        results.record_consensus(session, settings, actor=leader, now=now, phase=phase,
+                                 number=session.get(Application, app_id).number,
+                                 value=results.fmt(st.aggregates[app_id]), note="示例：合议后采用平均分")
+    if results.report_confirmation(session, settings, phase) is None:
+        results.confirm_report(session, settings, actor=leader, now=now, phase=phase)
+
+
+def _shortlist(select, session: Session, settings: Settings, now: dt.datetime) -> None:
+    actor = _secretariat(session)
+    try:
+        select(session, settings, actor=actor, now=now)
+    except InvalidInput as exc:
+        if exc.code != "tie_at_cut":
+            raise
+        # The sample's secretariat decides a tie by application number; a real one decides in a meeting.
+        select(session, settings, actor=actor, now=now, tie_break=exc.data["tied"][: exc.data["places"]])
+
+
+@step("material", order=10)
+def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Material review open; accepted applications assigned to experts, nothing scored yet."""
+    ensure_roster(session, now)
+    stages.open_stage(session, settings, "material", actor="sample", now=now)
+    _assign(session, settings, "material", _inside(session, settings, "material", now))
+
+
+@step("site", order=0)
+def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Material sheets scored, report confirmed, candidates selected; site visit open and assigned."""
+    at = _inside(session, settings, "material", now)
+    _score(session, settings, "material", at)
+    if experts.assignments(session, "material"):
+        _settle(session, settings, "material", at)
+        if not results.shortlist(session, settings, results.SITE):
+            _shortlist(results.select_candidates, session, settings, at)
+    stages.close_stage(session, settings, "material", actor="sample", now=at)
+    stages.open_stage(session, settings, "site", actor="sample", now=at)
+    _assign(session, settings, "site", _inside(session, settings, "site", now))
+
+
+@step("vote", order=0)
+def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Site sheets scored, report confirmed, the committee's top N recorded; the vote stage open."""
+    at = _inside(session, settings, "site", now)
+    _score(session, settings, "site", at)
+    if experts.assignments(session, "site"):
+        _settle(session, settings, "site", at)
+        if not results.shortlist(session, settings, results.VOTE):
+            _shortlist(results.select_finalists, session, settings, at)
+    stages.close_stage(session, settings, "site", actor="sample", now=at)
+    stages.open_stage(session, settings, "vote", actor="sample", now=at)
