@@ -6,17 +6,25 @@ A workflow never renders text and never calls WeCom; it adds outbox rows with a 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any, Iterable
 
 from sqlalchemy.orm import Session
 
+from .auditchain import canonical_json
 from .model import CardTask, OutboxMessage
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    # Notice data is stored as JSON: datetimes become ISO strings (the `local` filter reads them).
+    return json.loads(canonical_json(data))
 
 
 def notify(session: Session, to: str | Iterable[str], kind: str, *, now: dt.datetime, **data: Any) -> list[OutboxMessage]:
     """Queue a message of `kind` to one or more members."""
     recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
+    data = _plain(data)
     rows = [OutboxMessage(recipient=r, kind=kind, data=data, action="send", next_attempt_at=now, created_at=now)
             for r in recipients]
     session.add_all(rows)
@@ -31,7 +39,7 @@ def new_task_id(kind: str) -> str:
 def send_card(session: Session, to: str, kind: str, *, subject: str, now: dt.datetime, **data: Any) -> CardTask:
     """Queue an interactive card and remember its task id and subject."""
     task_id = new_task_id(kind.split(".")[-1])
-    row = OutboxMessage(recipient=to, kind=kind, data={**data, "task_id": task_id}, action="send",
+    row = OutboxMessage(recipient=to, kind=kind, data=_plain({**data, "task_id": task_id}), action="send",
                         next_attempt_at=now, created_at=now)
     session.add(row)
     session.flush()
@@ -45,7 +53,7 @@ def update_card(session: Session, task: CardTask, kind: str, *, response_code: s
                 now: dt.datetime, close: bool = True, **data: Any) -> OutboxMessage:
     """Queue a replacement of a card for its recipient (update_template_card) and close it."""
     row = OutboxMessage(recipient=task.recipient, kind=kind,
-                        data={**data, "task_id": task.task_id, "response_code": response_code},
+                        data=_plain({**data, "task_id": task.task_id, "response_code": response_code}),
                         action="update_card", next_attempt_at=now, created_at=now)
     session.add(row)
     if close:
@@ -64,7 +72,7 @@ def send_file(session: Session, to: str, *, sha256: str, filename: str, now: dt.
 
 def fetch_media(session: Session, userid: str, *, media_id: str, purpose: str, now: dt.datetime, **data: Any) -> OutboxMessage:
     """Queue a download of a member's chat attachment from WeCom (done outside the request)."""
-    row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}", data={"media_id": media_id, **data},
+    row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}", data=_plain({"media_id": media_id, **data}),
                         action="fetch_media", next_attempt_at=now, created_at=now)
     session.add(row)
     return row

@@ -62,6 +62,7 @@ class ServerSettings(_Strict):
     public_url: str = "http://127.0.0.1:8800"
     secret_key: str = Field(min_length=16)
     upload_token_minutes: int = Field(default=120, ge=1)
+    view_token_hours: int = Field(default=72, ge=1)
     threads: int = Field(default=8, ge=1)
 
 
@@ -69,6 +70,12 @@ class StorageSettings(_Strict):
     """Where uploaded documents are kept."""
 
     dir: str = "var/uploads"
+    # ZIP-based uploads (docx, xlsx, zip): limits against zip bombs.
+    zip_max_total_mb: int = Field(default=200, ge=1)
+    zip_max_ratio: float = Field(default=100, gt=1)
+    zip_ratio_min_kb: int = Field(default=64, ge=0)
+    zip_max_members: int = Field(default=2000, ge=1)
+    zip_max_depth: int = Field(default=2, ge=1)
 
 
 class SenderSettings(_Strict):
@@ -239,6 +246,12 @@ class MaterialConf(_Strict):
         return self.max_mb * 1024 * 1024
 
 
+class ApplicationConf(_Strict):
+    """How applications are numbered."""
+
+    number_prefix: str = Field(default="SG2018", pattern=r"^[A-Za-z0-9-]{1,16}$")
+
+
 class EligibilityConf(_Strict):
     """One eligibility question."""
 
@@ -267,6 +280,7 @@ class AwardSettings(_Strict):
     rubric: RubricConf
     materials: list[MaterialConf] = Field(min_length=1)
     eligibility: list[EligibilityConf] = []
+    application: ApplicationConf = ApplicationConf()
 
     @field_validator("timezone")
     @classmethod

@@ -6,9 +6,9 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
-    from . import common
+    from . import application, common, recommend
 
     router = Router()
-    for module in (common,):
+    for module in (common, application, recommend):
         module.register(router)
     return router
