@@ -1,6 +1,7 @@
 """GET/POST /upload/<token> (the applicant's upload page) and /materials/<token> (read-only view)."""
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -108,6 +109,8 @@ def upload(token: str) -> Response:
     except DocumentRejected as exc:
         return page("upload", 422, **context, problem=_plain(
             "apply.file_rejected", **media.rejection_data(settings, item.key, exc)))
+    finally:
+        upload_file.close()
     try:
         with rt.sessions.begin() as s:
             doc = application.attach_document(s, settings, application_id=int(data["a"]), item_key=item.key,
@@ -163,11 +166,12 @@ def material_file(token: str, doc_id: int) -> Response:
         if doc is None or doc.application_id != app.id:
             return error_page("pages.link_invalid", 404)
         try:
-            fh = _rt().services["documents"].open(doc.sha256, doc.size)
+            # Read whole (≤ the item's size cap) so the SHA-256 is verified before a byte is sent.
+            content = _rt().services["documents"].read_bytes(doc.sha256, doc.size)
         except (DocumentMissing, DocumentCorrupted):
             return error_page("pages.file_unavailable", 503)
-        resp = send_file(fh, mimetype=KINDS[doc.kind].mime, as_attachment=True, download_name=doc.original_name,
-                         max_age=0)
+        resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=True,
+                         download_name=doc.original_name, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -1,7 +1,6 @@
 """Shared helpers for the application end-to-end tests."""
 from __future__ import annotations
 
-import io
 import re
 import struct
 import zlib
@@ -74,8 +73,12 @@ def upload_path(message: str) -> str:
 
 
 def page_upload(http, path: str, name: str, content: bytes):
-    """POST a file to the upload page like a browser form."""
-    return http.post(path, data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    """POST a file to the upload page like a browser form (body built in memory: the test client
+    would spool a large one to a temporary file it never closes)."""
+    boundary = "----awardbot-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    return http.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def fill_facts(cb, rt, wecom, userid: str = APPLICANT, facts: list[str] | None = None) -> list[str]:
