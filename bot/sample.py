@@ -74,3 +74,11 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
         if name not in done:
             done.append(name)
     return done
+
+
+def _load_steps() -> None:
+    """Import every flow's sample steps (they register themselves with @step)."""
+    from .samples import application  # noqa: F401
+
+
+_load_steps()

@@ -9,8 +9,8 @@ REGISTRY: list[Callable[[click.Group], None]] = []
 
 
 def _load() -> None:
-    from . import demo
-    REGISTRY.extend([demo.register])
+    from . import application, demo
+    REGISTRY.extend([demo.register, application.register])
 
 
 _load()

@@ -1,0 +1,1 @@
+"""Sample-edition steps contributed by each flow (imported by bot/sample.py)."""
