@@ -307,9 +307,7 @@ def attach_document(session: Session, settings: Settings, *, application_id: int
         raise NotFound(what=item_key) from None
     if item.provided_by != "applicant":
         raise NotAllowed("not_applicant_item", item=item.name)
-    if app.status == AppStatus.SUPPLEMENT:
-        pass  # the formal-review supplement flow checks its own deadline
-    else:
+    if app.status != AppStatus.SUPPLEMENT:  # the formal-review supplement flow checks its own deadline
         require_editable(session, settings, app, now)
     if stored.kind not in item.kinds or stored.size > item.max_bytes:
         raise InvalidInput("file_not_allowed", item=item.name)
