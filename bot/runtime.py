@@ -69,4 +69,11 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     sender.media_handlers["complaint"] = complaint_media_handler(settings)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
+    # Application materials: the document store, chat attachments, send_file and the upload pages.
+    from . import media, web
+    services["documents"] = store = media.document_store(settings)
+    sender.open_document = media.document_opener(store, sessions)
+    sender.media_handlers[media.PURPOSE] = media.material_handler(store, settings)
+    services["links"] = web.install_links(renderer, settings, clock)
+    services.setdefault("web_blueprints", []).append(web.register)
     return rt

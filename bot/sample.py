@@ -88,7 +88,7 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
 
 def _load_steps() -> None:
     """Import each flow's sample steps (bot/samples/<flow>.py registers itself with @step)."""
-    from .samples import publicity, review, scoring, voting  # noqa: F401
+    from .samples import application, publicity, review, scoring, voting  # noqa: F401
 
 
 _load_steps()

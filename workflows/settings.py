@@ -62,6 +62,7 @@ class ServerSettings(_Strict):
     public_url: str = "http://127.0.0.1:8800"
     secret_key: str = Field(min_length=16)
     upload_token_minutes: int = Field(default=120, ge=1)
+    view_token_hours: int = Field(default=72, ge=1)
     threads: int = Field(default=8, ge=1)
 
 
@@ -71,6 +72,12 @@ class StorageSettings(_Strict):
     dir: str = "var/uploads"
     # Where published notice texts and reports are written; empty = "notices" beside `dir`.
     publications_dir: str = ""
+    # ZIP-based uploads (docx, xlsx, zip): limits against zip bombs.
+    zip_max_total_mb: int = Field(default=200, ge=1)
+    zip_max_ratio: float = Field(default=100, gt=1)
+    zip_ratio_min_kb: int = Field(default=64, ge=0)
+    zip_max_members: int = Field(default=2000, ge=1)
+    zip_max_depth: int = Field(default=2, ge=1)
 
 
 class SenderSettings(_Strict):
@@ -249,6 +256,12 @@ class MaterialConf(_Strict):
         return self.max_mb * 1024 * 1024
 
 
+class ApplicationConf(_Strict):
+    """How applications are numbered."""
+
+    number_prefix: str = Field(default="SG2018", pattern=r"^[A-Za-z0-9-]{1,16}$")
+
+
 class EligibilityConf(_Strict):
     """One eligibility question."""
 
@@ -278,6 +291,7 @@ class AwardSettings(_Strict):
     rubric: RubricConf
     materials: list[MaterialConf] = Field(min_length=1)
     eligibility: list[EligibilityConf] = []
+    application: ApplicationConf = ApplicationConf()
 
     @field_validator("timezone")
     @classmethod

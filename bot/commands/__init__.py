@@ -9,8 +9,9 @@ REGISTRY: list[Callable[[click.Group], None]] = []
 
 
 def _load() -> None:
-    from . import demo, experts, publicity, review, vote
-    REGISTRY.extend([demo.register, review.register, experts.register, vote.register, publicity.register])
+    from . import application, demo, experts, publicity, review, vote
+    REGISTRY.extend([demo.register, application.register, review.register, experts.register, vote.register,
+                     publicity.register])
 
 
 _load()

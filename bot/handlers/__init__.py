@@ -6,9 +6,10 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
-    from . import common, complaints, experts, publicity, review, scoring, supplement, voting
+    from . import application, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
 
     router = Router()
-    for module in (common, review, supplement, experts, scoring, voting, complaints, publicity):
+    for module in (common, application, recommend, review, supplement, experts, scoring, voting, complaints,
+                   publicity):
         module.register(router)
     return router

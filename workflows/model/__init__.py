@@ -1,5 +1,5 @@
 """All tables; importing this package registers every model on `Base.metadata`."""
-from .application import AppStatus, Application, Document
+from .application import AppStatus, Application, Decision, DocStatus, Document, Recommendation
 from .base import Base, UTCDateTime, utcnow
 from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
@@ -14,7 +14,7 @@ from .scoring import (
 )
 
 __all__ = [
-    "AppStatus", "Application", "Document",
+    "AppStatus", "Application", "Decision", "DocStatus", "Document", "Recommendation",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "WecomToken",

@@ -46,6 +46,8 @@ class Application(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     submitted_at: Mapped[dt.datetime | None]
+    round: Mapped[int] = mapped_column(default=0)  # how many times it was submitted
+    returned_reason: Mapped[str | None] = mapped_column(Text)
 
     documents: Mapped[list["Document"]] = relationship(back_populates="application", order_by="Document.id")
 
@@ -53,6 +55,40 @@ class Application(Base):
         UniqueConstraint("edition", "credit_code"),
         UniqueConstraint("edition", "applicant"),
     )
+
+
+class DocStatus(StrEnum):
+    """The state of one received file."""
+
+    RECEIVED = "received"
+    REPLACED = "replaced"    # a later upload for the same item took its place
+    REJECTED = "rejected"    # refused in formal review (reason given)
+
+
+class Decision(StrEnum):
+    """A recommending unit's decision (推荐 / 不推荐 / 退回修改)."""
+
+    RECOMMEND = "recommend"
+    NOT_RECOMMEND = "not_recommend"
+    RETURN = "return"
+
+
+class Recommendation(Base):
+    """The recommending unit's opinion on one submission (round) of an application."""
+
+    __tablename__ = "recommendation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    round: Mapped[int]
+    recommender: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(16))
+    opinion: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="awaiting_opinion")  # → "done"
+    decided_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("application_id", "round"),)
 
 
 class Document(Base):

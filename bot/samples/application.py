@@ -1,0 +1,69 @@
+"""Sample step for stage "review": realistic applications submitted and endorsed through the real services."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.sample import ACTOR, step
+from workflows import application as svc
+from workflows import recommendation, stages
+from workflows.creditcode import with_check_digits
+from workflows.model import Application, CardTask
+from workflows.settings import Settings
+
+# (applicant userid, enterprise, credit code prefix (16), unit, contact, mobile, recommender, opinion)
+SAMPLES = (
+    ("qiye-shaogang", "韶关市武江精工钢构有限公司", "91440203MA4UJG01", "武江区", "王志强", "13902281001",
+     "tuijian-wj", "该企业导入卓越绩效管理模式多年，产品质量稳定，同意推荐。"),
+    ("qiye-danxia", "韶关丹霞食品科技有限公司", "91440203MA4UDX02", "武江区", "李秀英", "13902281002",
+     "tuijian-wj", "企业质量管理体系健全，近三年无质量安全事故，同意推荐。"),
+    ("qiye-qujiang", "韶关市曲江新材料股份有限公司", "91440205MA4UQJ03", "曲江区", "陈海燕", "13902281003",
+     "tuijian-qj", "该企业创新能力突出，对全区经济贡献明显，同意推荐。"),
+)
+
+
+def _pdf(label: str) -> bytes:
+    """A small, valid PDF standing in for a scanned document."""
+    return (f"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Title ({label}) >>\nendobj\n"
+            "trailer\n<< /Root 1 0 R >>\n%%EOF\n").encode()
+
+
+def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple) -> Application:
+    userid, name, prefix, unit, contact, phone, _rec, _op = sample
+    app, _ = svc.start(session, settings, actor=userid, now=now)
+    for setter, value in ((svc.set_enterprise_name, name), (svc.set_credit_code, with_check_digits(prefix)),
+                          (svc.set_legal_person, "是"), (svc.set_unit, unit), (svc.set_industry, "1"),
+                          (svc.set_contact_name, contact), (svc.set_contact_phone, phone)):
+        setter(session, settings, app, value, actor=userid, now=now)
+    for q in settings.award.eligibility:
+        if (app.eligibility or {}).get(q.key) is None:
+            svc.answer_eligibility(session, settings, app, q.key, "是", actor=userid, now=now)
+    from bot.media import document_store, store_upload
+    store = document_store(settings)
+    for m in svc.applicant_materials(settings):
+        if m.required:
+            stored = store_upload(store, settings, m.key, io.BytesIO(_pdf(f"{name} {m.name}")), f"{m.name}.pdf")
+            svc.attach_document(session, settings, application_id=app.id, item_key=m.key, stored=stored,
+                                source="page", actor=userid, now=now)
+    return svc.submit(session, settings, app, actor=userid, now=now)
+
+
+@step("review", order=0)
+def applications_endorsed(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Three enterprises apply with complete materials; their units recommend them; formal review opens."""
+    for sample in SAMPLES:
+        if svc.get_for_applicant(session, settings, sample[0]) is not None:
+            continue
+        app = _apply(session, settings, now, sample)
+        task = session.scalar(select(CardTask).where(CardTask.subject == svc.subject(app),
+                                                     CardTask.recipient == sample[6], CardTask.status == "open"))
+        if task is None:
+            continue  # the unit has no recommender in this roster; the secretariat was told
+        rec = recommendation.decide(session, settings, task_id=task.task_id, decision="recommend",
+                                    actor=sample[6], now=now, response_code=None)
+        recommendation.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7],
+                                    actor=sample[6], now=now)
+    stages.open_stage(session, settings, "review", actor=ACTOR, now=now)

@@ -1,0 +1,26 @@
+"""Web pages of the app: the applicant's upload page and the read-only material view."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from flask import Flask
+
+from workflows.settings import Settings
+
+from ..render import Renderer
+from .tokens import Links
+
+
+def install_links(renderer: Renderer, settings: Settings, clock: Callable[[], dt.datetime]) -> Links:
+    """Let templates build signed links: `upload_url(app_id, item, to)` and `materials_url(app_id, to)`."""
+    links = Links(settings, clock)
+    renderer.env.globals["upload_url"] = links.upload_url
+    renderer.env.globals["materials_url"] = links.materials_url
+    return links
+
+
+def register(app: Flask, runtime) -> None:  # noqa: ANN001
+    """Register the upload and material-view pages on the Flask app."""
+    from .pages import bp
+    app.register_blueprint(bp)

@@ -1,0 +1,55 @@
+"""Signed, expiring links: upload pages (application + item + member) and read-only material views."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from workflows.settings import Settings
+
+UPLOAD_SALT = "awardbot.upload"
+VIEW_SALT = "awardbot.materials"
+__all__ = ["BadSignature", "SignatureExpired", "Links"]
+
+
+class Links:
+    """Makes and reads the app's signed links; time comes from the runtime's clock (tests freeze it)."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], dt.datetime]) -> None:
+        self.settings = settings
+        signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": lambda _self: int(clock().timestamp())})
+        key = settings.server.secret_key
+        self._upload = URLSafeTimedSerializer(key, salt=UPLOAD_SALT, signer=signer)
+        self._view = URLSafeTimedSerializer(key, salt=VIEW_SALT, signer=signer)
+        self.base = settings.server.public_url.rstrip("/")
+
+    def upload_token(self, application_id: int, item_key: str, userid: str) -> str:
+        """A token for one application's item, usable only by this member until it expires."""
+        return self._upload.dumps({"a": application_id, "i": item_key, "u": userid})
+
+    def read_upload(self, token: str) -> dict[str, Any]:
+        """The bound application, item and member; raises SignatureExpired or BadSignature."""
+        data = self._upload.loads(token, max_age=self.settings.server.upload_token_minutes * 60)
+        if not isinstance(data, dict) or not {"a", "i", "u"} <= data.keys():
+            raise BadSignature("bad payload")
+        return data
+
+    def view_token(self, application_id: int, userid: str) -> str:
+        """A token for one member's read-only view of an application's materials."""
+        return self._view.dumps({"a": application_id, "u": userid})
+
+    def read_view(self, token: str) -> dict[str, Any]:
+        """The bound application and member; raises SignatureExpired or BadSignature."""
+        data = self._view.loads(token, max_age=self.settings.server.view_token_hours * 3600)
+        if not isinstance(data, dict) or not {"a", "u"} <= data.keys():
+            raise BadSignature("bad payload")
+        return data
+
+    def upload_url(self, application_id: int, item_key: str, userid: str) -> str:
+        """The full upload-page address for a chat message or card."""
+        return f"{self.base}/upload/{self.upload_token(application_id, item_key, userid)}"
+
+    def materials_url(self, application_id: int, userid: str) -> str:
+        """The full read-only materials address for a chat message or card."""
+        return f"{self.base}/materials/{self.view_token(application_id, userid)}"
