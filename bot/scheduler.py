@@ -199,11 +199,18 @@ def make_lock(rt: Runtime) -> FileSchedulerLock | AdvisoryLock:
 
 # --- Running -------------------------------------------------------------------------------------
 
+class _SharedEngineJobStore(SQLAlchemyJobStore):
+    """The job store on the runtime's engine, which it must not dispose (the runtime owns it)."""
+
+    def shutdown(self) -> None:
+        """Leave the shared engine alone."""
+
+
 def build_scheduler(rt: Runtime) -> BackgroundScheduler:
     """An APScheduler with its job store in the application database and the one sweep job."""
     conf = rt.settings.scheduler
     sched = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=rt.engine, tablename=JOBS_TABLE)},
+        jobstores={"default": _SharedEngineJobStore(engine=rt.engine, tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(1)},
         timezone=rt.settings.award.timezone)
     # Runs once right away (catching up on downtime), then every sweep_seconds.

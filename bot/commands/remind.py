@@ -24,8 +24,11 @@ def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
     from bot.cli import parse_time
     from bot.scheduler import remind as run
     rt = obj.runtime
-    now = parse_time(now_text, rt.settings) if now_text else rt.clock()
-    planned = run(rt, now=now, dry_run=dry_run)
+    try:
+        now = parse_time(now_text, rt.settings) if now_text else rt.clock()
+        planned = run(rt, now=now, dry_run=dry_run)
+    finally:
+        rt.engine.dispose()
     tz = rt.settings.award.tz
     verb = "would send" if dry_run else "sent"
     for p in planned:
@@ -43,15 +46,17 @@ def scheduler(obj, forget_job: str | None) -> None:  # noqa: ANN001
     """Run the one scheduler in the foreground (others wait in standby until it stops)."""
     from bot.scheduler import SchedulerStartupError, forget_job as forget, run_foreground
     rt = obj.runtime
-    if forget_job:
-        click.echo(f"job {forget_job!r} {'deleted' if forget(rt.engine, forget_job) else 'not found'}")
-        return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        if forget_job:
+            click.echo(f"job {forget_job!r} {'deleted' if forget(rt.engine, forget_job) else 'not found'}")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         run_foreground(rt, stop, on_state=lambda state: click.echo(f"scheduler: {state}"))
     except SchedulerStartupError as exc:
         click.echo(str(exc), err=True)
         sys.exit(3)
     except KeyboardInterrupt:
-        stop.set()
+        pass  # run_foreground has shut the scheduler down
+    finally:
+        rt.engine.dispose()
