@@ -1,1 +1,1 @@
-"""Benchmarks (not part of the test suite): `python -m bench`."""
+"""Benchmarks (`make bench`), separate from the tests."""

@@ -1,4 +1,12 @@
-"""`python -m bench [--sizes 1000,2500,5000] [--database-url URL]` — run every benchmark."""
-from .reminders import main
+"""Run every benchmark: `python -m bench` (make bench)."""
+import importlib
 
-main()
+for name in ("bench.webhook", "bench.reminders"):
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        continue
+    print(f"\n### {name}")
+    module.main()
