@@ -9,9 +9,9 @@ REGISTRY: list[Callable[[click.Group], None]] = []
 
 
 def _load() -> None:
-    from . import application, demo, experts, publicity, review, vote
+    from . import application, demo, experts, publicity, remind, review, vote
     REGISTRY.extend([demo.register, application.register, review.register, experts.register, vote.register,
-                     publicity.register])
+                     publicity.register, remind.register])
 
 
 _load()

@@ -1,0 +1,62 @@
+"""`python -m bot remind [--now ISO] [--dry-run]` and `python -m bot scheduler`."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import click
+
+
+def register(main: click.Group) -> None:
+    """Add the remind and scheduler commands."""
+    main.add_command(remind)
+    main.add_command(scheduler)
+
+
+@click.command()
+@click.option("--now", "now_text", metavar="ISO",
+              help="Act as if it were this time (ISO 8601; without an offset: the award's time zone).")
+@click.option("--dry-run", is_flag=True, help="List the reminders that are due without sending anything.")
+@click.pass_obj
+def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
+    """Send every reminder that is due now (each exactly once; safe to run repeatedly)."""
+    from bot.cli import parse_time
+    from bot.scheduler import remind as run
+    rt = obj.runtime
+    try:
+        now = parse_time(now_text, rt.settings) if now_text else rt.clock()
+        planned = run(rt, now=now, dry_run=dry_run)
+    finally:
+        rt.engine.dispose()
+    tz = rt.settings.award.tz
+    verb = "would send" if dry_run else "sent"
+    for p in planned:
+        ob = p.obligation
+        click.echo(f"{verb} {p.offset:>4} {ob.kind:18} to {ob.recipient:20} "
+                   f"deadline {ob.deadline.astimezone(tz):%Y-%m-%d %H:%M} ({ob.deadline_key})")
+    click.echo(f"{len(planned)} reminder(s) {verb} at {now.astimezone(tz):%Y-%m-%d %H:%M:%S %Z}")
+
+
+@click.command()
+@click.option("--forget-job", metavar="ID",
+              help="Delete a persisted job that can no longer be restored, then exit.")
+@click.pass_obj
+def scheduler(obj, forget_job: str | None) -> None:  # noqa: ANN001
+    """Run the one scheduler in the foreground (others wait in standby until it stops)."""
+    from bot.scheduler import SchedulerStartupError, forget_job as forget, run_foreground
+    rt = obj.runtime
+    try:
+        if forget_job:
+            click.echo(f"job {forget_job!r} {'deleted' if forget(rt.engine, forget_job) else 'not found'}")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        run_foreground(rt, stop, on_state=lambda state: click.echo(f"scheduler: {state}"))
+    except SchedulerStartupError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(3)
+    except KeyboardInterrupt:
+        pass  # run_foreground has shut the scheduler down
+    finally:
+        rt.engine.dispose()

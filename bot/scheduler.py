@@ -1,0 +1,321 @@
+"""The one scheduler: APScheduler 3.11 running a single fixed sweep job, guarded by a lock.
+
+Reminders are rows claimed by the sweep (workflows.reminders), not one APScheduler job each, so
+a missed or duplicated firing changes nothing: the next sweep sends what is due, once.  Only one
+process may schedule (a file lock on SQLite, `pg_try_advisory_lock` on PostgreSQL); the others
+wait in standby and take over when the lock frees.  Before starting, every persisted job's target
+must import: APScheduler would otherwise log and *delete* a job it cannot restore.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import logging
+import pickle
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.util import ref_to_obj
+from filelock import FileLock, Timeout
+from sqlalchemy import Connection, Engine, inspect, text
+
+from workflows import reminders
+from workflows.reminders import Planned
+
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JOBS_TABLE = "apscheduler_jobs"
+SWEEP_JOB_ID = "reminder-sweep"
+SWEEP_TARGET = "bot.scheduler:sweep"
+ADVISORY_LOCK_KEY = 0x61776264_0001  # "awbd" + 1: this deployment's one scheduler
+STANDBY = "standby: another scheduler holds the lock"
+# Other stages' periodic work, called as fn(session, settings, actor=, now=) after the reminders.
+SWEEP_HOOKS = ("workflows.review:expire_due",)
+
+# APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here.
+_RUNTIME: Runtime | None = None
+
+
+class SchedulerStartupError(RuntimeError):
+    """A persisted job cannot be restored; starting would make APScheduler delete it."""
+
+
+# --- The job -------------------------------------------------------------------------------------
+
+def sweep() -> None:
+    """The fixed sweep job: send due reminders and run the other stages' periodic hooks."""
+    rt = _RUNTIME
+    if rt is None:
+        raise RuntimeError("bot.scheduler.sweep ran without a runtime; start() sets it")
+    sent = run_sweep(rt)
+    if sent:
+        log.info("reminder sweep queued %d reminder(s)", len(sent))
+
+
+def remind(rt: Runtime, *, now: dt.datetime, dry_run: bool = False) -> list[Planned]:
+    """Claim and queue the reminders due at `now` in one transaction (also `python -m bot remind`)."""
+    with rt.sessions.begin() as s:
+        return reminders.run_due(s, rt.settings, now=now, dry_run=dry_run)
+
+
+def run_sweep(rt: Runtime, *, now: dt.datetime | None = None) -> list[Planned]:
+    """One sweep at `now` (default: the runtime's clock): reminders, then each hook in its own transaction."""
+    now = now or rt.clock()
+    sent = remind(rt, now=now)
+    for name, hook in sweep_hooks():
+        try:
+            with rt.sessions.begin() as s:
+                hook(s, rt.settings, actor=reminders.ACTOR, now=now)
+        except Exception:  # one failing hook must not stop reminders or the other hooks
+            log.exception("sweep hook %s failed", name)
+    return sent
+
+
+def sweep_hooks() -> list[tuple[str, Callable[..., Any]]]:
+    """The SWEEP_HOOKS whose module exists (stages not built yet are skipped)."""
+    found = []
+    for ref in SWEEP_HOOKS:
+        module, _, attr = ref.partition(":")
+        if importlib.util.find_spec(module) is None:
+            continue
+        fn = getattr(importlib.import_module(module), attr, None)
+        if fn is not None:
+            found.append((ref, fn))
+    return found
+
+
+# --- Start-up check ------------------------------------------------------------------------------
+
+def persisted_jobs(engine: Engine) -> dict[str, str]:
+    """Job id → textual target of every job in the job store (empty when there is no table yet)."""
+    if not inspect(engine).has_table(JOBS_TABLE):
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id, job_state FROM {JOBS_TABLE}")).all()
+    jobs = {}
+    for job_id, state in rows:
+        try:
+            jobs[job_id] = pickle.loads(state)["func"]
+        except Exception as exc:  # noqa: BLE001 - an unreadable row is reported, not deleted
+            jobs[job_id] = f"<unreadable job state: {type(exc).__name__}: {exc}>"
+    return jobs
+
+
+def check_persisted_jobs(engine: Engine) -> None:
+    """Raise SchedulerStartupError naming every persisted job whose target cannot be imported."""
+    broken = []
+    for job_id, ref in persisted_jobs(engine).items():
+        try:
+            ref_to_obj(ref)
+        except Exception as exc:  # noqa: BLE001 - LookupError, ImportError, ValueError…
+            broken.append(f"  job {job_id!r}: target {ref!r} cannot be imported ({exc})")
+    if broken:
+        raise SchedulerStartupError(
+            "persisted scheduler jobs cannot be restored; APScheduler would delete them, so the scheduler "
+            "does not start:\n" + "\n".join(broken) +
+            "\nRestore the function under its old name, or remove the job deliberately with "
+            "`python -m bot scheduler --forget-job ID`.")
+
+
+def forget_job(engine: Engine, job_id: str) -> bool:
+    """Delete one persisted job by id (the operator's explicit decision); True if it existed."""
+    if not inspect(engine).has_table(JOBS_TABLE):
+        return False
+    with engine.begin() as conn:
+        return conn.execute(text(f"DELETE FROM {JOBS_TABLE} WHERE id = :id"), {"id": job_id}).rowcount > 0
+
+
+# --- The lock ------------------------------------------------------------------------------------
+
+class FileSchedulerLock:
+    """A non-blocking file lock (SQLite: every process is on this machine)."""
+
+    def __init__(self, path: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = FileLock(path)
+
+    def acquire(self) -> bool:
+        """Take the lock if free."""
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Free the lock."""
+        if self._lock.is_locked:
+            self._lock.release(force=True)
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock held on a dedicated connection for the scheduler's life."""
+
+    def __init__(self, engine: Engine, key: int = ADVISORY_LOCK_KEY) -> None:
+        self.engine, self.key = engine, key
+        self._conn: Connection | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if free."""
+        conn = self.engine.connect()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+            conn.commit()  # the lock is session-level; don't sit idle in a transaction
+        except Exception:
+            conn.close()
+            raise
+        if got:
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        """Free the lock and its connection."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            conn.commit()
+            conn.close()
+        except Exception:  # noqa: BLE001 - a dead connection has released the lock already
+            conn.invalidate()
+
+
+def make_lock(rt: Runtime) -> FileSchedulerLock | AdvisoryLock:
+    """The lock that fits the database."""
+    if rt.engine.dialect.name == "postgresql":
+        return AdvisoryLock(rt.engine)
+    return FileSchedulerLock(rt.settings.scheduler.lock_file)
+
+
+# --- Running -------------------------------------------------------------------------------------
+
+class _SharedEngineJobStore(SQLAlchemyJobStore):
+    """The job store on the runtime's engine, which it must not dispose (the runtime owns it)."""
+
+    def shutdown(self) -> None:
+        """Leave the shared engine alone."""
+
+
+def build_scheduler(rt: Runtime) -> BackgroundScheduler:
+    """An APScheduler with its job store in the application database and the one sweep job."""
+    conf = rt.settings.scheduler
+    sched = BackgroundScheduler(
+        jobstores={"default": _SharedEngineJobStore(engine=rt.engine, tablename=JOBS_TABLE)},
+        executors={"default": ThreadPoolExecutor(1)},
+        timezone=rt.settings.award.timezone)
+    # Runs once right away (catching up on downtime), then every sweep_seconds.
+    sched.add_job(SWEEP_TARGET, trigger="interval", seconds=conf.sweep_seconds, id=SWEEP_JOB_ID,
+                  name="reminder sweep", replace_existing=True, coalesce=True, max_instances=1,
+                  misfire_grace_time=conf.misfire_grace_seconds,
+                  next_run_time=dt.datetime.now(rt.settings.award.tz))
+    return sched
+
+
+class SchedulerHandle:
+    """What start() returns: the running scheduler, or a standby waiting for the lock."""
+
+    def __init__(self, rt: Runtime, lock: FileSchedulerLock | AdvisoryLock, retry_seconds: float) -> None:
+        self.rt, self.lock, self.retry_seconds = rt, lock, retry_seconds
+        self.scheduler: BackgroundScheduler | None = None
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._standby: threading.Thread | None = None
+
+    @property
+    def state(self) -> str:
+        """'running', the standby text, 'failed: …' or 'stopped' (also in rt.scheduler_state)."""
+        return self.rt.scheduler_state
+
+    @property
+    def running(self) -> bool:
+        """Whether this process is the scheduler."""
+        return self.scheduler is not None
+
+    def try_start(self) -> bool:
+        """Take the lock and start scheduling; False (standby) if another process holds it."""
+        global _RUNTIME
+        with self._mutex:
+            if self.scheduler is not None:
+                return True
+            if self._stop.is_set() or not self.lock.acquire():
+                return False
+            try:
+                check_persisted_jobs(self.rt.engine)
+                _RUNTIME = self.rt
+                sched = build_scheduler(self.rt)
+                sched.start()
+            except BaseException:
+                self.lock.release()
+                raise
+            self.scheduler = sched
+            self.rt.scheduler_state = "running"
+            log.info("scheduler started (job %s every %ss)", SWEEP_JOB_ID, self.rt.settings.scheduler.sweep_seconds)
+            return True
+
+    def wait_in_standby(self) -> None:
+        """Retry the lock in a daemon thread until it is ours or shutdown() is called."""
+        self.rt.scheduler_state = STANDBY
+        log.info("scheduler in standby: another process holds the lock; retrying every %ss", self.retry_seconds)
+
+        def retry() -> None:
+            while not self._stop.wait(self.retry_seconds):
+                try:
+                    if self.try_start():
+                        return
+                except SchedulerStartupError as exc:
+                    self.rt.scheduler_state = f"failed: {exc}"
+                    log.critical("%s", exc)
+                    return
+                except Exception:  # noqa: BLE001 - e.g. the database briefly away: keep waiting
+                    log.exception("scheduler lock retry failed")
+
+        self._standby = threading.Thread(target=retry, name="scheduler-standby", daemon=True)
+        self._standby.start()
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop scheduling (or waiting) and free the lock."""
+        global _RUNTIME
+        self._stop.set()
+        with self._mutex:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=wait)
+                self.scheduler = None
+                if _RUNTIME is self.rt:
+                    _RUNTIME = None
+                self.lock.release()
+                log.info("scheduler stopped")
+            self.rt.scheduler_state = "stopped"
+
+
+def start(rt: Runtime, *, retry_seconds: float | None = None) -> SchedulerHandle:
+    """Start the scheduler if this process gets the lock, else wait in standby; raise if a job is broken."""
+    check_persisted_jobs(rt.engine)  # fail loudly at start-up, even in standby
+    handle = SchedulerHandle(rt, make_lock(rt), retry_seconds or rt.settings.scheduler.sweep_seconds)
+    if not handle.try_start():
+        handle.wait_in_standby()
+    return handle
+
+
+def run_foreground(rt: Runtime, stop: threading.Event, *, on_state: Callable[[str], None] = log.info) -> None:
+    """Run the scheduler (or its standby) until `stop` is set (`python -m bot scheduler`)."""
+    handle = start(rt)
+    last = None
+    try:
+        while True:
+            if handle.state != last:
+                last = handle.state
+                on_state(last)
+            if stop.wait(1.0):
+                break
+    finally:
+        handle.shutdown(wait=True)
