@@ -57,9 +57,10 @@ def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
 
 
 def acting_time(session: Session, settings: Settings, stage: str, now: dt.datetime) -> dt.datetime:
-    """When a step that opens `stage` acts: a day before the preceding stage's deadline (never after now)."""
+    """When a step that opens `stage` acts: a day before the preceding sample stage's deadline (never after now)."""
+    i = SAMPLE_STAGES.index(stage)
     keys = [s.key for s in settings.award.stages]
-    previous = keys[keys.index(stage) - 1]
+    previous = SAMPLE_STAGES[i - 1] if i else keys[keys.index(stage) - 1]
     return min(now, stages.deadline(session, settings, previous) - dt.timedelta(days=1))
 
 
@@ -80,10 +81,20 @@ def run(session: Session, settings: Settings, until: str, now: dt.datetime) -> l
             break
         if name in reached:  # already there: running a step twice would duplicate the sample
             continue
-        fn(session, settings, acting_time(session, settings, name, now))
+        at = acting_time(session, settings, name, now)
+        fn(session, settings, at)
         if name not in done:
             done.append(name)
+        _close_earlier(session, settings, name, at)
     return done
+
+
+def _close_earlier(session: Session, settings: Settings, stage: str, now: dt.datetime) -> None:
+    """Close the stages before `stage` that are still open (the sample moved past them)."""
+    keys = [s.key for s in settings.award.stages]
+    for key in keys[: keys.index(stage)]:
+        if stages.status(session, settings, key) == "open":
+            stages.close_stage(session, settings, key, actor=ACTOR, now=now)
 
 
 def _load_steps() -> None:

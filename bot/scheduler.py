@@ -37,7 +37,7 @@ SWEEP_TARGET = "bot.scheduler:sweep"
 ADVISORY_LOCK_KEY = 0x61776264_0001  # "awbd" + 1: this deployment's one scheduler
 STANDBY = "standby: another scheduler holds the lock"
 # Other stages' periodic work, called as fn(session, settings, actor=, now=) after the reminders.
-SWEEP_HOOKS = ("workflows.review:expire_due",)
+SWEEP_HOOKS = ("workflows.review:expire_due", "workflows.voting:close_due")
 
 # APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here.
 _RUNTIME: Runtime | None = None
@@ -72,7 +72,7 @@ def run_sweep(rt: Runtime, *, now: dt.datetime | None = None) -> list[Planned]:
     for name, hook in sweep_hooks():
         try:
             with rt.sessions.begin() as s:
-                hook(s, rt.settings, actor=reminders.ACTOR, now=now)
+                hook(s, rt.settings, now=now)
         except Exception:  # one failing hook must not stop reminders or the other hooks
             log.exception("sweep hook %s failed", name)
     return sent

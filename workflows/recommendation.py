@@ -12,7 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, conversation, notices, people, stages
+from . import audit, conversation, notices, people, review, stages
 from .application import STAGE, current_documents, get, subject, unit_name
 from .errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
 from .model import AppStatus, Application, CardTask, Decision, OutboxMessage, Person, Recommendation
@@ -159,6 +159,9 @@ def give_opinion(session: Session, settings: Settings, *, recommendation_id: int
     notices.notify(session, app.applicant, "apply.outcome", now=now, decision=rec.decision, opinion=opinion,
                    unit=rec.unit, number=app.number)
     conversation.end(session, actor)
+    if app.status == AppStatus.RECOMMENDED:
+        # Endorsed: the formal review opens at once with its automatic findings (stage 6).
+        review.open_review(session, settings, application_id=app.id, actor=actor, now=now)
     return app
 
 

@@ -52,6 +52,8 @@ def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], o
 def _app_id(item: Any) -> int:
     if isinstance(item, int):
         return item
+    if isinstance(item, tuple):  # results.final_top: (application, composite, material, site)
+        return int(item[0].id)
     for attr in ("application_id", "app_id", "id"):
         if hasattr(item, attr):
             return int(getattr(item, attr))

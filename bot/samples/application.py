@@ -22,6 +22,16 @@ SAMPLES = (
      "tuijian-wj", "企业质量管理体系健全，近三年无质量安全事故，同意推荐。"),
     ("qiye-qujiang", "韶关市曲江新材料股份有限公司", "91440205MA4UQJ03", "曲江区", "陈海燕", "13902281003",
      "tuijian-qj", "该企业创新能力突出，对全区经济贡献明显，同意推荐。"),
+    ("qiye-beijiang", "韶关北江电力设备有限公司", "91440205MA4UBJ04", "曲江区", "黄建华", "13902281004",
+     "tuijian-qj", "企业主导产品市场占有率居全市前列，同意推荐。"),
+    ("qiye-nanling", "韶关南岭生态茶业有限公司", "91440203MA4UNL05", "武江区", "刘丽萍", "13902281005",
+     "tuijian-wj", "企业带动农户增收成效显著，质量追溯体系完善，同意推荐。"),
+    ("qiye-maba", "韶关马坝精密铸造有限公司", "91440205MA4UMB06", "曲江区", "周国栋", "13902281006",
+     "tuijian-qj", "企业通过多项管理体系认证，质量效益持续提升，同意推荐。"),
+    ("qiye-furong", "韶关芙蓉汽车零部件有限公司", "91440203MA4UFR07", "武江区", "吴晓东", "13902281007",
+     "tuijian-wj", "企业技术创新能力较强，产品出口稳定增长，同意推荐。"),
+    ("qiye-zhenjiang", "韶关曲江绿色建材有限公司", "91440205MA4UQX08", "曲江区", "郑美玲", "13902281008",
+     "tuijian-qj", "企业环保绩效突出，近三年无重大事故，同意推荐。"),
 )
 
 
@@ -53,7 +63,7 @@ def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple
 
 @step("review", order=0)
 def applications_endorsed(session: Session, settings: Settings, now: dt.datetime) -> None:
-    """Three enterprises apply with complete materials; their units recommend them; formal review opens."""
+    """Eight enterprises apply with complete materials; their units recommend them; formal review opens."""
     for sample in SAMPLES:
         if svc.get_for_applicant(session, settings, sample[0]) is not None:
             continue

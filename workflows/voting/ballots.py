@@ -61,31 +61,12 @@ def submit_key(ballot_id: int) -> str:
 
 def final_candidates(session: Session, settings: Settings) -> list[CandidateInfo]:
     """The top `vote_top` of the final expert ranking, from workflows.results if it exists."""
-    try:
-        from ..results import final_top  # built by the ranking flow; optional on this branch
-    except ImportError as exc:
-        raise InvalidInput("vote_ranking_unavailable") from exc
-    rows = list(final_top(session, settings) or [])[: settings.award.rules.vote_top]
+    from ..results import final_top  # the expert ranking (stages 7.1–7.2)
+    rows = list(final_top(session, settings))[: settings.award.rules.vote_top]
     if not rows:
         raise InvalidInput("vote_ranking_unavailable")
-    out = []
-    for row in rows:
-        app_id = int(_field(row, "application_id", "id"))
-        name = _field(row, "enterprise_name", "name")
-        if not name:
-            app = session.get(Application, app_id)
-            name = app.enterprise_name if app else str(app_id)
-        out.append(CandidateInfo(app_id, str(name), _num(_field(row, "composite")),
-                                 _num(_field(row, "material")), _num(_field(row, "site"))))
-    return out
-
-
-def _field(row: Any, *names: str) -> Any:
-    for name in names:
-        value = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
-        if value is not None:
-            return value
-    return None
+    return [CandidateInfo(app.id, app.enterprise_name or str(app.id), _num(composite), _num(material), _num(site))
+            for app, composite, material, site in rows]
 
 
 def _num(value: Any) -> float | None:
