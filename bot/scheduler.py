@@ -9,8 +9,6 @@ must import: APScheduler would otherwise log and *delete* a job it cannot restor
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import logging
 import pickle
 import threading
@@ -24,7 +22,7 @@ from apscheduler.util import ref_to_obj
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, inspect, text
 
-from workflows import reminders
+from workflows import reminders, review, voting
 from workflows.reminders import Planned
 
 from .runtime import Runtime
@@ -37,7 +35,11 @@ SWEEP_TARGET = "bot.scheduler:sweep"
 ADVISORY_LOCK_KEY = 0x61776264_0001  # "awbd" + 1: this deployment's one scheduler
 STANDBY = "standby: another scheduler holds the lock"
 # Other stages' periodic work, called as fn(session, settings, actor=, now=) after the reminders.
-SWEEP_HOOKS = ("workflows.review:expire_due", "workflows.voting:close_due")
+# Periodic work of other stages, each run in its own transaction after the reminders.
+SWEEP_HOOKS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("review.expire_due", review.expire_due),   # unanswered supplement requests expire
+    ("voting.close_due", voting.close_due),     # ballots close at their deadline
+)
 
 # APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here.
 _RUNTIME: Runtime | None = None
@@ -69,26 +71,13 @@ def run_sweep(rt: Runtime, *, now: dt.datetime | None = None) -> list[Planned]:
     """One sweep at `now` (default: the runtime's clock): reminders, then each hook in its own transaction."""
     now = now or rt.clock()
     sent = remind(rt, now=now)
-    for name, hook in sweep_hooks():
+    for name, hook in SWEEP_HOOKS:
         try:
             with rt.sessions.begin() as s:
                 hook(s, rt.settings, now=now)
         except Exception:  # one failing hook must not stop reminders or the other hooks
             log.exception("sweep hook %s failed", name)
     return sent
-
-
-def sweep_hooks() -> list[tuple[str, Callable[..., Any]]]:
-    """The SWEEP_HOOKS whose module exists (stages not built yet are skipped)."""
-    found = []
-    for ref in SWEEP_HOOKS:
-        module, _, attr = ref.partition(":")
-        if importlib.util.find_spec(module) is None:
-            continue
-        fn = getattr(importlib.import_module(module), attr, None)
-        if fn is not None:
-            found.append((ref, fn))
-    return found
 
 
 # --- Start-up check ------------------------------------------------------------------------------

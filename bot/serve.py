@@ -20,10 +20,7 @@ def start_sender_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
 
 def start_scheduler(rt: Runtime) -> object | None:
     """Start the reminder scheduler if this process may (one per deployment, by lock)."""
-    try:
-        from .scheduler import start as start_sched
-    except ImportError:  # pragma: no cover - scheduler module always present in releases
-        return None
+    from .scheduler import start as start_sched
     return start_sched(rt)
 
 

@@ -14,6 +14,7 @@ from workflows.errors import InvalidInput, NotFound
 from workflows.model import AppStatus, Application, CardTask, Conversation
 from workflows.settings import Settings
 
+from . import supplement
 from ..media import PURPOSE
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Event, Inbound, Media, Text
@@ -86,23 +87,11 @@ def show_progress(ctx: Context, app: Application) -> None:
     ctx.reply("apply.progress", **summary(ctx.session, ctx.settings, app))
 
 
-def _supplement_resume():  # noqa: ANN202
-    try:
-        from .supplement import resume  # built by the formal-review flow
-    except ImportError:
-        return None
-    return resume
-
-
 def on_apply(ctx: Context, args: str = "") -> None:
     """申报: start or resume the member's application."""
     app = svc.get_for_applicant(ctx.session, ctx.settings, ctx.userid)
     if app is not None and app.status == AppStatus.SUPPLEMENT:
-        resume = _supplement_resume()
-        if resume is not None:
-            resume(ctx, app)
-        else:
-            show_progress(ctx, app)
+        supplement.resume(ctx, app)
         return
     if app is not None and app.status not in OPEN_STATUSES:
         show_progress(ctx, app)

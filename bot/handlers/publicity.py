@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows import award, publicity
+from workflows import award, publicity, results, voting
 from workflows.errors import DomainError, InvalidInput
 from workflows.settings import Settings
 
@@ -49,33 +49,12 @@ def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], o
     return paths
 
 
-def _app_id(item: Any) -> int:
-    if isinstance(item, int):
-        return item
-    if isinstance(item, tuple):  # results.final_top: (application, composite, material, site)
-        return int(item[0].id)
-    for attr in ("application_id", "app_id", "id"):
-        if hasattr(item, attr):
-            return int(getattr(item, attr))
-    if isinstance(item, dict):
-        return int(item.get("application_id") or item["id"])
-    raise TypeError(f"cannot read an application id from {item!r}")
-
-
 def proposed_from_vote(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
-    """The committee's proposed winners and the next-ranked reserve, from the voting stage if it exists."""
-    try:
-        from workflows import voting  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise DomainError("publicity_vote_unavailable") from exc
-    winners = [_app_id(i) for i in voting.proposed_winners(session, settings)]
-    try:
-        from workflows import results  # type: ignore[attr-defined]
-        ranking = [_app_id(i) for i in results.final_top(session, settings)]
-    except ImportError:
-        ranking = []
+    """The committee's proposed winners and the next-ranked reserve (the rest of the final ranking)."""
+    winners = list(voting.proposed_winners(session, settings))
     if not winners:
         raise DomainError("publicity_vote_unavailable")
+    ranking = [app.id for app, *_ in results.final_top(session, settings)]
     return winners, [i for i in ranking if i not in winners]
 
 

@@ -1,7 +1,5 @@
 """CLI: experts assign --propose/--confirm, report material|site --out, scores import/export/candidates."""
 import importlib
-import sys
-import types
 from types import SimpleNamespace
 
 import click
@@ -16,11 +14,6 @@ from workflows import experts
 
 
 def _commands():
-    # bot.commands loads every flow's module; one from another branch may not be merged yet.
-    try:
-        importlib.import_module("bot.commands.demo")
-    except ImportError:
-        sys.modules["bot.commands.demo"] = types.SimpleNamespace(register=lambda main: None)
     return importlib.import_module("bot.commands.experts")
 
 
