@@ -5,27 +5,26 @@ import datetime as dt
 import logging
 from typing import Any, Callable
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows import people
 from workflows.errors import DomainError
-from workflows.model import InboundCallback
+from workflows.model import InboundCallback, UTCDateTime
 from workflows.settings import Settings
 
 from .router import Context, Router
 from .wecom.inbound import Inbound
 
 log = logging.getLogger(__name__)
-# Built once so SQLAlchemy's compiled cache is reused for every callback.
-_INSERT_IGNORING_DUPLICATES = {
-    "sqlite": sqlite_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(InboundCallback.id),
-    "postgresql": pg_insert(InboundCallback).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    .returning(InboundCallback.id),
-}
+# Plain SQL (SQLite ≥ 3.35 and PostgreSQL): unlike a dialect insert with on_conflict, a text()
+# statement is compiled once and cached, which matters on the path every callback takes.
+_INSERT_IGNORING_DUPLICATES = text(
+    "INSERT INTO inbound_callback (dedupe_key, userid, kind, payload, received_at, status, error) "
+    "VALUES (:dedupe_key, :userid, :kind, :payload, :received_at, :status, :error) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("payload", type_=JSON()), bindparam("received_at", type_=UTCDateTime()))
 
 
 class Dispatcher:
@@ -69,14 +68,14 @@ class Dispatcher:
 
     def _context(self, s: Session, inbound: Inbound, now: dt.datetime) -> Context:
         return Context(session=s, settings=self.settings, now=now, userid=inbound.userid,
-                       person=people.get(s, inbound.userid), services=self.services)
+                       person=people.member(s, inbound.userid), services=self.services)
 
     @staticmethod
     def _record(s: Session, record: dict[str, Any]) -> bool:
         """Insert the callback record; False if its dedupe key was already there (a retry)."""
-        stmt = _INSERT_IGNORING_DUPLICATES.get(s.get_bind().dialect.name)
-        if stmt is not None:
-            return s.connection().execute(stmt, record).first() is not None
+        if s.get_bind().dialect.name in ("sqlite", "postgresql"):
+            params = {"error": None, **record}
+            return s.connection().execute(_INSERT_IGNORING_DUPLICATES, params).first() is not None
         try:
             with s.begin_nested():
                 s.add(InboundCallback(**record))

@@ -20,7 +20,7 @@ class Renderer:
     def __init__(self, settings: Settings, templates: Path = TEMPLATES) -> None:
         self.settings = settings
         self.env = Environment(loader=FileSystemLoader(str(templates)), undefined=StrictUndefined,
-                               autoescape=False, keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+                               autoescape=False, keep_trailing_newline=False, auto_reload=False, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["local"] = self.local_time
         self.env.filters["yuan"] = lambda v: f"{int(v):,}"
         self.env.globals["award"] = settings.award

@@ -8,7 +8,8 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from workflows import conversation, notices
-from workflows.model import Conversation, Person
+from workflows.model import Conversation
+from workflows.people import Member
 from workflows.settings import Settings
 
 from .wecom.inbound import CardEvent, Event, Inbound, Media, Text
@@ -25,7 +26,7 @@ class Context:
     settings: Settings
     now: dt.datetime
     userid: str
-    person: Person | None
+    person: Member | None
     inbound: Inbound | None = None
     services: dict[str, Any] = field(default_factory=dict)
 

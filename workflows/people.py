@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -76,6 +76,27 @@ def import_roster(session: Session, text: str, *, actor: str, now: dt.datetime) 
             updated += 1
     audit.record(session, actor=actor, action="roster.import", now=now, created=created, updated=updated)
     return ImportResult(created, updated, ())
+
+
+@dataclass(frozen=True)
+class Member:
+    """A read-only snapshot of a roster member (what every callback needs to know of its sender)."""
+
+    userid: str
+    name: str
+    role: str
+    organization: str
+    region: str
+
+
+_MEMBER = (select(Person.userid, Person.name, Person.role, Person.organization, Person.region)
+           .where(Person.userid == bindparam("userid"), Person.active.is_(True)))
+
+
+def member(session: Session, userid: str) -> Member | None:
+    """The active roster member with this userid as a snapshot (one cached Core query)."""
+    row = session.connection().execute(_MEMBER, {"userid": userid}).first()
+    return Member(*row) if row else None
 
 
 def get(session: Session, userid: str) -> Person | None:

@@ -473,13 +473,14 @@ def pending_for_secretariat(session: Session, settings: Settings) -> list[Pendin
                Application.status.in_((AppStatus.RECOMMENDED, AppStatus.SUPPLEMENT)),
                or_(FormalReview.id.is_(None), FormalReview.decision.is_(None)))
         .order_by(Application.id)).all()
-    result = []
-    for app, review in rows:
-        request = open_request(session, app.id)
-        result.append(PendingReview(app.id, app.number, app.enterprise_name, app.status,
-                                    review.created_at if review else app.updated_at,
-                                    request.deadline if request else None))
-    return result
+    # One query for all open requests (the reminder sweep calls this for every endorsed application).
+    requests = {r.application_id: r for r in session.scalars(
+        select(SupplementRequest).where(SupplementRequest.status == "open",
+                                        SupplementRequest.application_id.in_([app.id for app, _ in rows] or [0])))}
+    return [PendingReview(app.id, app.number, app.enterprise_name, app.status,
+                          review.created_at if review else app.updated_at,
+                          requests[app.id].deadline if app.id in requests else None)
+            for app, review in rows]
 
 
 def open_supplements(session: Session, settings: Settings) -> list[OpenSupplement]:
