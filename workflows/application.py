@@ -12,14 +12,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import audit, notices, stages
+from . import audit, notices, review, stages
 from .completeness import Checklist, MaterialItem, Receipt
 from .completeness import checklist as compute_checklist
 from .contact import PhoneError, validate_mobile
 from .creditcode import CodeError, is_in_region, validate_credit_code
 from .documents import StoredDocument
 from .eligibility import parse_yes_no
-from .errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
+from .errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound, StageClosed
 from .model import AppStatus, Application, DocStatus, Document, Recommendation
 from .settings import MaterialConf, Settings
 
@@ -76,6 +76,22 @@ def require_editable(session: Session, settings: Settings, app: Application, now
     stages.require_open(session, settings, STAGE, now=now, subject=subject(app))
     if app.status not in EDITABLE:
         raise NotAllowed("application_locked", status=app.status, number=app.number or "")
+
+
+def require_uploadable(session: Session, settings: Settings, app: Application, item_key: str,
+                       now: dt.datetime) -> dt.datetime:
+    """Raise unless the applicant may send this item now (application or 补正); return the deadline."""
+    if app.status != AppStatus.SUPPLEMENT:
+        require_editable(session, settings, app, now)
+        return deadline_for(session, settings, app)
+    request = review.open_request(session, app.id)
+    owed_keys = [o.key for o in review.owed(settings, request)] if request else []
+    if item_key not in owed_keys:
+        raise InvalidInput("item_not_requested", item=settings.award.material(item_key).name,
+                           items=[settings.award.material(k).name for k in owed_keys])
+    if now > request.deadline:
+        raise StageClosed("supplement_expired", deadline=request.deadline)
+    return request.deadline
 
 
 def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> tuple[Application, bool]:
@@ -324,6 +340,15 @@ def attach_document(session: Session, settings: Settings, *, application_id: int
     audit.record(session, actor=actor, action="document.attach", subject=subject(app), now=now, item=item_key,
                  sha256=stored.sha256, size=stored.size, kind=stored.kind, source=source,
                  replaced=previous.id if previous else None)
+    if app.status == AppStatus.SUPPLEMENT:
+        # 补正: the document answers the secretariat's request (the last one returns the application).
+        result = review.supply_item(session, settings, application_id=app.id, item_key=item_key,
+                                    document_id=doc.id, actor=actor, now=now)
+        if not result.complete:
+            notices.notify(session, app.applicant, "supplement.received", now=now, _reply=True, name=item.name,
+                           filename=doc.original_name, remaining=[review.vars_of(i) for i in result.remaining],
+                           deadline=result.deadline)
+        return doc
     missing = [settings.award.material(k).name for k in checklist(session, settings, app).missing_required]
     notices.notify(session, app.applicant, "apply.received", now=now, _reply=True, item=item.name,
                    filename=doc.original_name, size=doc.size, replaced=previous is not None, missing=missing)

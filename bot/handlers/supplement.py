@@ -14,10 +14,10 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import conversation, notices, review
+from workflows import application, conversation, notices, review
 from workflows.documents import AllowedTypes, DocumentRejected, DocumentStore, ZipLimits
 from workflows.errors import DomainError
-from workflows.model import Application, Conversation, Document, OutboxMessage, SupplementRequest
+from workflows.model import Application, Conversation, OutboxMessage, SupplementRequest
 from workflows.settings import Settings
 
 from ..router import Context, Router
@@ -85,7 +85,8 @@ def _on_text(ctx: Context, text: str, conv: Conversation, app: Application, requ
         return
     conversation.advance(conv, Step.UPLOAD, now=ctx.now, item_key=chosen.item_key)
     m = ctx.settings.award.material(chosen.item_key)
-    ctx.reply("supplement.ask_file", name=m.name, kinds=m.kinds, max_mb=m.max_mb, reason=chosen.reason)
+    ctx.reply("supplement.ask_file", name=m.name, kinds=m.kinds, max_mb=m.max_mb, reason=chosen.reason,
+              application_id=app.id, item_key=m.key)
 
 
 def _on_file(ctx: Context, media: Media, conv: Conversation, app: Application, pending: list) -> None:  # noqa: ANN001
@@ -137,26 +138,12 @@ def media_handler(settings: Settings) -> Callable[..., None]:
             notices.notify(session, userid, "supplement.file_rejected", now=now, name=m.name, code=exc.code,
                            kinds=m.kinds, max_mb=m.max_mb)
             return
-        app_id = int(data["application_id"])
         try:
             with session.begin_nested():
-                for old in session.scalars(select(Document).where(Document.application_id == app_id,
-                                                                  Document.item_key == key,
-                                                                  Document.status == "received")):
-                    old.status = "replaced"
-                doc = Document(application_id=app_id, item_key=key, sha256=stored.sha256, size=stored.size,
-                               kind=stored.kind, original_name=stored.display_name(), source="chat",
-                               status="received", uploaded_by=userid, uploaded_at=now)
-                session.add(doc)
-                session.flush()
-                result = review.supply_item(session, settings, application_id=app_id, item_key=key,
-                                            document_id=doc.id, actor=userid, now=now)
+                # The same service as the upload page: it records the document and marks the item supplied.
+                application.attach_document(session, settings, application_id=int(data["application_id"]),
+                                            item_key=key, stored=stored, source="chat", actor=userid, now=now)
         except DomainError as exc:
             notices.notify(session, userid, f"errors.{exc.code}", now=now, **exc.data)
-            return
-        if not result.complete:
-            notices.notify(session, userid, "supplement.received", now=now, name=m.name, filename=doc.original_name,
-                           remaining=[review.vars_of(i) for i in result.remaining],
-                           deadline=review.iso(result.deadline))
 
     return handle

@@ -87,13 +87,13 @@ def upload(token: str) -> Response:
             if app.applicant != data["u"]:
                 return error_page("pages.link_invalid", 403)
             current = application.current_documents(app).get(item.key)
-            application.require_editable(s, settings, app, now)
+            deadline = application.require_uploadable(s, settings, app, item.key, now)
         except DomainError as exc:
             return error_page(f"errors.{exc.code}", 409, **exc.data)
         context = {"item": item, "current": current, "number": app.number, "token": token,
                    "enterprise": app.enterprise_name or "", "accept": ",".join(
                        "." + e for k in item.kinds for e in KINDS[k].extensions),
-                   "deadline": application.deadline_for(s, settings, app)}
+                   "deadline": deadline}
     if request.method == "GET":
         return page("upload", **context)
     if request.content_length is not None and request.content_length > item.max_bytes + FORM_OVERHEAD:
