@@ -10,7 +10,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import people, review, scoring, stages, voting
+from . import people, review, review_queries, scoring, stages, voting
 from .model import Application
 from .reminders import Obligation, deadline_key, obligations
 from .settings import Settings
@@ -25,7 +25,7 @@ def _apps(session: Session, ids: set[int]) -> dict[int, Application]:
 @obligations("review")
 def supplements_owed(session: Session, settings: Settings) -> Iterator[Obligation]:
     """Applicants with an open supplement request: the items and reasons, by its own deadline."""
-    owed = review.open_supplements(session, settings)
+    owed = review_queries.open_supplements(session, settings)
     apps = _apps(session, {o.application_id for o in owed})
     for o in owed:
         app = apps[o.application_id]
@@ -39,7 +39,7 @@ def supplements_owed(session: Session, settings: Settings) -> Iterator[Obligatio
 @obligations("review")
 def reviews_undecided(session: Session, settings: Settings) -> Iterator[Obligation]:
     """The secretariat, while endorsed applications wait for a formal-review decision."""
-    pending = [p for p in review.pending_for_secretariat(session, settings) if p.supplement_deadline is None]
+    pending = [p for p in review_queries.pending_for_secretariat(session, settings) if p.supplement_deadline is None]
     if not pending:
         return
     deadline = stages.deadline(session, settings, "review")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, conversation, notices, people, stages
@@ -53,28 +53,6 @@ class OwedItem:
     name: str
     reason: str
     supplied: bool = False
-
-
-@dataclass(frozen=True)
-class PendingReview:
-    """An application waiting for the secretariat's decision."""
-
-    application_id: int
-    number: str | None
-    enterprise_name: str | None
-    status: str
-    since: dt.datetime
-    supplement_deadline: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class OpenSupplement:
-    """An open supplement request: who owes what by when."""
-
-    application_id: int
-    applicant: str
-    deadline: dt.datetime
-    items: tuple[OwedItem, ...]
 
 
 @dataclass(frozen=True)
@@ -462,31 +440,3 @@ def expire_due(session: Session, settings: Settings, *, now: dt.datetime) -> lis
                        items=items, deadline=iso(request.deadline))
         _send_cards(session, settings, app, request.review, now=now, note="expired")
     return [r.application_id for r in due]
-
-
-# -- queries for reminders and lists ---------------------------------------------------------------
-def pending_for_secretariat(session: Session, settings: Settings) -> list[PendingReview]:
-    """Endorsed applications of this edition without a decision (including those awaiting a supplement)."""
-    rows = session.execute(
-        select(Application, FormalReview).outerjoin(FormalReview, FormalReview.application_id == Application.id)
-        .where(Application.edition == settings.award.edition_key,
-               Application.status.in_((AppStatus.RECOMMENDED, AppStatus.SUPPLEMENT)),
-               or_(FormalReview.id.is_(None), FormalReview.decision.is_(None)))
-        .order_by(Application.id)).all()
-    # One query for all open requests (the reminder sweep calls this for every endorsed application).
-    requests = {r.application_id: r for r in session.scalars(
-        select(SupplementRequest).where(SupplementRequest.status == "open",
-                                        SupplementRequest.application_id.in_([app.id for app, _ in rows] or [0])))}
-    return [PendingReview(app.id, app.number, app.enterprise_name, app.status,
-                          review.created_at if review else app.updated_at,
-                          requests[app.id].deadline if app.id in requests else None)
-            for app, review in rows]
-
-
-def open_supplements(session: Session, settings: Settings) -> list[OpenSupplement]:
-    """Open supplement requests of this edition: applicant, items still owed, deadline."""
-    rows = session.execute(
-        select(SupplementRequest, Application).join(Application, Application.id == SupplementRequest.application_id)
-        .where(SupplementRequest.status == "open", Application.edition == settings.award.edition_key)
-        .order_by(SupplementRequest.deadline, SupplementRequest.id)).all()
-    return [OpenSupplement(app.id, app.applicant, req.deadline, owed(settings, req)) for req, app in rows]

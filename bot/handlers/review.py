@@ -1,7 +1,7 @@
 """The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons."""
 from __future__ import annotations
 
-from workflows import audit, conversation, notices, review, stages
+from workflows import audit, conversation, notices, review, review_queries, stages
 from workflows.errors import AlreadyDone, DomainError
 from workflows.model import CardTask, Conversation
 
@@ -19,7 +19,7 @@ def register(router: Router) -> None:
     def on_review(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
         if not parts:
-            pending = review.pending_for_secretariat(ctx.session, ctx.settings)
+            pending = review_queries.pending_for_secretariat(ctx.session, ctx.settings)
             ctx.reply("review.list", pending=[{"number": p.number or f"#{p.application_id}",
                                                "enterprise_name": p.enterprise_name or "",
                                                "supplement_deadline": review.iso(p.supplement_deadline)}

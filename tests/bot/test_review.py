@@ -8,7 +8,7 @@ import pytest
 
 from bot.handlers import supplement
 from tests.bot.conftest import deliver, texts
-from workflows import audit, review, stages
+from workflows import audit, review, review_queries, stages
 from workflows.model import AppStatus, Application, Document, Person
 
 T_REVIEW = dt.datetime(2018, 11, 16, 2, 0, tzinfo=dt.timezone.utc)
@@ -188,7 +188,7 @@ def test_clicks_from_others_and_bad_files_change_nothing(cb, rt, wecom, world):
     deliver(rt)
     assert "未能保存" in texts(wecom, "qiye1")[-1]
     with rt.sessions() as s:
-        [owed] = review.open_supplements(s, rt.settings)
+        [owed] = review_queries.open_supplements(s, rt.settings)
         assert len(owed.items) == 2
         assert s.query(Document).filter_by(source="chat").count() == 0
 
