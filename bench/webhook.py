@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import itertools
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

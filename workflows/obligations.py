@@ -10,7 +10,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import people, review, review_queries, scoring, stages, voting
+from . import people, review_queries, scoring, stages, voting
 from .model import Application
 from .reminders import Obligation, deadline_key, obligations
 from .settings import Settings

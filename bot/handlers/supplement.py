@@ -11,7 +11,6 @@ import io
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import application, conversation, notices, review

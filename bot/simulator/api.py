@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import requests
 
 from bot.simulator.callbacks import CallbackClient, CallbackResponse
-from bot.simulator.render import card_disabled_text, render_card, render_entry
+from bot.simulator.render import card_disabled_text, render_entry
 
 HELP = """\
 Type a message and press Enter to send it to the bot as user {user}.

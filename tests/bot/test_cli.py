@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sqlalchemy import text
 
 from bot.cli import main
 from workflows.db import make_engine

@@ -1,7 +1,7 @@
 """`db upgrade` builds exactly the schema the models describe (no forgotten migration)."""
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from bot.migrate import upgrade
 from workflows.db import make_engine
