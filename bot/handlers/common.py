@@ -1,6 +1,8 @@
 """Help, greeting and the words every member can use."""
 from __future__ import annotations
 
+from workflows import stages
+
 from ..router import Context, Router
 from ..wecom.inbound import Event
 
@@ -18,5 +20,11 @@ def register(router: Router) -> None:
         conv = ctx.conversation()
         ctx.reply("common.welcome", role=ctx.role, name=ctx.person.name if ctx.person else "",
                   in_flow=conv.flow if conv else "", commands=router.commands_for(ctx.role))
+
+    @router.command("阶段", order=90)
+    def on_stages(ctx: Context, args: str) -> None:
+        rows = [{"name": st.name, "status": stages.status(ctx.session, ctx.settings, st.key),
+                 "deadline": stages.deadline(ctx.session, ctx.settings, st.key)} for st in ctx.settings.award.stages]
+        ctx.reply("common.stages", stages=rows)
 
     router.menu("help", "帮助")

@@ -30,3 +30,14 @@ def test_a_domain_error_with_a_deadline_is_explained(cb, rt, wecom, clock):
     deliver(rt)
     [reply] = texts(wecom, "qiye1")
     assert "2018年11月15日 23:59" in reply and "申报推荐" in reply
+
+
+def test_anyone_can_list_the_stages_and_their_deadlines(cb, rt, wecom, clock):
+    from bot import sample
+    with rt.sessions.begin() as s:
+        sample.run(s, rt.settings, "apply", clock())
+    cb.send(cb.text("qiye9", "阶段"))
+    deliver(rt)
+    [reply] = texts(wecom, "qiye9")
+    assert "进行中</font> 申报推荐，截止 2018年11月15日" in reply
+    assert "已结束</font> 首次评审委员会会议" in reply and "未开始 表彰奖励" in reply
