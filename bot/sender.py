@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.model import OutboxMessage
+from workflows.model import CardTask, OutboxMessage
 from workflows.settings import Settings
 
 from .wecom.client import WeComClient, WeComError
@@ -149,7 +149,11 @@ class Sender:
             if row.action == "send":
                 result = self.client.send_message(row.payload["body"])
             elif row.action == "update_card":
-                result = self.client.update_template_card(row.payload["body"])
+                body = self._with_response_code(row)
+                if body is None:  # the card was never delivered or has no code: nothing to update
+                    result = {"errcode": 0, "skipped": "no response_code"}
+                else:
+                    result = self.client.update_template_card(body)
             elif row.action == "send_file":
                 result = self._send_file(row)
             elif row.action == "fetch_media":
@@ -169,6 +173,17 @@ class Sender:
         self._succeeded(row, result if row.action != "fetch_media" else {"filename": filename, "error": error},
                         content, filename, error)
         return True
+
+    def _with_response_code(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """The update body; without a click's code (a CLI or sample decision), the code WeCom gave at send."""
+        body = row.payload["body"]
+        if body.get("response_code"):
+            return body
+        with self.sessions() as s:
+            task = s.get(CardTask, row.data.get("task_id", ""))
+            sent = s.get(OutboxMessage, task.outbox_id) if task and task.outbox_id else None
+            code = (sent.result or {}).get("response_code") if sent is not None else None
+        return {**body, "response_code": code} if code else None
 
     def _send_file(self, row: OutboxMessage) -> dict[str, Any]:
         if self.open_document is None:
@@ -211,7 +226,8 @@ class Sender:
                 return
             fresh.status, fresh.sent_at, fresh.attempts = "sent", now, fresh.attempts + 1
             fresh.result = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser",
-                                                                     "filename", "error", "errcode")}
+                                                                     "filename", "error", "errcode",
+                                                                     "skipped")}
             if fresh.action == "fetch_media":
                 purpose = fresh.kind.split(".", 1)[1]
                 handler = self.media_handlers.get(purpose)

@@ -177,3 +177,41 @@ def test_long_text_is_split_into_parts_under_the_limit(rt, wecom):
     parts = split_text("第一行\n" + "长" * 1500 + "\n结束", 2048)
     assert len(parts) >= 2 and all(len(p.encode()) <= 2048 for p in parts)
     assert "".join(parts).replace("\n", "") == ("第一行" + "长" * 1500 + "结束")
+
+
+def test_a_card_closed_without_a_click_uses_the_code_from_sending(rt, wecom):
+    """A decision taken on the command line still greys the member's card, once."""
+    with rt.sessions.begin() as s:
+        task = notices.send_card(s, "mishu", "test.card", subject="x", now=rt.clock(),
+                                 **_review_card_data())
+    deliver(rt)
+    with rt.sessions.begin() as s:
+        notices.update_card(s, s.merge(task), "test.card", response_code=None, now=rt.clock(),
+                            replace_name="已受理")
+    deliver(rt)
+    [update] = wecom.calls_to("message/update_template_card")
+    assert update.body["button"] == {"replace_name": "已受理"} and update.body["response_code"]
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "dead")) == 0
+
+
+def test_a_card_never_sent_is_not_updated(rt, wecom):
+    with rt.sessions.begin() as s:
+        task = notices.send_card(s, "mishu", "test.card", subject="x", now=rt.clock(), **_review_card_data())
+        notices.update_card(s, task, "test.card", response_code=None, now=rt.clock(), replace_name="已受理")
+    wecom.fail_next("message/send", errcode=81013)   # the card itself cannot be delivered
+    deliver(rt)
+    assert wecom.calls_to("message/update_template_card") == []
+
+
+def _review_card_data() -> dict:
+    return {"title": "测试卡片"}
+
+
+@pytest.fixture(autouse=True)
+def _test_card_template(rt):
+    """A minimal button card only these tests use."""
+    from jinja2 import ChoiceLoader, DictLoader
+    card = ('{"card_type": "button_interaction", "main_title": {"title": {{ title|tojson }}}, '
+            '"task_id": {{ task_id|tojson }}, "button_list": [{"text": "确定", "key": "test:ok"}]}')
+    rt.renderer.env.loader = ChoiceLoader([DictLoader({"cards/test/card.json.j2": card}), rt.renderer.env.loader])
