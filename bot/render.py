@@ -77,7 +77,9 @@ class Renderer:
         body: dict[str, Any] = {"userids": [recipient], "agentid": self.settings.wecom.agent_id,
                                 "response_code": data["response_code"]}
         if "replace_name" in data:
-            body["button"] = {"replace_name": data["replace_name"]}
+            # A label key from templates/_labels.j2 `buttons` (the grey text the member sees).
+            labels = self.env.get_template("_labels.j2").module.buttons  # type: ignore[attr-defined]
+            body["button"] = {"replace_name": labels.get(data["replace_name"], data["replace_name"])}
         else:
             name, _ = self._find(kind)
             body["template_card"] = json.loads(self.env.get_template(name).render(**data, to=recipient))

@@ -191,7 +191,7 @@ def _send_cards(session: Session, settings: Settings, app: Application, review: 
                 now: dt.datetime, note: str = "", to: list[str] | None = None) -> None:
     """Give the secretariat (or only `to`) the review card, closing their older cards for this application."""
     recipients = to if to is not None else [p.userid for p in people.with_role(session, "secretariat")]
-    _close_cards(session, app.id, now=now, replace_name="已过期", recipients=recipients)
+    _close_cards(session, app.id, now=now, replace_name="expired", recipients=recipients)
     data = {"app": summary(settings, app), "findings": findings_view(settings, review), "note": note}
     for userid in recipients:
         notices.send_card(session, userid, "review.card", subject=f"review:{app.id}", now=now, **data)
@@ -260,7 +260,7 @@ def _decide(session: Session, settings: Settings, app: Application, review: Form
     app.status = AppStatus.ACCEPTED if decision == ReviewStatus.ACCEPTED else AppStatus.REJECTED
     audit.record(session, actor=actor, action="review.accept" if decision == ReviewStatus.ACCEPTED else "review.reject", subject=f"application:{app.id}", now=now,
                  reason=reason)
-    _close_cards(session, app.id, now=now, replace_name="已受理" if decision == ReviewStatus.ACCEPTED else "不予受理",
+    _close_cards(session, app.id, now=now, replace_name="accepted" if decision == ReviewStatus.ACCEPTED else "rejected",
                  click=click)
 
 
@@ -355,7 +355,7 @@ def request_supplement(session: Session, settings: Settings, *, application_id: 
     session.flush()
     audit.record(session, actor=actor, action="review.supplement", subject=f"application:{app.id}", now=now,
                  round=request.round, items=reasons, deadline=deadline, capped=capped)
-    _close_cards(session, app.id, now=now, replace_name="已要求补正")
+    _close_cards(session, app.id, now=now, replace_name="supplement_requested")
     conversation.start(session, app.applicant, SUPPLEMENT_FLOW, SupplementStep.CHOOSE, now=now, application_id=app.id)
     notices.notify(session, app.applicant, "supplement.notice", now=now, app=summary(settings, app),
                    items=[vars_of(i) for i in owed(settings, request)], deadline=iso(deadline), capped=capped)

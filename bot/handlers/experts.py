@@ -66,7 +66,7 @@ def register(router: Router) -> None:
         view = experts.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
                                proposal_id=int(proposal_id))
         notices.update_card(ctx.session, task, "experts.proposal_card", response_code=event.response_code, now=ctx.now,
-                            replace_name="已确认")
+                            replace_name="confirmed")
         ctx.reply("experts.confirmed", phase=phase, rows=view.rows)
 
     @router.command("回避", roles=experts.EXPERT_ROLES, order=32)

@@ -110,7 +110,7 @@ def _refuse_closed(ctx: Context, event: CardEvent, task: CardTask, app_id: int) 
     audit.record(ctx.session, actor=ctx.userid, action="review.click_refused", subject=f"application:{app_id}",
                  now=ctx.now, key=event.key[:100], reason="card_closed")
     notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
-                        replace_name="已处理")
+                        replace_name="handled")
     ctx.reply("review.card_closed", decision=r.decision if r else None, by=r.decided_by if r else None)
 
 
@@ -135,7 +135,7 @@ def _on_items(ctx: Context, event: CardEvent, task: CardTask, app_id: int) -> No
         return
     _check_undecided(ctx, app_id)
     notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
-                        replace_name="已选择")
+                        replace_name="selected")
     conv = conversation.start(ctx.session, ctx.userid, review.REVIEW_FLOW, review.ReviewStep.REASON, now=ctx.now,
                               application_id=app_id, items=items, reasons={})
     _ask_next(ctx, conv)

@@ -195,10 +195,10 @@ def register(router: Router) -> None:
         if action == "confirm":
             confirm(ctx, int(sheet_id))
             notices.update_card(ctx.session, task, "scoring.confirm", response_code=event.response_code,
-                                now=ctx.now, replace_name="已提交")
+                                now=ctx.now, replace_name="submitted")
         elif action == "edit":
             notices.update_card(ctx.session, task, "scoring.confirm", response_code=event.response_code,
-                                now=ctx.now, replace_name="修改中")
+                                now=ctx.now, replace_name="editing")
             ctx.reply("scoring.edit_hint")
         else:
             ctx.reply("common.card_unknown")

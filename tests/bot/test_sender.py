@@ -187,7 +187,7 @@ def test_a_card_closed_without_a_click_uses_the_code_from_sending(rt, wecom):
     deliver(rt)
     with rt.sessions.begin() as s:
         notices.update_card(s, s.merge(task), "test.card", response_code=None, now=rt.clock(),
-                            replace_name="已受理")
+                            replace_name="accepted")
     deliver(rt)
     [update] = wecom.calls_to("message/update_template_card")
     assert update.body["button"] == {"replace_name": "已受理"} and update.body["response_code"]
@@ -198,7 +198,7 @@ def test_a_card_closed_without_a_click_uses_the_code_from_sending(rt, wecom):
 def test_a_card_never_sent_is_not_updated(rt, wecom):
     with rt.sessions.begin() as s:
         task = notices.send_card(s, "mishu", "test.card", subject="x", now=rt.clock(), **_review_card_data())
-        notices.update_card(s, task, "test.card", response_code=None, now=rt.clock(), replace_name="已受理")
+        notices.update_card(s, task, "test.card", response_code=None, now=rt.clock(), replace_name="accepted")
     wecom.fail_next("message/send", errcode=81013)   # the card itself cannot be delivered
     deliver(rt)
     assert wecom.calls_to("message/update_template_card") == []

@@ -324,4 +324,4 @@ def test_decision_closes_the_other_members_cards(db, settings):
         assert s.query(CardTask).filter_by(status="open").count() == 0
         updates = s.query(OutboxMessage).filter_by(action="update_card").all()
         assert sorted(u.data["response_code"] for u in updates) == ["rc-mishu1", "rc-mishu2"]
-        assert {u.data["replace_name"] for u in updates} == {"已受理"}
+        assert {u.data["replace_name"] for u in updates} == {"accepted"}  # the label key; templates/_labels.j2 shows 已受理

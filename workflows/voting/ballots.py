@@ -279,7 +279,7 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         notices.notify(session, actor, "vote.invalid", now=now, **outcome.data)
         if response_code:
             notices.update_card(session, task, "vote.superseded", response_code=response_code, now=now,
-                                replace_name="已作废")
+                                replace_name="void")
         send_ballot_card(session, settings, ballot, part, now=now)
         return outcome
     if change:
