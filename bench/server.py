@@ -38,7 +38,7 @@ def main() -> None:
     p.add_argument("--mode", choices=("full", "bare"), required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--db", required=True)
-    p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--threads", type=int, default=int(__import__("os").environ.get("BENCH_THREADS", "8")))
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings("config.example.toml").with_overrides(
