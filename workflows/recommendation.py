@@ -132,6 +132,11 @@ def decide(session: Session, settings: Settings, *, task_id: str, decision: str,
     session.add(rec)
     session.flush()
     notices.update_card(session, task, CARD, response_code=response_code, now=now, **data, decided=decision)
+    # The unit's other recommenders see the decision on their own cards (their send-time codes are used).
+    for other in session.scalars(select(CardTask).where(CardTask.kind == CARD, CardTask.subject == task.subject,
+                                                        CardTask.status == "open", CardTask.task_id != task.task_id)):
+        notices.update_card(session, other, CARD, response_code=None, now=now, **_card_payload(session, other),
+                            decided=decision)
     audit.record(session, actor=actor, action="recommend.decide", subject=subject(app), now=now,
                  decision=decision, round=app.round)
     conversation.start(session, actor, FLOW, OPINION_STEP, now=now, recommendation_id=rec.id)
