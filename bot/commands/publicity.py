@@ -217,11 +217,9 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def archive_cmd(obj: Any, out: str, actor: str) -> None:
         """Export the whole edition (tables, files, reports, audit log) with a SHA-256 manifest."""
-        from workflows.documents import DocumentStore
-
-        from ..handlers.complaints import ZIP_LIMITS
+        from ..media import document_store
         rt = obj.runtime
-        store = DocumentStore(Path(rt.settings.storage.dir), zip_limits=ZIP_LIMITS)
+        store = document_store(rt.settings)
         pubdir = ph.publications_dir(rt.settings)
         extra = {p.name: p.read_bytes() for p in sorted(pubdir.glob("*"))} if pubdir.is_dir() else {}
 

@@ -3,26 +3,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from workflows import complaints, notices
 from workflows.complaints import Step
-from workflows.documents import AllowedTypes, DocumentRejected, DocumentStore, ZipLimits
+from workflows.documents import AllowedTypes, DocumentRejected
 from workflows.errors import InvalidInput
 from workflows.model import Complaint, Conversation, OutboxMessage
 from workflows.settings import Settings
 
+from .. import media
 from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
 SECRETARIAT = ("secretariat",)
 UPHELD_WORDS = {"成立": True, "不成立": False}
 OUTCOME_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "保留": "keep"}
-# Evidence is rarely an Office file; these bound a ZIP-based upload (a docx) against bombs.
-ZIP_LIMITS = ZipLimits(max_total_uncompressed=200 << 20, max_ratio=200, ratio_min_bytes=1 << 20,
-                       max_members=2000, max_depth=2)
 
 
 def evidence_rules(settings: Settings) -> dict[str, object]:
@@ -33,7 +30,7 @@ def evidence_rules(settings: Settings) -> dict[str, object]:
 
 def make_media_handler(settings: Settings):  # noqa: ANN201
     """The sender's handler for downloaded evidence: store with the document checks, attach, tell the sender."""
-    store = DocumentStore(Path(settings.storage.dir), zip_limits=ZIP_LIMITS)
+    store = media.document_store(settings)
     allowed = AllowedTypes.from_config(settings.award.rules.complaint_evidence_kinds)
     max_bytes = settings.award.rules.complaint_evidence_max_mb << 20
 
@@ -110,10 +107,10 @@ def register(router: Router) -> None:
             ctx.reply("complaint.ask_content", target=target)
         elif step is Step.CONTENT:
             complaints.set_content(s, st, conv, text, now=ctx.now)
-            ctx.reply("complaint.ask_evidence", **evidence_rules(st))
+            ctx.reply("complaint.ask_evidence", complaint_id=conv.data["complaint_id"], **evidence_rules(st))
         elif step is Step.EVIDENCE:
             if text != complaints.SKIP_WORD:
-                ctx.reply("complaint.ask_evidence", **evidence_rules(st))
+                ctx.reply("complaint.ask_evidence", complaint_id=conv.data["complaint_id"], **evidence_rules(st))
                 return
             complaints.evidence_done(s, st, conv, now=ctx.now)
             ctx.reply("complaint.ask_name", anonymous=anonymous)

@@ -1,4 +1,4 @@
-"""Web pages of the app: the applicant's upload page and the read-only material view."""
+"""Web pages of the app: upload pages (materials, complaint evidence) and the read-only material view."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,10 +17,13 @@ def install_links(renderer: Renderer, settings: Settings, clock: Callable[[], dt
     links = Links(settings, clock)
     renderer.env.globals["upload_url"] = links.upload_url
     renderer.env.globals["materials_url"] = links.materials_url
+    renderer.env.globals["evidence_url"] = links.evidence_url
     return links
 
 
 def register(app: Flask, runtime) -> None:  # noqa: ANN001
-    """Register the upload and material-view pages on the Flask app."""
+    """Register the upload, material-view and complaint-evidence pages on the Flask app."""
+    from .evidence import bp as evidence_bp
     from .pages import bp
     app.register_blueprint(bp)
+    app.register_blueprint(evidence_bp)

@@ -10,6 +10,7 @@ from workflows.settings import Settings
 
 UPLOAD_SALT = "awardbot.upload"
 VIEW_SALT = "awardbot.materials"
+EVIDENCE_SALT = "awardbot.evidence"
 __all__ = ["BadSignature", "SignatureExpired", "Links"]
 
 
@@ -22,6 +23,7 @@ class Links:
         key = settings.server.secret_key
         self._upload = URLSafeTimedSerializer(key, salt=UPLOAD_SALT, signer=signer)
         self._view = URLSafeTimedSerializer(key, salt=VIEW_SALT, signer=signer)
+        self._evidence = URLSafeTimedSerializer(key, salt=EVIDENCE_SALT, signer=signer)
         self.base = settings.server.public_url.rstrip("/")
 
     def upload_token(self, application_id: int, item_key: str, userid: str) -> str:
@@ -45,6 +47,21 @@ class Links:
         if not isinstance(data, dict) or not {"a", "u"} <= data.keys():
             raise BadSignature("bad payload")
         return data
+
+    def evidence_token(self, complaint_id: int, userid: str) -> str:
+        """A token for adding evidence to one complaint, usable only by its complainant until it expires."""
+        return self._evidence.dumps({"c": complaint_id, "u": userid})
+
+    def read_evidence(self, token: str) -> dict[str, Any]:
+        """The bound complaint and member; raises SignatureExpired or BadSignature."""
+        data = self._evidence.loads(token, max_age=self.settings.server.upload_token_minutes * 60)
+        if not isinstance(data, dict) or not {"c", "u"} <= data.keys():
+            raise BadSignature("bad payload")
+        return data
+
+    def evidence_url(self, complaint_id: int, userid: str) -> str:
+        """The full evidence-upload address for a complaint."""
+        return f"{self.base}/evidence/{self.evidence_token(complaint_id, userid)}"
 
     def upload_url(self, application_id: int, item_key: str, userid: str) -> str:
         """The full upload-page address for a chat message or card."""

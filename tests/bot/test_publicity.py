@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,26 @@ def test_sample_edition_reaches_the_award(rt, wecom, clock, edition):
     deliver(rt)
     assert any("热烈祝贺" in t for t in texts(wecom, "qiye1"))
     assert (publications_dir(rt.settings) / "shaoguan-2018-award-app.md").exists()
+
+
+def test_evidence_by_the_upload_page_with_the_same_checks(cb, rt, wecom, clock, edition, http):
+    from urllib.parse import urlparse
+
+    from tests.bot.application_helpers import page_upload, pdf
+    say(cb, rt, "mishu1", "公示 开始")
+    for text in ("投诉", "1", "该企业的申报材料中有与事实不符的内容，请核查。"):
+        say(cb, rt, "gongzhong1", text)
+    link = re.search(r"\((http[^)]*/evidence/[^)]+)\)", last(wecom, "gongzhong1")).group(1)
+    path = urlparse(link).path
+    assert http.get(path).status_code == 200
+    refused = page_upload(http, path, "证据.pdf", b"<html><script>x</script></html>")
+    assert refused.status_code == 422
+    assert page_upload(http, path.replace("/evidence/", "/evidence/x"), "证据.pdf", pdf("e")).status_code == 403
+    ok = page_upload(http, path, "抽检报告.pdf", pdf("evidence"))
+    assert ok.status_code == 200 and "抽检报告.pdf" in ok.get_data(as_text=True)
+    assert ok.headers["X-Content-Type-Options"] == "nosniff"
+    deliver(rt)
+    assert "抽检报告.pdf" in last(wecom, "gongzhong1")
+    with rt.sessions() as s:
+        [ev] = s.scalars(select(ComplaintEvidence)).all()
+        assert ev.original_name == "抽检报告.pdf"
