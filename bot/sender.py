@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.model import CardTask, OutboxMessage
+from workflows.model import CardTask, OutboxMessage, UploadedMedia
 from workflows.settings import Settings
 
 from .wecom.client import WeComClient, WeComError
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 RETRYABLE = {-1, 45009, 45033}
 SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
 LEASE = dt.timedelta(minutes=2)
+MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
 MESSAGE_ACTIONS = ("send", "send_file")
 
 
@@ -188,8 +189,16 @@ class Sender:
     def _send_file(self, row: OutboxMessage) -> dict[str, Any]:
         if self.open_document is None:
             raise WeComError(None, "no document store configured", 400)
-        content, mime = self.open_document(row.data["sha256"])
-        media_id = self.client.upload_media("file", row.data["filename"], content, mime)
+        sha256, filename = row.data["sha256"], row.data["filename"]
+        now = self.clock()
+        with self.sessions() as s:
+            cached = s.get(UploadedMedia, (sha256, filename))
+            media_id = cached.media_id if cached and now - cached.uploaded_at < MEDIA_REUSE else None
+        if media_id is None:
+            content, mime = self.open_document(sha256)
+            media_id = self.client.upload_media("file", filename, content, mime)
+            with self.sessions.begin() as s:
+                s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
         return self.client.send_message({"touser": row.recipient, "agentid": self.client_agent_id(),
                                          "msgtype": "file", "file": {"media_id": media_id}})
 

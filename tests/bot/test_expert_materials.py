@@ -22,7 +22,8 @@ def test_expert_receives_the_files_of_an_assigned_application_only(cb, rt, wecom
     deliver(rt)
     files = [m for m in wecom.messages_to(expert) if m.get("msgtype") == "file"]
     uploads = wecom.calls_to("media/upload")[uploads_before:]
-    assert len(files) == docs == len(uploads) and {c.params.get("type") for c in uploads} == {"file"}
+    assert len(files) == docs
+    assert uploads == []   # the recommenders' copies were uploaded moments ago: their media_ids are reused
     if other:
         before = len(wecom.messages_to(expert))
         cb.send(cb.text(expert, f"查阅 {other}"))

@@ -215,3 +215,19 @@ def _test_card_template(rt):
     card = ('{"card_type": "button_interaction", "main_title": {"title": {{ title|tojson }}}, '
             '"task_id": {{ task_id|tojson }}, "button_list": [{"text": "确定", "key": "test:ok"}]}')
     rt.renderer.env.loader = ChoiceLoader([DictLoader({"cards/test/card.json.j2": card}), rt.renderer.env.loader])
+
+
+def test_a_document_is_uploaded_once_and_again_after_its_media_id_ages(rt, wecom, clock):
+    rt.sender.open_document = lambda sha: (b"%PDF-1.4 test", "application/pdf")
+    with rt.sessions.begin() as s:
+        for to in ("u1", "u2"):
+            notices.send_file(s, to, sha256="a" * 64, filename="申请表.pdf", now=clock())
+    deliver(rt)
+    assert len(wecom.calls_to("media/upload")) == 1
+    assert [m["file"]["media_id"] for m in wecom.messages_to("u1")] == [m["file"]["media_id"]
+                                                                         for m in wecom.messages_to("u2")]
+    clock.advance(days=3)
+    with rt.sessions.begin() as s:
+        notices.send_file(s, "u3", sha256="a" * 64, filename="申请表.pdf", now=clock())
+    deliver(rt)
+    assert len(wecom.calls_to("media/upload")) == 2

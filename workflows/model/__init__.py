@@ -3,7 +3,7 @@ from .application import AppStatus, Application, Decision, DocStatus, Document, 
 from .base import Base, UTCDateTime, utcnow
 from .core import (
     ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
-    OutboxMessage, Person, ReminderSent, StageState, WecomToken,
+    OutboxMessage, Person, ReminderSent, StageState, UploadedMedia, WecomToken,
 )
 from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
 from .voting import Ballot, Choice, Participation, VoteConflict
@@ -17,7 +17,7 @@ __all__ = [
     "AppStatus", "Application", "Decision", "DocStatus", "Document", "Recommendation",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
     "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
-    "StageState", "WecomToken",
+    "StageState", "UploadedMedia", "WecomToken",
     "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
     "Ballot", "Choice", "Participation", "VoteConflict",
     "Approval", "AwardRecord", "Complaint", "ComplaintEvidence", "Publicity",

@@ -153,3 +153,13 @@ class ReminderSent(Base):
     sent_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("deadline_key", "offset", "recipient"),)
+
+
+class UploadedMedia(Base):
+    """A document already uploaded to WeCom: its media_id is reused while valid (WeCom keeps it 3 days)."""
+
+    __tablename__ = "uploaded_media"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[dt.datetime]

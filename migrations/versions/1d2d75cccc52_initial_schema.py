@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: f9d7a1cad0b4
+Revision ID: 1d2d75cccc52
 Revises: 
-Create Date: 2026-11-27 18:15:20.973804
+Create Date: 2026-11-27 19:02:58.561953
 """
 from alembic import op
 import sqlalchemy as sa
 import workflows.model.base
 
 
-revision = 'f9d7a1cad0b4'
+revision = '1d2d75cccc52'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -228,6 +228,13 @@ def upgrade() -> None:
     sa.Column('closed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deadline', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('edition', 'stage', name=op.f('pk_stage_state'))
+    )
+    op.create_table('uploaded_media',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('media_id', sa.String(length=255), nullable=False),
+    sa.Column('uploaded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sha256', 'filename', name=op.f('pk_uploaded_media'))
     )
     op.create_table('wecom_token',
     sa.Column('key', sa.String(length=100), nullable=False),
@@ -624,6 +631,7 @@ def downgrade() -> None:
     op.drop_table('ballot_choice')
     op.drop_table('award_record')
     op.drop_table('wecom_token')
+    op.drop_table('uploaded_media')
     op.drop_table('stage_state')
     op.drop_table('report_confirmation')
     op.drop_table('reminder_sent')
