@@ -193,6 +193,7 @@ def select_candidates(session: Session, settings: Settings, *, actor: str, now: 
     require_role(session, actor, SECRETARIAT)
     st = standing(session, settings, "material")
     _require_final(st, session)
+    require_report_confirmed(session, settings, "material")  # the leader signs off the ranking first
     r = settings.award.rules
     selection = ranking.select_candidates(st.scores, r.material_gate, r.candidates_max)
     return _decide(session, settings, kind=SITE, outcome=selection, scores=st.scores, tie_break=tie_break,
@@ -205,6 +206,7 @@ def select_finalists(session: Session, settings: Settings, *, actor: str, now: d
     require_role(session, actor, SECRETARIAT)
     st = standing(session, settings, "site")
     _require_final(st, session)
+    require_report_confirmed(session, settings, "site")
     comp = composite_ranking(session, settings)
     if comp.missing_site:
         raise InvalidInput("ranking_not_final", phase="site", pending=[], unresolved=[])

@@ -69,6 +69,12 @@ def _score_everything(rt, percents):
                 score(s, rt.settings, u, f"SG2018-{app_id:03d}", uniform(p))
 
 
+def _sign_off(rt, phase):
+    from workflows import results
+    with rt.sessions.begin() as s:
+        results.confirm_report(s, rt.settings, actor="zuzhang", now=rt.clock(), phase=phase)
+
+
 def test_reports_and_export_and_candidates(world, run, tmp_path):
     _score_everything(world, {1: 80, 2: 70, 3: 40})
     result = run("report", "material", "--out", str(tmp_path / "out" / "material.md"))
@@ -80,6 +86,9 @@ def test_reports_and_export_and_candidates(world, run, tmp_path):
     result = run("scores", "export", str(tmp_path / "sheets.csv"))
     assert "15 sheets" in result.output
     assert (tmp_path / "sheets.csv").read_text(encoding="utf-8-sig").count("material,SG2018-") == 15
+    result = run("scores", "candidates")
+    assert result.exit_code == 1 and "report_not_confirmed" in result.output   # the leader signs off first
+    _sign_off(world, "material")
     result = run("scores", "candidates")
     assert result.exit_code == 0 and result.output.splitlines() == ["1. SG2018-001 企业1", "2. SG2018-002 企业2"]
 
@@ -101,6 +110,7 @@ def test_paper_import_refuses_bad_rows_and_imports_good_ones(world, run, tmp_pat
 
 def test_site_report_shows_composite(world, run, tmp_path, clock):
     _score_everything(world, {1: 80, 2: 70, 3: 40})
+    _sign_off(world, "material")
     run("scores", "candidates")
     clock.set(T_SITE)
     with world.sessions.begin() as s:

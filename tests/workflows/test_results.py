@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from workflows import audit, results
-from workflows.errors import AlreadyDone, InvalidInput, NotAllowed
+from workflows.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
 from workflows.model import OutboxMessage, Shortlist
 
 from .scoringdata import (
@@ -85,12 +85,22 @@ def test_pending_sheets_keep_the_ranking_open(s, settings):
     assert st.pending == [1] and st.scores == {} and not st.final
 
 
+def sign_off(s, settings, phase):
+    """The group leader confirms the phase's report (required before the shortlist is recorded)."""
+    when = T_MATERIAL if phase == "material" else T_SITE
+    results.confirm_report(s, settings, actor="zuzhang", now=when, phase=phase)
+
+
 MATERIAL = {1: 80, 2: 75, 3: 70, 4: 65, 5: 60, 6: 55, 7: 55, 8: 40}
 
 
 def test_gate_and_top_six_with_a_tie_at_the_cut_is_reported_not_broken(s, settings):
     make_apps(s, settings, 8)
     score_all(s, settings, MATERIAL)
+    with pytest.raises(NotFound) as unsigned:
+        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+    assert unsigned.value.code == "report_not_confirmed"   # the leader signs the report off first
+    sign_off(s, settings, "material")
     sel = results.candidates(s, settings)
     assert sel.selected == (1, 2, 3, 4, 5) and sel.excluded_below_gate == (8,)
     assert sel.tie_at_cut.tied == (6, 7) and sel.tie_at_cut.places == 1
@@ -112,6 +122,7 @@ def test_gate_and_top_six_with_a_tie_at_the_cut_is_reported_not_broken(s, settin
 def test_fewer_than_six_pass_the_gate(s, settings):
     make_apps(s, settings, 3)
     score_all(s, settings, {1: 45, 2: 40, 3: 90})  # 450 passes, 400 does not
+    sign_off(s, settings, "material")
     chosen = results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert [a.number for a in chosen] == ["SG2018-003", "SG2018-001"]
 
@@ -119,9 +130,11 @@ def test_fewer_than_six_pass_the_gate(s, settings):
 def site_setup(s, settings, site_percents):
     make_apps(s, settings, 7)
     score_all(s, settings, {1: 80, 2: 75, 3: 70, 4: 65, 5: 60, 6: 45, 7: 40})
+    sign_off(s, settings, "material")
     results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     open_phase(s, settings, "site", T_SITE)
     score_all(s, settings, site_percents, phase="site", now=T_SITE)
+    sign_off(s, settings, "site")
 
 
 def test_composite_is_forty_sixty_and_a_tie_at_five_is_reported(s, settings):
