@@ -63,7 +63,6 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     services: dict[str, Any] = {"renderer": renderer}
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
     sender = Sender(sessions, client, settings, clock=clock)
-    sender._agent_id = w.agent_id
     from .handlers import supplement
     sender.media_handlers["supplement"] = supplement.media_handler(settings)
     sender.media_handlers["complaint"] = complaint_media_handler(settings)

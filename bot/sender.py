@@ -46,6 +46,7 @@ class Sender:
         self.sessions = sessions
         self.client = client
         self.conf = settings.sender
+        self.agent_id = settings.wecom.agent_id
         self.open_document = open_document
         self.media_handlers = media_handlers or {}
         self.clock = clock
@@ -199,14 +200,8 @@ class Sender:
             media_id = self.client.upload_media("file", filename, content, mime)
             with self.sessions.begin() as s:
                 s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
-        return self.client.send_message({"touser": row.recipient, "agentid": self.client_agent_id(),
+        return self.client.send_message({"touser": row.recipient, "agentid": self.agent_id,
                                          "msgtype": "file", "file": {"media_id": media_id}})
-
-    def client_agent_id(self) -> int:
-        """The app's agent id (for bodies built here rather than from templates)."""
-        return self._agent_id
-
-    _agent_id = 0
 
     @staticmethod
     def _retryable(exc: WeComError) -> bool:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
 from workflows import application, conversation, notices, review
-from workflows.documents import AllowedTypes, DocumentRejected, DocumentStore, ZipLimits
+from workflows.documents import DocumentRejected
 from workflows.errors import DomainError
 from workflows.model import Application, Conversation, OutboxMessage, SupplementRequest
 from workflows.settings import Settings
 
+from .. import media
 from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
@@ -102,19 +102,9 @@ def _on_file(ctx: Context, media: Media, conv: Conversation, app: Application, p
     conversation.advance(conv, Step.CHOOSE, now=ctx.now, item_key=None)
 
 
-def zip_limits(settings: Settings) -> ZipLimits:
-    """Zip-bomb limits from [storage] (keys added with the upload work; defaults until they are merged)."""
-    st = settings.storage
-    return ZipLimits(max_total_uncompressed=int(getattr(st, "zip_max_total_mb", 200)) * 1024 * 1024,
-                     max_ratio=float(getattr(st, "zip_max_ratio", 100)),
-                     ratio_min_bytes=int(getattr(st, "zip_ratio_min_kb", 64)) * 1024,
-                     max_members=int(getattr(st, "zip_max_members", 2000)),
-                     max_depth=int(getattr(st, "zip_max_depth", 2)))
-
-
 def media_handler(settings: Settings) -> Callable[..., None]:
     """The sender's handler for downloaded supplement files: store, record, supply, tell the applicant."""
-    store_root = Path(settings.storage.dir)
+    store = media.document_store(settings)
 
     def handle(session: Session, row: OutboxMessage, content: bytes | None, filename: str, error: str | None,
                now: dt.datetime) -> None:
@@ -130,9 +120,7 @@ def media_handler(settings: Settings) -> Callable[..., None]:
             return
         name = filename or str(data.get("filename") or "")
         try:
-            stored = DocumentStore(store_root, zip_limits=zip_limits(settings)).store(
-                io.BytesIO(content), original_name=name, allowed=AllowedTypes.from_config(m.kinds),
-                max_bytes=m.max_bytes)
+            stored = media.store_upload(store, settings, key, io.BytesIO(content), name)
         except DocumentRejected as exc:
             notices.notify(session, userid, "supplement.file_rejected", now=now, name=m.name, code=exc.code,
                            kinds=m.kinds, max_mb=m.max_mb)
