@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from workflows import conversation, notices
+from workflows import conversation, notices, people
 from workflows.model import Conversation
 from workflows.people import Member
 from workflows.settings import Settings
@@ -38,6 +38,13 @@ class Context:
     def reply(self, kind: str, **data: Any) -> None:
         """Queue a message back to the sender (rendered from templates/ before commit)."""
         notices.notify(self.session, self.userid, kind, now=self.now, _reply=True, **data)
+
+    @property
+    def name(self) -> str:
+        """How to address the sender: the roster name, else the WeCom directory name (looked up once)."""
+        if self.person is not None:
+            return self.person.name
+        return people.directory_name(self.session, self.userid, now=self.now)
 
     def conversation(self) -> Conversation | None:
         """The sender's current conversation."""

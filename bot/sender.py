@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows import people
 from workflows.model import CardTask, OutboxMessage, UploadedMedia
 from workflows.settings import Settings
 
@@ -25,7 +26,7 @@ RETRYABLE = {-1, 45009, 45033}
 SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
 LEASE = dt.timedelta(minutes=2)
 MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
-MESSAGE_ACTIONS = ("send", "send_file")
+MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
 
 
 class MediaHandler(Protocol):
@@ -160,11 +161,16 @@ class Sender:
                 result = self._send_file(row)
             elif row.action == "fetch_media":
                 content, filename = self.client.download_media(row.data["media_id"], self.max_media_bytes)
+            elif row.action == "fetch_user":
+                result = {"name": str(self.client.call("get", "user/get", params={"userid": row.recipient})
+                                      .get("name") or "")}
             else:
                 raise WeComError(None, f"unknown action {row.action}", 400)
         except WeComError as exc:
-            if row.action == "fetch_media" and not self._retryable(exc):
+            if row.action in ("fetch_media", "fetch_user") and not self._retryable(exc):
+                # Not a delivery: the outcome (no file, no name) is handled, not left as a dead row.
                 error = str(exc.errcode or exc.errmsg)
+                result = {"error": error}
             else:
                 self._failed(row, exc)
                 return False
@@ -231,7 +237,9 @@ class Sender:
             fresh.status, fresh.sent_at, fresh.attempts = "sent", now, fresh.attempts + 1
             fresh.result = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser",
                                                                      "filename", "error", "errcode",
-                                                                     "skipped")}
+                                                                     "skipped", "name")}
+            if fresh.action == "fetch_user" and result.get("name"):
+                people.remember_name(s, fresh.recipient, result["name"], now=now)
             if fresh.action == "fetch_media":
                 purpose = fresh.kind.split(".", 1)[1]
                 handler = self.media_handlers.get(purpose)

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .model import ROLES, Person
+from .model import ROLES, DirectoryName, OutboxMessage, Person
 
 COLUMNS = ("userid", "name", "role", "organization", "region")
 
@@ -109,3 +109,21 @@ def with_role(session: Session, *roles: str) -> list[Person]:
     """Active members with any of these roles, by userid."""
     return list(session.scalars(select(Person).where(Person.role.in_(roles), Person.active.is_(True))
                                 .order_by(Person.userid)))
+
+
+def directory_name(session: Session, userid: str, *, now: dt.datetime) -> str:
+    """The member's WeCom name if known; the first time, queue a lookup (done by the sender, not here)."""
+    row = session.get(DirectoryName, userid)
+    if row is None:
+        session.add(DirectoryName(userid=userid))
+        session.add(OutboxMessage(recipient=userid, kind="fetch.user", data={}, action="fetch_user",
+                                  next_attempt_at=now, created_at=now))
+        return ""
+    return row.name or ""
+
+
+def remember_name(session: Session, userid: str, name: str, *, now: dt.datetime) -> None:
+    """Store a name the directory returned."""
+    row = session.get(DirectoryName, userid) or DirectoryName(userid=userid)
+    row.name, row.fetched_at = name[:100], now
+    session.merge(row)

@@ -98,7 +98,7 @@ def on_apply(ctx: Context, args: str = "") -> None:
         return
     app, created = svc.start(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now)
     pos = flow.resume(ctx.session, ctx.settings, app, userid=ctx.userid, now=ctx.now)
-    ctx.reply("apply.greet", created=created, name=app.contact_name or "", enterprise=app.enterprise_name or "",
+    ctx.reply("apply.greet", created=created, name=app.contact_name or ctx.name, enterprise=app.enterprise_name or "",
               deadline=svc.deadline_for(ctx.session, ctx.settings, app), remaining=pos.remaining,
               returned_reason=app.returned_reason if app.status == AppStatus.RETURNED else "")
     prompt(ctx.session, ctx.settings, app, pos, ctx.userid, ctx.now)

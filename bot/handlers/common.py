@@ -12,13 +12,13 @@ def register(router: Router) -> None:
 
     @router.command("帮助", "help", "?", "？", order=0)
     def on_help(ctx: Context, args: str) -> None:
-        ctx.reply("common.help", role=ctx.role, name=ctx.person.name if ctx.person else "",
+        ctx.reply("common.help", role=ctx.role, name=ctx.name,
                   commands=router.commands_for(ctx.role))
 
     @router.event("enter_agent")
     def on_enter(ctx: Context, event: Event) -> None:
         conv = ctx.conversation()
-        ctx.reply("common.welcome", role=ctx.role, name=ctx.person.name if ctx.person else "",
+        ctx.reply("common.welcome", role=ctx.role, name=ctx.name,
                   in_flow=conv.flow if conv else "", commands=router.commands_for(ctx.role))
 
     @router.command("阶段", order=90)

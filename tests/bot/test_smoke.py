@@ -6,9 +6,20 @@ def test_help_reaches_member_through_the_real_path(cb, rt, wecom):
     r = cb.send(cb.text("qiye1", "帮助"))
     assert (r.status, r.body) == (200, "")
     assert wecom.calls_to("message/send") == []  # nothing sent inside the request
-    assert deliver(rt) == 1
+    assert deliver(rt) == 2                        # the reply, and a one-time user/get for the name
     [reply] = texts(wecom, "qiye1")
     assert "可用指令" in reply and "申报企业联系人" in reply
+
+
+def test_a_new_member_is_addressed_by_the_directory_name(cb, rt, wecom):
+    wecom.set_users({"qiye1": "张小红"})
+    cb.send(cb.text("qiye1", "帮助"))
+    deliver(rt)
+    assert len(wecom.calls_to("user/get")) == 1
+    cb.send(cb.text("qiye1", "帮助"))
+    deliver(rt)
+    assert len(wecom.calls_to("user/get")) == 1    # looked up once
+    assert texts(wecom, "qiye1")[-1].startswith("**") and "张小红，您的身份" in texts(wecom, "qiye1")[-1]
 
 
 def test_unknown_text_gets_a_hint(cb, rt, wecom):
@@ -41,3 +52,11 @@ def test_anyone_can_list_the_stages_and_their_deadlines(cb, rt, wecom, clock):
     [reply] = texts(wecom, "qiye9")
     assert "进行中</font> 申报推荐，截止 2018年11月15日" in reply
     assert "已结束</font> 首次评审委员会会议" in reply and "未开始 表彰奖励" in reply
+
+
+def test_a_member_missing_from_the_directory_is_simply_not_named(cb, rt, wecom, http):
+    wecom.set_users({})
+    cb.send(cb.text("qiye1", "帮助"))
+    deliver(rt)
+    assert http.get("/healthz").get_json()["outbox"]["dead"] == 0
+    assert "您的身份" in texts(wecom, "qiye1")[-1]

@@ -2,7 +2,7 @@
 from .application import AppStatus, Application, Decision, DocStatus, Document, Recommendation
 from .base import Base, UTCDateTime, utcnow
 from .core import (
-    ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, InboundCallback,
+    ROLES, AuditEntry, CardTask, Conversation, DeadlineExtension, DirectoryName, InboundCallback,
     OutboxMessage, Person, ReminderSent, StageState, UploadedMedia, WecomToken,
 )
 from .review import FormalReview, Finding, ReviewStatus, SupplementItem, SupplementRequest
@@ -16,7 +16,7 @@ from .scoring import (
 __all__ = [
     "AppStatus", "Application", "Decision", "DocStatus", "Document", "Recommendation",
     "Base", "UTCDateTime", "utcnow", "ROLES", "AuditEntry", "CardTask", "Conversation",
-    "DeadlineExtension", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
+    "DeadlineExtension", "DirectoryName", "InboundCallback", "OutboxMessage", "Person", "ReminderSent",
     "StageState", "UploadedMedia", "WecomToken",
     "FormalReview", "Finding", "ReviewStatus", "SupplementItem", "SupplementRequest",
     "Ballot", "Choice", "Participation", "VoteConflict",

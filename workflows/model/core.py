@@ -163,3 +163,12 @@ class UploadedMedia(Base):
     filename: Mapped[str] = mapped_column(String(255), primary_key=True)
     media_id: Mapped[str] = mapped_column(String(255))
     uploaded_at: Mapped[dt.datetime]
+
+
+class DirectoryName(Base):
+    """A member's name from the WeCom directory (user/get), fetched once outside any request."""
+
+    __tablename__ = "directory_name"
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[dt.datetime | None]

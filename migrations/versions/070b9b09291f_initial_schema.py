@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 1d2d75cccc52
+Revision ID: 070b9b09291f
 Revises: 
-Create Date: 2026-11-27 19:02:58.561953
+Create Date: 2026-11-27 19:13:22.237942
 """
 from alembic import op
 import sqlalchemy as sa
 import workflows.model.base
 
 
-revision = '1d2d75cccc52'
+revision = '070b9b09291f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -135,6 +135,12 @@ def upgrade() -> None:
     with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
         batch_op.create_index('ix_extension_lookup', ['edition', 'stage', 'subject'], unique=False)
 
+    op.create_table('directory_name',
+    sa.Column('userid', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=True),
+    sa.Column('fetched_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('userid', name=op.f('pk_directory_name'))
+    )
     op.create_table('inbound_callback',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dedupe_key', sa.String(length=300), nullable=False),
@@ -649,6 +655,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inbound_callback_userid'))
 
     op.drop_table('inbound_callback')
+    op.drop_table('directory_name')
     with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
         batch_op.drop_index('ix_extension_lookup')
 
