@@ -55,7 +55,7 @@ def test_anyone_can_list_the_stages_and_their_deadlines(cb, rt, wecom, clock):
 
 
 def test_a_member_missing_from_the_directory_is_simply_not_named(cb, rt, wecom, http):
-    wecom.set_users({})
+    wecom.fail_next("user/get", errcode=60111)   # userid not found (e.g. outside the app's visibility)
     cb.send(cb.text("qiye1", "帮助"))
     deliver(rt)
     assert http.get("/healthz").get_json()["outbox"]["dead"] == 0
