@@ -27,6 +27,7 @@ SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
 LEASE = dt.timedelta(minutes=2)
 MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
 MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
+VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
 
 
 class MediaHandler(Protocol):
@@ -71,6 +72,7 @@ class Sender:
             open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
                                          OutboxMessage.next_attempt_at)
                                   .where(OutboxMessage.recipient.in_(recipients),
+                                         OutboxMessage.action.in_(VISIBLE_ACTIONS),
                                          OutboxMessage.status.in_(("pending", "sending")))
                                   .order_by(OutboxMessage.id)).all()
             queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
@@ -79,6 +81,10 @@ class Sender:
             claimed: list[OutboxMessage] = []
             blocked: set[str] = set()
             for row in rows:
+                if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
+                    row.status, row.claimed_until = "sending", now + LEASE
+                    claimed.append(row)
+                    continue
                 if row.recipient in blocked:
                     continue
                 queue = queues.get(row.recipient, [])
@@ -132,9 +138,9 @@ class Sender:
         rows = self.claim(self.clock())
         failed: set[str] = set()
         for row in rows:
-            if row.recipient in failed:
+            if row.recipient in failed and row.action in VISIBLE_ACTIONS:
                 self._release(row)  # keep the member's order: wait behind the failed row
-            elif not self.deliver(row):
+            elif not self.deliver(row) and row.action in VISIBLE_ACTIONS:
                 failed.add(row.recipient)
         return len(rows)
 

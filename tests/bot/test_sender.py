@@ -231,3 +231,13 @@ def test_a_document_is_uploaded_once_and_again_after_its_media_id_ages(rt, wecom
         notices.send_file(s, "u3", sha256="a" * 64, filename="申请表.pdf", now=clock())
     deliver(rt)
     assert len(wecom.calls_to("media/upload")) == 2
+
+
+def test_a_slow_lookup_does_not_hold_back_the_members_messages(rt, wecom, clock):
+    with rt.sessions.begin() as s:
+        from workflows import people
+        people.directory_name(s, "qiye1", now=clock())       # queues user/get first
+        notices.notify(s, "qiye1", "common.card_unknown", now=clock())
+    wecom.fail_next("user/get", errcode=-1, times=5)        # WeCom busy for the look-up
+    deliver(rt)
+    assert len(wecom.messages_to("qiye1")) == 1
