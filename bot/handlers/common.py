@@ -12,7 +12,7 @@ def register(router: Router) -> None:
 
     @router.command("帮助", "help", "?", "？", order=0)
     def on_help(ctx: Context, args: str) -> None:
-        ctx.reply("common.help", role=ctx.role, name=ctx.name,
+        ctx.reply("common.help", role=ctx.role, name=ctx.person.name if ctx.person else "",
                   commands=router.commands_for(ctx.role))
 
     @router.event("enter_agent")

@@ -6,20 +6,21 @@ def test_help_reaches_member_through_the_real_path(cb, rt, wecom):
     r = cb.send(cb.text("qiye1", "帮助"))
     assert (r.status, r.body) == (200, "")
     assert wecom.calls_to("message/send") == []  # nothing sent inside the request
-    assert deliver(rt) == 2                        # the reply, and a one-time user/get for the name
+    assert deliver(rt) == 1
     [reply] = texts(wecom, "qiye1")
     assert "可用指令" in reply and "申报企业联系人" in reply
 
 
-def test_a_new_member_is_addressed_by_the_directory_name(cb, rt, wecom):
+def test_a_new_member_is_greeted_by_the_directory_name(cb, rt, wecom, clock):
     wecom.set_users({"qiye1": "张小红"})
-    cb.send(cb.text("qiye1", "帮助"))
+    cb.send(cb.enter_agent("qiye1"))               # opening the app: the name is looked up (outside the request)
     deliver(rt)
     assert len(wecom.calls_to("user/get")) == 1
-    cb.send(cb.text("qiye1", "帮助"))
+    clock.advance(minutes=5)
+    cb.send(cb.enter_agent("qiye1"))
     deliver(rt)
     assert len(wecom.calls_to("user/get")) == 1    # looked up once
-    assert texts(wecom, "qiye1")[-1].startswith("**") and "张小红，您的身份" in texts(wecom, "qiye1")[-1]
+    assert "您好，张小红" in texts(wecom, "qiye1")[-1]
 
 
 def test_unknown_text_gets_a_hint(cb, rt, wecom):
@@ -56,7 +57,7 @@ def test_anyone_can_list_the_stages_and_their_deadlines(cb, rt, wecom, clock):
 
 def test_a_member_missing_from_the_directory_is_simply_not_named(cb, rt, wecom, http):
     wecom.fail_next("user/get", errcode=60111)   # userid not found (e.g. outside the app's visibility)
-    cb.send(cb.text("qiye1", "帮助"))
+    cb.send(cb.enter_agent("qiye1"))
     deliver(rt)
     assert http.get("/healthz").get_json()["outbox"]["dead"] == 0
-    assert "您的身份" in texts(wecom, "qiye1")[-1]
+    assert texts(wecom, "qiye1")[-1].startswith("您好！")
