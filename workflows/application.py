@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, notices, review, stages
-from .completeness import Checklist, MaterialItem, Receipt
+from .completeness import Checklist, Receipt, material_items
 from .completeness import checklist as compute_checklist
 from .contact import PhoneError, validate_mobile
 from .creditcode import CodeError, is_in_region, validate_credit_code
@@ -280,12 +280,6 @@ def failed_reason(settings: Settings, app: Application) -> str:
 
 
 # -- materials ------------------------------------------------------------------------------------
-def material_items(settings: Settings) -> tuple[MaterialItem, ...]:
-    """The configured material list as completeness items."""
-    return tuple(MaterialItem(m.key, m.name, m.required, tuple(m.kinds), m.max_bytes, m.provided_by)
-                 for m in settings.award.materials)
-
-
 def applicant_materials(settings: Settings) -> list[MaterialConf]:
     """The material items the applicant provides, in configured order."""
     return [m for m in settings.award.materials if m.provided_by == "applicant"]

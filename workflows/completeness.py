@@ -13,9 +13,10 @@ record that refusal as a receipt. Items provided by the recommending unit (the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Iterable, Literal, Sequence
 
-from workflows.filetypes import KINDS, AllowedTypes
+from .filetypes import AllowedTypes
+from .settings import Settings
 
 Provider = Literal["applicant", "recommender"]
 ItemState = Literal["received", "missing", "rejected"]
@@ -82,36 +83,10 @@ class Checklist:
         raise KeyError(key)
 
 
-def materials_from_config(items: Iterable[Mapping[str, Any]]) -> tuple[MaterialItem, ...]:
-    """Build material items from configuration; a bad entry raises ValueError naming it."""
-    result: list[MaterialItem] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        key = str(item.get("key", "")).strip()
-        where = f"materials[{index}]" + (f" ({key})" if key else "")
-        if not key:
-            raise ValueError(f"{where}: missing 'key'")
-        if key in seen:
-            raise ValueError(f"{where}: duplicate key {key!r}")
-        name = str(item.get("name", "")).strip()
-        if not name:
-            raise ValueError(f"{where}: missing 'name'")
-        kinds = tuple(str(k).strip().lower() for k in item.get("kinds", ()))
-        unknown = [k for k in kinds if k not in KINDS]
-        if not kinds or unknown:
-            raise ValueError(f"{where}: 'kinds' must list known kinds ({', '.join(KINDS)})")
-        max_bytes = item.get("max_bytes")
-        if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes <= 0:
-            raise ValueError(f"{where}: 'max_bytes' must be a positive integer")
-        provided_by = item.get("provided_by", "applicant")
-        if provided_by not in PROVIDERS:
-            raise ValueError(f"{where}: 'provided_by' must be one of {', '.join(PROVIDERS)}")
-        required = item.get("required", True)
-        if not isinstance(required, bool):
-            raise ValueError(f"{where}: 'required' must be true or false")
-        seen.add(key)
-        result.append(MaterialItem(key, name, required, kinds, max_bytes, provided_by))
-    return tuple(result)
+def material_items(settings: Settings) -> tuple[MaterialItem, ...]:
+    """The configured material list (already validated by the settings) as completeness items."""
+    return tuple(MaterialItem(m.key, m.name, m.required, tuple(m.kinds), m.max_bytes, m.provided_by)
+                 for m in settings.award.materials)
 
 
 def checklist(items: Sequence[MaterialItem], receipts: Iterable[Receipt]) -> Checklist:

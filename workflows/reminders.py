@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, notices, stages
-from .completeness import MaterialItem, Receipt, checklist
+from .completeness import Receipt, checklist, material_items
 from .model import AppStatus, Application, DeadlineExtension, Document, Person, ReminderSent, StageState
 from .publicity_window import quiet_hours_shift
 from .settings import STAGE_KEYS, Settings
@@ -245,12 +245,6 @@ def run_due(session: Session, settings: Settings, *, now: dt.datetime, dry_run: 
 # --- Providers for the application stage (申报推荐) -------------------------------------------
 
 _RECEIVED = {"received", "accepted"}
-
-
-def material_items(settings: Settings) -> tuple[MaterialItem, ...]:
-    """The configured material list as completeness items."""
-    return tuple(MaterialItem(m.key, m.name, m.required, tuple(m.kinds), m.max_bytes, m.provided_by)
-                 for m in settings.award.materials)
 
 
 def _receipts(session: Session, edition: str, statuses: list[str]) -> dict[int, list[Receipt]]:

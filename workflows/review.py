@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, conversation, notices, people, stages
-from .completeness import MaterialItem, Receipt, checklist
+from .completeness import Receipt, checklist, material_items
 from .errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from .model import (
     AppStatus, Application, CardTask, Document, Finding, FormalReview, OutboxMessage, ReviewStatus, SupplementItem,
@@ -147,14 +147,10 @@ def documents_of(session: Session, application_id: int) -> list[Document]:
                                 .order_by(Document.id)))
 
 
-def _material_item(m: MaterialConf) -> MaterialItem:
-    return MaterialItem(m.key, m.name, m.required, tuple(m.kinds), m.max_bytes, m.provided_by)
-
-
 def auto_findings(settings: Settings, documents: Iterable[Document]) -> list[tuple[str, str, str]]:
     """(kind, item_key, detail) the completeness rules find: missing, rejected, wrong type, too large."""
     docs = [d for d in documents if d.status in ("received", "rejected")]
-    items = [_material_item(m) for m in applicant_items(settings)]
+    items = [i for i in material_items(settings) if i.provided_by == "applicant"]
     result = checklist(items, [Receipt(d.item_key, "received" if d.status == "received" else "rejected", d.reason)
                                for d in docs])
     found: list[tuple[str, str, str]] = []

@@ -4,7 +4,7 @@ from workflows.completeness import (
     MaterialItem,
     Receipt,
     checklist,
-    materials_from_config,
+    material_items,
 )
 
 MiB = 1024 * 1024
@@ -21,7 +21,8 @@ CONFIG = [
         "provided_by": "recommender",
     },
 ]
-ITEMS = materials_from_config(CONFIG)
+ITEMS = tuple(MaterialItem(c["key"], c["name"], c.get("required", True), tuple(c["kinds"]), c["max_bytes"],
+                           c.get("provided_by", "applicant")) for c in CONFIG)
 APPLICANT_REQUIRED = ["application_form", "licence", "self_assessment"]
 
 
@@ -33,10 +34,13 @@ def refused(key, reason):
     return Receipt(key, "rejected", reason)
 
 
-def test_config_builds_items():
-    assert ITEMS[1] == MaterialItem("licence", "营业执照副本", True, ("pdf", "jpeg", "png"), 10 * MiB)
-    assert ITEMS[4].provided_by == "recommender"
-    assert ITEMS[1].allowed.kinds == frozenset({"pdf", "jpeg", "png"})
+def test_the_configured_material_list_becomes_items(settings):
+    items = material_items(settings)
+    assert [i.key for i in items] == [m.key for m in settings.award.materials]
+    licence = next(i for i in items if i.key == "business_license")
+    assert licence == MaterialItem("business_license", "营业执照", True, ("pdf", "jpeg", "png"), 10 * MiB)
+    assert licence.allowed.kinds == frozenset({"pdf", "jpeg", "png"})
+    assert next(i for i in items if i.key == "recommendation").provided_by == "recommender"
 
 
 def test_nothing_received():
@@ -89,27 +93,3 @@ def test_unknown_item_keys_are_reported_not_counted():
 
 def test_entries_follow_config_order():
     assert [e.key for e in checklist(ITEMS, []).entries] == [c["key"] for c in CONFIG]
-
-
-@pytest.mark.parametrize(
-    "entry, fragment",
-    [
-        ({"name": "x", "kinds": ["pdf"], "max_bytes": 1}, "missing 'key'"),
-        ({"key": "a", "kinds": ["pdf"], "max_bytes": 1}, "missing 'name'"),
-        ({"key": "a", "name": "x", "kinds": ["exe"], "max_bytes": 1}, "'kinds'"),
-        ({"key": "a", "name": "x", "kinds": [], "max_bytes": 1}, "'kinds'"),
-        ({"key": "a", "name": "x", "kinds": ["pdf"], "max_bytes": 0}, "'max_bytes'"),
-        ({"key": "a", "name": "x", "kinds": ["pdf"], "max_bytes": True}, "'max_bytes'"),
-        ({"key": "a", "name": "x", "kinds": ["pdf"], "max_bytes": 1, "provided_by": "unit"}, "'provided_by'"),
-        ({"key": "a", "name": "x", "kinds": ["pdf"], "max_bytes": 1, "required": 1}, "'required'"),
-    ],
-)
-def test_bad_config_names_the_entry(entry, fragment):
-    with pytest.raises(ValueError) as info:
-        materials_from_config([entry])
-    assert fragment in str(info.value) and str(info.value).startswith("materials[0]")
-
-
-def test_duplicate_keys_are_refused():
-    with pytest.raises(ValueError, match=r"materials\[1\] \(a\): duplicate"):
-        materials_from_config([CONFIG[0] | {"key": "a"}, CONFIG[1] | {"key": "a"}])

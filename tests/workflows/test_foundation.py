@@ -39,6 +39,9 @@ def test_example_config_is_the_first_shaoguan_edition(settings):
     (lambda c: c["award"].__setitem__("timezone", "Mars/Olympus"), "award.timezone"),
     (lambda c: c["award"]["stages"].pop(4), "award"),
     (lambda c: c["server"].__setitem__("prot", 1), "server.prot"),
+    (lambda c: c["award"]["materials"][2].__setitem__("max_mb", 0), "award.materials.2.max_mb"),
+    (lambda c: c["award"]["materials"][1].__setitem__("key", "application_form"), "award"),
+    (lambda c: c["award"]["eligibility"][0].__setitem__("kind", "must"), "award.eligibility.0.kind"),
 ])
 def test_a_wrong_config_names_the_key(mutate, key):
     cfg = raw_config()
