@@ -26,10 +26,13 @@ from sqlalchemy import Engine, event, insert, select, func, text
 
 from bot.outbox import install_render_hook
 from bot.render import Renderer
-from workflows import reminders, stages
-from workflows.db import make_engine, make_session_factory
-from workflows.model import AppStatus, Application, Base, Document, OutboxMessage, Person
-from workflows.settings import Settings, load_settings
+from workflows.core import reminders, stages
+from workflows.edition import PROVIDERS
+from workflows.core.db import make_engine, make_session_factory
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.tables import Base
+from workflows.core.models import OutboxMessage, Person
+from workflows.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2018, 11, 13, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.timezone.utc)
@@ -112,16 +115,15 @@ def run_size(settings: Settings, n: int, url: str | None, workdir: Path) -> dict
     populate(engine, settings, n, random.Random(n))
     sessions = make_session_factory(engine)
     install_render_hook(sessions, Renderer(settings))
-    reminders.discover()
 
     def plan():
         with sessions() as s:
-            return reminders.plan(s, settings, now=NOW)
+            return reminders.plan(s, settings, now=NOW, providers=PROVIDERS)
 
     def send(now: dt.datetime):
         def go():
             with sessions.begin() as s:
-                return reminders.run_due(s, settings, now=now)
+                return reminders.run_due(s, settings, now=now, providers=PROVIDERS)
         return go
 
     t_plan, q_plan, planned = measure(engine, plan)

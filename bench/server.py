@@ -11,7 +11,7 @@ from bot.app import create_app
 from bot.migrate import upgrade
 from bot.runtime import build_runtime
 from bot.wecom import inbound
-from workflows.settings import load_settings
+from workflows.core.settings import load_settings
 
 
 def bare_app(settings) -> Flask:  # noqa: ANN001

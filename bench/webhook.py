@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from bot.simulator.callbacks import CallbackClient, envelope
-from workflows.settings import load_settings
+from workflows.core.settings import load_settings
 
 LEVELS = ((1, 300), (8, 1200), (32, 2400))   # (concurrent clients, requests)
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,7 +1,6 @@
 """The command line: thin click wrappers over plain functions (see README for every command)."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import sys
@@ -9,7 +8,9 @@ from pathlib import Path
 
 import click
 
-from workflows.settings import ConfigError, Settings, load_settings
+from . import commands
+
+from workflows.core.settings import ConfigError, Settings, load_settings
 
 DEFAULT_CONFIG = "config.example.toml"
 
@@ -48,17 +49,6 @@ class Obj:
         return self._runtime
 
 
-def parse_time(value: str | None, settings: Settings) -> dt.datetime:
-    """An ISO time (naive means the award's time zone), or now."""
-    if not value:
-        return dt.datetime.now(dt.timezone.utc)
-    try:
-        t = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO time: {value}") from exc
-    return (t if t.tzinfo else t.replace(tzinfo=settings.award.tz)).astimezone(dt.timezone.utc)
-
-
 @click.group()
 @click.option("--config", "config_path", envvar="AWARDBOT_CONFIG", default=DEFAULT_CONFIG, show_default=True,
               help="TOML configuration file (also AWARDBOT_CONFIG).")
@@ -82,7 +72,7 @@ def db() -> None:
 def db_upgrade(obj: Obj) -> None:
     """Create or migrate the database schema to the latest version."""
     from .migrate import upgrade
-    from workflows.db import make_engine
+    from workflows.core.db import make_engine
     upgrade(make_engine(obj.settings.database.url))
     click.echo(f"database ready: {obj.settings.database.url}")
 
@@ -98,7 +88,7 @@ def roster() -> None:
 @click.pass_obj
 def roster_import(obj: Obj, csv_file: str, actor: str) -> None:
     """Import or update members from CSV: userid,name,role,organization,region."""
-    from workflows import people
+    from workflows.core import people
     rt = obj.runtime
     text = Path(csv_file).read_text(encoding="utf-8-sig")
     with rt.sessions.begin() as s:
@@ -139,7 +129,7 @@ def stage() -> None:
 @click.pass_obj
 def stage_status(obj: Obj) -> None:
     """Every stage with its state and effective deadline."""
-    from workflows import stages
+    from workflows.core import stages
     rt = obj.runtime
     tz = rt.settings.award.tz
     with rt.sessions() as s:
@@ -154,7 +144,7 @@ def stage_status(obj: Obj) -> None:
 @click.pass_obj
 def stage_open(obj: Obj, key: str, actor: str) -> None:
     """Open a stage."""
-    from workflows import stages
+    from workflows.core import stages
     rt = obj.runtime
     with rt.sessions.begin() as s:
         stages.open_stage(s, rt.settings, key, actor=actor, now=rt.clock())
@@ -167,7 +157,7 @@ def stage_open(obj: Obj, key: str, actor: str) -> None:
 @click.pass_obj
 def stage_close(obj: Obj, key: str, actor: str) -> None:
     """Close a stage."""
-    from workflows import stages
+    from workflows.core import stages
     rt = obj.runtime
     with rt.sessions.begin() as s:
         stages.close_stage(s, rt.settings, key, actor=actor, now=rt.clock())
@@ -193,13 +183,6 @@ def sender(obj: Obj) -> None:
     run_sender_forever(obj.runtime)
 
 
-def _register_extensions() -> None:
-    """Commands contributed by flow modules (each adds its own group)."""
-    from . import commands
-    for register in commands.REGISTRY:
-        register(main)
-
-
-_register_extensions()
+commands.register_all(main)  # the flows' own command groups
 if os.environ.get("AWARDBOT_CLI_DEBUG"):
     logging.getLogger().setLevel(logging.DEBUG)

@@ -9,10 +9,11 @@ from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import people
-from workflows.errors import DomainError
-from workflows.model import InboundCallback, UTCDateTime
-from workflows.settings import Settings
+from workflows.core import people
+from workflows.core.errors import DomainError
+from workflows.core.models import InboundCallback
+from workflows.core.base import UTCDateTime
+from workflows.core.settings import Settings
 
 from .router import Context, Router
 from .wecom.inbound import Inbound

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.model import OutboxMessage
+from workflows.core.models import OutboxMessage
 
 from .render import Renderer
 

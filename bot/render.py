@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
-from workflows.settings import Settings
+from workflows.core.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 2048  # bytes, WeCom text/markdown content

@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from workflows import conversation, notices, people
-from workflows.model import Conversation
-from workflows.people import Member
-from workflows.settings import Settings
+from workflows.core import conversation, notices, people
+from workflows.core.models import Conversation
+from workflows.core.people import Member
+from workflows.core.settings import Settings
 
 from .wecom.inbound import CardEvent, Event, Inbound, Media, Text
 

@@ -9,12 +9,14 @@ from typing import Any, Callable
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.db import make_engine, make_session_factory
-from workflows.settings import Settings
+import workflows.edition  # noqa: F401  (wires the stages' hand-offs before any workflow runs)
+from workflows.core.db import make_engine, make_session_factory
+from workflows.core.settings import Settings
+from workflows.documents.store import DocumentStore
 
+from . import media, web
 from .dispatch import Dispatcher
 from .handlers import build_router
-from .handlers.complaints import make_media_handler as complaint_media_handler
 from .outbox import install_render_hook
 from .render import Renderer
 from .sender import Sender
@@ -63,16 +65,14 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     services: dict[str, Any] = {"renderer": renderer}
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
     sender = Sender(sessions, client, settings, clock=clock)
-    from .handlers import supplement
-    sender.media_handlers["supplement"] = supplement.media_handler(settings)
-    sender.media_handlers["complaint"] = complaint_media_handler(settings)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
-    # Application materials: the document store, chat attachments, send_file and the upload pages.
-    from . import media, web
-    services["documents"] = store = media.document_store(settings)
+    # The one document store: chat attachments, send_file and the upload pages all use it.
+    services["documents"] = store = DocumentStore.from_settings(settings.storage)
     sender.open_document = media.document_opener(store, sessions)
-    sender.media_handlers[media.PURPOSE] = media.material_handler(store, settings)
+    on_download = media.download_handler(store, settings)
+    for purpose in (media.PURPOSE, *media.LEGACY_PURPOSES):
+        sender.media_handlers[purpose] = on_download
     services["links"] = web.install_links(renderer, settings, clock)
     services.setdefault("web_blueprints", []).append(web.register)
     return rt

@@ -22,8 +22,11 @@ from apscheduler.util import ref_to_obj
 from filelock import FileLock, Timeout
 from sqlalchemy import Connection, Engine, inspect, text
 
-from workflows import reminders, review, voting
-from workflows.reminders import Planned
+from workflows.core import reminders
+from workflows import review
+from workflows import voting
+from workflows.core.reminders import Planned
+from workflows.edition import PROVIDERS
 
 from .runtime import Runtime
 
@@ -64,7 +67,7 @@ def sweep() -> None:
 def remind(rt: Runtime, *, now: dt.datetime, dry_run: bool = False) -> list[Planned]:
     """Claim and queue the reminders due at `now` in one transaction (also `python -m bot remind`)."""
     with rt.sessions.begin() as s:
-        return reminders.run_due(s, rt.settings, now=now, dry_run=dry_run)
+        return reminders.run_due(s, rt.settings, now=now, dry_run=dry_run, providers=PROVIDERS)
 
 
 def run_sweep(rt: Runtime, *, now: dt.datetime | None = None) -> list[Planned]:

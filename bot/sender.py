@@ -14,9 +14,9 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows import people
-from workflows.model import CardTask, OutboxMessage, UploadedMedia
-from workflows.settings import Settings
+from workflows.core import people
+from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
+from workflows.core.settings import Settings
 
 from .wecom.client import WeComClient, WeComError
 

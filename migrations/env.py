@@ -1,8 +1,8 @@
 """Alembic environment: the URL comes from the bot's settings (see bot/migrate.py)."""
 from alembic import context
 
-import workflows.model  # noqa: F401  (registers every table)
-from workflows.model import Base
+
+from workflows.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from workflows.db import make_engine, make_session_factory
-from workflows.model import Base
-from workflows.settings import Settings, load_settings
+import workflows.edition  # noqa: F401  (the stages hand off to each other only once wired)
+from workflows.core.db import make_engine, make_session_factory
+from workflows.tables import Base
+from workflows.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Inside the first edition's application stage (deadline 2018-11-15 23:59:59 +08:00).

@@ -25,11 +25,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
-from .auditchain import ChainProblem, verify_chain
-from .documents import DocumentCorrupted, DocumentMissing, DocumentStore
-from .model import AuditEntry, Base
-from .settings import Settings
+from workflows.core import audit
+from workflows.core.auditchain import ChainProblem, verify_chain
+from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentStore
+from workflows.core.models import AuditEntry
+from workflows.tables import Base
+from workflows.core.settings import Settings
 
 FORMAT = 1
 MANIFEST = "manifest.json"

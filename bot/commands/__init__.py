@@ -1,17 +1,15 @@
 """Flow-specific CLI command groups; each module exposes `register(main)`."""
 from __future__ import annotations
 
-from typing import Callable
-
 import click
 
-REGISTRY: list[Callable[[click.Group], None]] = []
+from . import application, demo, experts, publicity, remind, review, vote
+
+REGISTRY = (demo.register, application.register, review.register, experts.register, vote.register,
+            publicity.register, remind.register)
 
 
-def _load() -> None:
-    from . import application, demo, experts, publicity, remind, review, vote
-    REGISTRY.extend([demo.register, application.register, review.register, experts.register, vote.register,
-                     publicity.register, remind.register])
-
-
-_load()
+def register_all(main: click.Group) -> None:
+    """Add every flow's commands to the main group."""
+    for register in REGISTRY:
+        register(main)

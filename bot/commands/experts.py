@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from workflows import experts, people, results, scorereport, scoring
-from workflows.errors import DomainError
+from workflows import scoring
+from workflows.core import people
+from workflows.core.errors import DomainError
 
-PHASES = click.Choice(list(experts.PHASES))
+PHASES = click.Choice(list(scoring.PHASES))
 
 
 def _group(main: click.Group, name: str, help_text: str) -> click.Group:
@@ -37,7 +38,7 @@ def _fail(exc: DomainError) -> None:
     sys.exit(1)
 
 
-def _print_proposal(view: experts.ProposalView) -> None:
+def _print_proposal(view: scoring.ProposalView) -> None:
     for row in view.rows:
         click.echo(f"{row['number']} {row['enterprise']}: " + ", ".join(e["userid"] for e in row["experts"]))
     click.echo("load: " + ", ".join(f"{k}={v}" for k, v in view.loads.items()))
@@ -59,7 +60,7 @@ def report_paths(out: str, phase: str) -> tuple[Path, Path]:
 def write_report(rt, phase: str, out: str) -> tuple[Path, Path]:
     """Render the phase report as Markdown and HTML files."""
     with rt.sessions() as s:
-        data = scorereport.report_data(s, rt.settings, phase)
+        data = scoring.report_data(s, rt.settings, phase)
     md, html = report_paths(out, phase)
     md.write_text(rt.renderer.text(f"reports/{phase}.md.j2", **data) + "\n", encoding="utf-8")
     html.write_text(rt.renderer.text(f"reports/{phase}.html.j2", **data) + "\n", encoding="utf-8")
@@ -86,17 +87,17 @@ def register(main: click.Group) -> None:
         rt = obj.runtime
         try:
             with rt.sessions.begin() as s:
-                who = _actor(s, actor, experts.SECRETARIAT)
-                ph = phase or experts.current_phase(s, rt.settings) or "material"
+                who = _actor(s, actor, scoring.SECRETARIAT)
+                ph = phase or scoring.current_phase(s, rt.settings) or "material"
                 view = None
                 if mode == "propose":
-                    view = experts.propose(s, rt.settings, actor=who, now=rt.clock(), phase=ph)
+                    view = scoring.propose(s, rt.settings, actor=who, now=rt.clock(), phase=ph)
                 for edit in edits:
                     number, _, users = edit.partition("=")
-                    view = experts.edit(s, rt.settings, actor=who, now=rt.clock(), phase=ph, number=number,
+                    view = scoring.edit(s, rt.settings, actor=who, now=rt.clock(), phase=ph, number=number,
                                         experts=[u.strip() for u in users.split(",") if u.strip()])
                 if mode == "confirm":
-                    view = experts.confirm(s, rt.settings, actor=who, now=rt.clock(), phase=ph)
+                    view = scoring.confirm(s, rt.settings, actor=who, now=rt.clock(), phase=ph)
                     click.echo(f"confirmed {len(view.rows)} applications; experts notified")
                 _print_proposal(view)
         except DomainError as exc:
@@ -129,8 +130,8 @@ def register(main: click.Group) -> None:
         text = Path(csv_file).read_text(encoding="utf-8-sig")
         try:
             with rt.sessions.begin() as s:
-                ph = phase or experts.current_phase(s, rt.settings) or "material"
-                result = scoring.import_sheets(s, rt.settings, actor=_actor(s, actor, experts.SECRETARIAT),
+                ph = phase or scoring.current_phase(s, rt.settings) or "material"
+                result = scoring.import_sheets(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT),
                                                now=rt.clock(), phase=ph, text=text)
         except DomainError as exc:
             _fail(exc)
@@ -159,7 +160,7 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def scores_candidates(obj, pick: tuple[str, ...], actor: str | None) -> None:
         """Record the site-visit candidates (material ranking must be final; ties need --pick)."""
-        _shortlist(obj.runtime, results.select_candidates, pick, actor)
+        _shortlist(obj.runtime, scoring.select_candidates, pick, actor)
 
     @scores_group.command("finalists")
     @click.option("--pick", multiple=True, metavar="NUMBER", help="Who goes on from a tie at the cut.")
@@ -167,13 +168,13 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def scores_finalists(obj, pick: tuple[str, ...], actor: str | None) -> None:
         """Record the committee's top N by composite (site ranking must be final; ties need --pick)."""
-        _shortlist(obj.runtime, results.select_finalists, pick, actor)
+        _shortlist(obj.runtime, scoring.select_finalists, pick, actor)
 
 
 def _shortlist(rt, select, pick: tuple[str, ...], actor: str | None) -> None:
     try:
         with rt.sessions.begin() as s:
-            apps = select(s, rt.settings, actor=_actor(s, actor, experts.SECRETARIAT), now=rt.clock(),
+            apps = select(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT), now=rt.clock(),
                           tie_break=list(pick) or None)
             for position, app in enumerate(apps, start=1):
                 click.echo(f"{position}. {app.number} {app.enterprise_name}")

@@ -5,34 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
-from workflows import archive, award, complaints, publicity
-from workflows.errors import DomainError
+from workflows import archive
+from workflows import publicity
 
-
-def _run(obj: Any, fn: Callable[[Any, Any], Any], now: str | None = None) -> Any:
-    """Run fn(session, now) in one transaction; a refused action prints its rendered reason and exits 1."""
-    rt = obj.runtime
-    when = _parse_time(now, rt.settings.award.tz) if now else rt.clock()
-    try:
-        with rt.sessions.begin() as s:
-            return fn(s, when)
-    except DomainError as exc:
-        body = rt.renderer.message("cli", f"errors.{exc.code}", dict(exc.data))[0]
-        click.echo(f"{exc.code}: {body[body['msgtype']]['content']}", err=True)
-        sys.exit(1)
-
-
-def _parse_time(value: str, tz: Any) -> dt.datetime:
-    """An ISO time; naive means the award's time zone (as `bot.cli.parse_time`)."""
-    try:
-        t = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO time: {value}") from exc
-    return (t if t.tzinfo else t.replace(tzinfo=tz)).astimezone(dt.timezone.utc)
+from . import base
 
 
 def _ids(rt: Any, s: Any, csv: str) -> list[int]:
@@ -44,7 +24,7 @@ def register(main: click.Group) -> None:
     """Add the publicity, complaints, approval, award, archive and audit command groups."""
     from ..handlers import publicity as ph
 
-    now_opt = click.option("--now", default=None, help="ISO time (naive = award time zone); default: now.")
+    now_opt = click.option("--now", default=None, help="Act as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …; a date alone is 23:59:59); default: now.")
     actor_opt = click.option("--actor", default="cli", help="Who acts (audit log).")
 
     @main.group("publicity")
@@ -70,7 +50,7 @@ def register(main: click.Group) -> None:
             pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when, winners=w, reserve=r,
                                   out=Path(out) if out else None)
             return publicity.window_data(pub), files
-        window, files = _run(obj, go, now)
+        window, files = base.run(obj, go, now)
         click.echo(f"publicity open {window['start']} .. {window['last_day']} (end {window['end']})")
         for f in files:
             click.echo(f"  wrote {f}")
@@ -82,7 +62,7 @@ def register(main: click.Group) -> None:
         """The window, its state and the current proposed winners."""
         def go(s: Any, when: dt.datetime) -> Any:
             return publicity.view(s, obj.runtime.settings, now=when)
-        v = _run(obj, go, now)
+        v = base.run(obj, go, now)
         click.echo(f"{v.state}  {v.start.isoformat()} .. {v.last_day} (end {v.end.isoformat()})"
                    f"  report_sent={v.report_sent}")
         for i, w in enumerate(v.winners, 1):
@@ -99,8 +79,8 @@ def register(main: click.Group) -> None:
     def complaints_list(obj: Any) -> None:
         """Every complaint with its status."""
         def go(s: Any, when: dt.datetime) -> list[dict[str, Any]]:
-            return [complaints.complaint_data(s, c) for c in complaints.listing(s, obj.runtime.settings)]
-        for c in _run(obj, go):
+            return [publicity.complaint_data(s, c) for c in publicity.listing(s, obj.runtime.settings)]
+        for c in base.run(obj, go):
             verdict = {None: "pending", True: "upheld", False: "not upheld"}[c["upheld"]]
             click.echo(f"{c['number']}  {c['target']['number']} {c['target']['name']}  {c['status']}  {verdict}"
                        f"  evidence={len(c['evidence'])}")
@@ -110,7 +90,7 @@ def register(main: click.Group) -> None:
     @click.option("--upheld/--not-upheld", required=True)
     @click.option("--findings", required=True, help="What the verification found.")
     @click.option("--reason", required=True, help="The reason for the conclusion (told to the complainant).")
-    @click.option("--outcome", type=click.Choice(complaints.OUTCOMES), default=None,
+    @click.option("--outcome", type=click.Choice(publicity.OUTCOMES), default=None,
                   help="For an upheld complaint: keep the winner, replace by the next-ranked, or leave vacant.")
     @actor_opt
     @now_opt
@@ -119,10 +99,10 @@ def register(main: click.Group) -> None:
                             actor: str, now: str | None) -> None:
         """Record findings and the conclusion of a complaint; the complainant is told."""
         def go(s: Any, when: dt.datetime) -> str:
-            c = complaints.conclude(s, obj.runtime.settings, actor=actor, now=when, number=number, upheld=upheld,
+            c = publicity.conclude(s, obj.runtime.settings, actor=actor, now=when, number=number, upheld=upheld,
                                     findings=findings, reason=reason, outcome=outcome)
             return f"{c.number} concluded: {'upheld' if c.upheld else 'not upheld'} ({c.outcome})"
-        click.echo(_run(obj, go, now))
+        click.echo(base.run(obj, go, now))
 
     @complaints_group.command("report")
     @click.option("--out", type=click.Path(file_okay=False), default=None)
@@ -136,7 +116,7 @@ def register(main: click.Group) -> None:
         def go(s: Any, when: dt.datetime) -> list[Path]:
             return ph.send_report(s, rt.settings, rt.renderer, actor=actor, now=when,
                                   out=Path(out) if out else None)[1]
-        for f in _run(obj, go, now):
+        for f in base.run(obj, go, now):
             click.echo(f"wrote {f}")
 
     @main.group("approval")
@@ -152,17 +132,14 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def approval_record(obj: Any, day: str, document: str, approved: str, actor: str, now: str | None) -> None:
         """Record the approval; nothing is announced before it."""
-        try:
-            approved_on = dt.date.fromisoformat(day)
-        except ValueError as exc:
-            raise click.BadParameter(f"not a date: {day}") from exc
         rt = obj.runtime
+        approved_on = base.day(rt, day)
 
         def go(s: Any, when: dt.datetime) -> str:
-            row = award.record_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
+            row = publicity.record_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
                                         document_number=document, approved=_ids(rt, s, approved))
             return f"approval recorded: {row.document_number} ({row.approved_on}) {len(row.approved)} winners"
-        click.echo(_run(obj, go, now))
+        click.echo(base.run(obj, go, now))
 
     @main.group("award")
     def award_group() -> None:
@@ -181,14 +158,14 @@ def register(main: click.Group) -> None:
             records, files = ph.announce(s, rt.settings, rt.renderer, actor=actor, now=when,
                                          out=Path(out) if out else None)
             return len(records), files
-        count, files = _run(obj, go, now)
+        count, files = base.run(obj, go, now)
         click.echo(f"announced {count} winners")
         for f in files:
             click.echo(f"  wrote {f}")
 
     @award_group.command("pay")
     @click.argument("application")
-    @click.option("--status", type=click.Choice(award.PAYMENT_STATES), default="paid", show_default=True)
+    @click.option("--status", type=click.Choice(publicity.PAYMENT_STATES), default="paid", show_default=True)
     @click.option("--reference", default="", help="Payment reference.")
     @actor_opt
     @now_opt
@@ -196,10 +173,10 @@ def register(main: click.Group) -> None:
     def award_pay(obj: Any, application: str, status: str, reference: str, actor: str, now: str | None) -> None:
         """Update a winner's prize payment status."""
         def go(s: Any, when: dt.datetime) -> str:
-            rec = award.set_payment(s, obj.runtime.settings, actor=actor, now=when, ref=application, status=status,
+            rec = publicity.set_payment(s, obj.runtime.settings, actor=actor, now=when, ref=application, status=status,
                                     reference=reference)
             return f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
-        click.echo(_run(obj, go, now))
+        click.echo(base.run(obj, go, now))
 
     @award_group.command("status")
     @click.pass_obj
@@ -207,8 +184,8 @@ def register(main: click.Group) -> None:
         """Award records and payment status."""
         def go(s: Any, when: dt.datetime) -> list[str]:
             return [f"{publicity.describe(s, r.application_id)['number']}  {r.prize_yuan}  {r.payment_status}"
-                    f"  {r.payment_reference or ''}" for r in award.records(s, obj.runtime.settings)]
-        for line in _run(obj, go):
+                    f"  {r.payment_reference or ''}" for r in publicity.records(s, obj.runtime.settings)]
+        for line in base.run(obj, go):
             click.echo(line)
 
     @main.command("archive")
@@ -217,16 +194,15 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def archive_cmd(obj: Any, out: str, actor: str) -> None:
         """Export the whole edition (tables, files, reports, audit log) with a SHA-256 manifest."""
-        from ..media import document_store
         rt = obj.runtime
-        store = document_store(rt.settings)
+        store = rt.services["documents"]
         pubdir = ph.publications_dir(rt.settings)
         extra = {p.name: p.read_bytes() for p in sorted(pubdir.glob("*"))} if pubdir.is_dir() else {}
 
         def go(s: Any, when: dt.datetime) -> dict[str, Any]:
             return archive.export(s, rt.settings, actor=actor, now=when, out=Path(out), store=store,
                                   extra_files=extra)
-        manifest = _run(obj, go)
+        manifest = base.run(obj, go)
         a = manifest["audit"]
         click.echo(f"wrote {out}: {len(manifest['files'])} files, {len(manifest['tables'])} tables; "
                    f"audit head #{a['head_id']} {a['head_hash']}")
@@ -253,7 +229,7 @@ def register(main: click.Group) -> None:
         if head:
             raw_id, _, head_hash = head.partition(":")
             head_id = int(raw_id)
-        check = _run(obj, lambda s, when: archive.verify_audit(s, head_id=head_id, head_hash=head_hash))
+        check = base.run(obj, lambda s, when: archive.verify_audit(s, head_id=head_id, head_hash=head_hash))
         if check.ok and not problems:
             click.echo(f"audit log OK: {check.entries} entries, head #{check.head_id} {check.head_hash}")
             return

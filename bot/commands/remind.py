@@ -7,6 +7,8 @@ import threading
 
 import click
 
+from . import base
+
 
 def register(main: click.Group) -> None:
     """Add the remind and scheduler commands."""
@@ -16,16 +18,15 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.option("--now", "now_text", metavar="ISO",
-              help="Act as if it were this time (ISO 8601; without an offset: the award's time zone).")
+              help="Act as if it were this time (2019-01-29 09:00, 2019/1/29, 1月29日 …; without an offset: the award's time zone).")
 @click.option("--dry-run", is_flag=True, help="List the reminders that are due without sending anything.")
 @click.pass_obj
 def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
     """Send every reminder that is due now (each exactly once; safe to run repeatedly)."""
-    from bot.cli import parse_time
     from bot.scheduler import remind as run
     rt = obj.runtime
     try:
-        now = parse_time(now_text, rt.settings) if now_text else rt.clock()
+        now = base.moment(rt, now_text)
         planned = run(rt, now=now, dry_run=dry_run)
     finally:
         rt.engine.dispose()

@@ -5,8 +5,8 @@ import sys
 
 import click
 
-from workflows import review, review_queries
-from workflows.errors import DomainError
+from workflows import review
+from workflows.core.errors import DomainError
 
 
 def register(main: click.Group) -> None:
@@ -31,7 +31,7 @@ def register(main: click.Group) -> None:
         """Endorsed applications without a decision, and open supplement requests."""
         def fn(s, rt):  # noqa: ANN001, ANN202
             tz = rt.settings.award.tz
-            for p in review_queries.pending_for_secretariat(s, rt.settings):
+            for p in review.pending_for_secretariat(s, rt.settings):
                 due = f"  supplement due {p.supplement_deadline.astimezone(tz):%Y-%m-%d %H:%M}" \
                     if p.supplement_deadline else ""
                 click.echo(f"{p.number or p.application_id:14} {p.status:11} {p.enterprise_name or ''}{due}")

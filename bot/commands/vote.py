@@ -8,28 +8,14 @@ from typing import Any, Callable
 import click
 
 from workflows import voting
-from workflows.errors import DomainError
 
-from ..handlers.voting import opened_data, parse_when, status_data
+from ..handlers.voting import opened_data, status_data
+from . import base
 
 
 def _run(obj: Any, fn: Callable[[Any, Any], str]) -> None:
-    """Run fn(session, runtime) in one transaction; print its text, or the polite refusal and exit 1."""
-    rt = obj.runtime
-    try:
-        with rt.sessions.begin() as s:
-            text = fn(s, rt)
-    except DomainError as exc:
-        click.echo(_error_text(rt, exc), err=True)
-        sys.exit(1)
-    click.echo(text)
-
-
-def _error_text(rt: Any, exc: DomainError) -> str:
-    try:
-        return rt.renderer.text(f"messages/errors/{exc.code}.md.j2", **exc.data)
-    except Exception:  # a code without its own template still says what it was
-        return f"{exc.code}: {exc.data}"
+    """Run fn(session, runtime) in one transaction and print its text (a refusal exits 1)."""
+    click.echo(base.run(obj, lambda s, _now: fn(s, obj.runtime)))
 
 
 def _msg(rt: Any, name: str, **data: Any) -> str:
@@ -50,7 +36,7 @@ def register(main: click.Group) -> None:
     def vote_open(obj: Any, closes_at: str | None, actor: str) -> None:
         """Open the ballot on the final ranking's top candidates and send every member a card."""
         def fn(s: Any, rt: Any) -> str:
-            when = parse_when(closes_at, rt.settings) if closes_at else None
+            when = base.moment(rt, closes_at) if closes_at else None
             ballot = voting.open_ballot(s, rt.settings, actor=actor, now=rt.clock(), closes_at=when,
                                         candidates=voting.final_candidates(s, rt.settings))
             return _msg(rt, "opened", **opened_data(s, ballot))
@@ -111,7 +97,7 @@ def register(main: click.Group) -> None:
         """Move the open round's closing time, or reopen a round that closed without quorum."""
         def fn(s: Any, rt: Any) -> str:
             ballot = voting.extend_ballot(s, rt.settings, actor=actor, now=rt.clock(),
-                                          closes_at=parse_when(closes_at, rt.settings))
+                                          closes_at=base.moment(rt, closes_at))
             return _msg(rt, "extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
         _run(obj, fn)
 

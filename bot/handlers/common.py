@@ -1,7 +1,7 @@
 """Help, greeting and the words every member can use."""
 from __future__ import annotations
 
-from workflows import stages
+from workflows.core import stages
 
 from ..router import Context, Router
 from ..wecom.inbound import Event

@@ -1,19 +1,17 @@
 """Chat for complaints: the guided intake (`投诉`), evidence files, and the secretariat's conclusions."""
 from __future__ import annotations
 
-import datetime as dt
-import io
 
-from sqlalchemy.orm import Session
 
-from workflows import complaints, notices
-from workflows.complaints import Step
-from workflows.documents import AllowedTypes, DocumentRejected
-from workflows.errors import InvalidInput
-from workflows.model import Complaint, Conversation, OutboxMessage
-from workflows.settings import Settings
+from workflows.publicity import complaints
+from workflows.core import notices
+from workflows.publicity.complaints import Step
+from workflows.core.errors import InvalidInput
+from workflows.core.models import Conversation
+from workflows.core.settings import Settings
 
-from .. import media
+from ..media import PURPOSE
+from workflows import intake
 from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
@@ -26,36 +24,6 @@ def evidence_rules(settings: Settings) -> dict[str, object]:
     """Allowed kinds and size for evidence files, as template data."""
     r = settings.award.rules
     return {"kinds": list(r.complaint_evidence_kinds), "max_mb": r.complaint_evidence_max_mb}
-
-
-def make_media_handler(settings: Settings):  # noqa: ANN201
-    """The sender's handler for downloaded evidence: store with the document checks, attach, tell the sender."""
-    store = media.document_store(settings)
-    allowed = AllowedTypes.from_config(settings.award.rules.complaint_evidence_kinds)
-    max_bytes = settings.award.rules.complaint_evidence_max_mb << 20
-
-    def handle(session: Session, row: OutboxMessage, content: bytes | None, filename: str, error: str | None,
-               now: dt.datetime) -> None:
-        name = filename or row.data.get("filename") or ""
-        complaint = session.get(Complaint, int(row.data.get("complaint_id") or 0))
-        if complaint is None:
-            return
-        if content is None:
-            notices.notify(session, row.recipient, "complaint.evidence_rejected", now=now, filename=name,
-                           code="download_failed", **evidence_rules(settings))
-            return
-        try:
-            stored = store.store(io.BytesIO(content), original_name=name, allowed=allowed, max_bytes=max_bytes)
-        except DocumentRejected as exc:
-            notices.notify(session, row.recipient, "complaint.evidence_rejected", now=now, filename=name,
-                           code=exc.code, **evidence_rules(settings))
-            return
-        display = stored.display_name()
-        complaints.attach_evidence(session, complaint_id=complaint.id, sha256=stored.sha256, size=stored.size,
-                                   kind=stored.kind, original_name=display, now=now)
-        notices.notify(session, row.recipient, "complaint.evidence_received", now=now, filename=display)
-
-    return handle
 
 
 def _text(inbound: Inbound) -> str | None:
@@ -85,7 +53,7 @@ def register(router: Router) -> None:
     @router.command("投诉", order=50)
     def on_complain(ctx: Context, args: str) -> None:
         choices = complaints.begin(ctx.session, ctx.settings, userid=ctx.userid, now=ctx.now)
-        from workflows import publicity
+        from workflows.publicity import notice as publicity
         pub = publicity.require(ctx.session, ctx.settings)
         ctx.reply("complaint.choose", choices=choices, **publicity.window_data(pub))
 
@@ -94,8 +62,9 @@ def register(router: Router) -> None:
         step, s, st = Step(conv.step), ctx.session, ctx.settings
         anonymous = st.award.rules.anonymous_complaints
         if step is Step.EVIDENCE and isinstance(inbound, Media):
-            notices.fetch_media(s, ctx.userid, media_id=inbound.media_id, purpose="complaint", now=ctx.now,
-                                complaint_id=conv.data["complaint_id"], filename=inbound.filename)
+            notices.fetch_media(s, ctx.userid, media_id=inbound.media_id, purpose=PURPOSE, now=ctx.now,
+                                filename=inbound.filename,
+                                **intake.Target("evidence", int(conv.data["complaint_id"])).data())
             ctx.reply("complaint.evidence_queued", filename=inbound.filename)
             return
         text = _text(inbound)

@@ -1,25 +1,26 @@
 """Secretariat assigns experts (分配专家); experts declare 回避; results, consensus, reopen and report confirmation."""
 from __future__ import annotations
 
-from workflows import experts, notices, results, scorereport, scoring
-from workflows.errors import InvalidInput
-from workflows.model import CardTask
+from workflows import scoring
+from workflows.core import notices
+from workflows.core.errors import InvalidInput
+from workflows.core.models import CardTask
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
 PHASE_WORDS = {"材料": "material", "材料评审": "material", "现场": "site", "现场考评": "site"}
-REVIEWERS = (experts.SECRETARIAT, experts.LEADER)
+REVIEWERS = (scoring.SECRETARIAT, scoring.LEADER)
 
 
 def _phase(ctx: Context, words: list[str]) -> tuple[str, list[str]]:
     """The phase named first in words (材料/现场), else the open one, else material."""
     if words and words[0] in PHASE_WORDS:
         return PHASE_WORDS[words[0]], words[1:]
-    return experts.current_phase(ctx.session, ctx.settings) or "material", words
+    return scoring.current_phase(ctx.session, ctx.settings) or "material", words
 
 
-def show_proposal(ctx: Context, view: experts.ProposalView) -> None:
+def show_proposal(ctx: Context, view: scoring.ProposalView) -> None:
     """The proposal as text, plus a confirmation card when it satisfies every rule."""
     per_app = ctx.settings.award.rules.experts_per_application
     ctx.reply("experts.proposal", phase=view.phase, rows=view.rows, problems=view.problems, loads=view.loads,
@@ -40,18 +41,18 @@ def _parse_edit(text: str) -> tuple[str, list[str]]:
 def register(router: Router) -> None:
     """Register assignment, 回避, results and leader commands."""
 
-    @router.command("分配专家", roles=(experts.SECRETARIAT,), order=40)
+    @router.command("分配专家", roles=(scoring.SECRETARIAT,), order=40)
     def on_assign(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split())
         if not words:
-            show_proposal(ctx, experts.propose(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+            show_proposal(ctx, scoring.propose(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
                                                phase=phase))
         elif words[0] == "确认":
-            view = experts.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase)
+            view = scoring.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase)
             ctx.reply("experts.confirmed", phase=phase, rows=view.rows)
         elif words[0] == "修改" and len(words) >= 2:
             number, users = _parse_edit("".join(words[1:]))
-            show_proposal(ctx, experts.edit(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+            show_proposal(ctx, scoring.edit(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
                                             phase=phase, number=number, experts=users))
         else:
             ctx.reply("experts.assign_usage")
@@ -63,19 +64,19 @@ def register(router: Router) -> None:
         if task is None or task.recipient != ctx.userid or not proposal_id.isdigit() or task.status != "open":
             ctx.reply("common.card_unknown")
             return
-        view = experts.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
+        view = scoring.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
                                proposal_id=int(proposal_id))
         notices.update_card(ctx.session, task, "experts.proposal_card", response_code=event.response_code, now=ctx.now,
                             replace_name="confirmed")
         ctx.reply("experts.confirmed", phase=phase, rows=view.rows)
 
-    @router.command("回避", roles=experts.EXPERT_ROLES, order=32)
+    @router.command("回避", roles=scoring.EXPERT_ROLES, order=32)
     def on_conflict(ctx: Context, args: str) -> None:
         number, _, reason = args.partition(" ")
         if not number:
             ctx.reply("experts.conflict_usage")
             return
-        app, withdrawn = experts.declare_conflict(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+        app, withdrawn = scoring.declare_conflict(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
                                                   number=number, reason=reason.strip())
         ctx.reply("experts.conflict_recorded", number=app.number, enterprise=app.enterprise_name,
                   withdrawn=bool(withdrawn))
@@ -83,20 +84,20 @@ def register(router: Router) -> None:
     @router.command("评审结果", roles=REVIEWERS, order=41)
     def on_standing(ctx: Context, args: str) -> None:
         phase, _ = _phase(ctx, args.split())
-        ctx.reply("experts.standing", **scorereport.report_data(ctx.session, ctx.settings, phase))
+        ctx.reply("experts.standing", **scoring.report_data(ctx.session, ctx.settings, phase))
 
-    @router.command("共识", roles=(experts.LEADER,), order=42)
+    @router.command("共识", roles=(scoring.LEADER,), order=42)
     def on_consensus(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split(maxsplit=2))
         if len(words) < 2:
             ctx.reply("experts.consensus_usage")
             return
-        row = results.record_consensus(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
+        row = scoring.record_consensus(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
                                        number=words[0], value=words[1], note=words[2] if len(words) > 2 else "")
-        ctx.reply("experts.consensus_recorded", number=experts.normalize_number(words[0]), value=row.value,
+        ctx.reply("experts.consensus_recorded", number=scoring.normalize_number(words[0]), value=row.value,
                   note=row.note)
 
-    @router.command("重开", roles=(experts.LEADER,), order=43)
+    @router.command("重开", roles=(scoring.LEADER,), order=43)
     def on_reopen(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split(maxsplit=2))
         if len(words) < 2:
@@ -104,10 +105,10 @@ def register(router: Router) -> None:
             return
         scoring.reopen_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
                              number=words[0], expert=words[1], reason=words[2] if len(words) > 2 else "")
-        ctx.reply("experts.reopened", number=experts.normalize_number(words[0]), expert=words[1])
+        ctx.reply("experts.reopened", number=scoring.normalize_number(words[0]), expert=words[1])
 
-    @router.command("确认报告", roles=(experts.LEADER,), order=44)
+    @router.command("确认报告", roles=(scoring.LEADER,), order=44)
     def on_confirm_report(ctx: Context, args: str) -> None:
         phase, _ = _phase(ctx, args.split())
-        row = results.confirm_report(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase)
+        row = scoring.confirm_report(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase)
         ctx.reply("experts.report_confirmed", phase=phase, digest=row.digest)

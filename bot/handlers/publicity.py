@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows import award, publicity, results, voting
-from workflows.errors import DomainError, InvalidInput
-from workflows.settings import Settings
+from workflows import publicity, scoring
+from workflows import voting
+from workflows.core import dates
+from workflows.core.errors import DomainError, InvalidInput
+from workflows.core.settings import Settings
 
 from ..render import Renderer
 from ..router import Context, Router
@@ -54,7 +56,7 @@ def proposed_from_vote(session: Session, settings: Settings) -> tuple[list[int],
     winners = list(voting.proposed_winners(session, settings))
     if not winners:
         raise DomainError("publicity_vote_unavailable")
-    ranking = [app.id for app, *_ in results.final_top(session, settings)]
+    ranking = [app.id for app, *_ in scoring.final_top(session, settings)]
     return winners, [i for i in ranking if i not in winners]
 
 
@@ -68,8 +70,8 @@ def start(session: Session, settings: Settings, renderer: Renderer, *, actor: st
 def announce(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
              out: Path | None = None) -> tuple[list[Any], list[Path]]:
     """Announce the award and write the per-channel announcement texts."""
-    records = award.announce(session, settings, actor=actor, now=now)
-    return records, write_channel_texts(renderer, settings, "award", award.announcement_data(session, settings), out)
+    records = publicity.announce(session, settings, actor=actor, now=now)
+    return records, write_channel_texts(renderer, settings, "award", publicity.announcement_data(session, settings), out)
 
 
 def send_report(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
@@ -79,15 +81,12 @@ def send_report(session: Session, settings: Settings, renderer: Renderer, *, act
     return data, write_report(renderer, settings, data, out)
 
 
-def parse_approval(args: str) -> tuple[dt.date, str, list[str]]:
+def parse_approval(args: str, settings: Settings, now: dt.datetime) -> tuple[dt.date, str, list[str]]:
     """`2019-03-20 韶府函〔2019〕12号 SG2018-001,SG2018-002` → (date, document number, refs)."""
     parts = args.split()
     if len(parts) < 3:
         raise InvalidInput("publicity_usage")
-    try:
-        day = dt.date.fromisoformat(parts[0])
-    except ValueError as exc:
-        raise InvalidInput("bad_date") from exc
+    day = dates.parse_day(parts[0], settings.award.tz, now=now)
     refs = [r for p in parts[2:] for r in p.replace("，", ",").replace("、", ",").split(",") if r]
     return day, parts[1], refs
 
@@ -126,9 +125,9 @@ def register(router: Router) -> None:
 
     @router.command("审批", roles=SECRETARIAT, order=64)
     def on_approval(ctx: Context, args: str) -> None:
-        day, number, refs = parse_approval(args)
+        day, number, refs = parse_approval(args, ctx.settings, ctx.now)
         ids = publicity.application_ids(ctx.session, ctx.settings, refs)
-        row = award.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
+        row = publicity.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
                                     document_number=number, approved=ids)
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
                   winners=[publicity.describe(ctx.session, i) for i in row.approved])
@@ -143,7 +142,7 @@ def register(router: Router) -> None:
         parts = args.split(maxsplit=2)
         if len(parts) < 2 or parts[1] not in PAID_WORDS:
             raise InvalidInput("award_bad_payment_status")
-        rec = award.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=parts[0],
+        rec = publicity.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=parts[0],
                                 status=PAID_WORDS[parts[1]], reference=parts[2] if len(parts) > 2 else "")
         ctx.reply("award.payment_ok", winner=publicity.describe(ctx.session, rec.application_id),
                   status=rec.payment_status, prize_yuan=rec.prize_yuan)

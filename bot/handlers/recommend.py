@@ -1,8 +1,10 @@
 """The recommending unit's chat: the review card's buttons, the written opinion, and 推荐 (pending list)."""
 from __future__ import annotations
 
-from workflows import conversation, recommendation
-from workflows.model import Application, Conversation
+from workflows.core import conversation
+from workflows.apply import recommendation
+from workflows.apply.models import Application
+from workflows.core.models import Conversation
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text

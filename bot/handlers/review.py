@@ -1,9 +1,10 @@
 """The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons."""
 from __future__ import annotations
 
-from workflows import audit, conversation, notices, review, review_queries, stages
-from workflows.errors import AlreadyDone, DomainError
-from workflows.model import CardTask, Conversation
+from workflows.core import audit, conversation, notices, stages
+from workflows import review
+from workflows.core.errors import AlreadyDone, DomainError
+from workflows.core.models import CardTask, Conversation
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
@@ -19,7 +20,7 @@ def register(router: Router) -> None:
     def on_review(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
         if not parts:
-            pending = review_queries.pending_for_secretariat(ctx.session, ctx.settings)
+            pending = review.pending_for_secretariat(ctx.session, ctx.settings)
             ctx.reply("review.list", pending=[{"number": p.number or f"#{p.application_id}",
                                                "enterprise_name": p.enterprise_name or "",
                                                "supplement_deadline": review.iso(p.supplement_deadline)}

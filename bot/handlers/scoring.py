@@ -6,16 +6,19 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from workflows import conversation, experts, notices, scoring, stages
-from workflows.errors import NotFound
-from workflows.model import Application, CardTask, Conversation, Document, ScoreSheet
-from workflows.scoresheet import EntryError, decimal_text, item_points, normalize
+from workflows.core import conversation, notices, stages
+from workflows import scoring
+from workflows.core.errors import NotFound
+from workflows.apply.models import Application, Document
+from workflows.core.models import CardTask, Conversation
+from workflows.scoring.models import ScoreSheet
+from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, normalize
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
 
 FLOW = "score"
-ROLES = experts.EXPERT_ROLES
+ROLES = scoring.EXPERT_ROLES
 REVISE = "修改"
 CONFIRM = ("确认", "提交", "确认提交")
 SKIP = ("跳过", "无", "不填")
@@ -41,7 +44,7 @@ def _app(ctx: Context, sheet: ScoreSheet) -> Application:
 
 def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool = False) -> None:
     """Ask for the first missing item, or show the summary and move on to comments/confirmation."""
-    rb = scoring.rubric(ctx.settings)
+    rb = scoring.configured_rubric(ctx.settings)
     missing = scoring.missing_items(ctx.settings, sheet)
     app = _app(ctx, sheet)
     if missing:
@@ -63,7 +66,7 @@ def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool
 
 def show_summary(ctx: Context, sheet: ScoreSheet) -> None:
     """Category subtotals and the total of a complete sheet."""
-    rb = scoring.rubric(ctx.settings)
+    rb = scoring.configured_rubric(ctx.settings)
     score = scoring.score_of(ctx.settings, sheet)
     app = _app(ctx, sheet)
     ctx.reply("scoring.summary", number=app.number, enterprise=app.enterprise_name, total_max=rb.total_max,
@@ -74,7 +77,7 @@ def show_summary(ctx: Context, sheet: ScoreSheet) -> None:
 
 def ask_confirm(ctx: Context, sheet: ScoreSheet, conv: Conversation) -> None:
     """Send the confirmation card."""
-    rb = scoring.rubric(ctx.settings)
+    rb = scoring.configured_rubric(ctx.settings)
     app = _app(ctx, sheet)
     conversation.advance(conv, Step.CONFIRM, now=ctx.now, commented=True)
     notices.send_card(ctx.session, ctx.userid, "scoring.confirm", subject=f"sheet:{sheet.id}", now=ctx.now,
@@ -115,13 +118,13 @@ def register(router: Router) -> None:
 
     @router.command("评分", roles=ROLES, order=30)
     def on_score(ctx: Context, args: str) -> None:
-        phase = experts.current_phase(ctx.session, ctx.settings)
+        phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
             ctx.reply("scoring.no_phase")
             return
         words = args.split()
         if not words:
-            rb = scoring.rubric(ctx.settings)
+            rb = scoring.configured_rubric(ctx.settings)
             ctx.reply("scoring.list", phase=phase, items=len(rb.items),
                       deadline=stages.deadline(ctx.session, ctx.settings, phase).isoformat(),
                       applications=[{"number": a.number, "enterprise": a.enterprise_name,
@@ -151,7 +154,7 @@ def register(router: Router) -> None:
             raise NotFound("sheet_not_found")
         if conv.step == Step.COMMENTS and "=" not in text:
             if text not in SKIP:
-                rb = scoring.rubric(ctx.settings)
+                rb = scoring.configured_rubric(ctx.settings)
                 comments, bad = parse_comments(inbound.content, {c.key for c in rb.categories})
                 if bad or not comments:
                     ctx.reply("scoring.comments_error", lines=bad or [text[:30]])
@@ -173,7 +176,7 @@ def register(router: Router) -> None:
                 return
         else:
             key, _, value = text.partition(" ")
-            item_key, raw = (key, value) if value and scoring.rubric(ctx.settings).item(key) else \
+            item_key, raw = (key, value) if value and scoring.configured_rubric(ctx.settings).item(key) else \
                 (conv.data.get("item"), text)
             if conv.step != Step.ITEM and item_key == conv.data.get("item") and not value:
                 ctx.reply("scoring.edit_hint")
@@ -205,13 +208,13 @@ def register(router: Router) -> None:
 
     @router.command("查阅", roles=ROLES, order=31)
     def on_materials(ctx: Context, args: str) -> None:
-        phase = experts.current_phase(ctx.session, ctx.settings)
+        phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
             ctx.reply("scoring.no_phase")
             return
         if not args:
             raise NotFound("not_assigned", number="")
-        app = experts.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
+        app = scoring.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
         docs = ctx.session.scalars(select(Document).where(Document.application_id == app.id,
                                                           Document.status != "rejected").order_by(Document.id))
         count = 0

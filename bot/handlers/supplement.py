@@ -1,24 +1,21 @@
 """The applicant's supplement mode (补正): only the requested items, chosen by number, supplied as chat files.
 
 `resume(ctx, app)` is what the applicant's `申报` calls while the application is in `supplement`.
-Files go through `notices.fetch_media(purpose="supplement")`; `media_handler(settings)` (registered in
-bot/runtime.py) stores them safely and calls `workflows.review.supply_item`.
+Files go through `notices.fetch_media`; the sender hands them to the one intake (`workflows.intake`),
+which records them and marks the requested item supplied.
 """
 from __future__ import annotations
 
-import datetime as dt
-import io
-from typing import Any, Callable
 
-from sqlalchemy.orm import Session
 
-from workflows import application, conversation, notices, review
-from workflows.documents import DocumentRejected
-from workflows.errors import DomainError
-from workflows.model import Application, Conversation, OutboxMessage, SupplementRequest
-from workflows.settings import Settings
+from workflows.core import conversation, notices
+from workflows import review
+from workflows.apply.models import Application
+from workflows.core.models import Conversation
+from workflows.review.models import SupplementRequest
 
-from .. import media
+from ..media import PURPOSE
+from workflows import intake
 from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
@@ -95,42 +92,8 @@ def _on_file(ctx: Context, media: Media, conv: Conversation, app: Application, p
     if key is None or key not in {i.item_key for i in pending}:
         ctx.reply("supplement.choose_first", count=len(pending))
         return
-    notices.fetch_media(ctx.session, ctx.userid, media_id=media.media_id, purpose="supplement", now=ctx.now,
-                        application_id=app.id, item_key=key, filename=media.filename[:200])
+    notices.fetch_media(ctx.session, ctx.userid, media_id=media.media_id, purpose=PURPOSE, now=ctx.now,
+                        filename=media.filename[:200], **intake.Target("material", app.id, key).data())
     ctx.reply("supplement.checking", name=ctx.settings.award.material(key).name)
     # The next file goes to the next owed item only after the applicant chooses it.
     conversation.advance(conv, Step.CHOOSE, now=ctx.now, item_key=None)
-
-
-def media_handler(settings: Settings) -> Callable[..., None]:
-    """The sender's handler for downloaded supplement files: store, record, supply, tell the applicant."""
-    store = media.document_store(settings)
-
-    def handle(session: Session, row: OutboxMessage, content: bytes | None, filename: str, error: str | None,
-               now: dt.datetime) -> None:
-        data: dict[str, Any] = row.data or {}
-        userid, key = row.recipient, str(data.get("item_key", ""))
-        try:
-            m = settings.award.material(key)
-        except KeyError:
-            notices.notify(session, userid, "errors.document_mismatch", now=now)
-            return
-        if content is None or error:
-            notices.notify(session, userid, "supplement.download_failed", now=now, name=m.name)
-            return
-        name = filename or str(data.get("filename") or "")
-        try:
-            stored = media.store_upload(store, settings, key, io.BytesIO(content), name)
-        except DocumentRejected as exc:
-            notices.notify(session, userid, "supplement.file_rejected", now=now, name=m.name, code=exc.code,
-                           kinds=m.kinds, max_mb=m.max_mb)
-            return
-        try:
-            with session.begin_nested():
-                # The same service as the upload page: it records the document and marks the item supplied.
-                application.attach_document(session, settings, application_id=int(data["application_id"]),
-                                            item_key=key, stored=stored, source="chat", actor=userid, now=now)
-        except DomainError as exc:
-            notices.notify(session, userid, f"errors.{exc.code}", now=now, **exc.data)
-
-    return handle

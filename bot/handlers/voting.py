@@ -7,24 +7,16 @@ from typing import Any
 from sqlalchemy import select
 
 from workflows import voting
-from workflows.errors import DomainError, InvalidInput
-from workflows.model import InboundCallback
-from workflows.settings import Settings
+from workflows.core import dates
+from workflows.core.errors import DomainError
+from workflows.core.models import InboundCallback
+from workflows.core.settings import Settings
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
 SECRETARIAT = "secretariat"
 CHAIR = "committee_chair"
-
-
-def parse_when(text: str, settings: Settings) -> dt.datetime:
-    """A time typed by the secretariat ('2019-01-30 17:00', ISO; naive means the award's zone), in UTC."""
-    try:
-        t = dt.datetime.fromisoformat(text.strip().replace("/", "-"))
-    except ValueError as exc:
-        raise InvalidInput("vote_bad_time", text=text[:40]) from exc
-    return (t if t.tzinfo else t.replace(tzinfo=settings.award.tz)).astimezone(dt.timezone.utc)
 
 
 def _redact_selection(ctx: Context) -> None:
@@ -104,14 +96,14 @@ def register(router: Router) -> None:
             data = status_data(s, settings)
             ctx.reply("vote.status", **data) if data else ctx.reply("vote.none")
         elif sub in ("开始", "发起"):
-            ctx.reply("vote.opened", **open_vote(ctx, parse_when(rest, settings) if rest else None))
+            ctx.reply("vote.opened", **open_vote(ctx, dates.parse_when(rest, settings.award.tz, now=ctx.now) if rest else None))
         elif sub in ("结束", "截止"):
             out = voting.close_ballot(s, settings, actor=ctx.userid, now=ctx.now)
             ctx.reply("vote.closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
                       members=out.members, runoff_ballot_id=out.runoff_ballot_id)
         elif sub == "延期" and rest:
             ballot = voting.extend_ballot(s, settings, actor=ctx.userid, now=ctx.now,
-                                          closes_at=parse_when(rest, settings))
+                                          closes_at=dates.parse_when(rest, settings.award.tz, now=ctx.now))
             ctx.reply("vote.extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
         elif sub == "回避" and len(rest.split()) >= 2:
             member, application, *reason = rest.split()

@@ -7,12 +7,14 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.sample import ACTOR, step
-from workflows import application as svc
-from workflows import recommendation, stages
-from workflows.creditcode import with_check_digits
-from workflows.model import Application, CardTask
-from workflows.settings import Settings
+from bot.samples.base import ACTOR
+from workflows import apply, intake
+from workflows.documents.store import DocumentStore
+from workflows.core import stages
+from workflows.apply.creditcode import with_check_digits
+from workflows.apply.models import Application
+from workflows.core.models import CardTask
+from workflows.core.settings import Settings
 
 # (applicant userid, enterprise, credit code prefix (16), unit, contact, mobile, recommender, opinion)
 SAMPLES = (
@@ -43,37 +45,35 @@ def _pdf(label: str) -> bytes:
 
 def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple) -> Application:
     userid, name, prefix, unit, contact, phone, _rec, _op = sample
-    app, _ = svc.start(session, settings, actor=userid, now=now)
-    for setter, value in ((svc.set_enterprise_name, name), (svc.set_credit_code, with_check_digits(prefix)),
-                          (svc.set_legal_person, "是"), (svc.set_unit, unit), (svc.set_industry, "1"),
-                          (svc.set_contact_name, contact), (svc.set_contact_phone, phone)):
+    app, _ = apply.start(session, settings, actor=userid, now=now)
+    for setter, value in ((apply.set_enterprise_name, name), (apply.set_credit_code, with_check_digits(prefix)),
+                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_contact_name, contact), (apply.set_contact_phone, phone)):
         setter(session, settings, app, value, actor=userid, now=now)
     for q in settings.award.eligibility:
         if (app.eligibility or {}).get(q.key) is None:
-            svc.answer_eligibility(session, settings, app, q.key, "是", actor=userid, now=now)
-    from bot.media import document_store, store_upload
-    store = document_store(settings)
-    for m in svc.applicant_materials(settings):
+            apply.answer_eligibility(session, settings, app, q.key, "是", actor=userid, now=now)
+    store = DocumentStore.from_settings(settings.storage)
+    for m in apply.applicant_materials(settings):
         if m.required:
-            stored = store_upload(store, settings, m.key, io.BytesIO(_pdf(f"{name} {m.name}")), f"{m.name}.pdf")
-            svc.attach_document(session, settings, application_id=app.id, item_key=m.key, stored=stored,
-                                source="page", actor=userid, now=now)
-    return svc.submit(session, settings, app, actor=userid, now=now)
+            intake.accept(session, settings, store, target=intake.Target("material", app.id, m.key),
+                          stream=io.BytesIO(_pdf(f"{name} {m.name}")), filename=f"{m.name}.pdf", source="page",
+                          actor=userid, now=now)
+    return apply.submit(session, settings, app, actor=userid, now=now)
 
 
-@step("review", order=0)
 def applications_endorsed(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Eight enterprises apply with complete materials; their units recommend them; formal review opens."""
     for sample in SAMPLES:
-        if svc.get_for_applicant(session, settings, sample[0]) is not None:
+        if apply.get_for_applicant(session, settings, sample[0]) is not None:
             continue
         app = _apply(session, settings, now, sample)
-        task = session.scalar(select(CardTask).where(CardTask.subject == svc.subject(app),
+        task = session.scalar(select(CardTask).where(CardTask.subject == apply.subject(app),
                                                      CardTask.recipient == sample[6], CardTask.status == "open"))
         if task is None:
             continue  # the unit has no recommender in this roster; the secretariat was told
-        rec = recommendation.decide(session, settings, task_id=task.task_id, decision="recommend",
+        rec = apply.decide(session, settings, task_id=task.task_id, decision="recommend",
                                     actor=sample[6], now=now, response_code=None)
-        recommendation.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7],
+        apply.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7],
                                     actor=sample[6], now=now)
     stages.open_stage(session, settings, "review", actor=ACTOR, now=now)

@@ -6,14 +6,15 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import award, complaints, conversation, people, publicity, stages
-from workflows.errors import DomainError
-from workflows.model import Application, AppStatus
-from workflows.settings import Settings
+from workflows import publicity
+from workflows.core import conversation, people, stages
+from workflows.core.errors import DomainError
+from workflows.apply.models import Application, AppStatus
+from workflows.core.settings import Settings
 
 from ..handlers import publicity as ph
 from ..render import Renderer
-from ..sample import ACTOR, step
+from .base import ACTOR
 
 COMPLAINANT = "gongzhong-sample"
 WINDOW_PASSED = dt.timedelta(days=11)  # the sample's later actions happen after the 10-day window
@@ -38,7 +39,6 @@ def _secretary(session: Session) -> str:
     return members[0].userid if members else ACTOR
 
 
-@step("award", order=0)
 def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Publish, take and reject one complaint, then (11 days later) report, approve and announce."""
     renderer = Renderer(settings)
@@ -47,15 +47,15 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
     if pub is None:
         winners, reserve = _proposed(session, settings)
         pub, _ = ph.start(session, settings, renderer, actor=actor, now=now, winners=winners, reserve=reserve)
-        complaints.begin(session, settings, userid=COMPLAINANT, now=now)
+        publicity.begin(session, settings, userid=COMPLAINANT, now=now)
         conv = conversation.current(session, COMPLAINANT)
         assert conv is not None
-        complaints.choose_target(session, settings, conv, "1", now=now)
-        complaints.set_content(session, settings, conv, "听说该企业去年有产品抽检不合格，是否仍符合申报条件？", now=now)
-        complaints.evidence_done(session, settings, conv, now=now)
-        complaints.set_name(session, settings, conv, "林晓", now=now)
-        c = complaints.submit(session, settings, conv, "13800138000", now=now)
-        complaints.conclude(session, settings, actor=actor, now=now + dt.timedelta(days=2), number=c.number or "",
+        publicity.choose_target(session, settings, conv, "1", now=now)
+        publicity.set_content(session, settings, conv, "听说该企业去年有产品抽检不合格，是否仍符合申报条件？", now=now)
+        publicity.evidence_done(session, settings, conv, now=now)
+        publicity.set_name(session, settings, conv, "林晓", now=now)
+        c = publicity.submit(session, settings, conv, "13800138000", now=now)
+        publicity.conclude(session, settings, actor=actor, now=now + dt.timedelta(days=2), number=c.number or "",
                             upheld=False, findings="经查询市场监管部门抽检记录，该企业近三年产品抽检均合格。",
                             reason="反映的情况与抽检记录不符，投诉不成立。")
     later = max(now + WINDOW_PASSED, pub.end + dt.timedelta(hours=9))
@@ -65,10 +65,10 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
         if stages.status(session, settings, key) != "closed":
             stages.close_stage(session, settings, key, actor=ACTOR, now=later)
     stages.open_stage(session, settings, "award", actor=ACTOR, now=later)
-    if award.current_approval(session, settings) is None:
-        award.record_approval(session, settings, actor=actor, now=later,
+    if publicity.current_approval(session, settings) is None:
+        publicity.record_approval(session, settings, actor=actor, now=later,
                               approved_on=later.astimezone(settings.award.tz).date(),
                               document_number="韶府函〔示例〕1号", approved=list(pub.winners))
-    approval = award.current_approval(session, settings)
+    approval = publicity.current_approval(session, settings)
     if approval is not None and approval.announced_at is None:
         ph.announce(session, settings, renderer, actor=actor, now=later)

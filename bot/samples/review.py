@@ -6,14 +6,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import review, stages
-from workflows.model import AppStatus, Application
-from workflows.settings import Settings
+from workflows import review
+from workflows.core import stages
+from workflows.apply.models import AppStatus, Application
+from workflows.core.settings import Settings
 
-from ..sample import ACTOR, step
+from .base import ACTOR
 
 
-@step("material", order=0)
 def accept_recommended(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Accept every RECOMMENDED application through the review services, then open stage "material"."""
     stages.open_stage(session, settings, "review", actor=ACTOR, now=now)

@@ -6,20 +6,22 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
-from workflows import experts, people, results, scoring, stages
-from workflows.errors import InvalidInput
-from workflows.model import Application
-from workflows.settings import Settings
+from workflows import scoring
+from workflows.scoring import results
+from workflows.core import people, stages
+from workflows.core.errors import InvalidInput
+from workflows.apply.models import Application
+from workflows.core.settings import Settings
 
-from ..sample import ensure_roster, step
+from .base import ensure_roster
 
 
 def _secretariat(session: Session) -> str:
-    return people.with_role(session, experts.SECRETARIAT)[0].userid
+    return people.with_role(session, scoring.SECRETARIAT)[0].userid
 
 
 def _leader(session: Session) -> str:
-    return people.with_role(session, experts.LEADER)[0].userid
+    return people.with_role(session, scoring.LEADER)[0].userid
 
 
 def _inside(session: Session, settings: Settings, phase: str, now: dt.datetime) -> dt.datetime:
@@ -35,16 +37,16 @@ def _percent(number: str, expert: str, phase: str, item: str) -> int:
 
 
 def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
-    if experts.assignments(session, phase) or not experts.phase_applications(session, settings, phase):
+    if scoring.assignments(session, phase) or not scoring.phase_applications(session, settings, phase):
         return
     actor = _secretariat(session)
-    experts.propose(session, settings, actor=actor, now=now, phase=phase)
-    experts.confirm(session, settings, actor=actor, now=now, phase=phase)
+    scoring.propose(session, settings, actor=actor, now=now, phase=phase)
+    scoring.confirm(session, settings, actor=actor, now=now, phase=phase)
 
 
 def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
-    rb = scoring.rubric(settings)
-    for app_id, users in experts.assignments(session, phase).items():
+    rb = scoring.configured_rubric(settings)
+    for app_id, users in scoring.assignments(session, phase).items():
         number = session.get(Application, app_id).number
         for expert in users:
             sheet = scoring.open_sheet(session, settings, actor=expert, now=now, phase=phase, number=number)
@@ -78,7 +80,6 @@ def _shortlist(select, session: Session, settings: Settings, now: dt.datetime) -
         select(session, settings, actor=actor, now=now, tie_break=exc.data["tied"][: exc.data["places"]])
 
 
-@step("material", order=10)
 def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Material review open; accepted applications assigned to experts, nothing scored yet."""
     ensure_roster(session, now)
@@ -86,12 +87,11 @@ def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:
     _assign(session, settings, "material", _inside(session, settings, "material", now))
 
 
-@step("site", order=0)
 def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Material sheets scored, report confirmed, candidates selected; site visit open and assigned."""
     at = _inside(session, settings, "material", now)
     _score(session, settings, "material", at)
-    if experts.assignments(session, "material"):
+    if scoring.assignments(session, "material"):
         _settle(session, settings, "material", at)
         if not results.shortlist(session, settings, results.SITE):
             _shortlist(results.select_candidates, session, settings, at)
@@ -100,12 +100,11 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
     _assign(session, settings, "site", _inside(session, settings, "site", now))
 
 
-@step("vote", order=0)
 def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Site sheets scored, report confirmed, the committee's top N recorded; the vote stage open."""
     at = _inside(session, settings, "site", now)
     _score(session, settings, "site", at)
-    if experts.assignments(session, "site"):
+    if scoring.assignments(session, "site"):
         _settle(session, settings, "site", at)
         if not results.shortlist(session, settings, results.VOTE):
             _shortlist(results.select_finalists, session, settings, at)

@@ -6,17 +6,17 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows import stages, voting
-from workflows.model import Participation
-from workflows.settings import Settings
+from workflows.core import stages
+from workflows import voting
+from workflows.voting.models import Participation
+from workflows.core.settings import Settings
 
-from ..sample import ACTOR, step
+from .base import ACTOR
 
 # Positions (in composite order) each member ticks: counts 7, 6, 4, 3, 1 — three clear winners, no tie.
 PATTERN = [(0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 3), (0, 1, 3), (0, 3, 4)]
 
 
-@step("publicity", order=0)
 def committee_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Open the ballot on the final top candidates, have every member vote, close it, open publicity."""
     stages.open_stage(session, settings, "vote", actor=ACTOR, now=now)

@@ -6,7 +6,7 @@ from typing import Callable
 
 from flask import Flask
 
-from workflows.settings import Settings
+from workflows.core.settings import Settings
 
 from ..render import Renderer
 from .tokens import Links

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, send_file
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from workflows import application, recommendation
-from workflows.documents import DocumentCorrupted, DocumentMissing, DocumentRejected
-from workflows.errors import DomainError
-from workflows.filetypes import KINDS
-from workflows.model import Document
+from workflows import intake
+from workflows import apply
+from workflows.apply.models import Document
+from workflows.core.errors import DomainError, NotAllowed, NotFound
+from workflows.documents.filetypes import KINDS
+from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentRejected
 
-from .. import media
 from ..render import TEMPLATES
 from .tokens import BadSignature, SignatureExpired
 
@@ -55,9 +55,9 @@ def _plain(kind: str, **data: Any) -> str:
     return re.sub(r"[`*>]", "", text)
 
 
-def error_page(kind: str, status: int, **data: Any) -> Response:
-    """A polite page explaining what went wrong, with the chat's wording."""
-    return page("error", status, message=_plain(kind, **data))
+def error_page(kind: str, status: int, data: dict[str, Any] | None = None) -> Response:
+    """A polite page explaining what went wrong, with the chat's wording (`data` fills the message)."""
+    return page("error", status, message=_plain(kind, **(data or {})))
 
 
 def _read(reader, token: str):  # noqa: ANN001, ANN202
@@ -69,58 +69,60 @@ def _read(reader, token: str):  # noqa: ANN001, ANN202
         return None, error_page("pages.link_invalid", 403)
 
 
+def receive_upload(template: str, context: dict[str, Any], *, target: intake.Target, actor: str) -> Response:
+    """The POST half of every upload page: size cap, the one intake, then the page that says what happened."""
+    rt = _rt()
+    settings, now = rt.settings, rt.clock()
+    rules = intake.rules(settings, target)
+    limit = rules.max_bytes + FORM_OVERHEAD
+    refused = {"code": "too_large", "item": rules.label, "kinds": list(rules.kinds), "max_mb": rules.max_mb,
+               "filename": "", "detected": "", "reason": ""}
+    kind = "complaint.evidence_rejected" if target.kind == "evidence" else "apply.file_rejected"
+    if request.content_length is not None and request.content_length > limit:
+        return page(template, 413, **context, problem=_plain(kind, **refused))
+    request.max_content_length = limit
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return page(template, 400, **context, problem=_plain("pages.no_file"))
+    try:
+        with rt.sessions.begin() as s:
+            done = intake.accept(s, settings, rt.services["documents"], target=target, stream=upload_file.stream,
+                                 filename=upload_file.filename, source="page", actor=actor, now=now)
+    except DocumentRejected as exc:
+        kind, data = intake.refusal(settings, target, exc, upload_file.filename)
+        return page(template, 422, **context, problem=_plain(kind, **data))
+    except DomainError as exc:
+        return error_page(f"errors.{exc.code}", 409, exc.data)
+    finally:
+        upload_file.close()
+    return page(f"{template}_done", item=context.get("item"), filename=done.filename, size=done.size)
+
+
 @bp.route("/upload/<token>", methods=["GET", "POST"])
 def upload(token: str) -> Response:
-    """Show the upload form for one material item, or receive the file."""
+    """Show the upload form for one material item (application or 补正), or receive the file."""
     rt = _rt()
     data, refused = _read(rt.services["links"].read_upload, token)
     if refused:
         return refused
     settings, now = rt.settings, rt.clock()
-    try:
-        item = settings.award.material(data["i"])
-    except KeyError:
-        return error_page("pages.link_invalid", 403)
+    target = intake.Target("material", int(data["a"]), str(data["i"]))
     with rt.sessions() as s:
         try:
-            app = application.get(s, settings, int(data["a"]))
-            if app.applicant != data["u"]:
-                return error_page("pages.link_invalid", 403)
-            current = application.current_documents(app).get(item.key)
-            deadline = application.require_uploadable(s, settings, app, item.key, now)
+            deadline = intake.check(s, settings, target, actor=data["u"], now=now)
+            app = apply.get(s, settings, target.id)
+        except (NotAllowed, NotFound):
+            return error_page("pages.link_invalid", 403)
         except DomainError as exc:
-            return error_page(f"errors.{exc.code}", 409, **exc.data)
+            return error_page(f"errors.{exc.code}", 409, exc.data)
+        item = settings.award.material(target.item_key)
+        current = apply.current_documents(app).get(item.key)
         context = {"item": item, "current": current, "number": app.number, "token": token,
-                   "enterprise": app.enterprise_name or "", "accept": ",".join(
-                       "." + e for k in item.kinds for e in KINDS[k].extensions),
+                   "enterprise": app.enterprise_name or "", "accept": intake.rules(settings, target).accept,
                    "deadline": deadline}
     if request.method == "GET":
         return page("upload", **context)
-    if request.content_length is not None and request.content_length > item.max_bytes + FORM_OVERHEAD:
-        return page("upload", 413, **context, problem=_plain("apply.file_rejected", code="too_large",
-                    item=item.name, kinds=item.kinds, max_mb=item.max_mb, detected="", reason=""))
-    request.max_content_length = item.max_bytes + FORM_OVERHEAD
-    upload_file = request.files.get("file")
-    if upload_file is None or not upload_file.filename:
-        return page("upload", 400, **context, problem=_plain("pages.no_file"))
-    try:
-        stored = media.store_upload(rt.services["documents"], settings, item.key, upload_file.stream,
-                                    upload_file.filename)
-    except DocumentRejected as exc:
-        return page("upload", 422, **context, problem=_plain(
-            "apply.file_rejected", **media.rejection_data(settings, item.key, exc)))
-    finally:
-        upload_file.close()
-    try:
-        with rt.sessions.begin() as s:
-            doc = application.attach_document(s, settings, application_id=int(data["a"]), item_key=item.key,
-                                              stored=stored, source="page", actor=data["u"], now=now)
-            from ..handlers.application import after_upload
-            after_upload(s, settings, int(data["a"]), data["u"], now)
-            filename, size = doc.original_name, doc.size
-    except DomainError as exc:
-        return error_page(f"errors.{exc.code}", 409, **exc.data)
-    return page("upload_done", item=item, filename=filename, size=size)
+    return receive_upload("upload", context, target=target, actor=data["u"])
 
 
 def _viewable(token: str):  # noqa: ANN202
@@ -130,12 +132,12 @@ def _viewable(token: str):  # noqa: ANN202
         return None, None, refused
     s = rt.sessions()
     try:
-        app = application.get(s, rt.settings, int(data["a"]))
+        app = apply.get(s, rt.settings, int(data["a"]))
     except DomainError:
         s.close()
         return None, None, error_page("pages.link_invalid", 404)
     # Checked on every request: a member removed from the roster loses access at once.
-    if not recommendation.may_view_documents(s, rt.settings, data["u"], app):
+    if not apply.may_view_documents(s, rt.settings, data["u"], app):
         s.close()
         return None, None, error_page("pages.not_allowed", 403)
     return s, app, None
@@ -148,7 +150,7 @@ def materials(token: str) -> Response:
     if refused:
         return refused
     with s:
-        docs = sorted(application.current_documents(app).values(), key=lambda d: d.id)
+        docs = sorted(apply.current_documents(app).values(), key=lambda d: d.id)
         names = {m.key: m.name for m in _rt().settings.award.materials}
         return page("materials", number=app.number or "", enterprise=app.enterprise_name or "", token=token,
                     docs=[{"id": d.id, "item": names.get(d.item_key, d.item_key), "name": d.original_name,

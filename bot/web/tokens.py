@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from workflows.settings import Settings
+from workflows.core.settings import Settings
 
 UPLOAD_SALT = "awardbot.upload"
 VIEW_SALT = "awardbot.materials"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.work import WeChatClient
 
-from workflows.model import WecomToken
+from workflows.core.models import WecomToken
 
 TOKEN_ERRORS = (40014, 42001)
 REFRESH_MARGIN = dt.timedelta(seconds=120)

@@ -6,7 +6,7 @@ Create Date: 2026-11-27 19:13:22.237942
 """
 from alembic import op
 import sqlalchemy as sa
-import workflows.model.base
+import workflows.core.base
 
 
 revision = '070b9b09291f'
@@ -32,9 +32,9 @@ def upgrade() -> None:
     sa.Column('contact_name', sa.String(length=100), nullable=True),
     sa.Column('contact_phone', sa.String(length=32), nullable=True),
     sa.Column('eligibility', sa.JSON(), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('returned_reason', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application')),
@@ -53,8 +53,8 @@ def upgrade() -> None:
     sa.Column('document_number', sa.String(length=100), nullable=False),
     sa.Column('approved', sa.JSON(), nullable=False),
     sa.Column('recorded_by', sa.String(length=64), nullable=False),
-    sa.Column('recorded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('announced_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('recorded_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('announced_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('announced_by', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_approval')),
     sa.UniqueConstraint('edition', name=op.f('uq_approval_edition'))
@@ -67,14 +67,14 @@ def upgrade() -> None:
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('confirmed_by', sa.String(length=64), nullable=True),
-    sa.Column('confirmed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignment_proposal'))
     )
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=80), nullable=False),
     sa.Column('subject', sa.String(length=100), nullable=False),
@@ -101,9 +101,9 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=24), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('opened_by', sa.String(length=64), nullable=False),
-    sa.Column('opened_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closes_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('closed_by', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['runoff_of'], ['ballot.id'], name=op.f('fk_ballot_runoff_of_ballot')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ballot'))
@@ -118,7 +118,7 @@ def upgrade() -> None:
     sa.Column('flow', sa.String(length=32), nullable=False),
     sa.Column('step', sa.String(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('userid', name=op.f('pk_conversation'))
     )
     op.create_table('deadline_extension',
@@ -126,10 +126,10 @@ def upgrade() -> None:
     sa.Column('edition', sa.String(length=64), nullable=False),
     sa.Column('stage', sa.String(length=32), nullable=False),
     sa.Column('subject', sa.String(length=100), nullable=False),
-    sa.Column('deadline', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('by', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_extension'))
     )
     with op.batch_alter_table('deadline_extension', schema=None) as batch_op:
@@ -138,7 +138,7 @@ def upgrade() -> None:
     op.create_table('directory_name',
     sa.Column('userid', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=True),
-    sa.Column('fetched_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fetched_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('userid', name=op.f('pk_directory_name'))
     )
     op.create_table('inbound_callback',
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('userid', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
-    sa.Column('received_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_callback')),
@@ -165,12 +165,12 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_message'))
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
@@ -184,7 +184,7 @@ def upgrade() -> None:
     sa.Column('organization', sa.String(length=200), nullable=False),
     sa.Column('region', sa.String(length=100), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('userid', name=op.f('pk_person'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
@@ -193,15 +193,15 @@ def upgrade() -> None:
     op.create_table('publicity',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('edition', sa.String(length=64), nullable=False),
-    sa.Column('start', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('end', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('start', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('end', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_day', sa.String(length=10), nullable=False),
     sa.Column('days', sa.Integer(), nullable=False),
     sa.Column('winners', sa.JSON(), nullable=False),
     sa.Column('reserve', sa.JSON(), nullable=False),
     sa.Column('removed', sa.JSON(), nullable=False),
     sa.Column('started_by', sa.String(length=64), nullable=False),
-    sa.Column('report_sent_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('report_sent_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('report_sent_by', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_publicity')),
     sa.UniqueConstraint('edition', name=op.f('uq_publicity_edition'))
@@ -211,8 +211,8 @@ def upgrade() -> None:
     sa.Column('deadline_key', sa.String(length=160), nullable=False),
     sa.Column('offset', sa.String(length=16), nullable=False),
     sa.Column('recipient', sa.String(length=64), nullable=False),
-    sa.Column('due_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_sent')),
     sa.UniqueConstraint('deadline_key', 'offset', 'recipient', name=op.f('uq_reminder_sent_deadline_key_offset_recipient'))
     )
@@ -221,7 +221,7 @@ def upgrade() -> None:
     sa.Column('edition', sa.String(length=64), nullable=False),
     sa.Column('phase', sa.String(length=16), nullable=False),
     sa.Column('confirmed_by', sa.String(length=64), nullable=False),
-    sa.Column('confirmed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_confirmation')),
     sa.UniqueConstraint('edition', 'phase', name=op.f('uq_report_confirmation_edition_phase'))
@@ -230,22 +230,22 @@ def upgrade() -> None:
     sa.Column('edition', sa.String(length=64), nullable=False),
     sa.Column('stage', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('opened_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('deadline', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('edition', 'stage', name=op.f('pk_stage_state'))
     )
     op.create_table('uploaded_media',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('media_id', sa.String(length=255), nullable=False),
-    sa.Column('uploaded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('sha256', 'filename', name=op.f('pk_uploaded_media'))
     )
     op.create_table('wecom_token',
     sa.Column('key', sa.String(length=100), nullable=False),
     sa.Column('token', sa.String(length=600), nullable=False),
-    sa.Column('expires_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('generation', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_wecom_token'))
     )
@@ -258,9 +258,9 @@ def upgrade() -> None:
     sa.Column('prize_yuan', sa.Integer(), nullable=False),
     sa.Column('payment_status', sa.String(length=16), nullable=False),
     sa.Column('payment_reference', sa.String(length=200), nullable=True),
-    sa.Column('paid_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_award_record_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_award_record')),
     sa.UniqueConstraint('edition', 'application_id', name=op.f('uq_award_record_edition_application_id'))
@@ -285,7 +285,7 @@ def upgrade() -> None:
     sa.Column('required', sa.Integer(), nullable=False),
     sa.Column('recused', sa.Boolean(), nullable=False),
     sa.Column('task_id', sa.String(length=128), nullable=True),
-    sa.Column('voted_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voted_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('receipt_hash', sa.String(length=64), nullable=True),
     sa.Column('paper_mac', sa.String(length=64), nullable=True),
     sa.Column('changes', sa.Integer(), nullable=False),
@@ -304,8 +304,8 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=100), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox_message.id'], name=op.f('fk_card_task_outbox_id_outbox_message')),
     sa.PrimaryKeyConstraint('task_id', name=op.f('pk_card_task'))
     )
@@ -325,15 +325,15 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=32), nullable=True),
     sa.Column('anonymous', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('findings', sa.Text(), nullable=True),
     sa.Column('upheld', sa.Boolean(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('replacement_id', sa.Integer(), nullable=True),
     sa.Column('concluded_by', sa.String(length=64), nullable=True),
-    sa.Column('concluded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('concluded_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_complaint_application_id_application')),
     sa.ForeignKeyConstraint(['publicity_id'], ['publicity.id'], name=op.f('fk_complaint_publicity_id_publicity')),
     sa.ForeignKeyConstraint(['replacement_id'], ['application.id'], name=op.f('fk_complaint_replacement_id_application')),
@@ -351,7 +351,7 @@ def upgrade() -> None:
     sa.Column('expert', sa.String(length=64), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('declared_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('declared_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_conflict_declaration_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conflict_declaration')),
     sa.UniqueConstraint('expert', 'application_id', name=op.f('uq_conflict_declaration_expert_application_id'))
@@ -371,7 +371,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('uploaded_by', sa.String(length=64), nullable=False),
-    sa.Column('uploaded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_document_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document'))
     )
@@ -384,7 +384,7 @@ def upgrade() -> None:
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('expert', sa.String(length=64), nullable=False),
     sa.Column('assigned_by', sa.String(length=64), nullable=False),
-    sa.Column('assigned_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('assigned_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_expert_assignment_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_expert_assignment')),
     sa.UniqueConstraint('phase', 'application_id', 'expert', name=op.f('uq_expert_assignment_phase_application_id_expert'))
@@ -400,10 +400,10 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=True),
     sa.Column('decided_by', sa.String(length=64), nullable=True),
-    sa.Column('decided_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_formal_review_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_formal_review')),
     sa.UniqueConstraint('application_id', name=op.f('uq_formal_review_application_id'))
@@ -420,8 +420,8 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('opinion', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('decided_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_recommendation_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recommendation')),
     sa.UniqueConstraint('application_id', 'round', name=op.f('uq_recommendation_application_id_round'))
@@ -436,7 +436,7 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=24), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('recorded_by', sa.String(length=64), nullable=False),
-    sa.Column('recorded_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_score_consensus_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_consensus')),
     sa.UniqueConstraint('phase', 'application_id', name=op.f('uq_score_consensus_phase_application_id'))
@@ -451,9 +451,9 @@ def upgrade() -> None:
     sa.Column('comments', sa.JSON(), nullable=False),
     sa.Column('total', sa.String(length=24), nullable=True),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('confirmed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_score_sheet_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_score_sheet')),
     sa.UniqueConstraint('phase', 'application_id', 'expert', name=op.f('uq_score_sheet_phase_application_id_expert'))
@@ -471,7 +471,7 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('score', sa.String(length=24), nullable=False),
     sa.Column('decided_by', sa.String(length=64), nullable=False),
-    sa.Column('decided_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_shortlist_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shortlist')),
     sa.UniqueConstraint('edition', 'kind', 'application_id', name=op.f('uq_shortlist_edition_kind_application_id'))
@@ -483,7 +483,7 @@ def upgrade() -> None:
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('declared_by', sa.String(length=64), nullable=False),
-    sa.Column('declared_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('declared_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_vote_conflict_application_id_application')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vote_conflict')),
     sa.UniqueConstraint('edition', 'member', 'application_id', name=op.f('uq_vote_conflict_edition_member_application_id'))
@@ -498,7 +498,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('original_name', sa.String(length=255), nullable=False),
-    sa.Column('received_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_complaint_evidence_complaint_id_complaint')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_complaint_evidence')),
     sa.UniqueConstraint('complaint_id', 'sha256', name=op.f('uq_complaint_evidence_complaint_id_sha256'))
@@ -514,7 +514,7 @@ def upgrade() -> None:
     sa.Column('item_key', sa.String(length=64), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['review_id'], ['formal_review.id'], name=op.f('fk_review_finding_review_id_formal_review')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_finding'))
     )
@@ -527,10 +527,10 @@ def upgrade() -> None:
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.Column('round', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('deadline', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('requested_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', workflows.model.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closed_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflows.core.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closed_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_supplement_request_application_id_application')),
     sa.ForeignKeyConstraint(['review_id'], ['formal_review.id'], name=op.f('fk_supplement_request_review_id_formal_review')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supplement_request')),
@@ -548,7 +548,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=True),
-    sa.Column('supplied_at', workflows.model.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('supplied_at', workflows.core.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_supplement_item_document_id_document')),
     sa.ForeignKeyConstraint(['request_id'], ['supplement_request.id'], name=op.f('fk_supplement_item_request_id_supplement_request')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supplement_item')),

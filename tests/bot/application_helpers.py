@@ -7,8 +7,8 @@ import zlib
 
 from bot.sample import ensure_roster
 from tests.bot.conftest import deliver, texts
-from workflows import stages
-from workflows.creditcode import with_check_digits
+from workflows.core import stages
+from workflows.apply.creditcode import with_check_digits
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 HTML = b"<!doctype html><html><script>alert(1)</script></html>"

@@ -5,18 +5,11 @@ import click
 from click.testing import CliRunner
 from sqlalchemy import select
 
-import importlib.util
-from pathlib import Path
 from tests.bot.application_helpers import APPLICANT, open_apply, say
-from workflows import audit, stages
-from workflows.model import Application
+from workflows.core import audit, stages
+from workflows.apply.models import Application
 
-
-# Loaded by path: the package's __init__ also imports the other flows' command modules.
-_spec = importlib.util.spec_from_file_location(
-    "bot_commands_application", Path(__file__).resolve().parents[2] / "bot" / "commands" / "application.py")
-cmd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cmd)
+from bot.commands import application as cmd
 
 
 class _Obj:

@@ -11,7 +11,8 @@ from tests.bot.application_helpers import (
     say, send_file,
 )
 from tests.bot.conftest import deliver, texts
-from workflows.model import Application, Document, InboundCallback
+from workflows.apply.models import Application, Document
+from workflows.core.models import InboundCallback
 
 
 def test_bad_facts_get_reprompts_and_change_nothing(cb, rt, wecom):
@@ -102,7 +103,7 @@ def test_after_deadline_nothing_is_accepted(cb, rt, wecom, clock):
     reply = say(cb, rt, wecom, "mishu", "延期 全部 2018-11-20 18:00 系统维护")[0]
     assert "2018年11月20日 18:00" in reply
     assert "统一社会信用代码" in say(cb, rt, wecom, APPLICANT, FACTS[0])[0]
-    assert "格式" in say(cb, rt, wecom, "mishu", "延期 全部 明天")[0]
+    assert "无法识别时间" in say(cb, rt, wecom, "mishu", "延期 全部 明天")[0]
     assert "不适用于您的身份" in say(cb, rt, wecom, APPLICANT, "延期 全部 2018-12-01")[0]
 
 

@@ -6,8 +6,8 @@ from tests.bot.application_helpers import (
     say, send_file, upload_path,
 )
 from tests.bot.conftest import deliver, texts
-from workflows import audit
-from workflows.model import Application, Document
+from workflows.core import audit
+from workflows.apply.models import Application, Document
 
 
 def test_complete_journey_chat_and_page_to_recommended(cb, rt, wecom, http):

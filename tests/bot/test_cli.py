@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 
 from bot.cli import main
-from workflows.db import make_engine
+from workflows.core.db import make_engine
 
 from ..conftest import ROOT, reset_database
 

@@ -2,7 +2,8 @@
 from sqlalchemy import select
 
 from bot import sample
-from workflows.model import Application, Assignment
+from workflows.apply.models import Application
+from workflows.scoring.models import Assignment
 
 from .conftest import deliver, texts
 

@@ -10,7 +10,7 @@ from tests.bot.conftest import deliver, texts
 from tests.workflows.scoringdata import (
     ITEM_KEYS, T_MATERIAL, T_SITE, add_application, add_roster, assign_all, open_phase, score, uniform,
 )
-from workflows import experts
+from workflows import scoring
 
 
 def _commands():
@@ -46,15 +46,15 @@ def test_assign_propose_then_confirm_notifies_experts(world, run, wecom):
     assert result.exit_code == 0 and "confirmed 3 applications" in result.output
     deliver(world)
     with world.sessions() as s:
-        expert = experts.assignments(s, "material")[1][0]
+        expert = scoring.assignments(s, "material")[1][0]
     assert "SG2018-001" in texts(wecom, expert)[-1]
 
 
 def test_impossible_assignment_is_refused_with_the_reason(world, run):
     with world.sessions.begin() as s:
         add_application(s, world.settings, 4, name="韶钢集团", region="440204")
-        experts.declare_conflict(s, world.settings, actor="e1", now=T_MATERIAL, number="SG2018-004")
-        experts.declare_conflict(s, world.settings, actor="e2", now=T_MATERIAL, number="SG2018-004")
+        scoring.declare_conflict(s, world.settings, actor="e1", now=T_MATERIAL, number="SG2018-004")
+        scoring.declare_conflict(s, world.settings, actor="e2", now=T_MATERIAL, number="SG2018-004")
     result = run("experts", "assign", "--propose")
     assert "PROBLEM SG2018-004" in result.output and "not_enough_eligible" in result.output
     result = run("experts", "assign", "--confirm")
@@ -70,7 +70,7 @@ def _score_everything(rt, percents):
 
 
 def _sign_off(rt, phase):
-    from workflows import results
+    from workflows.scoring import results
     with rt.sessions.begin() as s:
         results.confirm_report(s, rt.settings, actor="zuzhang", now=rt.clock(), phase=phase)
 

@@ -4,8 +4,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from bot.migrate import upgrade
-from workflows.db import make_engine
-from workflows.model import Base
+from workflows.core.db import make_engine
+from workflows.tables import Base
 
 from ..conftest import reset_database
 

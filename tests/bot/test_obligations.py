@@ -3,7 +3,8 @@ import datetime as dt
 
 from bot import sample
 from bot.scheduler import remind
-from workflows import stages, voting
+from workflows.core import stages
+from workflows import voting
 
 from .conftest import deliver, texts
 

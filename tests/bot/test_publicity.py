@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from bot.handlers.publicity import publications_dir
 from tests.bot.conftest import deliver, texts
-from workflows.model import Application
+from workflows.apply.models import Application
 from tests.workflows.publicity_fixtures import START, make_apps, make_roster
 from workflows import publicity
-from workflows.documents import DocumentStore
-from workflows.model import AwardRecord, Complaint, ComplaintEvidence
+from workflows.documents.store import DocumentStore
+from workflows.publicity.models import AwardRecord, Complaint, ComplaintEvidence
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 COMMITTEE = ("weiyuan1", "weiyuan2", "zhuren")
@@ -23,7 +23,8 @@ COMMITTEE = ("weiyuan1", "weiyuan2", "zhuren")
 @pytest.fixture
 def edition(rt, clock, monkeypatch):
     """Five ranked applications, a roster, and the committee's result as the earlier stages report it."""
-    from workflows import results, voting
+    from workflows.scoring import results
+    from workflows import voting
     clock.set(START)
     with rt.sessions.begin() as s:
         ids = make_apps(s, rt.settings)
@@ -188,7 +189,8 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
     deliver(rt)
     assert "被推荐为" in last(wecom, "qiye1")
     with rt.sessions.begin() as s:
-        from workflows import complaints, conversation
+        from workflows.publicity import complaints
+        from workflows.core import conversation
         complaints.begin(s, rt.settings, userid="u1", now=START)
         conv = conversation.current(s, "u1")
         complaints.choose_target(s, rt.settings, conv, "3", now=START)
@@ -223,10 +225,10 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
 
 def test_sample_edition_reaches_the_award(rt, wecom, clock, edition):
     from bot import sample
-    from workflows import award as award_wf
-    from workflows import complaints as complaints_wf
+    from workflows.publicity import award as award_wf
+    from workflows.publicity import complaints as complaints_wf
 
-    from workflows import stages
+    from workflows.core import stages
     with rt.sessions.begin() as s:
         # The edition fixture stands for the earlier stages; the sample only has the award step left.
         for key in ("apply", "review", "material", "site", "vote", "publicity"):

@@ -1,6 +1,6 @@
 """When one recommender of a unit decides, the unit's other recommenders' cards show it too."""
 from bot import sample
-from workflows import people
+from workflows.core import people
 
 from .conftest import deliver
 

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 import bot.migrate
 from bot.cli import main
 from tests.bot.test_scheduler import write_config
-from workflows import stages
-from workflows.model import AppStatus, Application, Base, OutboxMessage, Person, ReminderSent
+from workflows.core import stages
+from workflows.apply.models import AppStatus, Application
+from workflows.tables import Base
+from workflows.core.models import OutboxMessage, Person, ReminderSent
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def test_nothing_is_sent_in_quiet_hours(config, sessions):
 
 def test_a_bad_time_is_refused_and_changes_nothing(config, sessions):
     out = CliRunner().invoke(main, ["--config", config, "remind", "--now", "next tuesday"])
-    assert out.exit_code == 2 and "not an ISO time" in out.output
+    assert out.exit_code == 2 and "无法识别时间" in out.output
     assert counts(sessions) == (0, 0)
 
 

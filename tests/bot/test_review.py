@@ -8,8 +8,10 @@ import pytest
 
 from bot.handlers import supplement
 from tests.bot.conftest import deliver, texts
-from workflows import audit, review, review_queries, stages
-from workflows.model import AppStatus, Application, Document, Person
+from workflows.core import audit, stages
+from workflows import review
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.core.models import Person
 
 T_REVIEW = dt.datetime(2018, 11, 16, 2, 0, tzinfo=dt.timezone.utc)
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -186,9 +188,9 @@ def test_clicks_from_others_and_bad_files_change_nothing(cb, rt, wecom, world):
     send_file(cb, wecom, "qiye1", b"<!DOCTYPE html><html><script>x</script></html>", "营业执照.pdf",
               "application/pdf")
     deliver(rt)
-    assert "未能保存" in texts(wecom, "qiye1")[-1]
+    assert "未被接收" in texts(wecom, "qiye1")[-1]
     with rt.sessions() as s:
-        [owed] = review_queries.open_supplements(s, rt.settings)
+        [owed] = review.open_supplements(s, rt.settings)
         assert len(owed.items) == 2
         assert s.query(Document).filter_by(source="chat").count() == 0
 

@@ -2,8 +2,10 @@
 from sqlalchemy import func, select
 
 from bot import sample
-from workflows import audit, award, stages, voting
-from workflows.model import Application, AppStatus
+from workflows.core import audit, stages
+from workflows import publicity
+from workflows import voting
+from workflows.apply.models import Application, AppStatus
 
 
 def test_sample_reaches_the_award_through_every_stage(rt, clock):
@@ -15,7 +17,7 @@ def test_sample_reaches_the_award_through_every_stage(rt, clock):
                         .where(Application.status == AppStatus.ACCEPTED)) == 8
         winners = voting.proposed_winners(s, rt.settings)
         assert len(winners) == rt.settings.award.rules.winners
-        records = award.records(s, rt.settings)
+        records = publicity.records(s, rt.settings)
         assert len(records) == 3 and all(r.prize_yuan == 500000 for r in records)
         open_stages = [st.key for st in rt.settings.award.stages if stages.status(s, rt.settings, st.key) == "open"]
         assert open_stages == ["award"]

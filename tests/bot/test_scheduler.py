@@ -15,8 +15,9 @@ from sqlalchemy import func, select, text
 import bot.scheduler as scheduler
 from bot.runtime import build_runtime
 from tests.bot.conftest import deliver, texts
-from workflows import stages
-from workflows.model import AppStatus, Application, Document, OutboxMessage, ReminderSent
+from workflows.core import stages
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.core.models import OutboxMessage, ReminderSent
 
 ROOT = Path(__file__).resolve().parents[2]
 SH = ZoneInfo("Asia/Shanghai")
@@ -178,7 +179,7 @@ SCRIPT = """
 import sys, time
 from bot import scheduler
 from bot.runtime import build_runtime
-from workflows.settings import load_settings
+from workflows.core.settings import load_settings
 rt = build_runtime(load_settings(sys.argv[1]))
 h = scheduler.start(rt)
 print(rt.scheduler_state, flush=True)

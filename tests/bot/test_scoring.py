@@ -6,8 +6,9 @@ from tests.bot.conftest import deliver, texts
 from tests.workflows.scoringdata import (
     ITEM_KEYS, T_MATERIAL, add_application, add_roster, assign_all, open_phase, score, sheet_text, uniform,
 )
-from workflows import audit, experts
-from workflows.model import ScoreSheet
+from workflows.core import audit
+from workflows import scoring
+from workflows.scoring.models import ScoreSheet
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_secretariat_proposes_and_confirms_by_card_and_experts_get_their_list(wo
     assert "已确认" in texts(wecom, "mishu")[-1]
     assert wecom.card_updates()[-1]["button"]["replace_name"] == "已确认"
     with rt.sessions() as s:
-        assigned = experts.assignments(s, "material")
+        assigned = scoring.assignments(s, "material")
     expert = assigned[1][0]
     note = texts(wecom, expert)[-1]
     assert "SG2018-001" in note and "2018年12月20日 23:59" in note
@@ -67,14 +68,14 @@ def test_impossible_proposal_says_which_application_and_why(world, cb, wecom):
     with rt.sessions.begin() as s:
         add_application(s, rt.settings, 3, name="韶钢集团二厂", region="440204")
         for userid in ("e1", "e2"):
-            experts.declare_conflict(s, rt.settings, actor=userid, now=T_MATERIAL, number="SG2018-003")
+            scoring.declare_conflict(s, rt.settings, actor=userid, now=T_MATERIAL, number="SG2018-003")
     proposal = say(cb, rt, wecom, "mishu", "分配专家")[-1]
     assert "无法按规则分配" in proposal and "SG2018-003" in proposal
     assert "专家已声明回避" in proposal and "同一地区" in proposal
     replies = say(cb, rt, wecom, "mishu", "分配专家 确认")
     assert "不符合规则" in replies[0]
     with rt.sessions() as s:
-        assert experts.assignments(s, "material") == {}
+        assert scoring.assignments(s, "material") == {}
 
 
 def test_expert_scores_item_by_item_then_whole_sheet_with_corrections(world, cb, wecom):

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.runtime import build_runtime
-from workflows import notices
-from workflows.model import OutboxMessage
+from workflows.core import notices
+from workflows.core.models import OutboxMessage
 
 from .conftest import deliver, texts
 
@@ -235,7 +235,7 @@ def test_a_document_is_uploaded_once_and_again_after_its_media_id_ages(rt, wecom
 
 def test_a_slow_lookup_does_not_hold_back_the_members_messages(rt, wecom, clock):
     with rt.sessions.begin() as s:
-        from workflows import people
+        from workflows.core import people
         people.directory_name(s, "qiye1", now=clock())       # queues user/get first
         notices.notify(s, "qiye1", "common.card_unknown", now=clock())
     wecom.fail_next("user/get", errcode=-1, times=5)        # WeCom busy for the look-up

@@ -32,8 +32,8 @@ def test_unknown_text_gets_a_hint(cb, rt, wecom):
 
 def test_a_domain_error_with_a_deadline_is_explained(cb, rt, wecom, clock):
     """Domain errors carry datetimes; the reply renders them in Asia/Shanghai."""
-    from workflows import stages
-    from workflows.errors import StageClosed
+    from workflows.core import stages
+    from workflows.core.errors import StageClosed
 
     def closed(ctx, args):
         raise StageClosed(stage="apply", stage_name="申报推荐", deadline=stages.deadline(ctx.session, ctx.settings, "apply"))

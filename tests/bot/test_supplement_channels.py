@@ -3,7 +3,8 @@ from bot import sample
 from tests.bot.application_helpers import page_upload, pdf, upload_path
 from tests.bot.conftest import deliver, texts
 from workflows import review
-from workflows.model import Application, AppStatus, SupplementRequest
+from workflows.apply.models import Application, AppStatus
+from workflows.review.models import SupplementRequest
 
 
 def test_a_supplement_item_uploaded_on_the_page_returns_the_application(rt, wecom, http, clock):

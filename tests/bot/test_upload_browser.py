@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.bot.application_helpers import APPLICANT, fill_facts, open_apply, pdf, upload_path
 from tests.bot.conftest import deliver, texts
-from workflows.model import Document
+from workflows.apply.models import Document
 
 CHROMIUM = "/usr/bin/chromium"
 

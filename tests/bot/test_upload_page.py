@@ -8,7 +8,7 @@ from tests.bot.application_helpers import (
     APPLICANT, HTML, fill_facts, open_apply, page_upload, pdf, say, upload_path,
 )
 from tests.bot.conftest import deliver, texts
-from workflows.model import Document
+from workflows.apply.models import Document
 
 
 def _to_upload(cb, rt, wecom):
@@ -100,7 +100,7 @@ def test_material_view_needs_authorisation_and_serves_attachments(cb, rt, wecom,
 def test_page_after_deadline_refuses_politely(cb, rt, wecom, http, clock):
     path = _to_upload(cb, rt, wecom)
     clock.advance(minutes=1)
-    from workflows import stages
+    from workflows.core import stages
     with rt.sessions.begin() as s:
         stages.close_stage(s, rt.settings, "apply", actor="test", now=clock())
     resp = http.get(path)

@@ -14,8 +14,12 @@ from bot.commands import vote as vote_cli
 from bot.simulator import CallbackClient, serve_in_thread
 from tests.bot.conftest import deliver, texts
 from tests.workflows.test_voting import MEMBERS, VOTE_TIME, seed
-from workflows import audit, results, voting
-from workflows.model import Application, Choice, InboundCallback, Participation
+from workflows.core import audit
+from workflows.scoring import results
+from workflows import voting
+from workflows.apply.models import Application
+from workflows.voting.models import Choice, Participation
+from workflows.core.models import InboundCallback
 
 
 @pytest.fixture
@@ -264,14 +268,14 @@ def test_cli_conflict_and_extend(rt, wecom, ballot, clock):
 def test_sample_step_votes_through_the_services(rt, clock, monkeypatch):
     from bot import sample
     from bot.samples.voting import committee_vote
-    from workflows import stages
+    from workflows.core import stages
 
     clock.set(VOTE_TIME)
     with rt.sessions.begin() as s:
         sample.ensure_roster(s, clock())
         cands = seed(s, rt.settings, clock())
         monkeypatch.setattr(results, "final_top", lambda s_, st: ranked(s_, cands))
-        assert any(fn is committee_vote for stage, _, fn in sample.STEPS if stage == "publicity")
+        assert any(fn is committee_vote for stage, fn in sample.STEPS if stage == "publicity")
         committee_vote(s, rt.settings, clock())
         assert voting.proposed_winners(s, rt.settings) == [c.application_id for c in cands[:3]]
         assert stages.status(s, rt.settings, "publicity") == "open"

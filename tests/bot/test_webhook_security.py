@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.simulator import CallbackClient, serve_in_thread
 from bot.simulator.callbacks import envelope
-from workflows.model import InboundCallback, OutboxMessage
+from workflows.core.models import InboundCallback, OutboxMessage
 
 from .conftest import deliver, texts
 

@@ -1,6 +1,6 @@
 """Test data: the GB/T 19580 default rubric from DOMAIN.md (7 categories, 23 items, 1000 points)."""
 
-from workflows.rubric import Category, Rubric, RubricItem
+from workflows.scoring.rubric import Category, Rubric, RubricItem
 
 CATEGORIES = (
     Category("4.1", "Leadership", 110),

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workflows.model import Application, Person
+from workflows.apply.models import Application
+from workflows.core.models import Person
 
 SH = dt.timezone(dt.timedelta(hours=8))
 # 2019-02-01 10:00 Shanghai: inside the first edition's publicity stage (deadline 2019-02-25).

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from workflows import stages
-from workflows.model import AppStatus, Application, Person
+from workflows.core import stages
+from workflows.apply.models import AppStatus, Application
+from workflows.core.models import Person
 
 # Inside the material review stage of the first edition (deadline 2018-12-20 23:59:59 +08:00).
 T_MATERIAL = dt.datetime(2018, 12, 5, 2, 0, tzinfo=dt.timezone.utc)
@@ -62,7 +63,7 @@ def open_phase(session, settings, phase: str, now) -> None:
 
 def assign_all(session, settings, phase: str = "material", now=T_MATERIAL) -> dict[int, list[str]]:
     """Propose and confirm an assignment; return experts per application id."""
-    from workflows import experts
+    from workflows.scoring import experts
     experts.propose(session, settings, actor="mishu", now=now, phase=phase)
     experts.confirm(session, settings, actor="mishu", now=now, phase=phase)
     return experts.assignments(session, phase)
@@ -71,7 +72,7 @@ def assign_all(session, settings, phase: str = "material", now=T_MATERIAL) -> di
 def score(session, settings, expert: str, number: str, percentages: dict[str, int], *, phase: str = "material",
           now=T_MATERIAL):
     """An expert enters and confirms a whole sheet through the services."""
-    from workflows import scoring
+    from workflows.scoring import sheets as scoring
     sheet = scoring.open_sheet(session, settings, actor=expert, now=now, phase=phase, number=number)
     entry = scoring.enter_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id,
                                 text=sheet_text(percentages))

@@ -5,14 +5,14 @@ import io
 import pytest
 from sqlalchemy import select
 
-from workflows import application as svc
-from workflows import application_flow as flow
-from workflows import people, recommendation, stages
-from workflows.creditcode import with_check_digits
-from workflows.documents import DocumentStore, ZipLimits
-from workflows.errors import AlreadyDone, InvalidInput, NotAllowed, StageClosed, StageNotOpen
-from workflows.filetypes import AllowedTypes
-from workflows.model import AppStatus, CardTask, Conversation, OutboxMessage
+from workflows import apply
+from workflows.core import people, stages
+from workflows.apply.creditcode import with_check_digits
+from workflows.documents.store import DocumentStore, ZipLimits
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, StageClosed, StageNotOpen
+from workflows.documents.filetypes import AllowedTypes
+from workflows.apply.models import AppStatus
+from workflows.core.models import CardTask, Conversation, OutboxMessage
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 CODE = with_check_digits("91440203MA4UABC1")
@@ -37,23 +37,23 @@ def store(settings):
 
 
 def new_app(s, settings, clock, user="qiye1", code=CODE, unit="1"):
-    app, _ = svc.start(s, settings, actor=user, now=clock())
-    for setter, value in ((svc.set_enterprise_name, "韶关市武江精工制造有限公司"), (svc.set_credit_code, code),
-                          (svc.set_legal_person, "是"), (svc.set_unit, unit), (svc.set_industry, "1"),
-                          (svc.set_contact_name, "张三"), (svc.set_contact_phone, "13800138000")):
+    app, _ = apply.start(s, settings, actor=user, now=clock())
+    for setter, value in ((apply.set_enterprise_name, "韶关市武江精工制造有限公司"), (apply.set_credit_code, code),
+                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_contact_name, "张三"), (apply.set_contact_phone, "13800138000")):
         setter(s, settings, app, value, actor=user, now=clock())
     for q in settings.award.eligibility:
         if (app.eligibility or {}).get(q.key) is None:
-            svc.answer_eligibility(s, settings, app, q.key, "是", actor=user, now=clock())
+            apply.answer_eligibility(s, settings, app, q.key, "是", actor=user, now=clock())
     return app
 
 
 def attach_all(s, settings, clock, store, app, skip=()):
-    for i, m in enumerate(svc.applicant_materials(settings)):
+    for i, m in enumerate(apply.applicant_materials(settings)):
         if m.required and m.key not in skip:
             stored = store.store(io.BytesIO(PDF.replace(b"Catalog", f"Catalog{i}".encode())), original_name=f"{m.key}.pdf",
                                  allowed=AllowedTypes.from_config(m.kinds), max_bytes=m.max_bytes)
-            svc.attach_document(s, settings, application_id=app.id, item_key=m.key, stored=stored, source="chat",
+            apply.attach_document(s, settings, application_id=app.id, item_key=m.key, stored=stored, source="chat",
                                 actor=app.applicant, now=clock())
 
 
@@ -63,66 +63,66 @@ def attach_all(s, settings, clock, store, app, skip=()):
     ("9144020OMA4UABC1X" + "X", "bad_character"),
 ])
 def test_bad_credit_codes_are_refused_with_the_reason(s, settings, clock, text, reason):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
     with pytest.raises(InvalidInput) as exc:
-        svc.set_credit_code(s, settings, app, text, actor="qiye1", now=clock())
+        apply.set_credit_code(s, settings, app, text, actor="qiye1", now=clock())
     assert exc.value.code == "bad_credit_code" and exc.value.data["reason"] == reason
     assert app.credit_code is None
 
 
 def test_credit_code_outside_shaoguan_is_not_eligible(s, settings, clock):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
-    with pytest.raises(svc.NotEligible) as exc:
-        svc.set_credit_code(s, settings, app, with_check_digits("91440101MA5CKL01"), actor="qiye1", now=clock())
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
+    with pytest.raises(apply.NotEligible) as exc:
+        apply.set_credit_code(s, settings, app, with_check_digits("91440101MA5CKL01"), actor="qiye1", now=clock())
     assert exc.value.data == {"reason": "not_in_city", "region_code": "440101", "city": "韶关市"}
 
 
 def test_full_width_code_is_normalised(s, settings, clock):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
     full = "".join(chr(ord(c) + 0xFEE0) for c in CODE.lower())
-    svc.set_credit_code(s, settings, app, full, actor="qiye1", now=clock())
+    apply.set_credit_code(s, settings, app, full, actor="qiye1", now=clock())
     assert app.credit_code == CODE
 
 
 def test_must_yes_no_ends_the_application_and_info_is_recorded(s, settings, clock):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
-    assert svc.answer_eligibility(s, settings, app, "performance_excellence", "否", actor="qiye1", now=clock())
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
+    assert apply.answer_eligibility(s, settings, app, "performance_excellence", "否", actor="qiye1", now=clock())
     assert app.eligibility["performance_excellence"] is False and app.status == AppStatus.DRAFT
-    assert not svc.answer_eligibility(s, settings, app, "no_major_accident", "否", actor="qiye1", now=clock())
+    assert not apply.answer_eligibility(s, settings, app, "no_major_accident", "否", actor="qiye1", now=clock())
     assert app.status == AppStatus.INELIGIBLE
-    assert "事故" in svc.failed_reason(settings, app)
-    assert flow.next_position(s, settings, app).step == flow.Step.ENDED
+    assert "事故" in apply.failed_reason(settings, app)
+    assert apply.next_position(s, settings, app).step == apply.Step.ENDED
     with pytest.raises(NotAllowed):
-        svc.answer_eligibility(s, settings, app, "no_major_accident", "是", actor="qiye1", now=clock())
-    again, _ = svc.start(s, settings, actor="qiye1", now=clock())  # 申报 again re-opens the questions
+        apply.answer_eligibility(s, settings, app, "no_major_accident", "是", actor="qiye1", now=clock())
+    again, _ = apply.start(s, settings, actor="qiye1", now=clock())  # 申报 again re-opens the questions
     assert again.status == AppStatus.DRAFT and "no_major_accident" not in again.eligibility
     with pytest.raises(InvalidInput):
-        svc.answer_eligibility(s, settings, again, "no_major_accident", "也许", actor="qiye1", now=clock())
+        apply.answer_eligibility(s, settings, again, "no_major_accident", "也许", actor="qiye1", now=clock())
 
 
 def test_legal_person_no_ends_and_derived_questions_are_not_asked(s, settings, clock):
     app = new_app(s, settings, clock)
     assert app.eligibility["registered_in_city"] is True and app.eligibility["legal_person"] is True
-    other, _ = svc.start(s, settings, actor="qiye2", now=clock())
-    assert not svc.set_legal_person(s, settings, other, "否", actor="qiye2", now=clock())
+    other, _ = apply.start(s, settings, actor="qiye2", now=clock())
+    assert not apply.set_legal_person(s, settings, other, "否", actor="qiye2", now=clock())
     assert other.status == AppStatus.INELIGIBLE
 
 
 def test_flow_walks_facts_then_questions_then_materials(s, settings, clock, store):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
-    assert flow.next_position(s, settings, app).step == flow.Step.NAME
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
+    assert apply.next_position(s, settings, app).step == apply.Step.NAME
     app = new_app(s, settings, clock)
-    pos = flow.next_position(s, settings, app)
-    assert pos.step == flow.Step.MATERIAL and pos.data["item"] == "application_form"
+    pos = apply.next_position(s, settings, app)
+    assert pos.step == apply.Step.MATERIAL and pos.data["item"] == "application_form"
     attach_all(s, settings, clock, store, app)
-    assert flow.next_position(s, settings, app).step == flow.Step.READY
+    assert apply.next_position(s, settings, app).step == apply.Step.READY
 
 
 def test_incomplete_application_cannot_be_submitted_and_says_what_is_missing(s, settings, clock, store):
     app = new_app(s, settings, clock)
     attach_all(s, settings, clock, store, app, skip=("self_assessment",))
     with pytest.raises(InvalidInput) as exc:
-        svc.submit(s, settings, app, actor="qiye1", now=clock())
+        apply.submit(s, settings, app, actor="qiye1", now=clock())
     assert exc.value.code == "incomplete_application" and exc.value.data["items"] == ["自评报告"]
     assert app.status == AppStatus.DRAFT and app.number is None
 
@@ -131,16 +131,16 @@ def test_checklist_marks_replacement_and_recommender_item(s, settings, clock, st
     app = new_app(s, settings, clock)
     attach_all(s, settings, clock, store, app)
     attach_all(s, settings, clock, store, app)  # replaces each item
-    cl = svc.checklist(s, settings, app)
+    cl = apply.checklist(s, settings, app)
     assert cl.complete and cl.awaiting_recommender == ["recommendation"]
-    assert len(svc.current_documents(app)) == 6 and len(app.documents) == 12
+    assert len(apply.current_documents(app)) == 6 and len(app.documents) == 12
 
 
 def test_duplicate_enterprise_is_told_who_applied(s, settings, clock):
     new_app(s, settings, clock)
-    other, _ = svc.start(s, settings, actor="qiye2", now=clock())
+    other, _ = apply.start(s, settings, actor="qiye2", now=clock())
     with pytest.raises(AlreadyDone) as exc:
-        svc.set_credit_code(s, settings, other, CODE, actor="qiye2", now=clock())
+        apply.set_credit_code(s, settings, other, CODE, actor="qiye2", now=clock())
     assert exc.value.code == "duplicate_enterprise" and exc.value.data["contact"] == "张三"
 
 
@@ -148,67 +148,67 @@ def test_deadline_blocks_changes_and_extension_for_one_application(s, settings, 
     app = new_app(s, settings, clock)
     clock.set(dt.datetime(2018, 11, 15, 16, 0, 1, tzinfo=dt.timezone.utc))  # 00:00:01 on the 16th in Shaoguan
     with pytest.raises(StageClosed):
-        svc.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
+        apply.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
     with pytest.raises(StageClosed):
-        svc.start(s, settings, actor="qiye9", now=clock())
+        apply.start(s, settings, actor="qiye9", now=clock())
     until = dt.datetime(2018, 11, 20, 10, 0, tzinfo=dt.timezone.utc)
-    svc.extend_deadline(s, settings, until=until, number=CODE, actor="mishu", now=clock(), reason="盖章延误")
-    svc.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
+    apply.extend_deadline(s, settings, until=until, number=CODE, actor="mishu", now=clock(), reason="盖章延误")
+    apply.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
     with pytest.raises(StageClosed):
-        svc.start(s, settings, actor="qiye9", now=clock())
+        apply.start(s, settings, actor="qiye9", now=clock())
     assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "apply.deadline_extended")).one()
-    svc.extend_deadline(s, settings, until=until, actor="mishu", now=clock())
-    svc.start(s, settings, actor="qiye9", now=clock())
+    apply.extend_deadline(s, settings, until=until, actor="mishu", now=clock())
+    apply.start(s, settings, actor="qiye9", now=clock())
 
 
 def test_stage_not_open_refuses_start(sessions, settings, clock):
     with sessions.begin() as s, pytest.raises(StageNotOpen):
-        svc.start(s, settings, actor="qiye1", now=clock())
+        apply.start(s, settings, actor="qiye1", now=clock())
 
 
 def test_submit_sends_to_unit_and_return_allows_resubmission(s, settings, clock, store):
     app = new_app(s, settings, clock)
     attach_all(s, settings, clock, store, app)
-    svc.submit(s, settings, app, actor="qiye1", now=clock())
+    apply.submit(s, settings, app, actor="qiye1", now=clock())
     assert app.status == AppStatus.SUBMITTED and app.number == "SG2018-001" and app.round == 1
     task = s.scalars(select(CardTask).where(CardTask.recipient == "tuijian-wj")).one()
     files = s.scalars(select(OutboxMessage).where(OutboxMessage.action == "send_file")).all()
     assert len(files) == 6 and {f.recipient for f in files} == {"tuijian-wj"}
     with pytest.raises(NotAllowed):
-        svc.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
-    assert not recommendation.may_decide(s, settings, "tuijian-gx", app)
-    assert recommendation.may_view_documents(s, settings, "mishu", app)
-    assert not recommendation.may_view_documents(s, settings, "qiye2", app)
-    rec = recommendation.decide(s, settings, task_id=task.task_id, decision="return", actor="tuijian-wj",
+        apply.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
+    assert not apply.may_decide(s, settings, "tuijian-gx", app)
+    assert apply.may_view_documents(s, settings, "mishu", app)
+    assert not apply.may_view_documents(s, settings, "qiye2", app)
+    rec = apply.decide(s, settings, task_id=task.task_id, decision="return", actor="tuijian-wj",
                                 now=clock(), response_code="rc")
     assert s.get(Conversation, "tuijian-wj").step == "opinion"
     with pytest.raises(AlreadyDone):
-        recommendation.decide(s, settings, task_id=task.task_id, decision="recommend", actor="tuijian-wj",
+        apply.decide(s, settings, task_id=task.task_id, decision="recommend", actor="tuijian-wj",
                               now=clock(), response_code="rc2")
     with pytest.raises(InvalidInput):
-        recommendation.give_opinion(s, settings, recommendation_id=rec.id, text="好", actor="tuijian-wj", now=clock())
-    recommendation.give_opinion(s, settings, recommendation_id=rec.id, text="请补充近三年审计报告。",
+        apply.give_opinion(s, settings, recommendation_id=rec.id, text="好", actor="tuijian-wj", now=clock())
+    apply.give_opinion(s, settings, recommendation_id=rec.id, text="请补充近三年审计报告。",
                                 actor="tuijian-wj", now=clock())
     assert app.status == AppStatus.RETURNED and app.returned_reason == "请补充近三年审计报告。"
-    svc.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
-    svc.submit(s, settings, app, actor="qiye1", now=clock())
+    apply.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
+    apply.submit(s, settings, app, actor="qiye1", now=clock())
     assert app.status == AppStatus.SUBMITTED and app.number == "SG2018-001" and app.round == 2
     new_task = s.scalars(select(CardTask).where(CardTask.status == "open")).one()
-    recommendation.decide(s, settings, task_id=new_task.task_id, decision="recommend", actor="tuijian-wj",
+    apply.decide(s, settings, task_id=new_task.task_id, decision="recommend", actor="tuijian-wj",
                           now=clock(), response_code="rc3")
 
 
 def test_department_unit_goes_to_the_department_recommender(s, settings, clock, store):
     app = new_app(s, settings, clock, unit="市工业和信息化局")
-    assert svc.unit_name(settings, app) == "市工业和信息化局" and app.region_code is None
-    assert [p.userid for p in recommendation.recommenders_for(s, settings, app)] == ["tuijian-gx"]
+    assert apply.unit_name(settings, app) == "市工业和信息化局" and app.region_code is None
+    assert [p.userid for p in apply.recommenders_for(s, settings, app)] == ["tuijian-gx"]
 
 
 def test_bad_choices_and_contacts_change_nothing(s, settings, clock):
-    app, _ = svc.start(s, settings, actor="qiye1", now=clock())
-    for setter, value in ((svc.set_unit, "99"), (svc.set_unit, "广州"), (svc.set_industry, "0"),
-                          (svc.set_contact_name, "1"), (svc.set_contact_phone, "12345"),
-                          (svc.set_enterprise_name, "a")):
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
+    for setter, value in ((apply.set_unit, "99"), (apply.set_unit, "广州"), (apply.set_industry, "0"),
+                          (apply.set_contact_name, "1"), (apply.set_contact_phone, "12345"),
+                          (apply.set_enterprise_name, "a")):
         with pytest.raises(InvalidInput):
             setter(s, settings, app, value, actor="qiye1", now=clock())
-    assert svc.missing_facts(app) == list(flow.FACTS)
+    assert apply.missing_facts(app) == list(apply.FACTS)

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from workflows import archive, audit, complaints, conversation, publicity
-from workflows.documents import AllowedTypes, DocumentStore, ZipLimits
-from workflows.model import Base, WecomToken
+from workflows import archive
+from workflows.core import audit, conversation
+from workflows import publicity
+from workflows.documents.store import AllowedTypes, DocumentStore, ZipLimits
+from workflows.tables import Base
+from workflows.core.models import WecomToken
 
 from .publicity_fixtures import START, make_apps, make_roster
 
@@ -30,13 +33,13 @@ def filled(settings, sessions, tmp_path):
         make_roster(s)
         s.add(WecomToken(key="corp:app", token="SECRET-ACCESS-TOKEN", expires_at=START, generation=1))
         publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
-        complaints.begin(s, settings, userid="u1", now=START)
+        publicity.begin(s, settings, userid="u1", now=START)
         conv = conversation.current(s, "u1")
-        complaints.choose_target(s, settings, conv, "1", now=START)
-        draft = complaints.set_content(s, settings, conv, "这是一条足够长的投诉内容，用于测试归档。", now=START)
+        publicity.choose_target(s, settings, conv, "1", now=START)
+        draft = publicity.set_content(s, settings, conv, "这是一条足够长的投诉内容，用于测试归档。", now=START)
         stored = store.store(io.BytesIO(PDF), original_name="证据.pdf", allowed=AllowedTypes.from_config(["pdf"]),
                              max_bytes=1 << 20)
-        complaints.attach_evidence(s, complaint_id=draft.id, sha256=stored.sha256, size=stored.size, kind="pdf",
+        publicity.attach_evidence(s, complaint_id=draft.id, sha256=stored.sha256, size=stored.size, kind="pdf",
                                    original_name="证据.pdf", now=START)
     return store
 

@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.assignment import (
-    AppInfo, ExpertInfo, Problem, ProblemCode, check_assignment, conflict_reasons, loads,
+from workflows.scoring.assignment import (
+    AppInfo,
+    ExpertInfo,
+    Problem,
+    ProblemCode,
+    check_assignment,
+    conflict_reasons,
+    loads,
     propose_assignment,
 )
 

@@ -6,13 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from workflows.auditchain import (
-    GENESIS,
-    ChainProblem,
-    canonical_json,
-    entry_hash,
-    verify_chain,
-)
+from workflows.core.auditchain import GENESIS, ChainProblem, canonical_json, entry_hash, verify_chain
 
 Entry = tuple[int, str, str, dict]
 

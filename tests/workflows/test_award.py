@@ -6,9 +6,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from workflows import audit, award, publicity
-from workflows.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.model import AwardRecord, OutboxMessage
+from workflows.core import audit
+from workflows import publicity
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.publicity.models import AwardRecord
+from workflows.core.models import OutboxMessage
 
 from .publicity_fixtures import START, make_apps, make_roster
 
@@ -25,14 +27,14 @@ def edition(settings, sessions):
 
 
 def approve(s, settings, ids, now=AFTER):
-    return award.record_approval(s, settings, actor="mishu1", now=now, approved_on=now.date(),
+    return publicity.record_approval(s, settings, actor="mishu1", now=now, approved_on=now.date(),
                                  document_number="韶府函〔2019〕12号", approved=ids)
 
 
 def test_nothing_is_announced_before_the_approval(settings, sessions, edition):
     with sessions.begin() as s:
         with pytest.raises(InvalidInput) as err:
-            award.announce(s, settings, actor="mishu1", now=AFTER)
+            publicity.announce(s, settings, actor="mishu1", now=AFTER)
         assert err.value.code == "award_not_approved"
         assert s.scalars(select(AwardRecord)).all() == []
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("award.%"))).all() == []
@@ -57,7 +59,7 @@ def test_approval_then_announcement_congratulates_each_winner(settings, sessions
         approve(s, settings, edition[:3])
         with pytest.raises(AlreadyDone):
             approve(s, settings, edition[:3])
-        recs = award.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=1))
+        recs = publicity.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=1))
         assert [(r.prize_yuan, r.plaque, r.certificate, r.payment_status) for r in recs] == [
             (500000, True, True, "pending")] * 3
         congrats = s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "award.congratulations")).all()
@@ -66,7 +68,7 @@ def test_approval_then_announcement_congratulates_each_winner(settings, sessions
         assert {r.recipient for r in announced} == {"mishu1", "weiyuan1", "weiyuan2", "zhuren", "zhuanjia1"}
         assert announced[0].data["document_number"] == "韶府函〔2019〕12号"
         with pytest.raises(AlreadyDone):
-            award.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=2))
+            publicity.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=2))
 
 
 def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, sessions, edition):
@@ -74,12 +76,12 @@ def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, 
     with sessions.begin() as s:
         publicity.send_report(s, settings, actor="mishu1", now=AFTER)
         approve(s, settings, edition[:2])
-        award.announce(s, settings, actor="mishu1", now=AFTER)
+        publicity.announce(s, settings, actor="mishu1", now=AFTER)
         with pytest.raises(InvalidInput):
-            award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="lost")
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="lost")
         with pytest.raises(NotFound):
-            award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-003", status="paid")
-        rec = award.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-003", status="paid")
+        rec = publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
                                 reference="财政拨付 2019-0412")
         assert (rec.prize_yuan, rec.payment_status, rec.payment_reference) == (300000, "paid", "财政拨付 2019-0412")
         assert audit.entries(s, action="award.payment")[0].details["new"] == "paid"

@@ -6,9 +6,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from workflows import audit, complaints, conversation, publicity
-from workflows.errors import AlreadyDone, DomainError, InvalidInput, NotFound
-from workflows.model import Complaint, OutboxMessage
+from workflows.core import audit, conversation
+from workflows import publicity
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
+from workflows.publicity.models import Complaint
+from workflows.core.models import OutboxMessage
 
 from .publicity_fixtures import SH, START, make_apps, make_roster
 
@@ -25,19 +27,19 @@ def edition(settings, sessions):
 
 
 def lodge(s, settings, now, userid="gongzhong1", choice="2", name="王小明", phone="13912345678"):
-    complaints.begin(s, settings, userid=userid, now=now)
+    publicity.begin(s, settings, userid=userid, now=now)
     conv = conversation.current(s, userid)
-    complaints.choose_target(s, settings, conv, choice, now=now)
-    complaints.set_content(s, settings, conv, CONTENT, now=now)
-    complaints.evidence_done(s, settings, conv, now=now)
-    complaints.set_name(s, settings, conv, name, now=now)
-    return complaints.submit(s, settings, conv, phone, now=now)
+    publicity.choose_target(s, settings, conv, choice, now=now)
+    publicity.set_content(s, settings, conv, CONTENT, now=now)
+    publicity.evidence_done(s, settings, conv, now=now)
+    publicity.set_name(s, settings, conv, name, now=now)
+    return publicity.submit(s, settings, conv, phone, now=now)
 
 
 def test_before_the_notice_starts_there_is_nothing_to_complain_about(settings, sessions):
     with sessions.begin() as s:
         with pytest.raises(NotFound) as err:
-            complaints.begin(s, settings, userid="gongzhong1", now=START)
+            publicity.begin(s, settings, userid="gongzhong1", now=START)
         assert err.value.code == "publicity_not_started"
 
 
@@ -55,7 +57,7 @@ def test_during_the_window_a_complaint_gets_a_number_and_the_secretariat_is_told
 def test_after_the_window_the_bot_says_closed_and_when_it_was_open(settings, sessions, edition):
     with sessions.begin() as s:
         with pytest.raises(InvalidInput) as err:
-            complaints.begin(s, settings, userid="gongzhong1", now=dt.datetime(2019, 2, 11, 0, 0, tzinfo=SH))
+            publicity.begin(s, settings, userid="gongzhong1", now=dt.datetime(2019, 2, 11, 0, 0, tzinfo=SH))
         assert err.value.code == "complaint_window_closed"
         assert err.value.data["last_day"] == "2019-02-10" and err.value.data["state"] == "closed"
         assert conversation.current(s, "gongzhong1") is None
@@ -64,16 +66,16 @@ def test_after_the_window_the_bot_says_closed_and_when_it_was_open(settings, ses
 def test_window_closing_during_the_intake_refuses_the_submission(settings, sessions, edition):
     with sessions.begin() as s:
         now = dt.datetime(2019, 2, 10, 23, 50, tzinfo=SH)
-        complaints.begin(s, settings, userid="u1", now=now)
+        publicity.begin(s, settings, userid="u1", now=now)
         conv = conversation.current(s, "u1")
-        complaints.choose_target(s, settings, conv, "1", now=now)
-        complaints.set_content(s, settings, conv, CONTENT, now=now)
-        complaints.evidence_done(s, settings, conv, now=now)
-        complaints.set_name(s, settings, conv, "李四", now=now)
+        publicity.choose_target(s, settings, conv, "1", now=now)
+        publicity.set_content(s, settings, conv, CONTENT, now=now)
+        publicity.evidence_done(s, settings, conv, now=now)
+        publicity.set_name(s, settings, conv, "李四", now=now)
         with pytest.raises(InvalidInput) as err:
-            complaints.submit(s, settings, conv, "13912345678", now=now + dt.timedelta(minutes=11))
+            publicity.submit(s, settings, conv, "13912345678", now=now + dt.timedelta(minutes=11))
         assert err.value.code == "complaint_window_closed"
-        assert complaints.listing(s, settings) == []
+        assert publicity.listing(s, settings) == []
 
 
 @pytest.mark.parametrize("step_input,code", [
@@ -86,12 +88,12 @@ def test_bad_input_is_refused_and_the_step_stays(settings, sessions, edition, st
     where, bad = step_input
     now = START + dt.timedelta(days=1)
     with sessions.begin() as s:
-        complaints.begin(s, settings, userid="u1", now=now)
+        publicity.begin(s, settings, userid="u1", now=now)
         conv = conversation.current(s, "u1")
-        steps = [("choice", lambda t: complaints.choose_target(s, settings, conv, t, now=now), "1"),
-                 ("content", lambda t: complaints.set_content(s, settings, conv, t, now=now), CONTENT),
-                 ("name", lambda t: complaints.set_name(s, settings, conv, t, now=now), "李四"),
-                 ("phone", lambda t: complaints.submit(s, settings, conv, t, now=now), "13912345678")]
+        steps = [("choice", lambda t: publicity.choose_target(s, settings, conv, t, now=now), "1"),
+                 ("content", lambda t: publicity.set_content(s, settings, conv, t, now=now), CONTENT),
+                 ("name", lambda t: publicity.set_name(s, settings, conv, t, now=now), "李四"),
+                 ("phone", lambda t: publicity.submit(s, settings, conv, t, now=now), "13912345678")]
         for name, fn, good in steps:
             if name == where:
                 before = conv.step
@@ -101,7 +103,7 @@ def test_bad_input_is_refused_and_the_step_stays(settings, sessions, edition, st
                 return
             fn(good)
             if name == "content":
-                complaints.evidence_done(s, settings, conv, now=now)
+                publicity.evidence_done(s, settings, conv, now=now)
 
 
 def test_anonymous_complaints_where_configured(settings, sessions, edition):
@@ -115,21 +117,21 @@ def test_anonymous_complaints_where_configured(settings, sessions, edition):
 def test_not_upheld_tells_the_complainant_and_keeps_the_winner(settings, sessions, edition):
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=1))
-        complaints.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=4), number=c.number,
+        publicity.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=4), number=c.number,
                             upheld=False, findings="经现场核实，事故系供应商责任且已整改。", reason="不构成重大质量事故")
         pub = publicity.current(s, settings)
         assert pub.winners == edition[:3] and pub.removed == []
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "complaint.concluded")).one()
         assert told.recipient == "gongzhong1" and told.data["complaint"]["upheld"] is False
         with pytest.raises(AlreadyDone):
-            complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+            publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
                                 findings="x", reason="y", outcome="vacant")
 
 
 def test_upheld_complaint_replaces_the_winner_with_the_next_ranked(settings, sessions, edition):
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=1), choice="2")
-        complaints.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=5), number=c.number.lower(),
+        publicity.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=5), number=c.number.lower(),
                             upheld=True, findings="核实存在未申报的重大事故。", reason="不符合申报条件", outcome="replace")
         pub = publicity.current(s, settings)
         assert pub.winners == [edition[0], edition[3], edition[2]]  # the 4th-ranked takes place 2
@@ -146,10 +148,10 @@ def test_upheld_complaint_can_leave_the_place_empty(settings, sessions, edition)
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=1), choice="1")
         with pytest.raises(InvalidInput) as err:
-            complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+            publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
                                 findings="属实", reason="属实")
         assert err.value.code == "complaint_bad_outcome"
-        complaints.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+        publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
                             findings="属实", reason="属实", outcome="vacant")
         assert publicity.current(s, settings).winners == edition[1:3]
 
@@ -165,11 +167,11 @@ def test_report_refused_while_a_complaint_is_unconcluded(settings, sessions, edi
 def test_evidence_is_recorded_once_per_content(settings, sessions, edition):
     with sessions.begin() as s:
         now = START + dt.timedelta(days=1)
-        complaints.begin(s, settings, userid="u1", now=now)
+        publicity.begin(s, settings, userid="u1", now=now)
         conv = conversation.current(s, "u1")
-        complaints.choose_target(s, settings, conv, "1", now=now)
-        draft = complaints.set_content(s, settings, conv, CONTENT, now=now)
+        publicity.choose_target(s, settings, conv, "1", now=now)
+        draft = publicity.set_content(s, settings, conv, CONTENT, now=now)
         for _ in range(2):
-            complaints.attach_evidence(s, complaint_id=draft.id, sha256="a" * 64, size=3, kind="pdf",
+            publicity.attach_evidence(s, complaint_id=draft.id, sha256="a" * 64, size=3, kind="pdf",
                                        original_name="证据.pdf", now=now)
-        assert len(complaints.complaint_data(s, s.get(Complaint, draft.id))["evidence"]) == 1
+        assert len(publicity.complaint_data(s, s.get(Complaint, draft.id))["evidence"]) == 1

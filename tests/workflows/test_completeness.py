@@ -1,11 +1,6 @@
 import pytest
 
-from workflows.completeness import (
-    MaterialItem,
-    Receipt,
-    checklist,
-    material_items,
-)
+from workflows.apply.completeness import MaterialItem, Receipt, checklist, material_items
 
 MiB = 1024 * 1024
 CONFIG = [

@@ -1,12 +1,6 @@
 import pytest
 
-from workflows.contact import (
-    Phone,
-    PhoneError,
-    validate_contact_phone,
-    validate_landline,
-    validate_mobile,
-)
+from workflows.core.contact import Phone, PhoneError, validate_contact_phone, validate_landline, validate_mobile
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.creditcode import (
+from workflows.apply.creditcode import (
     ALPHABET,
     WARNING_ORG_CHECK_DIGIT,
     CodeError,

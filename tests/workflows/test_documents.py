@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from workflows.documents import (
+from workflows.documents.store import (
     AllowedTypes,
     DocumentCorrupted,
     DocumentMissing,

@@ -1,12 +1,6 @@
 import pytest
 
-from workflows.eligibility import (
-    Question,
-    evaluate,
-    next_question,
-    parse_yes_no,
-    questions_from_config,
-)
+from workflows.apply.eligibility import Question, evaluate, next_question, parse_yes_no, questions_from_config
 
 # The first edition's defaults: registered in Shaoguan, legal person; plus examples of the
 # other kinds a later edition may configure.

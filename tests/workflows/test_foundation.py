@@ -7,10 +7,10 @@ import tomllib
 import pytest
 from sqlalchemy import func, select
 
-from workflows import audit, conversation, people, stages
-from workflows.errors import InvalidInput, StageClosed, StageNotOpen
-from workflows.model import AuditEntry, Person
-from workflows.settings import ConfigError, load_settings, parse_settings
+from workflows.core import audit, conversation, people, stages
+from workflows.core.errors import InvalidInput, StageClosed, StageNotOpen
+from workflows.core.models import AuditEntry, Person
+from workflows.core.settings import ConfigError, load_settings, parse_settings
 
 from ..conftest import ROOT
 

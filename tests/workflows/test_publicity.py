@@ -6,10 +6,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from workflows import audit, publicity, stages
-from workflows.errors import AlreadyDone, DomainError, InvalidInput, StageClosed
-from workflows.model import OutboxMessage
-from workflows.publicity_window import WindowState
+from workflows.core import audit, stages
+from workflows import publicity
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, StageClosed
+from workflows.core.models import OutboxMessage
+from workflows.publicity.window import WindowState
 
 from .publicity_fixtures import SH, START, make_apps, make_roster
 

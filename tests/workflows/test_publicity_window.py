@@ -5,14 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflows.publicity_window import (
-    WindowState,
-    add_days_local,
-    is_open,
-    notice_window,
-    quiet_hours_shift,
-    state,
-)
+from workflows.core.dates import add_days_local, quiet_hours_shift
+from workflows.publicity.window import WindowState, is_open, notice_window, state
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

@@ -7,9 +7,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflows.ranking import (
-    AggregateMethod, ExpertSheet, TieAtCut, aggregate, application_scores, composite, cut,
-    disagreements, exact, rank, rank_composite, select_candidates,
+from workflows.scoring.ranking import (
+    AggregateMethod,
+    ExpertSheet,
+    TieAtCut,
+    aggregate,
+    application_scores,
+    composite,
+    cut,
+    disagreements,
+    exact,
+    rank,
+    rank_composite,
+    select_candidates,
 )
 
 GATE = 450

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from workflows import reminders, stages
-from workflows.model import AppStatus, Application, Document, OutboxMessage, Person, ReminderSent
+from workflows.core import reminders, stages
+from workflows.edition import PROVIDERS
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.core.models import OutboxMessage, Person, ReminderSent
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = dt.timezone.utc
@@ -80,6 +82,7 @@ def world(sessions, settings, clock):
 
 
 def sweep(sessions, settings, now, **kw):
+    kw.setdefault("providers", PROVIDERS)
     with sessions.begin() as s:
         return reminders.run_due(s, settings, now=now, **kw)
 
@@ -244,19 +247,18 @@ def test_concurrent_sweeps_send_each_reminder_once(world, settings):
     assert len(outbox(world)) == 5
 
 
-def test_providers_register_with_a_decorator(world, settings, monkeypatch):
-    monkeypatch.setitem(reminders._PROVIDERS, "vote", {})
-
-    @reminders.obligations("vote")
+def test_the_sweep_asks_exactly_the_providers_it_is_given(world, settings):
     def committee(session, _settings):
         deadline = stages.deadline(session, _settings, "vote")
         yield reminders.Obligation("weiyuan1", "vote", reminders.deadline_key("vote", deadline, 1), deadline,
                                    "remind.apply", {"missing": [], "returned": False, "enterprise_name": "",
                                                     "number": ""})
 
-    assert committee in reminders.providers()["vote"]
-    sent = sweep(world, settings, local(2019, 1, 30, 8, 30))  # 1d before 2019-01-30 23:59:59, after quiet hours
+    sent = sweep(world, settings, local(2019, 1, 30, 8, 30), providers={"vote": (committee,)})
     assert [(p.obligation.recipient, p.offset, p.obligation.deadline_key) for p in sent] == [
         ("weiyuan1", "1d", "vote:1:2019-01-30T15:59:59Z")]
-    with pytest.raises(ValueError):
-        reminders.obligations("nonsense")
+
+
+def test_every_stage_with_people_who_owe_is_wired():
+    assert set(PROVIDERS) == {"apply", "review", "material", "site", "vote"}
+    assert all(PROVIDERS.values())

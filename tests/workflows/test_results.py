@@ -4,9 +4,11 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import select
 
-from workflows import audit, results
-from workflows.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
-from workflows.model import OutboxMessage, Shortlist
+from workflows.core import audit
+from workflows import scoring
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.models import OutboxMessage
+from workflows.scoring.models import Shortlist
 
 from .scoringdata import (
     T_MATERIAL, T_SITE, add_application, add_roster, assign_all, open_phase, score, uniform,
@@ -41,38 +43,38 @@ def score_all(s, settings, percents_by_app, phase="material", now=T_MATERIAL):
 def test_mean_and_trimmed_mean_by_hand(s, settings):
     make_apps(s, settings, 2)
     score_all(s, settings, {1: [60, 60, 65, 65, 70], 2: [50, 50, 55, 60, 80]})
-    st = results.standing(s, settings, "material")
+    st = scoring.standing(s, settings, "material")
     assert st.aggregates == {1: Fraction(3200, 5), 2: Fraction(2950, 5)}  # 640 and 590
     trimmed = settings.with_overrides(award={"rules": settings.award.rules.model_dump() |
                                              {"aggregation": "trimmed_mean"}})
-    st = results.standing(s, trimmed, "material")
+    st = scoring.standing(s, trimmed, "material")
     assert st.aggregates == {1: Fraction(1900, 3), 2: Fraction(1650, 3)}  # (600+650+650)/3, (500+550+600)/3
 
 
 def test_disagreement_notifies_leader_and_blocks_the_ranking_until_consensus(s, settings):
     make_apps(s, settings, 2)
     score_all(s, settings, {1: [60, 60, 65, 65, 70], 2: [50, 50, 55, 60, 80]})
-    st = results.standing(s, settings, "material")
+    st = scoring.standing(s, settings, "material")
     # App 1's range is exactly 100 points and 10 percentage points: not beyond the thresholds.
     assert [d.app_id for d in st.disagreements] == [2] and st.unresolved == [2] and not st.final
     [note] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "scoring.disagreement")).all()
     assert note.recipient == "zuzhang" and note.data["number"] == "SG2018-002"
     assert (note.data["total_low"], note.data["total_high"]) == ("500.00", "800.00")
     with pytest.raises(InvalidInput) as err:
-        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert err.value.code == "ranking_not_final" and err.value.data["unresolved"] == ["SG2018-002"]
     with pytest.raises(NotAllowed):
-        results.record_consensus(s, settings, actor="mishu", now=T_MATERIAL, phase="material",
+        scoring.record_consensus(s, settings, actor="mishu", now=T_MATERIAL, phase="material",
                                  number="SG2018-002", value="560")
     with pytest.raises(InvalidInput):
-        results.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
+        scoring.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
                                  number="SG2018-001", value="560")
     with pytest.raises(InvalidInput):
-        results.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
+        scoring.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
                                  number="SG2018-002", value="1200")
-    results.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
+    scoring.record_consensus(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material",
                              number="SG2018-002", value="562.5", note="合议后统一尺度")
-    st = results.standing(s, settings, "material")
+    st = scoring.standing(s, settings, "material")
     assert st.final and st.scores == {1: 640, 2: Fraction(1125, 2)}
     assert audit.entries(s, action="score.consensus")[0].details["aggregate"] == "590.00"
 
@@ -81,14 +83,14 @@ def test_pending_sheets_keep_the_ranking_open(s, settings):
     make_apps(s, settings, 1)
     assigned = assign_all(s, settings)
     score(s, settings, assigned[1][0], "SG2018-001", uniform(60))
-    st = results.standing(s, settings, "material")
+    st = scoring.standing(s, settings, "material")
     assert st.pending == [1] and st.scores == {} and not st.final
 
 
 def sign_off(s, settings, phase):
     """The group leader confirms the phase's report (required before the shortlist is recorded)."""
     when = T_MATERIAL if phase == "material" else T_SITE
-    results.confirm_report(s, settings, actor="zuzhang", now=when, phase=phase)
+    scoring.confirm_report(s, settings, actor="zuzhang", now=when, phase=phase)
 
 
 MATERIAL = {1: 80, 2: 75, 3: 70, 4: 65, 5: 60, 6: 55, 7: 55, 8: 40}
@@ -98,32 +100,32 @@ def test_gate_and_top_six_with_a_tie_at_the_cut_is_reported_not_broken(s, settin
     make_apps(s, settings, 8)
     score_all(s, settings, MATERIAL)
     with pytest.raises(NotFound) as unsigned:
-        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert unsigned.value.code == "report_not_confirmed"   # the leader signs the report off first
     sign_off(s, settings, "material")
-    sel = results.candidates(s, settings)
+    sel = scoring.candidates(s, settings)
     assert sel.selected == (1, 2, 3, 4, 5) and sel.excluded_below_gate == (8,)
     assert sel.tie_at_cut.tied == (6, 7) and sel.tie_at_cut.places == 1
     with pytest.raises(InvalidInput) as err:
-        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert err.value.code == "tie_at_cut"
     assert err.value.data["tied"] == ["SG2018-006", "SG2018-007"] and err.value.data["places"] == 1
     assert s.scalars(select(Shortlist)).all() == []
     with pytest.raises(InvalidInput):
-        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-005"])
-    chosen = results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-007"])
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-005"])
+    chosen = scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-007"])
     assert [a.number for a in chosen] == ["SG2018-001", "SG2018-002", "SG2018-003", "SG2018-004",
                                           "SG2018-005", "SG2018-007"]
     assert audit.entries(s, action="shortlist.site")[0].details["tie_break"] == ["SG2018-007"]
     with pytest.raises(AlreadyDone):
-        results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
 
 
 def test_fewer_than_six_pass_the_gate(s, settings):
     make_apps(s, settings, 3)
     score_all(s, settings, {1: 45, 2: 40, 3: 90})  # 450 passes, 400 does not
     sign_off(s, settings, "material")
-    chosen = results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+    chosen = scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert [a.number for a in chosen] == ["SG2018-003", "SG2018-001"]
 
 
@@ -131,7 +133,7 @@ def site_setup(s, settings, site_percents):
     make_apps(s, settings, 7)
     score_all(s, settings, {1: 80, 2: 75, 3: 70, 4: 65, 5: 60, 6: 45, 7: 40})
     sign_off(s, settings, "material")
-    results.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+    scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     open_phase(s, settings, "site", T_SITE)
     score_all(s, settings, site_percents, phase="site", now=T_SITE)
     sign_off(s, settings, "site")
@@ -139,18 +141,18 @@ def site_setup(s, settings, site_percents):
 
 def test_composite_is_forty_sixty_and_a_tie_at_five_is_reported(s, settings):
     site_setup(s, settings, {1: 80, 2: 75, 3: 70, 4: 65, 5: 50, 6: 60})
-    comp = results.composite_ranking(s, settings)
+    comp = scoring.composite_ranking(s, settings)
     by_app = {e.app_id: e for e in comp.entries}
     # app 5: 0.4 × 600 + 0.6 × 500 = 540; app 6: 0.4 × 450 + 0.6 × 600 = 540.
     assert (by_app[5].material, by_app[5].site, by_app[5].composite) == (600, 500, 540)
     assert by_app[6].composite == 540 and by_app[6].tied and by_app[6].position == 5
     with pytest.raises(InvalidInput) as err:
-        results.select_finalists(s, settings, actor="mishu", now=T_SITE)
+        scoring.select_finalists(s, settings, actor="mishu", now=T_SITE)
     assert err.value.data["tied"] == ["SG2018-005", "SG2018-006"]
     with pytest.raises(InvalidInput):
-        results.final_top(s, settings)
-    results.select_finalists(s, settings, actor="mishu", now=T_SITE, tie_break=["SG2018-006"])
-    top = results.final_top(s, settings)
+        scoring.final_top(s, settings)
+    scoring.select_finalists(s, settings, actor="mishu", now=T_SITE, tie_break=["SG2018-006"])
+    top = scoring.final_top(s, settings)
     assert [(a.number, c) for a, c, _, _ in top] == [
         ("SG2018-001", 800), ("SG2018-002", 750), ("SG2018-003", 700), ("SG2018-004", 650), ("SG2018-006", 540)]
     assert top[4][2:] == (450, 600)
@@ -158,7 +160,7 @@ def test_composite_is_forty_sixty_and_a_tie_at_five_is_reported(s, settings):
 
 def test_final_top_computed_when_no_tie(s, settings):
     site_setup(s, settings, {1: 80, 2: 75, 3: 70, 4: 65, 5: 60, 6: 50})
-    top = results.final_top(s, settings)
+    top = scoring.final_top(s, settings)
     assert [a.number for a, *_ in top] == ["SG2018-001", "SG2018-002", "SG2018-003", "SG2018-004", "SG2018-005"]
     assert top[4][1] == Fraction(600)
 
@@ -167,18 +169,18 @@ def test_leader_confirms_the_report_once_the_ranking_is_final(s, settings):
     make_apps(s, settings, 1)
     assign_all(s, settings)
     with pytest.raises(InvalidInput):  # nothing scored yet: the ranking is not final
-        results.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
+        scoring.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
     score_all_assigned(s, settings)
     with pytest.raises(NotAllowed):
-        results.confirm_report(s, settings, actor="mishu", now=T_MATERIAL, phase="material")
-    row = results.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
-    assert row.digest == results.ranking_digest(s, settings, "material")
+        scoring.confirm_report(s, settings, actor="mishu", now=T_MATERIAL, phase="material")
+    row = scoring.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
+    assert row.digest == scoring.ranking_digest(s, settings, "material")
     with pytest.raises(AlreadyDone):
-        results.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
+        scoring.confirm_report(s, settings, actor="zuzhang", now=T_MATERIAL, phase="material")
 
 
 def score_all_assigned(s, settings):
-    from workflows import experts
+    from workflows.scoring import experts
     for app_id, users in experts.assignments(s, "material").items():
         for u in users:
             score(s, settings, u, f"SG2018-{app_id:03d}", uniform(60))

@@ -6,9 +6,12 @@ import hashlib
 
 import pytest
 
-from workflows import audit, conversation, review, review_queries, stages
-from workflows.errors import AlreadyDone, InvalidInput, NotFound, StageClosed, StageNotOpen
-from workflows.model import AppStatus, Application, CardTask, Document, OutboxMessage, Person, SupplementRequest
+from workflows.core import audit, conversation, stages
+from workflows import review
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed, StageNotOpen
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.core.models import CardTask, OutboxMessage, Person
+from workflows.review.models import SupplementRequest
 
 SH = dt.timezone(dt.timedelta(hours=8))
 # Inside the formal-review stage (deadline 2018-11-30 23:59:59 +08:00).
@@ -166,7 +169,7 @@ def test_supplement_round_trip(db, settings):
                                     document_id=d1.id, actor="qiye1", now=later)
         assert [i.key for i in result.remaining] == ["safety_declaration"] and not result.complete
         assert app.status == AppStatus.SUPPLEMENT
-        [open_one] = review_queries.open_supplements(s, settings)
+        [open_one] = review.open_supplements(s, settings)
         assert open_one.applicant == "qiye1" and [i.name for i in open_one.items] == ["无重大质量安全环保事故声明"]
 
         cards_before = len(outbox(s, "review.card"))
@@ -174,7 +177,7 @@ def test_supplement_round_trip(db, settings):
         result = review.supply_item(s, settings, application_id=app.id, item_key="safety_declaration",
                                     document_id=d2.id, actor="qiye1", now=later)
         assert result.complete and app.status == AppStatus.RECOMMENDED
-        assert review_queries.open_supplements(s, settings) == []
+        assert review.open_supplements(s, settings) == []
         assert conversation.current(s, "qiye1") is None
         cards = outbox(s, "review.card")[cards_before:]
         assert sorted(c.recipient for c in cards) == ["mishu1", "mishu2"] and cards[0].data["note"] == "supplied"
@@ -269,8 +272,8 @@ def test_expire_due_with_injected_now(db, settings):
         deadline = req.deadline
     with db.begin() as s:
         assert review.expire_due(s, settings, now=deadline) == []  # not yet: the deadline itself still counts
-        assert [p.application_id for p in review_queries.pending_for_secretariat(s, settings)] == [app.id]
-        assert review_queries.pending_for_secretariat(s, settings)[0].supplement_deadline == deadline
+        assert [p.application_id for p in review.pending_for_secretariat(s, settings)] == [app.id]
+        assert review.pending_for_secretariat(s, settings)[0].supplement_deadline == deadline
     with db.begin() as s:
         cards_before = len(outbox(s, "review.card"))
         assert review.expire_due(s, settings, now=deadline + dt.timedelta(seconds=1)) == [app.id]
@@ -278,7 +281,7 @@ def test_expire_due_with_injected_now(db, settings):
         app = s.get(Application, app.id)
         assert app.status == AppStatus.RECOMMENDED
         assert s.get(SupplementRequest, req.id).status == "expired"
-        assert review_queries.open_supplements(s, settings) == []
+        assert review.open_supplements(s, settings) == []
         assert conversation.current(s, "qiye1") is None
         [told] = outbox(s, "supplement.expired")
         assert told.recipient == "qiye1" and told.data["items"][0]["key"] == "certificates"
@@ -296,7 +299,7 @@ def test_pending_includes_endorsed_applications_without_a_review(db, settings):
         a2 = make_app(s, applicant="qiye2", number="SG2018-002", credit="91440200MA00000002")
         review.open_review(s, settings, application_id=a1.id, actor="system", now=T_REVIEW)
         review.accept(s, settings, application_id=a1.id, actor="mishu1", now=T_REVIEW)
-        assert [p.application_id for p in review_queries.pending_for_secretariat(s, settings)] == [a2.id]
+        assert [p.application_id for p in review.pending_for_secretariat(s, settings)] == [a2.id]
 
 
 def test_authenticity_concern_is_a_finding(db, settings):

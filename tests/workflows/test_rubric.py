@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 from tests.workflows.gbt19580 import BANDS, CATEGORIES, ITEMS, RUBRIC
-from workflows.rubric import Category, Rubric, RubricItem
+from workflows.scoring.rubric import Category, Rubric, RubricItem
 
 
 def codes(rubric):

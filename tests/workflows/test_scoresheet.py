@@ -5,9 +5,16 @@ from fractions import Fraction
 import pytest
 
 from tests.workflows.gbt19580 import BANDS, RUBRIC, sheet_text
-from workflows.scoresheet import (
-    EntryCode, EntryError, band_of, decimal_text, item_points, parse_item, parse_item_value,
-    parse_sheet, subtotals,
+from workflows.scoring.scoresheet import (
+    EntryCode,
+    EntryError,
+    band_of,
+    decimal_text,
+    item_points,
+    parse_item,
+    parse_item_value,
+    parse_sheet,
+    subtotals,
 )
 
 ITEM_50 = RUBRIC.item("4.1.2")   # max 50

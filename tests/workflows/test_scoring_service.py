@@ -4,10 +4,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from workflows import audit, scoring, stages
-from workflows.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, StageClosed
-from workflows.model import ScoreSheet
-from workflows.scoresheet import EntryCode, EntryError
+from workflows.core import audit, stages
+from workflows import scoring
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, StageClosed
+from workflows.scoring.models import ScoreSheet
+from workflows.scoring.scoresheet import EntryCode, EntryError
 
 from .scoringdata import T_MATERIAL as NOW, ITEM_KEYS, add_application, add_roster, assign_all, open_phase, uniform
 
@@ -29,7 +30,7 @@ def expert(s, settings):
 
 
 def test_rubric_comes_from_configuration(settings):
-    rb = scoring.rubric(settings)
+    rb = scoring.configured_rubric(settings)
     assert rb.validate() == [] and rb.total_max == 1000 and len(rb.items) == 23
     assert rb.bands[0] == (0, 5) and rb.step == 5 and rb.item("4.1.2").max_points == 50
 
@@ -125,7 +126,7 @@ def test_expert_cannot_open_unassigned_and_others_cannot_score(s, settings, expe
 
 
 def _assigned(s):
-    from workflows import experts
+    from workflows.scoring import experts
     return experts.assignments(s, "material")[1]
 
 

@@ -8,16 +8,16 @@ import textwrap
 import pytest
 from sqlalchemy import text
 
-from workflows.db import make_engine
-from workflows.model import Base
+from workflows.core.db import make_engine
+from workflows.tables import Base
 
 from ..conftest import ROOT
 
 WORKER = textwrap.dedent("""
     import sys, threading, datetime as dt
     from sqlalchemy import select, func
-    from workflows.db import make_engine, make_session_factory
-    from workflows.model import StageState
+    from workflows.core.db import make_engine, make_session_factory
+    from workflows.core.models import StageState
     url, proc = sys.argv[1], sys.argv[2]
     sessions = make_session_factory(make_engine(url))
     errors = []

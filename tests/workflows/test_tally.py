@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.tally import (
+from workflows.voting.tally import (
     Outcome,
     Runoff,
     SelectionError,

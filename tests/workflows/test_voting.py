@@ -6,9 +6,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, func, inspect, select
 
-from workflows import audit, people, stages, voting
-from workflows.errors import AlreadyDone, InvalidInput
-from workflows.model import Application, AuditEntry, Ballot, CardTask, Choice, OutboxMessage, Participation
+from workflows.core import audit, people, stages
+from workflows import voting
+from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.apply.models import Application
+from workflows.core.models import AuditEntry, CardTask, OutboxMessage
+from workflows.voting.models import Ballot, Choice, Participation
 
 ROSTER = """userid,name,role,organization,region
 mishu,秘书处·李敏,secretariat,市监局,市直

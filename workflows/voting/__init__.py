@@ -3,15 +3,40 @@
 Split by responsibility: `ballots` (open, cards, conflicts, cast), `closing` (quorum, tally,
 runoff, re-count, results), `queries` (turnout, non-voters).  See docs/voting.md.
 """
-from .ballots import (
-    CARD, ELECTORATE, VOTED_CARD, CandidateInfo, CastOutcome, application_of, card_data, cast_ballot,
-    declare_conflict, final_candidates, open_ballot, option_id, question_key, reissue_card, submit_key,
+from workflows.voting.ballots import (
+    CARD,
+    ELECTORATE,
+    VOTED_CARD,
+    CandidateInfo,
+    CastOutcome,
+    application_of,
+    card_data,
+    cast_ballot,
+    declare_conflict,
+    final_candidates,
+    open_ballot,
+    option_id,
+    question_key,
+    reissue_card,
+    submit_key,
 )
-from .closing import (
-    CloseOutcome, Recount, close_ballot, close_due, electors, extend_ballot, latest_round, open_round, papers,
-    proposed_winners, report, scrub_receipts, series, verify,
+from workflows.voting.closing import (
+    CloseOutcome,
+    Recount,
+    close_ballot,
+    close_due,
+    electors,
+    extend_ballot,
+    latest_round,
+    open_round,
+    papers,
+    proposed_winners,
+    report,
+    scrub_receipts,
+    series,
+    verify,
 )
-from .queries import MemberTurnout, NonVoter, non_voters, turnout
+from workflows.voting.queries import MemberTurnout, NonVoter, non_voters, turnout
 
 __all__ = [
     "CARD", "ELECTORATE", "VOTED_CARD", "CandidateInfo", "CastOutcome", "CloseOutcome", "MemberTurnout",

@@ -12,10 +12,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .. import audit, notices, people, stages, tally
-from ..errors import AlreadyDone, InvalidInput, NotFound
-from ..model import Application, Ballot, CardTask, Choice, Participation, VoteConflict
-from ..settings import Settings
+from workflows.core import audit, notices, people, stages
+from workflows.voting import tally
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.apply.models import Application
+from workflows.voting.models import Ballot, Choice, Participation, VoteConflict
+from workflows.core.models import CardTask
+from workflows.core.settings import Settings
+from workflows.scoring import results
 
 ELECTORATE = ("committee", "committee_chair")
 CARD = "vote.ballot"
@@ -61,8 +65,7 @@ def submit_key(ballot_id: int) -> str:
 
 def final_candidates(session: Session, settings: Settings) -> list[CandidateInfo]:
     """The top `vote_top` of the final expert ranking, from workflows.results if it exists."""
-    from ..results import final_top  # the expert ranking (stages 7.1–7.2)
-    rows = list(final_top(session, settings))[: settings.award.rules.vote_top]
+    rows = list(results.final_top(session, settings))[: settings.award.rules.vote_top]
     if not rows:
         raise InvalidInput("vote_ranking_unavailable")
     return [CandidateInfo(app.id, app.enterprise_name or str(app.id), _num(composite), _num(material), _num(site))

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import audit, notices, people, tally
-from ..errors import AlreadyDone, InvalidInput, NotFound
-from ..model import Ballot, CardTask, Choice, OutboxMessage, Participation
-from ..settings import Settings
-from .ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
+from workflows.core import audit, notices, people
+from workflows.voting import tally
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.voting.models import Ballot, Choice, Participation
+from workflows.core.models import CardTask, OutboxMessage
+from workflows.core.settings import Settings
+from workflows.voting.ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
 
 SCHEDULER = "scheduler"
 RESULT_TO = ("secretariat", "committee_chair")

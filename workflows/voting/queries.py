@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..model import Ballot, Participation, Person
-from ..settings import Settings
+from workflows.voting.models import Ballot, Participation
+from workflows.core.models import Person
+from workflows.core.settings import Settings
 
 
 @dataclass(frozen=True)

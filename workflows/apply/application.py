@@ -1,0 +1,358 @@
+"""Stage 5 services for the applicant: start, enterprise facts, documents, checklist, submission.
+
+Every service takes `(session, settings, *, actor, now)`, does not commit, audits and queues notices.
+The guided dialog that calls them (which step comes next) is in `workflows.application_flow`;
+the recommending unit's side is in `workflows.recommendation`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.core import audit, notices, stages
+from workflows.apply.completeness import Checklist, Receipt, material_items
+from workflows.apply.completeness import checklist as compute_checklist
+from workflows.core.contact import PhoneError, validate_mobile
+from workflows.apply.creditcode import CodeError, is_in_region, validate_credit_code
+from workflows.documents.store import StoredDocument
+from workflows.apply.eligibility import parse_yes_no
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
+from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
+from workflows.apply import recommendation
+from workflows.apply.records import STAGE, by_number, current_documents, get, get_for_applicant, subject
+from workflows.core.settings import MaterialConf, Settings
+
+EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)
+# Eligibility questions whose answer is already known from an enterprise fact are not asked again.
+DERIVED_ANSWERS = ("registered_in_city", "legal_person")
+MAX_TEXT = 100
+
+
+class NotEligible(DomainError):
+    """The enterprise cannot apply (region, legal person, a must-yes answer)."""
+
+    code = "not_eligible"
+
+
+def deadline_for(session: Session, settings: Settings, app: Application | None) -> dt.datetime:
+    """The effective application deadline (extended for everyone or for this application)."""
+    return stages.deadline(session, settings, STAGE, subject(app) if app else None)
+
+
+def require_editable(session: Session, settings: Settings, app: Application, now: dt.datetime) -> None:
+    """Raise unless the application may still be changed by its applicant now."""
+    stages.require_open(session, settings, STAGE, now=now, subject=subject(app))
+    if app.status not in EDITABLE:
+        raise NotAllowed("application_locked", status=app.status, number=app.number or "")
+
+
+def require_uploadable(session: Session, settings: Settings, app: Application, item_key: str,
+                       now: dt.datetime) -> dt.datetime:
+    """Raise unless the applicant may send this item now in the application stage; return the deadline."""
+    require_editable(session, settings, app, now)
+    return deadline_for(session, settings, app)
+
+
+def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> tuple[Application, bool]:
+    """Start the member's application or return the existing one; (application, created)."""
+    app = get_for_applicant(session, settings, actor)
+    stages.require_open(session, settings, STAGE, now=now, subject=subject(app) if app else None)
+    if app is not None:
+        if app.status == AppStatus.INELIGIBLE:
+            # A mistaken answer must not lock the enterprise out: asking again re-opens the questions.
+            app.status, app.eligibility, app.updated_at = AppStatus.DRAFT, {}, now
+            _derive_answers(app)
+            audit.record(session, actor=actor, action="application.restart", subject=subject(app), now=now)
+        return app, False
+    app = Application(edition=settings.award.edition_key, applicant=actor, status=AppStatus.DRAFT,
+                      eligibility={}, created_at=now, updated_at=now)
+    session.add(app)
+    session.flush()
+    audit.record(session, actor=actor, action="application.start", subject=subject(app), now=now)
+    return app, True
+
+
+# -- enterprise facts ---------------------------------------------------------------------------
+def _clean(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _set(session: Session, app: Application, field: str, value: Any, *, actor: str, now: dt.datetime) -> None:
+    setattr(app, field, value)
+    app.updated_at = now
+    audit.record(session, actor=actor, action="application.set", subject=subject(app), now=now,
+                 field=field, value=value)
+
+
+def set_enterprise_name(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                        now: dt.datetime) -> None:
+    """Record the enterprise's registered name."""
+    require_editable(session, settings, app, now)
+    name = _clean(text)
+    if not 2 <= len(name) <= 100:
+        raise InvalidInput("bad_enterprise_name", length=len(name))
+    _set(session, app, "enterprise_name", name, actor=actor, now=now)
+
+
+def set_credit_code(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                    now: dt.datetime) -> None:
+    """Record the unified social credit code: valid (GB 32100), in the city, not already applied."""
+    require_editable(session, settings, app, now)
+    result = validate_credit_code(text)
+    if isinstance(result, CodeError):
+        raise InvalidInput("bad_credit_code", reason=result.code, **dict(result.data))
+    if not is_in_region(result, tuple(settings.award.region_prefixes)):
+        raise NotEligible(reason="not_in_city", region_code=result.region_code, city=settings.award.city)
+    other = session.scalar(select(Application).where(Application.edition == app.edition,
+                                                     Application.credit_code == result.value,
+                                                     Application.id != app.id))
+    if other is not None:
+        raise AlreadyDone("duplicate_enterprise", enterprise=other.enterprise_name or result.value,
+                          contact=other.contact_name or "", number=other.number or "")
+    _set(session, app, "credit_code", result.value, actor=actor, now=now)
+    _derive_answers(app)
+
+
+def set_legal_person(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                     now: dt.datetime) -> bool:
+    """Record legal-person status; a 'no' ends the application (not eligible). Returns the answer."""
+    require_editable(session, settings, app, now)
+    answer = parse_yes_no(text)
+    if answer is None:
+        raise InvalidInput("bad_yes_no")
+    _set(session, app, "legal_person", answer, actor=actor, now=now)
+    _derive_answers(app)
+    if not answer:
+        _end_ineligible(session, app, "legal_person", actor=actor, now=now)
+    return answer
+
+
+def unit_choices(settings: Settings) -> list[tuple[str, str]]:
+    """The recommending units to choose from: ('region', code) for counties, ('department', name)."""
+    return ([("region", r.code) for r in settings.award.regions]
+            + [("department", d) for d in settings.award.departments])
+
+
+def set_unit(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+             now: dt.datetime) -> None:
+    """Record the county/district or city department that recommends the enterprise (number or name)."""
+    require_editable(session, settings, app, now)
+    choices = unit_choices(settings)
+    names = [next(r.name for r in settings.award.regions if r.code == v) if k == "region" else v for k, v in choices]
+    value = _clean(text)
+    index = int(value) - 1 if value.isdigit() else (names.index(value) if value in names else -1)
+    if not 0 <= index < len(choices):
+        raise InvalidInput("bad_choice", count=len(choices))
+    kind, key = choices[index]
+    app.region_code = key if kind == "region" else None
+    app.department = key if kind == "department" else None
+    _set(session, app, "unit", names[index], actor=actor, now=now)
+
+
+def set_industry(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                 now: dt.datetime) -> None:
+    """Record the industry (one of the configured ones by number or name, or free text if none)."""
+    require_editable(session, settings, app, now)
+    value, options = _clean(text), settings.award.industries
+    if options:
+        index = int(value) - 1 if value.isdigit() else (options.index(value) if value in options else -1)
+        if not 0 <= index < len(options):
+            raise InvalidInput("bad_choice", count=len(options))
+        value = options[index]
+    elif not 1 <= len(value) <= MAX_TEXT:
+        raise InvalidInput("bad_text")
+    _set(session, app, "industry", value, actor=actor, now=now)
+
+
+def set_contact_name(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                     now: dt.datetime) -> None:
+    """Record the contact person's name."""
+    require_editable(session, settings, app, now)
+    name = _clean(text)
+    if not 2 <= len(name) <= 30 or any(ch.isdigit() for ch in name):
+        raise InvalidInput("bad_contact_name")
+    _set(session, app, "contact_name", name, actor=actor, now=now)
+
+
+def set_contact_phone(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                      now: dt.datetime) -> None:
+    """Record the contact person's mainland mobile number."""
+    require_editable(session, settings, app, now)
+    phone = validate_mobile(text)
+    if isinstance(phone, PhoneError):
+        raise InvalidInput("bad_mobile", reason=phone.code)
+    _set(session, app, "contact_phone", phone.number, actor=actor, now=now)
+
+
+# -- eligibility ----------------------------------------------------------------------------------
+def _derive_answers(app: Application) -> None:
+    answers = dict(app.eligibility or {})
+    if app.credit_code:
+        answers["registered_in_city"] = True
+    if app.legal_person is not None:
+        answers["legal_person"] = app.legal_person
+    app.eligibility = answers
+
+
+def _end_ineligible(session: Session, app: Application, key: str, *, actor: str, now: dt.datetime) -> None:
+    app.status, app.updated_at = AppStatus.INELIGIBLE, now
+    app.eligibility = {**(app.eligibility or {}), "_failed": key}
+    audit.record(session, actor=actor, action="application.ineligible", subject=subject(app), now=now, question=key)
+
+
+def answer_eligibility(session: Session, settings: Settings, app: Application, key: str, text: str, *,
+                       actor: str, now: dt.datetime) -> bool:
+    """Record a yes/no answer; a wrong answer to a must-yes question ends the application. Returns eligible."""
+    require_editable(session, settings, app, now)
+    conf = next((q for q in settings.award.eligibility if q.key == key), None)
+    if conf is None:
+        raise NotFound(what=key)
+    answer = parse_yes_no(text)
+    if answer is None:
+        raise InvalidInput("bad_yes_no")
+    app.eligibility = {**(app.eligibility or {}), key: answer}
+    app.updated_at = now
+    audit.record(session, actor=actor, action="application.eligibility", subject=subject(app), now=now,
+                 question=key, answer=answer)
+    if conf.kind == "must_yes" and not answer:
+        _end_ineligible(session, app, key, actor=actor, now=now)
+        return False
+    return True
+
+
+def failed_reason(settings: Settings, app: Application) -> str:
+    """Why an ineligible application ended (the configured reason, or the question)."""
+    key = (app.eligibility or {}).get("_failed", "")
+    for q in settings.award.eligibility:
+        if q.key == key:
+            return q.reason or q.question
+    return ""
+
+
+# -- materials ------------------------------------------------------------------------------------
+def applicant_materials(settings: Settings) -> list[MaterialConf]:
+    """The material items the applicant provides, in configured order."""
+    return [m for m in settings.award.materials if m.provided_by == "applicant"]
+
+
+def checklist(session: Session, settings: Settings, application: Application) -> Checklist:
+    """The application's material checklist (the unit's opinion counts for the recommender item)."""
+    receipts = [Receipt(d.item_key, "rejected" if d.status == DocStatus.REJECTED else "received", d.reason)
+                for d in application.documents if d.status != DocStatus.REPLACED]
+    opinion = session.scalar(select(Recommendation.id).where(Recommendation.application_id == application.id,
+                                                             Recommendation.status == "done").limit(1))
+    if opinion is not None:
+        receipts += [Receipt(m.key, "received") for m in settings.award.materials if m.provided_by == "recommender"]
+    return compute_checklist(material_items(settings), receipts)
+
+
+def record_document(session: Session, settings: Settings, app: Application, *, item_key: str,
+                    stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> tuple[Document, Document | None]:
+    """Record a stored file as the application's current document for an item; (document, the one it replaced).
+
+    Checks who and what (the applicant, an applicant item, its types and size), not when: the caller
+    decides whether the application stage or a 补正 request allows it now.
+    """
+    if actor != app.applicant:
+        raise NotAllowed(action="attach_document")
+    try:
+        item = settings.award.material(item_key)
+    except KeyError:
+        raise NotFound(what=item_key) from None
+    if item.provided_by != "applicant":
+        raise NotAllowed("not_applicant_item", item=item.name)
+    if stored.kind not in item.kinds or stored.size > item.max_bytes:
+        raise InvalidInput("file_not_allowed", item=item.name)
+    previous = current_documents(app).get(item_key)
+    if previous is not None:
+        previous.status = DocStatus.REPLACED
+    doc = Document(application_id=app.id, item_key=item_key, sha256=stored.sha256, size=stored.size,
+                   kind=stored.kind, original_name=stored.display_name(), source=source,
+                   status=DocStatus.RECEIVED, uploaded_by=actor, uploaded_at=now)
+    session.add(doc)
+    app.updated_at = now
+    session.flush()
+    session.refresh(app, ["documents"])
+    audit.record(session, actor=actor, action="document.attach", subject=subject(app), now=now, item=item_key,
+                 sha256=stored.sha256, size=stored.size, kind=stored.kind, source=source,
+                 replaced=previous.id if previous else None)
+    return doc, previous
+
+
+def attach_document(session: Session, settings: Settings, *, application_id: int, item_key: str,
+                    stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> Document:
+    """Attach a document during the application stage and confirm it to the applicant with what is still missing."""
+    app = get(session, settings, application_id)
+    if actor == app.applicant:
+        require_editable(session, settings, app, now)
+    doc, previous = record_document(session, settings, app, item_key=item_key, stored=stored, source=source,
+                                    actor=actor, now=now)
+    item = settings.award.material(item_key)
+    missing = [settings.award.material(k).name for k in checklist(session, settings, app).missing_required]
+    notices.notify(session, app.applicant, "apply.received", now=now, _reply=True, item=item.name,
+                   filename=doc.original_name, size=doc.size, replaced=previous is not None, missing=missing)
+    return doc
+
+
+# -- submission -----------------------------------------------------------------------------------
+def missing_facts(app: Application) -> list[str]:
+    """Enterprise facts not yet given (field names)."""
+    unit = app.region_code or app.department
+    facts = {"enterprise_name": app.enterprise_name, "credit_code": app.credit_code,
+             "legal_person": app.legal_person, "unit": unit, "industry": app.industry,
+             "contact_name": app.contact_name, "contact_phone": app.contact_phone}
+    return [k for k, v in facts.items() if v is None]
+
+
+def unanswered_questions(settings: Settings, app: Application) -> list[str]:
+    """Eligibility questions still without an answer, in configured order."""
+    answers = app.eligibility or {}
+    return [q.key for q in settings.award.eligibility if answers.get(q.key) is None]
+
+
+def check_submittable(session: Session, settings: Settings, app: Application, now: dt.datetime) -> Checklist:
+    """Raise with exactly what is missing unless the application can be submitted now."""
+    require_editable(session, settings, app, now)
+    cl = checklist(session, settings, app)
+    facts, questions = missing_facts(app), unanswered_questions(settings, app)
+    if facts or questions or not cl.complete:
+        raise InvalidInput("incomplete_application", facts=facts, questions=len(questions),
+                           items=[settings.award.material(k).name for k in cl.missing_required])
+    return cl
+
+
+def next_number(session: Session, settings: Settings) -> str:
+    """The next application number of the edition (prefix-001, -002, ...)."""
+    used = session.scalar(select(func.count()).select_from(Application).where(
+        Application.edition == settings.award.edition_key, Application.number.is_not(None))) or 0
+    return f"{settings.award.application.number_prefix}-{used + 1:03d}"
+
+
+def submit(session: Session, settings: Settings, app: Application, *, actor: str, now: dt.datetime) -> Application:
+    """Submit a complete application: number it and hand it to the recommending unit."""
+    if actor != app.applicant:
+        raise NotAllowed(action="submit")
+    check_submittable(session, settings, app, now)
+    if app.number is None:
+        app.number = next_number(session, settings)
+    app.status, app.submitted_at, app.updated_at = AppStatus.SUBMITTED, now, now
+    app.round = (app.round or 0) + 1
+    audit.record(session, actor=actor, action="application.submit", subject=subject(app), now=now,
+                 number=app.number, round=app.round)
+    recommendation.request(session, settings, app, now=now)
+    return app
+
+
+def extend_deadline(session: Session, settings: Settings, *, until: dt.datetime, actor: str, now: dt.datetime,
+                    number: str | None = None, reason: str = "") -> tuple[dt.datetime, Application | None]:
+    """Extend the application deadline for everyone or for one application (by number); audited."""
+    app = by_number(session, settings, number) if number else None
+    new = stages.extend(session, settings, STAGE, until, actor=actor, now=now,
+                        subject=subject(app) if app else None, reason=reason)
+    if app is not None:
+        notices.notify(session, app.applicant, "apply.deadline_extended", now=now, deadline=new, reason=reason,
+                       number=app.number)
+    return new, app

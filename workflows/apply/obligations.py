@@ -1,0 +1,96 @@
+"""What the application stage owes, for the reminder sweep: applicants with unfinished applications,
+recommending units with applications waiting for their opinion."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.apply.completeness import Receipt, checklist, material_items
+from workflows.apply.models import AppStatus, Application, Document
+from workflows.core.models import Person
+from workflows.core.reminders import Obligation, deadline_key, deadlines_by_subject
+from workflows.core.settings import Settings
+
+UTC = dt.timezone.utc
+
+_RECEIVED = {"received", "accepted"}
+
+
+def _receipts(session: Session, edition: str, statuses: list[str]) -> dict[int, list[Receipt]]:
+    """Every document of the matching applications, as receipts in upload order (one query)."""
+    out: dict[int, list[Receipt]] = defaultdict(list)
+    q = (select(Document.application_id, Document.item_key, Document.status, Document.reason)
+         .join(Application, Application.id == Document.application_id)
+         .where(Application.edition == edition, Application.status.in_(statuses))
+         .order_by(Document.id))
+    for app_id, key, status, reason in session.execute(q):
+        if status in _RECEIVED:
+            out[app_id].append(Receipt(key, "received"))
+        elif status == "rejected":
+            out[app_id].append(Receipt(key, "rejected", reason))
+        # other statuses (e.g. superseded) do not count either way
+    return out
+
+
+def unfinished_applications(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """Applicants whose application is a draft or was returned: what is missing, and submit."""
+    edition = settings.award.edition_key
+    statuses = [AppStatus.DRAFT.value, AppStatus.RETURNED.value]
+    apps = session.execute(select(Application.id, Application.applicant, Application.status,
+                                  Application.enterprise_name, Application.number)
+                           .where(Application.edition == edition, Application.status.in_(statuses))
+                           .order_by(Application.id)).all()
+    if not apps:
+        return
+    items = material_items(settings)
+    names = {i.key: i.name for i in items}
+    receipts = _receipts(session, edition, statuses)
+    deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a in apps])
+    for a in apps:
+        cl = checklist(items, receipts.get(a.id, []))
+        rejected = {e.key: e.reason for e in cl.entries if e.state == "rejected"}
+        deadline = deadlines[f"application:{a.id}"]
+        yield Obligation(
+            recipient=a.applicant, stage="apply", deadline_key=deadline_key("apply", deadline), deadline=deadline,
+            kind="remind.apply",
+            data={"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",
+                  "returned": a.status == AppStatus.RETURNED,
+                  "missing": [{"key": k, "name": names[k], "reason": rejected.get(k)} for k in cl.missing_required]})
+
+
+def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """Recommending units with submitted applications of their region or department and no opinion yet."""
+    edition = settings.award.edition_key
+    apps = session.execute(select(Application.id, Application.enterprise_name, Application.number,
+                                  Application.region_code, Application.department, Application.submitted_at)
+                           .where(Application.edition == edition, Application.status == AppStatus.SUBMITTED.value)
+                           .order_by(Application.id)).all()
+    if not apps:
+        return
+    by_unit: dict[str, set[str]] = defaultdict(set)  # region name/code or organisation -> userids
+    for userid, region, org in session.execute(select(Person.userid, Person.region, Person.organization)
+                                               .where(Person.role == "recommender", Person.active.is_(True))):
+        for unit in (region, org):
+            if unit:
+                by_unit[unit].add(userid)
+    region_names = {r.code: r.name for r in settings.award.regions}
+    deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a in apps])
+    pending: dict[tuple[str, dt.datetime], list[dict[str, Any]]] = defaultdict(list)
+    for a in apps:
+        who: set[str] = set()
+        if a.region_code:
+            who |= by_unit.get(region_names.get(a.region_code, a.region_code), set()) | by_unit.get(a.region_code, set())
+        if a.department:
+            who |= by_unit.get(a.department, set())
+        entry = {"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",
+                 "submitted_at": a.submitted_at.astimezone(UTC).isoformat() if a.submitted_at else None}
+        for userid in who:
+            pending[(userid, deadlines[f"application:{a.id}"])].append(entry)
+    for (userid, deadline), entries in sorted(pending.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        yield Obligation(recipient=userid, stage="apply", deadline_key=deadline_key("recommend", deadline),
+                         deadline=deadline, kind="remind.recommend",
+                         data={"applications": entries, "count": len(entries)})

@@ -1,0 +1,59 @@
+"""Finding applications and their current documents: the look-ups every part of the application stage shares."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.apply.models import Application, DocStatus, Document
+from workflows.core.errors import NotFound
+from workflows.core.settings import Settings
+
+STAGE = "apply"
+
+
+def subject(app: Application) -> str:
+    """The audit/extension subject of an application."""
+    return f"application:{app.id}"
+
+
+def get_for_applicant(session: Session, settings: Settings, userid: str) -> Application | None:
+    """The member's application in the current edition, if any."""
+    return session.scalar(select(Application).where(Application.edition == settings.award.edition_key,
+                                                    Application.applicant == userid))
+
+
+def get(session: Session, settings: Settings, application_id: int) -> Application:
+    """An application of this edition by id; NotFound otherwise."""
+    app = session.get(Application, application_id)
+    if app is None or app.edition != settings.award.edition_key:
+        raise NotFound(what=str(application_id))
+    return app
+
+
+def by_number(session: Session, settings: Settings, number: str) -> Application:
+    """An application by its number or its enterprise's credit code (case-insensitive); NotFound otherwise."""
+    key = number.strip().upper()
+    app = session.scalar(select(Application).where(
+        Application.edition == settings.award.edition_key,
+        (func.upper(Application.number) == key) | (Application.credit_code == key)))
+    if app is None:
+        raise NotFound(what=number)
+    return app
+
+
+def unit_name(settings: Settings, app: Application) -> str:
+    """The name of the application's recommending unit (county/district or city department)."""
+    if app.region_code:
+        for r in settings.award.regions:
+            if r.code == app.region_code:
+                return r.name
+    return app.department or ""
+
+
+def current_documents(app: Application) -> dict[str, Document]:
+    """The latest non-replaced document per item key."""
+    out: dict[str, Document] = {}
+    for doc in app.documents:
+        if doc.status != DocStatus.REPLACED:
+            out[doc.item_key] = doc
+    return out

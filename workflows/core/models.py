@@ -1,0 +1,174 @@
+"""Tables every flow shares: people, conversations, callbacks, outbox, audit, stages, reminders."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.core.base import Base
+
+ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair")
+
+
+class Person(Base):
+    """A roster member (applicants are not in the roster)."""
+
+    __tablename__ = "person"
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    organization: Mapped[str] = mapped_column(String(200), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[dt.datetime]
+
+
+class Conversation(Base):
+    """Where a member is in a guided flow; lives in the database so restarts continue it."""
+
+    __tablename__ = "conversation"
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime]
+
+
+class InboundCallback(Base):
+    """Every accepted callback, de-duplicated so WeCom's retries act once."""
+
+    __tablename__ = "inbound_callback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    userid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A WeCom API call decided in a transaction and delivered later by the sender."""
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(80))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    action: Mapped[str] = mapped_column(String(24), default="send")
+    payload: Mapped[dict[str, Any] | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_until: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient_sent", "recipient", "sent_at"),
+    )
+
+
+class CardTask(Base):
+    """An interactive card we sent: its task id, what it is about, and whether it is still open."""
+
+    __tablename__ = "card_task"
+    task_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class WecomToken(Base):
+    """The shared access token cache (one row per corp/app)."""
+
+    __tablename__ = "wecom_token"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token: Mapped[str] = mapped_column(String(600))
+    expires_at: Mapped[dt.datetime]
+    generation: Mapped[int] = mapped_column(default=0)
+
+
+class AuditEntry(Base):
+    """One line of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    subject: Mapped[str] = mapped_column(String(100), default="", index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StageState(Base):
+    """Whether a stage of an edition is open, and its deadline if extended for everyone."""
+
+    __tablename__ = "stage_state"
+    edition: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    opened_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    deadline: Mapped[dt.datetime | None]
+
+
+class DeadlineExtension(Base):
+    """A secretariat's extension of one stage's deadline for one subject (e.g. an application)."""
+
+    __tablename__ = "deadline_extension"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.datetime]
+    by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime]
+
+    __table_args__ = (Index("ix_extension_lookup", "edition", "stage", "subject"),)
+
+
+class ReminderSent(Base):
+    """One reminder: unique per deadline × offset × recipient, so it goes out once."""
+
+    __tablename__ = "reminder_sent"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_key: Mapped[str] = mapped_column(String(160))
+    offset: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("deadline_key", "offset", "recipient"),)
+
+
+class UploadedMedia(Base):
+    """A document already uploaded to WeCom: its media_id is reused while valid (WeCom keeps it 3 days)."""
+
+    __tablename__ = "uploaded_media"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255), primary_key=True)
+    media_id: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[dt.datetime]
+
+
+class DirectoryName(Base):
+    """A member's name from the WeCom directory (user/get), fetched once outside any request."""
+
+    __tablename__ = "directory_name"
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[dt.datetime | None]

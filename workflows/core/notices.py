@@ -1,0 +1,85 @@
+"""Notices: what workflows decide to tell people, queued in the outbox in the same transaction.
+
+A workflow never renders text and never calls WeCom; it adds outbox rows with a `kind` and
+`data`.  The bot renders them (templates/) before commit and its sender delivers them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any, Iterable
+
+from sqlalchemy.orm import Session
+
+from workflows.core.models import CardTask, OutboxMessage
+
+
+def jsonable(value: Any) -> Any:
+    """Notice data as JSON: datetimes become ISO strings (templates show them with `|local`)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)  # Fraction, Decimal, enums: their text
+
+
+def notify(session: Session, to: str | Iterable[str], kind: str, *, now: dt.datetime, **data: Any) -> list[OutboxMessage]:
+    """Queue a message of `kind` to one or more members."""
+    recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
+    rows = [OutboxMessage(recipient=r, kind=kind, data=jsonable(data), action="send", next_attempt_at=now, created_at=now)
+            for r in recipients]
+    session.add_all(rows)
+    return rows
+
+
+def new_task_id(kind: str) -> str:
+    """A globally unique WeCom card task id (only [A-Za-z0-9_-@], ≤128 bytes)."""
+    return f"{kind.replace('.', '-')}-{uuid.uuid4().hex}"
+
+
+def send_card(session: Session, to: str, kind: str, *, subject: str, now: dt.datetime, **data: Any) -> CardTask:
+    """Queue an interactive card and remember its task id and subject."""
+    task_id = new_task_id(kind.split(".")[-1])
+    row = OutboxMessage(recipient=to, kind=kind, data=jsonable({**data, "task_id": task_id}), action="send",
+                        next_attempt_at=now, created_at=now)
+    session.add(row)
+    session.flush()
+    task = CardTask(task_id=task_id, recipient=to, kind=kind, subject=subject, outbox_id=row.id,
+                    status="open", created_at=now)
+    session.add(task)
+    return task
+
+
+def update_card(session: Session, task: CardTask, kind: str, *, response_code: str | None,
+                now: dt.datetime, close: bool = True, **data: Any) -> OutboxMessage:
+    """Queue a replacement of a card for its recipient (update_template_card) and close it."""
+    row = OutboxMessage(recipient=task.recipient, kind=kind,
+                        data=jsonable({**data, "task_id": task.task_id, "response_code": response_code}),
+                        action="update_card", next_attempt_at=now, created_at=now)
+    session.add(row)
+    if close:
+        task.status = "closed"
+        task.closed_at = now
+    return row
+
+
+def send_file(session: Session, to: str, *, sha256: str, filename: str, now: dt.datetime) -> OutboxMessage:
+    """Queue a stored document to be uploaded to WeCom and sent as a file message."""
+    row = OutboxMessage(recipient=to, kind="file", data={"sha256": sha256, "filename": filename},
+                        action="send_file", next_attempt_at=now, created_at=now)
+    session.add(row)
+    return row
+
+
+def fetch_media(session: Session, userid: str, *, media_id: str, purpose: str, now: dt.datetime, **data: Any) -> OutboxMessage:
+    """Queue a download of a member's chat attachment from WeCom (done outside the request)."""
+    row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}", data=jsonable({"media_id": media_id, **data}),
+                        action="fetch_media", next_attempt_at=now, created_at=now)
+    session.add(row)
+    return row

@@ -1,0 +1,210 @@
+"""Who owes what by when, and the exactly-once reminder sweep.
+
+Each stage package contributes *obligation providers* (its ``obligations`` module): functions that
+read the database and yield one ``Obligation`` per person who still owes something, with the
+deadline that applies to them.  ``workflows.edition.PROVIDERS`` lists them by stage; the engine
+takes that mapping as an argument (see docs/reminders.md).
+
+``run_due`` turns obligations into reminders: for each obligation the *latest* configured offset
+(7d, 3d, 1d, 2h, shifted out of quiet hours) whose time has come is claimed by inserting a
+``ReminderSent`` row (unique deadline_key × offset × recipient) and a notice is queued in the same
+transaction.  Offsets missed while the scheduler was down are not sent in a burst: only the most
+recent one goes out.  A changed deadline gives a new ``deadline_key``, hence new reminders.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workflows.core import audit, notices, stages
+from workflows.core.dates import quiet_hours_shift
+from workflows.core.models import DeadlineExtension, ReminderSent, StageState
+from workflows.core.settings import STAGE_KEYS, Settings
+
+UTC = dt.timezone.utc
+ACTOR = "scheduler"
+_CHUNK = 500  # rows per IN list / multi-row INSERT, well under every backend's parameter limit
+
+
+@dataclass(frozen=True, eq=False)
+class Obligation:
+    """Something `recipient` owes for `stage` before `deadline`; `kind` names the reminder template.
+
+    `deadline_key` identifies the deadline (and changes when it is extended); `data` must be
+    JSON-serialisable (datetimes as ISO strings) because it is stored with the notice.
+    """
+
+    recipient: str
+    stage: str
+    deadline_key: str
+    deadline: dt.datetime
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Planned:
+    """A reminder due now: the obligation, the offset it answers and when that offset fell due."""
+
+    obligation: Obligation
+    offset: str
+    due_at: dt.datetime
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The unique claim key (deadline_key, offset, recipient)."""
+        return (self.obligation.deadline_key, self.offset, self.obligation.recipient)
+
+
+Provider = Callable[[Session, Settings], Iterable[Obligation]]
+Providers = Mapping[str, Sequence[Provider]]  # stage key -> its providers (workflows.edition.PROVIDERS)
+
+
+def deadline_key(prefix: str, deadline: dt.datetime, *parts: object) -> str:
+    """A reminder key such as 'apply:2018-11-15T15:59:59Z' or 'supplement:12:2018-11-22T15:59:59Z'."""
+    stamp = deadline.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ":".join([prefix, *(str(p) for p in parts), stamp])
+
+
+def deadlines_by_subject(session: Session, settings: Settings, stage: str,
+                         subjects: Iterable[str]) -> dict[str, dt.datetime]:
+    """Each subject's effective deadline for a stage in two queries (bulk form of stages.deadline)."""
+    row = session.get(StageState, (settings.award.edition_key, stage))
+    base = row.deadline if row and row.deadline else settings.award.stage(stage).deadline
+    latest: dict[str, dt.datetime] = {}
+    for subject, when in session.execute(
+            select(DeadlineExtension.subject, DeadlineExtension.deadline)
+            .where(DeadlineExtension.edition == settings.award.edition_key, DeadlineExtension.stage == stage)
+            .order_by(DeadlineExtension.id)):
+        latest[subject] = when  # the newest extension wins, as in stages.deadline
+    return {s: latest[s] if s in latest and latest[s] > base else base for s in subjects}
+
+
+def owed(session: Session, settings: Settings, providers: Providers) -> list[Obligation]:
+    """Every obligation of every stage that is not closed."""
+    result: list[Obligation] = []
+    for stage in STAGE_KEYS:
+        fns = providers.get(stage, ())
+        if not fns or stages.status(session, settings, stage) == "closed":
+            continue  # nobody can act on a closed stage any more
+        for fn in fns:
+            result.extend(fn(session, settings))
+    return result
+
+
+def _shift(settings: Settings, when: dt.datetime) -> dt.datetime:
+    r = settings.award.reminders
+    return quiet_hours_shift(when, tz=settings.award.tz, start=r.quiet_start, end=r.quiet_end,
+                             resume=r.quiet_resume)
+
+
+def is_quiet(settings: Settings, now: dt.datetime) -> bool:
+    """Whether `now` falls in the configured quiet hours (no reminder is sent then)."""
+    return _shift(settings, now) != now
+
+
+def schedule(settings: Settings, deadline: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The reminder times for a deadline: (offset, quiet-shifted due time), earliest first."""
+    out = []
+    for label, delta in settings.award.reminders.offset_deltas():
+        due = _shift(settings, deadline - delta)
+        if due < deadline:  # a reminder pushed past the deadline by quiet hours is dropped
+            out.append((label, due))
+    return sorted(out, key=lambda p: p[1])
+
+
+def current_offset(settings: Settings, deadline: dt.datetime, now: dt.datetime) -> tuple[str, dt.datetime] | None:
+    """The most recent offset whose time has come before the deadline, or None."""
+    if now >= deadline:
+        return None
+    hits = [p for p in schedule(settings, deadline) if p[1] <= now]
+    return hits[-1] if hits else None
+
+
+def plan(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers) -> list[Planned]:
+    """The reminders that are due at `now` and not yet sent (one per obligation at most)."""
+    if is_quiet(settings, now):
+        return []  # catch-ups wait for the morning
+    by_deadline: dict[dt.datetime, tuple[str, dt.datetime] | None] = {}
+    candidates: dict[tuple[str, str, str], Planned] = {}
+    for ob in owed(session, settings, providers):
+        if ob.deadline not in by_deadline:
+            by_deadline[ob.deadline] = current_offset(settings, ob.deadline, now)
+        hit = by_deadline[ob.deadline]
+        if hit is not None:
+            p = Planned(ob, hit[0], hit[1])
+            candidates.setdefault(p.key, p)
+    if not candidates:
+        return []
+    done = _already_sent(session, {k[0] for k in candidates})
+    return [p for k, p in candidates.items() if k not in done]
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _already_sent(session: Session, keys: set[str]) -> set[tuple[str, str, str]]:
+    done: set[tuple[str, str, str]] = set()
+    for chunk in _chunks(sorted(keys)):
+        done.update(session.execute(select(ReminderSent.deadline_key, ReminderSent.offset, ReminderSent.recipient)
+                                    .where(ReminderSent.deadline_key.in_(chunk))).tuples())
+    return done
+
+
+def _claim(session: Session, due: list[Planned], now: dt.datetime) -> set[tuple[str, str, str]]:
+    """Insert the ReminderSent rows; return the keys this transaction actually got."""
+    rows = [{"deadline_key": p.key[0], "offset": p.key[1], "recipient": p.key[2], "due_at": p.due_at,
+             "sent_at": now} for p in due]
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    got: set[tuple[str, str, str]] = set()
+    if insert is not None:
+        # A concurrent sweep that claimed a row first makes ours DO NOTHING: no row back, no notice.
+        stmt = (insert(ReminderSent)
+                .on_conflict_do_nothing(index_elements=["deadline_key", "offset", "recipient"])
+                .returning(ReminderSent.deadline_key, ReminderSent.offset, ReminderSent.recipient))
+        for chunk in _chunks(rows):
+            got.update(session.execute(stmt, chunk).tuples())
+        return got
+    for row in rows:  # other backends: one savepoint per claim
+        try:
+            with session.begin_nested():
+                session.add(ReminderSent(**row))
+        except IntegrityError:
+            continue
+        got.add((row["deadline_key"], row["offset"], row["recipient"]))
+    return got
+
+
+def message_data(settings: Settings, p: Planned, now: dt.datetime) -> dict[str, Any]:
+    """What a reminder template receives: the provider's data plus stage, deadline and time left."""
+    ob = p.obligation
+    return {**ob.data, "stage": ob.stage, "stage_name": settings.award.stage(ob.stage).name,
+            "deadline": ob.deadline.astimezone(UTC).isoformat(), "offset": p.offset,
+            "hours_left": int((ob.deadline - now).total_seconds() // 3600)}
+
+
+def run_due(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers,
+            dry_run: bool = False, actor: str = ACTOR) -> list[Planned]:
+    """Claim and queue every reminder due at `now`, each exactly once; return what was (or would be) sent."""
+    due = plan(session, settings, now=now, providers=providers)
+    if dry_run or not due:
+        return due
+    claimed = _claim(session, due, now)
+    sent = [p for p in due if p.key in claimed]
+    for p in sent:
+        notices.notify(session, p.obligation.recipient, p.obligation.kind, now=now,
+                       **message_data(settings, p, now))
+    if sent:
+        audit.record(session, actor=actor, action="reminders.sent", now=now, count=len(sent),
+                     kinds=dict(Counter(p.obligation.kind for p in sent)))
+    return sent

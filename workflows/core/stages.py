@@ -1,0 +1,100 @@
+"""Stages of an edition: opening, deadlines (with audited extensions) and the gate every action passes."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core import audit
+from workflows.core.errors import InvalidInput, StageClosed, StageNotOpen
+from workflows.core.models import DeadlineExtension, StageState
+from workflows.core.settings import STAGE_KEYS, Settings
+
+
+def _state(session: Session, settings: Settings, stage: str) -> StageState | None:
+    return session.get(StageState, (settings.award.edition_key, stage))
+
+
+def _check_key(stage: str) -> None:
+    if stage not in STAGE_KEYS:
+        raise InvalidInput("unknown_stage", stage=stage, stages=list(STAGE_KEYS))
+
+
+def status(session: Session, settings: Settings, stage: str) -> str:
+    """'pending', 'open' or 'closed'."""
+    _check_key(stage)
+    row = _state(session, settings, stage)
+    return row.status if row else "pending"
+
+
+def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
+    """Open a stage (idempotent); audited."""
+    _check_key(stage)
+    row = _state(session, settings, stage)
+    if row is None:
+        row = StageState(edition=settings.award.edition_key, stage=stage, status="pending")
+        session.add(row)
+    if row.status != "open":
+        row.status, row.opened_at, row.closed_at = "open", now, None
+        audit.record(session, actor=actor, action="stage.open", subject=f"stage:{stage}", now=now)
+    return row
+
+
+def close_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
+    """Close a stage; audited."""
+    row = open_stage(session, settings, stage, actor=actor, now=now)
+    row.status, row.closed_at = "closed", now
+    audit.record(session, actor=actor, action="stage.close", subject=f"stage:{stage}", now=now)
+    return row
+
+
+def deadline(session: Session, settings: Settings, stage: str, subject: str | None = None) -> dt.datetime:
+    """The effective deadline of a stage, for everyone or for one subject (e.g. 'application:7')."""
+    _check_key(stage)
+    row = _state(session, settings, stage)
+    base = row.deadline if row and row.deadline else settings.award.stage(stage).deadline
+    if subject:
+        ext = session.scalar(
+            select(DeadlineExtension.deadline)
+            .where(DeadlineExtension.edition == settings.award.edition_key, DeadlineExtension.stage == stage,
+                   DeadlineExtension.subject == subject)
+            .order_by(DeadlineExtension.id.desc()).limit(1))
+        if ext and ext > base:
+            return ext
+    return base
+
+
+def extend(session: Session, settings: Settings, stage: str, new_deadline: dt.datetime, *, actor: str,
+           now: dt.datetime, subject: str | None = None, reason: str = "") -> dt.datetime:
+    """Extend a stage's deadline for everyone or one subject; audited. Returns the new deadline."""
+    if new_deadline.tzinfo is None:
+        raise InvalidInput("naive_deadline")
+    current = deadline(session, settings, stage, subject)
+    if new_deadline <= current:
+        raise InvalidInput("deadline_not_later", current=current, requested=new_deadline)
+    if subject:
+        session.add(DeadlineExtension(edition=settings.award.edition_key, stage=stage, subject=subject,
+                                      deadline=new_deadline, by=actor, reason=reason, at=now))
+    else:
+        row = _state(session, settings, stage)
+        if row is None:
+            row = StageState(edition=settings.award.edition_key, stage=stage, status="pending")
+            session.add(row)
+        row.deadline = new_deadline
+    audit.record(session, actor=actor, action="deadline.extend", subject=subject or f"stage:{stage}", now=now,
+                 stage=stage, old=current, new=new_deadline, reason=reason)
+    return new_deadline
+
+
+def require_open(session: Session, settings: Settings, stage: str, *, now: dt.datetime,
+                 subject: str | None = None) -> dt.datetime:
+    """Raise unless the stage is open and its (possibly extended) deadline has not passed."""
+    st = status(session, settings, stage)
+    stage_name = settings.award.stage(stage).name
+    if st == "pending":
+        raise StageNotOpen(stage=stage, stage_name=stage_name)
+    limit = deadline(session, settings, stage, subject)
+    if st == "closed" or now > limit:
+        raise StageClosed(stage=stage, stage_name=stage_name, deadline=limit)
+    return limit

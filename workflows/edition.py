@@ -1,0 +1,26 @@
+"""The edition's wiring, in one place: what each stage owes (reminder providers) and the hand-offs between stages.
+
+Import this module before running any workflow (the bot's runtime and the tests do): it subscribes
+each later stage to the events an earlier stage announces (`workflows.core.events`) and lists the
+obligation providers the reminder sweep asks (`workflows.core.reminders`).
+"""
+from __future__ import annotations
+
+from workflows.apply import obligations as apply_obligations
+from workflows.core import events
+from workflows.core.reminders import Provider
+from workflows.review import formal
+from workflows.review import obligations as review_obligations
+from workflows.scoring import obligations as scoring_obligations
+from workflows.voting import obligations as voting_obligations
+
+PROVIDERS: dict[str, tuple[Provider, ...]] = {
+    "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion),
+    "review": (review_obligations.supplements_owed, review_obligations.reviews_undecided),
+    "material": (scoring_obligations.material_sheets_owed,),
+    "site": (scoring_obligations.site_sheets_owed,),
+    "vote": (voting_obligations.ballots_owed,),
+}
+
+events.subscribe("application.endorsed", formal.on_endorsed)
+events.mark_wired()

@@ -1,0 +1,69 @@
+"""Stages 8–9 公示, 审批, 表彰: the public notice and its window, complaints, the city's approval and the award.
+See docs/publicity.md."""
+
+from workflows.publicity.models import (  # noqa: F401
+    Publicity,
+    Complaint,
+    ComplaintEvidence,
+    Approval,
+    AwardRecord,
+)
+
+from workflows.publicity.window import (  # noqa: F401
+    Window,
+    WindowState,
+    notice_window,
+    state,
+    is_open,
+)
+
+from workflows.publicity.record import (  # noqa: F401
+    window_of,
+    current,
+    require,
+    describe,
+    window_data,
+)
+
+from workflows.publicity.complaints import (  # noqa: F401
+    FLOW,
+    SKIP_WORD,
+    ANONYMOUS_WORD,
+    OUTCOMES,
+    Step,
+    require_window_open,
+    begin,
+    choose_target,
+    set_content,
+    evidence_done,
+    set_name,
+    submit,
+    attach_evidence,
+    find,
+    listing,
+    complaint_data,
+    conclude,
+)
+
+from workflows.publicity.notice import (  # noqa: F401
+    STAGE,
+    PublicityView,
+    view,
+    start_publicity,
+    notice_data,
+    verification_report,
+    send_report,
+    application_ids,
+)
+
+from workflows.publicity.award import (  # noqa: F401
+    PAYMENT_STATES,
+    current_approval,
+    record_approval,
+    announcement_data,
+    announce,
+    records,
+    find_record,
+    set_payment,
+)
+

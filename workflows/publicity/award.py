@@ -1,0 +1,126 @@
+"""Stages 8.2 and 9: the city government's approval (报市政府审批) and the award (表彰奖励).
+
+Nothing is announced before the approval is recorded; the approval is only possible after the
+notice window closed and the verification report went to the committee.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core import audit, notices, people
+from workflows.publicity import window as publicity_window
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.models import ROLES
+from workflows.publicity.models import Approval, AwardRecord
+from workflows.publicity.record import describe, require, window_data, window_of
+from workflows.publicity.window import WindowState
+from workflows.core.settings import Settings
+
+PAYMENT_STATES = ("pending", "paid")
+
+
+def current_approval(session: Session, settings: Settings) -> Approval | None:
+    """The edition's recorded approval, if any."""
+    return session.scalar(select(Approval).where(Approval.edition == settings.award.edition_key))
+
+
+def record_approval(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                    approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
+    """Record the city government's approval: its date, document number and the approved winners."""
+    pub = require(session, settings)
+    if current_approval(session, settings) is not None:
+        raise AlreadyDone("approval_already_recorded")
+    if publicity_window.state(window_of(pub), now) is not WindowState.CLOSED:
+        raise InvalidInput("publicity_window_still_open", **window_data(pub))
+    if pub.report_sent_at is None:
+        raise InvalidInput("approval_report_not_sent")
+    document_number = document_number.strip()
+    if not document_number or len(document_number) > 100:
+        raise InvalidInput("approval_bad_document_number")
+    if approved_on > now.astimezone(settings.award.tz).date() or approved_on < pub.start.astimezone(
+            settings.award.tz).date():
+        raise InvalidInput("approval_bad_date", approved_on=approved_on.isoformat())
+    approved = [int(i) for i in approved]
+    not_proposed = [i for i in approved if i not in pub.winners]
+    if not approved or not_proposed or len(set(approved)) != len(approved):
+        raise InvalidInput("approval_not_proposed", ids=not_proposed,
+                           winners=[describe(session, i) for i in pub.winners])
+    row = Approval(edition=settings.award.edition_key, approved_on=approved_on.isoformat(),
+                   document_number=document_number, approved=approved, recorded_by=actor, recorded_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="approval.record", subject=f"approval:{row.id}", now=now,
+                 approved_on=approved_on, document_number=document_number, approved=approved)
+    return row
+
+
+def announcement_data(session: Session, settings: Settings) -> dict[str, Any]:
+    """Template data for the per-channel award announcement texts."""
+    approval = current_approval(session, settings)
+    if approval is None:
+        raise InvalidInput("award_not_approved")
+    return {"winners": [describe(session, i) for i in approval.approved], "approved_on": approval.approved_on,
+            "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan}
+
+
+def announce(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[AwardRecord]:
+    """Announce the approved winners, congratulate each winner and open an award record per winner."""
+    data = announcement_data(session, settings)
+    approval = current_approval(session, settings)
+    assert approval is not None
+    if approval.announced_at is not None:
+        raise AlreadyDone("award_already_announced")
+    records = []
+    for app_id in approval.approved:
+        rec = AwardRecord(edition=settings.award.edition_key, application_id=app_id, plaque=True, certificate=True,
+                          prize_yuan=settings.award.rules.prize_yuan, payment_status="pending",
+                          created_at=now, updated_at=now)
+        session.add(rec)
+        records.append(rec)
+    approval.announced_at, approval.announced_by = now, actor
+    session.flush()
+    audit.record(session, actor=actor, action="award.announce", subject=f"approval:{approval.id}", now=now,
+                 winners=list(approval.approved), prize_yuan=settings.award.rules.prize_yuan)
+    notices.notify(session, [p.userid for p in people.with_role(session, *ROLES)], "award.announced", now=now, **data)
+    for w in data["winners"]:
+        if w["applicant"]:
+            notices.notify(session, w["applicant"], "award.congratulations", now=now, winner=w, **data)
+    return records
+
+
+def records(session: Session, settings: Settings) -> list[AwardRecord]:
+    """The award records of the edition."""
+    return list(session.scalars(select(AwardRecord).where(AwardRecord.edition == settings.award.edition_key)
+                                .order_by(AwardRecord.id)))
+
+
+def find_record(session: Session, settings: Settings, ref: str) -> AwardRecord:
+    """An award record by application number or id."""
+    for rec in records(session, settings):
+        d = describe(session, rec.application_id)
+        if ref.strip() in (d["number"], str(rec.application_id)):
+            return rec
+    raise NotFound("award_record_not_found", ref=ref)
+
+
+def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
+                status: str, reference: str = "") -> AwardRecord:
+    """Update a winner's prize payment status (pending or paid, with a payment reference); audited."""
+    if status not in PAYMENT_STATES:
+        raise InvalidInput("award_bad_payment_status", states=list(PAYMENT_STATES))
+    rec = find_record(session, settings, ref)
+    old = rec.payment_status
+    rec.payment_status, rec.payment_reference = status, reference.strip() or None
+    rec.paid_at = now if status == "paid" else None
+    rec.updated_at = now
+    audit.record(session, actor=actor, action="award.payment", subject=f"application:{rec.application_id}",
+                 now=now, old=old, new=status, reference=reference.strip(), prize_yuan=rec.prize_yuan)
+    winner = describe(session, rec.application_id)
+    if status == "paid" and winner["applicant"]:
+        notices.notify(session, winner["applicant"], "award.paid", now=now, winner=winner,
+                       prize_yuan=rec.prize_yuan, reference=reference.strip())
+    return rec

@@ -1,0 +1,224 @@
+"""Complaints (投诉/异议) during the public notice, and their verification (核查).
+
+The chat intake is the flow ``complaint`` with the steps of `Step`; a draft complaint row is created
+once the target and the content are known, so evidence files sent in chat can attach to it while they
+download.  Submitting gives it a number.  The secretariat concludes each complaint (upheld or not,
+with findings and reasons); an upheld one may remove the proposed winner, and the secretariat decides
+whether the next-ranked candidate is proposed instead or the place stays empty.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from workflows.core import audit, conversation, notices, people
+from workflows.publicity import window as publicity_window
+from workflows.core.contact import PhoneError, validate_contact_phone
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.publicity.models import Complaint, ComplaintEvidence
+from workflows.core.models import Conversation
+from workflows.publicity.record import describe, require, window_data, window_of
+from workflows.publicity.window import WindowState
+from workflows.core.settings import Settings
+
+FLOW = "complaint"
+SKIP_WORD = "完成"
+ANONYMOUS_WORD = "匿名"
+OUTCOMES = ("keep", "replace", "vacant")
+
+
+class Step(StrEnum):
+    """The steps of the complaint intake, in order."""
+
+    TARGET = "target"        # which proposed winner (numbered choice)
+    CONTENT = "content"      # what the complaint is
+    EVIDENCE = "evidence"    # files sent in chat, or 完成
+    NAME = "name"            # real name (or 匿名 where allowed)
+    PHONE = "phone"          # contact phone
+
+
+def require_window_open(session: Session, settings: Settings, *, now: dt.datetime) -> None:
+    """Raise a refusal saying when the window is (or was) open unless complaints are accepted now."""
+    pub = require(session, settings)
+    state = publicity_window.state(window_of(pub), now)
+    if state is not WindowState.OPEN:
+        raise InvalidInput("complaint_window_closed", state=str(state), **window_data(pub))
+
+
+def begin(session: Session, settings: Settings, *, userid: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """Start the intake for any member; return the numbered choices (current proposed winners)."""
+    require_window_open(session, settings, now=now)
+    pub = require(session, settings)
+    conversation.start(session, userid, FLOW, Step.TARGET, now=now, choices=list(pub.winners))
+    return [describe(session, i) for i in pub.winners]
+
+
+def choose_target(session: Session, settings: Settings, conv: Conversation, text: str, *,
+                  now: dt.datetime) -> dict[str, Any]:
+    """Take the number of the proposed winner the complaint is about."""
+    choices = list(conv.data.get("choices") or [])
+    text = text.strip()
+    if not text.isdigit() or not 1 <= int(text) <= len(choices):
+        raise InvalidInput("complaint_bad_choice", count=len(choices))
+    target = choices[int(text) - 1]
+    conversation.advance(conv, Step.CONTENT, now=now, application_id=target)
+    return describe(session, target)
+
+
+def set_content(session: Session, settings: Settings, conv: Conversation, text: str, *,
+                now: dt.datetime) -> Complaint:
+    """Record what the complaint is (10–2000 characters) as a draft complaint; move to evidence."""
+    text = text.strip()
+    if not 10 <= len(text) <= 2000:
+        raise InvalidInput("complaint_bad_content", length=len(text), min=10, max=2000)
+    require_window_open(session, settings, now=now)
+    pub = require(session, settings)
+    draft = session.get(Complaint, conv.data.get("complaint_id") or 0)
+    if draft is None or draft.status != "draft":
+        draft = Complaint(edition=settings.award.edition_key, publicity_id=pub.id,
+                          application_id=int(conv.data["application_id"]), complainant=conv.userid,
+                          content=text, status="draft", created_at=now)
+        session.add(draft)
+        session.flush()
+    draft.content = text
+    conversation.advance(conv, Step.EVIDENCE, now=now, complaint_id=draft.id)
+    return draft
+
+
+def evidence_done(session: Session, settings: Settings, conv: Conversation, *, now: dt.datetime) -> None:
+    """Leave the evidence step (files are optional)."""
+    conversation.advance(conv, Step.NAME, now=now)
+
+
+def set_name(session: Session, settings: Settings, conv: Conversation, text: str, *,
+             now: dt.datetime) -> bool:
+    """Take the real name, or 匿名 where anonymous complaints are allowed; True if anonymous."""
+    text = text.strip()
+    if text == ANONYMOUS_WORD:
+        if not settings.award.rules.anonymous_complaints:
+            raise InvalidInput("complaint_real_name_required")
+        conversation.advance(conv, Step.PHONE, now=now, anonymous=True, real_name=None)
+        return True
+    if not 2 <= len(text) <= 50 or any(ch.isdigit() for ch in text):
+        raise InvalidInput("complaint_bad_name")
+    conversation.advance(conv, Step.PHONE, now=now, anonymous=False, real_name=text)
+    return False
+
+
+def submit(session: Session, settings: Settings, conv: Conversation, phone_text: str, *,
+           now: dt.datetime) -> Complaint:
+    """Validate the contact phone (or 匿名 when anonymous), number the complaint and notify the secretariat."""
+    anonymous = bool(conv.data.get("anonymous"))
+    phone: str | None = None
+    if not (anonymous and phone_text.strip() == ANONYMOUS_WORD):
+        parsed = validate_contact_phone(phone_text)
+        if isinstance(parsed, PhoneError):
+            raise InvalidInput("complaint_bad_phone", reason=parsed.code)
+        phone = str(parsed)
+    require_window_open(session, settings, now=now)
+    complaint = session.get(Complaint, conv.data.get("complaint_id") or 0)
+    if complaint is None or complaint.status != "draft" or complaint.complainant != conv.userid:
+        raise NotFound("complaint_not_found")
+    seq = session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.edition == complaint.edition, Complaint.number.is_not(None))) or 0
+    year = now.astimezone(settings.award.tz).year
+    complaint.number = f"TS{year}-{seq + 1:03d}"
+    complaint.real_name, complaint.phone, complaint.anonymous = conv.data.get("real_name"), phone, anonymous
+    complaint.status, complaint.submitted_at = "submitted", now
+    conversation.end(session, conv.userid)
+    audit.record(session, actor=conv.userid, action="complaint.submit", subject=f"complaint:{complaint.number}",
+                 now=now, application_id=complaint.application_id, anonymous=anonymous)
+    secretariat = [p.userid for p in people.with_role(session, "secretariat")]
+    notices.notify(session, secretariat, "complaint.received", now=now, complaint=complaint_data(session, complaint))
+    return complaint
+
+
+def attach_evidence(session: Session, *, complaint_id: int, sha256: str, size: int, kind: str,
+                    original_name: str, now: dt.datetime) -> ComplaintEvidence:
+    """Record a stored evidence file for a complaint (the same content twice is kept once)."""
+    complaint = session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound("complaint_not_found")
+    existing = session.scalar(select(ComplaintEvidence).where(ComplaintEvidence.complaint_id == complaint_id,
+                                                              ComplaintEvidence.sha256 == sha256))
+    if existing is not None:
+        return existing
+    row = ComplaintEvidence(complaint_id=complaint_id, sha256=sha256, size=size, kind=kind,
+                            original_name=original_name[:255], received_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=complaint.complainant, action="complaint.evidence",
+                 subject=f"complaint:{complaint.number or complaint.id}", now=now, sha256=sha256, size=size)
+    return row
+
+
+def find(session: Session, settings: Settings, number: str) -> Complaint:
+    """A submitted complaint of this edition by its number."""
+    c = session.scalar(select(Complaint).where(Complaint.edition == settings.award.edition_key,
+                                               Complaint.number == number.strip().upper()))
+    if c is None:
+        raise NotFound("complaint_not_found", number=number)
+    return c
+
+
+def listing(session: Session, settings: Settings) -> list[Complaint]:
+    """Every submitted complaint of the edition, oldest first."""
+    return list(session.scalars(select(Complaint).where(Complaint.edition == settings.award.edition_key,
+                                                        Complaint.number.is_not(None)).order_by(Complaint.id)))
+
+
+def complaint_data(session: Session, c: Complaint) -> dict[str, Any]:
+    """A JSON-able view of a complaint for notices and the report."""
+    evidence = session.scalars(select(ComplaintEvidence).where(ComplaintEvidence.complaint_id == c.id)
+                               .order_by(ComplaintEvidence.id)).all()
+    return {"number": c.number or "", "target": describe(session, c.application_id), "content": c.content,
+            "anonymous": c.anonymous, "real_name": c.real_name or "", "phone": c.phone or "",
+            "status": c.status, "submitted_at": c.submitted_at.isoformat() if c.submitted_at else "",
+            "evidence": [{"name": e.original_name, "sha256": e.sha256, "size": e.size} for e in evidence],
+            "findings": c.findings or "", "upheld": c.upheld, "reason": c.reason or "", "outcome": c.outcome or "",
+            "replacement": describe(session, c.replacement_id) if c.replacement_id else None}
+
+
+def conclude(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
+             upheld: bool, findings: str, reason: str, outcome: str | None = None) -> Complaint:
+    """Record findings and the conclusion; an upheld one keeps, replaces or vacates the winner's place."""
+    c = find(session, settings, number)
+    if c.status == "concluded":
+        raise AlreadyDone("complaint_already_concluded", number=c.number)
+    if not findings.strip() or not reason.strip():
+        raise InvalidInput("complaint_conclusion_incomplete")
+    outcome = outcome or ("keep" if not upheld else None)
+    if outcome not in OUTCOMES or (not upheld and outcome != "keep"):
+        raise InvalidInput("complaint_bad_outcome", outcomes=list(OUTCOMES))
+    pub = require(session, settings)
+    if outcome != "keep":
+        if c.application_id not in pub.winners:
+            raise InvalidInput("complaint_target_not_winner", target=describe(session, c.application_id))
+        winners = list(pub.winners)
+        place = winners.index(c.application_id)
+        winners.pop(place)
+        if outcome == "replace":
+            taken = set(pub.winners) | set(pub.removed)
+            nxt = next((i for i in pub.reserve if i not in taken), None)
+            if nxt is None:
+                raise InvalidInput("complaint_no_reserve")
+            winners.insert(place, nxt)
+            c.replacement_id = nxt
+        pub.winners, pub.removed = winners, [*pub.removed, c.application_id]
+    c.status, c.upheld, c.findings, c.reason, c.outcome = "concluded", upheld, findings.strip(), reason.strip(), outcome
+    c.concluded_by, c.concluded_at = actor, now
+    audit.record(session, actor=actor, action="complaint.conclude", subject=f"complaint:{c.number}", now=now,
+                 upheld=upheld, outcome=outcome, findings=c.findings, reason=c.reason,
+                 removed=c.application_id if outcome != "keep" else None, replacement=c.replacement_id)
+    data = complaint_data(session, c)
+    notices.notify(session, c.complainant, "complaint.concluded", now=now, complaint=data)
+    if outcome == "replace" and c.replacement_id:
+        repl = describe(session, c.replacement_id)
+        if repl["applicant"]:
+            notices.notify(session, repl["applicant"], "publicity.replacement", now=now, winner=repl,
+                           **window_data(pub))
+    return c

@@ -1,0 +1,103 @@
+"""Public notice (公示), complaints (投诉) and their verification, approval and award records."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.core.base import Base
+
+
+class Publicity(Base):
+    """The public notice of an edition's proposed winners (one per edition)."""
+
+    __tablename__ = "publicity"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), unique=True)
+    start: Mapped[dt.datetime]
+    end: Mapped[dt.datetime]            # first instant after the window (half-open)
+    last_day: Mapped[str] = mapped_column(String(10))   # local calendar day, ISO
+    days: Mapped[int]
+    winners: Mapped[list[Any]] = mapped_column(default=list)    # application ids, rank order (current)
+    reserve: Mapped[list[Any]] = mapped_column(default=list)    # next-ranked application ids, in order
+    removed: Mapped[list[Any]] = mapped_column(default=list)    # removed after an upheld complaint
+    started_by: Mapped[str] = mapped_column(String(64))
+    report_sent_at: Mapped[dt.datetime | None]
+    report_sent_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Complaint(Base):
+    """One complaint against a proposed winner; a draft until submitted (then it has a number)."""
+
+    __tablename__ = "complaint"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    complainant: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    real_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="draft")   # draft | submitted | concluded
+    created_at: Mapped[dt.datetime]
+    submitted_at: Mapped[dt.datetime | None]
+    findings: Mapped[str | None] = mapped_column(Text)
+    upheld: Mapped[bool | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))   # keep | replace | vacant (upheld only)
+    replacement_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    concluded_by: Mapped[str | None] = mapped_column(String(64))
+    concluded_at: Mapped[dt.datetime | None]
+
+
+class ComplaintEvidence(Base):
+    """A file sent in chat as evidence for a complaint; bytes live in the document store."""
+
+    __tablename__ = "complaint_evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    original_name: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("complaint_id", "sha256"),)
+
+
+class Approval(Base):
+    """The city government's approval of the winner list (one per edition)."""
+
+    __tablename__ = "approval"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), unique=True)
+    approved_on: Mapped[str] = mapped_column(String(10))   # the document's date, ISO
+    document_number: Mapped[str] = mapped_column(String(100))
+    approved: Mapped[list[Any]] = mapped_column(default=list)   # application ids
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+    announced_at: Mapped[dt.datetime | None]
+    announced_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class AwardRecord(Base):
+    """What one winner receives (plaque, certificate, prize) and whether the prize is paid."""
+
+    __tablename__ = "award_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    plaque: Mapped[bool] = mapped_column(default=True)
+    certificate: Mapped[bool] = mapped_column(default=True)
+    prize_yuan: Mapped[int]
+    payment_status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | paid
+    payment_reference: Mapped[str | None] = mapped_column(String(200))
+    paid_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "application_id"),)

@@ -1,0 +1,143 @@
+"""Stage 8.1 公示: the public notice of the proposed winners, its window, and the verification report.
+
+The window is `publicity_window.notice_window` over `award.rules.publicity_days` calendar days in the
+award's time zone.  Role checks happen in the chat layer (router roles); the CLI is the operator's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core import audit, notices, people, stages
+from workflows.publicity import window as publicity_window
+from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.core.models import ROLES
+from workflows.apply.models import Application
+from workflows.publicity.models import Complaint, Publicity
+from workflows.publicity.complaints import complaint_data
+from workflows.publicity.record import current, describe, require, window_data, window_of
+from workflows.publicity.window import WindowState
+from workflows.core.settings import Settings
+
+STAGE = "publicity"
+
+
+@dataclass(frozen=True)
+class PublicityView:
+    """What everyone may know about the notice: the window and the current proposed winners."""
+
+    start: dt.datetime
+    end: dt.datetime
+    last_day: dt.date
+    state: WindowState
+    winners: tuple[dict[str, Any], ...]
+    removed: tuple[dict[str, Any], ...]
+    report_sent: bool
+
+
+def view(session: Session, settings: Settings, *, now: dt.datetime) -> PublicityView:
+    """The notice as it stands at `now`."""
+    pub = require(session, settings)
+    return PublicityView(pub.start, pub.end, dt.date.fromisoformat(pub.last_day),
+                         publicity_window.state(window_of(pub), now),
+                         tuple(describe(session, i) for i in pub.winners),
+                         tuple(describe(session, i) for i in pub.removed), pub.report_sent_at is not None)
+
+
+def _check_ids(session: Session, settings: Settings, ids: list[int], what: str) -> None:
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("publicity_duplicate_ids", what=what)
+    for app_id in ids:
+        app = session.get(Application, app_id)
+        if app is None or app.edition != settings.award.edition_key:
+            raise InvalidInput("publicity_unknown_application", app_id=app_id)
+
+
+def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                    winners: list[int], reserve: list[int] = ()) -> Publicity:
+    """Publish the proposed winners (rank order), compute the window, tell the roster and the candidates."""
+    winners, reserve = [int(i) for i in winners], [int(i) for i in reserve]
+    if current(session, settings) is not None:
+        raise AlreadyDone("publicity_already_started")
+    if not winners:
+        raise InvalidInput("publicity_no_winners")
+    if len(winners) > settings.award.rules.winners:
+        raise InvalidInput("publicity_too_many_winners", given=len(winners), allowed=settings.award.rules.winners)
+    _check_ids(session, settings, winners + reserve, "winners+reserve")
+    if stages.status(session, settings, STAGE) == "pending":
+        stages.open_stage(session, settings, STAGE, actor=actor, now=now)
+    stages.require_open(session, settings, STAGE, now=now)
+    rules = settings.award.rules
+    win = publicity_window.notice_window(now, rules.publicity_days, settings.award.tz,
+                                         start_day_counts=rules.publicity_start_day_counts)
+    pub = Publicity(edition=settings.award.edition_key, start=win.start, end=win.end,
+                    last_day=win.last_day.isoformat(), days=rules.publicity_days, winners=winners,
+                    reserve=reserve, removed=[], started_by=actor)
+    session.add(pub)
+    session.flush()
+    audit.record(session, actor=actor, action="publicity.start", subject=f"publicity:{pub.id}", now=now,
+                 winners=winners, reserve=reserve, start=win.start, end=win.end, last_day=win.last_day)
+    data = {"winners": [describe(session, i) for i in winners], **window_data(pub)}
+    roster = [p.userid for p in people.with_role(session, *ROLES)]
+    notices.notify(session, roster, "publicity.started", now=now, **data)
+    for w in data["winners"]:
+        if w["applicant"]:
+            notices.notify(session, w["applicant"], "publicity.candidate", now=now, winner=w, **data)
+    return pub
+
+
+def notice_data(session: Session, settings: Settings) -> dict[str, Any]:
+    """Template data for the per-channel notice texts (portal, newspaper, TV, app)."""
+    pub = require(session, settings)
+    return {"winners": [describe(session, i) for i in pub.winners], **window_data(pub),
+            "anonymous_complaints": settings.award.rules.anonymous_complaints}
+
+
+def verification_report(session: Session, settings: Settings, *, now: dt.datetime) -> dict[str, Any]:
+    """Template data for the written verification report (核查报告) to the committee."""
+    pub = require(session, settings)
+    rows = session.scalars(select(Complaint).where(Complaint.publicity_id == pub.id, Complaint.status != "draft")
+                           .order_by(Complaint.id))
+    complaints = [complaint_data(session, c) for c in rows]
+    return {"generated_at": now.isoformat(), **window_data(pub),
+            "complaints": complaints, "upheld": sum(1 for c in complaints if c["upheld"]),
+            "winners": [describe(session, i) for i in pub.winners],
+            "removed": [describe(session, i) for i in pub.removed]}
+
+
+def send_report(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> dict[str, Any]:
+    """Send the verification report to the committee once the window closed and every complaint is concluded."""
+    pub = require(session, settings)
+    if publicity_window.state(window_of(pub), now) is not WindowState.CLOSED:
+        raise InvalidInput("publicity_window_still_open", **window_data(pub))
+    pending = session.scalars(select(Complaint.number).where(Complaint.publicity_id == pub.id,
+                                                             Complaint.status == "submitted")).all()
+    if pending:
+        raise InvalidInput("complaints_pending", numbers=list(pending))
+    data = verification_report(session, settings, now=now)
+    committee = [p.userid for p in people.with_role(session, "committee", "committee_chair")]
+    notices.notify(session, committee, "publicity.report", now=now, report=data)
+    pub.report_sent_at, pub.report_sent_by = now, actor
+    audit.record(session, actor=actor, action="publicity.report", subject=f"publicity:{pub.id}", now=now,
+                 complaints=len(data["complaints"]), upheld=data["upheld"], winners=list(pub.winners),
+                 recipients=committee)
+    return data
+
+
+def application_ids(session: Session, settings: Settings, refs: list[str]) -> list[int]:
+    """Resolve application numbers (or ids) of this edition to ids, in the given order."""
+    ids = []
+    for ref in refs:
+        ref = ref.strip()
+        app = session.scalar(select(Application).where(Application.edition == settings.award.edition_key,
+                                                        Application.number == ref))
+        if app is None and ref.isdigit():
+            app = session.get(Application, int(ref))
+        if app is None or app.edition != settings.award.edition_key:
+            raise InvalidInput("publicity_unknown_application", app_id=ref)
+        ids.append(app.id)
+    return ids

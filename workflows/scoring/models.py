@@ -1,0 +1,118 @@
+"""Expert review tables: assignments, conflict declarations, score sheets, consensus, shortlists, reports."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.core.base import Base
+
+
+class AssignmentProposal(Base):
+    """A proposed expert assignment for one phase, waiting for the secretariat to confirm or edit it."""
+
+    __tablename__ = "assignment_proposal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(16))
+    assignments: Mapped[dict[str, Any]] = mapped_column(default=dict)   # application id (str) -> [userid]
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | superseded
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[dt.datetime | None]
+
+
+class Assignment(Base):
+    """One expert assigned to score one application in one phase (material or site)."""
+
+    __tablename__ = "expert_assignment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    expert: Mapped[str] = mapped_column(String(64), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"),)
+
+
+class ConflictDeclaration(Base):
+    """An expert's declared conflict of interest (回避) with an application."""
+
+    __tablename__ = "conflict_declaration"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expert: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("expert", "application_id"),)
+
+
+class ScoreSheet(Base):
+    """One expert's score sheet for one application in one phase; locked once confirmed."""
+
+    __tablename__ = "score_sheet"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    expert: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | confirmed
+    percentages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item key -> int percent
+    comments: Mapped[dict[str, Any]] = mapped_column(default=dict)     # category key -> {strengths, opportunities}
+    total: Mapped[str | None] = mapped_column(String(24))              # exact decimal text, set on confirm
+    source: Mapped[str] = mapped_column(String(16), default="chat")    # chat | paper
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    confirmed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"),)
+
+
+class Consensus(Base):
+    """The score the expert group agreed on after a disagreement, recorded by the leader."""
+
+    __tablename__ = "score_consensus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    value: Mapped[str] = mapped_column(String(24))  # exact decimal text
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("phase", "application_id"),)
+
+
+class Shortlist(Base):
+    """Applications going on: 'site' (site-visit candidates) or 'vote' (the committee's top N)."""
+
+    __tablename__ = "shortlist"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    position: Mapped[int]
+    score: Mapped[str] = mapped_column(String(24))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "kind", "application_id"),)
+
+
+class ReportConfirmation(Base):
+    """The expert-group leader's confirmation of a phase's report."""
+
+    __tablename__ = "report_confirmation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(16))
+    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[dt.datetime]
+    digest: Mapped[str] = mapped_column(String(64))  # what was confirmed: hash of the ranking shown
+
+    __table_args__ = (UniqueConstraint("edition", "phase"),)

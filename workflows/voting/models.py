@@ -1,0 +1,83 @@
+"""Committee vote tables. Who voted (Participation) and what was chosen (Choice) are kept apart.
+
+Choice has no member column, no timestamp and no insertion-ordered key: a ballot paper is a
+random id.  The only bridge is `Participation.paper_mac` (an HMAC of the paper id under the
+server secret), stored only while `allow_ballot_change` needs it and erased when the round closes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.core.base import Base
+
+
+class Ballot(Base):
+    """One round of the committee vote (round 1, or a runoff among tied candidates)."""
+
+    __tablename__ = "ballot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    series_id: Mapped[int | None] = mapped_column(index=True)      # the first round's id (itself for round 1)
+    round_no: Mapped[int] = mapped_column(default=1)
+    runoff_of: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))
+    seats: Mapped[int]
+    candidates: Mapped[list[Any]]                                 # [{application_id, enterprise_name, composite, material, site}]
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|closed|no_quorum
+    outcome: Mapped[str | None] = mapped_column(String(24))       # decided|runoff_needed|deadlocked|no_quorum
+    result: Mapped[dict[str, Any] | None]                         # the recorded tally, sealed until close
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[dt.datetime]
+    closes_at: Mapped[dt.datetime]
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Participation(Base):
+    """A member's place in one round: what was offered, whether and when they voted (not for whom)."""
+
+    __tablename__ = "ballot_participation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
+    member: Mapped[str] = mapped_column(String(64), index=True)
+    offered: Mapped[list[Any]]                                    # option ids offered to this member
+    excluded: Mapped[list[Any]]                                   # application ids left out for a declared conflict
+    required: Mapped[int]
+    recused: Mapped[bool] = mapped_column(default=False)          # no real choice left after exclusions
+    task_id: Mapped[str | None] = mapped_column(String(128))      # the member's current ballot card
+    voted_at: Mapped[dt.datetime | None]
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    paper_mac: Mapped[str | None] = mapped_column(String(64))     # only with allow_ballot_change, until close
+    changes: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (UniqueConstraint("ballot_id", "member"),)
+
+
+class Choice(Base):
+    """One option marked on one anonymous ballot paper."""
+
+    __tablename__ = "ballot_choice"
+    paper_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    application_id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
+
+    # No rowid on SQLite: rows are stored in random paper-id order, not in the order they were cast.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class VoteConflict(Base):
+    """A committee member's declared conflict with an application (回避), recorded by the secretariat."""
+
+    __tablename__ = "vote_conflict"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    member: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "member", "application_id"),)
