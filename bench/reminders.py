@@ -90,7 +90,7 @@ def populate(engine: Engine, settings: Settings, n: int, rng: random.Random) -> 
             conn.execute(insert(Document), docs)
     sessions = make_session_factory(engine)
     with sessions.begin() as s:
-        stages.open_stage(s, settings, "apply", actor="bench", now=t0)
+        stages.open_stage(s, settings, "apply", actor="system", now=t0)
 
 
 def measure(engine: Engine, fn) -> tuple[float, int, object]:  # noqa: ANN001

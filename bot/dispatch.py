@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.core import people
+from workflows.core import access, audit, people
 from workflows.core.errors import DomainError
 from workflows.core.models import InboundCallback
 from workflows.core.base import UTCDateTime
@@ -43,6 +43,12 @@ class Dispatcher:
         record = {"dedupe_key": inbound.dedupe_key[:300], "userid": inbound.userid[:64], "kind": inbound.kind,
                   "payload": inbound.as_record(), "received_at": now, "status": "done"}
         failure: DomainError | Exception | None = None
+        if inbound.userid in access.SYSTEM_ACTORS:
+            # The bot's own actor names are never a WeCom member's (WeCom ids start with a letter or digit,
+            # and the roster refuses them); a callback claiming one is recorded and does nothing.
+            log.warning("callback from reserved userid %r ignored", inbound.userid)
+            with self.sessions.begin() as s:
+                return "refused" if self._record(s, {**record, "status": "refused"}) else "duplicate"
         try:
             with self.sessions.begin() as s:
                 if not self._record(s, record):
@@ -59,6 +65,9 @@ class Dispatcher:
             if isinstance(failure, DomainError):
                 if not self._record(s, record):
                     return "duplicate"
+                if failure.code == "not_allowed":  # the gate refused: who tried what is kept
+                    audit.record(s, actor=inbound.userid[:64], action="access.refused", now=now,
+                                 subject=str(failure.data.get("action", "")), role=failure.data.get("role"))
                 self._context(s, inbound, now).reply(f"errors.{failure.code}", **failure.data)
                 return "refused"
             if not self._record(s, {**record, "status": "error",
@@ -83,9 +92,3 @@ class Dispatcher:
             return True
         except IntegrityError:
             return False
-
-
-def run_in_transaction(sessions: sessionmaker[Session], fn: Callable[[Session], Any]) -> Any:
-    """Run fn(session) in one transaction (CLI commands and jobs)."""
-    with sessions.begin() as s:
-        return fn(s)

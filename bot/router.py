@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from workflows.core import conversation, notices, people
+from workflows.core import access, conversation, notices, people
 from workflows.core.models import Conversation
 from workflows.core.people import Member
 from workflows.core.settings import Settings
@@ -60,9 +60,13 @@ class Command:
 
     word: str
     handler: Handler
-    roles: frozenset[str] | None
+    verbs: tuple[str, ...] | None  # the access verbs behind the word (None: everyone)
     help_order: int
     primary: bool = True
+
+    def allows(self, role: str) -> bool:
+        """Whether a member of `role` may use this word (any of its verbs, by workflows.core.access)."""
+        return self.verbs is None or any(access.allows(v, role) for v in self.verbs)
 
 
 class Router:
@@ -75,11 +79,12 @@ class Router:
         self.events: dict[str, Handler] = {}
         self.menu_keys: dict[str, str] = {}
 
-    def command(self, *words: str, roles: tuple[str, ...] | None = None, order: int = 100) -> Callable[[Handler], Handler]:
-        """Register a handler(ctx, args: str) for chat words, optionally limited to roles."""
+    def command(self, *words: str, verbs: tuple[str, ...] | None = None,
+                order: int = 100) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, args: str) for chat words; `verbs` (access policy) say who may use them."""
         def register(fn: Handler) -> Handler:
             for i, w in enumerate(words):
-                self.commands[w] = Command(w, fn, frozenset(roles) if roles else None, order, primary=i == 0)
+                self.commands[w] = Command(w, fn, tuple(verbs) if verbs else None, order, primary=i == 0)
             return fn
         return register
 
@@ -112,7 +117,7 @@ class Router:
     def commands_for(self, role: str) -> list[str]:
         """The chat words this role may use, in help order."""
         cmds = sorted((c for c in self.commands.values() if c.primary), key=lambda c: (c.help_order, c.word))
-        return [c.word for c in cmds if c.roles is None or role in c.roles]
+        return [c.word for c in cmds if c.allows(role)]
 
     def route(self, ctx: Context, inbound: Inbound) -> None:
         """Dispatch one inbound callback."""
@@ -144,7 +149,7 @@ class Router:
         matched = word if word in self.commands else text
         command = self.commands.get(matched)
         if command is not None:
-            if command.roles is not None and ctx.role not in command.roles:
+            if not command.allows(ctx.role):
                 ctx.reply("common.not_for_role", word=command.word, role=ctx.role)
                 return
             command.handler(ctx, args.strip() if matched == word else "")

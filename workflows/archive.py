@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit
+from workflows.core import access, audit
 from workflows.core.auditchain import ChainProblem, verify_chain
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentStore
 from workflows.core.models import AuditEntry
@@ -95,6 +95,7 @@ def verify_audit(session: Session, *, head_id: int | None = None, head_hash: str
     return AuditCheck(True, count, last[0] if last else None, report.head, None, None)
 
 
+@access.guarded("archive.export")
 def export(session: Session, settings: Settings, *, actor: str, now: dt.datetime, out: Path,
            store: DocumentStore | None = None, extra_files: dict[str, bytes] | None = None) -> dict[str, Any]:
     """Write the edition's archive zip to `out` and return its manifest (the export itself is audited)."""

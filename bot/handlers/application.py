@@ -144,10 +144,10 @@ def on_extend(ctx: Context, args: str) -> None:
 
 def register(router: Router) -> None:
     """Register the applicant's words, dialog, card and the secretariat's 延期."""
-    router.command("申报", roles=("applicant",), order=10)(on_apply)
-    router.command("进度", roles=("applicant",), order=11)(on_progress)
-    router.command("提交", roles=("applicant",), order=12)(on_submit)
-    router.command("延期", roles=("secretariat",), order=60)(on_extend)
+    router.command("申报", verbs=("apply.start",), order=10)(on_apply)
+    router.command("进度", verbs=("apply.edit",), order=11)(on_progress)
+    router.command("提交", verbs=("apply.submit",), order=12)(on_submit)
+    router.command("延期", verbs=("apply.extend",), order=60)(on_extend)
     router.flow(apply.FLOW)(on_flow)
     router.card("apply:")(on_card)
     router.menu("apply", "申报")

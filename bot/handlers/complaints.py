@@ -15,7 +15,6 @@ from workflows import intake
 from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
-SECRETARIAT = ("secretariat",)
 UPHELD_WORDS = {"成立": True, "不成立": False}
 OUTCOME_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "保留": "keep"}
 
@@ -90,12 +89,12 @@ def register(router: Router) -> None:
             c = complaints.submit(s, st, conv, text, now=ctx.now)
             ctx.reply("complaint.submitted", number=c.number)
 
-    @router.command("投诉列表", roles=SECRETARIAT, order=61)
+    @router.command("投诉列表", verbs=("complaints.conclude",), order=61)
     def on_list(ctx: Context, args: str) -> None:
         rows = complaints.listing(ctx.session, ctx.settings)
         ctx.reply("complaint.list", complaints=[complaints.complaint_data(ctx.session, c) for c in rows])
 
-    @router.command("核查", roles=SECRETARIAT, order=62)
+    @router.command("核查", verbs=("complaints.conclude",), order=62)
     def on_conclude(ctx: Context, args: str) -> None:
         number, upheld, outcome, findings, reason = parse_conclusion(args)
         c = complaints.conclude(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=number,

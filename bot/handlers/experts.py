@@ -10,7 +10,6 @@ from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
 PHASE_WORDS = {"材料": "material", "材料评审": "material", "现场": "site", "现场考评": "site"}
-REVIEWERS = (scoring.SECRETARIAT, scoring.LEADER)
 
 
 def _phase(ctx: Context, words: list[str]) -> tuple[str, list[str]]:
@@ -41,7 +40,7 @@ def _parse_edit(text: str) -> tuple[str, list[str]]:
 def register(router: Router) -> None:
     """Register assignment, 回避, results and leader commands."""
 
-    @router.command("分配专家", roles=(scoring.SECRETARIAT,), order=40)
+    @router.command("分配专家", verbs=("experts.assign",), order=40)
     def on_assign(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split())
         if not words:
@@ -70,7 +69,7 @@ def register(router: Router) -> None:
                             replace_name="confirmed")
         ctx.reply("experts.confirmed", phase=phase, rows=view.rows)
 
-    @router.command("回避", roles=scoring.EXPERT_ROLES, order=32)
+    @router.command("回避", verbs=("experts.declare_conflict",), order=32)
     def on_conflict(ctx: Context, args: str) -> None:
         number, _, reason = args.partition(" ")
         if not number:
@@ -81,12 +80,12 @@ def register(router: Router) -> None:
         ctx.reply("experts.conflict_recorded", number=app.number, enterprise=app.enterprise_name,
                   withdrawn=bool(withdrawn))
 
-    @router.command("评审结果", roles=REVIEWERS, order=41)
+    @router.command("评审结果", verbs=("results.view",), order=41)
     def on_standing(ctx: Context, args: str) -> None:
         phase, _ = _phase(ctx, args.split())
         ctx.reply("experts.standing", **scoring.report_data(ctx.session, ctx.settings, phase))
 
-    @router.command("共识", roles=(scoring.LEADER,), order=42)
+    @router.command("共识", verbs=("results.consensus",), order=42)
     def on_consensus(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split(maxsplit=2))
         if len(words) < 2:
@@ -97,7 +96,7 @@ def register(router: Router) -> None:
         ctx.reply("experts.consensus_recorded", number=scoring.normalize_number(words[0]), value=row.value,
                   note=row.note)
 
-    @router.command("重开", roles=(scoring.LEADER,), order=43)
+    @router.command("重开", verbs=("scoring.reopen",), order=43)
     def on_reopen(ctx: Context, args: str) -> None:
         phase, words = _phase(ctx, args.split(maxsplit=2))
         if len(words) < 2:
@@ -107,7 +106,7 @@ def register(router: Router) -> None:
                              number=words[0], expert=words[1], reason=words[2] if len(words) > 2 else "")
         ctx.reply("experts.reopened", number=scoring.normalize_number(words[0]), expert=words[1])
 
-    @router.command("确认报告", roles=(scoring.LEADER,), order=44)
+    @router.command("确认报告", verbs=("results.confirm_report",), order=44)
     def on_confirm_report(ctx: Context, args: str) -> None:
         phase, _ = _phase(ctx, args.split())
         row = scoring.confirm_report(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase)

@@ -9,14 +9,13 @@ from sqlalchemy.orm import Session
 
 from workflows import publicity, scoring
 from workflows import voting
-from workflows.core import dates
+from workflows.core import access, dates
 from workflows.core.errors import DomainError, InvalidInput
 from workflows.core.settings import Settings
 
 from ..render import Renderer
 from ..router import Context, Router
 
-SECRETARIAT = ("secretariat",)
 PAID_WORDS = {"已发放": "paid", "已支付": "paid", "paid": "paid", "未发放": "pending", "pending": "pending"}
 
 
@@ -100,7 +99,7 @@ def register(router: Router) -> None:
     @router.command("公示", order=60)
     def on_publicity(ctx: Context, args: str) -> None:
         if args == "开始":
-            if ctx.role not in SECRETARIAT:
+            if not access.allows("publicity.manage", ctx.role):
                 ctx.reply("common.not_for_role", word="公示 开始", role=ctx.role)
                 return
             winners, reserve = proposed_from_vote(ctx.session, ctx.settings)
@@ -109,7 +108,7 @@ def register(router: Router) -> None:
             ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
                       **publicity.window_data(pub))
             return
-        if args and ctx.role in SECRETARIAT:
+        if args and access.allows("publicity.manage", ctx.role):
             ctx.reply("publicity.usage")
             return
         v = publicity.view(ctx.session, ctx.settings, now=ctx.now)
@@ -117,13 +116,13 @@ def register(router: Router) -> None:
         ctx.reply("publicity.status", state=str(v.state), winners=list(v.winners), removed=list(v.removed),
                   report_sent=v.report_sent, **publicity.window_data(pub))
 
-    @router.command("核查报告", roles=SECRETARIAT, order=63)
+    @router.command("核查报告", verbs=("publicity.manage",), order=63)
     def on_report(ctx: Context, args: str) -> None:
         data, files = send_report(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
         ctx.reply("publicity.report_sent", complaints=len(data["complaints"]), upheld=data["upheld"],
                   files=[str(f) for f in files])
 
-    @router.command("审批", roles=SECRETARIAT, order=64)
+    @router.command("审批", verbs=("award.manage",), order=64)
     def on_approval(ctx: Context, args: str) -> None:
         day, number, refs = parse_approval(args, ctx.settings, ctx.now)
         ids = publicity.application_ids(ctx.session, ctx.settings, refs)
@@ -132,12 +131,12 @@ def register(router: Router) -> None:
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
                   winners=[publicity.describe(ctx.session, i) for i in row.approved])
 
-    @router.command("表彰", roles=SECRETARIAT, order=65)
+    @router.command("表彰", verbs=("award.manage",), order=65)
     def on_award(ctx: Context, args: str) -> None:
         records, files = announce(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
         ctx.reply("award.announced_ok", count=len(records), files=[str(f) for f in files])
 
-    @router.command("奖金", roles=SECRETARIAT, order=66)
+    @router.command("奖金", verbs=("award.manage",), order=66)
     def on_payment(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
         if len(parts) < 2 or parts[1] not in PAID_WORDS:

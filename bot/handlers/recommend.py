@@ -47,4 +47,4 @@ def register(router: Router) -> None:
     """Register the recommender's card, dialog and word."""
     router.card("rec:")(on_card)
     router.flow(recommendation.FLOW)(on_opinion)
-    router.command("推荐", roles=("recommender",), order=20)(on_pending)
+    router.command("推荐", verbs=("recommend.decide",), order=20)(on_pending)

@@ -1,7 +1,7 @@
 """The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons."""
 from __future__ import annotations
 
-from workflows.core import audit, conversation, notices, stages
+from workflows.core import access, audit, conversation, notices, stages
 from workflows import review
 from workflows.core.errors import AlreadyDone, DomainError
 from workflows.core.models import CardTask, Conversation
@@ -9,14 +9,13 @@ from workflows.core.models import CardTask, Conversation
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
 
-SECRETARIAT = ("secretariat",)
 REJECT_REASON = "reject_reason"  # a ReviewStep beside REASON, kept here because only chat uses it
 
 
 def register(router: Router) -> None:
     """Register the secretariat's review command, card keys and reason flow."""
 
-    @router.command("审查", roles=SECRETARIAT, order=40)
+    @router.command("审查", verbs=("review.decide",), order=40)
     def on_review(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
         if not parts:
@@ -45,10 +44,11 @@ def register(router: Router) -> None:
     def on_card(ctx: Context, event: CardEvent, rest: str) -> None:
         action, _, ref = rest.partition(":")
         task = ctx.session.get(CardTask, event.task_id)
-        if ctx.role not in SECRETARIAT or task is None or task.recipient != ctx.userid or not ref.isdigit():
+        allowed = access.allows("review.decide", ctx.role)
+        if not allowed or task is None or task.recipient != ctx.userid or not ref.isdigit():
             audit.record(ctx.session, actor=ctx.userid, action="review.click_refused", subject=f"card:{event.task_id}",
                          now=ctx.now, key=event.key[:100], role=ctx.role)
-            ctx.reply("errors.not_allowed" if ctx.role not in SECRETARIAT else "common.card_unknown")
+            ctx.reply("errors.not_allowed" if not allowed else "common.card_unknown")
             return
         app_id = int(ref)
         if task.status != "open":

@@ -18,7 +18,6 @@ from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
 
 FLOW = "score"
-ROLES = scoring.EXPERT_ROLES
 REVISE = "修改"
 CONFIRM = ("确认", "提交", "确认提交")
 SKIP = ("跳过", "无", "不填")
@@ -116,7 +115,7 @@ def parse_comments(text: str, categories: set[str]) -> tuple[dict[str, dict[str,
 def register(router: Router) -> None:
     """Register the scoring words, flow and card buttons."""
 
-    @router.command("评分", roles=ROLES, order=30)
+    @router.command("评分", verbs=("scoring.score",), order=30)
     def on_score(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
@@ -206,7 +205,7 @@ def register(router: Router) -> None:
         else:
             ctx.reply("common.card_unknown")
 
-    @router.command("查阅", roles=ROLES, order=31)
+    @router.command("查阅", verbs=("scoring.score",), order=31)
     def on_materials(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:

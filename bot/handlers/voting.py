@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from workflows import voting
-from workflows.core import dates
+from workflows.core import access, dates
 from workflows.core.errors import DomainError
 from workflows.core.models import InboundCallback
 from workflows.core.settings import Settings
@@ -15,8 +15,6 @@ from workflows.core.settings import Settings
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
-SECRETARIAT = "secretariat"
-CHAIR = "committee_chair"
 
 
 def _redact_selection(ctx: Context) -> None:
@@ -75,13 +73,13 @@ def register(router: Router) -> None:
         if out.status not in ("recorded", "replaced", "invalid"):  # invalid: explained with its fresh card
             ctx.reply(f"vote.{out.status}", **out.data)
 
-    @router.command("投票", roles=(SECRETARIAT, *voting.ELECTORATE), order=60)
+    @router.command("投票", verbs=("vote.manage", "vote.cast"), order=60)
     def on_vote(ctx: Context, args: str) -> None:
         sub, _, rest = args.partition(" ")
         rest = rest.strip()
-        if ctx.role == SECRETARIAT:
+        if access.allows("vote.manage", ctx.role):
             _secretariat(ctx, sub, rest)
-        elif sub == "结果" and ctx.role == CHAIR:
+        elif sub == "结果" and access.allows("vote.status", ctx.role):
             _result(ctx)
         else:
             reissued = voting.reissue_card(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now)

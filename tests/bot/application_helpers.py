@@ -42,7 +42,7 @@ def open_apply(rt) -> None:
     with rt.sessions.begin() as s:
         ensure_roster(s, rt.clock())
         for key in ("call", "training", "apply"):
-            stages.open_stage(s, rt.settings, key, actor="test", now=rt.clock())
+            stages.open_stage(s, rt.settings, key, actor="system", now=rt.clock())
 
 
 def say(cb, rt, wecom, userid: str, text: str) -> list[str]:

@@ -232,7 +232,7 @@ def test_sample_edition_reaches_the_award(rt, wecom, clock, edition):
     with rt.sessions.begin() as s:
         # The edition fixture stands for the earlier stages; the sample only has the award step left.
         for key in ("apply", "review", "material", "site", "vote", "publicity"):
-            stages.open_stage(s, rt.settings, key, actor="test", now=START)
+            stages.open_stage(s, rt.settings, key, actor="system", now=START)
         assert sample.run(s, rt.settings, "award", START) == ["award"]
     with rt.sessions() as s:
         [c] = complaints_wf.listing(s, rt.settings)

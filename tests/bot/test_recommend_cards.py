@@ -10,7 +10,7 @@ def test_the_other_recommenders_card_is_greyed_with_the_decision(rt, wecom, cloc
         sample.ensure_roster(s, clock())
         people.import_roster(s, "userid,name,role,organization,region\n"
                                 "tuijian-wj2,武江区质量办·林峰,recommender,武江区人民政府,武江区\n",
-                             actor="test", now=clock())
+                             actor="system", now=clock())
         sample.run(s, rt.settings, "review", clock())
     deliver(rt)
     sent = [c for c in wecom.messages_to("tuijian-wj2") if c.get("msgtype") == "template_card"]

@@ -23,7 +23,7 @@ def config(tmp_path, settings, sessions, clock, monkeypatch):
     monkeypatch.setattr(bot.migrate, "upgrade", lambda engine, revision="head": Base.metadata.create_all(engine))
     now = clock()
     with sessions.begin() as s:
-        stages.open_stage(s, settings, "apply", actor="t", now=now)
+        stages.open_stage(s, settings, "apply", actor="system", now=now)
         s.add(Person(userid="tuijian-wj", name="陈军", role="recommender", organization="武江区人民政府",
                      region="武江区", active=True, updated_at=now))
         for userid, status in (("qiye1", AppStatus.DRAFT), ("qiye2", AppStatus.SUBMITTED)):

@@ -34,7 +34,7 @@ def world(rt, clock):
     with rt.sessions.begin() as s:
         s.add_all([Person(userid="mishu1", name="秘书甲", role="secretariat", updated_at=T_REVIEW),
                    Person(userid="zhuanjia1", name="专家甲", role="expert", updated_at=T_REVIEW)])
-        stages.open_stage(s, rt.settings, "review", actor="test", now=T_REVIEW)
+        stages.open_stage(s, rt.settings, "review", actor="system", now=T_REVIEW)
         app = Application(edition=rt.settings.award.edition_key, number="SG2018-001", applicant="qiye1",
                           status=AppStatus.RECOMMENDED, enterprise_name="韶关示范制造有限公司",
                           credit_code="91440200MA00000001", region_code="440203", contact_name="张三",

@@ -65,7 +65,7 @@ def start(rt, handles, **kw) -> scheduler.SchedulerHandle:
 def draft_application(rt) -> None:
     now = rt.clock()
     with rt.sessions.begin() as s:
-        stages.open_stage(s, rt.settings, "apply", actor="t", now=now)
+        stages.open_stage(s, rt.settings, "apply", actor="system", now=now)
         app = Application(edition=rt.settings.award.edition_key, applicant="qiye1", status=AppStatus.DRAFT,
                           enterprise_name="韶关钢铁", region_code="440203", created_at=now, updated_at=now)
         s.add(app)

@@ -102,7 +102,7 @@ def test_page_after_deadline_refuses_politely(cb, rt, wecom, http, clock):
     clock.advance(minutes=1)
     from workflows.core import stages
     with rt.sessions.begin() as s:
-        stages.close_stage(s, rt.settings, "apply", actor="test", now=clock())
+        stages.close_stage(s, rt.settings, "apply", actor="system", now=clock())
     resp = http.get(path)
     assert resp.status_code == 409 and "截止" in resp.get_data(as_text=True)
     assert re.search(r"<html", resp.get_data(as_text=True))

@@ -133,11 +133,13 @@ def test_retry_duplicate_and_non_member(cb, rt, wecom, ballot):
     cb.send(cb.template_card_event("zhuanjia1", other["submit_button"]["key"], other["task_id"], "vote_interaction",
                                    code, {other["checkbox"]["question_key"]: opts(other, 0, 1, 2)}))
     deliver(rt)
-    assert "不属于您" in texts(wecom, "zhuanjia1")[-1]
+    assert "只能由评审委员会委员" in texts(wecom, "zhuanjia1")[-1]
     with rt.sessions() as s:
         assert s.scalar(select(func.count(func.distinct(Choice.paper_id)))) == 1
         refusals = [(e.actor, e.details["reason"]) for e in audit.entries(s, action="vote.refused")]
-        assert refusals == [("weiyuan4", "already_voted"), ("zhuanjia1", "not_member")]
+        assert refusals == [("weiyuan4", "already_voted")]
+        gate = [(e.actor, e.subject) for e in audit.entries(s, action="access.refused")]
+        assert gate == [("zhuanjia1", "vote.cast")]
 
 
 def test_concurrent_submissions_through_a_served_app(rt, wecom, ballot):

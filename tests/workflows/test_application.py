@@ -25,8 +25,8 @@ ROSTER = ("userid,name,role,organization,region\n"
 @pytest.fixture
 def s(sessions, settings, clock):
     with sessions.begin() as session:
-        people.import_roster(session, ROSTER, actor="t", now=clock())
-        stages.open_stage(session, settings, "apply", actor="t", now=clock())
+        people.import_roster(session, ROSTER, actor="system", now=clock())
+        stages.open_stage(session, settings, "apply", actor="system", now=clock())
     with sessions.begin() as session:
         yield session
 

@@ -70,18 +70,18 @@ def test_stage_gate_and_extensions(sessions, settings, clock):
     with sessions.begin() as s:
         with pytest.raises(StageNotOpen):
             stages.require_open(s, settings, "apply", now=clock())
-        stages.open_stage(s, settings, "apply", actor="mishu", now=clock())
+        stages.open_stage(s, settings, "apply", actor="system", now=clock())
         assert stages.require_open(s, settings, "apply", now=clock()) == settings.award.stage("apply").deadline
         late = settings.award.stage("apply").deadline + dt.timedelta(hours=1)
         with pytest.raises(StageClosed):
             stages.require_open(s, settings, "apply", now=late)
         new = settings.award.stage("apply").deadline + dt.timedelta(days=2)
-        stages.extend(s, settings, "apply", new, actor="mishu", now=clock(), subject="application:1", reason="停电")
+        stages.extend(s, settings, "apply", new, actor="system", now=clock(), subject="application:1", reason="停电")
         assert stages.require_open(s, settings, "apply", now=late, subject="application:1") == new
         with pytest.raises(StageClosed):
             stages.require_open(s, settings, "apply", now=late, subject="application:2")
         with pytest.raises(InvalidInput):
-            stages.extend(s, settings, "apply", new - dt.timedelta(days=5), actor="mishu", now=clock())
+            stages.extend(s, settings, "apply", new - dt.timedelta(days=5), actor="system", now=clock())
         actions = [e.action for e in audit.entries(s)]
     assert actions == ["stage.open", "deadline.extend"]
 

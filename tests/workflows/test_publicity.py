@@ -26,7 +26,7 @@ def _start(s, settings, now=START, winners=None, reserve=None):
 
 def test_ten_calendar_days_across_a_month_end(settings, sessions):
     with sessions.begin() as s:
-        stages.open_stage(s, settings, "publicity", actor="t", now=START)
+        stages.open_stage(s, settings, "publicity", actor="system", now=START)
         # Published 2019-01-25 16:00 Shanghai: day 1 is 01-25, day 10 is 02-03 (January has 31 days).
         _, pub = _start(s, settings, now=dt.datetime(2019, 1, 25, 16, 0, tzinfo=SH))
         assert pub.last_day == "2019-02-03"

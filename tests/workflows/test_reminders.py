@@ -58,7 +58,7 @@ def world(sessions, settings, clock):
     """Applicants in every state, and recommenders of two regions and one department."""
     now = clock()
     with sessions.begin() as s:
-        stages.open_stage(s, settings, "apply", actor="t", now=now)
+        stages.open_stage(s, settings, "apply", actor="system", now=now)
         _person(s, "rec-wj", "recommender", org="武江区人民政府", region="武江区", now=now)
         _person(s, "rec-qj", "recommender", org="曲江区人民政府", region="曲江区", now=now)
         _person(s, "rec-gx", "recommender", org="市工业和信息化局", region="市直", now=now)
@@ -168,7 +168,7 @@ def test_an_extension_gives_new_reminders_and_old_ones_are_not_repeated(world, s
     sweep(world, settings, AT_7D)
     with world.begin() as s:
         draft = s.scalar(select(Application).where(Application.applicant == "draft"))
-        stages.extend(s, settings, "apply", dt.datetime(2018, 11, 22, 23, 59, 59, tzinfo=SH), actor="mishu",
+        stages.extend(s, settings, "apply", dt.datetime(2018, 11, 22, 23, 59, 59, tzinfo=SH), actor="system",
                       now=AT_7D, subject=f"application:{draft.id}", reason="材料补寄")
     # The others get their 3d reminder; the extended applicant has nothing due until 7 days before the new date.
     sent = sweep(world, settings, AT_3D)
@@ -183,7 +183,7 @@ def test_an_extension_gives_new_reminders_and_old_ones_are_not_repeated(world, s
 def test_a_stage_wide_extension_restarts_the_offsets_for_everyone(world, settings):
     sweep(world, settings, AT_1D)
     with world.begin() as s:
-        stages.extend(s, settings, "apply", dt.datetime(2018, 11, 20, 23, 59, 59, tzinfo=SH), actor="mishu",
+        stages.extend(s, settings, "apply", dt.datetime(2018, 11, 20, 23, 59, 59, tzinfo=SH), actor="system",
                       now=AT_1D)
     # The new deadline's 7d point has passed already: the most recent one goes out at once, naming the new date.
     at_once = sweep(world, settings, AT_1D + dt.timedelta(minutes=1))
@@ -210,7 +210,7 @@ def test_someone_who_finishes_is_no_longer_reminded(world, settings):
 
 def test_a_closed_stage_reminds_nobody(world, settings):
     with world.begin() as s:
-        stages.close_stage(s, settings, "apply", actor="mishu", now=AT_7D)
+        stages.close_stage(s, settings, "apply", actor="system", now=AT_7D)
     assert sweep(world, settings, AT_7D) == []
 
 

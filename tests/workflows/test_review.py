@@ -48,7 +48,7 @@ def db(sessions, settings, clock):
     with sessions.begin() as s:
         s.add_all([Person(userid="mishu1", name="秘书甲", role="secretariat", updated_at=T_REVIEW),
                    Person(userid="mishu2", name="秘书乙", role="secretariat", updated_at=T_REVIEW)])
-        stages.open_stage(s, settings, "review", actor="test", now=T_REVIEW)
+        stages.open_stage(s, settings, "review", actor="system", now=T_REVIEW)
     return sessions
 
 
@@ -136,6 +136,7 @@ def test_decisions_need_the_review_stage_open_and_not_past(db, settings):
 
 def test_review_stage_not_open(sessions, settings):
     with sessions.begin() as s:
+        s.add(Person(userid="mishu1", name="秘书甲", role="secretariat", updated_at=T_REVIEW))
         app = make_app(s)
         with pytest.raises(StageNotOpen):
             review.accept(s, settings, application_id=app.id, actor="mishu1", now=T_REVIEW)

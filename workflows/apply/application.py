@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, stages
+from workflows.core import access, audit, notices, stages
 from workflows.apply.completeness import Checklist, Receipt, material_items
 from workflows.apply.completeness import checklist as compute_checklist
 from workflows.core.contact import PhoneError, validate_mobile
@@ -56,6 +56,7 @@ def require_uploadable(session: Session, settings: Settings, app: Application, i
     return deadline_for(session, settings, app)
 
 
+@access.guarded("apply.start")
 def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> tuple[Application, bool]:
     """Start the member's application or return the existing one; (application, created)."""
     app = get_for_applicant(session, settings, actor)
@@ -87,6 +88,7 @@ def _set(session: Session, app: Application, field: str, value: Any, *, actor: s
                  field=field, value=value)
 
 
+@access.guarded("apply.edit")
 def set_enterprise_name(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                         now: dt.datetime) -> None:
     """Record the enterprise's registered name."""
@@ -97,6 +99,7 @@ def set_enterprise_name(session: Session, settings: Settings, app: Application, 
     _set(session, app, "enterprise_name", name, actor=actor, now=now)
 
 
+@access.guarded("apply.edit")
 def set_credit_code(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                     now: dt.datetime) -> None:
     """Record the unified social credit code: valid (GB 32100), in the city, not already applied."""
@@ -116,6 +119,7 @@ def set_credit_code(session: Session, settings: Settings, app: Application, text
     _derive_answers(app)
 
 
+@access.guarded("apply.edit")
 def set_legal_person(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                      now: dt.datetime) -> bool:
     """Record legal-person status; a 'no' ends the application (not eligible). Returns the answer."""
@@ -136,6 +140,7 @@ def unit_choices(settings: Settings) -> list[tuple[str, str]]:
             + [("department", d) for d in settings.award.departments])
 
 
+@access.guarded("apply.edit")
 def set_unit(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
              now: dt.datetime) -> None:
     """Record the county/district or city department that recommends the enterprise (number or name)."""
@@ -152,6 +157,7 @@ def set_unit(session: Session, settings: Settings, app: Application, text: str, 
     _set(session, app, "unit", names[index], actor=actor, now=now)
 
 
+@access.guarded("apply.edit")
 def set_industry(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                  now: dt.datetime) -> None:
     """Record the industry (one of the configured ones by number or name, or free text if none)."""
@@ -167,6 +173,7 @@ def set_industry(session: Session, settings: Settings, app: Application, text: s
     _set(session, app, "industry", value, actor=actor, now=now)
 
 
+@access.guarded("apply.edit")
 def set_contact_name(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                      now: dt.datetime) -> None:
     """Record the contact person's name."""
@@ -177,6 +184,7 @@ def set_contact_name(session: Session, settings: Settings, app: Application, tex
     _set(session, app, "contact_name", name, actor=actor, now=now)
 
 
+@access.guarded("apply.edit")
 def set_contact_phone(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
                       now: dt.datetime) -> None:
     """Record the contact person's mainland mobile number."""
@@ -203,6 +211,7 @@ def _end_ineligible(session: Session, app: Application, key: str, *, actor: str,
     audit.record(session, actor=actor, action="application.ineligible", subject=subject(app), now=now, question=key)
 
 
+@access.guarded("apply.edit")
 def answer_eligibility(session: Session, settings: Settings, app: Application, key: str, text: str, *,
                        actor: str, now: dt.datetime) -> bool:
     """Record a yes/no answer; a wrong answer to a must-yes question ends the application. Returns eligible."""
@@ -282,6 +291,7 @@ def record_document(session: Session, settings: Settings, app: Application, *, i
     return doc, previous
 
 
+@access.guarded("apply.attach")
 def attach_document(session: Session, settings: Settings, *, application_id: int, item_key: str,
                     stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> Document:
     """Attach a document during the application stage and confirm it to the applicant with what is still missing."""
@@ -331,6 +341,7 @@ def next_number(session: Session, settings: Settings) -> str:
     return f"{settings.award.application.number_prefix}-{used + 1:03d}"
 
 
+@access.guarded("apply.submit")
 def submit(session: Session, settings: Settings, app: Application, *, actor: str, now: dt.datetime) -> Application:
     """Submit a complete application: number it and hand it to the recommending unit."""
     if actor != app.applicant:
@@ -346,11 +357,12 @@ def submit(session: Session, settings: Settings, app: Application, *, actor: str
     return app
 
 
+@access.guarded("apply.extend")
 def extend_deadline(session: Session, settings: Settings, *, until: dt.datetime, actor: str, now: dt.datetime,
                     number: str | None = None, reason: str = "") -> tuple[dt.datetime, Application | None]:
     """Extend the application deadline for everyone or for one application (by number); audited."""
     app = by_number(session, settings, number) if number else None
-    new = stages.extend(session, settings, STAGE, until, actor=actor, now=now,
+    new = stages.record_extension(session, settings, STAGE, until, actor=actor, now=now,
                         subject=subject(app) if app else None, reason=reason)
     if app is not None:
         notices.notify(session, app.applicant, "apply.deadline_extended", now=now, deadline=new, reason=reason,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.apply import application as svc
 from workflows.apply.records import unit_name
-from workflows.core import conversation, notices
+from workflows.core import access, conversation, notices
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import AppStatus, Application
 from workflows.core.models import Conversation
@@ -106,6 +106,7 @@ def choose_item(settings: Settings, text: str) -> str:
     raise InvalidInput("bad_item_choice", count=len(items))
 
 
+@access.guarded("apply.edit")
 def answer(session: Session, settings: Settings, app: Application, conv: Conversation, text: str, *,
            actor: str, now: dt.datetime) -> Position:
     """Apply one typed answer at the current step and move on; invalid input raises, changing nothing."""

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, conversation, events, notices, people, stages
+from workflows.core import access, audit, conversation, events, notices, people, stages
 from workflows.apply.records import STAGE, current_documents, get, subject, unit_name
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, Decision, Recommendation
@@ -103,6 +103,7 @@ def _card_payload(session: Session, task: CardTask) -> dict[str, Any]:
     return data
 
 
+@access.guarded("recommend.decide")
 def decide(session: Session, settings: Settings, *, task_id: str, decision: str, actor: str, now: dt.datetime,
            response_code: str | None) -> Recommendation:
     """Record a click on 推荐/不推荐/退回修改, close the card and ask for the written opinion."""
@@ -144,6 +145,7 @@ def decide(session: Session, settings: Settings, *, task_id: str, decision: str,
     return rec
 
 
+@access.guarded("recommend.decide")
 def give_opinion(session: Session, settings: Settings, *, recommendation_id: int, text: str, actor: str,
                  now: dt.datetime) -> Application:
     """Record the written opinion, settle the application and tell the applicant."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit
+from workflows.core import access, audit
 from workflows.core.models import ROLES, DirectoryName, OutboxMessage, Person
 
 COLUMNS = ("userid", "name", "role", "organization", "region")
@@ -46,6 +46,8 @@ def parse_roster(text: str) -> tuple[list[dict[str, str]], list[RowProblem]]:
             continue
         if not row["userid"] or len(row["userid"]) > 64:
             problems.append(RowProblem(lineno, "bad_userid", row["userid"]))
+        elif row["userid"] in access.SYSTEM_ACTORS:
+            problems.append(RowProblem(lineno, "reserved_userid", row["userid"]))
         elif not row["name"]:
             problems.append(RowProblem(lineno, "missing_name", row["userid"]))
         elif row["role"] not in ROLES:
@@ -58,6 +60,7 @@ def parse_roster(text: str) -> tuple[list[dict[str, str]], list[RowProblem]]:
     return rows, problems
 
 
+@access.guarded("roster.import")
 def import_roster(session: Session, text: str, *, actor: str, now: dt.datetime) -> ImportResult:
     """Create or update roster members from CSV; all or nothing."""
     rows, problems = parse_roster(text)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit
+from workflows.core import access, audit
 from workflows.core.errors import InvalidInput, StageClosed, StageNotOpen
 from workflows.core.models import DeadlineExtension, StageState
 from workflows.core.settings import STAGE_KEYS, Settings
@@ -28,6 +28,7 @@ def status(session: Session, settings: Settings, stage: str) -> str:
     return row.status if row else "pending"
 
 
+@access.guarded("stage.open")
 def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
     """Open a stage (idempotent); audited."""
     _check_key(stage)
@@ -41,6 +42,7 @@ def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, 
     return row
 
 
+@access.guarded("stage.close")
 def close_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
     """Close a stage; audited."""
     row = open_stage(session, settings, stage, actor=actor, now=now)
@@ -65,9 +67,17 @@ def deadline(session: Session, settings: Settings, stage: str, subject: str | No
     return base
 
 
+@access.guarded("stage.extend")
 def extend(session: Session, settings: Settings, stage: str, new_deadline: dt.datetime, *, actor: str,
            now: dt.datetime, subject: str | None = None, reason: str = "") -> dt.datetime:
     """Extend a stage's deadline for everyone or one subject; audited. Returns the new deadline."""
+    return record_extension(session, settings, stage, new_deadline, actor=actor, now=now, subject=subject,
+                            reason=reason)
+
+
+def record_extension(session: Session, settings: Settings, stage: str, new_deadline: dt.datetime, *, actor: str,
+                     now: dt.datetime, subject: str | None = None, reason: str = "") -> dt.datetime:
+    """The extension itself, for verbs that grant one as part of their own authorised decision (not a verb)."""
     if new_deadline.tzinfo is None:
         raise InvalidInput("naive_deadline")
     current = deadline(session, settings, stage, subject)

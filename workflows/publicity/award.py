@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people
+from workflows.core import access, audit, notices, people
 from workflows.publicity import window as publicity_window
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.models import ROLES
@@ -28,6 +28,7 @@ def current_approval(session: Session, settings: Settings) -> Approval | None:
     return session.scalar(select(Approval).where(Approval.edition == settings.award.edition_key))
 
 
+@access.guarded("award.manage")
 def record_approval(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                     approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
     """Record the city government's approval: its date, document number and the approved winners."""
@@ -67,6 +68,7 @@ def announcement_data(session: Session, settings: Settings) -> dict[str, Any]:
             "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan}
 
 
+@access.guarded("award.manage")
 def announce(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[AwardRecord]:
     """Announce the approved winners, congratulate each winner and open an award record per winner."""
     data = announcement_data(session, settings)
@@ -107,6 +109,7 @@ def find_record(session: Session, settings: Settings, ref: str) -> AwardRecord:
     raise NotFound("award_record_not_found", ref=ref)
 
 
+@access.guarded("award.manage")
 def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
                 status: str, reference: str = "") -> AwardRecord:
     """Update a winner's prize payment status (pending or paid, with a payment reference); audited."""

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, conversation, notices, people
+from workflows.core import access, audit, conversation, notices, people
 from workflows.publicity import window as publicity_window
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
@@ -183,6 +183,7 @@ def complaint_data(session: Session, c: Complaint) -> dict[str, Any]:
             "replacement": describe(session, c.replacement_id) if c.replacement_id else None}
 
 
+@access.guarded("complaints.conclude")
 def conclude(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
              upheld: bool, findings: str, reason: str, outcome: str | None = None) -> Complaint:
     """Record findings and the conclusion; an upheld one keeps, replaces or vacates the winner's place."""

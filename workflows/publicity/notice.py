@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people, stages
+from workflows.core import access, audit, notices, people, stages
 from workflows.publicity import window as publicity_window
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.models import ROLES
@@ -57,6 +57,7 @@ def _check_ids(session: Session, settings: Settings, ids: list[int], what: str) 
             raise InvalidInput("publicity_unknown_application", app_id=app_id)
 
 
+@access.guarded("publicity.manage")
 def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                     winners: list[int], reserve: list[int] = ()) -> Publicity:
     """Publish the proposed winners (rank order), compute the window, tell the roster and the candidates."""
@@ -109,6 +110,7 @@ def verification_report(session: Session, settings: Settings, *, now: dt.datetim
             "removed": [describe(session, i) for i in pub.removed]}
 
 
+@access.guarded("publicity.manage")
 def send_report(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> dict[str, Any]:
     """Send the verification report to the committee once the window closed and every complaint is concluded."""
     pub = require(session, settings)

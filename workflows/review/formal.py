@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, conversation, notices, people, stages
+from workflows.core import access, audit, conversation, notices, people, stages
 from workflows.apply.completeness import Receipt, checklist, material_items
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.apply.models import AppStatus, Application, Document
@@ -170,9 +170,17 @@ def close_cards(session: Session, application_id: int, *, now: dt.datetime, repl
             task.status, task.closed_at = "closed", now
 
 
+@access.guarded("review.open")
 def open_review(session: Session, settings: Settings, *, application_id: int, actor: str,
                 now: dt.datetime, send_cards: bool = True, to: list[str] | None = None) -> FormalReview:
     """Open (or re-show) the formal review of an endorsed application: run the checks, card the secretariat."""
+    return start_review(session, settings, application_id=application_id, actor=actor, now=now,
+                        send_cards=send_cards, to=to)
+
+
+def start_review(session: Session, settings: Settings, *, application_id: int, actor: str,
+                 now: dt.datetime, send_cards: bool = True, to: list[str] | None = None) -> FormalReview:
+    """The review's opening itself, for hand-offs whose announcer was already authorised (not a verb)."""
     app = application_of(session, application_id)
     review = review_for(session, app.id, lock=True)
     if review is None:
@@ -197,7 +205,7 @@ def undecided(session: Session, settings: Settings, application_id: int, now: dt
     app = application_of(session, application_id)
     review = review_for(session, app.id, lock=True)
     if review is None:
-        review = open_review(session, settings, application_id=app.id, actor=SYSTEM, now=now, send_cards=False)
+        review = start_review(session, settings, application_id=app.id, actor=SYSTEM, now=now, send_cards=False)
     if review.decision is not None:
         raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
                           by=review.decided_by, at=iso(review.decided_at))
@@ -220,6 +228,7 @@ def _decide(session: Session, settings: Settings, app: Application, review: Form
                  click=click)
 
 
+@access.guarded("review.decide")
 def accept(session: Session, settings: Settings, *, application_id: int, actor: str, now: dt.datetime,
            click: tuple[str, str] | None = None) -> FormalReview:
     """受理: the application goes on to expert review (ACCEPTED). `click` is (card task id, response code)."""
@@ -241,6 +250,7 @@ def clean_reason(reason: str | None) -> str:
     return text
 
 
+@access.guarded("review.decide")
 def reject(session: Session, settings: Settings, *, application_id: int, reason: str, actor: str,
            now: dt.datetime, click: tuple[str, str] | None = None) -> FormalReview:
     """不予受理: ends the application; the stated reason goes to the applicant."""
@@ -255,6 +265,7 @@ def reject(session: Session, settings: Settings, *, application_id: int, reason:
     return review
 
 
+@access.guarded("review.decide")
 def add_finding(session: Session, settings: Settings, *, application_id: int, kind: str, detail: str,
                 actor: str, now: dt.datetime, item_key: str | None = None) -> Finding:
     """Record the secretariat's own finding (e.g. an authenticity concern) on an undecided review."""
@@ -290,4 +301,4 @@ def leave_supplement_mode(session: Session, app: Application) -> None:
 
 def on_endorsed(session: Session, settings: Settings, *, actor: str, now: dt.datetime, application_id: int) -> None:
     """Hand-off from the application stage: an endorsed application's formal review opens with its findings."""
-    open_review(session, settings, application_id=application_id, actor=actor, now=now)
+    start_review(session, settings, application_id=application_id, actor=actor, now=now)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.apply import application
 from workflows.apply.models import AppStatus, Application, Document
-from workflows.core import audit, conversation, notices, stages
+from workflows.core import access, audit, conversation, notices, stages
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.core.settings import Settings
 from workflows.documents.store import StoredDocument
@@ -68,6 +68,7 @@ def supplement_deadline(session: Session, settings: Settings, application_id: in
     limit = stages.deadline(session, settings, STAGE, f"application:{application_id}")
     return (limit, True) if wanted > limit else (wanted, False)
 
+@access.guarded("review.supplement")
 def request_supplement(session: Session, settings: Settings, *, application_id: int, items: dict[str, str],
                        actor: str, now: dt.datetime) -> SupplementRequest:
     """需补正: ask the applicant for the named items (item key → reason) by a capped deadline."""
@@ -107,6 +108,7 @@ def vars_of(item: OwedItem) -> dict[str, Any]:
     """An owed item as template data."""
     return {"key": item.key, "name": item.name, "reason": item.reason, "supplied": item.supplied}
 
+@access.guarded("review.supply")
 def supply_item(session: Session, settings: Settings, *, application_id: int, item_key: str, document_id: int,
                 actor: str, now: dt.datetime) -> SupplyResult:
     """Mark a requested item supplied by a received document; the last one returns the application."""
@@ -183,6 +185,7 @@ def require_uploadable(session: Session, settings: Settings, app: Application, i
     return request.deadline
 
 
+@access.guarded("review.supply")
 def supply_document(session: Session, settings: Settings, *, application_id: int, item_key: str,
                     stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> Document:
     """Record a stored file as the answer to a requested item and tell the applicant what is still owed."""

@@ -57,7 +57,6 @@ from workflows.scoring.experts import (  # noqa: F401
     ProposalView,
     check_phase,
     current_phase,
-    require_role,
     normalize_number,
     find_application,
     phase_applications,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people, stages
+from workflows.core import access, audit, notices, people, stages
 from workflows.scoring.assignment import AppInfo, ExpertInfo, Problem, check_assignment, propose_assignment
-from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.apply.models import AppStatus, Application
 from workflows.scoring.models import Assignment, AssignmentProposal, ConflictDeclaration, ScoreSheet, Shortlist
 from workflows.core.models import Person
@@ -50,14 +50,6 @@ def current_phase(session: Session, settings: Settings) -> str | None:
         if stages.status(session, settings, phase) == "open":
             return phase
     return None
-
-
-def require_role(session: Session, actor: str, *roles: str) -> Person:
-    """The actor's roster entry, or NotAllowed when the actor lacks every role."""
-    person = people.get(session, actor)
-    if person is None or person.role not in roles:
-        raise NotAllowed(action="|".join(roles))
-    return person
 
 
 def normalize_number(text: str) -> str:
@@ -161,9 +153,9 @@ def _problem_dict(problem: Problem) -> dict:
     return {"app_id": problem.app_id, "code": str(problem.code), "data": problem.data}
 
 
+@access.guarded("experts.assign")
 def propose(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str) -> ProposalView:
     """Propose N eligible experts for every unassigned application of the phase, balancing load; audited."""
-    require_role(session, actor, SECRETARIAT)
     check_phase(phase)
     done = assignments(session, phase)
     apps = [a for a in phase_applications(session, settings, phase) if a.id not in done]
@@ -200,10 +192,10 @@ def pending_proposal(session: Session, settings: Settings, phase: str) -> Assign
     return proposal
 
 
+@access.guarded("experts.assign")
 def edit(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
          number: str, experts: list[str]) -> ProposalView:
     """Replace one application's experts in the pending proposal (checked on confirm); audited."""
-    require_role(session, actor, SECRETARIAT)
     proposal = pending_proposal(session, settings, phase)
     app = find_application(session, settings, number)
     if str(app.id) not in proposal.assignments:
@@ -223,10 +215,10 @@ def _check(session: Session, settings: Settings, proposal: AssignmentProposal) -
                             settings.award.rules.experts_per_application, conflicts(session))
 
 
+@access.guarded("experts.assign")
 def confirm(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
             proposal_id: int | None = None) -> ProposalView:
     """Confirm the pending proposal if it satisfies every rule; notify each expert of his list; audited."""
-    require_role(session, actor, SECRETARIAT)
     proposal = pending_proposal(session, settings, phase)
     if proposal_id is not None and proposal.id != proposal_id:
         raise AlreadyDone("proposal_superseded", proposal=proposal_id)
@@ -252,10 +244,10 @@ def confirm(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     return _view(session, settings, proposal)
 
 
+@access.guarded("experts.declare_conflict")
 def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
                      reason: str = "") -> tuple[Application, list[str]]:
     """Record an expert's 回避; unconfirmed assignments are withdrawn (phases returned); audited."""
-    require_role(session, actor, *EXPERT_ROLES)
     app = find_application(session, settings, number)
     if app.status != AppStatus.ACCEPTED:
         raise NotFound("application_not_found", number=number)

@@ -17,10 +17,10 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people
+from workflows.core import access, audit, notices, people
 from workflows.scoring import ranking
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.scoring.experts import LEADER, SECRETARIAT, assignments, check_phase, find_application, require_role
+from workflows.scoring.experts import LEADER, assignments, check_phase, find_application
 from workflows.apply.models import Application
 from workflows.scoring.models import Consensus, ReportConfirmation, ScoreSheet, Shortlist
 from workflows.core.settings import Settings
@@ -111,10 +111,10 @@ def flag_disagreement(session: Session, settings: Settings, phase: str, app: App
     return True
 
 
+@access.guarded("results.consensus")
 def record_consensus(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
                      number: str, value: str, note: str = "") -> Consensus:
     """The leader records the group's consensus score for a disputed application; audited."""
-    require_role(session, actor, LEADER)
     app = find_application(session, settings, number)
     st = standing(session, settings, check_phase(phase))
     if app.id not in {d.app_id for d in st.disagreements}:
@@ -189,10 +189,10 @@ def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking
     return [apps[a] for a in chosen]
 
 
+@access.guarded("results.shortlist")
 def select_candidates(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                       tie_break: list[str] | None = None) -> list[Application]:
     """Record the site-visit candidates once the material ranking is final; a tie needs `tie_break` numbers."""
-    require_role(session, actor, SECRETARIAT)
     st = standing(session, settings, "material")
     _require_final(st, session)
     require_report_confirmed(session, settings, "material")  # the leader signs off the ranking first
@@ -202,10 +202,10 @@ def select_candidates(session: Session, settings: Settings, *, actor: str, now: 
                    actor=actor, now=now)
 
 
+@access.guarded("results.shortlist")
 def select_finalists(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                      tie_break: list[str] | None = None) -> list[Application]:
     """Record the top vote_top by composite for the committee; a tie at the cut needs `tie_break` numbers."""
-    require_role(session, actor, SECRETARIAT)
     st = standing(session, settings, "site")
     _require_final(st, session)
     require_report_confirmed(session, settings, "site")
@@ -240,10 +240,10 @@ def ranking_digest(session: Session, settings: Settings, phase: str) -> str:
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
+@access.guarded("results.confirm_report")
 def confirm_report(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                    phase: str) -> ReportConfirmation:
     """The leader confirms a phase's report once its ranking is final; audited."""
-    require_role(session, actor, LEADER)
     st = standing(session, settings, check_phase(phase))
     _require_final(st, session)
     if session.scalar(select(ReportConfirmation.id).where(ReportConfirmation.edition == settings.award.edition_key,

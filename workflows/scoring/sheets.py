@@ -15,18 +15,15 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people, stages
+from workflows.core import access, audit, notices, people, stages
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.scoring.experts import (
     EXPERT_ROLES,
-    LEADER,
-    SECRETARIAT,
     assigned_to,
     assignments,
     check_phase,
     find_application,
     require_assigned,
-    require_role,
 )
 from workflows.apply.models import Application
 from workflows.scoring.models import ScoreSheet
@@ -81,10 +78,10 @@ def _gate(session: Session, settings: Settings, phase: str, app_id: int, expert:
     return stages.require_open(session, settings, phase, now=now, subject=sheet_subject(app_id, expert))
 
 
+@access.guarded("scoring.score")
 def open_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
                number: str) -> ScoreSheet:
     """The expert's sheet for an assigned application (a new draft if none); stage must be open."""
-    require_role(session, actor, *EXPERT_ROLES)
     check_phase(phase)
     app = require_assigned(session, settings, actor, number, phase)
     _gate(session, settings, phase, app.id, actor, now)
@@ -107,6 +104,7 @@ def _own_draft(session: Session, settings: Settings, actor: str, sheet_id: int, 
     return sheet
 
 
+@access.guarded("scoring.score")
 def set_item(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int,
              item_key: str, raw: str) -> int | EntryError:
     """Record one item's value (percentage or points); an invalid value is returned and changes nothing."""
@@ -121,6 +119,7 @@ def set_item(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     return result
 
 
+@access.guarded("scoring.score")
 def enter_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int,
                 text: str) -> SheetEntry:
     """Record every valid entry of a whole-sheet message ("4.1.2=60% …"); invalid ones are returned."""
@@ -132,6 +131,7 @@ def enter_sheet(session: Session, settings: Settings, *, actor: str, now: dt.dat
     return entry
 
 
+@access.guarded("scoring.score")
 def set_comments(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int,
                  comments: dict[str, dict[str, str]]) -> ScoreSheet:
     """Store per-category strengths/opportunities comments (optional)."""
@@ -145,6 +145,7 @@ def set_comments(session: Session, settings: Settings, *, actor: str, now: dt.da
     return sheet
 
 
+@access.guarded("scoring.score")
 def confirm_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                   sheet_id: int) -> ScoreSheet:
     """Lock a complete sheet with its total; audited; flags a disagreement once all sheets are in."""
@@ -167,6 +168,7 @@ def _lock(session: Session, settings: Settings, sheet: ScoreSheet, *, actor: str
     flag_disagreement(session, settings, sheet.phase, app, now=now)
 
 
+@access.guarded("scoring.score")
 def revise_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int) -> ScoreSheet:
     """Unlock the expert's own confirmed sheet before the deadline; audited."""
     sheet = session.get(ScoreSheet, sheet_id)
@@ -181,10 +183,10 @@ def revise_sheet(session: Session, settings: Settings, *, actor: str, now: dt.da
     return sheet
 
 
+@access.guarded("scoring.reopen")
 def reopen_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str, number: str,
                  expert: str, reason: str = "") -> ScoreSheet:
     """The leader reopens a confirmed sheet (also after the deadline, for reopen_days); audited, expert told."""
-    require_role(session, actor, LEADER)
     app = find_application(session, settings, number)
     sheet = _get(session, check_phase(phase), app.id, expert)
     if sheet is None or sheet.status != "confirmed":
@@ -194,7 +196,7 @@ def reopen_sheet(session: Session, settings: Settings, *, actor: str, now: dt.da
     subject = sheet_subject(app.id, expert)
     until = now + dt.timedelta(days=settings.award.rules.reopen_days)
     if stages.deadline(session, settings, phase, subject) < until:
-        stages.extend(session, settings, phase, until, actor=actor, now=now, subject=subject,
+        stages.record_extension(session, settings, phase, until, actor=actor, now=now, subject=subject,
                       reason=reason or "reopen")
     sheet.status, sheet.updated_at = "draft", now
     audit.record(session, actor=actor, action="score.reopen", subject=f"application:{app.id}", now=now,
@@ -241,10 +243,10 @@ class ImportResult:
     problems: tuple[ImportProblem, ...]
 
 
+@access.guarded("scoring.import")
 def import_sheets(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
                   text: str) -> ImportResult:
     """Import paper score sheets (CSV: number,expert,<item keys>); same checks and audit as chat; all or nothing."""
-    require_role(session, actor, SECRETARIAT)
     check_phase(phase)
     rb = configured_rubric(settings)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))

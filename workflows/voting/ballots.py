@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people, stages
+from workflows.core import access, audit, notices, people, stages
 from workflows.voting import tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.apply.models import Application
@@ -86,6 +86,7 @@ def conflicts_of(session: Session, settings: Settings, member: str) -> set[int]:
         VoteConflict.edition == settings.award.edition_key, VoteConflict.member == member)))
 
 
+@access.guarded("vote.manage")
 def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                 candidates: Sequence[CandidateInfo], closes_at: dt.datetime | None = None) -> Ballot:
     """Open the committee vote on the final top candidates; every member gets a ballot card."""
@@ -111,6 +112,7 @@ def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     return ballot
 
 
+@access.guarded("vote.manage")
 def start_round(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                 candidates: list[dict[str, Any]], seats: int, closes_at: dt.datetime,
                 runoff_of: Ballot | None) -> Ballot:
@@ -176,6 +178,7 @@ def send_ballot_card(session: Session, settings: Settings, ballot: Ballot, part:
     return task
 
 
+@access.guarded("vote.manage")
 def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, member: str,
                      application: str, reason: str = "") -> dict[str, Any]:
     """Record a member's conflict with an application (by number or id); re-issue an open round's card."""
@@ -252,6 +255,7 @@ def _refuse(session: Session, actor: str, now: dt.datetime, status: str, ballot_
     return CastOutcome(status, ballot_id, data)
 
 
+@access.guarded("vote.cast")
 def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ballot_id: int,
                 task_id: str, selected: dict[str, Sequence[str]],
                 response_code: str | None = None) -> CastOutcome:
@@ -322,6 +326,7 @@ def _drop_previous_paper(session: Session, settings: Settings, ballot_id: int, p
     raise RuntimeError(f"previous paper of a participation in ballot {ballot_id} not found")
 
 
+@access.guarded("vote.cast")
 def reissue_card(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[int]:
     """Send a member a fresh card for each open round (lost card, or a change where allowed)."""
     rounds = []

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, people
+from workflows.core import access, audit, notices, people
 from workflows.voting import tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.voting.models import Ballot, Choice, Participation
@@ -83,6 +83,7 @@ def _as_json(res: tally.TallyResult) -> dict[str, Any]:
             "decided": res.decided, "seats": res.seats, "ballots": res.ballots}
 
 
+@access.guarded("vote.manage")
 def close_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                  ballot_id: int | None = None) -> CloseOutcome:
     """Close the open round early (secretariat), which is allowed once every elector has voted."""
@@ -160,6 +161,7 @@ def series(session: Session, series_id: int) -> list[Ballot]:
     return list(session.scalars(select(Ballot).where(Ballot.series_id == series_id).order_by(Ballot.round_no)))
 
 
+@access.guarded("vote.manage")
 def extend_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                   closes_at: dt.datetime) -> Ballot:
     """Give the open round, or the last one that closed without quorum, a later closing time."""

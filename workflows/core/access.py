@@ -1,0 +1,138 @@
+"""Who may do what: one table (`POLICY`), one check (`require`), applied by the verbs themselves.
+
+Every service verb that changes state is decorated with `@guarded("<verb>")`; the decorator checks the
+`actor` keyword argument against `POLICY` before the verb runs, so chat words, conversation steps,
+card clicks, web pages and the CLI all pass the same gate. A verb may check more (an applicant acts
+on *his own* application, an expert on an application *assigned to him*); who may call it at all is
+decided here and nowhere else. The bot's router and help read the same table (`words_for`).
+
+Actors:
+- a roster member acts with his role (`committee_chair` also counts as `committee`, `expert_leader`
+  as `expert`); a member who was removed from the roster (inactive) may do nothing guarded;
+- anyone else is an `applicant` (enterprise contacts are not on the roster);
+- the bot's own jobs and the operator's shell act as `operator` under the reserved names below;
+  no WeCom member can have them (the webhook refuses callbacks from them, `roster import` refuses them).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.core.errors import NotAllowed
+from workflows.core.models import Person
+
+APPLICANT = "applicant"
+OPERATOR = "operator"
+INACTIVE = "inactive"
+# The bot's own actors: the CLI's default, the scheduler's jobs, stage hand-offs, the sample edition.
+SYSTEM_ACTORS = frozenset({"cli", "system", "scheduler", "sample"})
+# Roles that include another one.
+INCLUDES = {"committee_chair": "committee", "expert_leader": "expert"}
+
+SECRETARIAT = frozenset({"secretariat", OPERATOR})
+EXPERTS = frozenset({"expert"})  # leaders included through INCLUDES
+COMMITTEE = frozenset({"committee"})
+
+# verb -> who may call it. Keep this table the one answer to "who may do what".
+POLICY: dict[str, frozenset[str]] = {
+    # the edition's stages and deadlines
+    "stage.open": SECRETARIAT,
+    "stage.close": SECRETARIAT,
+    "stage.extend": SECRETARIAT,
+    "roster.import": frozenset({OPERATOR}),
+    # 5 申报推荐: the applicant, the recommending unit
+    "apply.start": frozenset({APPLICANT}),
+    "apply.edit": frozenset({APPLICANT}),
+    "apply.attach": frozenset({APPLICANT}),
+    "apply.submit": frozenset({APPLICANT}),
+    "apply.extend": SECRETARIAT,
+    "recommend.decide": frozenset({"recommender"}),
+    # 6 申报材料初审
+    "review.open": SECRETARIAT,
+    "review.decide": SECRETARIAT,
+    "review.supplement": SECRETARIAT,
+    "review.supply": frozenset({APPLICANT}),
+    # 7.1–7.2 expert review
+    "experts.assign": SECRETARIAT,
+    "experts.declare_conflict": EXPERTS,
+    "scoring.score": EXPERTS,
+    "scoring.reopen": frozenset({"expert_leader"}),
+    "scoring.import": SECRETARIAT,
+    "results.consensus": frozenset({"expert_leader"}),
+    "results.confirm_report": frozenset({"expert_leader"}),
+    "results.shortlist": SECRETARIAT,
+    # 7.3 committee vote
+    "vote.manage": SECRETARIAT,
+    "vote.cast": COMMITTEE,
+    # 8–9 public notice, complaints, approval, award
+    "publicity.manage": SECRETARIAT,
+    "complaints.conclude": SECRETARIAT,
+    "award.manage": SECRETARIAT,
+    "archive.export": SECRETARIAT,
+}
+
+# What may be *seen*, by whom (read-only views: results, vote status, the workbench's pages).
+VIEWS: dict[str, frozenset[str]] = {
+    "results.view": frozenset({"secretariat", "expert_leader", OPERATOR}),
+    "vote.status": frozenset({"secretariat", "committee_chair", OPERATOR}),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+_GUARDED: dict[str, list[Callable[..., Any]]] = {}
+
+
+def role_of(session: Session, actor: str) -> str:
+    """The actor's role as the gate sees it: roster role, `applicant`, `inactive` or `operator`."""
+    if actor in SYSTEM_ACTORS:
+        return OPERATOR
+    row = session.execute(select(Person.role, Person.active).where(Person.userid == actor)).first()
+    if row is None:
+        return APPLICANT
+    return row.role if row.active else INACTIVE
+
+
+def roles_of(role: str) -> frozenset[str]:
+    """A role and the roles it includes (a committee chair is also a committee member)."""
+    return frozenset({role, INCLUDES[role]}) if role in INCLUDES else frozenset({role})
+
+
+def allows(verb: str, role: str) -> bool:
+    """Whether `role` may call `verb` or see view `verb` (no database: for menus and help)."""
+    table = POLICY if verb in POLICY else VIEWS
+    return bool(roles_of(role) & table[verb])
+
+
+def require(session: Session, verb: str, actor: str | None) -> str:
+    """Raise NotAllowed unless `actor` may call `verb`; return the actor's role."""
+    if verb not in POLICY:
+        raise KeyError(f"no policy for {verb!r}")
+    role = role_of(session, actor) if actor else INACTIVE
+    if not allows(verb, role):
+        raise NotAllowed("not_allowed", action=verb, role=role,
+                         allowed=sorted(POLICY[verb] - {OPERATOR}))
+    return role
+
+
+def guarded(verb: str) -> Callable[[F], F]:
+    """Decorate a service verb: check its `actor` keyword against POLICY[verb] before it runs."""
+    if verb not in POLICY:
+        raise KeyError(f"no policy for {verb!r}")
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def checked(session: Session, *args: Any, **kwargs: Any) -> Any:
+            require(session, verb, kwargs.get("actor"))
+            return fn(session, *args, **kwargs)
+
+        checked.__guard__ = verb  # type: ignore[attr-defined]
+        _GUARDED.setdefault(verb, []).append(checked)
+        return checked  # type: ignore[return-value]
+    return decorate
+
+
+def guarded_verbs() -> dict[str, list[Callable[..., Any]]]:
+    """Every decorated verb by policy entry (for tests and the docs)."""
+    return {k: list(v) for k, v in _GUARDED.items()}
