@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
-.PHONY: run test test-pg bench clean
+.PHONY: run test test-pg bench lint clean
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON) 未找到）。可用 PYTHON=python3 make ..."; exit 1; }
@@ -13,21 +14,30 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $(STAMP)
 
+# Test tools (pytest, hypothesis, playwright, ruff) on top of the runtime.
+$(DEV): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(DEV)
+
 ## Start the whole bot on the embedded default (SQLite + the local WeCom stand-in) with demo users.
 run: $(STAMP)
 	$(PY) -m bot demo
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL to run it on PostgreSQL).
-test: $(STAMP)
+test: $(DEV)
 	$(PY) -m pytest
 
 ## The suite on the local PostgreSQL (127.0.0.1:5432, database `test`).
-test-pg: $(STAMP)
+test-pg: $(DEV)
 	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest
 
 ## Benchmarks (not part of the tests): webhook throughput/latency and the reminder pass.
-bench: $(STAMP)
+bench: $(DEV)
 	$(PY) -m bench
+
+## Static checks (pyflakes rules via ruff).
+lint: $(DEV)
+	$(PY) -m ruff check --select F,E9 bot workflows tests bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from workflows.core import reminders
 from workflows import review
 from workflows import voting
+from workflows.core.db import is_postgres
 from workflows.core.reminders import Planned
 from workflows.edition import PROVIDERS
 
@@ -184,7 +185,7 @@ class AdvisoryLock:
 
 def make_lock(rt: Runtime) -> FileSchedulerLock | AdvisoryLock:
     """The lock that fits the database."""
-    if rt.engine.dialect.name == "postgresql":
+    if is_postgres(rt.engine):
         return AdvisoryLock(rt.engine)
     return FileSchedulerLock(rt.settings.scheduler.lock_file)
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import people
+from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
@@ -63,7 +64,7 @@ class Sender:
                    .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
                           | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
                    .order_by(OutboxMessage.id).limit(self.conf.batch_size))
-            if s.get_bind().dialect.name == "postgresql":
+            if is_postgres(s):
                 due = due.with_for_update(skip_locked=True)
             rows = list(s.scalars(due))
             if not rows:

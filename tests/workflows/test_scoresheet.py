@@ -11,7 +11,6 @@ from workflows.scoring.scoresheet import (
     band_of,
     decimal_text,
     item_points,
-    parse_item,
     parse_item_value,
     parse_sheet,
     subtotals,
@@ -71,12 +70,6 @@ def test_points_not_on_step_suggests_neighbouring_points():
     error = parse_item_value(ITEM_15, "1pt", STEP)
     assert (error.code, error.data["lower"], error.data["upper"]) == (
         "points_not_on_step", "0.75", "1.5")
-
-
-def test_parse_item_by_key():
-    assert parse_item(RUBRIC, "４．１．２", "60%") == 60
-    assert parse_item(RUBRIC, "4.9.9", "60%") == EntryError(
-        "4.9.9", EntryCode.UNKNOWN_ITEM, {"raw": "60%"})
 
 
 FULL = {key: 60 for key in RUBRIC.item_keys}

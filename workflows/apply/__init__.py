@@ -38,16 +38,10 @@ from workflows.apply.creditcode import (  # noqa: F401
 )
 
 from workflows.apply.eligibility import (  # noqa: F401
-    QuestionKind,
-    QUESTION_KINDS,
     YES_WORDS,
     NO_WORDS,
-    Question,
-    EligibilityResult,
-    questions_from_config,
     parse_yes_no,
-    evaluate,
-    next_question,
+    unmet,
 )
 
 from workflows.apply.completeness import (  # noqa: F401
@@ -98,7 +92,6 @@ from workflows.apply.recommendation import (  # noqa: F401
     OUTCOME,
     recommenders_for,
     may_decide,
-    VIEW_RULES,
     may_view_documents,
     card_data,
     request,

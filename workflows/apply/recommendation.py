@@ -7,7 +7,7 @@ The first recommender to click decides for the unit; the others' cards are close
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,10 +41,6 @@ def may_decide(session: Session, settings: Settings, userid: str, app: Applicati
     return any(p.userid == userid for p in recommenders_for(session, settings, app))
 
 
-# Other stages add who else may read an application's documents (e.g. its assigned experts).
-VIEW_RULES: list[Callable[[Session, Settings, str, Application], bool]] = []
-
-
 def may_view_documents(session: Session, settings: Settings, userid: str, app: Application) -> bool:
     """Whether this member may read the application's documents (applicant, secretariat, its unit, rules)."""
     if userid == app.applicant:
@@ -52,9 +48,7 @@ def may_view_documents(session: Session, settings: Settings, userid: str, app: A
     person = people.get(session, userid)
     if person is not None and person.role == "secretariat":
         return True
-    if person is not None and person.role == "recommender" and may_decide(session, settings, userid, app):
-        return True
-    return any(rule(session, settings, userid, app) for rule in VIEW_RULES)
+    return person is not None and person.role == "recommender" and may_decide(session, settings, userid, app)
 
 
 def card_data(settings: Settings, app: Application) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workflows.core.auditchain import GENESIS, ChainReport, canonical_json, entry_hash, verify_chain
+from workflows.core.db import is_postgres
 from workflows.core.models import AuditEntry
 
 def entry_fields(entry: AuditEntry) -> dict[str, Any]:
@@ -20,7 +21,7 @@ def entry_fields(entry: AuditEntry) -> dict[str, Any]:
 def record(session: Session, *, actor: str, action: str, now: dt.datetime,
            subject: str = "", **details: Any) -> AuditEntry:
     """Append one audit entry in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # Serialise appenders so the chain never forks; released at commit.
         session.execute(text("SELECT pg_advisory_xact_lock(7319001)"))
     last = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()

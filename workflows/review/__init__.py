@@ -30,6 +30,7 @@ from workflows.review.formal import (  # noqa: F401
     card_secretariat,
     close_cards,
     open_review,
+    start_review,
     undecided,
     accept,
     clean_reason,

@@ -31,7 +31,6 @@ from workflows.scoring.scoresheet import (  # noqa: F401
     item_points,
     band_of,
     parse_item_value,
-    parse_item,
     parse_sheet,
     subtotals,
 )

@@ -117,14 +117,6 @@ def parse_item_value(item: RubricItem, raw: str, step: int) -> int | EntryError:
     return _check_percent(item, raw, number, step)
 
 
-def parse_item(rubric: Rubric, item_key: str, raw: str) -> int | EntryError:
-    """Parse one item's value by key (the one-item-per-message flow)."""
-    item = rubric.item(normalize(item_key))
-    if item is None:
-        return EntryError(normalize(item_key), EntryCode.UNKNOWN_ITEM, {"raw": raw})
-    return parse_item_value(item, raw, rubric.step)
-
-
 def parse_sheet(rubric: Rubric, text: str) -> SheetEntry:
     """Parse "4.1.2=60% 4.1.3=55% …", collecting every error and the missing items."""
     values: dict[str, list[str]] = {}
