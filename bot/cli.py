@@ -40,13 +40,70 @@ class Obj:
 
     @property
     def runtime(self):  # noqa: ANN201
-        """The runtime built from settings (database migrated)."""
+        """The runtime built from settings (database migrated); refuses to work on the wrong database."""
         if self._runtime is None:
             from .migrate import upgrade
             from .runtime import build_runtime
+            setup = _command_path() in SETUP_COMMANDS
+            if not setup and _sqlite_file_missing(self.settings.database.url):
+                self._wrong_database("does not exist")
             self._runtime = build_runtime(self.settings)
             upgrade(self._runtime.engine)
+            if not setup and not _has_edition_data(self._runtime):
+                self._wrong_database(f"holds no data of edition {self.settings.award.edition_key!r} "
+                                     f"({self.settings.award.edition_name})")
         return self._runtime
+
+    def _wrong_database(self, what: str) -> None:
+        """Stop before a command works silently on an empty or missing database."""
+        from sqlalchemy.engine import make_url
+
+        from .commands.demo import DEMO_CONFIG
+        url = make_url(self.settings.database.url).render_as_string(hide_password=True)
+        lines = [f"the database {url} {what} (configuration: {self.config_path}).",
+                 "Nothing was done. Is this the right --config?"]
+        if DEMO_CONFIG.exists() and Path(self.config_path).resolve() != DEMO_CONFIG.resolve():
+            lines.append(f"The demo's database: python -m bot --config {DEMO_CONFIG} …")
+        lines.append("A new edition starts with `db upgrade`, `roster import FILE.csv` and `stage open KEY` "
+                     "(or `sample --until STAGE`).")
+        click.echo("\n".join(lines), err=True)
+        sys.exit(2)
+
+
+# Commands that create, fill or serve a database: they may run on an empty one. Every other command
+# refuses a missing SQLite file or a database without the edition's data, instead of "succeeding" on it.
+SETUP_COMMANDS = {"db upgrade", "demo", "serve", "sender", "scheduler", "sample", "roster import", "stage open",
+                  "chat", "experts pool import"}
+
+
+def _command_path() -> str:
+    """The invoked sub-command as typed, e.g. "roster import"."""
+    ctx, names = click.get_current_context(silent=True), []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
+
+
+def _sqlite_file_missing(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    return u.get_backend_name() == "sqlite" and bool(u.database) and u.database != ":memory:" \
+        and not Path(u.database).exists()
+
+
+def _has_edition_data(rt) -> bool:  # noqa: ANN001
+    """Whether anything of this edition is stored: a stage opened, a roster, an application, an audit entry."""
+    from sqlalchemy import exists, select
+
+    from workflows.apply.models import Application
+    from workflows.core.models import AuditEntry, Person, StageState
+    edition = rt.settings.award.edition_key
+    with rt.sessions() as s:
+        return bool(s.scalar(select(exists().where(StageState.edition == edition)))
+                    or s.scalar(select(exists().where(Application.edition == edition)))
+                    or s.scalar(select(exists().where(Person.userid.is_not(None))))
+                    or s.scalar(select(exists().where(AuditEntry.id.is_not(None)))))
 
 
 @click.group()
@@ -75,30 +132,6 @@ def db_upgrade(obj: Obj) -> None:
     from workflows.core.db import make_engine
     upgrade(make_engine(obj.settings.database.url))
     click.echo(f"database ready: {obj.settings.database.url}")
-
-
-@main.group()
-def roster() -> None:
-    """Roster of secretariat, recommenders, experts and committee members."""
-
-
-@roster.command("import")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--actor", default="cli", help="Who is importing (audit log).")
-@click.pass_obj
-def roster_import(obj: Obj, csv_file: str, actor: str) -> None:
-    """Import or update members from CSV: userid,name,role,organization,region."""
-    from workflows.core import people
-    rt = obj.runtime
-    text = Path(csv_file).read_text(encoding="utf-8-sig")
-    with rt.sessions.begin() as s:
-        result = people.import_roster(s, text, actor=actor, now=rt.clock())
-    if result.problems:
-        for p in result.problems:
-            click.echo(f"line {p.line}: {p.code} {p.detail}", err=True)
-        click.echo("nothing imported", err=True)
-        sys.exit(1)
-    click.echo(f"imported: {result.created} new, {result.updated} updated")
 
 
 @main.group()

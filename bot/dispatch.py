@@ -77,8 +77,9 @@ class Dispatcher:
         return "error"
 
     def _context(self, s: Session, inbound: Inbound, now: dt.datetime) -> Context:
+        person, removed = people.standing(s, inbound.userid)
         return Context(session=s, settings=self.settings, now=now, userid=inbound.userid,
-                       person=people.member(s, inbound.userid), services=self.services)
+                       person=person, removed=removed, services=self.services)
 
     @staticmethod
     def _record(s: Session, record: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
-from workflows.core import access, conversation, notices, people
+from workflows.core import access, audit, conversation, notices, people
 from workflows.core.models import Conversation
 from workflows.core.people import Member
 from workflows.core.settings import Settings
@@ -29,10 +29,13 @@ class Context:
     person: Member | None
     inbound: Inbound | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    removed: bool = False  # a member who was taken off the roster: no powers at all (access.INACTIVE)
 
     @property
     def role(self) -> str:
-        """The sender's roster role, or 'applicant' for anyone not in the roster."""
+        """The sender's role as the gate sees it: roster role, 'applicant' (not on it) or 'inactive' (removed)."""
+        if self.removed:
+            return access.INACTIVE
         return self.person.role if self.person else APPLICANT
 
     def reply(self, kind: str, **data: Any) -> None:
@@ -122,7 +125,9 @@ class Router:
     def route(self, ctx: Context, inbound: Inbound) -> None:
         """Dispatch one inbound callback."""
         ctx.inbound = inbound
-        if isinstance(inbound, Text):
+        if ctx.removed and not self._open_to_everyone(inbound):
+            self._refuse_removed(ctx, inbound)
+        elif isinstance(inbound, Text):
             self._text(ctx, inbound.content.strip(), inbound)
         elif isinstance(inbound, CardEvent):
             self._card(ctx, inbound)
@@ -139,6 +144,26 @@ class Router:
                 ctx.reply("common.unexpected_file")
         else:
             ctx.reply("common.unsupported", kind=inbound.raw.get("MsgType", ""))
+
+    def _open_to_everyone(self, inbound: Inbound) -> bool:
+        """Whether this input is a chat word anyone may use (help, stages): a removed member keeps only those."""
+        if isinstance(inbound, Event) and inbound.event == "click":
+            text = self.menu_keys.get(inbound.key, "")
+        elif isinstance(inbound, Text):
+            text = inbound.content.strip()
+        else:
+            return isinstance(inbound, Event) and not isinstance(inbound, CardEvent)
+        command = self.commands.get(text.partition(" ")[0]) or self.commands.get(text)
+        return text == CANCEL or (command is not None and command.verbs is None)
+
+    @staticmethod
+    def _refuse_removed(ctx: Context, inbound: Inbound) -> None:
+        """A removed member's card click, file or word: refused, audited, nothing else happens."""
+        conversation.end(ctx.session, ctx.userid)
+        what = inbound.key if isinstance(inbound, CardEvent) else type(inbound).__name__.lower()
+        audit.record(ctx.session, actor=ctx.userid, action="access.refused", now=ctx.now, subject=what[:200],
+                     role=access.INACTIVE)
+        ctx.reply("common.removed")
 
     def _text(self, ctx: Context, text: str, inbound: Inbound) -> None:
         word, _, args = text.partition(" ")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.apply import application, flow
 from workflows.apply.models import AppStatus
-from workflows.core import notices
+from workflows.core import access, notices
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.core.settings import Settings
 from workflows.documents.filetypes import KINDS, AllowedTypes
@@ -100,6 +100,7 @@ def check(session: Session, settings: Settings, target: Target, *, actor: str, n
     """Raise unless `actor` may send a file for `target` now; the deadline that applies (None: the window's)."""
     rules(settings, target)
     if target.kind == "material":
+        access.require(session, "apply.attach", actor)  # a link outlives a roster change: checked every time
         app = application.get(session, settings, target.id)
         if app.applicant != actor:
             raise NotAllowed(action="attach_document")

@@ -1,25 +1,94 @@
-"""`demo`, `chat --as` and `sample --until`: the embedded default, a terminal chat, a sample edition."""
+"""`demo`, `chat --as` and `sample --until`: the embedded default, a terminal chat, a sample edition.
+
+The demo keeps everything under `var/demo/`: its own configuration file (`config.toml`: the calendar shift,
+its database, its uploads, the WeCom stand-in's address), so every CLI command can be pointed at the
+demo with the `--config` the banner prints. A demo started again at the same stage reuses its database and
+says so; `--fresh` (or another `--until`) starts clean.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import tomli_w
 
-DEMO_STATE = Path("var/demo.json")
-DEMO_DB = "sqlite:///var/demo.sqlite3"
-DEMO_USERS = [
-    ("qiye1", "申报企业联系人（韶关市丹霞机械有限公司）"),
-    ("qiye2", "申报企业联系人（韶关市南岭食品有限公司）"),
-    ("qiye3", "申报企业联系人（乐昌市北江新材料有限公司）"),
-    ("mishu", "秘书处"),
-    ("tuijian-wj", "推荐单位（武江区）"),
-    ("zhuanjia1", "评审专家"),
-    ("zuzhang", "专家组组长"),
-    ("weiyuan1", "评审委员会主任"),
-    ("weiyuan2", "评审委员会委员"),
-]
+DEMO_DIR = Path("var/demo")
+DEMO_CONFIG = DEMO_DIR / "config.toml"
+DEMO_STATE = DEMO_DIR / "state.json"
+DEMO_DB_FILE = DEMO_DIR / "demo.sqlite3"
+# Applicants the demo offers besides the sample's enterprises: new userids (not on the roster), with the
+# names the WeCom stand-in's directory gives them.
+NEW_APPLICANTS = {"qiye1": "林志明", "qiye2": "何晓燕", "qiye3": "罗建军"}
+ROLE_ORDER = ("secretariat", "recommender", "expert_leader", "expert", "committee_chair", "committee")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A demo directory ready to serve: its config file, its calendar and whether its database was reused."""
+
+    config: Path
+    state: dict
+    reused: bool
+    replaced: str  # the stage of a previous demo that was cleared ("" if none)
+
+
+def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool, api_url: str,  # noqa: ANN001
+            today: dt.date, root: Path = DEMO_DIR) -> Prepared:
+    """Reuse or clear the demo directory and write its config file (the base config plus the demo's overrides)."""
+    state_file, db_file, config = root / "state.json", root / "demo.sqlite3", root / "config.toml"
+    state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else {}
+    reused = bool(state) and not fresh and state.get("until") == until and db_file.exists()
+    replaced = "" if reused or fresh or not state else str(state.get("until", ""))
+    if not reused:
+        shutil.rmtree(root, ignore_errors=True)
+        deadline = base.award.stage(until).deadline.astimezone(base.award.tz).date()
+        target = today + dt.timedelta(days=days_left)
+        state = {"shift_days": (target - deadline).days, "until": until, "created": today.isoformat()}
+    root.mkdir(parents=True, exist_ok=True)
+    raw = tomllib.loads(base_config.read_text(encoding="utf-8"))
+    award = raw.setdefault("award", {})
+    award["calendar_shift_days"] = int(award.get("calendar_shift_days", 0)) + state["shift_days"]
+    raw.setdefault("database", {})["url"] = f"sqlite:///{db_file}"
+    raw.setdefault("wecom", {})["api_base_url"] = api_url
+    storage = raw.setdefault("storage", {})
+    storage["dir"], storage["publications_dir"] = str(root / "uploads"), str(root / "notices")
+    raw.setdefault("scheduler", {})["lock_file"] = str(root / "scheduler.lock")
+    header = (f"# Written by `python -m bot demo` from {base_config} (calendar shifted {state['shift_days']} days).\n"
+              "# Point any command at the demo: python -m bot --config " f"{config} COMMAND\n")
+    config.write_text(header + tomli_w.dumps(raw), encoding="utf-8")
+    state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+    return Prepared(config, state, reused, replaced)
+
+
+def members(session, settings) -> dict:  # noqa: ANN001
+    """Whom to chat as: the roster by role, the sample's applicants and the new applicants (for the banner)."""
+    from sqlalchemy import select
+
+    from workflows.apply.models import Application
+    from workflows.core import people
+    roster = sorted(people.with_role(session, *ROLE_ORDER), key=lambda p: (ROLE_ORDER.index(p.role), p.userid))
+    apps = session.execute(select(Application.applicant, Application.enterprise_name, Application.number,
+                                  Application.status, Application.contact_name).where(Application.edition == settings.award.edition_key)
+                           .order_by(Application.id)).all()
+    return {"roster": [{"userid": p.userid, "name": p.name, "role": p.role, "unit": p.region or p.organization}
+                       for p in roster],
+            "applicants": [{"userid": a.applicant, "enterprise": a.enterprise_name or "", "number": a.number or "",
+                            "status": str(a.status), "contact": a.contact_name or ""} for a in apps],
+            "new_applicants": [{"userid": u, "name": n} for u, n in NEW_APPLICANTS.items()
+                               if u not in {a.applicant for a in apps}]}
+
+
+def directory_names(data: dict) -> dict[str, str]:
+    """The names the WeCom stand-in's directory answers for the demo's members."""
+    names = {m["userid"]: m["name"] for m in data["roster"]}
+    names |= {a["userid"]: a["contact"] for a in data["applicants"] if a["contact"]}
+    names |= {a["userid"]: a["name"] for a in data["new_applicants"]}
+    return names
 
 
 def register(main: click.Group) -> None:
@@ -29,35 +98,40 @@ def register(main: click.Group) -> None:
     @click.option("--until", default="apply", show_default=True, help="Sample stage to start the demo at.")
     @click.option("--days-left", default=20, show_default=True,
                   help="The demo calendar is shifted so that this stage's deadline is this many days away.")
+    @click.option("--fresh", is_flag=True, help="Start clean: delete the previous demo's database and files.")
     @click.pass_obj
-    def demo(obj, until: str, days_left: int) -> None:  # noqa: ANN001
+    def demo(obj, until: str, days_left: int, fresh: bool) -> None:  # noqa: ANN001
         """Run everything locally: webhook, sender, scheduler and the WeCom stand-in, with demo users."""
         from bot.simulator import FakeWeCom, serve_in_thread
+        from workflows.core.settings import load_settings
 
         from .. import sample
         from ..serve import serve
 
         base = obj.settings
-        DEMO_STATE.parent.mkdir(parents=True, exist_ok=True)
-        state = json.loads(DEMO_STATE.read_text()) if DEMO_STATE.exists() else {}
-        if "shift_days" not in state or state.get("until") != until:
-            deadline = base.award.stage(until).deadline.astimezone(base.award.tz).date()
-            target = dt.datetime.now(base.award.tz).date() + dt.timedelta(days=days_left)
-            state = {"shift_days": (target - deadline).days, "until": until}
-            Path(DEMO_DB.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        if until not in sample.stage_names():
+            raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
         w = base.wecom
         fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id)
         api = serve_in_thread(fake, port=base.server.port + 1)
-        settings = base.with_calendar_shift(state["shift_days"]).with_overrides(
-            wecom={"api_base_url": api.url}, database={"url": DEMO_DB})
+        prepared = prepare(Path(obj.config_path), base, until=until, days_left=days_left, fresh=fresh,
+                           api_url=api.url, today=dt.datetime.now(base.award.tz).date())
+        settings = load_settings(prepared.config)
+        obj.config_path = str(prepared.config)
         obj.use(settings)
         rt = obj.runtime
         with rt.sessions.begin() as s:
             ran = sample.run(s, settings, until, rt.clock())
+        with rt.sessions() as s:
+            who = members(s, settings)
+        fake.set_names(directory_names(who))
         webhook = f"http://{settings.server.host}:{settings.server.port}/wecom/callback"
-        state |= {"webhook_url": webhook, "api_url": api.url}
-        DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2))
-        click.echo(_banner(settings, until, ran, webhook, api.url))
+        state = prepared.state | {"webhook_url": webhook, "api_url": api.url}
+        DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+        click.echo(rt.renderer.text("reports/demo_banner.txt.j2", until=until, ran=ran, webhook=webhook,
+                                    api_url=api.url, server=settings.server, config=str(prepared.config),
+                                    reused=prepared.reused, replaced=prepared.replaced, created=state["created"],
+                                    fresh=fresh, stage=settings.award.stage(until), **who))
         try:
             serve(rt, sender=True, scheduler=True, production=True)
         finally:
@@ -72,7 +146,9 @@ def register(main: click.Group) -> None:
 
         if not DEMO_STATE.exists():
             raise click.ClickException("没有正在运行的演示。请先在另一个终端运行 `make run`（python -m bot demo）。")
-        state = json.loads(DEMO_STATE.read_text())
+        state = json.loads(DEMO_STATE.read_text(encoding="utf-8"))
+        if "webhook_url" not in state:
+            raise click.ClickException("演示尚未启动完毕。请稍候再试，或在另一个终端运行 `make run`。")
         w = obj.settings.wecom
         run_chat(userid, webhook_url=state["webhook_url"], api_url=state["api_url"], token=w.token,
                  encoding_aes_key=w.encoding_aes_key, corp_id=w.corp_id, agent_id=w.agent_id)
@@ -83,27 +159,14 @@ def register(main: click.Group) -> None:
     def sample_cmd(obj, until: str) -> None:  # noqa: ANN001
         """Fill the database with a realistic sample edition advanced to a stage (demos, training)."""
         from .. import sample
+        from ..samples.base import MissingRole
         rt = obj.runtime
         if until not in sample.stage_names():
             raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
-        with rt.sessions.begin() as s:
-            ran = sample.run(s, rt.settings, until, rt.clock())
+        try:
+            with rt.sessions.begin() as s:
+                ran = sample.run(s, rt.settings, until, rt.clock())
+        except MissingRole as exc:
+            click.echo(f"the roster cannot play the sample: {exc}; nothing was changed", err=True)
+            raise SystemExit(1) from None
         click.echo(f"sample edition advanced through: {', '.join(ran) or '(already there)'}")
-
-
-def _banner(settings, until: str, ran: list[str], webhook: str, api_url: str) -> str:  # noqa: ANN001
-    tz = settings.award.tz
-    stage = settings.award.stage(until)
-    lines = [
-        "",
-        f"  {settings.award.edition_name} · 评审助手演示",
-        f"  webhook   {webhook}",
-        f"  WeCom stand-in  {api_url}   health  http://{settings.server.host}:{settings.server.port}/healthz",
-        f"  stage “{stage.name}” open until {stage.deadline.astimezone(tz):%Y-%m-%d %H:%M} (calendar shifted for the demo)",
-        f"  sample prepared: {', '.join(ran) or 'already there'}",
-        "",
-        "  Chat as a demo member in another terminal (type 帮助 for help, /help for chat commands):",
-    ]
-    lines += [f"    .venv/bin/python -m bot chat --as {uid:12}  # {label}" for uid, label in DEMO_USERS]
-    lines += ["", "  Ctrl+C stops the demo.", ""]
-    return "\n".join(lines)

@@ -7,7 +7,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.samples.base import ACTOR
+from bot.samples.base import ACTOR, recommending_units
 from workflows import apply, intake
 from workflows.documents.store import DocumentStore
 from workflows.core import stages
@@ -16,7 +16,8 @@ from workflows.apply.models import Application
 from workflows.core.models import CardTask
 from workflows.core.settings import Settings
 
-# (applicant userid, enterprise, credit code prefix (16), unit, contact, mobile, recommender, opinion)
+# (applicant userid, enterprise, credit code prefix (16), unit, contact, mobile, demo recommender, opinion).
+# With an imported roster the application goes to a unit that has a recommender (its own unit if it has one).
 SAMPLES = (
     ("qiye-shaogang", "韶关市武江精工钢构有限公司", "91440203MA4UJG01", "武江区", "王志强", "13902281001",
      "tuijian-wj", "该企业导入卓越绩效管理模式多年，产品质量稳定，同意推荐。"),
@@ -43,8 +44,8 @@ def _pdf(label: str) -> bytes:
             "trailer\n<< /Root 1 0 R >>\n%%EOF\n").encode()
 
 
-def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple) -> Application:
-    userid, name, prefix, unit, contact, phone, _rec, _op = sample
+def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple, unit: str) -> Application:
+    userid, name, prefix, _unit, contact, phone, _rec, _op = sample
     app, _ = apply.start(session, settings, actor=userid, now=now)
     for setter, value in ((apply.set_enterprise_name, name), (apply.set_credit_code, with_check_digits(prefix)),
                           (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
@@ -64,16 +65,17 @@ def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple
 
 def applications_endorsed(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Eight enterprises apply with complete materials; their units recommend them; formal review opens."""
-    for sample in SAMPLES:
+    units = recommending_units(session, settings)  # ensure_roster made sure there is one
+    spare = sorted(units)
+    for i, sample in enumerate(SAMPLES):
         if apply.get_for_applicant(session, settings, sample[0]) is not None:
             continue
-        app = _apply(session, settings, now, sample)
+        unit = sample[3] if sample[3] in units else spare[i % len(spare)]
+        app = _apply(session, settings, now, sample, unit)
+        recommender = units[unit]
         task = session.scalar(select(CardTask).where(CardTask.subject == apply.subject(app),
-                                                     CardTask.recipient == sample[6], CardTask.status == "open"))
-        if task is None:
-            continue  # the unit has no recommender in this roster; the secretariat was told
+                                                     CardTask.recipient == recommender, CardTask.status == "open"))
         rec = apply.decide(session, settings, task_id=task.task_id, decision="recommend",
-                                    actor=sample[6], now=now, response_code=None)
-        apply.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7],
-                                    actor=sample[6], now=now)
+                           actor=recommender, now=now, response_code=None)
+        apply.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7], actor=recommender, now=now)
     stages.open_stage(session, settings, "review", actor=ACTOR, now=now)

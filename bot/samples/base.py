@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import people, stages
+from workflows.core import access, people, stages
 from workflows.core.models import Person
 from workflows.core.settings import Settings
 
@@ -19,20 +19,63 @@ Step = Callable[[Session, Settings, dt.datetime], None]
 SAMPLE_STAGES = ("apply", "review", "material", "site", "vote", "publicity", "award")
 
 
-def ensure_roster(session: Session, now: dt.datetime) -> None:
-    """Load the demo roster unless the roster already has enough members."""
-    needed = {"secretariat": 1, "recommender": 2, "expert": 5, "committee": 5}
-    counts = dict(session.execute(select(Person.role, func.count()).group_by(Person.role)).all())
-    if all(counts.get(role, 0) >= n for role, n in needed.items()):
+class MissingRole(Exception):
+    """The imported roster lacks a role the sample needs at this stage (the message says which)."""
+
+
+def _needs(settings: Settings, until: str) -> dict[str, int]:
+    """How many active members of each role the sample needs to reach `until`."""
+    i = SAMPLE_STAGES.index(until)
+    needed: dict[str, int] = {}
+    if i >= SAMPLE_STAGES.index("review"):
+        needed["recommender"] = 1
+    if i >= SAMPLE_STAGES.index("material"):
+        needed |= {"secretariat": 1, "expert_leader": 1, "expert": settings.award.rules.experts_per_application}
+    if i >= SAMPLE_STAGES.index("publicity"):
+        needed["committee"] = 1
+    return needed
+
+
+def ensure_roster(session: Session, now: dt.datetime, settings: Settings | None = None,
+                  until: str = "apply") -> None:
+    """Load the demo roster into an empty roster; an imported roster is used as it is, or refused.
+
+    The sample never mixes its demo members into a real roster: if members are there, each role the
+    sample needs up to `until` must be among them (experts counting group leaders, committee members
+    counting the chair, recommenders only for a configured region or department), else `MissingRole`.
+    """
+    if session.scalar(select(func.count()).select_from(Person).where(Person.active.is_(True))) == 0:
+        result = people.import_roster(session, DEMO_ROSTER.read_text(encoding="utf-8"), actor=ACTOR, now=now,
+                                      settings=settings)
+        if result.problems:
+            raise RuntimeError(f"demo roster has problems: {result.problems}")
         return
-    result = people.import_roster(session, DEMO_ROSTER.read_text(encoding="utf-8"), actor=ACTOR, now=now)
-    if result.problems:
-        raise RuntimeError(f"demo roster has problems: {result.problems}")
+    if settings is None:
+        return
+    counts = {role: len(people.with_role(session, role, *[r for r, inc in access.INCLUDES.items() if inc == role]))
+              for role in ("secretariat", "expert_leader", "expert", "committee")}
+    counts["recommender"] = len(recommending_units(session, settings))
+    missing = [f"{role} (needs {n}, has {counts.get(role, 0)})" for role, n in _needs(settings, until).items()
+               if counts.get(role, 0) < n]
+    if missing:
+        raise MissingRole(f"to reach {until!r} the roster lacks active members of role " + ", ".join(missing)
+                          + " (a recommender counts only for a configured region or department)")
+
+
+def recommending_units(session: Session, settings: Settings) -> dict[str, str]:
+    """Configured units that have an active recommender: unit name -> the first recommender's userid."""
+    regions = {r.name for r in settings.award.regions}
+    units: dict[str, str] = {}
+    for p in people.with_role(session, "recommender"):
+        unit = p.region if p.region in regions else p.organization
+        if unit in regions or unit in settings.award.departments:
+            units.setdefault(unit, p.userid)
+    return units
 
 
 def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Roster loaded; the call, training and application stages open."""
-    ensure_roster(session, now)
+    ensure_roster(session, now, settings)
     for key in ("plan", "committee_meeting"):
         if stages.status(session, settings, key) != "closed":
             stages.close_stage(session, settings, key, actor=ACTOR, now=now)
@@ -55,6 +98,7 @@ def run_steps(session: Session, settings: Settings, steps: Sequence[tuple[str, S
     if until not in names:
         raise ValueError(f"unknown stage {until!r}; choose one of {', '.join(names)}")
     limit = SAMPLE_STAGES.index(until)
+    ensure_roster(session, now, settings, until)  # refuses before anything is done if a role is missing
     reached = {name for name in names if stages.status(session, settings, name) != "pending"}
     done: list[str] = []
     for name, fn in steps:

@@ -64,6 +64,7 @@ class WeComState:
         self.corp_id, self.corp_secret, self.agent_id, self.now = corp_id, corp_secret, int(agent_id), now
         self._lock = threading.RLock()
         self._users: dict[str, str] | None = None
+        self._names: dict[str, str] = {}  # directory names while every userid is accepted
         self._tokens: dict[str, float] = {}  # token -> issued_at
         self._expired: set[str] = set()
         self._seq = itertools.count(1)
@@ -77,6 +78,11 @@ class WeComState:
         self._tasks: dict[str, _Task] = {}
 
     # --- directory and tokens -------------------------------------------------------------
+    def set_names(self, names: dict[str, str]) -> None:
+        """Give some members a directory name while every userid stays accepted (the demo)."""
+        with self._lock:
+            self._names = dict(names)
+
     def set_users(self, users: dict[str, str] | None) -> None:
         """Set the member directory {userid: name}; None accepts every userid."""
         with self._lock:
@@ -86,7 +92,7 @@ class WeComState:
         """Return a member's name or raise 60111."""
         with self._lock:
             if self._users is None:
-                return userid
+                return self._names.get(userid, userid)
             if userid not in self._users:
                 raise ApiError(E.USER_NOT_FOUND)
             return self._users[userid]

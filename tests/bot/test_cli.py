@@ -60,5 +60,6 @@ def test_sample_until_apply_opens_the_application_stage(config_file):
 
 
 def test_outbox_status(config_file):
+    assert run(config_file, "sample", "--until", "apply").exit_code == 0
     result = run(config_file, "outbox", "status")
     assert result.exit_code == 0 and "pending=0" in result.output

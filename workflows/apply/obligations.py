@@ -71,7 +71,7 @@ def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Itera
                            .order_by(Application.id)).all()
     if not apps:
         return
-    by_unit: dict[str, set[str]] = defaultdict(set)  # region name/code or organisation -> userids
+    by_unit: dict[str, set[str]] = defaultdict(set)  # region name or department -> userids
     for userid, region, org in session.execute(select(Person.userid, Person.region, Person.organization)
                                                .where(Person.role == "recommender", Person.active.is_(True))):
         for unit in (region, org):
@@ -83,7 +83,7 @@ def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Itera
     for a in apps:
         who: set[str] = set()
         if a.region_code:
-            who |= by_unit.get(region_names.get(a.region_code, a.region_code), set()) | by_unit.get(a.region_code, set())
+            who |= by_unit.get(region_names.get(a.region_code, ""), set())  # roster regions are canonical names
         if a.department:
             who |= by_unit.get(a.department, set())
         entry = {"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",

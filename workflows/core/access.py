@@ -43,6 +43,7 @@ POLICY: dict[str, frozenset[str]] = {
     "stage.close": SECRETARIAT,
     "stage.extend": SECRETARIAT,
     "roster.import": frozenset({OPERATOR}),
+    "roster.remove": frozenset({OPERATOR}),
     # 5 申报推荐: the applicant, the recommending unit
     "apply.start": frozenset({APPLICANT}),
     "apply.edit": frozenset({APPLICANT}),
