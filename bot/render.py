@@ -14,6 +14,27 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 2048  # bytes, WeCom text/markdown content
 
 
+class Examples:
+    """Examples for help and error texts drawn from the edition's own calendar and numbering (`ex.*` in
+    templates), so a 2026 calendar never shows "延期 SG2018-001 2018-11-20"."""
+
+    def __init__(self, settings: Settings) -> None:
+        award, tz = settings.award, settings.award.tz
+        day = {s.key: s.deadline.astimezone(tz).date() for s in award.stages}  # calendar_shift_days applied
+        prefix = award.application.number_prefix
+        self.app, self.app2, self.app3 = (f"{prefix}-{n:03d}" for n in (1, 2, 3))
+        self.complaint = f"TS{day['publicity'].year}-001"
+        self.apply_extend = f"{day['apply'] + dt.timedelta(days=5):%Y-%m-%d} 18:00"
+        self.vote_close = f"{day['vote']:%Y-%m-%d} 17:00"
+        self.vote_extend = f"{day['vote'] + dt.timedelta(days=2):%Y-%m-%d} 17:00"
+        self.approval_day = f"{day['approval'] - dt.timedelta(days=10):%Y-%m-%d}"
+        self.approval_doc = f"{award.city[:1]}府函〔{day['approval'].year}〕12号"
+        self.day = f"{day['apply']:%Y-%m-%d}"
+        self.day_slash = f"{day['apply'].year}/{day['apply'].month}/{day['apply'].day}"
+        self.day_cn = f"{day['apply'].month}月{day['apply'].day}日"
+        self.day_full_cn = f"{day['apply'].year}年{day['apply'].month}月{day['apply'].day}日"
+
+
 class Renderer:
     """Turns (kind, data) into message/send or update_template_card bodies."""
 
@@ -25,6 +46,7 @@ class Renderer:
         self.env.filters["yuan"] = lambda v: f"{int(v):,}"
         self.env.globals["award"] = settings.award
         self.env.globals["public_url"] = settings.server.public_url
+        self.env.globals["ex"] = Examples(settings)
         self._found: dict[str, tuple[str, str]] = {}
 
     def local_time(self, value: dt.datetime | str | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:

@@ -7,8 +7,9 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
+from workflows import apply
 from workflows.core import access, audit, conversation, notices, people
-from workflows.core.models import Conversation
+from workflows.core.models import Conversation, DirectoryName
 from workflows.core.people import Member
 from workflows.core.settings import Settings
 
@@ -44,10 +45,21 @@ class Context:
 
     @property
     def name(self) -> str:
-        """How to address the sender: the roster name, else the WeCom directory name (looked up once)."""
+        """How to address the sender, never by userid: the roster name, the contact name of his application,
+        else the WeCom directory name (looked up once; "" until known)."""
+        return self.known_name(lookup=True)
+
+    def known_name(self, *, lookup: bool = False) -> str:
+        """The sender's name as far as known ("" if not); `lookup` queues a directory look-up the first time."""
         if self.person is not None:
             return self.person.name
-        return people.directory_name(self.session, self.userid, now=self.now)
+        app = apply.get_for_applicant(self.session, self.settings, self.userid)
+        if app is not None and app.contact_name:
+            return app.contact_name
+        if lookup:
+            return people.directory_name(self.session, self.userid, now=self.now)
+        row = self.session.get(DirectoryName, self.userid)
+        return row.name if row is not None and row.name and row.name != self.userid else ""
 
     def conversation(self) -> Conversation | None:
         """The sender's current conversation."""

@@ -1,6 +1,7 @@
 """`python -m bot remind [--now ISO] [--dry-run]` and `python -m bot scheduler`."""
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import sys
 import threading
@@ -8,6 +9,8 @@ import threading
 import click
 
 from . import base
+
+FUTURE_TOLERANCE = dt.timedelta(minutes=1)  # a --now this close to the clock is "now"
 
 
 def register(main: click.Group) -> None:
@@ -18,7 +21,8 @@ def register(main: click.Group) -> None:
 
 @click.command()
 @click.option("--now", "now_text", metavar="ISO",
-              help="Act as if it were this time (2019-01-29 09:00, 2019/1/29, 1月29日 …; without an offset: the award's time zone).")
+              help="Act as if it were this time (2019-01-29 09:00, 2019/1/29, 1月29日 …; without an offset: the award's "
+                   "time zone). A time in the future only previews (--dry-run implied).")
 @click.option("--dry-run", is_flag=True, help="List the reminders that are due without sending anything.")
 @click.pass_obj
 def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
@@ -27,11 +31,17 @@ def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
     rt = obj.runtime
     try:
         now = base.moment(rt, now_text)
-        planned = run(rt, now=now, dry_run=dry_run)
+        # A pass "at" a later time would queue today's texts for then and claim the real reminders, which
+        # would then never go out: a future --now only previews.
+        preview = now - rt.clock() > FUTURE_TOLERANCE
+        planned = run(rt, now=now, dry_run=dry_run or preview)
     finally:
         rt.engine.dispose()
     tz = rt.settings.award.tz
-    verb = "would send" if dry_run else "sent"
+    if preview and not dry_run:
+        click.echo(f"preview only: {now.astimezone(tz):%Y-%m-%d %H:%M %Z} is in the future, so nothing was sent "
+                   "or claimed (--dry-run implied); the scheduler sends these when they are due")
+    verb = "would send" if dry_run or preview else "sent"
     for p in planned:
         ob = p.obligation
         click.echo(f"{verb} {p.offset:>4} {ob.kind:18} to {ob.recipient:20} "

@@ -1,10 +1,15 @@
 """Help, greeting and the words every member can use."""
 from __future__ import annotations
 
-from workflows.core import stages
+from workflows.core import access, stages
 
 from ..router import Context, Router
 from ..wecom.inbound import Event
+
+
+def allowed_verbs(role: str) -> list[str]:
+    """Every verb and view this role may use (help shows the sub-commands behind them)."""
+    return sorted(v for v in (*access.POLICY, *access.VIEWS) if access.allows(v, role))
 
 
 def register(router: Router) -> None:
@@ -12,8 +17,8 @@ def register(router: Router) -> None:
 
     @router.command("帮助", "help", "?", "？", order=0)
     def on_help(ctx: Context, args: str) -> None:
-        ctx.reply("common.help", role=ctx.role, name=ctx.person.name if ctx.person else "",
-                  commands=router.commands_for(ctx.role))
+        ctx.reply("common.help", role=ctx.role, name=ctx.known_name(), commands=router.commands_for(ctx.role),
+                  allowed=allowed_verbs(ctx.role))
 
     @router.event("enter_agent")
     def on_enter(ctx: Context, event: Event) -> None:

@@ -23,25 +23,26 @@ class MissingRole(Exception):
     """The imported roster lacks a role the sample needs at this stage (the message says which)."""
 
 
-def _needs(settings: Settings, until: str) -> dict[str, int]:
-    """How many active members of each role the sample needs to reach `until`."""
-    i = SAMPLE_STAGES.index(until)
-    needed: dict[str, int] = {}
-    if i >= SAMPLE_STAGES.index("review"):
-        needed["recommender"] = 1
-    if i >= SAMPLE_STAGES.index("material"):
-        needed |= {"secretariat": 1, "expert_leader": 1, "expert": settings.award.rules.experts_per_application}
-    if i >= SAMPLE_STAGES.index("publicity"):
-        needed["committee"] = 1
-    return needed
+# Who each sample step acts as (the step named for the stage it brings the edition to).
+STEP_ROLES: dict[str, tuple[str, ...]] = {
+    "review": ("recommender",), "material": ("secretariat", "expert_leader", "expert"),
+    "site": ("secretariat", "expert_leader", "expert"), "vote": ("secretariat",), "publicity": ("committee",),
+    "award": ("secretariat",),
+}
+
+
+def _needs(settings: Settings, steps: list[str]) -> dict[str, int]:
+    """How many active members of each role the sample steps `steps` act as."""
+    per_app = settings.award.rules.experts_per_application
+    return {role: per_app if role == "expert" else 1 for step in steps for role in STEP_ROLES.get(step, ())}
 
 
 def ensure_roster(session: Session, now: dt.datetime, settings: Settings | None = None,
-                  until: str = "apply") -> None:
+                  steps: list[str] | None = None) -> None:
     """Load the demo roster into an empty roster; an imported roster is used as it is, or refused.
 
     The sample never mixes its demo members into a real roster: if members are there, each role the
-    sample needs up to `until` must be among them (experts counting group leaders, committee members
+    sample's `steps` act as must be among them (experts counting group leaders, committee members
     counting the chair, recommenders only for a configured region or department), else `MissingRole`.
     """
     if session.scalar(select(func.count()).select_from(Person).where(Person.active.is_(True))) == 0:
@@ -55,10 +56,10 @@ def ensure_roster(session: Session, now: dt.datetime, settings: Settings | None 
     counts = {role: len(people.with_role(session, role, *[r for r, inc in access.INCLUDES.items() if inc == role]))
               for role in ("secretariat", "expert_leader", "expert", "committee")}
     counts["recommender"] = len(recommending_units(session, settings))
-    missing = [f"{role} (needs {n}, has {counts.get(role, 0)})" for role, n in _needs(settings, until).items()
+    missing = [f"{role} (needs {n}, has {counts.get(role, 0)})" for role, n in _needs(settings, steps or []).items()
                if counts.get(role, 0) < n]
     if missing:
-        raise MissingRole(f"to reach {until!r} the roster lacks active members of role " + ", ".join(missing)
+        raise MissingRole(f"for {', '.join(steps or [])} the roster lacks active members of role " + ", ".join(missing)
                           + " (a recommender counts only for a configured region or department)")
 
 
@@ -98,8 +99,9 @@ def run_steps(session: Session, settings: Settings, steps: Sequence[tuple[str, S
     if until not in names:
         raise ValueError(f"unknown stage {until!r}; choose one of {', '.join(names)}")
     limit = SAMPLE_STAGES.index(until)
-    ensure_roster(session, now, settings, until)  # refuses before anything is done if a role is missing
     reached = {name for name in names if stages.status(session, settings, name) != "pending"}
+    todo = [name for name in names if name not in reached and SAMPLE_STAGES.index(name) <= limit]
+    ensure_roster(session, now, settings, todo)  # refuses before anything is done if a role is missing
     done: list[str] = []
     for name, fn in steps:
         if SAMPLE_STAGES.index(name) > limit:

@@ -82,7 +82,7 @@ def _shortlist(select, session: Session, settings: Settings, now: dt.datetime) -
 
 def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Material review open; accepted applications assigned to experts, nothing scored yet."""
-    ensure_roster(session, now, settings, "material")
+    ensure_roster(session, now, settings, ["material"])
     stages.open_stage(session, settings, "material", actor="sample", now=now)
     _assign(session, settings, "material", _inside(session, settings, "material", now))
 

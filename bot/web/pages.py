@@ -38,7 +38,7 @@ def _rt():  # noqa: ANN202
 def page(name: str, status: int = 200, **data: Any) -> Response:
     """Render templates/pages/<name>.html.j2 (autoescaped) with security headers."""
     rt = _rt()
-    html = _pages().get_template(f"pages/{name}.html.j2").render(award=rt.settings.award,
+    html = _pages().get_template(f"pages/{name}.html.j2").render(award=rt.settings.award, ex=rt.renderer.env.globals["ex"],
                                                                local=rt.renderer.local_time, **data)
     resp = Response(html, status=status, mimetype="text/html")
     resp.headers["X-Content-Type-Options"] = "nosniff"

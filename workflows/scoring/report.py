@@ -81,7 +81,8 @@ def report_data(session: Session, settings: Settings, phase: str) -> dict:
                   "weight_site": r.weight_site_percent, "vote_top": r.vote_top,
                   "threshold_total": r.disagreement_total_points, "threshold_item": r.disagreement_item_percent},
         "categories": [{"key": c.key, "name": c.name, "max": c.max_points} for c in scoring.configured_rubric(settings).categories],
-        "applications": rows, "final": st.final,
+        # An empty phase (nothing assigned or scored) has no ranking at all, let alone a final one.
+        "applications": rows, "final": st.final and bool(st.scores), "empty": not rows and not st.scores,
         "pending": [row["number"] for row in rows if row["pending"]],
         "unresolved": [by_id[a].number for a in st.unresolved if a in by_id],
         "ranking": [{"position": e.position, "number": by_id[e.app_id].number,
