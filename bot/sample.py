@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from workflows.core.settings import Settings
 
 from .samples import application, publicity, review, scoring, voting
-from .samples.base import ACTOR, DEMO_ROSTER, SAMPLE_STAGES, Step, ensure_roster, run_steps, to_apply
+from .samples.base import ACTOR, DEMO_ROSTER, SAMPLE_STAGES, MissingRole, Step, ensure_roster, run_steps, to_apply
 
-__all__ = ["ACTOR", "DEMO_ROSTER", "SAMPLE_STAGES", "STEPS", "ensure_roster", "run", "stage_names"]
+__all__ = ["ACTOR", "DEMO_ROSTER", "MissingRole", "SAMPLE_STAGES", "STEPS", "ensure_roster", "run", "stage_names"]
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("apply", to_apply),

@@ -159,14 +159,13 @@ def register(main: click.Group) -> None:
     def sample_cmd(obj, until: str) -> None:  # noqa: ANN001
         """Fill the database with a realistic sample edition advanced to a stage (demos, training)."""
         from .. import sample
-        from ..samples.base import MissingRole
         rt = obj.runtime
         if until not in sample.stage_names():
             raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
         try:
             with rt.sessions.begin() as s:
                 ran = sample.run(s, rt.settings, until, rt.clock())
-        except MissingRole as exc:
+        except sample.MissingRole as exc:
             click.echo(f"the roster cannot play the sample: {exc}; nothing was changed", err=True)
             raise SystemExit(1) from None
         click.echo(f"sample edition advanced through: {', '.join(ran) or '(already there)'}")
