@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Callable
 
 from sqlalchemy import select
+
+from workflows.call import TrainingMaterial
 from sqlalchemy.orm import Session
 
 from workflows import intake
@@ -25,6 +27,8 @@ def document_opener(store: DocumentStore, sessions: Callable[[], Session]) -> Ca
     def open_document(sha256: str) -> tuple[bytes, str]:
         with sessions() as s:
             doc = s.scalar(select(Document).where(Document.sha256 == sha256).limit(1))
+            if doc is None:  # not an application's document: a course file of the training
+                doc = s.scalar(select(TrainingMaterial).where(TrainingMaterial.sha256 == sha256).limit(1))
             if doc is None:
                 raise LookupError(sha256)
             size, kind = doc.size, doc.kind

@@ -7,6 +7,7 @@ obligation providers the reminder sweep asks (`workflows.core.reminders`).
 from __future__ import annotations
 
 from workflows.apply import obligations as apply_obligations
+from workflows.call import obligations as call_obligations
 from workflows.core import events
 from workflows.core.reminders import Provider
 from workflows.review import formal
@@ -15,6 +16,7 @@ from workflows.scoring import obligations as scoring_obligations
 from workflows.voting import obligations as voting_obligations
 
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
+    "training": (call_obligations.training_attendees,),
     "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion),
     "review": (review_obligations.supplements_owed, review_obligations.reviews_undecided),
     "material": (scoring_obligations.material_sheets_owed,),

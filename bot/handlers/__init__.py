@@ -6,10 +6,10 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
-    from . import application, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
+    from . import application, call, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
 
     router = Router()
-    for module in (common, application, recommend, review, supplement, experts, scoring, voting, complaints,
+    for module in (common, call, application, recommend, review, supplement, experts, scoring, voting, complaints,
                    publicity):
         module.register(router)
     return router

@@ -44,6 +44,10 @@ POLICY: dict[str, frozenset[str]] = {
     "stage.extend": SECRETARIAT,
     "roster.import": frozenset({OPERATOR}),
     "roster.remove": frozenset({OPERATOR}),
+    # 3–4 征集 and 宣贯会暨培训
+    "call.publish": SECRETARIAT,
+    "training.manage": SECRETARIAT,
+    "training.signup": frozenset({APPLICANT, "recommender"}),
     # 5 申报推荐: the applicant, the recommending unit
     "apply.start": frozenset({APPLICANT}),
     "apply.edit": frozenset({APPLICANT}),

@@ -271,6 +271,28 @@ class EligibilityConf(_Strict):
     reason: str = ""
 
 
+class Contact(_Strict):
+    """A person applicants may call (the call for applications, the training notice)."""
+
+    name: str
+    phone: str
+    role: str = ""
+
+
+class CallConf(_Strict):
+    """Stages 3–4: the call for applications (征集) and the training event (宣贯会暨培训)."""
+
+    office: str = ""                      # who answers questions (defaults to the organizer)
+    address: str = ""
+    contacts: list[Contact] = []
+    app_name: str = "质量奖评审助手"        # the WeCom app's name as enterprises see it in 工作台
+    join_guide: str = ""                  # where the "how an enterprise gets into the app" steps are published
+    # The channels the call is published on (the same keys as the public notice's) and their names.
+    channels: list[Literal["portal", "newspaper", "tv", "app"]] = ["portal", "newspaper", "tv", "app"]
+    channel_names: dict[str, str] = {"portal": "门户网站", "newspaper": "日报", "tv": "电视台", "app": "政务新媒体"}
+    training_signup_max: int = Field(default=5, ge=1, le=10)  # people one unit may sign up with one card
+
+
 class AwardSettings(_Strict):
     """The edition: its name, calendar, rules, rubric, materials and questions."""
 
@@ -292,6 +314,7 @@ class AwardSettings(_Strict):
     materials: list[MaterialConf] = Field(min_length=1)
     eligibility: list[EligibilityConf] = []
     application: ApplicationConf = ApplicationConf()
+    call: CallConf = CallConf()
 
     @field_validator("timezone")
     @classmethod
