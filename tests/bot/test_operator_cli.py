@@ -16,10 +16,23 @@ from workflows.core.db import make_engine, make_session_factory
 from workflows.core.models import AuditEntry, OutboxMessage, Person, ReminderSent
 from workflows.core.settings import load_settings
 
-from ..conftest import ROOT
-from .test_cli import config_file  # noqa: F401  (fixture)
+from ..conftest import ROOT, reset_database
 
 HEADER = "userid,name,role,organization,region\n"
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, settings) -> Path:
+    """A config file on the test database (empty: the CLI migrates it itself)."""
+    engine = make_engine(settings.database.url)
+    reset_database(engine)
+    engine.dispose()
+    body = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    body = body.replace('url = "sqlite:///var/awardbot.sqlite3"', f'url = "{settings.database.url}"')
+    body = body.replace('dir = "var/uploads"', f'dir = "{tmp_path / "uploads"}"')
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
 
 
 def run(config: Path, *args: str, input: str | None = None):

@@ -260,5 +260,5 @@ def test_the_sweep_asks_exactly_the_providers_it_is_given(world, settings):
 
 
 def test_every_stage_with_people_who_owe_is_wired():
-    assert set(PROVIDERS) == {"apply", "review", "material", "site", "vote"}
+    assert set(PROVIDERS) == {"training", "apply", "review", "material", "site", "vote"}
     assert all(PROVIDERS.values())
