@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
+from workflows.core import numbers
 from workflows.core.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -21,9 +22,8 @@ class Examples:
     def __init__(self, settings: Settings) -> None:
         award, tz = settings.award, settings.award.tz
         day = {s.key: s.deadline.astimezone(tz).date() for s in award.stages}  # calendar_shift_days applied
-        prefix = award.application.number_prefix
-        self.app, self.app2, self.app3 = (f"{prefix}-{n:03d}" for n in (1, 2, 3))
-        self.complaint = f"TS{day['publicity'].year}-001"
+        self.app, self.app2, self.app3 = (numbers.format_number(settings, "application", n) for n in (1, 2, 3))
+        self.complaint = numbers.format_number(settings, "complaint", 1)
         self.apply_extend = f"{day['apply'] + dt.timedelta(days=5):%Y-%m-%d} 18:00"
         self.vote_close = f"{day['vote']:%Y-%m-%d} 17:00"
         self.vote_extend = f"{day['vote'] + dt.timedelta(days=2):%Y-%m-%d} 17:00"

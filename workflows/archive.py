@@ -2,7 +2,10 @@
 
 Tables are exported generically from `Base.metadata`, so whatever other stages add (score sheets,
 ballots, tallies) is archived without this module knowing them; tables and columns that hold
-secrets or tokens are left out.  ``manifest.json`` lists every file's SHA-256 and size, and the
+secrets or tokens are left out.  Only this edition's rows are exported (`tables.edition_filter`); the
+deployment's shared tables (roster, audit log, messaging state: `tables.SHARED_TABLES`) go in whole.
+Every document the edition received is kept (replaced drafts too: the archive is the record); the
+manifest's ``current_documents`` names the ones in force (`apply.current_documents`).  ``manifest.json`` lists every file's SHA-256 and size, and the
 audit log's head (id and hash of the newest entry, itself the ``archive.export`` entry).
 
 The head is what makes deleting the *newest* audit entries detectable: the hash chain alone
@@ -29,7 +32,9 @@ from workflows.core import access, audit
 from workflows.core.auditchain import ChainProblem, verify_chain
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentStore
 from workflows.core.models import AuditEntry
-from workflows.tables import Base
+from workflows.apply.models import Application
+from workflows.apply.records import current_documents
+from workflows.tables import SHARED_TABLES, Base, edition_filter
 from workflows.core.settings import Settings
 
 FORMAT = 1
@@ -62,10 +67,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _table_rows(session: Session, table: Any) -> tuple[list[str], list[dict[str, Any]]]:
+def _table_rows(session: Session, table: Any, edition: str) -> tuple[list[str], list[dict[str, Any]]]:
     cols = [c for c in table.columns if not SECRET_COLUMN.search(c.name)]
     order = list(table.primary_key.columns) or cols
-    rows = session.execute(select(*cols).order_by(*order)).mappings().all()
+    q = select(*cols).order_by(*order)
+    where = edition_filter(table, edition)
+    if where is not None:
+        q = q.where(where)
+    rows = session.execute(q).mappings().all()
     return [c.name for c in cols], [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 
@@ -77,6 +86,15 @@ def _csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
         writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
                          for k, v in row.items()})
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens Chinese CSV correctly
+
+
+def _current_documents(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """The edition's current documents (the one definition, `apply.current_documents`), by application."""
+    apps = session.scalars(select(Application).where(Application.edition == settings.award.edition_key)
+                           .order_by(Application.id))
+    return [{"application_id": app.id, "number": app.number, "item": doc.item_key, "document_id": doc.id,
+             "sha256": doc.sha256, "name": doc.original_name}
+            for app in apps for doc in sorted(current_documents(app).values(), key=lambda d: d.id)]
 
 
 def verify_audit(session: Session, *, head_id: int | None = None, head_hash: str | None = None) -> AuditCheck:
@@ -107,7 +125,7 @@ def export(session: Session, settings: Settings, *, actor: str, now: dt.datetime
     for table in Base.metadata.sorted_tables:
         if table.name in EXCLUDED_TABLES:
             continue
-        names, rows = _table_rows(session, table)
+        names, rows = _table_rows(session, table, settings.award.edition_key)
         tables[table.name] = len(rows)
         files[f"tables/{table.name}.csv"] = _csv(names, rows)
         files[f"tables/{table.name}.json"] = json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8")
@@ -117,7 +135,9 @@ def export(session: Session, settings: Settings, *, actor: str, now: dt.datetime
             table = Base.metadata.tables.get(tname)
             if table is None:
                 continue
-            for sha, size in session.execute(select(table.c[sha_col], table.c[size_col]).distinct()):
+            where = edition_filter(table, settings.award.edition_key)
+            q = select(table.c[sha_col], table.c[size_col]).distinct()
+            for sha, size in session.execute(q if where is None else q.where(where)):
                 try:
                     files[f"files/{sha}"] = store.read_bytes(sha, size)
                 except (DocumentMissing, DocumentCorrupted, OSError):
@@ -127,7 +147,8 @@ def export(session: Session, settings: Settings, *, actor: str, now: dt.datetime
     manifest = {
         "format": FORMAT, "edition": settings.award.edition_key, "edition_name": settings.award.edition_name,
         "generated_at": now.astimezone(dt.timezone.utc).isoformat(), "generated_by": actor,
-        "tables": tables, "excluded_tables": sorted(EXCLUDED_TABLES), "missing_files": sorted(missing),
+        "tables": tables, "excluded_tables": sorted(EXCLUDED_TABLES), "shared_tables": sorted(SHARED_TABLES),
+        "missing_files": sorted(missing), "current_documents": _current_documents(session, settings),
         "audit": {"entries": chain.entries, "head_id": entry.id, "head_hash": entry.hash, "chain_ok": chain.ok},
         "files": [{"path": p, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for p, b in sorted(files.items())],
     }

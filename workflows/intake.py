@@ -108,7 +108,7 @@ def check(session: Session, settings: Settings, target: Target, *, actor: str, n
             return supplement.require_uploadable(session, settings, app, target.item_key, now)
         return application.require_uploadable(session, settings, app, target.item_key, now)
     complaint = session.get(Complaint, target.id)
-    if complaint is None or complaint.complainant != actor:
+    if complaint is None or complaint.complainant != actor or complaint.edition != settings.award.edition_key:
         raise NotFound("complaint_not_found")
     if complaint.status not in EVIDENCE_OPEN:
         raise NotAllowed("complaint_closed", number=complaint.number or "")

@@ -30,7 +30,7 @@ def _text(inbound: Inbound) -> str | None:
 
 
 def parse_conclusion(args: str) -> tuple[str, bool, str | None, str, str]:
-    """`TS2019-001 成立 替补 核查情况｜理由` → (number, upheld, outcome, findings, reason)."""
+    """`TS2018-001 成立 替补 核查情况｜理由` → (number, upheld, outcome, findings, reason)."""
     parts = args.split(maxsplit=2)
     if len(parts) < 3 or parts[1] not in UPHELD_WORDS:
         raise InvalidInput("publicity_usage")

@@ -31,7 +31,7 @@ def on_opinion(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
 
 def on_pending(ctx: Context, args: str) -> None:
     """推荐: continue an unfinished opinion, or list the applications waiting for a decision."""
-    waiting = recommendation.awaiting_opinion(ctx.session, ctx.userid)
+    waiting = recommendation.awaiting_opinion(ctx.session, ctx.settings, ctx.userid)
     if waiting is not None:
         conversation.start(ctx.session, ctx.userid, recommendation.FLOW, recommendation.OPINION_STEP, now=ctx.now,
                            recommendation_id=waiting.id)

@@ -4,12 +4,10 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from workflows.core import conversation, notices, stages
-from workflows import scoring
+from workflows import apply, scoring
 from workflows.core.errors import NotFound
-from workflows.apply.models import Application, Document
+from workflows.apply.models import Application
 from workflows.core.models import CardTask, Conversation
 from workflows.scoring.models import ScoreSheet
 from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, normalize
@@ -148,7 +146,7 @@ def register(router: Router) -> None:
             return
         text = normalize(inbound.content)
         sheet = ctx.session.get(ScoreSheet, conv.data.get("sheet_id"))
-        if sheet is None or sheet.expert != ctx.userid:
+        if sheet is None or sheet.expert != ctx.userid or sheet.edition != ctx.settings.award.edition_key:
             conversation.end(ctx.session, ctx.userid)
             raise NotFound("sheet_not_found")
         if conv.step == Step.COMMENTS and "=" not in text:
@@ -214,10 +212,8 @@ def register(router: Router) -> None:
         if not args:
             raise NotFound("not_assigned", number="")
         app = scoring.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
-        docs = ctx.session.scalars(select(Document).where(Document.application_id == app.id,
-                                                          Document.status != "rejected").order_by(Document.id))
         count = 0
-        for doc in docs:
+        for doc in sorted(apply.current_documents(app).values(), key=lambda d: d.id):
             notices.send_file(ctx.session, ctx.userid, sha256=doc.sha256, filename=doc.original_name, now=ctx.now)
             count += 1
         ctx.reply("scoring.materials_sent", number=app.number, enterprise=app.enterprise_name, count=count)

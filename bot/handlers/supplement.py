@@ -28,6 +28,8 @@ def register(router: Router) -> None:
     @router.flow(review.SUPPLEMENT_FLOW)
     def on_supplement(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
         app = ctx.session.get(Application, int((conv.data or {}).get("application_id", 0)))
+        if app is not None and app.edition != ctx.settings.award.edition_key:
+            app = None  # a conversation left over from another edition
         request = review.open_request(ctx.session, app.id) if app is not None else None
         if app is None or request is None or app.applicant != ctx.userid:
             conversation.end(ctx.session, ctx.userid)

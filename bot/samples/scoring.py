@@ -37,7 +37,7 @@ def _percent(number: str, expert: str, phase: str, item: str) -> int:
 
 
 def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
-    if scoring.assignments(session, phase) or not scoring.phase_applications(session, settings, phase):
+    if scoring.assignments(session, settings, phase) or not scoring.phase_applications(session, settings, phase):
         return
     actor = _secretariat(session)
     scoring.propose(session, settings, actor=actor, now=now, phase=phase)
@@ -46,7 +46,7 @@ def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) 
 
 def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
     rb = scoring.configured_rubric(settings)
-    for app_id, users in scoring.assignments(session, phase).items():
+    for app_id, users in scoring.assignments(session, settings, phase).items():
         number = session.get(Application, app_id).number
         for expert in users:
             sheet = scoring.open_sheet(session, settings, actor=expert, now=now, phase=phase, number=number)
@@ -91,7 +91,7 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Material sheets scored, report confirmed, candidates selected; site visit open and assigned."""
     at = _inside(session, settings, "material", now)
     _score(session, settings, "material", at)
-    if scoring.assignments(session, "material"):
+    if scoring.assignments(session, settings, "material"):
         _settle(session, settings, "material", at)
         if not results.shortlist(session, settings, results.SITE):
             _shortlist(results.select_candidates, session, settings, at)
@@ -104,7 +104,7 @@ def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Site sheets scored, report confirmed, the committee's top N recorded; the vote stage open."""
     at = _inside(session, settings, "site", now)
     _score(session, settings, "site", at)
-    if scoring.assignments(session, "site"):
+    if scoring.assignments(session, settings, "site"):
         _settle(session, settings, "site", at)
         if not results.shortlist(session, settings, results.VOTE):
             _shortlist(results.select_finalists, session, settings, at)

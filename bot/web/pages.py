@@ -10,7 +10,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from workflows import intake
 from workflows import apply
-from workflows.apply.models import Document
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentRejected
@@ -145,7 +144,7 @@ def _viewable(token: str):  # noqa: ANN202
 
 @bp.get("/materials/<token>")
 def materials(token: str) -> Response:
-    """A read-only list of an application's current materials."""
+    """A read-only list of an application's current materials (apply.current_documents)."""
     s, app, refused = _viewable(token)
     if refused:
         return refused
@@ -164,8 +163,9 @@ def material_file(token: str, doc_id: int) -> Response:
     if refused:
         return refused
     with s:
-        doc = s.get(Document, doc_id)
-        if doc is None or doc.application_id != app.id:
+        # Only a current document is served: a replaced draft or a rejected file is not (apply.current_documents).
+        doc = next((d for d in apply.current_documents(app).values() if d.id == doc_id), None)
+        if doc is None:
             return error_page("pages.link_invalid", 404)
         try:
             # Read whole (≤ the item's size cap) so the SHA-256 is verified before a byte is sent.

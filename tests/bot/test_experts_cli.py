@@ -46,7 +46,7 @@ def test_assign_propose_then_confirm_notifies_experts(world, run, wecom):
     assert result.exit_code == 0 and "confirmed 3 applications" in result.output
     deliver(world)
     with world.sessions() as s:
-        expert = scoring.assignments(s, "material")[1][0]
+        expert = scoring.assignments(s, world.settings, "material")[1][0]
     assert "SG2018-001" in texts(wecom, expert)[-1]
 
 

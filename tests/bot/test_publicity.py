@@ -74,19 +74,19 @@ def test_the_whole_stage_through_chat(cb, rt, wecom, clock, edition):
     say(cb, rt, "gongzhong1", "完成")
     say(cb, rt, "gongzhong1", "王小明")
     say(cb, rt, "gongzhong1", "139 1234 5678")
-    assert "TS2019-001" in last(wecom, "gongzhong1")
-    assert "收到新的公示投诉 TS2019-001" in last(wecom, "mishu1")
+    assert "TS2018-001" in last(wecom, "gongzhong1")
+    assert "收到新的公示投诉 TS2018-001" in last(wecom, "mishu1")
     with rt.sessions() as s:
-        c = s.scalars(select(Complaint).where(Complaint.number == "TS2019-001")).one()
+        c = s.scalars(select(Complaint).where(Complaint.number == "TS2018-001")).one()
         assert (c.application_id, c.phone) == (edition[1], "13912345678")
         [ev] = s.scalars(select(ComplaintEvidence)).all()
         assert ev.original_name == "事故通报.pdf"
     assert DocumentStore(Path(rt.settings.storage.dir), zip_limits=None).read_bytes(ev.sha256, ev.size) == PDF
 
     # 3. Verification: the secretariat concludes, the complainant is told.
-    say(cb, rt, "qiye5", "核查 TS2019-001 不成立 x｜y")
+    say(cb, rt, "qiye5", "核查 TS2018-001 不成立 x｜y")
     assert "不适用于您的身份" in last(wecom, "qiye5")
-    say(cb, rt, "mishu1", "核查 TS2019-001 不成立 经现场核实，事故系供应商责任且已整改｜不构成重大质量事故")
+    say(cb, rt, "mishu1", "核查 TS2018-001 不成立 经现场核实，事故系供应商责任且已整改｜不构成重大质量事故")
     assert "不成立" in last(wecom, "mishu1")
     assert "投诉不成立" in last(wecom, "gongzhong1") and "不构成重大质量事故" in last(wecom, "gongzhong1")
 
@@ -102,8 +102,8 @@ def test_the_whole_stage_through_chat(cb, rt, wecom, clock, edition):
     assert "核查报告已发送" in last(wecom, "mishu1")
     for uid in COMMITTEE:
         report = "\n".join(t for t in texts(wecom, uid) if "核查" in t)
-        assert "公示期投诉核查报告" in report and "TS2019-001" in report and "投诉不成立" in report
-    assert "TS2019-001" in (out / "shaoguan-2018-verification.html").read_text(encoding="utf-8")
+        assert "公示期投诉核查报告" in report and "TS2018-001" in report and "投诉不成立" in report
+    assert "TS2018-001" in (out / "shaoguan-2018-verification.html").read_text(encoding="utf-8")
 
     # 5. Nothing is announced before the approval.
     say(cb, rt, "mishu1", "表彰")
@@ -198,8 +198,8 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
         complaints.evidence_done(s, rt.settings, conv, now=START)
         complaints.set_name(s, rt.settings, conv, "赵六", now=START)
         complaints.submit(s, rt.settings, conv, "0751-8888888", now=START)
-    assert "TS2019-001" in run("complaints", "list")
-    assert "upheld" in run("complaints", "conclude", "TS2019-001", "--upheld", "--findings", "属实",
+    assert "TS2018-001" in run("complaints", "list")
+    assert "upheld" in run("complaints", "conclude", "TS2018-001", "--upheld", "--findings", "属实",
                            "--reason", "自评报告抄袭", "--outcome", "replace")
     assert "SG2018-004" in run("publicity", "status", "--now", "2019-02-11T09:00")
     assert "publicity_window_still_open" in run("complaints", "report", "--now", "2019-02-05T09:00", code=1)

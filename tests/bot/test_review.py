@@ -42,7 +42,7 @@ def world(rt, clock):
         s.add(app)
         s.flush()
         for key in PRESENT:
-            s.add(Document(application_id=app.id, item_key=key, sha256=hashlib.sha256(key.encode()).hexdigest(),
+            s.add(Document(edition=app.edition, application_id=app.id, item_key=key, sha256=hashlib.sha256(key.encode()).hexdigest(),
                            size=100, kind="pdf", original_name=f"{key}.pdf", source="upload", status="received",
                            uploaded_by="qiye1", uploaded_at=T_REVIEW))
         s.flush()

@@ -70,7 +70,7 @@ def draft_application(rt) -> None:
                           enterprise_name="韶关钢铁", region_code="440203", created_at=now, updated_at=now)
         s.add(app)
         s.flush()
-        s.add(Document(application_id=app.id, item_key="application_form", sha256="0" * 64, size=1, kind="pdf",
+        s.add(Document(edition=app.edition, application_id=app.id, item_key="application_form", sha256="0" * 64, size=1, kind="pdf",
                        original_name="申报表.pdf", source="upload", uploaded_by="qiye1", uploaded_at=now))
 
 

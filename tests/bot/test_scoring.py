@@ -57,7 +57,7 @@ def test_secretariat_proposes_and_confirms_by_card_and_experts_get_their_list(wo
     assert "已确认" in texts(wecom, "mishu")[-1]
     assert wecom.card_updates()[-1]["button"]["replace_name"] == "已确认"
     with rt.sessions() as s:
-        assigned = scoring.assignments(s, "material")
+        assigned = scoring.assignments(s, rt.settings, "material")
     expert = assigned[1][0]
     note = texts(wecom, expert)[-1]
     assert "SG2018-001" in note and "2018年12月20日 23:59" in note
@@ -75,7 +75,7 @@ def test_impossible_proposal_says_which_application_and_why(world, cb, wecom):
     replies = say(cb, rt, wecom, "mishu", "分配专家 确认")
     assert "不符合规则" in replies[0]
     with rt.sessions() as s:
-        assert scoring.assignments(s, "material") == {}
+        assert scoring.assignments(s, rt.settings, "material") == {}
 
 
 def test_expert_scores_item_by_item_then_whole_sheet_with_corrections(world, cb, wecom):

@@ -17,7 +17,7 @@ def test_sample_steps_from_material_to_vote(sessions, settings):
         for n, region in enumerate(regions, start=1):
             add_application(s, settings, n, region=region)
         sample_scoring.to_material(s, settings, T_MATERIAL)
-        assigned = scoring.assignments(s, "material")
+        assigned = scoring.assignments(s, settings, "material")
         assert len(assigned) == 7 and all(len(v) == 5 for v in assigned.values())
         assert s.scalars(select(ScoreSheet)).all() == []
         sample_scoring.to_site(s, settings, T_MATERIAL)
@@ -25,7 +25,7 @@ def test_sample_steps_from_material_to_vote(sessions, settings):
         candidates = scoring.shortlist(s, settings, "site")
         assert 5 <= len(candidates) <= settings.award.rules.candidates_max
         assert stages.status(s, settings, "site") == "open"
-        assert set(scoring.assignments(s, "site")) == {c.application_id for c in candidates}
+        assert set(scoring.assignments(s, settings, "site")) == {c.application_id for c in candidates}
         sample_scoring.to_vote(s, settings, T_MATERIAL)
         top = scoring.final_top(s, settings)
         assert len(top) == settings.award.rules.vote_top

@@ -66,7 +66,7 @@ def assign_all(session, settings, phase: str = "material", now=T_MATERIAL) -> di
     from workflows.scoring import experts
     experts.propose(session, settings, actor="mishu", now=now, phase=phase)
     experts.confirm(session, settings, actor="mishu", now=now, phase=phase)
-    return experts.assignments(session, phase)
+    return experts.assignments(session, settings, phase)
 
 
 def score(session, settings, expert: str, number: str, percentages: dict[str, int], *, phase: str = "material",

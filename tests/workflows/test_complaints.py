@@ -46,12 +46,12 @@ def test_before_the_notice_starts_there_is_nothing_to_complain_about(settings, s
 def test_during_the_window_a_complaint_gets_a_number_and_the_secretariat_is_told(settings, sessions, edition):
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=9, hours=13))  # 2019-02-10 23:00, the last day
-        assert c.number == "TS2019-001" and c.status == "submitted" and c.application_id == edition[1]
+        assert c.number == "TS2018-001" and c.status == "submitted" and c.application_id == edition[1]
         assert (c.real_name, c.phone, c.anonymous) == ("王小明", "13912345678", False)
         assert conversation.current(s, "gongzhong1") is None
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "complaint.received")).all()
-        assert [r.recipient for r in told] == ["mishu1"] and told[0].data["complaint"]["number"] == "TS2019-001"
-        assert lodge(s, settings, START + dt.timedelta(days=1), userid="gongzhong2").number == "TS2019-002"
+        assert [r.recipient for r in told] == ["mishu1"] and told[0].data["complaint"]["number"] == "TS2018-001"
+        assert lodge(s, settings, START + dt.timedelta(days=1), userid="gongzhong2").number == "TS2018-002"
 
 
 def test_after_the_window_the_bot_says_closed_and_when_it_was_open(settings, sessions, edition):
@@ -161,7 +161,7 @@ def test_report_refused_while_a_complaint_is_unconcluded(settings, sessions, edi
         lodge(s, settings, START + dt.timedelta(days=1))
         with pytest.raises(DomainError) as err:
             publicity.send_report(s, settings, actor="mishu1", now=START + dt.timedelta(days=11))
-        assert err.value.code == "complaints_pending" and err.value.data["numbers"] == ["TS2019-001"]
+        assert err.value.code == "complaints_pending" and err.value.data["numbers"] == ["TS2018-001"]
 
 
 def test_evidence_is_recorded_once_per_content(settings, sessions, edition):

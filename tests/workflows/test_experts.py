@@ -67,7 +67,7 @@ def test_edit_then_confirm_notifies_each_expert_with_list_and_deadline(s, settin
     scoring.edit(s, settings, actor="mishu", now=NOW, phase="material", number="SG2018-001",
                  experts=["e1", "e2", "e3", "e4", "e6"])
     scoring.confirm(s, settings, actor="mishu", now=NOW, phase="material")
-    assert scoring.assignments(s, "material") == {1: ["e1", "e2", "e3", "e4", "e6"]}
+    assert scoring.assignments(s, settings, "material") == {1: ["e1", "e2", "e3", "e4", "e6"]}
     notes = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "scoring.assigned")).all()
     assert sorted(n.recipient for n in notes) == ["e1", "e2", "e3", "e4", "e6"]
     assert notes[0].data["applications"][0]["number"] == "SG2018-001" and notes[0].data["deadline"]
@@ -88,10 +88,10 @@ def test_conflict_declaration_is_audited_once_and_withdraws_an_assignment(s, set
     add_application(s, settings, 2, status=AppStatus.SUBMITTED)
     scoring.propose(s, settings, actor="mishu", now=NOW, phase="material")
     scoring.confirm(s, settings, actor="mishu", now=NOW, phase="material")
-    assigned = scoring.assignments(s, "material")[1]
+    assigned = scoring.assignments(s, settings, "material")[1]
     who = assigned[0]
     scoring.declare_conflict(s, settings, actor=who, now=NOW, number="SG2018-001", reason="亲属任职")
-    assert who not in scoring.assignments(s, "material")[1]
+    assert who not in scoring.assignments(s, settings, "material")[1]
     [entry] = audit.entries(s, action="conflict.declare")
     assert entry.actor == who and entry.details["reason"] == "亲属任职"
     assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "experts.conflict_declared")).one()
@@ -105,7 +105,7 @@ def test_unassigned_application_is_not_found_for_the_expert(s, settings):
     add_application(s, settings, 1)
     scoring.propose(s, settings, actor="mishu", now=NOW, phase="material")
     scoring.confirm(s, settings, actor="mishu", now=NOW, phase="material")
-    outsider = ({"zuzhang", "e1", "e2", "e3", "e4", "e5", "e6"} - set(scoring.assignments(s, "material")[1])).pop()
+    outsider = ({"zuzhang", "e1", "e2", "e3", "e4", "e5", "e6"} - set(scoring.assignments(s, settings, "material")[1])).pop()
     with pytest.raises(NotFound) as err:
         scoring.require_assigned(s, settings, outsider, "SG2018-001", "material")
     assert err.value.code == "not_assigned"

@@ -40,7 +40,7 @@ def _app(s, userid: str, status: str, *, region: str | None = "440203", departme
 
 def _doc(s, app: Application, key: str, *, status: str = "received", reason: str | None = None,
          now: dt.datetime) -> None:
-    s.add(Document(application_id=app.id, item_key=key, sha256="0" * 64, size=10, kind="pdf",
+    s.add(Document(edition=app.edition, application_id=app.id, item_key=key, sha256="0" * 64, size=10, kind="pdf",
                    original_name=f"{key}.pdf", source="upload", status=status, reason=reason,
                    uploaded_by=app.applicant, uploaded_at=now))
 
@@ -224,7 +224,7 @@ def test_dry_run_changes_nothing(world, settings):
 def test_a_sweep_that_loses_the_race_sends_nothing(world, settings, monkeypatch):
     sweep(world, settings, AT_7D)
     # As if another sweep's claims were not visible when this one planned: the unique key still holds.
-    monkeypatch.setattr(reminders, "_already_sent", lambda session, keys: set())
+    monkeypatch.setattr(reminders, "_already_sent", lambda session, edition, keys: set())
     assert len(sweep(world, settings, AT_7D, dry_run=True)) == 5
     assert sweep(world, settings, AT_7D) == []
     assert len(outbox(world)) == 5

@@ -181,6 +181,6 @@ def test_leader_confirms_the_report_once_the_ranking_is_final(s, settings):
 
 def score_all_assigned(s, settings):
     from workflows.scoring import experts
-    for app_id, users in experts.assignments(s, "material").items():
+    for app_id, users in experts.assignments(s, settings, "material").items():
         for u in users:
             score(s, settings, u, f"SG2018-{app_id:03d}", uniform(60))

@@ -21,7 +21,7 @@ FULL = ("application_form", "self_assessment", "business_license", "certificates
 
 
 def add_doc(s, app: Application, key: str, *, now: dt.datetime, kind: str = "pdf", size: int = 1000) -> Document:
-    doc = Document(application_id=app.id, item_key=key, sha256=hashlib.sha256(f"{app.id}{key}{now}".encode()).hexdigest(),
+    doc = Document(edition=app.edition, application_id=app.id, item_key=key, sha256=hashlib.sha256(f"{app.id}{key}{now}".encode()).hexdigest(),
                    size=size, kind=kind, original_name=f"{key}.{kind}", source="chat", status="received",
                    uploaded_by=app.applicant, uploaded_at=now)
     s.add(doc)

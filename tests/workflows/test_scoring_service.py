@@ -118,21 +118,21 @@ def test_only_the_leader_reopens_after_deadline_for_configured_days(s, settings,
 
 
 def test_expert_cannot_open_unassigned_and_others_cannot_score(s, settings, expert):
-    outsider = next(u for u in ("zuzhang", "e1", "e2", "e3", "e4", "e5", "e6") if u not in _assigned(s))
+    outsider = next(u for u in ("zuzhang", "e1", "e2", "e3", "e4", "e5", "e6") if u not in _assigned(s, settings))
     with pytest.raises(NotFound):
         scoring.open_sheet(s, settings, actor=outsider, now=NOW, phase="material", number="SG2018-001")
     with pytest.raises(NotAllowed):
         scoring.open_sheet(s, settings, actor="mishu", now=NOW, phase="material", number="SG2018-001")
 
 
-def _assigned(s):
+def _assigned(s, settings):
     from workflows.scoring import experts
-    return experts.assignments(s, "material")[1]
+    return experts.assignments(s, settings, "material")[1]
 
 
 def test_unscored_assignments_lists_who_owes_what(s, settings, expert):
     owed = scoring.unscored_assignments(s, settings, "material")
-    assert sorted(u for u, _, _ in owed) == sorted(_assigned(s))
+    assert sorted(u for u, _, _ in owed) == sorted(_assigned(s, settings))
     assert all(ids == [1] for _, ids, _ in owed)
     assert owed[0][2] == stages.deadline(s, settings, "material")
     sheet = scoring.open_sheet(s, settings, actor=expert, now=NOW, phase="material", number="SG2018-001")
@@ -148,7 +148,7 @@ def _csv(rows):
 
 
 def test_import_is_all_or_nothing_with_the_same_validation_and_audit(s, settings, expert):
-    others = [u for u in _assigned(s) if u != expert]
+    others = [u for u in _assigned(s, settings) if u != expert]
     good = ["50%"] * 23
     bad = ["50%"] * 22 + ["57%"]
     text = _csv([("SG2018-001", expert, good), ("SG2018-001", others[0], bad), ("SG2018-001", "e404", good)])

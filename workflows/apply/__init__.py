@@ -18,6 +18,8 @@ from workflows.apply.records import (  # noqa: F401
     by_number,
     unit_name,
     current_documents,
+    current_of,
+    newest_documents,
 )
 
 from workflows.apply.creditcode import (  # noqa: F401

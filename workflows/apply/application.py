@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit, notices, stages
+from workflows.core import access, audit, notices, numbers, stages
 from workflows.apply.completeness import Checklist, Receipt, material_items
 from workflows.apply.completeness import checklist as compute_checklist
 from workflows.core.contact import PhoneError, validate_mobile
@@ -22,7 +22,7 @@ from workflows.apply.eligibility import parse_yes_no
 from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
 from workflows.apply import recommendation
-from workflows.apply.records import STAGE, by_number, current_documents, get, get_for_applicant, subject
+from workflows.apply.records import STAGE, by_number, get, get_for_applicant, newest_documents, subject
 from workflows.core.settings import MaterialConf, Settings
 
 EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)
@@ -250,7 +250,7 @@ def applicant_materials(settings: Settings) -> list[MaterialConf]:
 def checklist(session: Session, settings: Settings, application: Application) -> Checklist:
     """The application's material checklist (the unit's opinion counts for the recommender item)."""
     receipts = [Receipt(d.item_key, "rejected" if d.status == DocStatus.REJECTED else "received", d.reason)
-                for d in application.documents if d.status != DocStatus.REPLACED]
+                for d in newest_documents(application.documents).values() if d.status != DocStatus.REPLACED]
     opinion = session.scalar(select(Recommendation.id).where(Recommendation.application_id == application.id,
                                                              Recommendation.status == "done").limit(1))
     if opinion is not None:
@@ -275,10 +275,12 @@ def record_document(session: Session, settings: Settings, app: Application, *, i
         raise NotAllowed("not_applicant_item", item=item.name)
     if stored.kind not in item.kinds or stored.size > item.max_bytes:
         raise InvalidInput("file_not_allowed", item=item.name)
-    previous = current_documents(app).get(item_key)
+    previous = newest_documents(app.documents).get(item_key)  # received or rejected: either way replaced now
+    if previous is not None and previous.status == DocStatus.REPLACED:
+        previous = None
     if previous is not None:
         previous.status = DocStatus.REPLACED
-    doc = Document(application_id=app.id, item_key=item_key, sha256=stored.sha256, size=stored.size,
+    doc = Document(edition=app.edition, application_id=app.id, item_key=item_key, sha256=stored.sha256, size=stored.size,
                    kind=stored.kind, original_name=stored.display_name(), source=source,
                    status=DocStatus.RECEIVED, uploaded_by=actor, uploaded_at=now)
     session.add(doc)
@@ -335,10 +337,8 @@ def check_submittable(session: Session, settings: Settings, app: Application, no
 
 
 def next_number(session: Session, settings: Settings) -> str:
-    """The next application number of the edition (prefix-001, -002, ...)."""
-    used = session.scalar(select(func.count()).select_from(Application).where(
-        Application.edition == settings.award.edition_key, Application.number.is_not(None))) or 0
-    return f"{settings.award.application.number_prefix}-{used + 1:03d}"
+    """The next application number of the edition (prefix-001, -002, ...; see workflows.core.numbers)."""
+    return numbers.allocate(session, settings, "application", Application)
 
 
 @access.guarded("apply.submit")

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from workflows.apply import application as svc
-from workflows.apply.records import unit_name
+from workflows.apply.records import current_documents, newest_documents, unit_name
 from workflows.core import access, conversation, notices
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import AppStatus, Application
@@ -124,7 +124,9 @@ def answer(session: Session, settings: Settings, app: Application, conv: Convers
 # -- what the applicant is shown --------------------------------------------------------------------
 def summary(session: Session, settings: Settings, app: Application) -> dict[str, Any]:
     """The application as templates show it (facts, checklist with file names, deadline)."""
-    docs = svc.current_documents(app)
+    # The applicant's own checklist also names a file the secretariat rejected (so he knows which to replace);
+    # it is never offered as current.
+    docs = newest_documents(app.documents)
     cl = svc.checklist(session, settings, app)
     entries = [{"key": e.key, "name": e.name, "state": e.state, "reason": e.reason or "", "required": e.required,
                 "provided_by": e.provided_by, "file": docs[e.key].original_name if e.key in docs else "",
@@ -152,7 +154,7 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
         data |= {"question": q.question, "must": q.kind == "must_yes"}
     elif pos.step == Step.MATERIAL:
         item = settings.award.material(pos.data["item"])
-        current = svc.current_documents(app).get(item.key)
+        current = current_documents(app).get(item.key)
         data |= {"item_key": item.key, "item": item.name, "description": item.description, "kinds": item.kinds,
                  "max_mb": item.max_mb, "required": item.required, "current": current.original_name if current else ""}
     elif pos.step == Step.READY:

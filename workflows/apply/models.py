@@ -5,7 +5,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.core.base import Base
@@ -31,7 +31,7 @@ class Application(Base):
     __tablename__ = "application"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
-    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    number: Mapped[str | None] = mapped_column(String(32))  # unique per edition (workflows.core.numbers)
     applicant: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(24), default=AppStatus.DRAFT, index=True)
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
@@ -54,7 +54,18 @@ class Application(Base):
     __table_args__ = (
         UniqueConstraint("edition", "credit_code"),
         UniqueConstraint("edition", "applicant"),
+        UniqueConstraint("edition", "number"),
+        UniqueConstraint("id", "edition"),  # the target of of_application(): a child's edition is its application's
     )
+
+
+def of_application(column: str = "application_id") -> ForeignKeyConstraint:
+    """The foreign key of a row that belongs to an application: (column, edition) → (application.id, .edition).
+
+    Every table whose rows belong to an application carries the edition itself (so every query can
+    filter by it) and this key makes the database refuse a row whose edition is not its application's.
+    """
+    return ForeignKeyConstraint([column, "edition"], ["application.id", "application.edition"])
 
 
 class DocStatus(StrEnum):
@@ -78,7 +89,8 @@ class Recommendation(Base):
 
     __tablename__ = "recommendation"
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     round: Mapped[int]
     recommender: Mapped[str] = mapped_column(String(64))
     unit: Mapped[str] = mapped_column(String(200))
@@ -88,7 +100,7 @@ class Recommendation(Base):
     decided_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
 
-    __table_args__ = (UniqueConstraint("application_id", "round"),)
+    __table_args__ = (UniqueConstraint("application_id", "round"), of_application())
 
 
 class Document(Base):
@@ -96,7 +108,8 @@ class Document(Base):
 
     __tablename__ = "document"
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     item_key: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
@@ -109,3 +122,5 @@ class Document(Base):
     uploaded_at: Mapped[dt.datetime]
 
     application: Mapped[Application] = relationship(back_populates="documents")
+
+    __table_args__ = (of_application(),)

@@ -123,7 +123,7 @@ def decide(session: Session, settings: Settings, *, task_id: str, decision: str,
         by = people.get(session, existing.recommender) if existing else None
         raise AlreadyDone("already_recommended", by=by.name if by else "", number=app.number)
     stages.require_open(session, settings, STAGE, now=now, subject=subject(app))
-    rec = Recommendation(application_id=app.id, round=app.round, recommender=actor, unit=unit_name(settings, app),
+    rec = Recommendation(edition=app.edition, application_id=app.id, round=app.round, recommender=actor, unit=unit_name(settings, app),
                          decision=decision, status="awaiting_opinion", decided_at=now)
     session.add(rec)
     session.flush()
@@ -167,9 +167,10 @@ def give_opinion(session: Session, settings: Settings, *, recommendation_id: int
     return app
 
 
-def awaiting_opinion(session: Session, userid: str) -> Recommendation | None:
-    """A decision of this member still waiting for its written opinion."""
-    return session.scalar(select(Recommendation).where(Recommendation.recommender == userid,
+def awaiting_opinion(session: Session, settings: Settings, userid: str) -> Recommendation | None:
+    """A decision of this member in this edition still waiting for its written opinion."""
+    return session.scalar(select(Recommendation).where(Recommendation.edition == settings.award.edition_key,
+                                                       Recommendation.recommender == userid,
                                                        Recommendation.status == "awaiting_opinion")
                           .order_by(Recommendation.id).limit(1))
 

@@ -1,6 +1,8 @@
 """Finding applications and their current documents: the look-ups every part of the application stage shares."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -50,10 +52,24 @@ def unit_name(settings: Settings, app: Application) -> str:
     return app.department or ""
 
 
-def current_documents(app: Application) -> dict[str, Document]:
-    """The latest non-replaced document per item key."""
+def newest_documents(documents: Iterable[Document]) -> dict[str, Document]:
+    """Per material item, its newest upload whatever its status: the item's state (received or rejected) is read here."""
     out: dict[str, Document] = {}
-    for doc in app.documents:
-        if doc.status != DocStatus.REPLACED:
-            out[doc.item_key] = doc
+    for doc in sorted(documents, key=lambda d: d.id):
+        out[doc.item_key] = doc
     return out
+
+
+def current_of(documents: Iterable[Document]) -> dict[str, Document]:
+    """The current documents among `documents` (see `current_documents`)."""
+    return {key: doc for key, doc in newest_documents(documents).items() if doc.status == DocStatus.RECEIVED}
+
+
+def current_documents(app: Application) -> dict[str, Document]:
+    """THE definition of an application's current documents, used wherever documents are listed or sent.
+
+    Per material item: its newest upload, unless the secretariat rejected it in formal review (then
+    the item has no current document until the applicant sends a new one).  A replaced draft is never
+    current.  See docs/application.md "Current documents".
+    """
+    return current_of(app.documents)

@@ -142,17 +142,27 @@ class DeadlineExtension(Base):
 
 
 class ReminderSent(Base):
-    """One reminder: unique per deadline × offset × recipient, so it goes out once."""
+    """One reminder: unique per edition × deadline × offset × recipient, so it goes out once."""
 
     __tablename__ = "reminder_sent"
     id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
     deadline_key: Mapped[str] = mapped_column(String(160))
     offset: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(64))
     due_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("deadline_key", "offset", "recipient"),)
+    __table_args__ = (UniqueConstraint("edition", "deadline_key", "offset", "recipient"),)
+
+
+class NumberCounter(Base):
+    """The last number handed out for one kind of record (application, complaint) in one edition."""
+
+    __tablename__ = "number_counter"
+    edition: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issued: Mapped[int] = mapped_column(default=0)
 
 
 class UploadedMedia(Base):

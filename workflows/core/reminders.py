@@ -7,7 +7,7 @@ takes that mapping as an argument (see docs/reminders.md).
 
 ``run_due`` turns obligations into reminders: for each obligation the *latest* configured offset
 (7d, 3d, 1d, 2h, shifted out of quiet hours) whose time has come is claimed by inserting a
-``ReminderSent`` row (unique deadline_key × offset × recipient) and a notice is queued in the same
+``ReminderSent`` row (unique edition × deadline_key × offset × recipient) and a notice is queued in the same
 transaction.  Offsets missed while the scheduler was down are not sent in a burst: only the most
 recent one goes out.  A changed deadline gives a new ``deadline_key``, hence new reminders.
 """
@@ -143,7 +143,7 @@ def plan(session: Session, settings: Settings, *, now: dt.datetime, providers: P
             candidates.setdefault(p.key, p)
     if not candidates:
         return []
-    done = _already_sent(session, {k[0] for k in candidates})
+    done = _already_sent(session, settings.award.edition_key, {k[0] for k in candidates})
     return [p for k, p in candidates.items() if k not in done]
 
 
@@ -152,17 +152,18 @@ def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
         yield items[i:i + size]
 
 
-def _already_sent(session: Session, keys: set[str]) -> set[tuple[str, str, str]]:
+def _already_sent(session: Session, edition: str, keys: set[str]) -> set[tuple[str, str, str]]:
     done: set[tuple[str, str, str]] = set()
     for chunk in _chunks(sorted(keys)):
         done.update(session.execute(select(ReminderSent.deadline_key, ReminderSent.offset, ReminderSent.recipient)
-                                    .where(ReminderSent.deadline_key.in_(chunk))).tuples())
+                                    .where(ReminderSent.edition == edition, ReminderSent.deadline_key.in_(chunk)))
+                    .tuples())
     return done
 
 
-def _claim(session: Session, due: list[Planned], now: dt.datetime) -> set[tuple[str, str, str]]:
+def _claim(session: Session, edition: str, due: list[Planned], now: dt.datetime) -> set[tuple[str, str, str]]:
     """Insert the ReminderSent rows; return the keys this transaction actually got."""
-    rows = [{"deadline_key": p.key[0], "offset": p.key[1], "recipient": p.key[2], "due_at": p.due_at,
+    rows = [{"edition": edition, "deadline_key": p.key[0], "offset": p.key[1], "recipient": p.key[2], "due_at": p.due_at,
              "sent_at": now} for p in due]
     dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
@@ -170,7 +171,7 @@ def _claim(session: Session, due: list[Planned], now: dt.datetime) -> set[tuple[
     if insert is not None:
         # A concurrent sweep that claimed a row first makes ours DO NOTHING: no row back, no notice.
         stmt = (insert(ReminderSent)
-                .on_conflict_do_nothing(index_elements=["deadline_key", "offset", "recipient"])
+                .on_conflict_do_nothing(index_elements=["edition", "deadline_key", "offset", "recipient"])
                 .returning(ReminderSent.deadline_key, ReminderSent.offset, ReminderSent.recipient))
         for chunk in _chunks(rows):
             got.update(session.execute(stmt, chunk).tuples())
@@ -199,7 +200,7 @@ def run_due(session: Session, settings: Settings, *, now: dt.datetime, providers
     due = plan(session, settings, now=now, providers=providers)
     if dry_run or not due:
         return due
-    claimed = _claim(session, due, now)
+    claimed = _claim(session, settings.award.edition_key, due, now)
     sent = [p for p in due if p.key in claimed]
     for p in sent:
         notices.notify(session, p.obligation.recipient, p.obligation.kind, now=now,

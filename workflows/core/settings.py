@@ -257,9 +257,17 @@ class MaterialConf(_Strict):
 
 
 class ApplicationConf(_Strict):
-    """How applications are numbered."""
+    """How the edition numbers what it receives: <prefix>-001, -002, … per kind (workflows.core.numbers)."""
 
-    number_prefix: str = Field(default="SG2018", pattern=r"^[A-Za-z0-9-]{1,16}$")
+    number_prefix: str = Field(default="SG2018", pattern=r"^[A-Za-z0-9-]{1,16}$")      # applications
+    complaint_prefix: str = Field(default="TS2018", pattern=r"^[A-Za-z0-9-]{1,16}$")   # complaints
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "ApplicationConf":
+        if self.number_prefix.upper() == self.complaint_prefix.upper():
+            raise ValueError("complaint_prefix must differ from number_prefix (an application and a complaint "
+                             "would share a number)")
+        return self
 
 
 class EligibilityConf(_Strict):

@@ -12,10 +12,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit, conversation, notices, people
+from workflows.core import access, audit, conversation, notices, numbers, people
 from workflows.publicity import window as publicity_window
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
@@ -78,7 +78,7 @@ def set_content(session: Session, settings: Settings, conv: Conversation, text: 
     require_window_open(session, settings, now=now)
     pub = require(session, settings)
     draft = session.get(Complaint, conv.data.get("complaint_id") or 0)
-    if draft is None or draft.status != "draft":
+    if draft is None or draft.status != "draft" or draft.edition != settings.award.edition_key:
         draft = Complaint(edition=settings.award.edition_key, publicity_id=pub.id,
                           application_id=int(conv.data["application_id"]), complainant=conv.userid,
                           content=text, status="draft", created_at=now)
@@ -121,12 +121,10 @@ def submit(session: Session, settings: Settings, conv: Conversation, phone_text:
         phone = str(parsed)
     require_window_open(session, settings, now=now)
     complaint = session.get(Complaint, conv.data.get("complaint_id") or 0)
-    if complaint is None or complaint.status != "draft" or complaint.complainant != conv.userid:
+    if (complaint is None or complaint.status != "draft" or complaint.complainant != conv.userid
+            or complaint.edition != settings.award.edition_key):
         raise NotFound("complaint_not_found")
-    seq = session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.edition == complaint.edition, Complaint.number.is_not(None))) or 0
-    year = now.astimezone(settings.award.tz).year
-    complaint.number = f"TS{year}-{seq + 1:03d}"
+    complaint.number = numbers.allocate(session, settings, "complaint", Complaint)
     complaint.real_name, complaint.phone, complaint.anonymous = conv.data.get("real_name"), phone, anonymous
     complaint.status, complaint.submitted_at = "submitted", now
     conversation.end(session, conv.userid)

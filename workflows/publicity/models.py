@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflows.apply.models import of_application
 from workflows.core.base import Base
 
 
@@ -34,9 +35,9 @@ class Complaint(Base):
     __tablename__ = "complaint"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
-    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    number: Mapped[str | None] = mapped_column(String(32))  # unique per edition (workflows.core.numbers)
     publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     complainant: Mapped[str] = mapped_column(String(64), index=True)
     content: Mapped[str] = mapped_column(Text)
     real_name: Mapped[str | None] = mapped_column(String(100))
@@ -49,9 +50,11 @@ class Complaint(Base):
     upheld: Mapped[bool | None]
     reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(16))   # keep | replace | vacant (upheld only)
-    replacement_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    replacement_id: Mapped[int | None]
     concluded_by: Mapped[str | None] = mapped_column(String(64))
     concluded_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("edition", "number"), of_application(), of_application("replacement_id"))
 
 
 class ComplaintEvidence(Base):
@@ -90,7 +93,7 @@ class AwardRecord(Base):
     __tablename__ = "award_record"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int]
     plaque: Mapped[bool] = mapped_column(default=True)
     certificate: Mapped[bool] = mapped_column(default=True)
     prize_yuan: Mapped[int]
@@ -100,4 +103,4 @@ class AwardRecord(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("edition", "application_id"),)
+    __table_args__ = (UniqueConstraint("edition", "application_id"), of_application())

@@ -18,6 +18,7 @@ from workflows.core import access, audit, conversation, notices, people, stages
 from workflows.apply.completeness import Receipt, checklist, material_items
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.apply.models import AppStatus, Application, Document
+from workflows.apply.records import current_of, newest_documents
 from workflows.core.models import CardTask, OutboxMessage
 from workflows.review.models import Finding, FormalReview, ReviewStatus, SupplementRequest
 from workflows.core.settings import MaterialConf, Settings
@@ -51,9 +52,10 @@ def item_name(settings: Settings, key: str | None) -> str:
         return key
 
 
-def application_of(session: Session, application_id: int) -> Application:
+def application_of(session: Session, settings: Settings, application_id: int) -> Application:
+    """An application of this edition by id, or NotFound."""
     app = session.get(Application, application_id)
-    if app is None:
+    if app is None or app.edition != settings.award.edition_key:
         raise NotFound(what=f"申报 {application_id}")
     return app
 
@@ -108,18 +110,22 @@ def documents_of(session: Session, application_id: int) -> list[Document]:
 
 
 def auto_findings(settings: Settings, documents: Iterable[Document]) -> list[tuple[str, str, str]]:
-    """(kind, item_key, detail) the completeness rules find: missing, rejected, wrong type, too large."""
-    docs = [d for d in documents if d.status in ("received", "rejected")]
+    """(kind, item_key, detail) the completeness rules find: missing, rejected, wrong type, too large.
+
+    An item's state is its newest upload's; type and size are checked on the current documents only.
+    """
+    documents = list(documents)
+    newest = [d for d in newest_documents(documents).values() if d.status in ("received", "rejected")]
     items = [i for i in material_items(settings) if i.provided_by == "applicant"]
     result = checklist(items, [Receipt(d.item_key, "received" if d.status == "received" else "rejected", d.reason)
-                               for d in docs])
+                               for d in newest])
     found: list[tuple[str, str, str]] = []
     for entry in result.entries:
         if entry.state == "missing" and entry.required:
             found.append(("missing", entry.key, ""))
         elif entry.state == "rejected":
             found.append(("rejected", entry.key, entry.reason or ""))
-    latest = {d.item_key: d for d in docs if d.status == "received"}
+    latest = current_of(documents)
     for m in applicant_items(settings):
         doc = latest.get(m.key)
         if doc is None:
@@ -133,7 +139,7 @@ def auto_findings(settings: Settings, documents: Iterable[Document]) -> list[tup
 
 def run_checks(session: Session, settings: Settings, review: FormalReview, *, now: dt.datetime) -> list[Finding]:
     """Replace a review's automatic findings with the completeness rules' current result."""
-    app = application_of(session, review.application_id)
+    app = application_of(session, settings, review.application_id)
     for f in [f for f in review.findings if f.source == "auto"]:
         review.findings.remove(f)
     new = [Finding(source="auto", kind=k, item_key=key, detail=detail, created_by=SYSTEM, created_at=now)
@@ -181,12 +187,12 @@ def open_review(session: Session, settings: Settings, *, application_id: int, ac
 def start_review(session: Session, settings: Settings, *, application_id: int, actor: str,
                  now: dt.datetime, send_cards: bool = True, to: list[str] | None = None) -> FormalReview:
     """The review's opening itself, for hand-offs whose announcer was already authorised (not a verb)."""
-    app = application_of(session, application_id)
+    app = application_of(session, settings, application_id)
     review = review_for(session, app.id, lock=True)
     if review is None:
         if app.status != AppStatus.RECOMMENDED:
             raise InvalidInput("not_reviewable", number=app.number or app.id, status=app.status)
-        review = FormalReview(application_id=app.id, status=ReviewStatus.OPEN, created_at=now, updated_at=now)
+        review = FormalReview(edition=app.edition, application_id=app.id, status=ReviewStatus.OPEN, created_at=now, updated_at=now)
         session.add(review)
         session.flush()
         audit.record(session, actor=actor, action="review.open", subject=f"application:{app.id}", now=now)
@@ -202,7 +208,7 @@ def start_review(session: Session, settings: Settings, *, application_id: int, a
 
 # -- decisions ------------------------------------------------------------------------------------
 def undecided(session: Session, settings: Settings, application_id: int, now: dt.datetime) -> tuple[Application, FormalReview]:
-    app = application_of(session, application_id)
+    app = application_of(session, settings, application_id)
     review = review_for(session, app.id, lock=True)
     if review is None:
         review = start_review(session, settings, application_id=app.id, actor=SYSTEM, now=now, send_cards=False)

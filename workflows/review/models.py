@@ -7,6 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workflows.apply.models import of_application
 from workflows.core.base import Base
 
 
@@ -24,7 +25,8 @@ class FormalReview(Base):
 
     __tablename__ = "formal_review"
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(unique=True)
     status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.OPEN, index=True)
     decision: Mapped[str | None] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -37,6 +39,8 @@ class FormalReview(Base):
                                                      cascade="all, delete-orphan")
     requests: Mapped[list["SupplementRequest"]] = relationship(back_populates="review",
                                                                order_by="SupplementRequest.round")
+
+    __table_args__ = (of_application(),)
 
 
 class Finding(Base):
@@ -61,7 +65,8 @@ class SupplementRequest(Base):
     __tablename__ = "supplement_request"
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("formal_review.id"), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     round: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, supplied, expired, cancelled
     deadline: Mapped[dt.datetime]
@@ -73,7 +78,7 @@ class SupplementRequest(Base):
     items: Mapped[list["SupplementItem"]] = relationship(back_populates="request", order_by="SupplementItem.id",
                                                         cascade="all, delete-orphan")
 
-    __table_args__ = (UniqueConstraint("application_id", "round"),)
+    __table_args__ = (UniqueConstraint("application_id", "round"), of_application())
 
 
 class SupplementItem(Base):

@@ -45,7 +45,8 @@ def pending_for_secretariat(session: Session, settings: Settings) -> list[Pendin
         .order_by(Application.id)).all()
     # One query for all open requests (the reminder sweep calls this for every endorsed application).
     requests = {r.application_id: r for r in session.scalars(
-        select(SupplementRequest).where(SupplementRequest.status == "open",
+        select(SupplementRequest).where(SupplementRequest.edition == settings.award.edition_key,
+                                        SupplementRequest.status == "open",
                                         SupplementRequest.application_id.in_([app.id for app, _ in rows] or [0])))}
     return [PendingReview(app.id, app.number, app.enterprise_name, app.status,
                           review.created_at if review else app.updated_at,
@@ -57,6 +58,6 @@ def open_supplements(session: Session, settings: Settings) -> list[OpenSupplemen
     """Open supplement requests of this edition: applicant, items still owed, deadline."""
     rows = session.execute(
         select(SupplementRequest, Application).join(Application, Application.id == SupplementRequest.application_id)
-        .where(SupplementRequest.status == "open", Application.edition == settings.award.edition_key)
+        .where(SupplementRequest.edition == settings.award.edition_key, SupplementRequest.status == "open")
         .order_by(SupplementRequest.deadline, SupplementRequest.id)).all()
     return [OpenSupplement(app.id, app.applicant, req.deadline, owed(settings, req)) for req, app in rows]

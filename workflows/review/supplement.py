@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from workflows.apply import application
 from workflows.apply.models import AppStatus, Application, Document
+from workflows.apply.records import current_of
 from workflows.core import access, audit, conversation, notices, stages
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.core.settings import Settings
@@ -83,16 +84,16 @@ def request_supplement(session: Session, settings: Settings, *, application_id: 
     if open_request(session, app.id) is not None:
         raise AlreadyDone("supplement_open", number=app.number or app.id)
     deadline, capped = supplement_deadline(session, settings, app.id, now)
-    request = SupplementRequest(review_id=review.id, application_id=app.id, round=len(review.requests) + 1,
+    request = SupplementRequest(review_id=review.id, edition=app.edition, application_id=app.id, round=len(review.requests) + 1,
                                 status="open", deadline=deadline, requested_by=actor, created_at=now,
                                 items=[SupplementItem(item_key=k, reason=r) for k, r in reasons.items()])
     session.add(request)
     for key, reason in reasons.items():
         review.findings.append(Finding(source="secretariat", kind="insufficient", item_key=key, detail=reason,
                                        created_by=actor, created_at=now))
-        for doc in documents_of(session, app.id):
-            if doc.item_key == key and doc.status == "received":
-                doc.status, doc.reason = "rejected", reason
+        doc = current_of(documents_of(session, app.id)).get(key)
+        if doc is not None:  # the current document of a requested item is no longer current
+            doc.status, doc.reason = "rejected", reason
     review.status, review.updated_at = ReviewStatus.SUPPLEMENT, now
     app.status, app.updated_at = AppStatus.SUPPLEMENT, now
     session.flush()
@@ -112,7 +113,7 @@ def vars_of(item: OwedItem) -> dict[str, Any]:
 def supply_item(session: Session, settings: Settings, *, application_id: int, item_key: str, document_id: int,
                 actor: str, now: dt.datetime) -> SupplyResult:
     """Mark a requested item supplied by a received document; the last one returns the application."""
-    app = application_of(session, application_id)
+    app = application_of(session, settings, application_id)
     if actor != app.applicant:
         raise NotFound(what="补正事项")
     request = open_request(session, app.id)
@@ -151,11 +152,12 @@ def _return_to_secretariat(session: Session, settings: Settings, app: Applicatio
 
 def expire_due(session: Session, settings: Settings, *, now: dt.datetime) -> list[int]:
     """Expire open supplement requests past their deadline; tell applicant and secretariat. Idempotent."""
-    due = list(session.scalars(select(SupplementRequest).where(SupplementRequest.status == "open",
+    due = list(session.scalars(select(SupplementRequest).where(SupplementRequest.edition == settings.award.edition_key,
+                                                               SupplementRequest.status == "open",
                                                                SupplementRequest.deadline < now)
                                .order_by(SupplementRequest.id).with_for_update()))
     for request in due:
-        app = application_of(session, request.application_id)
+        app = application_of(session, settings, request.application_id)
         missing = owed(settings, request)
         request.status, request.closed_at = "expired", now
         request.review.status, request.review.updated_at = ReviewStatus.OPEN, now
@@ -189,7 +191,7 @@ def require_uploadable(session: Session, settings: Settings, app: Application, i
 def supply_document(session: Session, settings: Settings, *, application_id: int, item_key: str,
                     stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> Document:
     """Record a stored file as the answer to a requested item and tell the applicant what is still owed."""
-    app = application_of(session, application_id)
+    app = application_of(session, settings, application_id)
     require_uploadable(session, settings, app, item_key, now)
     doc, _ = application.record_document(session, settings, app, item_key=item_key, stored=stored, source=source,
                                          actor=actor, now=now)

@@ -94,16 +94,18 @@ def _pool(session: Session) -> list[Person]:
     return people.with_role(session, *EXPERT_ROLES)
 
 
-def conflicts(session: Session) -> set[tuple[str, str]]:
-    """Every declared (expert, application id) conflict."""
-    rows = session.execute(select(ConflictDeclaration.expert, ConflictDeclaration.application_id))
+def conflicts(session: Session, settings: Settings) -> set[tuple[str, str]]:
+    """Every declared (expert, application id) conflict of this edition."""
+    rows = session.execute(select(ConflictDeclaration.expert, ConflictDeclaration.application_id)
+                           .where(ConflictDeclaration.edition == settings.award.edition_key))
     return {(expert, str(app_id)) for expert, app_id in rows}
 
 
-def assignments(session: Session, phase: str) -> dict[int, list[str]]:
-    """Confirmed experts per application id in a phase."""
+def assignments(session: Session, settings: Settings, phase: str) -> dict[int, list[str]]:
+    """Confirmed experts per application id in a phase of this edition."""
     result: dict[int, list[str]] = {}
-    for row in session.scalars(select(Assignment).where(Assignment.phase == phase)
+    for row in session.scalars(select(Assignment).where(Assignment.edition == settings.award.edition_key,
+                                                        Assignment.phase == phase)
                                .order_by(Assignment.application_id, Assignment.expert)):
         result.setdefault(row.application_id, []).append(row.expert)
     return result
@@ -113,8 +115,8 @@ def assigned_to(session: Session, settings: Settings, expert: str, phase: str) -
     """The applications assigned to an expert in a phase."""
     return list(session.scalars(
         select(Application).join(Assignment, Assignment.application_id == Application.id)
-        .where(Assignment.phase == phase, Assignment.expert == expert,
-               Application.edition == settings.award.edition_key).order_by(Application.id)))
+        .where(Assignment.edition == settings.award.edition_key, Assignment.phase == phase,
+               Assignment.expert == expert).order_by(Application.id)))
 
 
 def require_assigned(session: Session, settings: Settings, expert: str, number: str, phase: str) -> Application:
@@ -123,8 +125,8 @@ def require_assigned(session: Session, settings: Settings, expert: str, number: 
         app = find_application(session, settings, number)
     except NotFound:
         raise NotFound("not_assigned", number=number) from None
-    found = session.scalar(select(Assignment.id).where(Assignment.phase == phase, Assignment.expert == expert,
-                                                       Assignment.application_id == app.id))
+    found = session.scalar(select(Assignment.id).where(Assignment.edition == app.edition, Assignment.phase == phase,
+                                                       Assignment.expert == expert, Assignment.application_id == app.id))
     if found is None:
         raise NotFound("not_assigned", number=number)
     return app
@@ -132,7 +134,7 @@ def require_assigned(session: Session, settings: Settings, expert: str, number: 
 
 def _view(session: Session, settings: Settings, proposal: AssignmentProposal) -> ProposalView:
     apps = {a.id: a for a in session.scalars(select(Application).where(
-        Application.id.in_([int(k) for k in proposal.assignments] or [0])))}
+        Application.edition == proposal.edition, Application.id.in_([int(k) for k in proposal.assignments] or [0])))}
     names = {p.userid: p.name for p in _pool(session)}
     rows = [{"id": int(k), "number": apps[int(k)].number, "enterprise": apps[int(k)].enterprise_name,
              "experts": [{"userid": u, "name": names.get(u, u)} for u in users]}
@@ -157,16 +159,17 @@ def _problem_dict(problem: Problem) -> dict:
 def propose(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str) -> ProposalView:
     """Propose N eligible experts for every unassigned application of the phase, balancing load; audited."""
     check_phase(phase)
-    done = assignments(session, phase)
+    done = assignments(session, settings, phase)
     apps = [a for a in phase_applications(session, settings, phase) if a.id not in done]
     if not apps:
         raise InvalidInput("nothing_to_assign", phase=phase)
     pool = _pool(session)
-    existing = dict(session.execute(select(Assignment.expert, func.count()).where(Assignment.phase == phase)
+    existing = dict(session.execute(select(Assignment.expert, func.count())
+                                    .where(Assignment.edition == settings.award.edition_key, Assignment.phase == phase)
                                     .group_by(Assignment.expert)).all())
     result = propose_assignment([_app_info(settings, a) for a in apps],
                                 [ExpertInfo(p.userid, p.organization, p.region) for p in pool],
-                                settings.award.rules.experts_per_application, conflicts(session), existing)
+                                settings.award.rules.experts_per_application, conflicts(session, settings), existing)
     for old in session.scalars(select(AssignmentProposal).where(
             AssignmentProposal.edition == settings.award.edition_key, AssignmentProposal.phase == phase,
             AssignmentProposal.status == "pending")):
@@ -212,7 +215,7 @@ def _check(session: Session, settings: Settings, proposal: AssignmentProposal) -
             if str(a.id) in proposal.assignments]
     pool = [ExpertInfo(p.userid, p.organization, p.region) for p in _pool(session)]
     return check_assignment([_app_info(settings, a) for a in apps], pool, proposal.assignments,
-                            settings.award.rules.experts_per_application, conflicts(session))
+                            settings.award.rules.experts_per_application, conflicts(session, settings))
 
 
 @access.guarded("experts.assign")
@@ -230,7 +233,7 @@ def confirm(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     per_expert: dict[str, list[int]] = {}
     for app_id, users in proposal.assignments.items():
         for userid in users:
-            session.add(Assignment(phase=phase, application_id=int(app_id), expert=userid,
+            session.add(Assignment(edition=settings.award.edition_key, phase=phase, application_id=int(app_id), expert=userid,
                                    assigned_by=actor, assigned_at=now))
             per_expert.setdefault(userid, []).append(int(app_id))
     proposal.status, proposal.confirmed_by, proposal.confirmed_at = "confirmed", actor, now
@@ -251,16 +254,17 @@ def declare_conflict(session: Session, settings: Settings, *, actor: str, now: d
     app = find_application(session, settings, number)
     if app.status != AppStatus.ACCEPTED:
         raise NotFound("application_not_found", number=number)
-    exists = session.scalar(select(ConflictDeclaration.id).where(ConflictDeclaration.expert == actor,
+    exists = session.scalar(select(ConflictDeclaration.id).where(ConflictDeclaration.edition == app.edition,
+                                                                 ConflictDeclaration.expert == actor,
                                                                  ConflictDeclaration.application_id == app.id))
     if exists is not None:
         raise AlreadyDone("conflict_already_declared", number=app.number)
-    session.add(ConflictDeclaration(expert=actor, application_id=app.id, reason=reason[:500], declared_at=now))
+    session.add(ConflictDeclaration(edition=app.edition, expert=actor, application_id=app.id, reason=reason[:500], declared_at=now))
     withdrawn = []
-    for row in session.scalars(select(Assignment).where(Assignment.expert == actor,
+    for row in session.scalars(select(Assignment).where(Assignment.edition == app.edition, Assignment.expert == actor,
                                                         Assignment.application_id == app.id)):
-        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.phase == row.phase, ScoreSheet.expert == actor,
-                                                        ScoreSheet.application_id == app.id))
+        sheet = session.scalar(select(ScoreSheet).where(ScoreSheet.edition == app.edition, ScoreSheet.phase == row.phase,
+                                                        ScoreSheet.expert == actor, ScoreSheet.application_id == app.id))
         if sheet is not None and sheet.status == "confirmed":
             continue  # a confirmed sheet stays on record; the secretariat decides (notified below)
         if sheet is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflows.apply.models import of_application
 from workflows.core.base import Base
 
 
@@ -31,13 +32,14 @@ class Assignment(Base):
 
     __tablename__ = "expert_assignment"
     id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
     phase: Mapped[str] = mapped_column(String(16), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     expert: Mapped[str] = mapped_column(String(64), index=True)
     assigned_by: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"),)
+    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"), of_application())
 
 
 class ConflictDeclaration(Base):
@@ -45,12 +47,13 @@ class ConflictDeclaration(Base):
 
     __tablename__ = "conflict_declaration"
     id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
     expert: Mapped[str] = mapped_column(String(64), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("expert", "application_id"),)
+    __table_args__ = (UniqueConstraint("expert", "application_id"), of_application())
 
 
 class ScoreSheet(Base):
@@ -58,8 +61,9 @@ class ScoreSheet(Base):
 
     __tablename__ = "score_sheet"
     id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
     phase: Mapped[str] = mapped_column(String(16), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
     expert: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | confirmed
     percentages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item key -> int percent
@@ -70,7 +74,7 @@ class ScoreSheet(Base):
     updated_at: Mapped[dt.datetime]
     confirmed_at: Mapped[dt.datetime | None]
 
-    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"),)
+    __table_args__ = (UniqueConstraint("phase", "application_id", "expert"), of_application())
 
 
 class Consensus(Base):
@@ -78,14 +82,15 @@ class Consensus(Base):
 
     __tablename__ = "score_consensus"
     id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
     phase: Mapped[str] = mapped_column(String(16))
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int]
     value: Mapped[str] = mapped_column(String(24))  # exact decimal text
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("phase", "application_id"),)
+    __table_args__ = (UniqueConstraint("phase", "application_id"), of_application())
 
 
 class Shortlist(Base):
@@ -95,13 +100,13 @@ class Shortlist(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int]
     position: Mapped[int]
     score: Mapped[str] = mapped_column(String(24))
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("edition", "kind", "application_id"),)
+    __table_args__ = (UniqueConstraint("edition", "kind", "application_id"), of_application())
 
 
 class ReportConfirmation(Base):

@@ -21,10 +21,10 @@ from workflows.core.settings import Settings
 def _app_rows(session: Session, settings: Settings, phase: str, st: results.Standing) -> list[dict]:
     rb = scoring.configured_rubric(settings)
     names = {p.userid: p.name for p in people.with_role(session, *EXPERT_ROLES)}
-    assigned = assignments(session, phase)
+    assigned = assignments(session, settings, phase)
     disputes = {d.app_id: d for d in st.disagreements}
     sheets: dict[int, list[ScoreSheet]] = {}
-    for sheet in scoring.confirmed_sheets(session, phase):
+    for sheet in scoring.confirmed_sheets(session, settings, phase):
         sheets.setdefault(sheet.application_id, []).append(sheet)
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(list(assigned) or [0])))}
     rows = []

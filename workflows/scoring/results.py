@@ -36,9 +36,10 @@ def fmt(value: Fraction | None, places: int = 2) -> str:
     return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(quant, ROUND_HALF_UP))
 
 
-def expert_sheets(session: Session, phase: str) -> list[ranking.ExpertSheet]:
-    """Confirmed sheets of a phase as ranking.ExpertSheet values (application ids are ints)."""
-    rows = session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase, ScoreSheet.status == "confirmed"))
+def expert_sheets(session: Session, settings: Settings, phase: str) -> list[ranking.ExpertSheet]:
+    """Confirmed sheets of a phase of this edition as ranking.ExpertSheet values (application ids are ints)."""
+    rows = session.scalars(select(ScoreSheet).where(ScoreSheet.edition == settings.award.edition_key,
+                                                    ScoreSheet.phase == phase, ScoreSheet.status == "confirmed"))
     return [ranking.ExpertSheet(s.application_id, s.expert, Fraction(s.total),
                                 {k: int(v) for k, v in s.percentages.items()}) for s in rows]
 
@@ -48,8 +49,9 @@ def _disagreements(settings: Settings, sheets: list[ranking.ExpertSheet]) -> lis
     return ranking.disagreements(sheets, r.disagreement_total_points, r.disagreement_item_percent)
 
 
-def _consensus(session: Session, phase: str) -> dict[int, Consensus]:
-    return {c.application_id: c for c in session.scalars(select(Consensus).where(Consensus.phase == phase))}
+def _consensus(session: Session, settings: Settings, phase: str) -> dict[int, Consensus]:
+    return {c.application_id: c for c in session.scalars(select(Consensus).where(
+        Consensus.edition == settings.award.edition_key, Consensus.phase == phase))}
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,13 @@ def standing(session: Session, settings: Settings, phase: str) -> Standing:
     """Aggregate the confirmed sheets of a phase (mean or trimmed mean; consensus replaces the aggregate)."""
     check_phase(phase)
     r = settings.award.rules
-    sheets = expert_sheets(session, phase)
-    assigned = assignments(session, phase)
+    sheets = expert_sheets(session, settings, phase)
+    assigned = assignments(session, settings, phase)
     done = {(s.app_id, s.expert) for s in sheets}
     pending = sorted(a for a, experts in assigned.items() if any((a, e) not in done for e in experts))
     complete = [s for s in sheets if s.app_id in assigned and s.app_id not in pending]
     aggregates = ranking.application_scores(complete, r.aggregation, r.trim)
-    consensus = _consensus(session, phase)
+    consensus = _consensus(session, settings, phase)
     disputes = _disagreements(settings, complete)
     unresolved = [d.app_id for d in disputes if d.app_id not in consensus]
     scores = {a: Fraction(consensus[a].value) if a in consensus else v for a, v in aggregates.items()}
@@ -90,9 +92,9 @@ def standing(session: Session, settings: Settings, phase: str) -> Standing:
 def flag_disagreement(session: Session, settings: Settings, phase: str, app: Application, *,
                       now: dt.datetime) -> bool:
     """Once all of an application's sheets are in, tell the leader if experts disagree beyond the thresholds."""
-    experts = assignments(session, phase).get(app.id, [])
-    sheets = [s for s in expert_sheets(session, phase) if s.app_id == app.id]
-    if not experts or {s.expert for s in sheets} < set(experts) or app.id in _consensus(session, phase):
+    experts = assignments(session, settings, phase).get(app.id, [])
+    sheets = [s for s in expert_sheets(session, settings, phase) if s.app_id == app.id]
+    if not experts or {s.expert for s in sheets} < set(experts) or app.id in _consensus(session, settings, phase):
         return False
     found = _disagreements(settings, sheets)
     if not found:
@@ -125,9 +127,9 @@ def record_consensus(session: Session, settings: Settings, *, actor: str, now: d
         raise InvalidInput("bad_consensus_value", value=value, max=settings.award.rubric.total) from None
     if not 0 <= exact <= settings.award.rubric.total:
         raise InvalidInput("bad_consensus_value", value=value, max=settings.award.rubric.total)
-    row = _consensus(session, phase).get(app.id)
+    row = _consensus(session, settings, phase).get(app.id)
     if row is None:
-        row = Consensus(phase=phase, application_id=app.id, value="0", recorded_by=actor, recorded_at=now)
+        row = Consensus(edition=app.edition, phase=phase, application_id=app.id, value="0", recorded_by=actor, recorded_at=now)
         session.add(row)
     row.value, row.note, row.recorded_by, row.recorded_at = str(Decimal(value.strip())), note[:1000], actor, now
     audit.record(session, actor=actor, action="score.consensus", subject=f"application:{app.id}", now=now,

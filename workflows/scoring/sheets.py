@@ -87,7 +87,7 @@ def open_sheet(session: Session, settings: Settings, *, actor: str, now: dt.date
     _gate(session, settings, phase, app.id, actor, now)
     sheet = _get(session, phase, app.id, actor)
     if sheet is None:
-        sheet = ScoreSheet(phase=phase, application_id=app.id, expert=actor, status="draft", percentages={},
+        sheet = ScoreSheet(edition=app.edition, phase=phase, application_id=app.id, expert=actor, status="draft", percentages={},
                            comments={}, source="chat", created_at=now, updated_at=now)
         session.add(sheet)
         session.flush()
@@ -96,7 +96,7 @@ def open_sheet(session: Session, settings: Settings, *, actor: str, now: dt.date
 
 def _own_draft(session: Session, settings: Settings, actor: str, sheet_id: int, now: dt.datetime) -> ScoreSheet:
     sheet = session.get(ScoreSheet, sheet_id)
-    if sheet is None or sheet.expert != actor:
+    if sheet is None or sheet.expert != actor or sheet.edition != settings.award.edition_key:
         raise NotFound("sheet_not_found")
     _gate(session, settings, sheet.phase, sheet.application_id, actor, now)
     if sheet.status == "confirmed":
@@ -172,7 +172,7 @@ def _lock(session: Session, settings: Settings, sheet: ScoreSheet, *, actor: str
 def revise_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int) -> ScoreSheet:
     """Unlock the expert's own confirmed sheet before the deadline; audited."""
     sheet = session.get(ScoreSheet, sheet_id)
-    if sheet is None or sheet.expert != actor:
+    if sheet is None or sheet.expert != actor or sheet.edition != settings.award.edition_key:
         raise NotFound("sheet_not_found")
     _gate(session, settings, sheet.phase, sheet.application_id, actor, now)
     if sheet.status != "confirmed":
@@ -206,18 +206,18 @@ def reopen_sheet(session: Session, settings: Settings, *, actor: str, now: dt.da
     return sheet
 
 
-def confirmed_sheets(session: Session, phase: str) -> list[ScoreSheet]:
-    """Every confirmed sheet of a phase, by application then expert."""
-    return list(session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase,
-                                                         ScoreSheet.status == "confirmed")
+def confirmed_sheets(session: Session, settings: Settings, phase: str) -> list[ScoreSheet]:
+    """Every confirmed sheet of a phase of this edition, by application then expert."""
+    return list(session.scalars(select(ScoreSheet).where(ScoreSheet.edition == settings.award.edition_key,
+                                                         ScoreSheet.phase == phase, ScoreSheet.status == "confirmed")
                                 .order_by(ScoreSheet.application_id, ScoreSheet.expert)))
 
 
 def unscored_assignments(session: Session, settings: Settings, phase: str) -> list[tuple[str, list[int], dt.datetime]]:
     """(expert userid, application ids without a confirmed sheet, deadline) for reminders."""
-    done = {(s.application_id, s.expert) for s in confirmed_sheets(session, phase)}
+    done = {(s.application_id, s.expert) for s in confirmed_sheets(session, settings, phase)}
     owed: dict[str, list[int]] = {}
-    for app_id, experts in assignments(session, phase).items():
+    for app_id, experts in assignments(session, settings, phase).items():
         for expert in experts:
             if (app_id, expert) not in done:
                 owed.setdefault(expert, []).append(app_id)
@@ -281,7 +281,7 @@ def import_sheets(session: Session, settings: Settings, *, actor: str, now: dt.d
     for app, expert, percentages in rows:
         sheet = _get(session, phase, app.id, expert)
         if sheet is None:
-            sheet = ScoreSheet(phase=phase, application_id=app.id, expert=expert, comments={},
+            sheet = ScoreSheet(edition=app.edition, phase=phase, application_id=app.id, expert=expert, comments={},
                                created_at=now, updated_at=now)
             session.add(sheet)
         sheet.percentages, sheet.source, sheet.status = percentages, "paper", "draft"
@@ -299,7 +299,7 @@ def export_sheets(session: Session, settings: Settings, phase: str | None = None
     writer.writerow(["phase", "number", "enterprise", "expert", "expert_name", "status", "source",
                      *rb.item_keys, *(c.key for c in rb.categories), "total", "confirmed_at"])
     q = (select(ScoreSheet, Application).join(Application, Application.id == ScoreSheet.application_id)
-         .where(Application.edition == settings.award.edition_key)
+         .where(ScoreSheet.edition == settings.award.edition_key)
          .order_by(ScoreSheet.phase, Application.id, ScoreSheet.expert))
     if phase:
         q = q.where(ScoreSheet.phase == check_phase(phase))
@@ -316,7 +316,8 @@ def export_sheets(session: Session, settings: Settings, phase: str | None = None
 def my_sheets(session: Session, settings: Settings, expert: str, phase: str) -> list[tuple[Application, ScoreSheet | None]]:
     """The expert's assigned applications with his own sheet (never anyone else's)."""
     sheets = {s.application_id: s for s in session.scalars(
-        select(ScoreSheet).where(ScoreSheet.phase == phase, ScoreSheet.expert == expert))}
+        select(ScoreSheet).where(ScoreSheet.edition == settings.award.edition_key, ScoreSheet.phase == phase,
+                                 ScoreSheet.expert == expert))}
     return [(app, sheets.get(app.id)) for app in assigned_to(session, settings, expert, phase)]
 
 

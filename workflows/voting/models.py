@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from workflows.apply.models import of_application
 from workflows.core.base import Base
 
 
@@ -75,9 +76,9 @@ class VoteConflict(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
     member: Mapped[str] = mapped_column(String(64), index=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_by: Mapped[str] = mapped_column(String(64))
     declared_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("edition", "member", "application_id"),)
+    __table_args__ = (UniqueConstraint("edition", "member", "application_id"), of_application())
