@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flask import Flask, Response, jsonify, request
 
 from bot.simulator import errcodes as E
+from bot.simulator.signin import SignIn
 from bot.simulator.state import ApiError, Media, WeComState
 
 DEFAULT_CORP_ID = "wwsimulatorcorp0001"
@@ -64,10 +65,13 @@ class FakeWeCom(WeComState):
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        # Sign-in to web pages (OAuth, web login); `signin.choices` lists members on the picker page.
+        self.signin = SignIn(corp_id=corp_id, agent_id=agent_id, now=now)
         self._handlers = {
             "gettoken": self._gettoken, "message/send": self._send,
             "message/update_template_card": self._update_card, "media/upload": self._upload,
             "media/get": self._media_get, "user/get": self._user_get,
+            "auth/getuserinfo": self._getuserinfo, "user/getuserinfo": self._getuserinfo,
         }
         self.app = self._build_app()
 
@@ -134,6 +138,7 @@ class FakeWeCom(WeComState):
         app.add_url_rule("/_sim/inbox/<userid>", "inbox", self._sim_inbox)
         app.add_url_rule("/_sim/media", "sim_media", self._sim_media, methods=["POST"])
         app.add_url_rule("/_sim/click", "sim_click", self._sim_click, methods=["POST"])
+        self.signin.register(app)
         return app
 
     def _dispatch(self, endpoint: str) -> Response:
@@ -216,6 +221,9 @@ class FakeWeCom(WeComState):
     def _user_get(self, _body: Any) -> dict:
         userid = request.args.get("userid", "")
         return {"errcode": 0, "errmsg": "ok", "userid": userid, "name": self.user_name(userid)}
+
+    def _getuserinfo(self, _body: Any) -> dict:
+        return self.signin.getuserinfo(request.args.get("code"))
 
     def _store_upload(self, media_type: str) -> Media:
         upload = request.files.get("media")

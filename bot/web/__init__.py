@@ -22,8 +22,10 @@ def install_links(renderer: Renderer, settings: Settings, clock: Callable[[], dt
 
 
 def register(app: Flask, runtime) -> None:  # noqa: ANN001
-    """Register the upload, material-view and complaint-evidence pages on the Flask app."""
+    """Register the upload, material-view and complaint-evidence pages and the workbench on the Flask app."""
+    from . import admin
     from .evidence import bp as evidence_bp
     from .pages import bp
     app.register_blueprint(bp)
     app.register_blueprint(evidence_bp)
+    admin.register(app, runtime)

@@ -20,6 +20,8 @@ from workflows.apply.records import (  # noqa: F401
     current_documents,
     current_of,
     newest_documents,
+    search,
+    status_counts,
 )
 
 from workflows.apply.creditcode import (  # noqa: F401

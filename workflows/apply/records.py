@@ -73,3 +73,36 @@ def current_documents(app: Application) -> dict[str, Document]:
     current.  See docs/application.md "Current documents".
     """
     return current_of(app.documents)
+
+
+def search(session: Session, settings: Settings, *, status: str | None = None, unit: str | None = None,
+           industry: str | None = None, text: str | None = None,
+           only: Iterable[int] | None = None) -> list[Application]:
+    """Applications of this edition that have a number or a name, filtered (read-only, for the workbench).
+
+    `unit` is a region code or a city department's name; `text` matches the enterprise name (part of it),
+    the application number or the credit code; `only` keeps just these ids (an expert's assignments).
+    """
+    q = select(Application).where(Application.edition == settings.award.edition_key)
+    if status:
+        q = q.where(Application.status == status)
+    if unit:
+        q = q.where((Application.region_code == unit) | (Application.department == unit))
+    if industry:
+        q = q.where(Application.industry == industry)
+    if text and text.strip():
+        key = text.strip()
+        like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(Application.enterprise_name.like(like, escape="\\")
+                    | (func.upper(Application.number) == key.upper())
+                    | (Application.credit_code == key.upper()))
+    if only is not None:
+        q = q.where(Application.id.in_(list(only) or [0]))
+    return list(session.scalars(q.order_by(Application.number.is_(None), Application.number, Application.id)))
+
+
+def status_counts(session: Session, settings: Settings) -> dict[str, int]:
+    """How many applications of this edition are in each status."""
+    rows = session.execute(select(Application.status, func.count()).where(
+        Application.edition == settings.award.edition_key).group_by(Application.status))
+    return {status: n for status, n in rows}

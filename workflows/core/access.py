@@ -79,10 +79,23 @@ POLICY: dict[str, frozenset[str]] = {
     "archive.export": SECRETARIAT,
 }
 
+LEADER_AND_SECRETARIAT = frozenset({"secretariat", "expert_leader", OPERATOR})
+
 # What may be *seen*, by whom (read-only views: results, vote status, the workbench's pages).
+# A view may narrow further where it is used (an expert sees only the applications assigned to him;
+# the chair sees a ranking only once the leader confirmed its report), never widen.
 VIEWS: dict[str, frozenset[str]] = {
-    "results.view": frozenset({"secretariat", "expert_leader", OPERATOR}),
+    "results.view": LEADER_AND_SECRETARIAT,
     "vote.status": frozenset({"secretariat", "committee_chair", OPERATOR}),
+    # the workbench (/admin): one entry per page family
+    "edition.overview": SECRETARIAT,                     # stages, counts, who owes what today
+    "applications.view": SECRETARIAT | EXPERTS,          # experts: only applications assigned to them
+    "assignments.view": LEADER_AND_SECRETARIAT,          # the assignment matrix, conflicts, load
+    "scores.view": LEADER_AND_SECRETARIAT,               # score sheets, dispersion, consensus
+    "ranking.view": LEADER_AND_SECRETARIAT | {"committee_chair"},  # the chair: after the leader confirmed
+    "publicity.view": SECRETARIAT,                       # the notice and complaints (complainants named)
+    "audit.view": SECRETARIAT,
+    "exports.download": SECRETARIAT,
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -108,6 +121,21 @@ def allows(verb: str, role: str) -> bool:
     """Whether `role` may call `verb` or see view `verb` (no database: for menus and help)."""
     table = POLICY if verb in POLICY else VIEWS
     return bool(roles_of(role) & table[verb])
+
+
+def may_see(role: str, view: str) -> bool:
+    """Whether `role` may see `view` (a VIEWS entry; no database)."""
+    if view not in VIEWS:
+        raise KeyError(f"no view entry for {view!r}")
+    return bool(roles_of(role) & VIEWS[view])
+
+
+def require_view(session: Session, view: str, actor: str | None) -> str:
+    """Raise NotAllowed unless `actor` may see `view`; return the actor's role (read on every request)."""
+    role = role_of(session, actor) if actor else INACTIVE
+    if not may_see(role, view):
+        raise NotAllowed("not_allowed", action=view, role=role, allowed=sorted(VIEWS[view] - {OPERATOR}))
+    return role
 
 
 def require(session: Session, verb: str, actor: str | None) -> str:

@@ -36,11 +36,15 @@ class WecomSettings(_Strict):
     token: str = Field(min_length=1, max_length=32)
     encoding_aes_key: str = Field(min_length=43, max_length=43, pattern=r"^[A-Za-z0-9]{43}$")
     api_base_url: str = "https://qyapi.weixin.qq.com"
+    # Sign-in to the workbench: OAuth inside the WeCom client, and the desktop web login (QR code).
+    # The demo points both at the local stand-in.
+    oauth_base_url: str = "https://open.weixin.qq.com"
+    login_base_url: str = "https://login.work.weixin.qq.com"
     request_timeout_seconds: float = Field(default=10, gt=0, le=60)
     callback_max_bytes: int = Field(default=65536, ge=1024)
     timestamp_tolerance_seconds: int = Field(default=300, ge=1)
 
-    @field_validator("api_base_url")
+    @field_validator("api_base_url", "oauth_base_url", "login_base_url")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         if not v.startswith(("http://", "https://")):
@@ -63,6 +67,9 @@ class ServerSettings(_Strict):
     secret_key: str = Field(min_length=16)
     upload_token_minutes: int = Field(default=120, ge=1)
     view_token_hours: int = Field(default=72, ge=1)
+    # The workbench's sign-in session: ends after this long without a click, and at the latest after max hours.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
     threads: int = Field(default=8, ge=1)
 
 

@@ -1,0 +1,212 @@
+"""One application in the workbench: facts, answers, documents (preview, download), recommendation, formal review
+and 补正 history, assignments, audit trail; and the secretariat's formal-review actions.
+
+An action is two steps, as in chat: the first POST checks it by running the very verb in a transaction that is
+rolled back (same gates, same stage, same validation), and shows what will happen; only the confirmation runs it
+for real.  Nothing is offered that the verb would refuse: the buttons appear only on an undecided review while
+the 初审 stage is open.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any, Callable
+
+from flask import Response, redirect, request, send_file
+from sqlalchemy import select
+
+from workflows import apply, review, scoring
+from workflows.apply.models import Document, Recommendation
+from workflows.core import access, audit, stages
+from workflows.core.errors import DomainError, NotFound
+from workflows.documents.filetypes import KINDS
+from workflows.documents.store import DocumentCorrupted, DocumentMissing
+from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
+
+from .auth import Signed, now
+from .gate import bp, view
+from .pages import names_of, visible_ids
+from .render import headers, message, page, rt
+
+PREVIEW = ("pdf", "jpeg", "png")
+ACTIONS = ("accept", "reject", "supplement", "finding")
+
+
+def _load(s, me: Signed, app_id: int):  # noqa: ANN001, ANN202
+    """The application if this member may open it; NotFound otherwise (an expert learns nothing of others)."""
+    app = apply.get(s, rt().settings, app_id)
+    ids = visible_ids(s, me)
+    if ids is not None and app.id not in ids:
+        raise NotFound(what=str(app_id))
+    return app
+
+
+def _full_view(me: Signed) -> bool:
+    return access.may_see(me.role, "edition.overview")
+
+
+def _documents(s, me: Signed, app) -> list[Document]:  # noqa: ANN001
+    """What this member may open: every file for the secretariat, current accepted files for an expert."""
+    if _full_view(me):
+        return list(review.documents_of(s, app.id))
+    return sorted((d for d in apply.current_documents(app).values() if d.status != "rejected"), key=lambda d: d.id)
+
+
+def _review_actions(s, me: Signed, app, r) -> dict[str, bool]:  # noqa: ANN001
+    """Which formal-review actions to offer (none that the verb would refuse now)."""
+    settings = rt().settings
+    if not access.allows("review.decide", me.role) or (r is not None and r.decision is not None):
+        return {}
+    if app.status not in ("recommended", "supplement"):
+        return {}
+    try:
+        stages.require_open(s, settings, review.STAGE, now=now(), subject=apply.subject(app))
+    except DomainError:
+        return {}
+    open_request = review.open_request(s, app.id)
+    return {"accept": open_request is None, "supplement": open_request is None, "reject": True, "finding": True}
+
+
+def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
+    settings = rt().settings
+    docs = _documents(s, me, app)
+    current = {d.id for d in apply.current_documents(app).values()}
+    items = {m.key: m.name for m in settings.award.materials}
+    data: dict[str, Any] = {
+        "app": app, "summary": review.summary(settings, app), "unit": apply.unit_name(settings, app),
+        "eligibility": [{"question": q.question, "kind": q.kind, "answer": app.eligibility.get(q.key)}
+                        for q in settings.award.eligibility],
+        "documents": [{"id": d.id, "item": items.get(d.item_key, d.item_key), "name": d.original_name,
+                       "size": d.size, "kind": d.kind, "status": d.status, "reason": d.reason or "",
+                       "source": d.source, "uploaded_at": d.uploaded_at, "current": d.id in current,
+                       "preview": d.kind in PREVIEW} for d in docs],
+        "full": _full_view(me),
+    }
+    if not data["full"]:
+        return data
+    r = review.review_for(s, app.id)
+    assignments = list(s.scalars(select(Assignment).where(Assignment.application_id == app.id)
+                                 .order_by(Assignment.phase, Assignment.expert)))
+    sheets = {(x.phase, x.expert): x for x in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id))}
+    declared = list(s.scalars(select(ConflictDeclaration).where(ConflictDeclaration.application_id == app.id)))
+    trail = audit.entries(s, subject=apply.subject(app))
+    names = names_of(s, [a.expert for a in assignments] + [c.expert for c in declared] + [e.actor for e in trail])
+    data |= {
+        "recommendations": list(s.scalars(select(Recommendation).where(Recommendation.application_id == app.id)
+                                          .order_by(Recommendation.round))),
+        "review": r, "findings": review.findings_view(settings, r) if r else [],
+        "requests": [{"round": q.round, "status": q.status, "deadline": q.deadline, "created_at": q.created_at,
+                      "closed_at": q.closed_at, "items": review.owed(settings, q, pending_only=False)}
+                     for q in (r.requests if r else [])],
+        "assignments": [{"phase": a.phase, "expert": names.get(a.expert, a.expert), "at": a.assigned_at,
+                         "sheet": sheets[(a.phase, a.expert)].status if (a.phase, a.expert) in sheets else None}
+                        for a in assignments],
+        "declared": [{"expert": names.get(c.expert, c.expert), "reason": c.reason, "at": c.declared_at}
+                     for c in declared],
+        "trail": [{"at": e.at, "actor": names.get(e.actor, e.actor), "action": e.action, "details": e.details}
+                  for e in trail],
+        "actions": _review_actions(s, me, app, r),
+        "applicant_items": review.applicant_items(settings),
+        "flagged": {f["item_key"] for f in (review.findings_view(settings, r) if r else []) if f["item_key"]
+                    and not f["resolved"]},
+        "reason_max": review.REASON_MAX,
+    }
+    return data
+
+
+@bp.get("/applications/<int:app_id>")
+@view("applications", "applications.view")
+def application(me: Signed, app_id: int) -> Response:
+    """One application as the member may see it."""
+    with rt().sessions() as s:
+        try:
+            app = _load(s, me, app_id)
+        except NotFound:
+            return page("missing", 404)
+        return page("application", done=request.args.get("done", ""), **_context(s, me, app))
+
+
+@bp.get("/applications/<int:app_id>/documents/<int:doc_id>")
+@view("applications", "applications.view")
+def document(me: Signed, app_id: int, doc_id: int) -> Response:
+    """A document, verified against its SHA-256 before a byte is sent: inline (PDF, images) or as a download."""
+    with rt().sessions() as s:
+        try:
+            app = _load(s, me, app_id)
+        except NotFound:
+            return page("missing", 404)
+        doc = next((d for d in _documents(s, me, app) if d.id == doc_id), None)
+        if doc is None:
+            return page("missing", 404)
+        try:
+            content = rt().services["documents"].read_bytes(doc.sha256, doc.size)
+        except (DocumentMissing, DocumentCorrupted):
+            return page("unavailable", 503)
+        inline = request.args.get("inline") == "1" and doc.kind in PREVIEW
+        resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=not inline,
+                         download_name=doc.original_name, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp
+
+
+def _verb(s, app, action: str, form) -> Callable[[], Any]:  # noqa: ANN001
+    """The guarded verb a form names, ready to call in session `s` (the actor is the signed-in member)."""
+    settings, t, me = rt().settings, now(), request.environ["awardbot.admin"]
+    if action == "accept":
+        return lambda: review.accept(s, settings, application_id=app.id, actor=me.userid, now=t)
+    if action == "reject":
+        return lambda: review.reject(s, settings, application_id=app.id, reason=form.get("reason", ""),
+                                     actor=me.userid, now=t)
+    if action == "finding":
+        return lambda: review.add_finding(s, settings, application_id=app.id, kind="authenticity",
+                                          detail=form.get("detail", ""), actor=me.userid, now=t)
+    keys = [m.key for m in review.applicant_items(settings) if m.key in form.getlist("items")]
+    items = {k: form.get(f"reason_{k}", "") for k in keys}
+    return lambda: review.request_supplement(s, settings, application_id=app.id, items=items, actor=me.userid, now=t)
+
+
+@bp.post("/applications/<int:app_id>/review")
+@view("applications", "applications.view")
+def review_action(me: Signed, app_id: int) -> Response:
+    """受理 / 需补正 / 不予受理 / 真实性存疑: check (rolled back) and ask to confirm, or run it once confirmed."""
+    form = request.form
+    action = form.get("action", "")
+    if action not in ACTIONS:
+        return page("missing", 404)
+    request.environ["awardbot.admin"] = me
+    settings = rt().settings
+    confirmed = form.get("confirmed") == "1" or action == "finding"   # a finding decides nothing: as in chat
+    number = str(app_id)
+    if not confirmed:
+        with rt().sessions() as s:
+            try:
+                app = _load(s, me, app_id)
+                number, summary = app.number or f"#{app.id}", review.summary(settings, app)
+                _verb(s, app, action, form)()
+                preview = _preview(s, app, action, form)
+            except DomainError as exc:
+                return page("action_refused", 409, number=number, app_id=app_id,
+                            text=message(f"errors.{exc.code}", **exc.data))
+            finally:
+                s.rollback()   # a check only: nothing of it stays
+        return page("confirm", app=summary, action=action, form=form.to_dict(flat=False), **preview)
+    try:
+        with rt().sessions.begin() as s:
+            app = _load(s, me, app_id)
+            _verb(s, app, action, form)()
+    except DomainError as exc:
+        return page("action_refused", 409, number=number, app_id=app_id,
+                    text=message(f"errors.{exc.code}", **exc.data))
+    return headers(redirect(f"/admin/applications/{app_id}?done={action}", code=303))
+
+
+def _preview(s, app, action: str, form) -> dict[str, Any]:  # noqa: ANN001
+    """What the confirmation page shows (read inside the rolled-back check)."""
+    settings = rt().settings
+    if action == "supplement":
+        request_row = review.open_request(s, app.id)
+        return {"items": [review.vars_of(i) for i in review.owed(settings, request_row)],
+                "deadline": request_row.deadline, "reason": ""}
+    return {"items": [], "deadline": None, "reason": review.clean_reason(form.get("reason")) if action == "reject" else ""}

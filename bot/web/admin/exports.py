@@ -1,0 +1,175 @@
+"""Exports for the secretariat: applications, assignments and score sheets as XLSX (openpyxl); reports to download.
+
+Column headings are Chinese text and live in templates/exports/columns.j2 like every other user-facing text.
+"""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any, Iterable
+
+from flask import Response, send_file
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+
+from workflows import apply, publicity, review, scoring, voting
+from workflows.apply.models import Application
+from workflows.core.errors import DomainError
+from workflows.scoring import overview
+from workflows.scoring.models import Assignment, ScoreSheet
+
+from .auth import Signed, now
+from .gate import bp, view
+from .pages import names_of
+from .render import env, page, rt
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORTS = ("material.html", "material.md", "site.html", "site.md", "vote.md", "verification.html",
+           "verification.md")
+
+
+def _columns() -> Any:
+    return env().get_template("exports/columns.j2").module
+
+
+def _local(value) -> str:  # noqa: ANN001
+    return rt().renderer.local_time(value, "%Y-%m-%d %H:%M") if value else ""
+
+
+def _number(text: str | None) -> float | str:
+    """Exact decimal text as a spreadsheet number (scores are exact to a few places)."""
+    if not text:
+        return ""
+    return float(Decimal(text))
+
+
+def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]], *, first: bool = False) -> None:
+    ws = wb.active if first else wb.create_sheet()
+    ws.title = title[:31]
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A2"
+    for i, name in enumerate(header, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(name)) * 2 + 4))
+
+
+def _send(wb: Workbook, name: str) -> Response:
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    resp = send_file(out, mimetype=XLSX, as_attachment=True,
+                     download_name=f"{rt().settings.award.edition_key}-{name}.xlsx", max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get("/exports")
+@view("exports", "exports.download")
+def exports(me: Signed) -> Response:
+    """What can be downloaded."""
+    with rt().sessions() as s:
+        settings = rt().settings
+        available = {"material": bool(scoring.assignments(s, "material")),
+                     "site": bool(scoring.assignments(s, "site")),
+                     "vote": voting.latest_round(s, settings) is not None,
+                     "verification": publicity.current(s, settings) is not None}
+    return page("exports", available=available)
+
+
+@bp.get("/exports/applications.xlsx")
+@view("exports", "exports.download")
+def export_applications(me: Signed) -> Response:
+    """Every application of the edition with its facts, status and formal-review decision."""
+    settings, c = rt().settings, _columns()
+    labels = env().get_template("_labels.j2").module.app_status
+    with rt().sessions() as s:
+        rows = []
+        for app in apply.search(s, settings):
+            r = review.review_for(s, app.id)
+            rows.append([app.number or "", app.enterprise_name or "", app.credit_code or "",
+                         apply.unit_name(settings, app), app.industry or "", labels.get(app.status, app.status),
+                         app.contact_name or "", app.contact_phone or "", _local(app.submitted_at),
+                         (r.decision or "") if r else "", (r.reason or "") if r else ""])
+    wb = Workbook()
+    _sheet(wb, c.titles["applications"], list(c.applications), rows, first=True)
+    return _send(wb, "applications")
+
+
+@bp.get("/exports/assignments.xlsx")
+@view("exports", "exports.download")
+def export_assignments(me: Signed) -> Response:
+    """Who scores which application in each phase, and where each sheet stands."""
+    settings, c = rt().settings, _columns()
+    with rt().sessions() as s:
+        q = (select(Assignment, Application).join(Application, Application.id == Assignment.application_id)
+             .where(Application.edition == settings.award.edition_key)
+             .order_by(Assignment.phase, Application.number, Assignment.expert))
+        pairs = list(s.execute(q))
+        sheets = {(x.phase, x.application_id, x.expert): x.status for x in s.scalars(select(ScoreSheet))}
+        names = names_of(s, [a.expert for a, _ in pairs])
+        rows = [[c.phases[a.phase], app.number or "", app.enterprise_name or "", a.expert,
+                 names.get(a.expert, ""), _local(a.assigned_at), sheets.get((a.phase, app.id, a.expert), "")]
+                for a, app in pairs]
+    wb = Workbook()
+    _sheet(wb, c.titles["assignments"], list(c.assignments), rows, first=True)
+    return _send(wb, "assignments")
+
+
+@bp.get("/exports/scores.xlsx")
+@view("exports", "exports.download")
+def export_scores(me: Signed) -> Response:
+    """Score sheets per phase (every item, subtotals, total) and a summary sheet with the final scores."""
+    settings, c = rt().settings, _columns()
+    rubric = scoring.configured_rubric(settings)
+    wb = Workbook()
+    summary = []
+    with rt().sessions() as s:
+        for i, phase in enumerate(scoring.PHASES):
+            data = overview.sheets(s, settings, phase)
+            rows = []
+            for entry in data["applications"]:
+                app = entry["app"]
+                for e in entry["experts"]:
+                    rows.append([app.number or "", app.enterprise_name or "", e["userid"], e["name"], e["status"],
+                                 e["source"], *(e["percentages"].get(k, "") for k in rubric.item_keys),
+                                 *(_number(e["subtotals"].get(cat.key)) for cat in rubric.categories),
+                                 _number(e["total"])])
+                summary.append([c.phases[phase], app.number or "", app.enterprise_name or "",
+                                _number(entry["aggregate"]), _number(entry["consensus"].value)
+                                if entry["consensus"] else "", _number(entry["score"]),
+                                "✓" if entry["flagged_items"] or entry["total_flagged"] else ""])
+            header = [*c.scores, *(f"{it.key} {it.name}（%）" for it in rubric.items),
+                      *(f"{cat.name}（{c.points}）" for cat in rubric.categories), c.total]
+            _sheet(wb, c.phases[phase], header, rows, first=i == 0)
+    _sheet(wb, c.titles["summary"], list(c.summary), summary)
+    return _send(wb, "scores")
+
+
+@bp.get("/reports/<name>")
+@view("exports", "exports.download")
+def report(me: Signed, name: str) -> Response:
+    """A report rendered from templates/reports, as a download (the same text the CLI writes)."""
+    if name not in REPORTS:
+        return page("missing", 404)
+    kind, ext = name.split(".")
+    settings, renderer = rt().settings, rt().renderer
+    with rt().sessions() as s:
+        try:
+            if kind in scoring.PHASES:
+                text = renderer.text(f"reports/{kind}.{ext}.j2", **scoring.report_data(s, settings, kind))
+            elif kind == "vote":
+                text = renderer.text("reports/vote.md.j2", **voting.report(s, settings))
+            else:
+                text = renderer.text(f"reports/verification.{ext}.j2",
+                                     r=publicity.verification_report(s, settings, now=now()))
+        except DomainError:
+            return page("missing", 404)
+    mime = "text/html" if ext == "html" else "text/markdown"
+    resp = send_file(io.BytesIO((text + "\n").encode("utf-8")), mimetype=f"{mime}; charset=utf-8",
+                     as_attachment=True, download_name=f"{settings.award.edition_key}-{name}", max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

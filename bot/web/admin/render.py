@@ -1,0 +1,57 @@
+"""Rendering the workbench's pages (templates/pages/admin/, autoescaped) with their security headers."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, current_app, g
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ...render import TEMPLATES
+
+_env: Environment | None = None
+# Our own pages only: no inline script or style, frames only from ourselves (document previews).
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-src 'self'; "
+       "object-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def rt():  # noqa: ANN201
+    """The runtime of the running app."""
+    return current_app.extensions["awardbot"]
+
+
+def env() -> Environment:
+    """The admin pages' Jinja environment (built once; filters read the runtime at render time)."""
+    global _env
+    if _env is None:
+        _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                           autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+        _env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": rt().renderer.local_time(v, fmt)
+        _env.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
+    return _env
+
+
+def headers(resp: Response) -> Response:
+    """The headers every workbench answer carries."""
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    return resp
+
+
+def page(name: str, status: int = 200, **data: Any) -> Response:
+    """Render templates/pages/admin/<name>.html.j2 with the signed-in member and the navigation."""
+    runtime = rt()
+    html = env().get_template(f"pages/admin/{name}.html.j2").render(
+        award=runtime.settings.award, me=getattr(g, "admin_member", None), nav=getattr(g, "admin_nav", []),
+        section=getattr(g, "admin_section", ""), **data)
+    return headers(Response(html, status=status, mimetype="text/html"))
+
+
+def message(kind: str, **data: Any) -> str:
+    """A chat message template as plain text (the workbench says what chat says, e.g. errors.<code>)."""
+    body = rt().renderer.message("page", kind, data)[0]
+    text = body.get("markdown", body.get("text", {})).get("content", "")
+    return re.sub(r"[`*>]", "", text)

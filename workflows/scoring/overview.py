@@ -1,0 +1,134 @@
+"""Read-only views of the expert review for the workbench: who is assigned where (and who may not be), the
+score sheets item by item and expert by expert. Nothing here changes state; the arithmetic is `results`'."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.apply.models import Application
+from workflows.core.models import Person
+from workflows.core.settings import Settings
+from workflows.scoring import results
+from workflows.scoring.assignment import AppInfo, ExpertInfo, conflict_reasons
+from workflows.scoring.experts import (
+    EXPERT_ROLES, assignments, check_phase, conflicts, phase_applications, region_name,
+)
+from workflows.scoring.models import Assignment, AssignmentProposal, ScoreSheet
+from workflows.scoring.sheets import configured_rubric, missing_items, score_of
+
+
+def assigned_ids(session: Session, settings: Settings, expert: str) -> set[int]:
+    """Ids of this edition's applications assigned to an expert in either phase."""
+    return set(session.scalars(
+        select(Assignment.application_id).join(Application, Application.id == Assignment.application_id)
+        .where(Assignment.expert == expert, Application.edition == settings.award.edition_key)))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One application × expert of the matrix: assigned, why he may not score it, his sheet's status."""
+
+    assigned: bool
+    reasons: tuple[str, ...]
+    sheet: str | None
+
+
+def _experts(session: Session, also: set[str]) -> list[Person]:
+    """The active expert pool plus anyone still holding an assignment (a removed member shows as such)."""
+    return list(session.scalars(select(Person).where(
+        (Person.role.in_(EXPERT_ROLES) & Person.active.is_(True)) | Person.userid.in_(sorted(also) or [""]))
+        .order_by(Person.userid)))
+
+
+def matrix(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
+    """The assignment matrix of a phase: applications × experts, conflicts, sheet status and each expert's load."""
+    check_phase(phase)
+    apps = phase_applications(session, settings, phase)
+    assigned = assignments(session, phase)
+    ids = {a.id for a in apps}
+    holding = {e for a, experts in assigned.items() if a in ids for e in experts}
+    experts = _experts(session, holding)
+    declared = conflicts(session)
+    sheets = {(s.application_id, s.expert): s.status for s in session.scalars(
+        select(ScoreSheet).where(ScoreSheet.phase == phase, ScoreSheet.application_id.in_(ids or {0})))}
+    infos = {p.userid: ExpertInfo(p.userid, p.organization, p.region) for p in experts}
+    rows = []
+    for app in apps:
+        info = AppInfo(str(app.id), app.enterprise_name or "", region_name(settings, app.region_code))
+        cells = {p.userid: Cell(p.userid in assigned.get(app.id, ()),
+                                tuple(str(r) for r in conflict_reasons(info, infos[p.userid], declared)),
+                                sheets.get((app.id, p.userid))) for p in experts}
+        rows.append({"app": app, "cells": cells, "count": len(assigned.get(app.id, ()))})
+    load = {p.userid: sum(1 for r in rows if r["cells"][p.userid].assigned) for p in experts}
+    proposal = session.scalar(select(AssignmentProposal).where(
+        AssignmentProposal.edition == settings.award.edition_key, AssignmentProposal.phase == phase,
+        AssignmentProposal.status == "pending").order_by(AssignmentProposal.id.desc()))
+    return {"phase": phase, "experts": experts, "rows": rows, "load": load, "proposal": proposal,
+            "per_application": settings.award.rules.experts_per_application,
+            "confirmed": bool(assigned)}
+
+
+def sheets(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
+    """Every application's sheets of a phase item by item, with the items whose spread exceeds the threshold."""
+    check_phase(phase)
+    rubric = configured_rubric(settings)
+    st = results.standing(session, settings, phase)
+    disputes = {d.app_id: d for d in st.disagreements}
+    assigned = assignments(session, phase)
+    rows = session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase,
+                                                    ScoreSheet.application_id.in_(list(assigned) or [0]))
+                           .order_by(ScoreSheet.application_id, ScoreSheet.expert)).all()
+    by_app: dict[int, list[ScoreSheet]] = {}
+    for sheet in rows:
+        by_app.setdefault(sheet.application_id, []).append(sheet)
+    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(list(assigned) or [0])))}
+    names = dict(session.execute(select(Person.userid, Person.name).where(
+        Person.userid.in_(sorted({e for es in assigned.values() for e in es}) or [""]))).all())
+    out = []
+    for app_id in sorted(assigned, key=lambda a: apps[a].number or ""):
+        d = disputes.get(app_id)
+        flagged = {s.key for s in d.items} if d else set()
+        experts = []
+        for sheet in by_app.get(app_id, []):
+            complete = not missing_items(settings, sheet)
+            experts.append({"userid": sheet.expert, "name": names.get(sheet.expert, sheet.expert),
+                            "status": sheet.status, "source": sheet.source, "total": sheet.total or "",
+                            "percentages": sheet.percentages,
+                            "subtotals": {k: results.fmt(v, 1) for k, v in score_of(settings, sheet)
+                                          .by_category.items()} if complete else {}})
+        done = {e["userid"] for e in experts if e["status"] == "confirmed"}
+        consensus = st.consensus.get(app_id)
+        out.append({"app": apps[app_id], "experts": experts,
+                    "missing": [names.get(u, u) for u in assigned[app_id] if u not in done],
+                    "flagged_items": flagged, "total_flagged": bool(d and d.total_flagged),
+                    "total_range": results.fmt(d.total.range, 1) if d else "",
+                    "aggregate": results.fmt(st.aggregates.get(app_id)), "score": results.fmt(st.scores.get(app_id)),
+                    "consensus": consensus, "pending": app_id in st.pending,
+                    "unresolved": app_id in st.unresolved})
+    return {"phase": phase, "rubric": rubric, "applications": out, "final": st.final,
+            "threshold_total": settings.award.rules.disagreement_total_points,
+            "threshold_item": settings.award.rules.disagreement_item_percent}
+
+
+def by_expert(session: Session, settings: Settings, phase: str) -> list[dict[str, Any]]:
+    """Each expert's confirmed totals across his applications in a phase (how each one scores overall)."""
+    check_phase(phase)
+    assigned = assignments(session, phase)
+    confirmed = {(s.app_id, s.expert): s.total for s in results.expert_sheets(session, phase)}
+    st = results.standing(session, settings, phase)
+    experts = sorted({e for es in assigned.values() for e in es})
+    names = dict(session.execute(select(Person.userid, Person.name).where(Person.userid.in_(experts or [""]))).all())
+    out = []
+    for expert in experts:
+        mine = [a for a, es in assigned.items() if expert in es]
+        given = {a: confirmed[(a, expert)] for a in mine if (a, expert) in confirmed}
+        # How far this expert's totals sit from the group's aggregate, on average (a harsh or lenient scorer).
+        deltas = [Fraction(v) - st.aggregates[a] for a, v in given.items() if a in st.aggregates]
+        out.append({"userid": expert, "name": names.get(expert, expert), "assigned": len(mine),
+                    "confirmed": len(given), "totals": {a: results.fmt(Fraction(v), 1) for a, v in given.items()},
+                    "mean_delta": results.fmt(sum(deltas, Fraction(0)) / len(deltas), 1) if deltas else ""})
+    return out
