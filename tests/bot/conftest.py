@@ -22,7 +22,8 @@ def wecom(settings, clock):
 
 @pytest.fixture
 def bot_settings(settings, wecom):
-    return settings.with_overrides(wecom={"api_base_url": wecom.url, "request_timeout_seconds": 2})
+    return settings.with_overrides(wecom={"api_base_url": wecom.url, "oauth_base_url": wecom.url,
+                                          "login_base_url": wecom.url, "request_timeout_seconds": 2})
 
 
 @pytest.fixture

@@ -129,6 +129,6 @@ def by_expert(session: Session, settings: Settings, phase: str) -> list[dict[str
         # How far this expert's totals sit from the group's aggregate, on average (a harsh or lenient scorer).
         deltas = [Fraction(v) - st.aggregates[a] for a, v in given.items() if a in st.aggregates]
         out.append({"userid": expert, "name": names.get(expert, expert), "assigned": len(mine),
-                    "confirmed": len(given), "totals": {a: results.fmt(Fraction(v), 1) for a, v in given.items()},
+                    "confirmed": len(given), "totals": {a: results.fmt(Fraction(v)) for a, v in given.items()},
                     "mean_delta": results.fmt(sum(deltas, Fraction(0)) / len(deltas), 1) if deltas else ""})
     return out

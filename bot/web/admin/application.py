@@ -122,7 +122,9 @@ def application(me: Signed, app_id: int) -> Response:
             app = _load(s, me, app_id)
         except NotFound:
             return page("missing", 404)
-        return page("application", done=request.args.get("done", ""), **_context(s, me, app))
+        preview = request.args.get("preview", "")
+        return page("application", done=request.args.get("done", ""),
+                    preview=int(preview) if preview.isdigit() else None, **_context(s, me, app))
 
 
 @bp.get("/applications/<int:app_id>/documents/<int:doc_id>")

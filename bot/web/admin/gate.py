@@ -29,6 +29,9 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("exports", "exports.download", "/admin/exports"),
 )
 
+# Where each role starts: its main page (the leader scores, the chair watches the vote, an expert his applications).
+HOME = ("edition", "scores", "vote", "applications", "experts", "ranking", "publicity", "audit", "exports")
+
 
 def nav_for(role: str) -> list[tuple[str, str]]:
     """(section, path) of every section this role may open."""
@@ -99,8 +102,9 @@ def home() -> Response:
     member, why = auth.current()
     if member is None:
         return _to_login(why)
-    sections = nav_for(member.role)
+    sections = dict(nav_for(member.role))
     if not sections:
         g.admin_member = member
         return page("forbidden", 403)
-    return auth.touch(headers(redirect(sections[0][1], code=302)))
+    first = next(name for name in HOME if name in sections)
+    return auth.touch(headers(redirect(sections[first], code=302)))

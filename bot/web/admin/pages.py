@@ -138,9 +138,14 @@ def experts(me: Signed) -> Response:
 def scores(me: Signed) -> Response:
     """Score sheets item by item and expert by expert, spreads over the thresholds, consensus values."""
     phase = _phase()
+    chosen = request.args.get("app", "")
     with rt().sessions() as s:
         data = overview.sheets(s, rt().settings, phase)
-        return page("scores", by_expert=overview.by_expert(s, rt().settings, phase), **data)
+        experts = overview.by_expert(s, rt().settings, phase)
+        # Item by item for one application at a time: the one asked for, else the first with a flagged spread.
+        selected = next((e for e in data["applications"] if str(e["app"].id) == chosen), None) or next(
+            (e for e in data["applications"] if e["flagged_items"] or e["total_flagged"]), None)
+        return page("scores", by_expert=experts, selected=selected, **data)
 
 
 @bp.get("/ranking")
