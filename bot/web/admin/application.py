@@ -17,7 +17,7 @@ from sqlalchemy import select
 from workflows import apply, review, scoring
 from workflows.apply.models import Document, Recommendation
 from workflows.core import access, audit, stages
-from workflows.core.errors import DomainError, NotFound
+from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
@@ -189,8 +189,8 @@ def review_action(me: Signed, app_id: int) -> Response:
                 _verb(s, app, action, form)()
                 preview = _preview(s, app, action, form)
             except DomainError as exc:
-                return page("action_refused", 409, number=number, app_id=app_id,
-                            text=message(f"errors.{exc.code}", **exc.data))
+                s.rollback()
+                return _refused(me, exc, number, app_id)
             finally:
                 s.rollback()   # a check only: nothing of it stays
         return page("confirm", app=summary, action=action, form=form.to_dict(flat=False), **preview)
@@ -199,9 +199,18 @@ def review_action(me: Signed, app_id: int) -> Response:
             app = _load(s, me, app_id)
             _verb(s, app, action, form)()
     except DomainError as exc:
-        return page("action_refused", 409, number=number, app_id=app_id,
-                    text=message(f"errors.{exc.code}", **exc.data))
+        return _refused(me, exc, number, app_id)
     return headers(redirect(f"/admin/applications/{app_id}?done={action}", code=303))
+
+
+def _refused(me: Signed, exc: DomainError, number: str, app_id: int) -> Response:
+    """The verb said no: say why in chat's words; a gate refusal is audited, as in chat."""
+    if isinstance(exc, NotAllowed):
+        with rt().sessions.begin() as s:
+            audit.record(s, actor=me.userid, action="access.refused", now=now(),
+                         subject=str(exc.data.get("action", "")), role=exc.data.get("role"),
+                         application=app_id, via="workbench")
+    return page("action_refused", 409, number=number, app_id=app_id, text=message(f"errors.{exc.code}", **exc.data))
 
 
 def _preview(s, app, action: str, form) -> dict[str, Any]:  # noqa: ANN001

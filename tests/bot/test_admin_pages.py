@@ -1,0 +1,322 @@
+"""Every workbench page on a full sample edition (`sample --until award`), for each role, through real sign-in.
+
+One sample edition per module (it takes seconds to build); every test here only reads it, or restores what it
+touched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import sample
+from bot.app import create_app
+from bot.runtime import build_runtime
+from bot.simulator import FakeWeCom, serve_in_thread
+from tests.bot.admin_helpers import sign_in
+from tests.conftest import PG_SCHEMA, ROOT, Clock, reset_database
+from workflows.apply.models import Application, Document
+from workflows.core.db import make_engine
+from workflows.core.models import AuditEntry
+from workflows.core.settings import load_settings
+from workflows.scoring.models import Assignment
+from workflows.tables import Base
+
+NOW = dt.datetime(2019, 3, 10, 2, 0, tzinfo=dt.timezone.utc)   # the award stage of the first edition
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("workbench")
+    base_url = os.environ.get("TEST_DATABASE_URL")
+    url = (f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{PG_SCHEMA}" if base_url
+           else f"sqlite:///{tmp / 'award.sqlite3'}")
+    base = load_settings(ROOT / "config.example.toml")
+    w = base.wecom
+    fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id, now=lambda: NOW.timestamp())
+    handle = serve_in_thread(fake)
+    settings = base.with_overrides(database={"url": url}, storage={"dir": str(tmp / "uploads")},
+                                   scheduler={"lock_file": str(tmp / "scheduler.lock")},
+                                   wecom={"api_base_url": handle.url, "oauth_base_url": handle.url,
+                                          "login_base_url": handle.url, "request_timeout_seconds": 2})
+    engine = make_engine(url)
+    reset_database(engine)
+    Base.metadata.create_all(engine)
+    clock = Clock(NOW)
+    rt = build_runtime(settings, clock=clock, engine=engine)
+    with rt.sessions.begin() as s:
+        sample.run(s, settings, "award", clock())
+    app = create_app(rt)
+    app.testing = True
+    yield SimpleNamespace(rt=rt, app=app, wecom=fake)
+    handle.stop()
+    engine.dispose()
+
+
+def client_for(edition, userid: str):
+    """A browser signed in as `userid`."""
+    http = edition.app.test_client()
+    assert sign_in(http, edition.wecom, userid).status_code == 302
+    return http
+
+
+@pytest.fixture(scope="module")
+def mishu(edition):
+    return client_for(edition, "mishu")
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def _apps(edition) -> list[Application]:
+    with edition.rt.sessions() as s:
+        return list(s.scalars(select(Application).order_by(Application.number)))
+
+
+ALL = ("/admin/edition", "/admin/applications", "/admin/applications/1", "/admin/experts", "/admin/experts?phase=site",
+       "/admin/scores", "/admin/scores?phase=site", "/admin/ranking", "/admin/vote", "/admin/publicity",
+       "/admin/audit", "/admin/exports")
+
+
+@pytest.mark.parametrize("path", ALL)
+def test_the_secretariat_opens_every_page(mishu, path):
+    resp = mishu.get(path)
+    assert resp.status_code == 200, text(resp)[:2000]
+    assert resp.headers["X-Content-Type-Options"] == "nosniff" and resp.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert "退出登录" in text(resp)
+
+
+def test_the_edition_page(mishu, edition):
+    page = text(mishu.get("/admin/edition"))
+    for st in edition.rt.settings.award.stages:
+        assert st.name in page
+    assert re.search(r'id="current-stage">表彰奖励<', page)
+    assert "<strong>40/40</strong><span>材料评审评分表已确认" in page
+    assert "<strong>7/7</strong><span>第 1 轮投票" in page
+
+
+def test_nobody_owes_anything_after_the_award(mishu):
+    assert "目前没有人欠待办事项" in text(mishu.get("/admin/edition"))
+
+
+def test_applications_filter_and_search(mishu, edition):
+    apps = _apps(edition)
+    assert len(apps) == 8
+    listing = text(mishu.get("/admin/applications"))
+    assert all(a.number in listing for a in apps)
+    one = apps[0]
+    for query in (one.number.lower(), one.credit_code, one.enterprise_name[2:6]):
+        found = text(mishu.get("/admin/applications", query_string={"q": query}))
+        assert one.number in found, query
+    by_unit = text(mishu.get("/admin/applications", query_string={"unit": one.region_code or one.department}))
+    assert one.number in by_unit
+    others = [a for a in apps if (a.region_code or a.department) != (one.region_code or one.department)]
+    assert others and all(a.number not in by_unit for a in others)
+    by_status = text(mishu.get("/admin/applications", query_string={"status": "rejected"}))
+    assert "没有符合条件的申报" in by_status
+    industry = text(mishu.get("/admin/applications", query_string={"industry": one.industry}))
+    assert one.number in industry
+    assert "没有符合条件的申报" in text(mishu.get("/admin/applications", query_string={"q": "%"}))
+
+
+def test_one_application_page(mishu, edition):
+    app = _apps(edition)[0]
+    page = text(mishu.get(f"/admin/applications/{app.id}"))
+    for part in (app.enterprise_name, app.credit_code, "申报条件", "推荐意见", "形式审查", "已受理", "专家分配",
+                 "操作记录", "application.submit", "review.accept"):
+        assert part in page, part
+    assert "审查决定" not in page   # decided long ago: no action offered
+    assert page.count('class="download"') == len(list(_documents(edition, app.id)))
+
+
+def _documents(edition, app_id):
+    with edition.rt.sessions() as s:
+        return list(s.scalars(select(Document).where(Document.application_id == app_id).order_by(Document.id)))
+
+
+def test_documents_download_and_preview_after_the_hash_check(mishu, edition):
+    app = _apps(edition)[0]
+    doc = _documents(edition, app.id)[0]
+    store = edition.rt.services["documents"]
+    download = mishu.get(f"/admin/applications/{app.id}/documents/{doc.id}")
+    assert download.status_code == 200 and download.data == store.read_bytes(doc.sha256, doc.size)
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    inline = mishu.get(f"/admin/applications/{app.id}/documents/{doc.id}?inline=1")
+    assert inline.headers["Content-Disposition"].startswith("inline") and inline.mimetype == "application/pdf"
+    assert inline.headers["X-Frame-Options"] == "SAMEORIGIN"
+    preview = text(mishu.get(f"/admin/applications/{app.id}?preview={doc.id}"))
+    assert f'src="/admin/applications/{app.id}/documents/{doc.id}?inline=1"' in preview
+    # another application's document under this application's address: not found
+    other = _documents(edition, _apps(edition)[1].id)[0]
+    assert mishu.get(f"/admin/applications/{app.id}/documents/{other.id}").status_code == 404
+    # a stored file that no longer matches its SHA-256 is never sent
+    path = store.path_for(doc.sha256)
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original[:-1] + b"X")
+        broken = mishu.get(f"/admin/applications/{app.id}/documents/{doc.id}")
+        assert broken.status_code == 503 and original[:-1] not in broken.data
+    finally:
+        path.write_bytes(original)
+
+
+def test_assignment_matrix(mishu, edition):
+    page = text(mishu.get("/admin/experts"))
+    assert page.count('<td class="assigned') == 40
+    for a in _apps(edition):
+        assert a.number in page
+    assert re.search(r'id="load-zhuanjia1">\d+<', page)
+    assert "同地区" in page or "同单位" in page or "已声明回避" in page
+
+
+def test_score_sheets_item_by_item(mishu, edition):
+    app = _apps(edition)[0]
+    page = text(mishu.get("/admin/scores", query_string={"app": app.id}))
+    assert 'id="totals"' in page and 'id="items"' in page and f"逐项：{app.number}" in page
+    assert "4.1.2 高层领导的作用" in page and "%" in page
+
+
+def test_ranking_with_gate_and_composite(mishu):
+    page = text(mishu.get("/admin/ranking"))
+    assert 'id="ranking-material"' in page and 'id="ranking-composite"' in page
+    assert "报告已确认" in page and "入围现场考评" in page and "已确定的投票候选名单" in page
+
+
+def test_vote_shows_who_voted_never_how(mishu, edition):
+    page = text(mishu.get("/admin/vote"))
+    assert "已产生结果" in page and page.count("已投票</td>") == 7
+    assert 'id="winners"' in page
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", page.split('class="turnout-list"')[1].split("</table>")[0])
+    assert rows and {state for _, state in rows} <= {"已投票", "未投票", "回避"}
+    verified = text(mishu.get("/admin/vote?verify=1"))
+    assert "第 1 轮：<span class=\"ok\">一致</span>" in verified
+
+
+def test_publicity_and_complaints(mishu):
+    page = text(mishu.get("/admin/publicity"))
+    assert "林晓" in page and "13800138000" in page and "不成立" in page   # the secretariat sees the complainant
+    assert "韶府函〔示例〕1号" in page
+
+
+def test_audit_log_and_its_verification(mishu, edition):
+    page = text(mishu.get("/admin/audit"))
+    assert 'id="audit"' in page and "下一页" not in page
+    ok = text(mishu.get("/admin/audit?verify=1"))
+    assert 'id="chain-ok"' in ok
+    filtered = text(mishu.get("/admin/audit", query_string={"action": "review."}))
+    assert "review.accept" in filtered and "score.confirm" not in filtered
+    with edition.rt.sessions.begin() as s:
+        entry = s.get(AuditEntry, 5)
+        saved = entry.details
+        entry.details = {**saved, "tampered": True}
+    try:
+        bad = text(mishu.get("/admin/audit?verify=1"))
+        assert 'id="chain-bad"' in bad and "第 5 条记录被修改" in bad
+    finally:
+        with edition.rt.sessions.begin() as s:
+            s.get(AuditEntry, 5).details = saved
+
+
+def test_exports_open_in_openpyxl(mishu, edition):
+    apps = _apps(edition)
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/applications.xlsx").data))
+    rows = list(book.active.values)
+    assert rows[0][:3] == ("申报编号", "企业名称", "统一社会信用代码")
+    assert sorted(r[0] for r in rows[1:]) == sorted(a.number for a in apps)
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/assignments.xlsx").data))
+    with edition.rt.sessions() as s:
+        assigned = len(list(s.scalars(select(Assignment))))
+    assert len(list(book.active.values)) == assigned + 1
+    resp = mishu.get("/admin/exports/scores.xlsx")
+    assert resp.headers["Content-Disposition"].startswith("attachment") and resp.mimetype.endswith("sheet")
+    book = load_workbook(io.BytesIO(resp.data))
+    assert book.sheetnames == ["材料评审", "现场考评", "汇总"]
+    material = list(book["材料评审"].values)
+    assert len(material) == 41 and material[0][-1] == "总分" and isinstance(material[1][-1], float)
+    summary = list(book["汇总"].values)
+    assert len(summary) == 1 + 8 + 6
+
+
+@pytest.mark.parametrize("name,marker", [("material.html", "<html"), ("site.md", "现场"), ("vote.md", "投票结果"),
+                                         ("verification.md", "核查报告")])
+def test_reports_download(mishu, name, marker):
+    resp = mishu.get(f"/admin/reports/{name}")
+    assert resp.status_code == 200 and resp.headers["Content-Disposition"].startswith("attachment")
+    assert marker in text(resp)
+
+
+def test_unknown_things_are_not_found(mishu):
+    assert mishu.get("/admin/applications/99999").status_code == 404
+    assert mishu.get("/admin/reports/secrets.txt").status_code == 404
+    assert mishu.get("/admin/applications/1/documents/99999").status_code == 404
+
+
+# -- the same gate as chat: who sees what ------------------------------------------------------------------
+ROLE_PAGES = {
+    # userid: pages that answer 200; every other section answers 403
+    "zuzhang": {"/admin/experts", "/admin/scores", "/admin/ranking", "/admin/applications"},
+    "weiyuan1": {"/admin/vote", "/admin/ranking"},
+    "zhuanjia1": {"/admin/applications"},
+}
+SECTIONS = ("/admin/edition", "/admin/applications", "/admin/experts", "/admin/scores", "/admin/ranking",
+            "/admin/vote", "/admin/publicity", "/admin/audit", "/admin/exports", "/admin/exports/scores.xlsx",
+            "/admin/reports/vote.md")
+
+
+@pytest.mark.parametrize("userid", sorted(ROLE_PAGES))
+def test_each_role_sees_its_pages_only(edition, userid):
+    http = client_for(edition, userid)
+    for path in SECTIONS:
+        expected = 200 if path in ROLE_PAGES[userid] else 403
+        resp = http.get(path)
+        assert resp.status_code == expected, (userid, path)
+        if expected == 403:
+            assert "无权查看" in text(resp)
+    menu = text(http.get(sorted(ROLE_PAGES[userid])[0]))
+    assert ("审计日志" in menu) is False and ("导出" in menu) is False
+
+
+def test_an_expert_sees_only_the_applications_assigned_to_him(edition):
+    apps = _apps(edition)
+    with edition.rt.sessions() as s:
+        for expert in ("zhuanjia1", "zhuanjia2", "zhuanjia3", "zhuanjia4", "zhuanjia5"):
+            mine = set(s.scalars(select(Assignment.application_id).where(Assignment.expert == expert)))
+            if len(mine) < len(apps):
+                break
+    other = next(a for a in apps if a.id not in mine)
+    http = client_for(edition, expert)
+    listing = text(http.get("/admin/applications"))
+    assert all((a.number in listing) == (a.id in mine) for a in apps)
+    assert "分配给我的申报" in listing
+    assert http.get(f"/admin/applications/{other.id}").status_code == 404
+    assert http.get(f"/admin/applications/{other.id}/documents/{_documents(edition, other.id)[0].id}").status_code == 404
+    own = next(a for a in apps if a.id in mine)
+    page = text(http.get(f"/admin/applications/{own.id}"))
+    assert own.enterprise_name in page and "操作记录" not in page and "推荐意见" not in page
+    doc = _documents(edition, own.id)[0]
+    assert http.get(f"/admin/applications/{own.id}/documents/{doc.id}").status_code == 200
+
+
+def test_an_expert_cannot_take_review_decisions(edition):
+    http = client_for(edition, "zhuanjia1")
+    page = http.get("/admin/applications")
+    token = re.search(r'name="csrf" value="([^"]+)"', text(page)).group(1)
+    with edition.rt.sessions() as s:
+        mine = s.scalar(select(Assignment.application_id).where(Assignment.expert == "zhuanjia1"))
+    refused = http.post(f"/admin/applications/{mine}/review", data={"csrf": token, "action": "accept",
+                                                                     "confirmed": "1"})
+    assert refused.status_code == 409 and "没有执行" in text(refused)
+    with edition.rt.sessions() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "access.refused")
+                         .order_by(AuditEntry.id.desc()))
+        assert entry.actor == "zhuanjia1" and entry.subject == "review.decide" and entry.details["role"] == "expert"
+
