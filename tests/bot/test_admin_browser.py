@@ -1,0 +1,145 @@
+"""The workbench in a real headless Chromium (Playwright): sign-in through the stand-in's page, every page on a
+laptop and a phone, a formal-review decision end to end, an export opened with openpyxl.
+
+Skips with a reason when Playwright or /usr/bin/chromium is missing (CI installs both).  With
+WORKBENCH_SCREENSHOTS=DIR it also writes the screenshots kept in docs/workbench/.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot import sample
+from bot.app import create_app
+from bot.runtime import build_runtime
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = os.environ.get("WORKBENCH_SCREENSHOTS")
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install playwright)"),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt install chromium)"),
+]
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 375, "height": 667}
+PAGES = ("edition", "applications", "applications/1", "experts", "scores", "ranking", "vote", "publicity", "audit",
+         "exports")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(settings, wecom, engine, clock):
+    """The app on a real port whose address is its public_url (WeCom sends the browser back there)."""
+    from bot.simulator import serve_in_thread
+    port = _free_port()
+    s = settings.with_overrides(wecom={"api_base_url": wecom.url, "oauth_base_url": wecom.url,
+                                       "login_base_url": wecom.url, "request_timeout_seconds": 2},
+                                server={"public_url": f"http://127.0.0.1:{port}"})
+    rt = build_runtime(s, clock=clock, engine=engine)
+    wecom.signin.choices = [("mishu", "秘书处·李敏"), ("zuzhang", "组长·周立平"), ("weiyuan1", "副市长·吴海")]
+    handle = serve_in_thread(create_app(rt), port=port)
+    yield rt, handle.url
+    handle.stop()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
+
+
+def _sign_in(page, url: str, who: str) -> None:
+    page.goto(url + "/admin/edition")
+    assert "企业微信扫码登录" in page.inner_text("main")
+    page.click("#login-qr")                       # to the stand-in's web-login page
+    assert "扫码登录（模拟）" in page.inner_text("h1")
+    page.click(f"button[value='{who}']")          # the tester picks who signs in
+    page.wait_for_selector("#me")
+
+
+def _fits(page, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
+def test_every_page_on_a_laptop_and_a_phone(served, clock):
+    rt, url = served
+    clock.set(dt.datetime(2019, 3, 10, 2, 0, tzinfo=dt.timezone.utc))
+    with rt.sessions.begin() as s:
+        sample.run(s, rt.settings, "award", clock())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        for name, viewport, extra in (("laptop", LAPTOP, {}),
+                                      ("phone", PHONE, {"device_scale_factor": 2, "is_mobile": True,
+                                                        "has_touch": True})):
+            context = browser.new_context(viewport=viewport, accept_downloads=True, **extra)
+            page = context.new_page()
+            _sign_in(page, url, "mishu")
+            assert page.url.endswith("/admin/edition")
+            for path in PAGES:
+                response = page.goto(f"{url}/admin/{path}")
+                assert response.status == 200, path
+                _fits(page, viewport["width"])
+                assert page.inner_text("h1")
+                if path in ("edition", "applications/1", "experts", "scores", "vote"):
+                    _shot(page, f"{name}-{path.replace('/', '-')}")
+            # an export, downloaded by the browser and opened with openpyxl
+            page.goto(f"{url}/admin/exports")
+            with page.expect_download() as info:
+                page.click("#x-scores")
+            book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+            assert book.sheetnames == ["材料评审", "现场考评", "汇总"]
+            page.click("#logout")
+            assert "您已退出登录" in page.inner_text("main")
+            context.close()
+        browser.close()
+
+
+def test_a_formal_review_decision_in_the_browser(served, clock, wecom):
+    from sqlalchemy import select
+
+    from tests.bot.conftest import deliver, texts
+    from workflows.apply.models import Application
+    rt, url = served
+    clock.set(dt.datetime(2018, 11, 20, 2, 0, tzinfo=dt.timezone.utc))
+    with rt.sessions.begin() as s:
+        sample.run(s, rt.settings, "review", clock())
+        target = s.scalars(select(Application).where(Application.status == "recommended")
+                           .order_by(Application.id)).first()
+        app_id, applicant = target.id, target.applicant
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        _sign_in(page, url, "mishu")
+        page.goto(f"{url}/admin/applications?status=recommended")
+        page.click(f"a[href='/admin/applications/{app_id}']")
+        _shot(page, "phone-review")
+        page.check("input[value='certificates']")
+        page.fill("input[name='reason_certificates']", "质量管理体系证书已过期")
+        page.click("#do-supplement")
+        assert "质量管理体系证书已过期" in page.inner_text("#confirm-items")
+        _fits(page, PHONE["width"])
+        page.click("#confirm-yes")
+        page.wait_for_selector("#done")
+        assert "需补正" in page.inner_text("#status")
+        assert "质量管理体系证书已过期" in page.inner_text("#supplements")
+        browser.close()
+    deliver(rt)
+    assert any("质量管理体系证书已过期" in t for t in texts(wecom, applicant))
+    with rt.sessions() as s:
+        assert s.get(Application, app_id).status == "supplement"
