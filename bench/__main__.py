@@ -1,7 +1,7 @@
 """Run every benchmark: `python -m bench` (make bench)."""
 import importlib
 
-for name in ("bench.webhook", "bench.reminders"):
+for name in ("bench.webhook", "bench.reminders", "bench.pages"):
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:

@@ -54,7 +54,9 @@ def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool,
     award = raw.setdefault("award", {})
     award["calendar_shift_days"] = int(award.get("calendar_shift_days", 0)) + state["shift_days"]
     raw.setdefault("database", {})["url"] = f"sqlite:///{db_file}"
-    raw.setdefault("wecom", {})["api_base_url"] = api_url
+    wecom = raw.setdefault("wecom", {})
+    # The stand-in is the API and also plays WeCom's sign-in pages for the workbench (/admin).
+    wecom["api_base_url"] = wecom["oauth_base_url"] = wecom["login_base_url"] = api_url
     storage = raw.setdefault("storage", {})
     storage["dir"], storage["publications_dir"] = str(root / "uploads"), str(root / "notices")
     raw.setdefault("scheduler", {})["lock_file"] = str(root / "scheduler.lock")
@@ -91,6 +93,13 @@ def directory_names(data: dict) -> dict[str, str]:
     return names
 
 
+def workbench_members(data: dict) -> list[tuple[str, str]]:
+    """The roster members the stand-in's sign-in page offers: those with a workbench page to see."""
+    from workflows.core import access
+    return [(m["userid"], m["name"]) for m in data["roster"]
+            if any(access.may_see(m["role"], view) for view in access.VIEWS)]
+
+
 def register(main: click.Group) -> None:
     """Add demo, chat and sample to the command line."""
 
@@ -125,13 +134,15 @@ def register(main: click.Group) -> None:
         with rt.sessions() as s:
             who = members(s, settings)
         fake.set_names(directory_names(who))
+        fake.signin.choices = workbench_members(who)
         webhook = f"http://{settings.server.host}:{settings.server.port}/wecom/callback"
         state = prepared.state | {"webhook_url": webhook, "api_url": api.url}
         DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(rt.renderer.text("reports/demo_banner.txt.j2", until=until, ran=ran, webhook=webhook,
                                     api_url=api.url, server=settings.server, config=str(prepared.config),
                                     reused=prepared.reused, replaced=prepared.replaced, created=state["created"],
-                                    fresh=fresh, stage=settings.award.stage(until), **who))
+                                    fresh=fresh, stage=settings.award.stage(until),
+                                    workbench=[u for u, _ in workbench_members(who)], **who))
         try:
             serve(rt, sender=True, scheduler=True, production=True)
         finally:

@@ -111,3 +111,34 @@ def test_chair_and_leader_include_member_and_expert():
     assert access.allows("scoring.score", "expert_leader")
     assert not access.allows("scoring.reopen", "expert")
     assert not access.allows("vote.manage", "committee_chair")
+
+
+# -- what may be seen (VIEWS): the workbench's pages read the same table ----------------------------------------
+SEES = {
+    "secretariat": {"edition.overview", "applications.view", "assignments.view", "scores.view", "ranking.view",
+                    "publicity.view", "audit.view", "exports.download", "results.view", "vote.status"},
+    "expert_leader": {"applications.view", "assignments.view", "scores.view", "ranking.view", "results.view"},
+    "committee_chair": {"ranking.view", "vote.status"},
+    "expert": {"applications.view"},
+    "committee": set(),
+    "recommender": set(),
+    access.APPLICANT: set(),
+    access.INACTIVE: set(),
+}
+
+
+@pytest.mark.parametrize("role", sorted(SEES))
+def test_each_role_sees_exactly_its_views(role):
+    assert {v for v in access.VIEWS if access.may_see(role, v)} == SEES[role]
+
+
+def test_views_follow_the_roster(everyone):
+    with everyone() as s:
+        assert access.may_see(access.role_of(s, "as-secretariat"), "audit.view")
+        for actor in ("gone", "stranger-not-on-the-roster", "as-expert"):
+            assert not access.may_see(access.role_of(s, actor), "audit.view")
+
+
+def test_an_unknown_view_is_a_programming_error():
+    with pytest.raises(KeyError):
+        access.may_see("secretariat", "no.such.view")

@@ -130,14 +130,6 @@ def may_see(role: str, view: str) -> bool:
     return bool(roles_of(role) & VIEWS[view])
 
 
-def require_view(session: Session, view: str, actor: str | None) -> str:
-    """Raise NotAllowed unless `actor` may see `view`; return the actor's role (read on every request)."""
-    role = role_of(session, actor) if actor else INACTIVE
-    if not may_see(role, view):
-        raise NotAllowed("not_allowed", action=view, role=role, allowed=sorted(VIEWS[view] - {OPERATOR}))
-    return role
-
-
 def require(session: Session, verb: str, actor: str | None) -> str:
     """Raise NotAllowed unless `actor` may call `verb`; return the actor's role."""
     if verb not in POLICY:

@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 from workflows.apply.models import Application
 from workflows.core.models import Person
 from workflows.core.settings import Settings
+from workflows.scoring import ranking as arithmetic
 from workflows.scoring import results
 from workflows.scoring.assignment import AppInfo, ExpertInfo, conflict_reasons
 from workflows.scoring.experts import (
     EXPERT_ROLES, assignments, check_phase, conflicts, phase_applications, region_name,
 )
 from workflows.scoring.models import Assignment, AssignmentProposal, ScoreSheet
-from workflows.scoring.sheets import configured_rubric, missing_items, score_of
+from workflows.scoring.scoresheet import subtotals
+from workflows.scoring.sheets import configured_rubric
 
 
 def assigned_ids(session: Session, settings: Settings, expert: str) -> set[int]:
@@ -72,11 +74,12 @@ def matrix(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
             "confirmed": bool(assigned)}
 
 
-def sheets(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
+def sheets(session: Session, settings: Settings, phase: str,
+           st: results.Standing | None = None) -> dict[str, Any]:
     """Every application's sheets of a phase item by item, with the items whose spread exceeds the threshold."""
     check_phase(phase)
     rubric = configured_rubric(settings)
-    st = results.standing(session, settings, phase)
+    st = st or results.standing(session, settings, phase)
     disputes = {d.app_id: d for d in st.disagreements}
     assigned = assignments(session, phase)
     rows = session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase,
@@ -94,12 +97,12 @@ def sheets(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
         flagged = {s.key for s in d.items} if d else set()
         experts = []
         for sheet in by_app.get(app_id, []):
-            complete = not missing_items(settings, sheet)
+            complete = all(k in sheet.percentages for k in rubric.item_keys)
+            subs = subtotals(rubric, {k: int(v) for k, v in sheet.percentages.items()}).by_category if complete else {}
             experts.append({"userid": sheet.expert, "name": names.get(sheet.expert, sheet.expert),
                             "status": sheet.status, "source": sheet.source, "total": sheet.total or "",
                             "percentages": sheet.percentages,
-                            "subtotals": {k: results.fmt(v, 1) for k, v in score_of(settings, sheet)
-                                          .by_category.items()} if complete else {}})
+                            "subtotals": {k: results.fmt(v, 1) for k, v in subs.items()}})
         done = {e["userid"] for e in experts if e["status"] == "confirmed"}
         consensus = st.consensus.get(app_id)
         out.append({"app": apps[app_id], "experts": experts,
@@ -114,12 +117,13 @@ def sheets(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
             "threshold_item": settings.award.rules.disagreement_item_percent}
 
 
-def by_expert(session: Session, settings: Settings, phase: str) -> list[dict[str, Any]]:
+def by_expert(session: Session, settings: Settings, phase: str,
+              st: results.Standing | None = None) -> list[dict[str, Any]]:
     """Each expert's confirmed totals across his applications in a phase (how each one scores overall)."""
     check_phase(phase)
     assigned = assignments(session, phase)
     confirmed = {(s.app_id, s.expert): s.total for s in results.expert_sheets(session, phase)}
-    st = results.standing(session, settings, phase)
+    st = st or results.standing(session, settings, phase)
     experts = sorted({e for es in assigned.values() for e in es})
     names = dict(session.execute(select(Person.userid, Person.name).where(Person.userid.in_(experts or [""]))).all())
     out = []
@@ -131,4 +135,32 @@ def by_expert(session: Session, settings: Settings, phase: str) -> list[dict[str
         out.append({"userid": expert, "name": names.get(expert, expert), "assigned": len(mine),
                     "confirmed": len(given), "totals": {a: results.fmt(Fraction(v)) for a, v in given.items()},
                     "mean_delta": results.fmt(sum(deltas, Fraction(0)) / len(deltas), 1) if deltas else ""})
+    return out
+
+
+def ranking(session: Session, settings: Settings) -> dict[str, Any]:
+    """Both phases' rankings from one standing each: the gate and the cut, the composite and the top N, and
+    whether each leader's confirmation still matches the scores."""
+    r = settings.award.rules
+    st = {phase: results.standing(session, settings, phase) for phase in ("material", "site")}
+    ids = set(st["material"].scores) | set(st["site"].scores)
+    apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(ids or {0})))}
+    out: dict[str, Any] = {}
+    for phase, standing in st.items():
+        confirmation = results.report_confirmation(session, settings, phase)
+        out[phase] = {"final": standing.final, "confirmation": confirmation,
+                      "current": confirmation is not None and confirmation.digest == results.digest_of(standing),
+                      "pending": [apps[a].number for a in standing.pending if a in apps],
+                      "unresolved": [apps[a].number for a in standing.unresolved if a in apps]}
+    selection = arithmetic.select_candidates(st["material"].scores, r.material_gate, r.candidates_max)
+    out["material"] |= {"ranking": [(e, apps[e.app_id]) for e in selection.ranking],
+                        "selected": set(selection.selected), "below_gate": set(selection.excluded_below_gate),
+                        "tie": selection.tie_at_cut,
+                        "tied": [apps[a].number for a in selection.tie_at_cut.tied] if selection.tie_at_cut else []}
+    site_ids = {row.application_id for row in results.shortlist(session, settings, results.SITE)}
+    comp = arithmetic.rank_composite({a: v for a, v in st["material"].scores.items() if a in site_ids},
+                                     st["site"].scores, r.weight_material_percent, r.weight_site_percent)
+    top = comp.top(r.vote_top)
+    out["site"] |= {"composite": [(e, apps[e.app_id]) for e in comp.entries], "selected": set(top.selected),
+                    "tie": top.tie_at_cut, "tied": [apps[a].number for a in top.tie_at_cut.tied] if top.tie_at_cut else []}
     return out

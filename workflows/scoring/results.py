@@ -237,7 +237,11 @@ def final_top(session: Session, settings: Settings) -> list[tuple[Application, F
 
 def ranking_digest(session: Session, settings: Settings, phase: str) -> str:
     """A hash of the ranking a report shows, so a confirmation names exactly what was confirmed."""
-    st = standing(session, settings, phase)
+    return digest_of(standing(session, settings, phase))
+
+
+def digest_of(st: Standing) -> str:
+    """The ranking digest of a standing already computed (see `ranking_digest`)."""
     data = sorted((a, fmt(v, 4)) for a, v in st.scores.items())
     return hashlib.sha256(json.dumps(data).encode()).hexdigest()
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from flask import Response, redirect, request, send_file
 from sqlalchemy import select
 
-from workflows import apply, review, scoring
+from workflows import apply, review
 from workflows.apply.models import Document, Recommendation
 from workflows.core import access, audit, stages
 from workflows.core.errors import DomainError, NotAllowed, NotFound

@@ -45,14 +45,13 @@ def _number(text: str | None) -> float | str:
 
 
 def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]], *, first: bool = False) -> None:
-    ws = wb.active if first else wb.create_sheet()
-    ws.title = title[:31]
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
+    ws = wb.create_sheet(title[:31])   # write-only: streamed rows, several times faster than a full workbook
     ws.freeze_panes = "A2"
     for i, name in enumerate(header, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(name)) * 2 + 4))
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
 
 
 def _send(wb: Workbook, name: str) -> Response:
@@ -93,7 +92,7 @@ def export_applications(me: Signed) -> Response:
                          apply.unit_name(settings, app), app.industry or "", labels.get(app.status, app.status),
                          app.contact_name or "", app.contact_phone or "", _local(app.submitted_at),
                          (r.decision or "") if r else "", (r.reason or "") if r else ""])
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _sheet(wb, c.titles["applications"], list(c.applications), rows, first=True)
     return _send(wb, "applications")
 
@@ -113,7 +112,7 @@ def export_assignments(me: Signed) -> Response:
         rows = [[c.phases[a.phase], app.number or "", app.enterprise_name or "", a.expert,
                  names.get(a.expert, ""), _local(a.assigned_at), sheets.get((a.phase, app.id, a.expert), "")]
                 for a, app in pairs]
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _sheet(wb, c.titles["assignments"], list(c.assignments), rows, first=True)
     return _send(wb, "assignments")
 
@@ -124,7 +123,7 @@ def export_scores(me: Signed) -> Response:
     """Score sheets per phase (every item, subtotals, total) and a summary sheet with the final scores."""
     settings, c = rt().settings, _columns()
     rubric = scoring.configured_rubric(settings)
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     summary = []
     with rt().sessions() as s:
         for i, phase in enumerate(scoring.PHASES):

@@ -140,8 +140,9 @@ def scores(me: Signed) -> Response:
     phase = _phase()
     chosen = request.args.get("app", "")
     with rt().sessions() as s:
-        data = overview.sheets(s, rt().settings, phase)
-        experts = overview.by_expert(s, rt().settings, phase)
+        st = scoring.standing(s, rt().settings, phase)
+        data = overview.sheets(s, rt().settings, phase, st)
+        experts = overview.by_expert(s, rt().settings, phase, st)
         # Item by item for one application at a time: the one asked for, else the first with a flagged spread.
         selected = next((e for e in data["applications"] if str(e["app"].id) == chosen), None) or next(
             (e for e in data["applications"] if e["flagged_items"] or e["total_flagged"]), None)
@@ -153,22 +154,19 @@ def scores(me: Signed) -> Response:
 def ranking(me: Signed) -> Response:
     """The material ranking with the gate and the cut, the composite of the site visit; sealed until confirmed."""
     settings = rt().settings
-    phases = []
     with rt().sessions() as s:
+        data = overview.ranking(s, settings)
         for phase in scoring.PHASES:
-            confirmation = scoring.report_confirmation(s, settings, phase)
+            d = data[phase]
             # The chair sees a ranking only once the leader confirmed its report; the leader and the
             # secretariat see it as it forms (marked unconfirmed).
-            sealed = confirmation is None and not access.may_see(me.role, "results.view")
-            data = None if sealed else scoring.report_data(s, settings, phase)
-            recorded = [] if sealed else [
+            d["sealed"] = d["confirmation"] is None and not access.may_see(me.role, "results.view")
+            d["recorded"] = [] if d["sealed"] else [
                 {"position": r.position, "score": r.score, "app": s.get(Application, r.application_id)}
                 for r in scoring.shortlist(s, settings, "site" if phase == "material" else "vote")]
-            phases.append({"phase": phase, "sealed": sealed, "data": data, "recorded": recorded,
-                           "confirmation": confirmation,
-                           "confirmed_by": names_of(s, [confirmation.confirmed_by]).get(confirmation.confirmed_by, "")
-                           if confirmation else ""})
-    return page("ranking", phases=phases, rules=settings.award.rules)
+            d["confirmed_by"] = (names_of(s, [d["confirmation"].confirmed_by]).get(d["confirmation"].confirmed_by, "")
+                                 if d["confirmation"] else "")
+        return page("ranking", phases=data, rules=settings.award.rules)
 
 
 # -- the vote ---------------------------------------------------------------------------------------------

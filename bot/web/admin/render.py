@@ -7,6 +7,8 @@ from typing import Any
 from flask import Response, current_app, g
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from workflows.scoring import results
+
 from ...render import TEMPLATES
 
 _env: Environment | None = None
@@ -28,6 +30,7 @@ def env() -> Environment:
                            autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
         _env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": rt().renderer.local_time(v, fmt)
         _env.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
+        _env.filters["score"] = results.fmt   # one precision for every score shown
     return _env
 
 
