@@ -11,7 +11,6 @@ from workflows.scoring import results
 
 from ...render import TEMPLATES
 
-_env: Environment | None = None
 # Our own pages only: no inline script or style, frames only from ourselves (document previews).
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-src 'self'; "
        "object-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -23,15 +22,19 @@ def rt():  # noqa: ANN201
 
 
 def env() -> Environment:
-    """The admin pages' Jinja environment (built once; filters read the runtime at render time)."""
-    global _env
-    if _env is None:
-        _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                           autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-        _env.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": rt().renderer.local_time(v, fmt)
-        _env.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
-        _env.filters["score"] = results.fmt   # one precision for every score shown
-    return _env
+    """The admin pages' Jinja environment, one per runtime (its globals come from the runtime's renderer)."""
+    runtime = rt()
+    found = runtime.services.get("admin_pages_env")
+    if found is None:
+        found = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                            autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+        found.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": runtime.renderer.local_time(v, fmt)
+        found.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
+        found.filters["score"] = results.fmt   # one precision for every score shown
+        # Shared label files use the renderer's globals (e.g. `ex`, examples from the edition's calendar).
+        found.globals.update(runtime.renderer.env.globals)
+        runtime.services["admin_pages_env"] = found
+    return found
 
 
 def headers(resp: Response) -> Response:
