@@ -50,11 +50,11 @@ def matrix(session: Session, settings: Settings, phase: str) -> dict[str, Any]:
     """The assignment matrix of a phase: applications × experts, conflicts, sheet status and each expert's load."""
     check_phase(phase)
     apps = phase_applications(session, settings, phase)
-    assigned = assignments(session, phase)
+    assigned = assignments(session, settings, phase)
     ids = {a.id for a in apps}
     holding = {e for a, experts in assigned.items() if a in ids for e in experts}
     experts = _experts(session, holding)
-    declared = conflicts(session)
+    declared = conflicts(session, settings)
     sheets = {(s.application_id, s.expert): s.status for s in session.scalars(
         select(ScoreSheet).where(ScoreSheet.phase == phase, ScoreSheet.application_id.in_(ids or {0})))}
     infos = {p.userid: ExpertInfo(p.userid, p.organization, p.region) for p in experts}
@@ -81,7 +81,7 @@ def sheets(session: Session, settings: Settings, phase: str,
     rubric = configured_rubric(settings)
     st = st or results.standing(session, settings, phase)
     disputes = {d.app_id: d for d in st.disagreements}
-    assigned = assignments(session, phase)
+    assigned = assignments(session, settings, phase)
     rows = session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase,
                                                     ScoreSheet.application_id.in_(list(assigned) or [0]))
                            .order_by(ScoreSheet.application_id, ScoreSheet.expert)).all()
@@ -121,8 +121,8 @@ def by_expert(session: Session, settings: Settings, phase: str,
               st: results.Standing | None = None) -> list[dict[str, Any]]:
     """Each expert's confirmed totals across his applications in a phase (how each one scores overall)."""
     check_phase(phase)
-    assigned = assignments(session, phase)
-    confirmed = {(s.app_id, s.expert): s.total for s in results.expert_sheets(session, phase)}
+    assigned = assignments(session, settings, phase)
+    confirmed = {(s.app_id, s.expert): s.total for s in results.expert_sheets(session, settings, phase)}
     st = st or results.standing(session, settings, phase)
     experts = sorted({e for es in assigned.values() for e in es})
     names = dict(session.execute(select(Person.userid, Person.name).where(Person.userid.in_(experts or [""]))).all())

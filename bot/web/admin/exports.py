@@ -71,8 +71,8 @@ def exports(me: Signed) -> Response:
     """What can be downloaded."""
     with rt().sessions() as s:
         settings = rt().settings
-        available = {"material": bool(scoring.assignments(s, "material")),
-                     "site": bool(scoring.assignments(s, "site")),
+        available = {"material": bool(scoring.assignments(s, settings, "material")),
+                     "site": bool(scoring.assignments(s, settings, "site")),
                      "vote": voting.latest_round(s, settings) is not None,
                      "verification": publicity.current(s, settings) is not None}
     return page("exports", available=available)
@@ -107,7 +107,8 @@ def export_assignments(me: Signed) -> Response:
              .where(Application.edition == settings.award.edition_key)
              .order_by(Assignment.phase, Application.number, Assignment.expert))
         pairs = list(s.execute(q))
-        sheets = {(x.phase, x.application_id, x.expert): x.status for x in s.scalars(select(ScoreSheet))}
+        sheets = {(x.phase, x.application_id, x.expert): x.status for x in s.scalars(
+            select(ScoreSheet).where(ScoreSheet.edition == settings.award.edition_key))}
         names = names_of(s, [a.expert for a, _ in pairs])
         rows = [[c.phases[a.phase], app.number or "", app.enterprise_name or "", a.expert,
                  names.get(a.expert, ""), _local(a.assigned_at), sheets.get((a.phase, app.id, a.expert), "")]
