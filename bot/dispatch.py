@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import access, audit, people
 from workflows.core.errors import DomainError
-from workflows.core.models import InboundCallback
+from workflows.core.models import MEMBER_ID_MAX, InboundCallback
 from workflows.core.base import UTCDateTime
 from workflows.core.settings import Settings
 
@@ -40,10 +40,10 @@ class Dispatcher:
 
     def handle(self, inbound: Inbound, now: dt.datetime) -> str:
         """Record, de-duplicate and route; return 'done', 'duplicate', 'refused' or 'error'."""
-        record = {"dedupe_key": inbound.dedupe_key[:300], "userid": inbound.userid[:64], "kind": inbound.kind,
+        record = {"dedupe_key": inbound.dedupe_key[:300], "userid": inbound.userid[:MEMBER_ID_MAX], "kind": inbound.kind,
                   "payload": inbound.as_record(), "received_at": now, "status": "done"}
         failure: DomainError | Exception | None = None
-        if inbound.userid in access.SYSTEM_ACTORS:
+        if inbound.userid in access.RESERVED_ACTORS:
             # The bot's own actor names are never a WeCom member's (WeCom ids start with a letter or digit,
             # and the roster refuses them); a callback claiming one is recorded and does nothing.
             log.warning("callback from reserved userid %r ignored", inbound.userid)
@@ -66,7 +66,7 @@ class Dispatcher:
                 if not self._record(s, record):
                     return "duplicate"
                 if failure.code == "not_allowed":  # the gate refused: who tried what is kept
-                    audit.record(s, actor=inbound.userid[:64], action="access.refused", now=now,
+                    audit.record(s, actor=inbound.userid[:MEMBER_ID_MAX], action="access.refused", now=now,
                                  subject=str(failure.data.get("action", "")), role=failure.data.get("role"))
                 self._context(s, inbound, now).reply(f"errors.{failure.code}", **failure.data)
                 return "refused"

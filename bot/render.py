@@ -4,15 +4,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from html import escape
+from typing import Any, Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from workflows.core import numbers
 from workflows.core.settings import Settings
 
+from .wecom import members
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 2048  # bytes, WeCom text/markdown content
+TEXTCARD_TITLE_LIMIT, TEXTCARD_DESC_LIMIT = 128, 512  # bytes, WeCom textcard (longer is cut by WeCom)
+GENERIC_TEXTCARD = "cards/_textcard.json.j2"
 
 
 class Examples:
@@ -48,6 +53,8 @@ class Renderer:
         self.env.globals["public_url"] = settings.server.public_url
         self.env.globals["ex"] = Examples(settings)
         self._found: dict[str, tuple[str, str]] = {}
+        # The page that stands in for an interactive card (set by bot.web.install_links).
+        self.card_link: Callable[[str, str], str] | None = None
 
     def local_time(self, value: dt.datetime | str | None, fmt: str = "%Y年%m月%d日 %H:%M") -> str:
         """Show a stored UTC time in the award's time zone."""
@@ -83,16 +90,61 @@ class Renderer:
         return self.env.get_template(name).render(**data).strip()
 
     def message(self, recipient: str, kind: str, data: dict[str, Any]) -> list[dict[str, Any]]:
-        """Render a notice to one or more message/send bodies (long text is split)."""
+        """Render a notice to one or more message bodies (long text is split).
+
+        A linked-corp member ("CorpID/UserID") gets a linkedcorp/message/send body: `touser` is a list, and
+        an interactive card, which that endpoint cannot carry, becomes a textcard linking to the card's page.
+        """
         name, fmt = self._find(kind)
         rendered = self.env.get_template(name).render(**data, to=recipient).strip()
-        common = {"touser": recipient, "agentid": self.settings.wecom.agent_id}
-        if not data.get("_reply"):
+        linked = members.is_linked(recipient)
+        common: dict[str, Any] = members.addressed(recipient, self.settings.wecom.agent_id)
+        if not data.get("_reply") and not linked:  # linkedcorp/message/send documents no duplicate check
             common |= {"enable_duplicate_check": 1,
                        "duplicate_check_interval": self.settings.sender.duplicate_check_interval}
         if fmt == "card":
-            return [{**common, "msgtype": "template_card", "template_card": json.loads(rendered)}]
+            card = json.loads(rendered)
+            if linked:
+                return [{**common, "msgtype": "textcard", "textcard": self.card_textcard(recipient, kind, card)}]
+            return [{**common, "msgtype": "template_card", "template_card": card}]
         return [{**common, "msgtype": fmt, fmt: {"content": part}} for part in split_text(rendered, TEXT_LIMIT)]
+
+    def card_template(self, kind: str) -> str:
+        """The template of an interactive card kind (for its page)."""
+        name, fmt = self._find(kind)
+        if fmt != "card":
+            raise TemplateNotFound(f"{kind!r} is not a card")
+        return name
+
+    def card_json(self, recipient: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The template_card a notice of `kind` renders to (the card page shows the same thing)."""
+        return json.loads(self.env.get_template(self.card_template(kind)).render(**data, to=recipient))
+
+    def card_textcard(self, recipient: str, kind: str, card: dict[str, Any]) -> dict[str, Any]:
+        """The textcard that stands in for an interactive card: a card kind's own
+        `cards/<kind>.textcard.json.j2` if it declares one, else the generic one; it links to the card's page."""
+        if self.card_link is None:
+            raise RuntimeError("no card page link installed (bot.web.install_links)")
+        own = self.card_template(kind).replace(".json.j2", ".textcard.json.j2")
+        try:
+            template = self.env.get_template(own)
+        except TemplateNotFound:
+            template = self.env.get_template(GENERIC_TEXTCARD)
+        spec = json.loads(template.render(card=card, to=recipient))
+        description = ""
+        for line in spec.get("lines") or []:
+            text = str(line.get("text") or "").strip()
+            if not text:
+                continue
+            css = str(line.get("class") or "")
+            part = f'<div class="{escape(css)}">{escape(text)}</div>' if css else f"<div>{escape(text)}</div>"
+            if len((description + part).encode()) > TEXTCARD_DESC_LIMIT:
+                break
+            description += part
+        title = cut_bytes(str(spec.get("title") or ""), TEXTCARD_TITLE_LIMIT)
+        return {"title": title, "description": description,
+                "url": self.card_link(str(card.get("task_id") or ""), recipient),
+                "btntxt": str(spec.get("btntxt") or "")[:4]}
 
     def card_update(self, recipient: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         """Render an update_template_card body replacing one member's card."""
@@ -106,6 +158,12 @@ class Renderer:
             name, _ = self._find(kind)
             body["template_card"] = json.loads(self.env.get_template(name).render(**data, to=recipient))
         return body
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """The longest prefix of `text` that fits in `limit` UTF-8 bytes."""
+    encoded = text.encode()
+    return text if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore")
 
 
 def split_text(text: str, limit: int) -> list[str]:

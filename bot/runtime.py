@@ -59,7 +59,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     renderer = Renderer(settings)
     install_render_hook(sessions, renderer)
     w = settings.wecom
-    verifier = Verifier(w.token, w.encoding_aes_key, w.corp_id, w.timestamp_tolerance_seconds)
+    verifier = Verifier(w.token, w.encoding_aes_key, w.corp_id, w.timestamp_tolerance_seconds,
+                        tuple(w.linked_corp_ids))
     client = WeComClient(corp_id=w.corp_id, secret=w.secret, api_base_url=w.api_base_url,
                          timeout=w.request_timeout_seconds, sessions=sessions, clock=clock)
     services: dict[str, Any] = {"renderer": renderer}

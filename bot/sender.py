@@ -19,6 +19,7 @@ from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
+from .wecom import members
 from .wecom.client import WeComClient, WeComError
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,9 @@ class Sender:
             result: dict[str, Any] = {}
             if row.action == "send":
                 result = self.client.send_message(row.payload["body"])
+            elif row.action == "update_card" and members.is_linked(row.recipient):
+                # A linked-corp member never got the template card; its page shows the current state.
+                result = {"errcode": 0, "skipped": "linked corp: card page"}
             elif row.action == "update_card":
                 body = self._with_response_code(row)
                 if body is None:  # the card was never delivered or has no code: nothing to update
@@ -169,8 +173,7 @@ class Sender:
             elif row.action == "fetch_media":
                 content, filename = self.client.download_media(row.data["media_id"], self.max_media_bytes)
             elif row.action == "fetch_user":
-                result = {"name": str(self.client.call("get", "user/get", params={"userid": row.recipient})
-                                      .get("name") or "")}
+                result = {"name": self.client.member_name(row.recipient)}
             else:
                 raise WeComError(None, f"unknown action {row.action}", 400)
         except WeComError as exc:
@@ -213,7 +216,7 @@ class Sender:
             media_id = self.client.upload_media("file", filename, content, mime)
             with self.sessions.begin() as s:
                 s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
-        return self.client.send_message({"touser": row.recipient, "agentid": self.agent_id,
+        return self.client.send_message({**members.addressed(row.recipient, self.agent_id),
                                          "msgtype": "file", "file": {"media_id": media_id}})
 
     @staticmethod

@@ -5,6 +5,8 @@ import logging
 
 from flask import Blueprint, Response, current_app, request
 
+from workflows.core.models import MEMBER_ID_MAX
+
 from .runtime import Runtime
 from .wecom import inbound as inbound_xml
 from .wecom.crypto import CallbackRejected
@@ -53,9 +55,11 @@ def receive() -> Response:
         body = _read_body(rt.settings.wecom.callback_max_bytes)
         now = rt.clock()
         plain = rt.verifier.decrypt(request.args.to_dict(), body, now.timestamp())
-        message = inbound_xml.parse(plain)
+        message = inbound_xml.parse(plain, rt.settings.wecom.corp_id)
         if not message.userid:
             raise CallbackRejected(400, "no FromUserName")
+        if len(message.userid) > MEMBER_ID_MAX:
+            raise CallbackRejected(400, "FromUserName too long")
     except CallbackRejected as exc:
         log.info("callback refused: %s %s", exc.status, exc.reason)
         return Response("", status=exc.status)

@@ -21,7 +21,7 @@ from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.core.settings import Settings
 from workflows.documents.filetypes import KINDS, AllowedTypes
 from workflows.documents.store import DocumentRejected, DocumentStore
-from workflows.publicity import complaints
+from workflows.publicity import channels, complaints
 from workflows.publicity.models import Complaint
 from workflows.review import supplement
 
@@ -108,11 +108,19 @@ def check(session: Session, settings: Settings, target: Target, *, actor: str, n
             return supplement.require_uploadable(session, settings, app, target.item_key, now)
         return application.require_uploadable(session, settings, app, target.item_key, now)
     complaint = session.get(Complaint, target.id)
-    if complaint is None or complaint.complainant != actor or complaint.edition != settings.award.edition_key:
+    if complaint is None or complaint.edition != settings.award.edition_key:
+        raise NotFound("complaint_not_found")
+    offline = complaint.channel in channels.OFFLINE_VIAS
+    if offline:
+        # Scans of a letter, call notes or a visit's papers: the secretariat adds them, window or not.
+        if access.role_of(session, actor) not in access.SECRETARIAT:
+            raise NotFound("complaint_not_found")
+    elif complaint.complainant != actor:
         raise NotFound("complaint_not_found")
     if complaint.status not in EVIDENCE_OPEN:
         raise NotAllowed("complaint_closed", number=complaint.number or "")
-    complaints.require_window_open(session, settings, now=now)
+    if not offline:
+        complaints.require_window_open(session, settings, now=now)
     return None
 
 
@@ -125,8 +133,9 @@ def accept(session: Session, settings: Settings, store: DocumentStore, *, target
     if target.kind == "evidence":
         display = stored.display_name()
         complaints.attach_evidence(session, complaint_id=target.id, sha256=stored.sha256, size=stored.size,
-                                   kind=stored.kind, original_name=display, now=now)
-        notices.notify(session, actor, "complaint.evidence_received", now=now, filename=display)
+                                   kind=stored.kind, original_name=display, now=now, by=actor)
+        if actor not in access.RESERVED_ACTORS:  # a WeCom member is told in chat; the page shows its own answer
+            notices.notify(session, actor, "complaint.evidence_received", now=now, filename=display)
         return Accepted(target, display, stored.size, stored.sha256)
     app = application.get(session, settings, target.id)
     if app.status == AppStatus.SUPPLEMENT:

@@ -24,6 +24,8 @@ DEMO_DB_FILE = DEMO_DIR / "demo.sqlite3"
 # Applicants the demo offers besides the sample's enterprises: new userids (not on the roster), with the
 # names the WeCom stand-in's directory gives them.
 NEW_APPLICANTS = {"qiye1": "林志明", "qiye2": "何晓燕", "qiye3": "罗建军"}
+# A contact of an enterprise with its own WeCom corp, using the app as a linked-corp member (docs/reach.md).
+LINKED_APPLICANTS = {"wwlinkedqiye0001/lisi": "李四"}
 ROLE_ORDER = ("secretariat", "recommender", "expert_leader", "expert", "committee_chair", "committee")
 
 
@@ -82,7 +84,8 @@ def members(session, settings) -> dict:  # noqa: ANN001
             "applicants": [{"userid": a.applicant, "enterprise": a.enterprise_name or "", "number": a.number or "",
                             "status": str(a.status), "contact": a.contact_name or ""} for a in apps],
             "new_applicants": [{"userid": u, "name": n} for u, n in NEW_APPLICANTS.items()
-                               if u not in {a.applicant for a in apps}]}
+                               if u not in {a.applicant for a in apps}],
+            "linked_applicants": [{"userid": u, "name": n} for u, n in LINKED_APPLICANTS.items()]}
 
 
 def directory_names(data: dict) -> dict[str, str]:
@@ -90,6 +93,7 @@ def directory_names(data: dict) -> dict[str, str]:
     names = {m["userid"]: m["name"] for m in data["roster"]}
     names |= {a["userid"]: a["contact"] for a in data["applicants"] if a["contact"]}
     names |= {a["userid"]: a["name"] for a in data["new_applicants"]}
+    names |= {a["userid"]: a["name"] for a in data.get("linked_applicants", [])}
     return names
 
 
@@ -149,11 +153,15 @@ def register(main: click.Group) -> None:
             api.stop()
 
     @main.command()
-    @click.option("--as", "userid", required=True, help="The WeCom userid to chat as (see `demo`'s list).")
+    @click.option("--as", "userid", required=True,
+                  help="The WeCom userid to chat as (see `demo`'s list); a linked-corp member is CorpID/UserID.")
+    @click.option("--linked-form", type=click.Choice(["id", "corp"]), default="id", show_default=True,
+                  help="How callbacks name a linked-corp member: CorpID/UserID in FromUserName (id) or the "
+                       "corp in ToUserName (corp, 上下游); see docs/reach.md.")
     @click.pass_obj
-    def chat(obj, userid: str) -> None:  # noqa: ANN001
+    def chat(obj, userid: str, linked_form: str) -> None:  # noqa: ANN001
         """Chat with the running demo as a member, through the real encrypted callback path."""
-        from bot.simulator import run_chat
+        from bot.simulator import CallbackClient, run_chat
 
         if not DEMO_STATE.exists():
             raise click.ClickException("没有正在运行的演示。请先在另一个终端运行 `make run`（python -m bot demo）。")
@@ -161,8 +169,10 @@ def register(main: click.Group) -> None:
         if "webhook_url" not in state:
             raise click.ClickException("演示尚未启动完毕。请稍候再试，或在另一个终端运行 `make run`。")
         w = obj.settings.wecom
+        callbacks = CallbackClient(w.token, w.encoding_aes_key, w.corp_id, w.agent_id, state["webhook_url"], path="",
+                                   linked_form=linked_form)
         run_chat(userid, webhook_url=state["webhook_url"], api_url=state["api_url"], token=w.token,
-                 encoding_aes_key=w.encoding_aes_key, corp_id=w.corp_id, agent_id=w.agent_id)
+                 encoding_aes_key=w.encoding_aes_key, corp_id=w.corp_id, agent_id=w.agent_id, callbacks=callbacks)
 
     @main.command("sample")
     @click.option("--until", required=True, help="Stage to advance the sample edition to.")

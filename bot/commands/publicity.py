@@ -11,6 +11,7 @@ import click
 
 from workflows import archive
 from workflows import publicity
+from workflows.publicity import channels
 
 from . import base
 
@@ -84,6 +85,54 @@ def register(main: click.Group) -> None:
             verdict = {None: "pending", True: "upheld", False: "not upheld"}[c["upheld"]]
             click.echo(f"{c['number']}  {c['target']['number']} {c['target']['name']}  {c['status']}  {verdict}"
                        f"  evidence={len(c['evidence'])}")
+
+    @complaints_group.command("register")
+    @click.option("--via", type=click.Choice(channels.OFFLINE_VIAS), required=True,
+                  help="How it came in: a letter, a phone call or a visit.")
+    @click.option("--received", required=True, help="The day it was received (2019-02-03, 2月3日 …), inside the window.")
+    @click.option("--enterprise", required=True, help="The application number of the enterprise complained about.")
+    @click.option("--content", default=None, help="The facts and reasons (10–2000 characters).")
+    @click.option("--content-file", type=click.Path(exists=True, dir_okay=False), default=None,
+                  help="Read the facts from a UTF-8 text file instead (a transcribed letter or call note).")
+    @click.option("--name", default="", help="The complainant's real name.")
+    @click.option("--phone", default="", help="The complainant's phone.")
+    @click.option("--anonymous", is_flag=True, help="No name or phone (only where the edition allows it).")
+    @click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                  help="A scanned letter, photo or document; repeat for several.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def complaints_register(obj: Any, via: str, received: str, enterprise: str, content: str | None,
+                            content_file: str | None, name: str, phone: str, anonymous: bool,
+                            evidence: tuple[str, ...], actor: str, now: str | None) -> None:
+        """Register a complaint received by letter, phone or visit: same numbering, same handling as chat."""
+        from workflows import intake
+        from workflows.documents.store import DocumentRejected
+        rt = obj.runtime
+        if (content is None) == (content_file is None):
+            raise click.UsageError("give exactly one of --content and --content-file")
+        text = content if content is not None else Path(content_file).read_text(encoding="utf-8")
+        received_on = base.day(rt, received)
+
+        def go(s: Any, when: dt.datetime) -> str:
+            [app_id] = publicity.application_ids(s, rt.settings, [enterprise])
+            draft = channels.register_offline(s, rt.settings, actor=actor, now=when, via=via, received_on=received_on,
+                                              application_id=app_id, content=text, real_name=name, phone=phone,
+                                              anonymous=anonymous)
+            for path in evidence:
+                with open(path, "rb") as stream:
+                    try:
+                        intake.accept(s, rt.settings, rt.services["documents"],
+                                      target=intake.Target("evidence", draft.id), stream=stream,
+                                      filename=Path(path).name, source="offline", actor=actor, now=when)
+                    except DocumentRejected as exc:
+                        kind, data = intake.refusal(rt.settings, intake.Target("evidence", draft.id), exc,
+                                                    Path(path).name)
+                        raise click.ClickException(rt.renderer.text(f"messages/{kind.replace('.', '/')}.md.j2",
+                                                                    **data)) from None
+            c = publicity.lodge(s, rt.settings, draft, now=when)
+            return f"{c.number} registered ({via}, received {received_on}) against {enterprise}; evidence: {len(evidence)} file(s)"
+        click.echo(base.run(obj, go, now))
 
     @complaints_group.command("conclude")
     @click.argument("number")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 
 
-from workflows.publicity import complaints
-from workflows.core import notices
+import datetime as dt
+
+from workflows.publicity import channels, complaints
+from workflows.core import conversation, dates, notices
 from workflows.publicity.complaints import Step
 from workflows.core.errors import InvalidInput
 from workflows.core.models import Conversation
@@ -16,6 +18,8 @@ from ..router import Context, Router
 from ..wecom.inbound import Inbound, Media, Text
 
 UPHELD_WORDS = {"成立": True, "不成立": False}
+VIA_WORDS = {"来信": "letter", "信件": "letter", "来电": "call", "电话": "call", "来访": "visit"}
+SCAN_FLOW = "complaint_scan"   # the secretariat sends scans of a registered letter, call notes, visit papers
 OUTCOME_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "保留": "keep"}
 
 
@@ -46,8 +50,54 @@ def parse_conclusion(args: str) -> tuple[str, bool, str | None, str, str]:
     return number, upheld, outcome, rest.strip(), rest.strip()
 
 
+def parse_registration(args: str, settings: Settings, now: dt.datetime) -> dict[str, object]:
+    """`来信 2019-02-03 SG2018-001 张三 13800138000 内容…` (or `… SG2018-001 匿名 内容…`) as register_offline's
+    arguments; the application is still a number here."""
+    parts = args.split(maxsplit=4)
+    if len(parts) < 4 or parts[0] not in VIA_WORDS:
+        raise InvalidInput("complaint_register_usage")
+    via, day_text, ref, who = parts[0], parts[1], parts[2], parts[3]
+    rest = parts[4] if len(parts) > 4 else ""
+    try:
+        received = dates.parse_day(day_text, settings.award.tz, now=now)
+    except dates.UnreadableTime:
+        raise InvalidInput("complaint_register_usage") from None
+    if who == complaints.ANONYMOUS_WORD:
+        return {"via": VIA_WORDS[via], "received_on": received, "ref": ref, "anonymous": True, "real_name": "",
+                "phone": "", "content": rest}
+    phone, _, content = rest.partition(" ")
+    return {"via": VIA_WORDS[via], "received_on": received, "ref": ref, "anonymous": False, "real_name": who,
+            "phone": phone, "content": content}
+
+
 def register(router: Router) -> None:
-    """Register `投诉`, its flow, `投诉列表` and `核查`."""
+    """Register `投诉`, its flow, `投诉列表`, `登记投诉` (with its scans) and `核查`."""
+
+    @router.command("登记投诉", verbs=("complaints.register",), order=61)
+    def on_register(ctx: Context, args: str) -> None:
+        s, st = ctx.session, ctx.settings
+        parsed = parse_registration(args, st, ctx.now)
+        from workflows import publicity
+        [app_id] = publicity.application_ids(s, st, [str(parsed.pop("ref"))])
+        draft = channels.register_offline(s, st, actor=ctx.userid, now=ctx.now, application_id=app_id, **parsed)
+        c = complaints.lodge(s, st, draft, now=ctx.now)
+        conversation.start(s, ctx.userid, SCAN_FLOW, "evidence", now=ctx.now, complaint_id=c.id)
+        ctx.reply("complaint.registered", complaint=complaints.complaint_data(s, c), complaint_id=c.id,
+                  **evidence_rules(st))
+
+    @router.flow(SCAN_FLOW)
+    def on_scan(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        complaint_id = int(conv.data["complaint_id"])
+        if isinstance(inbound, Media):
+            notices.fetch_media(ctx.session, ctx.userid, media_id=inbound.media_id, purpose=PURPOSE, now=ctx.now,
+                                filename=inbound.filename, **intake.Target("evidence", complaint_id).data())
+            ctx.reply("complaint.evidence_queued", filename=inbound.filename)
+            return
+        if _text(inbound) == complaints.SKIP_WORD:
+            conversation.end(ctx.session, ctx.userid)
+            ctx.reply("complaint.scans_done")
+            return
+        ctx.reply("complaint.ask_scans", complaint_id=complaint_id, **evidence_rules(ctx.settings))
 
     @router.command("投诉", order=50)
     def on_complain(ctx: Context, args: str) -> None:

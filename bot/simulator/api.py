@@ -72,6 +72,7 @@ class FakeWeCom(WeComState):
             "message/update_template_card": self._update_card, "media/upload": self._upload,
             "media/get": self._media_get, "user/get": self._user_get,
             "auth/getuserinfo": self._getuserinfo, "user/getuserinfo": self._getuserinfo,
+            "linkedcorp/message/send": self._send_linked, "linkedcorp/user/get": self._linked_user_get,
         }
         self.app = self._build_app()
 
@@ -88,10 +89,16 @@ class FakeWeCom(WeComState):
         return [c for c in self.calls if c.path == path]
 
     def messages_to(self, userid: str) -> list[dict]:
-        """message/send bodies that were delivered to a user."""
+        """message/send and linkedcorp/message/send bodies that were delivered to a user, in order."""
         out = []
-        for c in self.calls_to("message/send"):
+        for c in self.calls:
+            if c.path not in ("message/send", "linkedcorp/message/send"):
+                continue
             if c.status != 200 or not isinstance(c.response, dict) or c.response.get("errcode") != 0:
+                continue
+            if c.path == "linkedcorp/message/send":
+                if userid in c.body.get("touser", []) and userid not in c.response["invaliduser"]:
+                    out.append(c.body)
                 continue
             users = str(c.body.get("touser", "")).split("|")
             if (userid in users or users == ["@all"]) and userid not in c.response["invaliduser"].split("|"):
@@ -135,7 +142,7 @@ class FakeWeCom(WeComState):
     def _build_app(self) -> Flask:
         app = Flask("bot.simulator")
         app.add_url_rule("/cgi-bin/<path:endpoint>", "cgi", self._dispatch, methods=["GET", "POST"])
-        app.add_url_rule("/_sim/inbox/<userid>", "inbox", self._sim_inbox)
+        app.add_url_rule("/_sim/inbox/<path:userid>", "inbox", self._sim_inbox)
         app.add_url_rule("/_sim/media", "sim_media", self._sim_media, methods=["POST"])
         app.add_url_rule("/_sim/click", "sim_click", self._sim_click, methods=["POST"])
         self.signin.register(app)
@@ -203,6 +210,13 @@ class FakeWeCom(WeComState):
 
     def _send(self, body: Any) -> dict:
         return self.send(self._json_body(body))
+
+    def _send_linked(self, body: Any) -> dict:
+        return self.send_linked(self._json_body(body))
+
+    def _linked_user_get(self, body: Any) -> dict:
+        userid = str(self._json_body(body).get("userid") or "")
+        return {"errcode": 0, "errmsg": "ok", "user_info": self.linked_user(userid)}
 
     def _update_card(self, body: Any) -> dict:
         return self.update_card(self._json_body(body))

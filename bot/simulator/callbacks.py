@@ -62,17 +62,48 @@ class CallbackClient:
 
     def __init__(self, token: str, encoding_aes_key: str, corp_id: str, agent_id: int | str,
                  transport: Any, *, path: str = DEFAULT_CALLBACK_PATH,
-                 now: Callable[[], float] = time.time, timeout: float = 10.0):
-        """transport: a base URL (requests), a Flask test client, or a callable(method, path, query, body)."""
+                 now: Callable[[], float] = time.time, timeout: float = 10.0,
+                 linked_form: str = "id", linked_receive_id: str = "own"):
+        """transport: a base URL (requests), a Flask test client, or a callable(method, path, query, body).
+
+        A linked-corp member ("CorpID/UserID") is sent in one of the two forms docs/reach.md describes:
+        `linked_form="id"` puts the whole id in FromUserName (互联企业); `"corp"` puts the bare UserID in
+        FromUserName and the member's corp in ToUserName (上下游). `linked_receive_id="member"` also
+        encrypts such a callback for the member's corp instead of ours (the bot accepts that only for
+        corps listed in `[wecom] linked_corp_ids`).
+        """
+        if linked_form not in ("id", "corp") or linked_receive_id not in ("own", "member"):
+            raise ValueError("linked_form is 'id' or 'corp'; linked_receive_id is 'own' or 'member'")
         self.token, self.corp_id, self.agent_id = token, corp_id, agent_id
         self.crypto = WeChatCrypto(token, encoding_aes_key, corp_id)
         self.path, self.now, self.timeout = path, now, timeout
+        self.linked_form, self.linked_receive_id = linked_form, linked_receive_id
         self._transport = transport
 
     # --- plaintext builders -----------------------------------------------------------------
+    def addressing(self, user: str) -> tuple[str, str]:
+        """(ToUserName, FromUserName) WeCom would write for this member id in this client's linked form."""
+        corp, sep, bare = user.partition("/")
+        if sep and self.linked_form == "corp":
+            return corp, bare
+        return self.corp_id, user
+
+    def receive_id(self, plaintext_xml: str) -> str:
+        """The receive-id a callback is encrypted for: our CorpID, or the member's corp (see __init__)."""
+        if self.linked_receive_id == "member":
+            return self._to_user(plaintext_xml)
+        return self.corp_id
+
+    def _to_user(self, plaintext_xml: str) -> str:
+        try:
+            return ET.fromstring(plaintext_xml).findtext("ToUserName") or self.corp_id
+        except ET.ParseError:  # tests send malformed plaintexts on purpose
+            return self.corp_id
+
     def _xml(self, user: str, msgtype: str, fields: str, *, msg_id: int | None = None,
              with_id: bool = True) -> str:
-        head = (f"<xml><ToUserName>{cdata(self.corp_id)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
+        to, user = self.addressing(user)
+        head = (f"<xml><ToUserName>{cdata(to)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
                 f"<CreateTime>{int(self.now())}</CreateTime><MsgType>{cdata(msgtype)}</MsgType>")
         msg = f"<MsgId>{msg_id if msg_id is not None else next(_MSG_IDS)}</MsgId>" if with_id else ""
         return f"{head}{fields}{msg}<AgentID>{self.agent_id}</AgentID></xml>"
@@ -143,9 +174,9 @@ class CallbackClient:
         return self._event(user, "template_card_menu_event", event_key, fields)
 
     # --- crypto ------------------------------------------------------------------------------
-    def encrypt(self, plaintext: str) -> str:
-        """Encrypt a plaintext (random16 + len + msg + corp_id, AES-256-CBC) to base64 msg_encrypt."""
-        return PrpCrypto(self.crypto.key).encrypt(plaintext, self.corp_id).decode()
+    def encrypt(self, plaintext: str, receive_id: str | None = None) -> str:
+        """Encrypt a plaintext (random16 + len + msg + receive-id, AES-256-CBC) to base64 msg_encrypt."""
+        return PrpCrypto(self.crypto.key).encrypt(plaintext, receive_id or self.corp_id).decode()
 
     def signed_query(self, encrypt: str, *, timestamp: str | None = None, nonce: str | None = None,
                      tamper: str | None = None) -> dict[str, str]:
@@ -173,11 +204,12 @@ class CallbackClient:
     def send(self, plaintext_xml: str, *, timestamp: str | None = None, nonce: str | None = None,
              tamper: str | None = None) -> CallbackResponse:
         """Encrypt, sign and POST a plaintext callback; `tamper` corrupts one field after signing."""
-        encrypt = self.encrypt(plaintext_xml)
+        receive_id = self.receive_id(plaintext_xml)
+        encrypt = self.encrypt(plaintext_xml, receive_id)
         query = self.signed_query(encrypt, timestamp=timestamp, nonce=nonce, tamper=tamper)
         if tamper == "encrypt":
             encrypt = flip(encrypt)
-        return self.raw_post(envelope(self.corp_id, encrypt, self.agent_id).encode(), query)
+        return self.raw_post(envelope(self._to_user(plaintext_xml), encrypt, self.agent_id).encode(), query)
 
     def verify_url(self, echostr_plain: str, *, timestamp: str | None = None, nonce: str | None = None,
                    tamper: str | None = None) -> CallbackResponse:

@@ -19,6 +19,8 @@ MSGTYPES = frozenset(
     {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown",
      "miniprogram_notice", "template_card"}
 )
+# linkedcorp/message/send: the SDKs that wrap it (docs/reach.md) offer these, and no template_card.
+LINKED_MSGTYPES = MSGTYPES - {"template_card"}
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
 
 
@@ -65,6 +67,7 @@ class WeComState:
         self._lock = threading.RLock()
         self._users: dict[str, str] | None = None
         self._names: dict[str, str] = {}  # directory names while every userid is accepted
+        self._linked: dict[str, str] | None = None  # "CorpID/UserID" -> name; None accepts every linked id
         self._tokens: dict[str, float] = {}  # token -> issued_at
         self._expired: set[str] = set()
         self._seq = itertools.count(1)
@@ -96,6 +99,21 @@ class WeComState:
             if userid not in self._users:
                 raise ApiError(E.USER_NOT_FOUND)
             return self._users[userid]
+
+    def set_linked_users(self, users: dict[str, str] | None) -> None:
+        """Set the linked corps' members {"CorpID/UserID": name} in the app's range; None accepts any."""
+        with self._lock:
+            self._linked = None if users is None else dict(users)
+
+    def linked_user(self, userid: str) -> dict:
+        """linkedcorp/user/get: a linked member's details or 60111 (the id must be "CorpID/UserID")."""
+        corp, sep, user = userid.partition("/")
+        with self._lock:
+            known = self._linked is None or userid in self._linked
+            name = (self._linked or {}).get(userid) or self._names.get(userid) or user
+        if not sep or not corp or not user or not known:
+            raise ApiError(E.USER_NOT_FOUND)
+        return {"userid": userid, "corpid": corp, "name": name, "department": []}
 
     def issue_token(self, corpid: str | None, secret: str | None) -> str:
         """Check credentials and return a fresh access token."""
@@ -146,7 +164,8 @@ class WeComState:
         with self._lock:
             if touser == ["@all"]:
                 touser = sorted(self._users or {})
-            valid = [u for u in touser if self._users is None or u in self._users]
+            # A linked-corp member ("CorpID/UserID") is not reachable through message/send.
+            valid = [u for u in touser if "/" not in u and (self._users is None or u in self._users)]
             invalid = [u for u in touser if u not in valid]
             if not valid:
                 raise ApiError(E.ALL_RECIPIENTS_INVALID)
@@ -162,6 +181,37 @@ class WeComState:
                 entry |= {"task_id": task_id, "card_type": card_type}
             if card_type in INTERACTIVE_CARDS:
                 result["response_code"] = entry["response_code"] = self._new_code(task_id, None)
+            media = self._media.get(str(content.get("media_id")))
+            if media:
+                entry["media"] = {"media_id": media.media_id, "filename": media.filename,
+                                  "content_type": media.content_type, "size": len(media.data)}
+            for user in valid:
+                self._push(user, entry)
+            return result
+
+    def send_linked(self, body: dict) -> dict:
+        """Validate and deliver a linkedcorp/message/send body (touser is a list of "CorpID/UserID")."""
+        self._check_agent(body)
+        msgtype = body.get("msgtype")
+        if msgtype not in LINKED_MSGTYPES:
+            raise ApiError(E.INVALID_MSGTYPE)
+        content = body.get(msgtype)
+        if not isinstance(content, dict):
+            raise ApiError(E.INVALID_PARAMETER, f"missing {msgtype} object")
+        if msgtype == "text" and not str(content.get("content") or "").strip():
+            raise ApiError(E.EMPTY_TEXT_CONTENT)
+        touser = body.get("touser")
+        if not isinstance(touser, list) or not touser or not all(isinstance(u, str) for u in touser):
+            raise ApiError(E.INVALID_USERID_LIST, "touser must be a list of CorpID/UserID")
+        with self._lock:
+            valid = [u for u in touser if "/" in u.strip("/")
+                     and (self._linked is None or u in self._linked)]
+            invalid = [u for u in touser if u not in valid]
+            if not valid:
+                raise ApiError(E.ALL_RECIPIENTS_INVALID)
+            result = {"errcode": 0, "errmsg": "ok", "invaliduser": invalid, "invalidparty": [], "invalidtag": []}
+            entry = {"kind": "message", "msgid": str(next(self._msgid)), "msgtype": msgtype,
+                     "body": copy.deepcopy(body), "time": int(self.now()), "linked": True}
             media = self._media.get(str(content.get("media_id")))
             if media:
                 entry["media"] = {"media_id": media.media_id, "filename": media.filename,

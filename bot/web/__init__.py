@@ -18,14 +18,23 @@ def install_links(renderer: Renderer, settings: Settings, clock: Callable[[], dt
     renderer.env.globals["upload_url"] = links.upload_url
     renderer.env.globals["materials_url"] = links.materials_url
     renderer.env.globals["evidence_url"] = links.evidence_url
+    renderer.card_link = links.card_url
     return links
 
 
 def register(app: Flask, runtime) -> None:  # noqa: ANN001
-    """Register the upload, material-view and complaint-evidence pages and the workbench on the Flask app."""
+    """Register the upload, material-view, complaint-evidence, card and public complaint pages and the workbench."""
     from . import admin
+    from .cards import bp as cards_bp
+    from .complaints import bp as complaints_bp
     from .evidence import bp as evidence_bp
     from .pages import bp
     app.register_blueprint(bp)
     app.register_blueprint(evidence_bp)
     admin.register(app, runtime)
+    app.register_blueprint(cards_bp)
+    app.register_blueprint(complaints_bp)
+    hops = runtime.settings.complaint_page.proxy_hops
+    if hops:  # the address the per-IP limit counts is the client's, as the trusted proxies report it
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]

@@ -27,6 +27,8 @@ def _pages() -> Environment:
     if _env is None:
         _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                            autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+        # The chat's macros (the notice window) use `|local`: the running app's award time zone.
+        _env.filters["local"] = lambda value, *fmt: _rt().renderer.local_time(value, *fmt)
     return _env
 
 

@@ -11,6 +11,7 @@ from workflows.core.settings import Settings
 UPLOAD_SALT = "awardbot.upload"
 VIEW_SALT = "awardbot.materials"
 EVIDENCE_SALT = "awardbot.evidence"
+CARD_SALT = "awardbot.card"
 __all__ = ["BadSignature", "SignatureExpired", "Links"]
 
 
@@ -24,6 +25,7 @@ class Links:
         self._upload = URLSafeTimedSerializer(key, salt=UPLOAD_SALT, signer=signer)
         self._view = URLSafeTimedSerializer(key, salt=VIEW_SALT, signer=signer)
         self._evidence = URLSafeTimedSerializer(key, salt=EVIDENCE_SALT, signer=signer)
+        self._card = URLSafeTimedSerializer(key, salt=CARD_SALT, signer=signer)
         self.base = settings.server.public_url.rstrip("/")
 
     def upload_token(self, application_id: int, item_key: str, userid: str) -> str:
@@ -62,6 +64,21 @@ class Links:
     def evidence_url(self, complaint_id: int, userid: str) -> str:
         """The full evidence-upload address for a complaint."""
         return f"{self.base}/evidence/{self.evidence_token(complaint_id, userid)}"
+
+    def card_token(self, task_id: str, userid: str) -> str:
+        """A token for one member's page in place of an interactive card (linked-corp members)."""
+        return self._card.dumps({"t": task_id, "u": userid})
+
+    def read_card(self, token: str) -> dict[str, Any]:
+        """The bound card task and member; raises SignatureExpired or BadSignature."""
+        data = self._card.loads(token, max_age=self.settings.server.view_token_hours * 3600)
+        if not isinstance(data, dict) or not {"t", "u"} <= data.keys():
+            raise BadSignature("bad payload")
+        return data
+
+    def card_url(self, task_id: str, userid: str) -> str:
+        """The full address of a card's page (the textcard a linked-corp member gets links here)."""
+        return f"{self.base}/card/{self.card_token(task_id, userid)}"
 
     def upload_url(self, application_id: int, item_key: str, userid: str) -> str:
         """The full upload-page address for a chat message or card."""

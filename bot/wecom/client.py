@@ -13,6 +13,8 @@ from wechatpy.work import WeChatClient
 
 from workflows.core.models import WecomToken
 
+from . import members
+
 TOKEN_ERRORS = (40014, 42001)
 REFRESH_MARGIN = dt.timedelta(seconds=120)
 
@@ -115,8 +117,17 @@ class WeComClient(WeChatClient):
         raise AssertionError("unreachable")
 
     def send_message(self, body: dict[str, Any]) -> dict[str, Any]:
-        """POST message/send with a full JSON body."""
-        return self.call("post", "message/send", data=body)
+        """POST a full JSON body to message/send, or to linkedcorp/message/send when `touser` is a list of
+        linked-corp ids ("CorpID/UserID"; the renderer addresses them so)."""
+        endpoint = "linkedcorp/message/send" if isinstance(body.get("touser"), list) else "message/send"
+        return self.call("post", endpoint, data=body)
+
+    def member_name(self, userid: str) -> str:
+        """A member's name from the directory: user/get, or linkedcorp/user/get for "CorpID/UserID"."""
+        if members.is_linked(userid):
+            res = self.call("post", "linkedcorp/user/get", data={"userid": userid})
+            return str((res.get("user_info") or {}).get("name") or "")
+        return str(self.call("get", "user/get", params={"userid": userid}).get("name") or "")
 
     def update_template_card(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST message/update_template_card (wechatpy has no helper for it)."""

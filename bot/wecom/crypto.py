@@ -48,9 +48,11 @@ class Verifier:
     encoding_aes_key: str
     corp_id: str
     tolerance_seconds: int = 300
+    # Other receive-ids accepted after the signature: configured linked (上下游) corps, see docs/reach.md.
+    linked_corp_ids: tuple[str, ...] = ()
 
-    def _crypto(self) -> WeChatCrypto:
-        return WeChatCrypto(self.token, self.encoding_aes_key, self.corp_id)
+    def _crypto(self, receive_id: str | None = None) -> WeChatCrypto:
+        return WeChatCrypto(self.token, self.encoding_aes_key, receive_id or self.corp_id)
 
     def _check_params(self, args: dict[str, str], now_ts: float) -> None:
         sig, ts, nonce = args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
@@ -84,9 +86,11 @@ class Verifier:
         if not isinstance(encrypted, str) or not encrypted:
             raise CallbackRejected(400, "no Encrypt element")
         self._check_signature(args, encrypted)
-        try:
-            plain = self._crypto().decrypt_message({"Encrypt": encrypted}, args["msg_signature"],
-                                                   args["timestamp"], args["nonce"])
-        except Exception as exc:  # wrong corp id, wrong key, bad padding, bad base64
-            raise CallbackRejected(400, f"undecryptable ({type(exc).__name__})") from exc
-        return plain
+        failure: Exception | None = None
+        for receive_id in (self.corp_id, *self.linked_corp_ids):
+            try:
+                return self._crypto(receive_id).decrypt_message({"Encrypt": encrypted}, args["msg_signature"],
+                                                                args["timestamp"], args["nonce"])
+            except Exception as exc:  # wrong corp id, wrong key, bad padding, bad base64
+                failure = failure or exc
+        raise CallbackRejected(400, f"undecryptable ({type(failure).__name__})") from failure

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import members
 from .crypto import safe_xml
 
 
@@ -93,10 +94,17 @@ def _selected(raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     return result
 
 
-def parse(plaintext: str) -> Inbound:
-    """Turn decrypted callback XML into a typed value (unknown types become plain `Inbound`)."""
+def parse(plaintext: str, own_corp: str = "") -> Inbound:
+    """Turn decrypted callback XML into a typed value (unknown types become plain `Inbound`).
+
+    `userid` is the sender's member id: a linked-corp member's is "CorpID/UserID" in either form WeCom
+    may use (see `members.from_callback`); without `own_corp` FromUserName is taken as it is.
+    """
     raw = safe_xml(plaintext)
-    common = {"userid": str(raw.get("FromUserName") or ""), "create_time": int(str(raw.get("CreateTime") or 0)),
+    sender = str(raw.get("FromUserName") or "")
+    if own_corp and sender:
+        sender = members.from_callback(sender, str(raw.get("ToUserName") or ""), own_corp)
+    common = {"userid": sender, "create_time": int(str(raw.get("CreateTime") or 0)),
               "agent_id": str(raw.get("AgentID") or ""), "raw": raw}
     msg_type = str(raw.get("MsgType") or "").lower()
     if msg_type == "text":

@@ -71,4 +71,6 @@ def texts(wecom: FakeWeCom, userid: str) -> list[str]:
             out.append(body[kind]["content"])
         elif kind == "template_card":
             out.append(str(body["template_card"].get("main_title", {}).get("title", "")))
+        elif kind == "textcard":
+            out.append(f'{body["textcard"]["title"]}\n{body["textcard"]["description"]}\n{body["textcard"]["url"]}')
     return out

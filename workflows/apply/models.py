@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class AppStatus(StrEnum):
@@ -32,7 +33,7 @@ class Application(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
     number: Mapped[str | None] = mapped_column(String(32))  # unique per edition (workflows.core.numbers)
-    applicant: Mapped[str] = mapped_column(String(64))
+    applicant: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     status: Mapped[str] = mapped_column(String(24), default=AppStatus.DRAFT, index=True)
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18))
@@ -92,7 +93,7 @@ class Recommendation(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     application_id: Mapped[int] = mapped_column(index=True)
     round: Mapped[int]
-    recommender: Mapped[str] = mapped_column(String(64))
+    recommender: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     unit: Mapped[str] = mapped_column(String(200))
     decision: Mapped[str] = mapped_column(String(16))
     opinion: Mapped[str | None] = mapped_column(Text)
@@ -118,7 +119,7 @@ class Document(Base):
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="received")
     reason: Mapped[str | None] = mapped_column(Text)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     uploaded_at: Mapped[dt.datetime]
 
     application: Mapped[Application] = relationship(back_populates="documents")

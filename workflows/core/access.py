@@ -11,7 +11,10 @@ Actors:
   as `expert`); a member who was removed from the roster (inactive) may do nothing guarded;
 - anyone else is an `applicant` (enterprise contacts are not on the roster);
 - the bot's own jobs and the operator's shell act as `operator` under the reserved names below;
-  no WeCom member can have them (the webhook refuses callbacks from them, `roster import` refuses them).
+- the public complaint page acts as `public` (the role of the same name), for people who are not
+  WeCom members at all; `offline` names the complainant of a letter, call or visit (it never acts).
+No WeCom member can have a reserved name (the webhook refuses callbacks from them, `roster import`
+refuses them).
 """
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ OPERATOR = "operator"
 INACTIVE = "inactive"
 # The bot's own actors: the CLI's default, the scheduler's jobs, stage hand-offs, the sample edition.
 SYSTEM_ACTORS = frozenset({"cli", "system", "scheduler", "sample"})
+# The public complaint page's actor and role, and the complainant of an offline complaint.
+PUBLIC = "public"
+OFFLINE = "offline"
+RESERVED_ACTORS = SYSTEM_ACTORS | {PUBLIC, OFFLINE}
 # Roles that include another one.
 INCLUDES = {"committee_chair": "committee", "expert_leader": "expert"}
 
@@ -74,6 +81,8 @@ POLICY: dict[str, frozenset[str]] = {
     "vote.cast": COMMITTEE,
     # 8–9 public notice, complaints, approval, award
     "publicity.manage": SECRETARIAT,
+    "complaints.file": frozenset({PUBLIC}),          # the public page (chat complaints: the `投诉` flow)
+    "complaints.register": SECRETARIAT,             # letters, calls and visits
     "complaints.conclude": SECRETARIAT,
     "award.manage": SECRETARIAT,
     "archive.export": SECRETARIAT,
@@ -106,6 +115,10 @@ def role_of(session: Session, actor: str) -> str:
     """The actor's role as the gate sees it: roster role, `applicant`, `inactive` or `operator`."""
     if actor in SYSTEM_ACTORS:
         return OPERATOR
+    if actor == PUBLIC:
+        return PUBLIC
+    if actor == OFFLINE:
+        return INACTIVE
     row = session.execute(select(Person.role, Person.active).where(Person.userid == actor)).first()
     if row is None:
         return APPLICANT

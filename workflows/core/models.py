@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.core.base import Base
 
+# A member id: the corp's own UserID (≤ 64 bytes) or a linked-corp member's "CorpID/UserID".
+MEMBER_ID_MAX = 128
 ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair")
 
 
@@ -16,7 +18,7 @@ class Person(Base):
     """A roster member (applicants are not in the roster)."""
 
     __tablename__ = "person"
-    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(32), index=True)
     organization: Mapped[str] = mapped_column(String(200), default="")
@@ -29,7 +31,7 @@ class Conversation(Base):
     """Where a member is in a guided flow; lives in the database so restarts continue it."""
 
     __tablename__ = "conversation"
-    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -42,7 +44,7 @@ class InboundCallback(Base):
     __tablename__ = "inbound_callback"
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
-    userid: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[dt.datetime]
@@ -55,7 +57,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     kind: Mapped[str] = mapped_column(String(80))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     action: Mapped[str] = mapped_column(String(24), default="send")
@@ -80,7 +82,7 @@ class CardTask(Base):
 
     __tablename__ = "card_task"
     task_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(64), index=True)
+    recipient: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(100), index=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
@@ -105,7 +107,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_entry"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime]
-    actor: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     action: Mapped[str] = mapped_column(String(80), index=True)
     subject: Mapped[str] = mapped_column(String(100), default="", index=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -149,7 +151,7 @@ class ReminderSent(Base):
     edition: Mapped[str] = mapped_column(String(64))
     deadline_key: Mapped[str] = mapped_column(String(160))
     offset: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     due_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime]
 
@@ -179,6 +181,6 @@ class DirectoryName(Base):
     """A member's name from the WeCom directory (user/get), fetched once outside any request."""
 
     __tablename__ = "directory_name"
-    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(100))
     fetched_at: Mapped[dt.datetime | None]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from workflows.core import access, audit
 from workflows.core.errors import NotFound
-from workflows.core.models import ROLES, Conversation, DirectoryName, OutboxMessage, Person
+from workflows.core.models import MEMBER_ID_MAX, ROLES, Conversation, DirectoryName, OutboxMessage, Person
 from workflows.core.settings import Settings
 
 COLUMNS = ("userid", "name", "role", "organization", "region")
@@ -82,9 +82,9 @@ def parse_roster(text: str, settings: Settings | None = None) -> tuple[list[dict
         if not any(row.values()):
             continue
         unit = _unit_problem(settings, row) if settings is not None and row["role"] in ROLES else None
-        if not row["userid"] or len(row["userid"]) > 64:
+        if not row["userid"] or len(row["userid"]) > MEMBER_ID_MAX:
             problems.append(RowProblem(lineno, "bad_userid", row["userid"]))
-        elif row["userid"] in access.SYSTEM_ACTORS:
+        elif row["userid"] in access.RESERVED_ACTORS:
             problems.append(RowProblem(lineno, "reserved_userid", row["userid"]))
         elif not row["name"]:
             problems.append(RowProblem(lineno, "missing_name", row["userid"]))

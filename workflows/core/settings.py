@@ -43,6 +43,8 @@ class WecomSettings(_Strict):
     request_timeout_seconds: float = Field(default=10, gt=0, le=60)
     callback_max_bytes: int = Field(default=65536, ge=1024)
     timestamp_tolerance_seconds: int = Field(default=300, ge=1)
+    # Linked corps (上下游 downstream corps) whose CorpID may appear as a callback's receive-id; see docs/reach.md.
+    linked_corp_ids: list[str] = []
 
     @field_validator("api_base_url", "oauth_base_url", "login_base_url")
     @classmethod
@@ -71,6 +73,16 @@ class ServerSettings(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
     threads: int = Field(default=8, ge=1)
+
+
+class ComplaintPageSettings(_Strict):
+    """The public complaint page (GET/POST /complaints): limits against abuse without outside services."""
+
+    per_ip_per_hour: int = Field(default=10, ge=1)       # form submissions (any outcome) from one address
+    per_phone_per_day: int = Field(default=3, ge=1)      # complaints lodged with one phone number
+    max_files: int = Field(default=5, ge=0, le=20)       # evidence files in one submission
+    form_minutes: int = Field(default=60, ge=5)          # how long a served form (challenge, CSRF token) is valid
+    proxy_hops: int = Field(default=0, ge=0, le=5)       # trusted reverse proxies setting X-Forwarded-For
 
 
 class StorageSettings(_Strict):
@@ -277,6 +289,14 @@ class ApplicationConf(_Strict):
         return self
 
 
+class SecretariatContact(_Strict):
+    """How the public reaches the secretariat outside WeCom (printed in every public-notice text)."""
+
+    phone: str = ""
+    address: str = ""
+    postcode: str = Field(default="", pattern=r"^(\d{6})?$")
+
+
 class EligibilityConf(_Strict):
     """One eligibility question."""
 
@@ -330,6 +350,7 @@ class AwardSettings(_Strict):
     eligibility: list[EligibilityConf] = []
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
+    secretariat: SecretariatContact = SecretariatContact()
 
     @field_validator("timezone")
     @classmethod
@@ -387,6 +408,7 @@ class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
     sender: SenderSettings = SenderSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    complaint_page: ComplaintPageSettings = ComplaintPageSettings()
     award: AwardSettings
 
     def with_calendar_shift(self, days: int) -> "Settings":

@@ -5,6 +5,7 @@ from workflows.publicity.models import (  # noqa: F401
     Publicity,
     Complaint,
     ComplaintEvidence,
+    ComplaintAttempt,
     Approval,
     AwardRecord,
 )
@@ -38,6 +39,8 @@ from workflows.publicity.complaints import (  # noqa: F401
     evidence_done,
     set_name,
     submit,
+    lodge,
+    pending_evidence,
     attach_evidence,
     find,
     listing,

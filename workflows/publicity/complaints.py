@@ -20,7 +20,7 @@ from workflows.publicity import window as publicity_window
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.publicity.models import Complaint, ComplaintEvidence
-from workflows.core.models import Conversation
+from workflows.core.models import Conversation, OutboxMessage
 from workflows.publicity.record import describe, require, window_data, window_of
 from workflows.publicity.window import WindowState
 from workflows.core.settings import Settings
@@ -124,20 +124,49 @@ def submit(session: Session, settings: Settings, conv: Conversation, phone_text:
     if (complaint is None or complaint.status != "draft" or complaint.complainant != conv.userid
             or complaint.edition != settings.award.edition_key):
         raise NotFound("complaint_not_found")
-    complaint.number = numbers.allocate(session, settings, "complaint", Complaint)
     complaint.real_name, complaint.phone, complaint.anonymous = conv.data.get("real_name"), phone, anonymous
-    complaint.status, complaint.submitted_at = "submitted", now
     conversation.end(session, conv.userid)
-    audit.record(session, actor=conv.userid, action="complaint.submit", subject=f"complaint:{complaint.number}",
-                 now=now, application_id=complaint.application_id, anonymous=anonymous)
+    return lodge(session, settings, complaint, now=now)
+
+
+def lodge(session: Session, settings: Settings, complaint: Complaint, *, now: dt.datetime) -> Complaint:
+    """Number a complete draft, record it and tell the secretariat: where every channel's complaint ends up.
+
+    The audit names who lodged it: the member (chat), `public` (the page) or the secretariat member who
+    registered a letter, call or visit.
+    """
+    if complaint.status != "draft":
+        raise NotFound("complaint_not_found")
+    complaint.number = numbers.allocate(session, settings, "complaint", Complaint)
+    complaint.status, complaint.submitted_at = "submitted", now
+    audit.record(session, actor=complaint.registered_by or complaint.complainant, action="complaint.submit",
+                 subject=f"complaint:{complaint.number}", now=now, application_id=complaint.application_id,
+                 anonymous=complaint.anonymous, channel=complaint.channel, received_on=complaint.received_on)
     secretariat = [p.userid for p in people.with_role(session, "secretariat")]
-    notices.notify(session, secretariat, "complaint.received", now=now, complaint=complaint_data(session, complaint))
+    notices.notify(session, secretariat, "complaint.received", now=now, complaint=complaint_data(session, complaint),
+                   pending=pending_evidence(session, complaint))
     return complaint
 
 
+def pending_evidence(session: Session, complaint: Complaint) -> int:
+    """Evidence files sent in chat for this complaint that are still being downloaded (not counted yet)."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.action == "fetch_media",
+                                                       OutboxMessage.status.in_(("pending", "sending")),
+                                                       OutboxMessage.recipient == complaint.complainant))
+    def aimed(data: dict[str, Any]) -> bool:
+        if "target" in data:
+            return data.get("target") == "evidence" and int(data.get("target_id") or 0) == complaint.id
+        return int(data.get("complaint_id") or 0) == complaint.id
+    return sum(1 for r in rows if aimed(r.data or {}))
+
+
 def attach_evidence(session: Session, *, complaint_id: int, sha256: str, size: int, kind: str,
-                    original_name: str, now: dt.datetime) -> ComplaintEvidence:
-    """Record a stored evidence file for a complaint (the same content twice is kept once)."""
+                    original_name: str, now: dt.datetime, by: str | None = None) -> ComplaintEvidence:
+    """Record a stored evidence file for a complaint (the same content twice is kept once).
+
+    `by` is who sent it (default: the complainant; the secretariat for a scanned letter). A file that
+    arrives after the complaint was lodged is announced to the secretariat, so the count it was given holds.
+    """
     complaint = session.get(Complaint, complaint_id)
     if complaint is None:
         raise NotFound("complaint_not_found")
@@ -149,8 +178,12 @@ def attach_evidence(session: Session, *, complaint_id: int, sha256: str, size: i
                             original_name=original_name[:255], received_at=now)
     session.add(row)
     session.flush()
-    audit.record(session, actor=complaint.complainant, action="complaint.evidence",
+    audit.record(session, actor=by or complaint.complainant, action="complaint.evidence",
                  subject=f"complaint:{complaint.number or complaint.id}", now=now, sha256=sha256, size=size)
+    if complaint.status == "submitted":
+        secretariat = [p.userid for p in people.with_role(session, "secretariat") if p.userid != by]
+        notices.notify(session, secretariat, "complaint.evidence_added", now=now, filename=row.original_name,
+                       complaint=complaint_data(session, complaint), pending=pending_evidence(session, complaint))
     return row
 
 
@@ -174,6 +207,7 @@ def complaint_data(session: Session, c: Complaint) -> dict[str, Any]:
     evidence = session.scalars(select(ComplaintEvidence).where(ComplaintEvidence.complaint_id == c.id)
                                .order_by(ComplaintEvidence.id)).all()
     return {"number": c.number or "", "target": describe(session, c.application_id), "content": c.content,
+            "channel": c.channel or "chat", "received_on": c.received_on or "",
             "anonymous": c.anonymous, "real_name": c.real_name or "", "phone": c.phone or "",
             "status": c.status, "submitted_at": c.submitted_at.isoformat() if c.submitted_at else "",
             "evidence": [{"name": e.original_name, "sha256": e.sha256, "size": e.size} for e in evidence],
@@ -214,7 +248,8 @@ def conclude(session: Session, settings: Settings, *, actor: str, now: dt.dateti
                  upheld=upheld, outcome=outcome, findings=c.findings, reason=c.reason,
                  removed=c.application_id if outcome != "keep" else None, replacement=c.replacement_id)
     data = complaint_data(session, c)
-    notices.notify(session, c.complainant, "complaint.concluded", now=now, complaint=data)
+    if c.channel == "chat":  # the page's and offline complainants are told by the secretariat, not in WeCom
+        notices.notify(session, c.complainant, "complaint.concluded", now=now, complaint=data)
     if outcome == "replace" and c.replacement_id:
         repl = describe(session, c.replacement_id)
         if repl["applicant"]:

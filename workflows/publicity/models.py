@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.apply.models import of_application
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class Publicity(Base):
@@ -30,7 +31,12 @@ class Publicity(Base):
 
 
 class Complaint(Base):
-    """One complaint against a proposed winner; a draft until submitted (then it has a number)."""
+    """One complaint against a proposed winner; a draft until submitted (then it has a number).
+
+    `channel` says how it arrived: `chat` (a member, `投诉`), `web` (the public page; `complainant` is the
+    reserved actor `public`), or offline — `letter`, `call`, `visit` — registered by the secretariat
+    (`complainant` is `offline`, `registered_by` the member who registered it, `received_on` the day).
+    """
 
     __tablename__ = "complaint"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +44,7 @@ class Complaint(Base):
     number: Mapped[str | None] = mapped_column(String(32))  # unique per edition (workflows.core.numbers)
     publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
     application_id: Mapped[int] = mapped_column(index=True)
-    complainant: Mapped[str] = mapped_column(String(64), index=True)
+    complainant: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     content: Mapped[str] = mapped_column(Text)
     real_name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -53,6 +59,9 @@ class Complaint(Base):
     replacement_id: Mapped[int | None]
     concluded_by: Mapped[str | None] = mapped_column(String(64))
     concluded_at: Mapped[dt.datetime | None]
+    channel: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
+    received_on: Mapped[str | None] = mapped_column(String(10))        # offline: the local day it came in
+    registered_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
 
     __table_args__ = (UniqueConstraint("edition", "number"), of_application(), of_application("replacement_id"))
 
@@ -70,6 +79,24 @@ class ComplaintEvidence(Base):
     received_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("complaint_id", "sha256"),)
+
+
+class ComplaintAttempt(Base):
+    """One submission of the public complaint page, kept to limit submissions per address and per phone.
+
+    The address and the phone are stored only as keyed hashes (the bot's HMAC), never as they were typed.
+    """
+
+    __tablename__ = "complaint_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    ip_key: Mapped[str] = mapped_column(String(64), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str] = mapped_column(String(40))   # lodged | refused:<code>
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))
+    # The served form's nonce, set only on the lodged attempt: one form lodges one complaint, even when
+    # it is sent twice at once (a double tap, a reload).
+    form_nonce: Mapped[str | None] = mapped_column(String(32), unique=True)
 
 
 class Approval(Base):

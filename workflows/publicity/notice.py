@@ -69,6 +69,9 @@ def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt
     if len(winners) > settings.award.rules.winners:
         raise InvalidInput("publicity_too_many_winners", given=len(winners), allowed=settings.award.rules.winners)
     _check_ids(session, settings, winners + reserve, "winners+reserve")
+    contact = settings.award.secretariat
+    if not contact.phone.strip() or not contact.address.strip():
+        raise InvalidInput("publicity_contact_missing")
     if stages.status(session, settings, STAGE) == "pending":
         stages.open_stage(session, settings, STAGE, actor=actor, now=now)
     stages.require_open(session, settings, STAGE, now=now)
@@ -95,7 +98,13 @@ def notice_data(session: Session, settings: Settings) -> dict[str, Any]:
     """Template data for the per-channel notice texts (portal, newspaper, TV, app)."""
     pub = require(session, settings)
     return {"winners": [describe(session, i) for i in pub.winners], **window_data(pub),
-            "anonymous_complaints": settings.award.rules.anonymous_complaints}
+            "anonymous_complaints": settings.award.rules.anonymous_complaints,
+            "complaint_url": complaint_page_url(settings), "secretariat": settings.award.secretariat.model_dump()}
+
+
+def complaint_page_url(settings: Settings) -> str:
+    """The public complaint page's address, printed in every notice text."""
+    return settings.server.public_url.rstrip("/") + "/complaints"
 
 
 def verification_report(session: Session, settings: Settings, *, now: dt.datetime) -> dict[str, Any]:
