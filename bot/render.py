@@ -137,10 +137,17 @@ class Renderer:
             if not text:
                 continue
             css = str(line.get("class") or "")
-            part = f'<div class="{escape(css)}">{escape(text)}</div>' if css else f"<div>{escape(text)}</div>"
-            if len((description + part).encode()) > TEXTCARD_DESC_LIMIT:
+            head, tail = (f'<div class="{escape(css)}">' if css else "<div>"), "</div>"
+            room = TEXTCARD_DESC_LIMIT - len((description + head + tail).encode())
+            body = escape(text)
+            if len(body.encode()) > room:  # the last line that fits is cut (never inside an entity), then stop
+                cut = cut_bytes(text, max(0, room - 3))
+                while cut and len(escape(cut).encode()) > room - 3:  # "…" is 3 bytes
+                    cut = cut[:-1]
+                if cut:
+                    description += head + escape(cut) + "…" + tail
                 break
-            description += part
+            description += head + body + tail
         title = cut_bytes(str(spec.get("title") or ""), TEXTCARD_TITLE_LIMIT)
         return {"title": title, "description": description,
                 "url": self.card_link(str(card.get("task_id") or ""), recipient),

@@ -171,3 +171,13 @@ def test_the_form_expires(rt, wecom, clock, http):
     resp = _post(http, data)
     assert resp.status_code == 400 and "验证题已失效" in resp.get_data(as_text=True)
     assert re.search(r"验证：\d+ \+ \d+", resp.get_data(as_text=True))  # a fresh challenge to answer
+
+
+def test_every_notice_text_points_the_public_outside_wecom(rt, wecom, clock):
+    from bot.handlers.publicity import publications_dir
+    start_notice(rt, clock)
+    for channel in ("portal", "newspaper", "tv", "app"):
+        body = (publications_dir(rt.settings) / f"shaoguan-2018-publicity-{channel}.md").read_text(encoding="utf-8")
+        assert "http://127.0.0.1:8800/complaints" in body, channel
+        assert "0751-0000000" in body and "韶关市质量技术监督局" in body and "512000" in body, channel
+        assert "质量奖评审助手" not in body and "发送“投诉”" not in body, channel

@@ -151,3 +151,56 @@ def test_the_card_page_refuses_what_the_card_would(cb, rt, wecom, http, clock):
     assert "已返回检查" in http.get(card_path).get_data(as_text=True)
     with rt.sessions() as s:
         assert s.scalar(select(Application)).status == "draft"
+
+
+def test_member_ids_from_either_callback_form():
+    from bot.wecom import members
+    own = "wwgov"
+    assert members.from_callback("wwx/lisi", own, own) == "wwx/lisi"
+    assert members.from_callback("lisi", "wwx", own) == "wwx/lisi"
+    assert members.from_callback("lisi", own, own) == "lisi"
+    assert members.from_callback(f"{own}/lisi", own, own) == "lisi"
+    assert members.addressed("wwx/lisi", 7) == {"touser": ["wwx/lisi"], "agentid": 7}
+    assert members.addressed("lisi", 7) == {"touser": "lisi", "agentid": 7}
+
+
+def test_a_card_for_a_linked_member_becomes_a_textcard_within_wecoms_limits(rt):
+    long = "很长的企业名称<b>" * 80
+    body = rt.renderer.message(LINKED, "apply.confirm", {
+        "task_id": "t1", "enterprise": long, "deadline": "2018-11-15T15:59:59+00:00", "credit_code": "9144",
+        "unit": "武江区", "contact": "李四", "phone": "13800138000", "entries": [], "application_id": 1})
+    [msg] = body
+    card = msg["textcard"]
+    assert msg["msgtype"] == "textcard" and msg["touser"] == [LINKED] and "enable_duplicate_check" not in msg
+    assert len(card["title"].encode()) <= 128 and len(card["description"].encode()) <= 512
+    assert "<b>" not in card["description"] and "&lt;b&gt;" in card["description"]  # escaped, whole lines only
+    assert "/card/" in card["url"] and card["btntxt"] == "去处理"
+    plain = rt.renderer.message("qiye1", "apply.confirm", {**{"task_id": "t2"}, **{
+        "enterprise": "x", "deadline": "2018-11-15T15:59:59+00:00", "credit_code": "9144", "unit": "u",
+        "contact": "c", "phone": "p", "entries": [], "application_id": 1}})
+    assert plain[0]["msgtype"] == "template_card" and plain[0]["touser"] == "qiye1"
+
+
+def test_reserved_and_overlong_senders_are_refused(cb, rt, wecom):
+    from sqlalchemy import func
+    assert cb.send(cb.text("public", "投诉")).status == 200  # recorded and ignored: a reserved name
+    assert cb.send(cb.text("wwlinkedqiye0001/" + "x" * 120, "申报")).status == 400
+    deliver(rt)
+    assert wecom.calls_to("message/send") == [] and wecom.calls_to("linkedcorp/message/send") == []
+    with rt.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundCallback).where(
+            InboundCallback.status == "refused")) == 1
+
+
+def test_the_stand_in_keeps_linked_ids_off_message_send(wecom):
+    import pytest as _pytest
+    from bot.simulator.state import ApiError
+    body = {"agentid": wecom.agent_id, "msgtype": "text", "text": {"content": "hi"}}
+    with _pytest.raises(ApiError):
+        wecom.send({**body, "touser": LINKED})
+    with _pytest.raises(ApiError) as err:
+        wecom.send_linked({**body, "msgtype": "template_card", "template_card": {}, "touser": [LINKED]})
+    assert err.value.body["errcode"] == 40008
+    wecom.set_linked_users({LINKED: "李四"})
+    ok = wecom.send_linked({**body, "touser": [LINKED, "wwother/x"]})
+    assert ok["invaliduser"] == ["wwother/x"]
