@@ -41,7 +41,8 @@ def test_a_letter_registered_in_chat_with_its_scans(cb, rt, wecom, clock):
     assert "不在公示期内" in texts(wecom, "mishu1")[-1]
     _say(cb, rt, "mishu1", LETTER)
     mine = texts(wecom, "mishu1")
-    assert any("已登记投诉 **TS2019-001**（来信（2019年2月3日收到））" in t for t in mine), mine[-3:]
+    assert "已登记投诉 **TS2019-001**。\n来源：来信（2019年2月3日收到）" in mine[-1], mine[-3:]
+    assert not any("收到新的公示投诉" in t for t in mine)  # he registered it; the rest of the secretariat is told
     notice = texts(wecom, "mishu2")[-1]
     assert "收到新的公示投诉 TS2019-001" in notice and "来源：来信（2019年2月3日收到）" in notice
     assert "证据：0 份" in notice and "正在保存" not in notice and "后续文件" not in notice

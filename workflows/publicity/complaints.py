@@ -142,7 +142,8 @@ def lodge(session: Session, settings: Settings, complaint: Complaint, *, now: dt
     audit.record(session, actor=complaint.registered_by or complaint.complainant, action="complaint.submit",
                  subject=f"complaint:{complaint.number}", now=now, application_id=complaint.application_id,
                  anonymous=complaint.anonymous, channel=complaint.channel, received_on=complaint.received_on)
-    secretariat = [p.userid for p in people.with_role(session, "secretariat")]
+    # Everyone in the secretariat but the member who registered it (he has it in front of him).
+    secretariat = [p.userid for p in people.with_role(session, "secretariat") if p.userid != complaint.registered_by]
     notices.notify(session, secretariat, "complaint.received", now=now, complaint=complaint_data(session, complaint),
                    pending=pending_evidence(session, complaint))
     return complaint
