@@ -29,6 +29,7 @@ class Examples:
         day = {s.key: s.deadline.astimezone(tz).date() for s in award.stages}  # calendar_shift_days applied
         self.app, self.app2, self.app3 = (numbers.format_number(settings, "application", n) for n in (1, 2, 3))
         self.complaint = numbers.format_number(settings, "complaint", 1)
+        self.complaint_day = f"{day['publicity'] - dt.timedelta(days=20):%Y-%m-%d}"  # a day inside a likely notice
         self.apply_extend = f"{day['apply'] + dt.timedelta(days=5):%Y-%m-%d} 18:00"
         self.vote_close = f"{day['vote']:%Y-%m-%d} 17:00"
         self.vote_extend = f"{day['vote'] + dt.timedelta(days=2):%Y-%m-%d} 17:00"

@@ -35,14 +35,14 @@ def test_the_page_files_a_draft_that_lodges_into_the_one_sequence(settings, sess
         assert (draft.status, draft.channel, draft.complainant, draft.phone) == ("draft", "web", "public", "13912345678")
         c = publicity.lodge(s, settings, draft, now=START)
         assert c.number == "TS2019-001"
-        letter = channels.register_offline(s, settings, actor="mishu1", now=START + DAY, via="letter",
+        letter = channels.register_offline(s, settings, actor="cli", now=START + DAY, via="letter",
                                            received_on=dt.date(2019, 2, 1), application_id=edition[2],
                                            content=CONTENT, real_name="张三", phone="0751-8888888")
         assert publicity.lodge(s, settings, letter, now=START + DAY).number == "TS2019-002"
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "complaint.received")).all()
         assert [(r.recipient, r.data["complaint"]["channel"]) for r in told] == [("mishu1", "web"), ("mishu1", "letter")]
         entries = [e for e in audit.entries(s) if e.action == "complaint.submit"]
-        assert [(e.actor, e.details["channel"]) for e in entries] == [("public", "web"), ("mishu1", "letter")]
+        assert [(e.actor, e.details["channel"]) for e in entries] == [("public", "web"), ("cli", "letter")]
 
 
 @pytest.mark.parametrize("kwargs,code", [

@@ -7,6 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class CallPublication(Base):
@@ -43,7 +44,7 @@ class TrainingSignup(Base):
                       Index("ix_training_signup_event", "event_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("training_event.id"))
-    userid: Mapped[str] = mapped_column(String(64))
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))    # a linked-corp contact is CorpID/UserID
     name: Mapped[str] = mapped_column(String(100), default="")
     unit: Mapped[str] = mapped_column(String(200), default="")      # enterprise or recommending unit
     area: Mapped[str] = mapped_column(String(100), default="")      # region or department (for the report)
