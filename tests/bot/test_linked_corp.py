@@ -89,7 +89,7 @@ def test_a_linked_corp_applicant_goes_from_apply_to_submitted(cb, rt, wecom, htt
         assert app.status == "submitted" and app.number == "SG2018-001"
         [submit] = [e for e in audit.entries(s, subject=f"application:{app.id}") if e.action == "application.submit"]
         assert submit.actor == LINKED
-        assert s.scalar(select(CardTask)).status == "closed"
+        assert s.scalar(select(CardTask).where(CardTask.recipient == LINKED)).status == "closed"
         assert s.get(DirectoryName, LINKED).name == "李四"
 
 
