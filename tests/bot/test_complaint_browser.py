@@ -84,7 +84,7 @@ def test_complaint_page_in_a_browser(rt, wecom, clock, app, tmp_path, device, na
             _fill(page, content, [str(evidence), str(photo)])
             page.click("#submit")
             page.wait_for_selector("#done")
-            assert "TS2019-001" in page.inner_text("#number")
+            assert "TS2018-001" in page.inner_text("#number")
             assert "证据材料 2 份" in page.inner_text("#done") and "接下来" in page.inner_text("#next")
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             page.screenshot(path=str(shots / f"complaint-receipt-{name}.png"), full_page=True)
@@ -93,7 +93,7 @@ def test_complaint_page_in_a_browser(rt, wecom, clock, app, tmp_path, device, na
         server.stop()
     deliver(rt)
     card = texts(wecom, "mishu1")[-1]
-    assert "收到新的公示投诉 TS2019-001" in card and "来源：公示投诉网页" in card and "证据：2 份" in card
+    assert "收到新的公示投诉 TS2018-001" in card and "来源：公示投诉网页" in card and "证据：2 份" in card
     with rt.sessions() as s:
         assert s.scalar(select(Complaint)).channel == "web"
         assert len(s.scalars(select(ComplaintEvidence)).all()) == 2

@@ -49,11 +49,11 @@ def test_a_complaint_from_the_page_reaches_the_secretariat_with_its_evidence(rt,
     assert resp.status_code == 303, resp.get_data(as_text=True)
     receipt = http.get(resp.headers["Location"])
     body = receipt.get_data(as_text=True)
-    assert receipt.status_code == 200 and "TS2019-001" in body and "韶关第1制造有限公司" in body
+    assert receipt.status_code == 200 and "TS2018-001" in body and "韶关第1制造有限公司" in body
     assert "证据材料 2 份" in body and "13912345678" in body and "接下来" in body
     deliver(rt)
     card = texts(wecom, "mishu1")[-1]
-    assert "收到新的公示投诉 TS2019-001" in card and "来源：公示投诉网页" in card
+    assert "收到新的公示投诉 TS2018-001" in card and "来源：公示投诉网页" in card
     assert "王小明（13912345678）" in card and "证据：2 份" in card and "正在保存" not in card
     with rt.sessions() as s:
         c = s.scalar(select(Complaint))

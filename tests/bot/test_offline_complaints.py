@@ -41,17 +41,17 @@ def test_a_letter_registered_in_chat_with_its_scans(cb, rt, wecom, clock):
     assert "不在公示期内" in texts(wecom, "mishu1")[-1]
     _say(cb, rt, "mishu1", LETTER)
     mine = texts(wecom, "mishu1")
-    assert "已登记投诉 **TS2019-001**。\n来源：来信（2019年2月3日收到）" in mine[-1], mine[-3:]
+    assert "已登记投诉 **TS2018-001**。\n来源：来信（2019年2月3日收到）" in mine[-1], mine[-3:]
     assert not any("收到新的公示投诉" in t for t in mine)  # he registered it; the rest of the secretariat is told
     notice = texts(wecom, "mishu2")[-1]
-    assert "收到新的公示投诉 TS2019-001" in notice and "来源：来信（2019年2月3日收到）" in notice
+    assert "收到新的公示投诉 TS2018-001" in notice and "来源：来信（2019年2月3日收到）" in notice
     assert "证据：0 份" in notice and "正在保存" not in notice and "后续文件" not in notice
     media = wecom.store_media("file", "来信扫描.pdf", "application/pdf", PDF)
     assert cb.send(cb.file("mishu1", media.media_id, "来信扫描.pdf")).status == 200
     deliver(rt)
     assert any("来信扫描.pdf" in t and "已保存" in t for t in texts(wecom, "mishu1"))
     added = texts(wecom, "mishu2")[-1]
-    assert "TS2019-001" in added and "补充了证据“来信扫描.pdf”" in added and "现有证据：1 份" in added
+    assert "TS2018-001" in added and "补充了证据“来信扫描.pdf”" in added and "现有证据：1 份" in added
     _say(cb, rt, "mishu1", "完成")
     assert "登记完毕" in texts(wecom, "mishu1")[-1]
     with rt.sessions() as s:
@@ -62,7 +62,7 @@ def test_a_letter_registered_in_chat_with_its_scans(cb, rt, wecom, clock):
         [ev] = s.scalars(select(ComplaintEvidence)).all()
         assert ev.original_name == "来信扫描.pdf"
     # The conclusion is recorded; the letter writer is told by the secretariat, not through WeCom.
-    _say(cb, rt, "mishu1", "核查 TS2019-001 不成立 抽检复核合格｜反映情况与事实不符")
+    _say(cb, rt, "mishu1", "核查 TS2018-001 不成立 抽检复核合格｜反映情况与事实不符")
     with rt.sessions() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "offline")).all() == []
         assert s.scalar(select(Complaint)).status == "concluded"
@@ -76,10 +76,10 @@ def test_one_numbering_for_chat_page_and_offline(cb, rt, wecom, clock, http):
     _say(cb, rt, "mishu1", LETTER.replace("来信 2019-02-03", "来电 2019-02-01"))
     with rt.sessions() as s:
         got = [(c.number, c.channel) for c in s.scalars(select(Complaint).order_by(Complaint.id))]
-    assert got == [("TS2019-001", "chat"), ("TS2019-002", "web"), ("TS2019-003", "call")]
+    assert got == [("TS2018-001", "chat"), ("TS2018-002", "web"), ("TS2018-003", "call")]
     _say(cb, rt, "mishu1", "投诉列表")
     listing = texts(wecom, "mishu1")[-1]
-    assert all(n in listing for n in ("TS2019-001", "TS2019-002", "TS2019-003"))
+    assert all(n in listing for n in ("TS2018-001", "TS2018-002", "TS2018-003"))
 
 
 def test_evidence_still_downloading_is_said_so_and_counted_when_it_arrives(cb, rt, wecom, clock):
@@ -91,7 +91,7 @@ def test_evidence_still_downloading_is_said_so_and_counted_when_it_arrives(cb, r
                 cb.text("gongzhong1", "王小明"), cb.text("gongzhong1", "13912345678")):
         assert cb.send(xml).status == 200  # the sender has not downloaded the file yet
     deliver(rt)
-    received, added = [t for t in texts(wecom, "mishu1") if "TS2019-001" in t][-2:]
+    received, added = [t for t in texts(wecom, "mishu1") if "TS2018-001" in t][-2:]
     assert "证据：0 份，另有 1 份正在保存" in received
     assert "补充了证据“照片.pdf”" in added and "现有证据：1 份" in added
 
@@ -115,7 +115,7 @@ def test_the_cli_registers_a_call_with_scans_and_refuses_a_bad_file(rt, wecom, c
     with rt.sessions() as s:
         assert s.scalars(select(Complaint)).all() == []
     done = runner.invoke(main, [*common, "--evidence", str(note)], obj=_Obj(rt), catch_exceptions=False)
-    assert done.exit_code == 0 and "TS2019-001 registered (call, received 2019-02-01)" in done.output
+    assert done.exit_code == 0 and "TS2018-001 registered (call, received 2019-02-01)" in done.output
     assert "evidence: 1 file" in done.output
     late = runner.invoke(main, [*common[:-2], "--now", "2019-02-12 09:00", "--received", "2019-02-11"], obj=_Obj(rt))
     assert late.exit_code == 1 and "不在公示期内" in late.output

@@ -1,16 +1,16 @@
 """Member ids of linked-corp members ("CorpID/UserID", up to 128); complaints from the public page and offline
 
-Revision ID: 9b17be8ce9b9
-Revises: 0916585d75fa
-Create Date: 2026-11-30 13:50:00.544128
+Revision ID: cadca7aec48c
+Revises: 5d1e2f3a4b6c
+Create Date: 2026-11-30 14:36:19.184281
 """
 from alembic import op
 import sqlalchemy as sa
 import workflows.core.base
 
 
-revision = '9b17be8ce9b9'
-down_revision = '0916585d75fa'
+revision = 'cadca7aec48c'
+down_revision = '5d1e2f3a4b6c'
 branch_labels = None
 depends_on = None
 
