@@ -116,7 +116,7 @@ def check(session: Session, settings: Settings, target: Target, *, actor: str, n
         if access.role_of(session, actor) not in access.SECRETARIAT:
             raise NotFound("complaint_not_found")
     elif complaint.complainant != actor:
-        raise NotFound("complaint_not_found")
+        raise NotAllowed(action="attach_evidence")   # another member's link: the page answers 403
     if complaint.status not in EVIDENCE_OPEN:
         raise NotAllowed("complaint_closed", number=complaint.number or "")
     if not offline:

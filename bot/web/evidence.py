@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from workflows import intake
-from workflows.core.errors import DomainError, NotFound
+from workflows.core.errors import DomainError
 from workflows.publicity.models import Complaint
 
-from .pages import _read, _rt, error_page, page, receive_upload
+from .pages import _read, _rt, page, receive_upload, refusal_page
 
 bp = Blueprint("evidence", __name__)
 
@@ -16,7 +16,7 @@ bp = Blueprint("evidence", __name__)
 def evidence(token: str) -> Response:
     """Show the evidence form for one complaint, or receive a file."""
     rt = _rt()
-    data, refused = _read(rt.services["links"].read_evidence, token)
+    data, refused = _read(rt.services["links"].read_evidence, token, "evidence")
     if refused:
         return refused
     settings, now = rt.settings, rt.clock()
@@ -24,12 +24,8 @@ def evidence(token: str) -> Response:
     with rt.sessions() as s:
         try:
             intake.check(s, settings, target, actor=data["u"], now=now)
-        except NotFound:
-            return error_page("pages.link_invalid", 403)
         except DomainError as exc:
-            if exc.code == "complaint_closed":
-                return error_page("pages.complaint_closed", 409)
-            return error_page(f"errors.{exc.code}", 409, exc.data)
+            return refusal_page(exc, link="evidence")
         complaint = s.get(Complaint, target.id)
         rules = intake.rules(settings, target)
         context = {"token": token, "number": complaint.number or "", "kinds": list(rules.kinds),

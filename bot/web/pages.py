@@ -10,6 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from workflows import intake
 from workflows import apply
+from workflows.apply.models import Application, Document
+from workflows.core import audit, notices, people
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentRejected
@@ -61,13 +63,32 @@ def error_page(kind: str, status: int, data: dict[str, Any] | None = None) -> Re
     return page("error", status, message=_plain(kind, **(data or {})))
 
 
-def _read(reader, token: str):  # noqa: ANN001, ANN202
+def refusal_page(exc: DomainError, *, link: str = "upload") -> Response:
+    """The page for a refusal by the rules, with the status that says what kind of refusal it is.
+
+    403: the link is someone else's; 404: what it points to does not exist; 409: the moment or the state
+    forbids it (stage not open or closed, application submitted, item not requested, complaint concluded).
+    """
+    if isinstance(exc, NotAllowed) and exc.code == "not_allowed":
+        return error_page("pages.not_yours", 403, {"link": link})
+    if isinstance(exc, NotFound):
+        return error_page(f"errors.{exc.code}", 404, exc.data)
+    return error_page(f"errors.{exc.code}", 409, exc.data)
+
+
+def _read(reader, token: str, link: str = "upload"):  # noqa: ANN001, ANN202
     try:
         return reader(token), None
     except SignatureExpired:
-        return None, error_page("pages.link_expired", 410)
+        return None, error_page("pages.link_expired", 410, {"link": link})
     except BadSignature:
-        return None, error_page("pages.link_invalid", 403)
+        return None, error_page("pages.link_invalid", 403, {"link": link})
+
+
+@bp.app_errorhandler(DomainError)
+def _unhandled_refusal(exc: DomainError) -> Response:
+    """A refusal no page caught itself still gets its page, never a server error."""
+    return refusal_page(exc)
 
 
 def receive_upload(template: str, context: dict[str, Any], *, target: intake.Target, actor: str) -> Response:
@@ -93,7 +114,7 @@ def receive_upload(template: str, context: dict[str, Any], *, target: intake.Tar
         kind, data = intake.refusal(settings, target, exc, upload_file.filename)
         return page(template, 422, **context, problem=_plain(kind, **data))
     except DomainError as exc:
-        return error_page(f"errors.{exc.code}", 409, exc.data)
+        return refusal_page(exc, link=template)
     finally:
         upload_file.close()
     return page(f"{template}_done", item=context.get("item"), filename=done.filename, size=done.size)
@@ -112,10 +133,8 @@ def upload(token: str) -> Response:
         try:
             deadline = intake.check(s, settings, target, actor=data["u"], now=now)
             app = apply.get(s, settings, target.id)
-        except (NotAllowed, NotFound):
-            return error_page("pages.link_invalid", 403)
         except DomainError as exc:
-            return error_page(f"errors.{exc.code}", 409, exc.data)
+            return refusal_page(exc)
         item = settings.award.material(target.item_key)
         current = apply.current_documents(app).get(item.key)
         context = {"item": item, "current": current, "number": app.number, "token": token,
@@ -128,15 +147,15 @@ def upload(token: str) -> Response:
 
 def _viewable(token: str):  # noqa: ANN202
     rt = _rt()
-    data, refused = _read(rt.services["links"].read_view, token)
+    data, refused = _read(rt.services["links"].read_view, token, "materials")
     if refused:
         return None, None, refused
     s = rt.sessions()
     try:
         app = apply.get(s, rt.settings, int(data["a"]))
-    except DomainError:
+    except DomainError as exc:
         s.close()
-        return None, None, error_page("pages.link_invalid", 404)
+        return None, None, refusal_page(exc, link="materials")
     # Checked on every request: a member removed from the roster loses access at once.
     if not apply.may_view_documents(s, rt.settings, data["u"], app):
         s.close()
@@ -164,19 +183,45 @@ def material_file(token: str, doc_id: int) -> Response:
     s, app, refused = _viewable(token)
     if refused:
         return refused
+    problem = None
     with s:
         # Only a current document is served: a replaced draft or a rejected file is not (apply.current_documents).
         doc = next((d for d in apply.current_documents(app).values() if d.id == doc_id), None)
         if doc is None:
-            return error_page("pages.link_invalid", 404)
+            return error_page("pages.no_such_file", 404)
+        s.expunge(doc)
         try:
             # Read whole (≤ the item's size cap) so the SHA-256 is verified before a byte is sent.
             content = _rt().services["documents"].read_bytes(doc.sha256, doc.size)
-        except (DocumentMissing, DocumentCorrupted):
-            return error_page("pages.file_unavailable", 503)
-        resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=True,
-                         download_name=doc.original_name, max_age=0)
+        except DocumentMissing:
+            problem = ("missing", 410)
+        except DocumentCorrupted:
+            problem = ("corrupted", 409)
+    if problem is not None:  # reported in a transaction of its own, after the reading one ended
+        _report_unavailable(doc, problem[0])
+        return error_page("pages.file_unavailable", problem[1], {"reason": problem[0], "name": doc.original_name})
+    resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=True,
+                     download_name=doc.original_name, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+def _report_unavailable(doc: Document, reason: str) -> None:
+    """A stored file is gone or damaged: audit it and tell the secretariat (once per document and reason)."""
+    rt = _rt()
+    now = rt.clock()
+    with rt.sessions.begin() as s:
+        subject = f"document:{doc.id}"
+        if any(e.details.get("reason") == reason for e in audit.entries(s, action="document.unavailable",
+                                                                         subject=subject)):
+            return
+        audit.record(s, actor="system", action="document.unavailable", subject=subject, now=now, reason=reason,
+                     sha256=doc.sha256, application_id=doc.application_id)
+        app = s.get(Application, doc.application_id)
+        secretariat = [p.userid for p in people.with_role(s, "secretariat")]
+        if secretariat and app is not None:
+            notices.notify(s, secretariat, "pages.file_unavailable_report", now=now, reason=reason,
+                           name=doc.original_name, number=app.number or "", enterprise=app.enterprise_name or "",
+                           sha256=doc.sha256)
 

@@ -38,6 +38,8 @@ from workflows.apply.creditcode import (  # noqa: F401
     with_check_character,
     with_check_digits,
     validate_credit_code,
+    registration_kind,
+    is_allowed_registration,
     is_in_region,
 )
 

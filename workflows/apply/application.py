@@ -16,9 +16,11 @@ from workflows.core import access, audit, notices, numbers, stages
 from workflows.apply.completeness import Checklist, Receipt, material_items
 from workflows.apply.completeness import checklist as compute_checklist
 from workflows.core.contact import PhoneError, validate_mobile
-from workflows.apply.creditcode import CodeError, is_in_region, validate_credit_code
+from workflows.apply.creditcode import (
+    CodeError, is_allowed_registration, is_in_region, registration_kind, validate_credit_code,
+)
 from workflows.documents.store import StoredDocument
-from workflows.apply.eligibility import parse_yes_no
+from workflows.apply.eligibility import parse_yes_no, unmet
 from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
 from workflows.apply import recommendation
@@ -43,15 +45,21 @@ def deadline_for(session: Session, settings: Settings, app: Application | None) 
 
 
 def require_editable(session: Session, settings: Settings, app: Application, now: dt.datetime) -> None:
-    """Raise unless the application may still be changed by its applicant now."""
-    stages.require_open(session, settings, STAGE, now=now, subject=subject(app))
+    """Raise unless the application may still be changed by its applicant now (its state first, then the stage)."""
     if app.status not in EDITABLE:
         raise NotAllowed("application_locked", status=app.status, number=app.number or "")
+    stages.require_open(session, settings, STAGE, now=now, subject=subject(app))
 
 
 def require_uploadable(session: Session, settings: Settings, app: Application, item_key: str,
                        now: dt.datetime) -> dt.datetime:
     """Raise unless the applicant may send this item now in the application stage; return the deadline."""
+    try:
+        item = settings.award.material(item_key)
+    except KeyError:
+        raise NotFound(what=item_key[:40]) from None
+    if item.provided_by != "applicant":
+        raise NotAllowed("not_applicant_item", item=item.name)
     require_editable(session, settings, app, now)
     return deadline_for(session, settings, app)
 
@@ -62,11 +70,8 @@ def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime)
     app = get_for_applicant(session, settings, actor)
     stages.require_open(session, settings, STAGE, now=now, subject=subject(app) if app else None)
     if app is not None:
-        if app.status == AppStatus.INELIGIBLE:
-            # A mistaken answer must not lock the enterprise out: asking again re-opens the questions.
-            app.status, app.eligibility, app.updated_at = AppStatus.DRAFT, {}, now
-            _derive_answers(app)
-            audit.record(session, actor=actor, action="application.restart", subject=subject(app), now=now)
+        if app.status in EDITABLE + (AppStatus.INELIGIBLE,):
+            reopen_failed_answers(session, settings, app, actor=actor, now=now)
         return app, False
     app = Application(edition=settings.award.edition_key, applicant=actor, status=AppStatus.DRAFT,
                       eligibility={}, created_at=now, updated_at=now)
@@ -107,8 +112,9 @@ def set_credit_code(session: Session, settings: Settings, app: Application, text
     result = validate_credit_code(text)
     if isinstance(result, CodeError):
         raise InvalidInput("bad_credit_code", reason=result.code, **dict(result.data))
-    if not is_in_region(result, tuple(settings.award.region_prefixes)):
-        raise NotEligible(reason="not_in_city", region_code=result.region_code, city=settings.award.city)
+    refusal = _code_refusal(settings, result)
+    if refusal is not None:
+        raise refusal
     other = session.scalar(select(Application).where(Application.edition == app.edition,
                                                      Application.credit_code == result.value,
                                                      Application.id != app.id))
@@ -196,6 +202,62 @@ def set_contact_phone(session: Session, settings: Settings, app: Application, te
 
 
 # -- eligibility ----------------------------------------------------------------------------------
+def _code_refusal(settings: Settings, code: Any) -> NotEligible | None:
+    """Why a valid credit code cannot apply (not an allowed registration kind, not in the city), or None."""
+    kinds = tuple(settings.award.registration_kinds)
+    if not is_allowed_registration(code, kinds):
+        return NotEligible(reason="not_enterprise", prefix=registration_kind(code), allowed=list(kinds))
+    if not is_in_region(code, tuple(settings.award.region_prefixes)):
+        return NotEligible(reason="not_in_city", region_code=code.region_code, city=settings.award.city)
+    return None
+
+
+def eligibility_problems(settings: Settings, app: Application) -> list[str]:
+    """What makes the application ineligible now: 'credit_code', 'legal_person' or a question answered 否.
+
+    Re-checked from the facts themselves at submission (a derived answer is not trusted), so a wrong
+    answer, an old record or a changed configuration can never be submitted.
+    """
+    problems: list[str] = []
+    if app.credit_code:
+        code = validate_credit_code(app.credit_code)
+        if isinstance(code, CodeError) or _code_refusal(settings, code) is not None:
+            problems.append("credit_code")
+    if app.legal_person is False:
+        problems.append("legal_person")
+    answers = app.eligibility or {}
+    for key in unmet(settings.award.eligibility, answers):
+        if answers.get(key) is False and key not in problems:
+            problems.append(key)
+    return problems
+
+
+def reopen_failed_answers(session: Session, settings: Settings, app: Application, *, actor: str,
+                          now: dt.datetime) -> list[str]:
+    """Forget every answer that makes the application ineligible, so the dialog asks it again; audited.
+
+    A mistaken 否 must not lock the enterprise out for the edition: `申报` asks again exactly what failed.
+    """
+    problems = eligibility_problems(settings, app)
+    if not problems and app.status != AppStatus.INELIGIBLE:
+        return []
+    answers = {k: v for k, v in (app.eligibility or {}).items() if k not in problems and k != "_failed"}
+    if "credit_code" in problems:
+        app.credit_code = None
+        answers.pop("registered_in_city", None)
+    if "legal_person" in problems:
+        app.legal_person = None
+        answers.pop("legal_person", None)
+    app.eligibility = answers
+    _derive_answers(app)
+    if app.status == AppStatus.INELIGIBLE:
+        app.status = AppStatus.DRAFT
+    app.updated_at = now
+    audit.record(session, actor=actor, action="application.restart", subject=subject(app), now=now,
+                 reopened=problems)
+    return problems
+
+
 def _derive_answers(app: Application) -> None:
     answers = dict(app.eligibility or {})
     if app.credit_code:
@@ -326,14 +388,26 @@ def unanswered_questions(settings: Settings, app: Application) -> list[str]:
 
 
 def check_submittable(session: Session, settings: Settings, app: Application, now: dt.datetime) -> Checklist:
-    """Raise with exactly what is missing unless the application can be submitted now."""
+    """Raise with exactly what is missing (or which condition is not met) unless it can be submitted now."""
     require_editable(session, settings, app, now)
+    problems = eligibility_problems(settings, app)
+    if problems:
+        raise NotEligible(reason="unmet", city=settings.award.city,
+                          conditions=[{"key": k, "text": _condition_text(settings, k)} for k in problems])
     cl = checklist(session, settings, app)
     facts, questions = missing_facts(app), unanswered_questions(settings, app)
     if facts or questions or not cl.complete:
         raise InvalidInput("incomplete_application", facts=facts, questions=len(questions),
                            items=[settings.award.material(k).name for k in cl.missing_required])
     return cl
+
+
+def _condition_text(settings: Settings, key: str) -> str:
+    """The configured reason (or question) of an eligibility condition; '' for the credit code (templated)."""
+    for q in settings.award.eligibility:
+        if q.key == key:
+            return q.reason or q.question
+    return ""
 
 
 def next_number(session: Session, settings: Settings) -> str:

@@ -186,6 +186,18 @@ def _org_check_or_none(body8: str) -> str | None:
         return None
 
 
+def registration_kind(code: CreditCode | str) -> str:
+    """The registration authority and entity type (positions 1-2), e.g. '91' enterprise, '92' sole trader."""
+    value = code.value if isinstance(code, CreditCode) else normalize(code)
+    return value[:2]
+
+
+def is_allowed_registration(code: CreditCode | str, kinds: tuple[str, ...]) -> bool:
+    """True if the code's first characters match one of the allowed kinds ('91', or '9' for every 9x)."""
+    kind = registration_kind(code)
+    return any(k and kind.startswith(k) for k in kinds)
+
+
 def is_in_region(code: CreditCode | str, prefixes: tuple[str, ...]) -> bool:
     """True if the code's division code starts with one of the configured prefixes."""
     value = code.value if isinstance(code, CreditCode) else normalize(code)

@@ -339,6 +339,8 @@ class AwardSettings(_Strict):
     timezone: str = "Asia/Shanghai"
     calendar_shift_days: int = 0  # demos and training: replay this edition's calendar shifted by whole days
     region_prefixes: list[str] = Field(min_length=1)
+    # Who may apply, by the credit code's first characters (GB 32100: 91 enterprise, 92 sole trader, 5x 民政 …).
+    registration_kinds: list[str] = Field(default=["91"], min_length=1)
     regions: list[Region] = Field(min_length=1)
     departments: list[str] = []
     industries: list[str] = []
@@ -351,6 +353,14 @@ class AwardSettings(_Strict):
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
+
+    @field_validator("registration_kinds")
+    @classmethod
+    def _kinds(cls, v: list[str]) -> list[str]:
+        for kind in v:
+            if not (1 <= len(kind) <= 2 and all(ch in "0123456789ABCDEFGHJKLMNPQRTUWXY" for ch in kind)):
+                raise ValueError(f"{kind!r} must be 1 or 2 characters of a credit code, e.g. \"91\"")
+        return v
 
     @field_validator("timezone")
     @classmethod
