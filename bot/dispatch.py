@@ -9,7 +9,7 @@ from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.core import access, audit, people
+from workflows.core import access, audit, people, stages
 from workflows.core.errors import DomainError
 from workflows.core.models import MEMBER_ID_MAX, InboundCallback
 from workflows.core.base import UTCDateTime
@@ -26,6 +26,12 @@ _INSERT_IGNORING_DUPLICATES = text(
     "VALUES (:dedupe_key, :userid, :kind, :payload, :received_at, :status, :error) "
     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
 ).bindparams(bindparam("payload", type_=JSON()), bindparam("received_at", type_=UTCDateTime()))
+
+
+def _word(inbound: Inbound) -> str:
+    """The chat word a member typed (for "您之前发送的 `申报`…"), or '' for clicks and files."""
+    content = getattr(inbound, "content", None)
+    return content.strip().split(" ", 1)[0][:20] if isinstance(content, str) and content.strip() else ""
 
 
 class Dispatcher:
@@ -68,6 +74,9 @@ class Dispatcher:
                 if failure.code == "not_allowed":  # the gate refused: who tried what is kept
                     audit.record(s, actor=inbound.userid[:MEMBER_ID_MAX], action="access.refused", now=now,
                                  subject=str(failure.data.get("action", "")), role=failure.data.get("role"))
+                if failure.wait_for:  # the reply promises a notice when that stage opens: keep the promise
+                    stages.promise_notice(s, self.settings, failure.wait_for, inbound.userid[:64], now=now,
+                                          word=_word(inbound))
                 self._context(s, inbound, now).reply(f"errors.{failure.code}", **failure.data)
                 return "refused"
             if not self._record(s, {**record, "status": "error",

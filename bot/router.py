@@ -93,6 +93,7 @@ class Router:
         self.cards: list[tuple[str, Handler]] = []
         self.events: dict[str, Handler] = {}
         self.menu_keys: dict[str, str] = {}
+        self.confirmations: dict[str, Handler] = {}
 
     def command(self, *words: str, verbs: tuple[str, ...] | None = None,
                 order: int = 100) -> Callable[[Handler], Handler]:
@@ -122,6 +123,13 @@ class Router:
         """Register a handler(ctx, event) for a plain event such as enter_agent."""
         def register(fn: Handler) -> Handler:
             self.events[name] = fn
+            return fn
+        return register
+
+    def confirmed(self, action: str) -> Callable[[Handler], Handler]:
+        """Register handler(ctx, params) run when a member confirms `action` (see bot/confirm.py)."""
+        def register(fn: Handler) -> Handler:
+            self.confirmations[action] = fn
             return fn
         return register
 

@@ -6,10 +6,16 @@ obligation providers the reminder sweep asks (`workflows.core.reminders`).
 """
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
 from workflows.apply import obligations as apply_obligations
 from workflows.call import obligations as call_obligations
-from workflows.core import events
+from workflows.core import events, reminders
 from workflows.core.reminders import Provider
+from workflows.core.settings import Settings
 from workflows.review import formal
 from workflows.review import obligations as review_obligations
 from workflows.scoring import obligations as scoring_obligations
@@ -24,5 +30,16 @@ PROVIDERS: dict[str, tuple[Provider, ...]] = {
     "vote": (voting_obligations.ballots_owed,),
 }
 
+
+
+def announce_opening(session: Session, settings: Settings, *, actor: str, now: dt.datetime, stage: str,
+                     **_: Any) -> None:
+    """A stage opened: whoever waited for it and whoever owes something in it (its PROVIDERS) is told, once."""
+    reminders.announce_opening(session, settings, stage, now=now, providers=PROVIDERS)
+
+
 events.subscribe("application.endorsed", formal.on_endorsed)
+# The opening notice first, then what each stage held back until it opened (e.g. the review cards).
+events.subscribe("stage.opened", announce_opening)
+events.subscribe("stage.opened", formal.on_stage_opened)
 events.mark_wired()

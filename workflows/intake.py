@@ -142,8 +142,9 @@ def accept(session: Session, settings: Settings, store: DocumentStore, *, target
         doc = supplement.supply_document(session, settings, application_id=app.id, item_key=target.item_key,
                                          stored=stored, source=source, actor=actor, now=now)
     else:
+        follows = flow.in_dialog(session, actor, app.id)
         doc = application.attach_document(session, settings, application_id=app.id, item_key=target.item_key,
-                                          stored=stored, source=source, actor=actor, now=now)
+                                          stored=stored, source=source, actor=actor, now=now, prompt_follows=follows)
         flow.after_upload(session, settings, app.id, actor, now)
     return Accepted(target, doc.original_name, doc.size, doc.sha256)
 

@@ -6,10 +6,11 @@ from ..router import Router
 
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
+    from .. import confirm
     from . import application, call, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
 
     router = Router()
-    for module in (common, call, application, recommend, review, supplement, experts, scoring, voting, complaints,
-                   publicity):
+    for module in (common, confirm, call, application, recommend, review, supplement, experts, scoring, voting,
+                   complaints, publicity):
         module.register(router)
     return router

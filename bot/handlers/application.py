@@ -5,7 +5,7 @@ import datetime as dt
 import re
 
 
-from workflows import apply
+from workflows import apply, progress
 from workflows.core import conversation, dates, notices
 from workflows.core.errors import InvalidInput, NotFound
 from workflows.apply.models import AppStatus, Application
@@ -13,6 +13,7 @@ from workflows.core.models import CardTask, Conversation
 from workflows.core.settings import Settings
 
 from . import supplement
+from .. import confirm
 from ..media import PURPOSE
 from workflows import intake
 from ..router import Context, Router
@@ -24,8 +25,8 @@ OPEN_STATUSES = (AppStatus.DRAFT, AppStatus.RETURNED, AppStatus.INELIGIBLE)
 
 
 def show_progress(ctx: Context, app: Application) -> None:
-    """Reply with the checklist, the status and the deadline."""
-    ctx.reply("apply.progress", **apply.summary(ctx.session, ctx.settings, app))
+    """Reply with where the application stands in every stage, and (while it can change) the checklist."""
+    ctx.reply("apply.progress", **progress.view(ctx.session, ctx.settings, app, now=ctx.now))
 
 
 def on_apply(ctx: Context, args: str = "") -> None:
@@ -136,10 +137,27 @@ def on_extend(ctx: Context, args: str) -> None:
         when += " " + rest.pop(0)
     until = parse_until(when, ctx.settings, ctx.now)
     number = None if target in ("全部", "all") else target
+    reason = " ".join(rest)
+    if number is None:
+        # Everyone's deadline: say what will happen and wait for 确认 (bot/confirm.py).
+        current = apply.check_extension(ctx.session, ctx.settings, until=until)
+        confirm.ask(ctx, "extend_all", subject=f"stage:{apply.STAGE}",
+                    params={"until": until.isoformat(), "reason": reason},
+                    until=until, current=current, reason=reason,
+                    stage_name=ctx.settings.award.stage(apply.STAGE).name,
+                    unsubmitted=apply.unsubmitted_count(ctx.session, ctx.settings))
+        return
     new, app = apply.extend_deadline(ctx.session, ctx.settings, until=until, actor=ctx.userid, now=ctx.now,
-                                   number=number, reason=" ".join(rest))
+                                     number=number, reason=reason)
     ctx.reply("apply.extended", deadline=new, number=(app.number or app.enterprise_name or "") if app else "",
               everyone=app is None)
+
+
+def on_extend_confirmed(ctx: Context, params: dict) -> None:
+    """确认 on the 延期 全部 card: extend for everyone (audited); everyone concerned is told."""
+    new, _ = apply.extend_deadline(ctx.session, ctx.settings, until=dt.datetime.fromisoformat(params["until"]),
+                                   actor=ctx.userid, now=ctx.now, reason=params.get("reason", ""))
+    ctx.reply("apply.extended", deadline=new, number="", everyone=True)
 
 
 def register(router: Router) -> None:
@@ -148,6 +166,7 @@ def register(router: Router) -> None:
     router.command("进度", verbs=("apply.edit",), order=11)(on_progress)
     router.command("提交", verbs=("apply.submit",), order=12)(on_submit)
     router.command("延期", verbs=("apply.extend",), order=60)(on_extend)
+    router.confirmed("extend_all")(on_extend_confirmed)
     router.flow(apply.FLOW)(on_flow)
     router.card("apply:")(on_card)
     router.menu("apply", "申报")

@@ -1,11 +1,17 @@
-"""The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons."""
+"""The secretariat's formal review in chat: review cards (受理 / 需补正 / 不予受理), item selection, reasons.
+
+Every decision is confirmed on a card that says what will happen (bot/confirm.py), and every step is
+checked first (`review.check_decidable`), so nothing is offered that will be refused.
+"""
 from __future__ import annotations
+
+from typing import Any
 
 from workflows.core import access, audit, conversation, notices, stages
 from workflows import review
-from workflows.core.errors import AlreadyDone, DomainError
 from workflows.core.models import CardTask, Conversation
 
+from .. import confirm
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
 
@@ -13,17 +19,22 @@ REJECT_REASON = "reject_reason"  # a ReviewStep beside REASON, kept here because
 
 
 def register(router: Router) -> None:
-    """Register the secretariat's review command, card keys and reason flow."""
+    """Register the secretariat's review command, card keys, reason flow and confirmed decisions."""
 
     @router.command("审查", verbs=("review.decide",), order=40)
     def on_review(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
         if not parts:
             pending = review.pending_for_secretariat(ctx.session, ctx.settings)
+            open_now = stages.is_open(ctx.session, ctx.settings, review.STAGE, now=ctx.now)
+            if not open_now and stages.status(ctx.session, ctx.settings, review.STAGE) == "pending":
+                stages.promise_notice(ctx.session, ctx.settings, review.STAGE, ctx.userid, now=ctx.now, word="审查")
             ctx.reply("review.list", pending=[{"number": p.number or f"#{p.application_id}",
                                                "enterprise_name": p.enterprise_name or "",
                                                "supplement_deadline": review.iso(p.supplement_deadline)}
-                                              for p in pending])
+                                              for p in pending],
+                      open=open_now, stage_status=stages.status(ctx.session, ctx.settings, review.STAGE),
+                      stage_name=ctx.settings.award.stage(review.STAGE).name)
             return
         if parts[0] == "真实性":
             if len(parts) < 3:
@@ -38,7 +49,8 @@ def register(router: Router) -> None:
         r = review.open_review(ctx.session, ctx.settings, application_id=app.id, actor=ctx.userid, now=ctx.now,
                                to=[ctx.userid])
         ctx.reply("review.detail", app=review.summary(ctx.settings, app),
-                  findings=review.findings_view(ctx.settings, r))
+                  findings=review.findings_view(ctx.settings, r), changes=review.supplement_changes(
+                      ctx.session, ctx.settings, app.id))
 
     @router.card("review:")
     def on_card(ctx: Context, event: CardEvent, rest: str) -> None:
@@ -54,16 +66,18 @@ def register(router: Router) -> None:
         if task.status != "open":
             _refuse_closed(ctx, event, task, app_id)
             return
-        click = (task.task_id, event.response_code)
+        click = [task.task_id, event.response_code]
         if action == "accept":
-            review.accept(ctx.session, ctx.settings, application_id=app_id, actor=ctx.userid, now=ctx.now, click=click)
-            ctx.reply("review.accepted_done", app=review.summary(ctx.settings, review.find_application(
-                ctx.session, ctx.settings, str(app_id))))
+            app = review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="accept")
+            r = review.review_for(ctx.session, app_id)
+            open_findings = [f for f in (review.findings_view(ctx.settings, r) if r else []) if not f["resolved"]]
+            confirm.ask(ctx, "accept", subject=f"application:{app_id}", params={"application_id": app_id,
+                                                                               "click": click},
+                        app=review.summary(ctx.settings, app), findings=len(open_findings))
         elif action == "reject":
-            app = review.find_application(ctx.session, ctx.settings, str(app_id))
-            _check_undecided(ctx, app_id)
+            app = review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="reject")
             conversation.start(ctx.session, ctx.userid, review.REVIEW_FLOW, REJECT_REASON, now=ctx.now,
-                               application_id=app_id, click=list(click))
+                               application_id=app_id, click=click)
             ctx.reply("review.ask_reject_reason", app=review.summary(ctx.settings, app), max=review.REASON_MAX)
         elif action == "supplement":
             _send_selection(ctx, app_id)
@@ -79,11 +93,14 @@ def register(router: Router) -> None:
             _ask_next(ctx, conv)
             return
         reason = review.clean_reason(inbound.content)
+        app_id = int(data["application_id"])
         if conv.step == REJECT_REASON:
-            _finish(ctx, lambda: review.reject(ctx.session, ctx.settings, application_id=data["application_id"],
-                                               reason=reason, actor=ctx.userid, now=ctx.now,
-                                               click=tuple(data.get("click") or ()) or None),
-                    "review.rejected_done", reason=reason)
+            app = review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="reject")
+            conversation.end(ctx.session, ctx.userid)
+            confirm.ask(ctx, "reject", subject=f"application:{app_id}",
+                        params={"application_id": app_id, "reason": reason, "click": data.get("click")},
+                        app=review.summary(ctx.settings, app), reason=reason,
+                        supplement_open=review.open_request(ctx.session, app_id) is not None)
             return
         items: list[str] = data["items"]
         reasons = {**data.get("reasons", {}), items[len(data.get("reasons", {}))]: reason}
@@ -91,18 +108,39 @@ def register(router: Router) -> None:
         if len(reasons) < len(items):
             _ask_next(ctx, conv)
             return
-        _finish(ctx, lambda: review.request_supplement(ctx.session, ctx.settings,
-                                                       application_id=data["application_id"],
-                                                       items={k: reasons[k] for k in items},
-                                                       actor=ctx.userid, now=ctx.now), "review.supplement_sent")
+        app = review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="supplement")
+        conversation.end(ctx.session, ctx.userid)
+        deadline, capped = review.supplement_deadline(ctx.session, ctx.settings, app_id, ctx.now)
+        confirm.ask(ctx, "supplement", subject=f"application:{app_id}",
+                    params={"application_id": app_id, "items": {k: reasons[k] for k in items}},
+                    app=review.summary(ctx.settings, app), deadline=deadline, capped=capped,
+                    items=[{"name": ctx.settings.award.material(k).name, "reason": reasons[k]} for k in items])
 
+    @router.confirmed("accept")
+    def on_accept(ctx: Context, params: dict[str, Any]) -> None:
+        click = tuple(params.get("click") or ()) or None
+        r = review.accept(ctx.session, ctx.settings, application_id=int(params["application_id"]),
+                          actor=ctx.userid, now=ctx.now, click=click)
+        ctx.reply("review.accepted_done", app=review.summary(ctx.settings, review.application_of(
+            ctx.session, r.application_id)))
 
-def _check_undecided(ctx: Context, app_id: int) -> None:
-    """Refuse early (before asking for reasons) when the review is already decided."""
-    r = review.review_for(ctx.session, app_id)
-    if r is not None and r.decision is not None:
-        raise AlreadyDone("review_decided", number=r.application_id, decision=r.decision, by=r.decided_by,
-                                 at=review.iso(r.decided_at))
+    @router.confirmed("reject")
+    def on_reject(ctx: Context, params: dict[str, Any]) -> None:
+        click = tuple(params.get("click") or ()) or None
+        r = review.reject(ctx.session, ctx.settings, application_id=int(params["application_id"]),
+                          reason=params["reason"], actor=ctx.userid, now=ctx.now, click=click)
+        ctx.reply("review.rejected_done", app=review.summary(ctx.settings, review.application_of(
+            ctx.session, r.application_id)), reason=r.reason)
+
+    @router.confirmed("supplement")
+    def on_supplement(ctx: Context, params: dict[str, Any]) -> None:
+        req = review.request_supplement(ctx.session, ctx.settings, application_id=int(params["application_id"]),
+                                        items=dict(params["items"]), actor=ctx.userid, now=ctx.now)
+        app = review.application_of(ctx.session, req.application_id)
+        ctx.reply("review.supplement_sent", app=review.summary(ctx.settings, app),
+                  items=[review.vars_of(i) for i in review.owed(ctx.settings, req)],
+                  deadline=review.iso(req.deadline), capped=req.deadline == stages.deadline(
+                      ctx.session, ctx.settings, review.STAGE, f"application:{app.id}"))
 
 
 def _refuse_closed(ctx: Context, event: CardEvent, task: CardTask, app_id: int) -> None:
@@ -117,8 +155,7 @@ def _refuse_closed(ctx: Context, event: CardEvent, task: CardTask, app_id: int) 
 
 def _send_selection(ctx: Context, app_id: int) -> None:
     """需补正: a card listing the applicant's items, pre-checked where the findings point."""
-    app = review.find_application(ctx.session, ctx.settings, str(app_id))
-    _check_undecided(ctx, app_id)
+    app = review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="supplement")
     r = review.review_for(ctx.session, app_id)
     flagged = {f.item_key for f in (r.findings if r else []) if f.item_key}
     items = [{"key": m.key, "name": m.name, "flagged": m.key in flagged} for m in review.applicant_items(ctx.settings)]
@@ -134,7 +171,7 @@ def _on_items(ctx: Context, event: CardEvent, task: CardTask, app_id: int) -> No
     if not items:
         ctx.reply("errors.no_items")
         return
-    _check_undecided(ctx, app_id)
+    review.check_decidable(ctx.session, ctx.settings, app_id, ctx.now, action="supplement")
     notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
                         replace_name="selected")
     conv = conversation.start(ctx.session, ctx.userid, review.REVIEW_FLOW, review.ReviewStep.REASON, now=ctx.now,
@@ -151,21 +188,3 @@ def _ask_next(ctx: Context, conv: Conversation) -> None:
     items, done = data["items"], len(data.get("reasons", {}))
     ctx.reply("review.ask_reason", item_name=ctx.settings.award.material(items[done]).name, index=done + 1,
               total=len(items), max=review.REASON_MAX)
-
-
-def _finish(ctx: Context, action, kind: str, **extra) -> None:  # noqa: ANN001
-    """Run the final service call; either way the reason dialog ends (an error explains itself)."""
-    conversation.end(ctx.session, ctx.userid)
-    try:
-        with ctx.session.begin_nested():
-            result = action()
-    except DomainError as exc:
-        ctx.reply(f"errors.{exc.code}", **exc.data)
-        return
-    app = review.find_application(ctx.session, ctx.settings, str(result.application_id))
-    data = {"app": review.summary(ctx.settings, app), **extra}
-    if kind == "review.supplement_sent":
-        data |= {"items": [review.vars_of(i) for i in review.owed(ctx.settings, result)],
-                 "deadline": review.iso(result.deadline), "capped": result.deadline == stages.deadline(
-                     ctx.session, ctx.settings, review.STAGE, f"application:{app.id}")}
-    ctx.reply(kind, **data)

@@ -72,12 +72,14 @@ def show_status(ctx: Context, app: Application, request: SupplementRequest | Non
 
 
 def _on_text(ctx: Context, text: str, conv: Conversation, app: Application, request: SupplementRequest) -> None:
-    pending = [i for i in request.items if i.status != "supplied"]
-    by_name = {ctx.settings.award.material(i.item_key).name: i for i in pending}
-    chosen = pending[int(text) - 1] if text.isdigit() and 1 <= int(text) <= len(pending) else by_name.get(text)
+    # The numbers are those of the list the applicant was shown: every requested item, supplied or not
+    # (a supplied one may be sent again while the request is open).
+    items = list(request.items)
+    by_name = {ctx.settings.award.material(i.item_key).name: i for i in items}
+    chosen = items[int(text) - 1] if text.isdigit() and 1 <= int(text) <= len(items) else by_name.get(text)
     if chosen is None:
         if text.isdigit():
-            ctx.reply("supplement.bad_choice", count=len(pending))
+            ctx.reply("supplement.bad_choice", count=len(items))
         else:
             show_status(ctx, app, request)
         return
@@ -88,14 +90,16 @@ def _on_text(ctx: Context, text: str, conv: Conversation, app: Application, requ
 
 
 def _on_file(ctx: Context, media: Media, conv: Conversation, app: Application, pending: list) -> None:  # noqa: ANN001
+    request = review.open_request(ctx.session, app.id)
+    items = review.owed(ctx.settings, request, pending_only=False) if request is not None else ()
     key = (conv.data or {}).get("item_key") if conv.step == Step.UPLOAD else None
     if key is None and len(pending) == 1:
         key = pending[0].item_key
-    if key is None or key not in {i.item_key for i in pending}:
-        ctx.reply("supplement.choose_first", count=len(pending))
+    if key is None or key not in {i.key for i in items}:
+        ctx.reply("supplement.choose_first", count=len(items), items=[review.vars_of(i) for i in items])
         return
     notices.fetch_media(ctx.session, ctx.userid, media_id=media.media_id, purpose=PURPOSE, now=ctx.now,
                         filename=media.filename[:200], **intake.Target("material", app.id, key).data())
     ctx.reply("supplement.checking", name=ctx.settings.award.material(key).name)
-    # The next file goes to the next owed item only after the applicant chooses it.
+    # The next file goes to the next owed item only after the applicant chooses it (or when one is left).
     conversation.advance(conv, Step.CHOOSE, now=ctx.now, item_key=None)

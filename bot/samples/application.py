@@ -75,7 +75,8 @@ def applications_endorsed(session: Session, settings: Settings, now: dt.datetime
         recommender = units[unit]
         task = session.scalar(select(CardTask).where(CardTask.subject == apply.subject(app),
                                                      CardTask.recipient == recommender, CardTask.status == "open"))
-        rec = apply.decide(session, settings, task_id=task.task_id, decision="recommend",
-                           actor=recommender, now=now, response_code=None)
-        apply.give_opinion(session, settings, recommendation_id=rec.id, text=sample[7], actor=recommender, now=now)
+        if task is None:
+            continue  # the unit has no recommender in this roster; the secretariat was told
+        apply.decide(session, settings, application_id=app.id, decision="recommend", opinion=sample[7],
+                     actor=recommender, now=now)
     stages.open_stage(session, settings, "review", actor=ACTOR, now=now)

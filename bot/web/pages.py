@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from workflows import intake
 from workflows import apply
 from workflows.apply.models import Application, Document
-from workflows.core import audit, notices, people
+from workflows.core import audit, notices, people, stages
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentRejected
@@ -63,12 +63,17 @@ def error_page(kind: str, status: int, data: dict[str, Any] | None = None) -> Re
     return page("error", status, message=_plain(kind, **(data or {})))
 
 
-def refusal_page(exc: DomainError, *, link: str = "upload") -> Response:
+def refusal_page(exc: DomainError, *, link: str = "upload", who: str | None = None) -> Response:
     """The page for a refusal by the rules, with the status that says what kind of refusal it is.
 
     403: the link is someone else's; 404: what it points to does not exist; 409: the moment or the state
     forbids it (stage not open or closed, application submitted, item not requested, complaint concluded).
+    Call it outside any open session: a refusal that promises a notice records `who` in a transaction.
     """
+    if exc.wait_for and who:
+        rt = _rt()
+        with rt.sessions.begin() as s:
+            stages.promise_notice(s, rt.settings, exc.wait_for, who, now=rt.clock(), word="")
     if isinstance(exc, NotAllowed) and exc.code == "not_allowed":
         return error_page("pages.not_yours", 403, {"link": link})
     if isinstance(exc, NotFound):
@@ -114,7 +119,7 @@ def receive_upload(template: str, context: dict[str, Any], *, target: intake.Tar
         kind, data = intake.refusal(settings, target, exc, upload_file.filename)
         return page(template, 422, **context, problem=_plain(kind, **data))
     except DomainError as exc:
-        return refusal_page(exc, link=template)
+        return refusal_page(exc, link=template, who=actor)
     finally:
         upload_file.close()
     return page(f"{template}_done", item=context.get("item"), filename=done.filename, size=done.size)
@@ -134,12 +139,18 @@ def upload(token: str) -> Response:
             deadline = intake.check(s, settings, target, actor=data["u"], now=now)
             app = apply.get(s, settings, target.id)
         except DomainError as exc:
-            return refusal_page(exc)
-        item = settings.award.material(target.item_key)
-        current = apply.current_documents(app).get(item.key)
-        context = {"item": item, "current": current, "number": app.number, "token": token,
-                   "enterprise": app.enterprise_name or "", "accept": intake.rules(settings, target).accept,
-                   "deadline": deadline}
+            refused = exc
+        else:
+            refused = None
+            item = settings.award.material(target.item_key)
+            current = apply.current_documents(app).get(item.key)
+            if current is not None:
+                s.expunge(current)
+            context = {"item": item, "current": current, "number": app.number, "token": token,
+                       "enterprise": app.enterprise_name or "", "accept": intake.rules(settings, target).accept,
+                       "deadline": deadline}
+    if refused is not None:
+        return refusal_page(refused, who=str(data["u"]))
     if request.method == "GET":
         return page("upload", **context)
     return receive_upload("upload", context, target=target, actor=data["u"])

@@ -101,3 +101,26 @@ def click(cb, wecom, userid: str, card: dict, key: str):
     """Click a card button as WeCom would (fresh response code)."""
     code = wecom.issue_response_code(card["task_id"], userid)
     return cb.send(cb.template_card_event(userid, key, card["task_id"], card["card_type"], code))
+
+
+def confirm_last(cb, rt, wecom, userid: str, *, answer: str = "yes") -> dict:
+    """Answer the newest confirmation card (确认 by default, "no" for 取消), deliver; return the card."""
+    card = last_card(wecom, userid)
+    assert card["button_list"][0]["key"].startswith("confirm:yes:"), card["main_title"]
+    button = card["button_list"][0 if answer == "yes" else 1]
+    rt.clock.advance(seconds=10)
+    click(cb, wecom, userid, card, button["key"])
+    deliver(rt)
+    return card
+
+
+def recommend(cb, rt, wecom, userid: str, decision: str, opinion: str) -> None:
+    """A recommender clicks a decision on the newest review card, writes the opinion and confirms."""
+    card = [b["template_card"] for b in wecom.messages_to(userid) if b.get("msgtype") == "template_card"
+            and b["template_card"]["button_list"][0]["key"].startswith("rec:")][-1]
+    key = next(b["key"] for b in card["button_list"] if b["key"].startswith(f"rec:{decision}:"))
+    rt.clock.advance(seconds=10)
+    click(cb, wecom, userid, card, key)
+    deliver(rt)
+    say(cb, rt, wecom, userid, opinion)
+    confirm_last(cb, rt, wecom, userid)

@@ -7,8 +7,8 @@ from bot.app import create_app
 from bot.runtime import build_runtime
 from bot.simulator import CallbackClient
 from tests.bot.application_helpers import (
-    APPLICANT, CODE_GZ, CODE_WJ, FACTS, HTML, RECOMMENDER, click, fill_facts, last_card, open_apply, pdf,
-    say, send_file,
+    APPLICANT, CODE_GZ, CODE_WJ, FACTS, HTML, RECOMMENDER, click, confirm_last, fill_facts, last_card, open_apply,
+    pdf, recommend, say, send_file,
 )
 from tests.bot.conftest import deliver, texts
 from workflows.apply.models import Application, Document
@@ -99,9 +99,14 @@ def test_after_deadline_nothing_is_accepted(cb, rt, wecom, clock):
     assert "截止" in say(cb, rt, wecom, "qiye2", "申报")[0]
     with rt.sessions() as s:
         assert s.scalar(select(Application)).enterprise_name is None
-    # the secretariat extends for everyone in chat; audited
-    reply = say(cb, rt, wecom, "mishu", "延期 全部 2018-11-20 18:00 系统维护")[0]
-    assert "2018年11月20日 18:00" in reply
+    # the secretariat extends for everyone in chat, after confirming what will happen; audited
+    say(cb, rt, wecom, "mishu", "延期 全部 2018-11-20 18:00 系统维护")
+    card = last_card(wecom, "mishu")
+    assert card["main_title"]["title"] == "确认延长全部申报截止时间" and "11月20日 18:00" in str(card)
+    assert "截止" in say(cb, rt, wecom, APPLICANT, FACTS[0])[0]     # nothing changed before 确认
+    confirm_last(cb, rt, wecom, "mishu")
+    assert "2018年11月20日 18:00" in texts(wecom, "mishu")[-1]
+    assert "延长至 **2018年11月20日 18:00**" in texts(wecom, APPLICANT)[-1]   # the applicant is told
     assert "统一社会信用代码" in say(cb, rt, wecom, APPLICANT, FACTS[0])[0]
     assert "无法识别时间" in say(cb, rt, wecom, "mishu", "延期 全部 明天")[0]
     assert "不适用于您的身份" in say(cb, rt, wecom, APPLICANT, "延期 全部 2018-12-01")[0]
@@ -136,23 +141,31 @@ def test_returned_application_is_resubmitted(cb, rt, wecom):
     click(cb, wecom, APPLICANT, card, card["button_list"][0]["key"])
     deliver(rt)
     rec = last_card(wecom, RECOMMENDER)
-    click(cb, wecom, RECOMMENDER, rec, rec["button_list"][2]["key"])
-    deliver(rt)
-    # a second click on the same card is refused and changes nothing
+    recommend(cb, rt, wecom, RECOMMENDER, "return", "请补充近三年经审计的财务报表。")
+    # a later click on the same (decided) card is refused and changes nothing
     click(cb, wecom, RECOMMENDER, rec, rec["button_list"][0]["key"])
     deliver(rt)
-    assert "已经" in texts(wecom, RECOMMENDER)[-1]
-    say(cb, rt, wecom, RECOMMENDER, "请补充近三年经审计的财务报表。")
+    assert "已处理过" in texts(wecom, RECOMMENDER)[-1]
     assert "退回修改" in texts(wecom, APPLICANT)[-1]
     reply = say(cb, rt, wecom, APPLICANT, "申报")
     assert "退回修改" in reply[0] and "审计" in reply[0]
-    say(cb, rt, wecom, APPLICANT, "6")
+    progress = say(cb, rt, wecom, APPLICANT, "进度")[0]
+    assert "5. ✓ 近三年财务报表" in progress      # the number 进度 shows is the number to reply
+    assert "上传材料：近三年财务报表" in say(cb, rt, wecom, APPLICANT, "5")[0]
     send_file(cb, rt, wecom, APPLICANT, "财务报表2.pdf", pdf("fin2"))
     say(cb, rt, wecom, APPLICANT, "提交")
     card = last_card(wecom, APPLICANT)
     click(cb, wecom, APPLICANT, card, card["button_list"][0]["key"])
     deliver(rt)
-    assert len([b for b in wecom.messages_to(RECOMMENDER) if b["msgtype"] == "template_card"]) == 2
+    rec_cards = [b["template_card"] for b in wecom.messages_to(RECOMMENDER) if b["msgtype"] == "template_card"
+                 and b["template_card"]["button_list"][0]["key"].startswith("rec:")]
+    assert len(rec_cards) == 2 and rec_cards[-1]["main_title"]["title"] == "重新提交 SG2018-001"
+    assert "第 2 次提交" in rec_cards[-1]["sub_title_text"]
+    # the unit is told it was resubmitted and exactly what changed since it returned it
+    note = next(t for t in texts(wecom, RECOMMENDER) if t.startswith("**重新提交**"))
+    assert "第 2 次提交" in note and "请补充近三年经审计的财务报表" in note
+    assert "更换“近三年财务报表”：financial_statements.pdf → 财务报表2.pdf" in note
+    assert note.count("> ") == 1     # nothing else changed
     with rt.sessions() as s:
         app = s.scalar(select(Application))
         assert app.status == "submitted" and app.round == 2 and app.number == "SG2018-001"

@@ -54,11 +54,21 @@ def test_complete_journey_chat_and_page_to_recommended(cb, rt, wecom, http):
     assert not [b for b in wecom.messages_to("tuijian-qj")]
 
     app_id = rec_card["button_list"][0]["key"].rsplit(":", 1)[1]
+    updates = len(wecom.card_updates())
     click(cb, wecom, RECOMMENDER, rec_card, f"rec:recommend:{app_id}")
     deliver(rt)
-    assert "请直接回复书面推荐意见" in texts(wecom, RECOMMENDER)[-1]
-    assert wecom.card_updates()[-1]["template_card"]["replace_text"] == "已选择：推荐"
+    assert "请直接回复书面推荐意见" in texts(wecom, RECOMMENDER)[-1] and "确认前不会生效" in texts(wecom, RECOMMENDER)[-1]
+    assert len(wecom.card_updates()) == updates          # a click alone decides nothing
     say(cb, rt, wecom, RECOMMENDER, "该企业质量管理成效显著，同意推荐。")
+    sure = last_card(wecom, RECOMMENDER)
+    assert sure["main_title"]["title"] == "确认：推荐 SG2018-001"
+    assert "转入秘书处形式审查" in sure["sub_title_text"] and "同意推荐" in sure["quote_area"]["quote_text"]
+    with rt.sessions() as s:
+        assert s.scalar(select(Application)).status == "submitted"   # not before 确认
+    click(cb, wecom, RECOMMENDER, sure, sure["button_list"][0]["key"])
+    deliver(rt)
+    assert wecom.card_updates()[-2]["template_card"]["replace_text"] == "已决定：推荐"
+    assert wecom.card_updates()[-1]["button"]["replace_name"] == "已确认"
     outcome = texts(wecom, APPLICANT)[-1]
     assert "**推荐**" in outcome and "同意推荐" in outcome
 
@@ -68,5 +78,5 @@ def test_complete_journey_chat_and_page_to_recommended(cb, rt, wecom, http):
         docs = s.scalars(select(Document)).all()
         assert {d.source for d in docs} == {"chat", "page"}
         actions = [e.action for e in audit.entries(s, subject=f"application:{app.id}")]
-        assert {"application.submit", "recommend.decide", "recommend.opinion", "document.attach"} <= set(actions)
+        assert {"application.submit", "recommend.decide", "document.attach"} <= set(actions)
         assert audit.verify(s).ok

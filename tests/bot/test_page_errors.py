@@ -291,3 +291,25 @@ def test_a_missing_or_corrupted_file_is_refused_and_reported_once(rt, http, weco
     with rt.sessions() as s:
         assert [e.details["reason"] for e in audit.entries(s, action="document.unavailable")] == [
             "corrupted", "missing"]
+
+
+def test_an_earlier_upload_link_after_submitting_explains_itself(cb, rt, wecom, http):
+    """The reported case: the applicant submits, then opens a link from an earlier prompt (GET and POST)."""
+    from tests.bot.application_helpers import REQUIRED, click, fill_facts, last_card, send_file, upload_path
+    open_apply(rt)
+    link = upload_path(fill_facts(cb, rt, wecom)[-1])
+    for key in REQUIRED:
+        send_file(cb, rt, wecom, APPLICANT, f"{key}.pdf", pdf(key))
+    assert texts(wecom, APPLICANT)  # the prompts went out
+    from tests.bot.application_helpers import say
+    say(cb, rt, wecom, APPLICANT, "提交")
+    card = last_card(wecom, APPLICANT)
+    click(cb, wecom, APPLICANT, card, card["button_list"][0]["key"])
+    deliver(rt)
+    for resp in (http.get(link), page_upload(http, link, "申请表.pdf", pdf("late"))):
+        body = _html(resp)
+        assert resp.status_code == 409 and "SG2018-001" in body and "已提交，等待推荐单位审核" in body
+        assert "不能再修改" in body
+    with rt.sessions() as s:
+        assert s.scalar(select(Application)).status == AppStatus.SUBMITTED
+        assert len(s.scalars(select(Document)).all()) == len(REQUIRED)

@@ -92,6 +92,13 @@ def test_missing_items_supplemented_then_accepted(cb, rt, wecom, world):
     cb.send(cb.text("mishu1", "未上传营业执照副本"))
     cb.send(cb.text("mishu1", "声明未加盖公章"))
     deliver(rt)
+    sure = cards(wecom, "mishu1")[-1]
+    assert sure["main_title"]["title"] == "确认发送补正通知 SG2018-001"
+    assert "2018年11月23日 23:59" in sure["sub_title_text"] and "2 项" in sure["sub_title_text"]
+    assert sure["quote_area"]["quote_text"] == "1. 营业执照：未上传营业执照副本\n2. 无重大质量安全环保事故声明：声明未加盖公章"
+    assert status_of(rt, app_id) == AppStatus.RECOMMENDED and not texts(wecom, "qiye1")   # not before 确认
+    click(cb, wecom, "mishu1", sure["button_list"][0]["key"], sure)
+    deliver(rt)
     assert "期限" in texts(wecom, "mishu1")[-1]
     assert status_of(rt, app_id) == AppStatus.SUPPLEMENT
 
@@ -123,11 +130,18 @@ def test_missing_items_supplemented_then_accepted(cb, rt, wecom, world):
     # Back to the secretariat with a fresh card; the automatic checks now find nothing.
     fresh = cards(wecom, "mishu1", "button_interaction")[-1]
     assert fresh["main_title"]["title"].startswith("【已补正】") and "未发现问题" in fresh["sub_title_text"]
+    assert "营业执照（营业执照.pdf→营业执照.pdf）" not in fresh["sub_title_text"]
+    assert "补正：营业执照（未交→营业执照.pdf）；无重大质量安全环保事故声明（未交→声明.png）" in fresh["sub_title_text"]
     click(cb, wecom, "mishu1", f"review:accept:{app_id}", fresh)
+    deliver(rt)
+    sure = cards(wecom, "mishu1")[-1]
+    assert sure["main_title"]["title"] == "确认受理 SG2018-001" and "不能撤回" in sure["sub_title_text"]
+    assert status_of(rt, app_id) == AppStatus.RECOMMENDED
+    click(cb, wecom, "mishu1", sure["button_list"][0]["key"], sure)
     deliver(rt)
     assert status_of(rt, app_id) == AppStatus.ACCEPTED
     assert "受理" in texts(wecom, "qiye1")[-1] and "专家" in texts(wecom, "qiye1")[-1]
-    assert wecom.card_updates()[-1]["button"]["replace_name"] == "已受理"
+    assert [u["button"]["replace_name"] for u in wecom.card_updates()[-2:]] == ["已受理", "已确认"]
 
     # A second click is refused, audited, and greys the card.
     click(cb, wecom, "mishu1", f"review:accept:{app_id}", fresh)
@@ -153,9 +167,24 @@ def test_reject_from_card_sends_the_reason(cb, rt, wecom, world):
     assert status_of(rt, app_id) == AppStatus.RECOMMENDED
     cb.send(cb.text("mishu1", "营业执照显示注册地不在韶关市"))
     deliver(rt)
+    sure = cards(wecom, "mishu1")[-1]
+    assert sure["main_title"]["title"] == "确认不予受理 SG2018-001"
+    assert sure["quote_area"]["quote_text"] == "营业执照显示注册地不在韶关市" and "不能撤回" in sure["sub_title_text"]
+    click(cb, wecom, "mishu1", sure["button_list"][1]["key"], sure)      # 取消: nothing happens
+    deliver(rt)
+    assert "没有做任何更改" in texts(wecom, "mishu1")[-1] and status_of(rt, app_id) == AppStatus.RECOMMENDED
+    click(cb, wecom, "mishu1", sure["button_list"][0]["key"], sure)      # a cancelled card cannot run it
+    deliver(rt)
+    assert "已经取消" in texts(wecom, "mishu1")[-1] and status_of(rt, app_id) == AppStatus.RECOMMENDED
+    click(cb, wecom, "mishu1", f"review:reject:{app_id}", card)
+    cb.send(cb.text("mishu1", "营业执照显示注册地不在韶关市"))
+    deliver(rt)
+    sure = cards(wecom, "mishu1")[-1]
+    click(cb, wecom, "mishu1", sure["button_list"][0]["key"], sure)
+    deliver(rt)
     assert status_of(rt, app_id) == AppStatus.REJECTED
     assert "理由：营业执照显示注册地不在韶关市" in texts(wecom, "qiye1")[-1]
-    assert wecom.card_updates()[-1]["button"]["replace_name"] == "不予受理"
+    assert [u["button"]["replace_name"] for u in wecom.card_updates()[-2:]] == ["不予受理", "已确认"]
 
 
 def test_clicks_from_others_and_bad_files_change_nothing(cb, rt, wecom, world):
@@ -271,3 +300,25 @@ def test_sample_step_accepts_every_endorsed_application(rt, world):
         assert stages.status(s, rt.settings, "material") == "open"
         assert stages.status(s, rt.settings, "review") == "closed"
         assert len(audit.entries(s, action="review.accept")) == 1
+
+
+def test_a_card_that_could_only_be_refused_is_held_and_explained(cb, rt, wecom, world, clock):
+    app_id = world
+    clock.set(dt.datetime(2018, 11, 28, 2, 0, tzinfo=dt.timezone.utc))
+    with rt.sessions.begin() as s:
+        req = review.request_supplement(s, rt.settings, application_id=app_id, actor="mishu1", now=clock(),
+                                        items={"business_license": "缺营业执照"})
+        assert req.deadline == stages.deadline(s, rt.settings, "review")     # capped at the stage deadline
+    deliver(rt)
+    before = len(cards(wecom, "mishu1"))
+    clock.set(req.deadline + dt.timedelta(minutes=1))
+    with rt.sessions.begin() as s:
+        assert review.expire_due(s, rt.settings, now=clock()) == [app_id]
+    deliver(rt)
+    assert len(cards(wecom, "mishu1")) == before          # no 受理/需补正/不予受理 that would all be refused
+    held = texts(wecom, "mishu1")[-1]
+    assert "补正期限已届满" in held and "已于 2018年11月30日 23:59 截止" in held and "没有发送审查卡片" in held
+    # `审查 <编号>` refuses too instead of offering the card
+    cb.send(cb.text("mishu1", "审查 SG2018-001"))
+    deliver(rt)
+    assert "截止" in texts(wecom, "mishu1")[-1] and len(cards(wecom, "mishu1")) == before

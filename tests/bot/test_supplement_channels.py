@@ -31,8 +31,10 @@ def test_a_supplement_item_uploaded_on_the_page_returns_the_application(rt, weco
         [item] = [i for i in s.query(SupplementRequest).one().items if i.status == "supplied"]
         assert item.item_key == "business_license"
     deliver(rt)
-    assert any("已收到补正材料" in t and "无重大质量安全环保事故声明" in t for t in texts(wecom, applicant))
-    cb.send(cb.text(applicant, "1"))
+    received = next(t for t in texts(wecom, applicant) if "已收到补正材料" in t)
+    # the numbers are those of the list shown: 1 was supplied (it may be replaced), 2 is still owed
+    assert "1. 营业执照：已补交" in received and "2. 无重大质量安全环保事故声明：**待补交**" in received
+    cb.send(cb.text(applicant, "2"))
     deliver(rt)
     resp = page_upload(http, upload_path(texts(wecom, applicant)[-1]), "声明.pdf", pdf("decl"))
     assert resp.status_code == 200

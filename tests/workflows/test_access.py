@@ -24,6 +24,10 @@ NOT_VERBS = {
     "workflows.apply.application.record_document": "part of apply.attach and review.supply",
     "workflows.review.formal.start_review": "part of review.open and of the endorsement hand-off",
     "workflows.review.formal.on_endorsed": "the endorsement hand-off (the recommender was allowed)",
+    "workflows.review.formal.on_stage_opened": "the stage-opening hand-off (the opener was allowed)",
+    "workflows.edition.announce_opening": "the stage-opening hand-off (the opener was allowed)",
+    "workflows.apply.application.reopen_failed_answers": "part of apply.start",
+    "workflows.apply.recommendation.check_decidable": "a read-only check before a card or confirmation is offered",
     "workflows.intake.check": "a read-only check before an upload page is shown",
     "workflows.intake.accept": "passes the uploader on to apply.attach / review.supply / the complaint's owner check",
 }

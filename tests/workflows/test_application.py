@@ -12,14 +12,14 @@ from workflows.documents.store import DocumentStore, ZipLimits
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, StageClosed, StageNotOpen
 from workflows.documents.filetypes import AllowedTypes
 from workflows.apply.models import AppStatus
-from workflows.core.models import CardTask, Conversation, OutboxMessage
+from workflows.core.models import CardTask, OutboxMessage
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 CODE = with_check_digits("91440203MA4UABC1")
 ROSTER = ("userid,name,role,organization,region\n"
           "mishu,李敏,secretariat,市监局,市直\n"
           "tuijian-wj,陈军,recommender,武江区人民政府,武江区\n"
-          "tuijian-gx,王工,recommender,市工业和信息化局,市直\n")
+          "tuijian-gx,王工,recommender,市经济和信息化局,市直\n")
 
 
 @pytest.fixture
@@ -179,28 +179,37 @@ def test_submit_sends_to_unit_and_return_allows_resubmission(s, settings, clock,
     assert not apply.may_decide(s, settings, "tuijian-gx", app)
     assert apply.may_view_documents(s, settings, "mishu", app)
     assert not apply.may_view_documents(s, settings, "qiye2", app)
-    rec = apply.decide(s, settings, task_id=task.task_id, decision="return", actor="tuijian-wj",
-                                now=clock(), response_code="rc")
-    assert s.get(Conversation, "tuijian-wj").step == "opinion"
-    with pytest.raises(AlreadyDone):
-        apply.decide(s, settings, task_id=task.task_id, decision="recommend", actor="tuijian-wj",
-                              now=clock(), response_code="rc2")
+    assert task.status == "open"
     with pytest.raises(InvalidInput):
-        apply.give_opinion(s, settings, recommendation_id=rec.id, text="好", actor="tuijian-wj", now=clock())
-    apply.give_opinion(s, settings, recommendation_id=rec.id, text="请补充近三年审计报告。",
-                                actor="tuijian-wj", now=clock())
+        apply.decide(s, settings, application_id=app.id, decision="return", opinion="好", actor="tuijian-wj",
+                     now=clock())
+    with pytest.raises(InvalidInput):
+        apply.decide(s, settings, application_id=app.id, decision="maybe", opinion="请补充", actor="tuijian-wj",
+                     now=clock())
+    with pytest.raises(NotAllowed):
+        apply.decide(s, settings, application_id=app.id, decision="return", opinion="请补充近三年审计报告。",
+                     actor="tuijian-gx", now=clock())   # another unit's recommender
+    apply.decide(s, settings, application_id=app.id, decision="return", opinion="请补充近三年审计报告。",
+                 actor="tuijian-wj", now=clock(), based_on="")
     assert app.status == AppStatus.RETURNED and app.returned_reason == "请补充近三年审计报告。"
+    assert task.status == "closed"
+    # a confirmation based on "no decision yet" is refused once there is one (another recommender was faster)
+    with pytest.raises(AlreadyDone):
+        apply.decide(s, settings, application_id=app.id, decision="recommend", opinion="同意推荐。",
+                     actor="tuijian-wj", now=clock(), based_on="")
     apply.set_contact_name(s, settings, app, "李四", actor="qiye1", now=clock())
     apply.submit(s, settings, app, actor="qiye1", now=clock())
     assert app.status == AppStatus.SUBMITTED and app.number == "SG2018-001" and app.round == 2
     new_task = s.scalars(select(CardTask).where(CardTask.status == "open")).one()
-    apply.decide(s, settings, task_id=new_task.task_id, decision="recommend", actor="tuijian-wj",
-                          now=clock(), response_code="rc3")
+    assert new_task.task_id != task.task_id
+    apply.decide(s, settings, application_id=app.id, decision="recommend", opinion="同意推荐。", actor="tuijian-wj",
+                 now=clock())
+    assert app.status == AppStatus.RECOMMENDED
 
 
 def test_department_unit_goes_to_the_department_recommender(s, settings, clock, store):
-    app = new_app(s, settings, clock, unit="市工业和信息化局")
-    assert apply.unit_name(settings, app) == "市工业和信息化局" and app.region_code is None
+    app = new_app(s, settings, clock, unit="市经济和信息化局")
+    assert apply.unit_name(settings, app) == "市经济和信息化局" and app.region_code is None
     assert [p.userid for p in apply.recommenders_for(s, settings, app)] == ["tuijian-gx"]
 
 

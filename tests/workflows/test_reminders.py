@@ -61,7 +61,7 @@ def world(sessions, settings, clock):
         stages.open_stage(s, settings, "apply", actor="system", now=now)
         _person(s, "rec-wj", "recommender", org="武江区人民政府", region="武江区", now=now)
         _person(s, "rec-qj", "recommender", org="曲江区人民政府", region="曲江区", now=now)
-        _person(s, "rec-gx", "recommender", org="市工业和信息化局", region="市直", now=now)
+        _person(s, "rec-gx", "recommender", org="市经济和信息化局", region="市直", now=now)
         _person(s, "rec-old", "recommender", org="", region="武江区", now=now)
         s.get(Person, "rec-old").active = False
         _person(s, "expert1", "expert", org="武江区人民政府", region="武江区", now=now)
@@ -74,7 +74,7 @@ def world(sessions, settings, clock):
             _doc(s, full, key, now=now)
         _app(s, "returned", AppStatus.RETURNED, now=now)
         _app(s, "sub-wj", AppStatus.SUBMITTED, region="440203", now=now)
-        _app(s, "sub-gx", AppStatus.SUBMITTED, region=None, department="市工业和信息化局", now=now)
+        _app(s, "sub-gx", AppStatus.SUBMITTED, region=None, department="市经济和信息化局", now=now)
         for i, st in enumerate([AppStatus.RECOMMENDED, AppStatus.NOT_RECOMMENDED, AppStatus.INELIGIBLE,
                                 AppStatus.ACCEPTED, AppStatus.REJECTED, AppStatus.SUPPLEMENT]):
             _app(s, f"done{i}", st, now=now)
@@ -254,6 +254,8 @@ def test_the_sweep_asks_exactly_the_providers_it_is_given(world, settings):
                                    "remind.apply", {"missing": [], "returned": False, "enterprise_name": "",
                                                     "number": ""})
 
+    with world.begin() as s:
+        stages.open_stage(s, settings, "vote", actor="system", now=local(2019, 1, 20, 9, 0))
     sent = sweep(world, settings, local(2019, 1, 30, 8, 30), providers={"vote": (committee,)})
     assert [(p.obligation.recipient, p.offset, p.obligation.deadline_key) for p in sent] == [
         ("weiyuan1", "1d", "vote:1:2019-01-30T15:59:59Z")]

@@ -89,6 +89,8 @@ from workflows.apply.application import (  # noqa: F401
     check_submittable,
     next_number,
     submit,
+    check_extension,
+    unsubmitted_count,
     extend_deadline,
 )
 
@@ -99,13 +101,20 @@ from workflows.apply.recommendation import (  # noqa: F401
     recommenders_for,
     may_decide,
     may_view_documents,
+    current as current_recommendation,
+    version as recommendation_version,
+    clean_opinion,
+    check_decidable,
     card_data,
+    offer,
     request,
     decide,
-    give_opinion,
-    awaiting_opinion,
     pending_for,
+    changeable_for,
+    has_open_card,
 )
+
+from workflows.apply import changes  # noqa: F401
 
 from workflows.apply.flow import (  # noqa: F401
     FLOW,
@@ -118,6 +127,7 @@ from workflows.apply.flow import (  # noqa: F401
     resume,
     choose_item,
     answer,
+    item_numbers,
     summary,
     step_data,
     prompt,

@@ -23,8 +23,8 @@ from workflows.documents.store import StoredDocument
 from workflows.apply.eligibility import parse_yes_no, unmet
 from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
-from workflows.apply import recommendation
-from workflows.apply.records import STAGE, by_number, get, get_for_applicant, newest_documents, subject
+from workflows.apply import changes, recommendation
+from workflows.apply.records import STAGE, by_number, current_documents, get, get_for_applicant, newest_documents, subject
 from workflows.core.settings import MaterialConf, Settings
 
 EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)
@@ -357,8 +357,12 @@ def record_document(session: Session, settings: Settings, app: Application, *, i
 
 @access.guarded("apply.attach")
 def attach_document(session: Session, settings: Settings, *, application_id: int, item_key: str,
-                    stored: StoredDocument, source: str, actor: str, now: dt.datetime) -> Document:
-    """Attach a document during the application stage and confirm it to the applicant with what is still missing."""
+                    stored: StoredDocument, source: str, actor: str, now: dt.datetime,
+                    prompt_follows: bool = False) -> Document:
+    """Attach a document during the application stage and confirm it to the applicant with what is still missing.
+
+    `prompt_follows`: the dialog's next prompt comes right after (it says "必需材料已经齐全"; this does not repeat it).
+    """
     app = get(session, settings, application_id)
     if actor == app.applicant:
         require_editable(session, settings, app, now)
@@ -366,8 +370,10 @@ def attach_document(session: Session, settings: Settings, *, application_id: int
                                     actor=actor, now=now)
     item = settings.award.material(item_key)
     missing = [settings.award.material(k).name for k in checklist(session, settings, app).missing_required]
+    ready = not missing_facts(app) and not unanswered_questions(settings, app)
     notices.notify(session, app.applicant, "apply.received", now=now, _reply=True, item=item.name,
-                   filename=doc.original_name, size=doc.size, replaced=previous is not None, missing=missing)
+                   filename=doc.original_name, size=doc.size, replaced=previous is not None, missing=missing,
+                   prompt_follows=prompt_follows, ready=ready)
     return doc
 
 
@@ -426,19 +432,43 @@ def submit(session: Session, settings: Settings, app: Application, *, actor: str
     app.status, app.submitted_at, app.updated_at = AppStatus.SUBMITTED, now, now
     app.round = (app.round or 0) + 1
     audit.record(session, actor=actor, action="application.submit", subject=subject(app), now=now,
-                 number=app.number, round=app.round)
+                 number=app.number, round=app.round, snapshot=changes.snapshot(settings, app))
     recommendation.request(session, settings, app, now=now)
     return app
+
+
+def check_extension(session: Session, settings: Settings, *, until: dt.datetime,
+                    number: str | None = None) -> dt.datetime:
+    """Raise as `extend_deadline` would (naive or not later); the current deadline it would replace."""
+    app = by_number(session, settings, number) if number else None
+    current = stages.deadline(session, settings, STAGE, subject(app) if app else None)
+    if until.tzinfo is None:
+        raise InvalidInput("naive_deadline")
+    if until <= current:
+        raise InvalidInput("deadline_not_later", current=current, requested=until)
+    return current
+
+
+def unsubmitted_count(session: Session, settings: Settings) -> int:
+    """How many applications of the edition are still being filled in or were returned."""
+    return session.scalar(select(func.count()).select_from(Application).where(
+        Application.edition == settings.award.edition_key, Application.status.in_(EDITABLE))) or 0
 
 
 @access.guarded("apply.extend")
 def extend_deadline(session: Session, settings: Settings, *, until: dt.datetime, actor: str, now: dt.datetime,
                     number: str | None = None, reason: str = "") -> tuple[dt.datetime, Application | None]:
-    """Extend the application deadline for everyone or for one application (by number); audited."""
+    """Extend the application deadline for everyone or for one application (by number); audited; told."""
     app = by_number(session, settings, number) if number else None
     new = stages.record_extension(session, settings, STAGE, until, actor=actor, now=now,
                         subject=subject(app) if app else None, reason=reason)
     if app is not None:
         notices.notify(session, app.applicant, "apply.deadline_extended", now=now, deadline=new, reason=reason,
                        number=app.number)
+    else:  # everyone's deadline: the applicants who can still use it are told
+        for other in session.scalars(select(Application).where(Application.edition == settings.award.edition_key,
+                                                               Application.status.in_(EDITABLE))):
+            if stages.deadline(session, settings, STAGE, subject(other)) == new:
+                notices.notify(session, other.applicant, "apply.deadline_extended", now=now, deadline=new,
+                               reason=reason, number=other.number)
     return new, app

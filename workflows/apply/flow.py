@@ -14,6 +14,7 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session
 
 from workflows.apply import application as svc
+from workflows.apply import recommendation
 from workflows.apply.records import current_documents, newest_documents, unit_name
 from workflows.core import access, conversation, notices
 from workflows.core.errors import InvalidInput
@@ -103,7 +104,7 @@ def choose_item(settings: Settings, text: str) -> str:
     for i, m in enumerate(items, start=1):
         if value in (str(i), m.name, m.key):
             return m.key
-    raise InvalidInput("bad_item_choice", count=len(items))
+    raise InvalidInput("bad_item_choice", count=len(items), items=[m.name for m in items])
 
 
 @access.guarded("apply.edit")
@@ -122,22 +123,34 @@ def answer(session: Session, settings: Settings, app: Application, conv: Convers
 
 
 # -- what the applicant is shown --------------------------------------------------------------------
+def item_numbers(settings: Settings) -> dict[str, int]:
+    """The number an applicant replies to choose an item (the same in every list: 进度, prompts, errors)."""
+    return {m.key: i for i, m in enumerate(svc.applicant_materials(settings), start=1)}
+
+
 def summary(session: Session, settings: Settings, app: Application) -> dict[str, Any]:
-    """The application as templates show it (facts, checklist with file names, deadline)."""
+    """The application as templates show it (facts, numbered checklist with file names, the unit's decision)."""
     # The applicant's own checklist also names a file the secretariat rejected (so he knows which to replace);
     # it is never offered as current.
     docs = newest_documents(app.documents)
     cl = svc.checklist(session, settings, app)
+    numbers = item_numbers(settings)
+    rec = recommendation.current(session, app)
     entries = [{"key": e.key, "name": e.name, "state": e.state, "reason": e.reason or "", "required": e.required,
                 "provided_by": e.provided_by, "file": docs[e.key].original_name if e.key in docs else "",
-                "size": docs[e.key].size if e.key in docs else 0} for e in cl.entries]
+                "size": docs[e.key].size if e.key in docs else 0, "number": numbers.get(e.key)}
+               for e in cl.entries]
     return {"application_id": app.id, "number": app.number or "", "status": app.status,
             "enterprise": app.enterprise_name or "", "credit_code": app.credit_code or "",
             "unit": unit_name(settings, app), "industry": app.industry or "",
             "contact": app.contact_name or "", "phone": app.contact_phone or "",
             "deadline": svc.deadline_for(session, settings, app), "entries": entries,
             "missing": [settings.award.material(k).name for k in cl.missing_required],
-            "missing_facts": svc.missing_facts(app), "returned_reason": app.returned_reason or ""}
+            "missing_facts": svc.missing_facts(app), "returned_reason": app.returned_reason or "",
+            "questions": [q.question for q in settings.award.eligibility
+                          if q.key in svc.unanswered_questions(settings, app) and q.key not in svc.DERIVED_ANSWERS],
+            "recommendation": {"decision": rec.decision, "unit": rec.unit, "opinion": rec.opinion or ""}
+            if rec is not None else None}
 
 
 def step_data(session: Session, settings: Settings, app: Application, pos: Position) -> dict[str, Any]:
@@ -156,7 +169,8 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
         item = settings.award.material(pos.data["item"])
         current = current_documents(app).get(item.key)
         data |= {"item_key": item.key, "item": item.name, "description": item.description, "kinds": item.kinds,
-                 "max_mb": item.max_mb, "required": item.required, "current": current.original_name if current else ""}
+                 "max_mb": item.max_mb, "required": item.required, "current": current.original_name if current else "",
+                 "items": [m.name for m in svc.applicant_materials(settings)]}
     elif pos.step == Step.READY:
         data["items"] = [m.name for m in svc.applicant_materials(settings)]
     elif pos.step == Step.ENDED:
@@ -171,10 +185,15 @@ def prompt(session: Session, settings: Settings, app: Application, pos: Position
                    **step_data(session, settings, app, pos))
 
 
+def in_dialog(session: Session, userid: str, application_id: int) -> bool:
+    """Whether the member is in the apply dialog for this application (an upload is followed by its next prompt)."""
+    conv = conversation.current(session, userid)
+    return conv is not None and conv.flow == FLOW and conv.data.get("application_id") == application_id
+
+
 def after_upload(session: Session, settings: Settings, application_id: int, userid: str, now: dt.datetime) -> None:
     """After a file arrived (chat or page): move an applicant in the apply dialog on to the next item."""
-    conv = conversation.current(session, userid)
-    if conv is None or conv.flow != FLOW or conv.data.get("application_id") != application_id:
+    if not in_dialog(session, userid, application_id):
         return
     app = svc.get(session, settings, application_id)
     if app.status not in (AppStatus.DRAFT, AppStatus.RETURNED):

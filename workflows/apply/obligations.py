@@ -9,6 +9,7 @@ from typing import Any, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows.apply.application import DERIVED_ANSWERS, missing_facts, unanswered_questions
 from workflows.apply.completeness import Receipt, checklist, material_items
 from workflows.apply.models import AppStatus, Application, Document
 from workflows.core.models import Person
@@ -37,11 +38,10 @@ def _receipts(session: Session, edition: str, statuses: list[str]) -> dict[int, 
 
 
 def unfinished_applications(session: Session, settings: Settings) -> Iterator[Obligation]:
-    """Applicants whose application is a draft or was returned: what is missing, and submit."""
+    """Applicants whose application is a draft or was returned: every fact, question and material still owed."""
     edition = settings.award.edition_key
     statuses = [AppStatus.DRAFT.value, AppStatus.RETURNED.value]
-    apps = session.execute(select(Application.id, Application.applicant, Application.status,
-                                  Application.enterprise_name, Application.number)
+    apps = session.scalars(select(Application)
                            .where(Application.edition == edition, Application.status.in_(statuses))
                            .order_by(Application.id)).all()
     if not apps:
@@ -52,6 +52,7 @@ def unfinished_applications(session: Session, settings: Settings) -> Iterator[Ob
     deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a in apps])
     for a in apps:
         cl = checklist(items, receipts.get(a.id, []))
+        unanswered = unanswered_questions(settings, a)
         rejected = {e.key: e.reason for e in cl.entries if e.state == "rejected"}
         deadline = deadlines[f"application:{a.id}"]
         yield Obligation(
@@ -59,6 +60,9 @@ def unfinished_applications(session: Session, settings: Settings) -> Iterator[Ob
             kind="remind.apply",
             data={"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",
                   "returned": a.status == AppStatus.RETURNED,
+                  "facts": missing_facts(a),
+                  "questions": [q.question for q in settings.award.eligibility
+                                if q.key in unanswered and q.key not in DERIVED_ANSWERS],
                   "missing": [{"key": k, "name": names[k], "reason": rejected.get(k)} for k in cl.missing_required]})
 
 

@@ -5,13 +5,21 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A rule said no; nothing was changed. `code` names the template, `data` fills it."""
+    """A rule said no; nothing was changed. `code` names the template, `data` fills it.
+
+    `wait_for` names a stage when the reply promises "we will tell you when it starts": whoever receives
+    the refusal (the dispatcher, a page) records the member on that stage's waiting list
+    (`stages.promise_notice`), and the stage's opening tells them (`reminders.announce_opening`).
+    """
 
     code = "domain_error"
+    wait_for: str | None = None
 
-    def __init__(self, code: str | None = None, **data: Any) -> None:
+    def __init__(self, code: str | None = None, *, wait_for: str | None = None, **data: Any) -> None:
         self.code = code or self.code
         self.data = data
+        if wait_for is not None:
+            self.wait_for = wait_for
         super().__init__(f"{self.code}: {data}")
 
 
@@ -22,9 +30,12 @@ class NotAllowed(DomainError):
 
 
 class StageNotOpen(DomainError):
-    """The stage has not been opened yet."""
+    """The stage has not been opened yet (its reply promises a notice when it opens)."""
 
     code = "stage_not_open"
+
+    def __init__(self, code: str | None = None, **data: Any) -> None:
+        super().__init__(code, wait_for=data.get("stage"), **data)
 
 
 class StageClosed(DomainError):

@@ -17,6 +17,7 @@ from workflows.core.settings import Settings
 # Every event a stage may announce: name -> what its data means.
 EVENTS = {
     "application.endorsed": "application_id: the recommending unit endorsed it (推荐); the formal review may open",
+    "stage.opened": "stage, reopened: a stage opened; tell who waited and who owes something, send what was held",
 }
 
 

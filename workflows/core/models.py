@@ -91,6 +91,21 @@ class CardTask(Base):
     closed_at: Mapped[dt.datetime | None]
 
 
+class Confirmation(Base):
+    """An action a member asked for, waiting for them to confirm it on a card (see bot/confirm.py)."""
+
+    __tablename__ = "confirmation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    task_id: Mapped[str | None] = mapped_column(String(128))   # the confirmation card
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|confirmed|cancelled|superseded|failed
+    created_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+
+
 class WecomToken(Base):
     """The shared access token cache (one row per corp/app)."""
 
@@ -141,6 +156,21 @@ class DeadlineExtension(Base):
     at: Mapped[dt.datetime]
 
     __table_args__ = (Index("ix_extension_lookup", "edition", "stage", "subject"),)
+
+
+class StageWaiter(Base):
+    """Someone told "开始时我们会通知您" while a stage was not open yet; told once when it opens."""
+
+    __tablename__ = "stage_waiter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    userid: Mapped[str] = mapped_column(String(64))
+    word: Mapped[str] = mapped_column(String(40), default="")  # what they tried (a chat word), if known
+    created_at: Mapped[dt.datetime]
+    notified_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("edition", "stage", "userid"),)
 
 
 class ReminderSent(Base):

@@ -88,12 +88,12 @@ def deadlines_by_subject(session: Session, settings: Settings, stage: str,
 
 
 def owed(session: Session, settings: Settings, providers: Providers) -> list[Obligation]:
-    """Every obligation of every stage that is not closed."""
+    """Every obligation of every open stage."""
     result: list[Obligation] = []
     for stage in STAGE_KEYS:
         fns = providers.get(stage, ())
-        if not fns or stages.status(session, settings, stage) == "closed":
-            continue  # nobody can act on a closed stage any more
+        if not fns or stages.status(session, settings, stage) != "open":
+            continue  # nobody can act on a stage that is closed or not open yet (its opening tells them)
         for fn in fns:
             result.extend(fn(session, settings))
     return result
@@ -192,6 +192,47 @@ def message_data(settings: Settings, p: Planned, now: dt.datetime) -> dict[str, 
     return {**ob.data, "stage": ob.stage, "stage_name": settings.award.stage(ob.stage).name,
             "deadline": ob.deadline.astimezone(UTC).isoformat(), "offset": p.offset,
             "hours_left": int((ob.deadline - now).total_seconds() // 3600)}
+
+
+OPENING = "open"  # the offset label of the notice sent when a stage opens
+
+
+def announce_opening(session: Session, settings: Settings, stage: str, *, now: dt.datetime,
+                     providers: Providers) -> list[str]:
+    """Tell everyone who waited for `stage` and everyone who owes something in it that it opened; once each.
+
+    Each obligation of the stage's providers is sent as its own reminder kind with `offset == "open"`
+    (templates say "the stage has started" then), claimed like a reminder under the offset "open" so a
+    second opening sends nothing twice; the offset that is already due is claimed too, so the next sweep
+    does not repeat it. Waiters (`stages.promise_notice`) who owe nothing get `stage.opened`.
+    Returns the members told.
+    """
+    obligations = [ob for fn in providers.get(stage, ()) for ob in fn(session, settings)]
+    waiters = stages.waiting(session, settings, stage)
+    words = {w.userid: w.word for w in waiters}
+    opening = [Planned(ob, OPENING, now) for ob in obligations]
+    current = [Planned(ob, *hit) for ob in obligations if (hit := current_offset(settings, ob.deadline, now))]
+    claimed = _claim(session, opening + current, now)
+    told: list[str] = []
+    for p in opening:
+        if p.key not in claimed:
+            continue
+        who = p.obligation.recipient
+        notices.notify(session, who, p.obligation.kind, now=now, **message_data(settings, p, now),
+                       waited=who in words, word=words.get(who, ""))
+        told.append(who)
+    deadline = stages.deadline(session, settings, stage)
+    for w in waiters:
+        if w.userid not in told:
+            notices.notify(session, w.userid, "stage.opened", now=now, stage=stage,
+                           stage_name=settings.award.stage(stage).name, deadline=deadline, word=w.word)
+            told.append(w.userid)
+        w.notified_at = now
+    if told:
+        audit.record(session, actor=ACTOR, action="stage.announced", subject=f"stage:{stage}", now=now,
+                     recipients=len(set(told)), obligations=len([p for p in opening if p.key in claimed]),
+                     waiters=len(waiters))
+    return list(dict.fromkeys(told))
 
 
 def run_due(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers,

@@ -6,9 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit
+from workflows.core import access, audit, events
 from workflows.core.errors import InvalidInput, StageClosed, StageNotOpen
-from workflows.core.models import DeadlineExtension, StageState
+from workflows.core.models import DeadlineExtension, StageState, StageWaiter
 from workflows.core.settings import STAGE_KEYS, Settings
 
 
@@ -28,27 +28,68 @@ def status(session: Session, settings: Settings, stage: str) -> str:
     return row.status if row else "pending"
 
 
-@access.guarded("stage.open")
-def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
-    """Open a stage (idempotent); audited."""
+def _row(session: Session, settings: Settings, stage: str) -> StageState:
     _check_key(stage)
     row = _state(session, settings, stage)
     if row is None:
         row = StageState(edition=settings.award.edition_key, stage=stage, status="pending")
         session.add(row)
+    return row
+
+
+@access.guarded("stage.open")
+def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
+    """Open a stage (idempotent); audited. Opening announces `stage.opened` (who waited, who owes, held cards)."""
+    row = _row(session, settings, stage)
     if row.status != "open":
+        reopened = row.status == "closed"
         row.status, row.opened_at, row.closed_at = "open", now, None
         audit.record(session, actor=actor, action="stage.open", subject=f"stage:{stage}", now=now)
+        session.flush()
+        events.announce(session, settings, "stage.opened", actor=actor, now=now, stage=stage, reopened=reopened)
     return row
 
 
 @access.guarded("stage.close")
 def close_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
-    """Close a stage; audited."""
-    row = open_stage(session, settings, stage, actor=actor, now=now)
+    """Close a stage (also one that never opened: it is skipped, nobody is told it opened); audited."""
+    row = _row(session, settings, stage)
+    if row.opened_at is None:
+        row.opened_at = now
     row.status, row.closed_at = "closed", now
     audit.record(session, actor=actor, action="stage.close", subject=f"stage:{stage}", now=now)
     return row
+
+
+def promise_notice(session: Session, settings: Settings, stage: str, userid: str, *, now: dt.datetime,
+                   word: str = "") -> None:
+    """Put `userid` on the waiting list of a stage that is not open yet (they were told "开始时我们会通知您")."""
+    if status(session, settings, stage) != "pending":
+        return  # only a stage that has not opened yet has a promise to keep
+    row = session.scalar(select(StageWaiter).where(StageWaiter.edition == settings.award.edition_key,
+                                                   StageWaiter.stage == stage, StageWaiter.userid == userid))
+    if row is None:
+        session.add(StageWaiter(edition=settings.award.edition_key, stage=stage, userid=userid, word=word[:40],
+                                created_at=now))
+    else:
+        row.word, row.notified_at = word[:40] or row.word, None
+
+
+def waiting(session: Session, settings: Settings, stage: str) -> list[StageWaiter]:
+    """Who is still waiting to be told that a stage opened, in the order they asked."""
+    return list(session.scalars(select(StageWaiter).where(StageWaiter.edition == settings.award.edition_key,
+                                                          StageWaiter.stage == stage,
+                                                          StageWaiter.notified_at.is_(None))
+                                .order_by(StageWaiter.id)))
+
+
+def is_open(session: Session, settings: Settings, stage: str, *, now: dt.datetime, subject: str | None = None) -> bool:
+    """Whether actions of the stage are accepted now (open and before its effective deadline)."""
+    try:
+        require_open(session, settings, stage, now=now, subject=subject)
+    except (StageNotOpen, StageClosed):
+        return False
+    return True
 
 
 def deadline(session: Session, settings: Settings, stage: str, subject: str | None = None) -> dt.datetime:

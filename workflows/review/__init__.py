@@ -32,6 +32,8 @@ from workflows.review.formal import (  # noqa: F401
     open_review,
     start_review,
     undecided,
+    require_stage,
+    check_decidable,
     accept,
     clean_reason,
     reject,
@@ -39,6 +41,7 @@ from workflows.review.formal import (  # noqa: F401
     iso,
     leave_supplement_mode,
     on_endorsed,
+    on_stage_opened,
 )
 
 from workflows.review.supplement import (  # noqa: F401
@@ -53,6 +56,7 @@ from workflows.review.supplement import (  # noqa: F401
     expire_due,
     require_uploadable,
     supply_document,
+    supplement_changes,
 )
 
 from workflows.review.queries import (  # noqa: F401

@@ -150,11 +150,23 @@ def run_checks(session: Session, settings: Settings, review: FormalReview, *, no
 
 
 def card_secretariat(session: Session, settings: Settings, app: Application, review: FormalReview, *,
-                now: dt.datetime, note: str = "", to: list[str] | None = None) -> None:
-    """Give the secretariat (or only `to`) the review card, closing their older cards for this application."""
+                now: dt.datetime, note: str = "", to: list[str] | None = None,
+                changes: list[dict[str, Any]] | None = None) -> None:
+    """Give the secretariat (or only `to`) the review card, closing their older cards for this application.
+
+    `changes` (after a 补正) lists per requested item the old and the new file and the warnings.
+    """
     recipients = to if to is not None else [p.userid for p in people.with_role(session, "secretariat")]
     close_cards(session, app.id, now=now, replace_name="expired", recipients=recipients)
-    data = {"app": summary(settings, app), "findings": findings_view(settings, review), "note": note}
+    data = {"app": summary(settings, app), "findings": findings_view(settings, review), "note": note,
+            "changes": changes or []}
+    if not stages.is_open(session, settings, STAGE, now=now, subject=f"application:{app.id}"):
+        # A card whose buttons would all be refused is not sent: say why and what would make a decision possible.
+        notices.notify(session, recipients, "review.held", now=now, **data,
+                       status=stages.status(session, settings, STAGE),
+                       deadline=stages.deadline(session, settings, STAGE, f"application:{app.id}"),
+                       stage_name=settings.award.stage(STAGE).name)
+        return
     for userid in recipients:
         notices.send_card(session, userid, "review.card", subject=f"review:{app.id}", now=now, **data)
 
@@ -179,9 +191,21 @@ def close_cards(session: Session, application_id: int, *, now: dt.datetime, repl
 @access.guarded("review.open")
 def open_review(session: Session, settings: Settings, *, application_id: int, actor: str,
                 now: dt.datetime, send_cards: bool = True, to: list[str] | None = None) -> FormalReview:
-    """Open (or re-show) the formal review of an endorsed application: run the checks, card the secretariat."""
+    """Open (or re-show) the formal review of an endorsed application: run the checks, card the secretariat.
+
+    Only while the review stage accepts decisions: a card whose buttons would be refused is never sent.
+    """
+    require_stage(session, settings, application_id, now)
     return start_review(session, settings, application_id=application_id, actor=actor, now=now,
                         send_cards=send_cards, to=to)
+
+
+def require_stage(session: Session, settings: Settings, application_id: int, now: dt.datetime) -> None:
+    """Raise unless the review stage accepts decisions on this application now (open, before its deadline)."""
+    try:
+        stages.require_open(session, settings, STAGE, now=now, subject=f"application:{application_id}")
+    except StageClosed as exc:  # notice data must be JSON: pass the deadline as ISO text
+        raise StageClosed(**{**exc.data, "deadline": iso(exc.data.get("deadline"))}) from None
 
 
 def start_review(session: Session, settings: Settings, *, application_id: int, actor: str,
@@ -215,11 +239,28 @@ def undecided(session: Session, settings: Settings, application_id: int, now: dt
     if review.decision is not None:
         raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
                           by=review.decided_by, at=iso(review.decided_at))
-    try:
-        stages.require_open(session, settings, STAGE, now=now, subject=f"application:{app.id}")
-    except StageClosed as exc:  # notice data must be JSON: pass the deadline as ISO text
-        raise StageClosed(**{**exc.data, "deadline": iso(exc.data.get("deadline"))}) from None
+    require_stage(session, settings, app.id, now)
     return app, review
+
+
+def check_decidable(session: Session, settings: Settings, application_id: int, now: dt.datetime, *,
+                    action: str) -> Application:
+    """Raise exactly as the decision `action` (accept, reject, supplement) would, without changing anything.
+
+    Asked before a card, a selection or a confirmation is offered, so nothing is offered that will be refused.
+    """
+    app = application_of(session, application_id)
+    review = review_for(session, app.id)
+    if review is not None and review.decision is not None:
+        raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
+                          by=review.decided_by, at=iso(review.decided_at))
+    if app.status not in (AppStatus.RECOMMENDED, AppStatus.SUPPLEMENT):
+        raise InvalidInput("not_reviewable", number=app.number or app.id, status=app.status)
+    require_stage(session, settings, app.id, now)
+    if action in ("accept", "supplement") and open_request(session, app.id) is not None:
+        raise InvalidInput("awaiting_supplement", number=app.number or app.id) if action == "accept" else \
+            AlreadyDone("supplement_open", number=app.number or app.id)
+    return app
 
 
 def _decide(session: Session, settings: Settings, app: Application, review: FormalReview, decision: str, *,
@@ -306,5 +347,25 @@ def leave_supplement_mode(session: Session, app: Application) -> None:
 
 
 def on_endorsed(session: Session, settings: Settings, *, actor: str, now: dt.datetime, application_id: int) -> None:
-    """Hand-off from the application stage: an endorsed application's formal review opens with its findings."""
-    start_review(session, settings, application_id=application_id, actor=actor, now=now)
+    """Hand-off from the application stage: an endorsed application's formal review opens with its findings.
+
+    Before the review stage opens nothing is sent: `on_stage_opened` cards every waiting application then.
+    """
+    if stages.is_open(session, settings, STAGE, now=now, subject=f"application:{application_id}"):
+        start_review(session, settings, application_id=application_id, actor=actor, now=now)
+
+
+def on_stage_opened(session: Session, settings: Settings, *, actor: str, now: dt.datetime, stage: str,
+                    **_: Any) -> None:
+    """Hand-off when a stage opens: the review stage's opening cards every endorsed application waiting for it."""
+    if stage != STAGE:
+        return
+    waiting = session.scalars(select(Application).where(Application.edition == settings.award.edition_key,
+                                                        Application.status == AppStatus.RECOMMENDED)
+                              .order_by(Application.id))
+    for app in list(waiting):
+        review = review_for(session, app.id)
+        if review is not None and review.decision is not None:
+            continue
+        if stages.is_open(session, settings, STAGE, now=now, subject=f"application:{app.id}"):
+            start_review(session, settings, application_id=app.id, actor=actor, now=now)

@@ -137,6 +137,36 @@ def supply_item(session: Session, settings: Settings, *, application_id: int, it
         _return_to_secretariat(session, settings, app, request, now=now)
     return SupplyResult(app.id, item_key, remaining, request.deadline)
 
+def _replaced_document(session: Session, request: SupplementRequest, item_key: str,
+                       before: Document | None = None) -> Document | None:
+    """The document the request found wanting for an item (the one current when it was made), if any."""
+    q = select(Document).where(Document.application_id == request.application_id, Document.item_key == item_key,
+                               Document.uploaded_at <= request.created_at)
+    if before is not None:
+        q = q.where(Document.id < before.id)
+    return session.scalar(q.order_by(Document.id.desc()).limit(1))
+
+
+def supplement_changes(session: Session, settings: Settings, application_id: int) -> list[dict[str, Any]]:
+    """What the latest 补正 round changed, per requested item: the file found wanting and the new one, with
+    warnings when the new file is byte-identical (same SHA-256) to the old one or is also given for another item."""
+    request = session.scalar(select(SupplementRequest).where(SupplementRequest.application_id == application_id)
+                             .order_by(SupplementRequest.round.desc()).limit(1))
+    if request is None:
+        return []
+    current = {d.item_key: d for d in documents_of(session, application_id) if d.status == "received"}
+    out = []
+    for item in request.items:
+        new = session.get(Document, item.document_id) if item.document_id else None
+        old = _replaced_document(session, request, item.item_key, before=new)
+        others = [item_name(settings, k) for k, d in current.items()
+                  if new is not None and k != item.item_key and d.sha256 == new.sha256]
+        out.append({"item": item_name(settings, item.item_key), "reason": item.reason, "supplied": new is not None,
+                    "old": old.original_name if old else "", "new": new.original_name if new else "",
+                    "identical": bool(new and old and new.sha256 == old.sha256), "also_for": others})
+    return out
+
+
 def _return_to_secretariat(session: Session, settings: Settings, app: Application, request: SupplementRequest, *,
                            now: dt.datetime) -> None:
     request.status, request.closed_at = "supplied", now
@@ -148,7 +178,8 @@ def _return_to_secretariat(session: Session, settings: Settings, app: Applicatio
     leave_supplement_mode(session, app)
     run_checks(session, settings, review, now=now)
     notices.notify(session, app.applicant, "supplement.complete", now=now, app=summary(settings, app))
-    card_secretariat(session, settings, app, review, now=now, note="supplied")
+    card_secretariat(session, settings, app, review, now=now, note="supplied",
+                     changes=supplement_changes(session, settings, app.id))
 
 def expire_due(session: Session, settings: Settings, *, now: dt.datetime) -> list[int]:
     """Expire open supplement requests past their deadline; tell applicant and secretariat. Idempotent."""
@@ -174,9 +205,12 @@ def expire_due(session: Session, settings: Settings, *, now: dt.datetime) -> lis
 
 def require_uploadable(session: Session, settings: Settings, app: Application, item_key: str,
                        now: dt.datetime) -> dt.datetime:
-    """Raise unless this item is owed in the application's open 补正 request and its deadline is ahead."""
+    """Raise unless this item is requested in the application's open 补正 request and its deadline is ahead.
+
+    An item already supplied may be sent again while the request is open (the new file replaces it).
+    """
     request = open_request(session, app.id)
-    owed_keys = [o.key for o in owed(settings, request)] if request else []
+    owed_keys = [o.key for o in owed(settings, request, pending_only=False)] if request else []
     if app.status != AppStatus.SUPPLEMENT or request is None:
         raise InvalidInput("not_in_supplement", number=app.number or app.id)
     if item_key not in owed_keys:
@@ -193,12 +227,20 @@ def supply_document(session: Session, settings: Settings, *, application_id: int
     """Record a stored file as the answer to a requested item and tell the applicant what is still owed."""
     app = application_of(session, settings, application_id)
     require_uploadable(session, settings, app, item_key, now)
+    request = open_request(session, app.id)
+    old = _replaced_document(session, request, item_key) if request is not None else None
     doc, _ = application.record_document(session, settings, app, item_key=item_key, stored=stored, source=source,
                                          actor=actor, now=now)
-    result = supply_item(session, settings, application_id=app.id, item_key=item_key, document_id=doc.id,
-                         actor=actor, now=now)
-    if not result.complete:
+    identical = old is not None and old.sha256 == doc.sha256
+    also_for = [item_name(settings, d.item_key) for d in documents_of(session, app.id)
+                if d.status == "received" and d.item_key != item_key and d.sha256 == doc.sha256]
+    remaining = [i for i in owed(settings, request) if i.key != item_key] if request is not None else []
+    if remaining or identical or also_for:
+        # Told before the item is marked (the last one's "complete" notice follows this one).
         notices.notify(session, app.applicant, "supplement.received", now=now, _reply=True,
-                       name=item_name(settings, item_key), filename=doc.original_name,
-                       remaining=[vars_of(i) for i in result.remaining], deadline=result.deadline)
+                       name=item_name(settings, item_key), filename=doc.original_name, identical=identical,
+                       also_for=also_for, items=[vars_of(i) for i in owed(settings, request, pending_only=False)],
+                       remaining=[vars_of(i) for i in remaining], deadline=request.deadline)
+    supply_item(session, settings, application_id=app.id, item_key=item_key, document_id=doc.id,
+                actor=actor, now=now)
     return doc
