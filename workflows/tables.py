@@ -22,10 +22,12 @@ STAGE_MODELS = (core_models, call_models, apply_models, review_models, scoring_m
 
 # The deployment's tables, not one edition's: the roster, the audit chain (verified as one chain), and
 # the messaging state kept per member, card or file (conversations, callbacks, the outbox, card tasks,
-# the token, WeCom media ids, directory names), and the public complaint page's rate-limit log (keyed
-# hashes of addresses and phones).  Whatever they point at is found through an edition's rows.
+# confirmations waiting for a member's 确认, the token, WeCom media ids, directory names), and the public
+# complaint page's rate-limit log (keyed hashes of addresses and phones).  Whatever they point at is found
+# through an edition's rows.
 SHARED_TABLES = frozenset({"person", "audit_entry", "conversation", "inbound_callback", "outbox_message",
-                           "card_task", "wecom_token", "uploaded_media", "directory_name", "complaint_attempt"})
+                           "card_task", "confirmation", "wecom_token", "uploaded_media", "directory_name",
+                           "complaint_attempt"})
 
 
 def edition_filter(table: Table, edition: str) -> Any:

@@ -122,7 +122,7 @@ def register(router: Router) -> None:
         r = review.accept(ctx.session, ctx.settings, application_id=int(params["application_id"]),
                           actor=ctx.userid, now=ctx.now, click=click)
         ctx.reply("review.accepted_done", app=review.summary(ctx.settings, review.application_of(
-            ctx.session, r.application_id)))
+            ctx.session, ctx.settings, r.application_id)))
 
     @router.confirmed("reject")
     def on_reject(ctx: Context, params: dict[str, Any]) -> None:
@@ -130,13 +130,13 @@ def register(router: Router) -> None:
         r = review.reject(ctx.session, ctx.settings, application_id=int(params["application_id"]),
                           reason=params["reason"], actor=ctx.userid, now=ctx.now, click=click)
         ctx.reply("review.rejected_done", app=review.summary(ctx.settings, review.application_of(
-            ctx.session, r.application_id)), reason=r.reason)
+            ctx.session, ctx.settings, r.application_id)), reason=r.reason)
 
     @router.confirmed("supplement")
     def on_supplement(ctx: Context, params: dict[str, Any]) -> None:
         req = review.request_supplement(ctx.session, ctx.settings, application_id=int(params["application_id"]),
                                         items=dict(params["items"]), actor=ctx.userid, now=ctx.now)
-        app = review.application_of(ctx.session, req.application_id)
+        app = review.application_of(ctx.session, ctx.settings, req.application_id)
         ctx.reply("review.supplement_sent", app=review.summary(ctx.settings, app),
                   items=[review.vars_of(i) for i in review.owed(ctx.settings, req)],
                   deadline=review.iso(req.deadline), capped=req.deadline == stages.deadline(

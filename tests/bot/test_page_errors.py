@@ -56,7 +56,7 @@ def _in_supplement(rt, s, *, deadline_passed: bool = False) -> Application:
     app = _draft(s, rt.settings, now, status=AppStatus.RECOMMENDED, number="SG2018-001")
     for key in ("application_form", "self_assessment", "business_license", "certificates",
                 "financial_statements", "safety_declaration"):
-        s.add(Document(application_id=app.id, item_key=key, sha256=hashlib.sha256(key.encode()).hexdigest(),
+        s.add(Document(edition=app.edition, application_id=app.id, item_key=key, sha256=hashlib.sha256(key.encode()).hexdigest(),
                        size=10, kind="pdf", original_name=f"{key}.pdf", source="chat", status="received",
                        uploaded_by=APPLICANT, uploaded_at=now))
     s.flush()
@@ -258,7 +258,7 @@ def test_material_pages_in_every_state(rt, http, wecom, clock, stored):
     # a document of another application is not reachable through this application's link
     with rt.sessions.begin() as s:
         other = _draft(s, rt.settings, clock(), applicant="qiye2")
-        s.add(Document(application_id=other.id, item_key="application_form", sha256=sha, size=1, kind="pdf",
+        s.add(Document(edition=other.edition, application_id=other.id, item_key="application_form", sha256=sha, size=1, kind="pdf",
                        original_name="x.pdf", source="page", status="received", uploaded_by="qiye2",
                        uploaded_at=clock()))
         s.flush()

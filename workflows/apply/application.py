@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, numbers, stages
@@ -24,7 +24,7 @@ from workflows.apply.eligibility import parse_yes_no, unmet
 from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
 from workflows.apply import changes, recommendation
-from workflows.apply.records import STAGE, by_number, current_documents, get, get_for_applicant, newest_documents, subject
+from workflows.apply.records import STAGE, by_number, get, get_for_applicant, newest_documents, subject
 from workflows.core.settings import MaterialConf, Settings
 
 EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)

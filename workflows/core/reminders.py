@@ -212,7 +212,7 @@ def announce_opening(session: Session, settings: Settings, stage: str, *, now: d
     words = {w.userid: w.word for w in waiters}
     opening = [Planned(ob, OPENING, now) for ob in obligations]
     current = [Planned(ob, *hit) for ob in obligations if (hit := current_offset(settings, ob.deadline, now))]
-    claimed = _claim(session, opening + current, now)
+    claimed = _claim(session, settings.award.edition_key, opening + current, now)
     told: list[str] = []
     for p in opening:
         if p.key not in claimed:

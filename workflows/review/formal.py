@@ -249,7 +249,7 @@ def check_decidable(session: Session, settings: Settings, application_id: int, n
 
     Asked before a card, a selection or a confirmation is offered, so nothing is offered that will be refused.
     """
-    app = application_of(session, application_id)
+    app = application_of(session, settings, application_id)
     review = review_for(session, app.id)
     if review is not None and review.decision is not None:
         raise AlreadyDone("review_decided", number=app.number or app.id, decision=review.decision,
