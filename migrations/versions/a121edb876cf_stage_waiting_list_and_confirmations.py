@@ -1,7 +1,7 @@
 """stage waiting list and confirmations
 
 Revision ID: a121edb876cf
-Revises: 5d1e2f3a4b6c
+Revises: cadca7aec48c
 Create Date: 2026-11-30 13:57:05.644995
 """
 from alembic import op
@@ -10,7 +10,7 @@ import workflows.core.base
 
 
 revision = 'a121edb876cf'
-down_revision = '5d1e2f3a4b6c'
+down_revision = 'cadca7aec48c'
 branch_labels = None
 depends_on = None
 
