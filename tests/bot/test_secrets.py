@@ -162,7 +162,14 @@ def test_upgrading_drops_a_token_row_keyed_by_the_secrets_prefix(settings):
         conn.execute(text("INSERT INTO wecom_token (key, token, expires_at, generation) VALUES "
                           "(:k, 'tok', '2018-10-20 02:00:00', 1), (:h, 'tok2', '2018-10-20 02:00:00', 1)"),
                      {"k": f"ww1:{SECRET[:10]}", "h": token_key("ww1", SECRET)})
+        conn.execute(text("INSERT INTO outbox_message (id, recipient, kind, data, action, status, attempts, "
+                          "last_error, next_attempt_at, created_at) VALUES (1, 'u', 'k', '{}', 'send', 'dead', 8, "
+                          ":e, '2018-10-20 02:00:00', '2018-10-20 02:00:00')"),
+                     {"e": "errcode=None http=None gettoken failed: Max retries exceeded with url: "
+                           f"/cgi-bin/gettoken?corpid=ww1&corpsecret={SECRET} (Caused by NewConnectionError())"})
     upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT key FROM wecom_token")).scalars().all() == [token_key("ww1", SECRET)]
+        error = conn.execute(text("SELECT last_error FROM outbox_message")).scalar_one()
+    assert SECRET not in error and "url: /cgi-bin/gettoken?*** (Caused by" in error
     engine.dispose()
