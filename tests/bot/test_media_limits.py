@@ -87,3 +87,15 @@ def test_a_wrong_type_chat_file_is_refused_once_and_politely(cb, rt, wecom, cloc
     clock.advance(hours=2)
     deliver(rt)
     assert len(wecom.calls_to("media/get")) == 1
+
+
+def test_a_download_with_an_expired_token_refreshes_it_once(rt, wecom):
+    ok = wecom.store_media("file", "a.pdf", "application/pdf", pdf("x"))
+    assert rt.client.download_media(ok.media_id, 1 * MB)[0] == pdf("x")
+    wecom.expire_tokens()
+    assert rt.client.download_media(ok.media_id, 1 * MB)[0] == pdf("x")
+    assert rt.client.tokens.fetches == 2
+    wecom.fail_next("media/get", errcode=40007)       # an error answer is an error, not a file
+    with pytest.raises(Exception) as info:
+        rt.client.download_media(ok.media_id, 1 * MB)
+    assert getattr(info.value, "errcode", None) == 40007
