@@ -1,10 +1,9 @@
 """The Flask application factory (nothing connects at import time)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
-from sqlalchemy import text
+from flask import Flask, jsonify, request
 
-from . import outbox
+from . import health
 from .runtime import Runtime
 from .webhook import bp as webhook_bp
 
@@ -19,16 +18,13 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.get("/healthz")
     def healthz():  # noqa: ANN202
-        """200 with JSON: database reachable, outbox backlog, scheduler state."""
-        now = runtime.clock()
-        try:
-            with runtime.sessions() as s:
-                s.execute(text("SELECT 1"))
-                st = outbox.status(s, now)
-        except Exception as exc:  # report, don't crash
-            return jsonify(ok=False, database=f"error: {type(exc).__name__}"), 503
-        return jsonify(ok=True, database="ok", scheduler=runtime.scheduler_state,
-                       outbox={"pending": st.pending, "sending": st.sending, "sent": st.sent, "dead": st.dead,
-                               "oldest_pending_seconds": st.oldest_pending_seconds})
+        """{"ok": true} 200 or {"ok": false} 503 for everyone; database, scheduler, sender and outbox
+        backlog only for a direct loopback request or the health token (bot/health.py)."""
+        h = health.check(runtime)
+        body = {"ok": h.ok, **h.details} if health.may_see_details(request, runtime) else {"ok": h.ok}
+        resp = jsonify(body)
+        resp.status_code = 200 if h.ok else 503
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     return app

@@ -144,13 +144,15 @@ def outbox() -> None:
 def outbox_status(obj: Obj) -> None:
     """Counts by status and the latest permanent failures."""
     from . import outbox as ob
+    from .wecom.client import scrub
     rt = obj.runtime
     with rt.sessions() as s:
         st = ob.status(s, rt.clock())
         click.echo(f"pending={st.pending} sending={st.sending} sent={st.sent} dead={st.dead} "
                    f"oldest_pending_seconds={st.oldest_pending_seconds}")
         for row in ob.dead_rows(s):
-            click.echo(f"  dead #{row.id} to={row.recipient} kind={row.kind} attempts={row.attempts}: {row.last_error}")
+            click.echo(f"  dead #{row.id} to={row.recipient} kind={row.kind} attempts={row.attempts}: "
+                       f"{scrub(row.last_error or '')}")
 
 
 @main.group()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflows import intake
 from workflows.apply.models import Document
+from workflows.core.errors import DomainError
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import Settings
 from workflows.documents.filetypes import KINDS
@@ -36,6 +37,20 @@ def document_opener(store: DocumentStore, sessions: Callable[[], Session]) -> Ca
     return open_document
 
 
+def download_limits(settings: Settings) -> Callable[[OutboxMessage], tuple[int, tuple[str, ...] | None]]:
+    """A chat download's bounds from its target's rules: (max bytes, accepted extensions). A file over the
+    size or of another type is refused while downloading (streamed, at once, not retried)."""
+    fallback = max(m.max_bytes for m in settings.award.materials)
+
+    def limits(row: OutboxMessage) -> tuple[int, tuple[str, ...] | None]:
+        try:
+            r = intake.rules(settings, intake.Target.from_data(row.data or {}))
+        except (DomainError, KeyError, TypeError, ValueError):  # an old or odd row: the intake decides later
+            return fallback, None
+        return r.max_bytes, tuple(e for k in r.kinds for e in KINDS[k].extensions)
+    return limits
+
+
 def download_handler(store: DocumentStore, settings: Settings):  # noqa: ANN201
     """The sender's handler for every downloaded chat attachment: the intake stores, attaches and tells."""
     def on_download(session: Session, row: OutboxMessage, content: bytes | None, filename: str,
@@ -44,5 +59,5 @@ def download_handler(store: DocumentStore, settings: Settings):  # noqa: ANN201
         target = intake.Target.from_data(data)
         intake.receive_download(session, settings, store, target=target, userid=row.recipient,
                                 content=None if error else content,
-                                filename=filename or str(data.get("filename") or ""), now=now)
+                                filename=filename or str(data.get("filename") or ""), now=now, error=error)
     return on_download

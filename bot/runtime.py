@@ -71,6 +71,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     # The one document store: chat attachments, send_file and the upload pages all use it.
     services["documents"] = store = DocumentStore.from_settings(settings.storage)
     sender.open_document = media.document_opener(store, sessions)
+    sender.media_limits = media.download_limits(settings)
     on_download = media.download_handler(store, settings)
     for purpose in (media.PURPOSE, *media.LEGACY_PURPOSES):
         sender.media_handlers[purpose] = on_download

@@ -60,7 +60,12 @@ def sweep() -> None:
     rt = _RUNTIME
     if rt is None:
         raise RuntimeError("bot.scheduler.sweep ran without a runtime; start() sets it")
-    sent = run_sweep(rt)
+    try:
+        sent = run_sweep(rt)
+    except Exception as exc:  # /healthz says not ok until a sweep succeeds again
+        rt.services["sweep_error"] = type(exc).__name__
+        raise
+    rt.services["sweep_error"] = None
     if sent:
         log.info("reminder sweep queued %d reminder(s)", len(sent))
 
@@ -275,6 +280,27 @@ class SchedulerHandle:
         self._standby = threading.Thread(target=retry, name="scheduler-standby", daemon=True)
         self._standby.start()
 
+    def health(self) -> str | None:
+        """What is wrong with the running scheduler (for /healthz), or None: its thread and sweep job are
+        there, its last sweep did not raise, and its lock (if the lock can tell, `held()`) is still held."""
+        sched = self.scheduler
+        if sched is None:
+            return None
+        thread = getattr(sched, "_thread", None)
+        if not sched.running or (thread is not None and not thread.is_alive()):
+            return "scheduler thread stopped"
+        if self.rt.services.get("sweep_error"):
+            return f"last sweep failed ({self.rt.services['sweep_error']})"
+        held = getattr(self.lock, "held", None)
+        if callable(held) and not held():
+            return "lock lost"
+        try:
+            if sched.get_job(SWEEP_JOB_ID) is None:
+                return "sweep job missing"
+        except Exception as exc:  # noqa: BLE001 - the job store is the database
+            return f"job store unreadable ({type(exc).__name__})"
+        return None
+
     def shutdown(self, wait: bool = False) -> None:
         """Stop scheduling (or waiting) and free the lock."""
         global _RUNTIME
@@ -294,6 +320,7 @@ def start(rt: Runtime, *, retry_seconds: float | None = None) -> SchedulerHandle
     """Start the scheduler if this process gets the lock, else wait in standby; raise if a job is broken."""
     check_persisted_jobs(rt.engine)  # fail loudly at start-up, even in standby
     handle = SchedulerHandle(rt, make_lock(rt), retry_seconds or rt.settings.scheduler.sweep_seconds)
+    rt.services["scheduler"] = handle  # /healthz asks it (bot/health.py)
     if not handle.try_start():
         handle.wait_in_standby()
     return handle

@@ -20,7 +20,7 @@ from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
 from .wecom import members
-from .wecom.client import WeComClient, WeComError
+from .wecom.client import MediaRejected, WeComClient, WeComError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ class Sender:
         self.clock = clock
         self.rng = rng or random.Random()
         self.max_media_bytes = max(m.max_bytes for m in settings.award.materials)
+        # A download's (max bytes, accepted extensions or None) for its row; None: the largest item, any type.
+        self.media_limits: Callable[[OutboxMessage], tuple[int, tuple[str, ...] | None]] | None = None
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
@@ -171,13 +173,16 @@ class Sender:
             elif row.action == "send_file":
                 result = self._send_file(row)
             elif row.action == "fetch_media":
-                content, filename = self.client.download_media(row.data["media_id"], self.max_media_bytes)
+                max_bytes, extensions = (self.media_limits(row) if self.media_limits
+                                         else (self.max_media_bytes, None))
+                content, filename = self.client.download_media(row.data["media_id"], max_bytes, extensions)
             elif row.action == "fetch_user":
                 result = {"name": self.client.member_name(row.recipient)}
             else:
                 raise WeComError(None, f"unknown action {row.action}", 400)
         except WeComError as exc:
-            if row.action in ("fetch_media", "fetch_user") and not self._retryable(exc):
+            if (row.action in ("fetch_media", "fetch_user") and not self._retryable(exc)
+                    and not isinstance(exc, MediaRejected)):  # a refused file is dead at once (below)
                 # Not a delivery: the outcome (no file, no name) is handled, not left as a dead row.
                 error = str(exc.errcode or exc.errmsg)
                 result = {"error": error}
@@ -270,7 +275,9 @@ class Sender:
                 log.warning("outbox row %s dead after %s attempts: %s", fresh.id, fresh.attempts, exc)
                 if fresh.action == "fetch_media":
                     handler = self.media_handlers.get(fresh.kind.split(".", 1)[1])
-                    if handler:
+                    if handler and isinstance(exc, MediaRejected):  # the member hears why (too large, type)
+                        handler(s, fresh, None, str(exc.data.get("filename") or ""), exc.code, now)
+                    elif handler:
                         handler(s, fresh, None, "", str(exc.errcode or exc.errmsg), now)
                 return
             delay = min(self.conf.backoff_max_seconds, self.conf.backoff_base_seconds * 2 ** (fresh.attempts - 1))

@@ -15,6 +15,7 @@ def start_sender_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
     """Run the outbox sender in a daemon thread until `stop` is set."""
     t = threading.Thread(target=rt.sender.run_forever, args=(stop,), name="outbox-sender", daemon=True)
     t.start()
+    rt.services["sender_thread"] = t  # /healthz says not ok if it dies
     return t
 
 

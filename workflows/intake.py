@@ -159,9 +159,19 @@ def refusal(settings: Settings, target: Target, exc: DocumentRejected, filename:
     return "apply.file_rejected", {**data, "item": r.label, "application_id": target.id, "item_key": target.item_key}
 
 
+# Download errors that are a verdict on the file itself (the member hears what is accepted).
+REFUSED_DOWNLOADS = ("too_large", "type_not_allowed")
+
+
 def receive_download(session: Session, settings: Settings, store: DocumentStore, *, target: Target, userid: str,
-                     content: bytes | None, filename: str, now: dt.datetime) -> Accepted | None:
-    """A chat attachment WeCom handed over (or could not): accept it, or tell the member what went wrong."""
+                     content: bytes | None, filename: str, now: dt.datetime,
+                     error: str | None = None) -> Accepted | None:
+    """A chat attachment WeCom handed over (or could not): accept it, or tell the member what went wrong.
+    `error` too_large / type_not_allowed: the download was refused for the file itself."""
+    if content is None and error in REFUSED_DOWNLOADS:
+        kind, data = refusal(settings, target, DocumentRejected(str(error)), filename)
+        notices.notify(session, userid, kind, now=now, _reply=True, **data)
+        return None
     if content is None:
         kind = "complaint.evidence_rejected" if target.kind == "evidence" else "apply.media_failed"
         r = rules(settings, target)

@@ -65,6 +65,9 @@ class FakeWeCom(WeComState):
         self._calls: list[Call] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, float] = {}
+        # Generated (never held in memory) media: media_id -> (filename, content type, size, announce length)
+        self._generated: dict[str, tuple[str, str, int, bool]] = {}
+        self.media_served: dict[str, int] = {}   # media_id -> body bytes handed to the socket so far
         # Sign-in to web pages (OAuth, web login); `signin.choices` lists members on the picker page.
         self.signin = SignIn(corp_id=corp_id, agent_id=agent_id, now=now)
         self._handlers = {
@@ -226,7 +229,38 @@ class FakeWeCom(WeComState):
         return {"errcode": 0, "errmsg": "", "type": media.type, "media_id": media.media_id,
                 "created_at": str(media.created_at)}
 
+    def store_generated_media(self, filename: str, size: int, *, content_type: str = "application/pdf",
+                              announce_length: bool = False) -> str:
+        """A file of `size` bytes made up while it is served (a big file without holding it in memory);
+        without `announce_length` it is sent chunked, so only reading tells its size. Returns the media_id."""
+        import secrets as _secrets
+        media_id = _secrets.token_urlsafe(36)
+        with self._lock:
+            self._generated[media_id] = (filename, content_type, int(size), announce_length)
+            self.media_served[media_id] = 0
+        return media_id
+
+    def _generated_media(self, media_id: str) -> Response:
+        filename, ctype, size, announce = self._generated[media_id]
+        block = b"%PDF-1.4\n" + b"0" * (64 * 1024 - 9)
+
+        def body():  # noqa: ANN202
+            sent = 0
+            while sent < size:
+                part = block[:size - sent]
+                sent += len(part)
+                with self._lock:
+                    self.media_served[media_id] = sent
+                yield part
+        resp = Response(body(), content_type=ctype)
+        if announce:
+            resp.headers["Content-Length"] = str(size)
+        resp.headers["Content-Disposition"] = content_disposition(filename)
+        return resp
+
     def _media_get(self, _body: Any) -> Response:
+        if request.args.get("media_id") in self._generated:
+            return self._generated_media(request.args["media_id"])
         media = self.media(request.args.get("media_id"))
         resp = Response(media.data, content_type=media.content_type)
         resp.headers["Content-Disposition"] = content_disposition(media.filename)

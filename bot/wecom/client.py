@@ -1,10 +1,18 @@
 """The outbound WeCom API client: wechatpy's WeChatClient pointed at `api_base_url`,
-with a timeout on every call and one shared, database-backed access token."""
+with a timeout on every call and one shared, database-backed access token.
+
+Secrets stay inside this module: every failure leaves it as a `WeComError` whose text went through
+`scrub` (no `corpsecret`, no `access_token`, no URL query), raised `from None` so no traceback
+carries the request URL; the token row is keyed by a hash. See docs/operations.md.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
+import re
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import requests
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,16 +25,81 @@ from . import members
 
 TOKEN_ERRORS = (40014, 42001)
 REFRESH_MARGIN = dt.timedelta(seconds=120)
+DOWNLOAD_CHUNK = 64 * 1024
+TOKEN_KEY_PREFIX = "sha256:"
+
+# Query parameters whose values are credentials, in URLs and in `key=value` texts.
+_SECRET_PARAM = re.compile(r"(?i)\b(corpsecret|secret|access_token|token|code|encoding_aes_key)"
+                           r"(=|%3D|'\s*:\s*'|\"\s*:\s*\")[^&\s'\")]*")
+# Any URL's query string (a request URL in an exception text names host, path and parameters).
+_URL_QUERY = re.compile(r"(?i)((?:https?://[^\s?'\"]*|/cgi-bin/[^\s?'\"]*)\?)[^\s'\")]*")
+_KNOWN: set[str] = set()           # this process's secret and tokens, replaced wherever they appear
+_KNOWN_LOCK = threading.Lock()
+
+
+def remember_secret(value: str | None) -> None:
+    """Have `scrub` replace this value (the corp secret, every access token seen) from now on."""
+    if value and len(value) >= 6:
+        with _KNOWN_LOCK:
+            _KNOWN.add(value)
+
+
+def scrub(text: object) -> str:
+    """The text with credentials removed: known secret/token values, `secret=`/`access_token=` values and
+    URL query strings. The one function every error text passes before it leaves the client."""
+    out = str(text)
+    with _KNOWN_LOCK:
+        known = sorted(_KNOWN, key=len, reverse=True)
+    for value in known:
+        out = out.replace(value, "***")
+    out = _URL_QUERY.sub(r"\1***", out)
+    return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}***", out)
+
+
+class _ScrubFilter(logging.Filter):
+    """Scrubs urllib3's request lines ("GET /cgi-bin/gettoken?corpsecret=… HTTP/1.1") in debug logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's text in place; never drop it."""
+        if record.args:
+            record.msg, record.args = scrub(record.getMessage()), None
+        else:
+            record.msg = scrub(record.msg)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "wechatpy.client.base", "wechatpy.client"):
+    if not any(isinstance(f, _ScrubFilter) for f in logging.getLogger(_name).filters):
+        logging.getLogger(_name).addFilter(_ScrubFilter())
+
+
+def token_key(corp_id: str, secret: str) -> str:
+    """The token row's key: a hash of corp id and secret (one row per app; the secret is not recoverable)."""
+    return TOKEN_KEY_PREFIX + hashlib.sha256(f"{corp_id}\0{secret}".encode()).hexdigest()
 
 
 class WeComError(Exception):
-    """A WeCom API call failed; `errcode` is None for network/HTTP failures."""
+    """A WeCom API call failed; `errcode` is None for network/HTTP failures. Its text is scrubbed."""
 
     def __init__(self, errcode: int | None, errmsg: str, http_status: int | None = None) -> None:
         self.errcode = errcode
-        self.errmsg = errmsg
+        self.errmsg = scrub(errmsg)
         self.http_status = http_status
-        super().__init__(f"errcode={errcode} http={http_status} {errmsg}")
+        super().__init__(f"errcode={errcode} http={http_status} {self.errmsg}")
+
+
+class MediaRejected(WeComError):
+    """A download that can never succeed (too large, wrong type): not retried. `code` names a file_errors
+    template code (too_large, type_not_allowed); `read` is how many body bytes were read before stopping."""
+
+    def __init__(self, code: str, errmsg: str, *, read: int = 0, **data: Any) -> None:
+        self.code, self.read, self.data = code, read, data
+        super().__init__(None, errmsg, 413 if code == "too_large" else 415)
+
+
+def _network_error(what: str, exc: BaseException) -> WeComError:
+    """A network failure as a WeComError: the exception's class and its scrubbed text (no URL, no query)."""
+    return WeComError(None, f"{what}: {type(exc).__name__}: {exc}")
 
 
 class TokenCache:
@@ -80,7 +153,8 @@ class WeComClient(WeChatClient):
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
-        self.tokens = TokenCache(sessions, f"{corp_id}:{secret[:10]}", self._get_token, clock)
+        remember_secret(secret)
+        self.tokens = TokenCache(sessions, token_key(corp_id, secret), self._get_token, clock)
 
     def _get_token(self) -> tuple[str, int]:
         try:
@@ -88,9 +162,12 @@ class WeComClient(WeChatClient):
                                  timeout=self.timeout)
             data = res.json()
         except (requests.RequestException, ValueError) as exc:
-            raise WeComError(None, f"gettoken failed: {exc}") from exc
+            raise _network_error("gettoken", exc) from None
+        if not isinstance(data, dict):
+            raise WeComError(None, "gettoken: unexpected answer", res.status_code)
         if data.get("errcode", 0) != 0:
-            raise WeComError(int(data["errcode"]), str(data.get("errmsg", "")))
+            raise WeComError(int(data["errcode"]), f"gettoken: {data.get('errmsg', '')}")
+        remember_secret(str(data.get("access_token") or ""))
         return str(data["access_token"]), int(data.get("expires_in", 7200))
 
     @property
@@ -111,9 +188,9 @@ class WeComClient(WeChatClient):
                     rejected = token
                     continue
                 status = exc.response.status_code if exc.response is not None else None
-                raise WeComError(exc.errcode, str(exc.errmsg or ""), status) from exc
+                raise WeComError(exc.errcode, f"{endpoint}: {exc.errmsg or ''}", status) from None
             except requests.RequestException as exc:
-                raise WeComError(None, f"{type(exc).__name__}: {exc}") from exc
+                raise _network_error(endpoint, exc) from None
         raise AssertionError("unreachable")
 
     def send_message(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -139,14 +216,74 @@ class WeComClient(WeChatClient):
                         files={"media": (filename, content, mime)})
         return str(res["media_id"])
 
-    def download_media(self, media_id: str, max_bytes: int) -> tuple[bytes, str]:
-        """Download a member's media by id (host from api_base_url, bounded size); return (bytes, filename)."""
-        res = self.call("get", "media/get", params={"media_id": media_id})
-        if isinstance(res, dict):  # JSON error bodies are raised above; a dict here means no file
-            raise WeComError(int(res.get("errcode", -1)), str(res.get("errmsg", "no media")))
-        if len(res.content) > max_bytes:
-            raise WeComError(None, "media too large")
-        return res.content, _filename(res.headers.get("Content-Disposition", ""))
+    def download_media(self, media_id: str, max_bytes: int, extensions: Iterable[str] | None = None,
+                       chunk: int = DOWNLOAD_CHUNK) -> tuple[bytes, str]:
+        """Download a member's media by id, streamed and bounded: return (bytes, filename).
+
+        Raises MediaRejected (not retried) when the file is larger than `max_bytes` — from Content-Length
+        before any body byte, or while streaming, after at most `max_bytes + chunk` bytes — or when its
+        name's extension is not among `extensions` (None: any; the store still checks the content)."""
+        allowed = {e.lower().lstrip(".") for e in extensions} if extensions is not None else None
+        rejected: str | None = None
+        for attempt in (1, 2):
+            token = self.tokens.get(stale=rejected)
+            try:
+                res = self._http.get(self.API_BASE_URL + "media/get",
+                                     params={"access_token": token, "media_id": media_id},
+                                     timeout=self.timeout, stream=True)
+            except requests.RequestException as exc:
+                raise _network_error("media/get", exc) from None
+            with res:
+                if res.status_code >= 400:
+                    raise WeComError(None, f"media/get: HTTP {res.status_code}", res.status_code)
+                ctype = res.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if ctype in ("application/json", "text/plain"):  # an error answer, not a file
+                    data = _json_error(res, max_bytes=65536)
+                    if data.get("errcode") in TOKEN_ERRORS and attempt == 1:
+                        rejected = token
+                        continue
+                    raise WeComError(int(data.get("errcode", -1)), f"media/get: {data.get('errmsg', 'no media')}",
+                                     res.status_code)
+                filename = _filename(res.headers.get("Content-Disposition", ""))
+                ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+                if allowed is not None and ext and ext not in allowed:
+                    raise MediaRejected("type_not_allowed", f"media/get: .{ext} not accepted", declared=ext,
+                                        filename=filename)
+                length = res.headers.get("Content-Length", "")
+                if length.isdigit() and int(length) > max_bytes:
+                    raise MediaRejected("too_large", f"media/get: {length} bytes > {max_bytes}",
+                                        max_bytes=max_bytes, filename=filename)
+                try:
+                    return _read_bounded(res, max_bytes, chunk), filename
+                except MediaRejected as exc:
+                    exc.data["filename"] = filename
+                    raise
+        raise AssertionError("unreachable")
+
+
+def _read_bounded(res: requests.Response, max_bytes: int, chunk: int) -> bytes:
+    """The body, read chunk by chunk; MediaRejected as soon as it passes `max_bytes` (never the whole file)."""
+    buf = bytearray()
+    try:
+        for part in res.iter_content(chunk_size=chunk):
+            buf += part
+            if len(buf) > max_bytes:
+                raise MediaRejected("too_large", f"media/get: more than {max_bytes} bytes", read=len(buf),
+                                    max_bytes=max_bytes)
+    except requests.RequestException as exc:
+        raise _network_error("media/get", exc) from None
+    return bytes(buf)
+
+
+def _json_error(res: requests.Response, max_bytes: int) -> dict[str, Any]:
+    """A (small) JSON error answer; an unreadable one is errcode -1."""
+    import json
+    try:
+        raw = next(res.iter_content(chunk_size=max_bytes), b"")
+        data = json.loads(raw.decode("utf-8", "replace"))
+    except (requests.RequestException, ValueError):
+        return {"errcode": -1, "errmsg": "unreadable answer"}
+    return data if isinstance(data, dict) else {"errcode": -1, "errmsg": "unexpected answer"}
 
 
 def _filename(disposition: str) -> str:

@@ -73,6 +73,10 @@ class ServerSettings(_Strict):
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
     threads: int = Field(default=8, ge=1)
+    # /healthz answers only ok / not ok to the world; the details go to a direct loopback request (unless
+    # health_local_details is false) and to whoever sends this token (empty: nobody by token).
+    health_token: str = ""
+    health_local_details: bool = True
 
 
 class ComplaintPageSettings(_Strict):
