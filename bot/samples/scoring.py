@@ -15,6 +15,7 @@ from workflows.core.settings import Settings
 
 from .base import ensure_roster
 from .draw import ensure_panel
+from .visits import ensure_visits
 
 
 def _secretariat(session: Session) -> str:
@@ -100,6 +101,7 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
     stages.close_stage(session, settings, "material", actor="sample", now=at)
     stages.open_stage(session, settings, "site", actor="sample", now=at)
     _assign(session, settings, "site", _inside(session, settings, "site", now))
+    ensure_visits(session, settings, _inside(session, settings, "site", now))   # 现场评审 dates, confirmed
 
 
 def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
