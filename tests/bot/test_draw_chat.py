@@ -77,6 +77,9 @@ def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, w
     path.write_text(POOL, encoding="utf-8")
     assert run("experts", "pool", "import", str(path)).exit_code == 0
     assert "不适用于您的身份" in say(cb, rt, wecom, "e1", "专家抽选 3 x")[-1]   # an expert may not draw
+    status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    assert "专家库 6 人" in status and "尚未抽选" in status
+    assert "还没有导入专家库" not in status
     out = say(cb, rt, wecom, "mishu", f"专家抽选 3 {SEED}")
     assert out[-1].startswith("确认抽选评审专家")
     confirm_last(cb, rt, wecom, "mishu")
@@ -128,6 +131,8 @@ def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, w
     with rt.sessions() as s:
         assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [first]
     assert "不是本届抽中的专家" in say(cb, rt, wecom, "mishu", "组长 e6")[-1]
+    status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    assert SEED in status and "已接受承诺书 · **组长**" in status and "已谢绝" in status and "待确认承诺书" in status
 
 
 def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):

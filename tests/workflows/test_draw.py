@@ -197,3 +197,20 @@ def test_without_a_draw_the_roster_experts_review_as_before(world, settings):
     with world() as s:
         assert len(experts.pool_members(s, settings)) == 7
         draw.require_pledged(s, settings, "e1")   # no draw: nothing to refuse
+
+
+def test_a_roster_leader_who_is_not_drawn_or_declines_leads_nothing(world, settings):
+    with world.begin() as s:
+        _import(s, settings)
+        seed = next(x for x in (f"s{i}" for i in range(200))
+                    if "zuzhang" not in draw.rank(x, ["zuzhang", "e1", "e2", "e3", "e4", "e5"])[:2])
+        draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed=seed)
+        assert s.get(Person, "zuzhang").role == "expert"
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.make")).one()
+        assert entry.details["leaders_not_drawn"] == ["zuzhang"]
+        first = draw.members(s, settings)[0]
+        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=first.userid)
+        draw.decline(s, settings, actor=first.userid, now=NOW, member_id=first.id)
+        assert s.get(Person, first.userid).role == "expert" and draw.recorded(s, settings).leader is None
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")).one()
+        assert told.data["was_leader"] is True

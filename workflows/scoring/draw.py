@@ -241,9 +241,14 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
                            status="waiting") for i, u in enumerate(order[:count + reserves])]
     session.add_all(members)
     session.flush()
+    # The group's leader is one of the drawn experts (appoint_leader): a roster leader who was not drawn is not.
+    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid not in order[:count]]
+    for p in demoted:
+        p.role, p.updated_at = "expert", now
     audit.record(session, actor=actor, action="draw.make", subject=f"draw:{row.id}", now=now, seed=seed, count=count,
                  reserves=reserves, pool_digest=row.pool_digest, excluded=row.excluded,
-                 experts=order[:count], reserve_list=order[count:count + reserves])
+                 experts=order[:count], reserve_list=order[count:count + reserves],
+                 leaders_not_drawn=[p.userid for p in demoted])
     for m in members[:count]:
         _ask(session, settings, m, now)
     return row
@@ -351,6 +356,9 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     was_leader = row is not None and row.leader == actor
     if was_leader:
         row.leader = None
+    person = people.get(session, actor)
+    if person is not None and person.role == "expert_leader":
+        person.role, person.updated_at = "expert", now   # a leader who declines leads nothing
     nxt = session.scalar(select(PanelMember).where(PanelMember.edition == member.edition,
                                                    PanelMember.status == "waiting")
                          .order_by(PanelMember.position).limit(1))
