@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.core import notices
+from workflows.core import conversation, notices
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.core.models import CardTask
+from workflows.core.models import CardTask, Conversation
 from workflows.scoring import draw
 
 from .. import confirm
 from ..router import Context, Router
-from ..wecom.inbound import CardEvent
+from ..wecom.inbound import CardEvent, Inbound, Text
+
+DECLINE_FLOW = "pledge_decline"
+SKIP = "跳过"
 
 
 def _status(ctx: Context) -> dict[str, Any]:
@@ -119,9 +122,28 @@ def register(router: Router) -> None:
             notices.update_card(ctx.session, task, task.kind, response_code=event.response_code, now=ctx.now,
                                 replace_name="handled")
             raise
-        confirm.ask(ctx, f"pledge_{answer}", subject=f"pledge:{member.id}",
-                    params={"member_id": member.id, "click": [task.task_id, event.response_code]},
-                    role=member.kind)
+        click = [task.task_id, event.response_code]
+        if answer == "decline":  # the reason first (or 跳过), then the confirmation
+            conversation.start(ctx.session, ctx.userid, DECLINE_FLOW, "reason", now=ctx.now, member_id=member.id,
+                               click=click)
+            ctx.reply("draw.ask_decline_reason")
+            return
+        confirm.ask(ctx, "pledge_accept", subject=f"pledge:{member.id}",
+                    params={"member_id": member.id, "click": click}, role=member.kind)
+
+    @router.flow(DECLINE_FLOW)
+    def on_decline_reason(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        data = dict(conv.data or {})
+        member = draw.check_answerable(ctx.session, ctx.settings, int(data["member_id"]), ctx.userid)
+        text = " ".join(inbound.content.split())[:200] if isinstance(inbound, Text) else ""
+        if not text:
+            ctx.reply("draw.ask_decline_reason")
+            return
+        reason = "" if text == SKIP else text
+        conversation.end(ctx.session, ctx.userid)
+        confirm.ask(ctx, "pledge_decline", subject=f"pledge:{member.id}",
+                    params={"member_id": member.id, "reason": reason, "click": data.get("click")},
+                    role=member.kind, reason=reason)
 
     def _grey(ctx: Context, params: dict[str, Any], label: str) -> None:
         click = params.get("click") or []
@@ -137,6 +159,7 @@ def register(router: Router) -> None:
 
     @router.confirmed("pledge_decline")
     def on_decline(ctx: Context, params: dict[str, Any]) -> None:
-        draw.decline(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, member_id=int(params["member_id"]))
+        draw.decline(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, member_id=int(params["member_id"]),
+                     reason=str(params.get("reason") or ""))
         _grey(ctx, params, "declined")
         ctx.reply("draw.pledge_declined")

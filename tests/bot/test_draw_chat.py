@@ -103,10 +103,13 @@ def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, w
     card = _pledge_card(wecom, second)
     tap(cb, wecom, second, card, card["button_list"][1]["key"])
     deliver(rt)
+    assert "谢绝的原因" in texts(wecom, second)[-1]
+    say(cb, rt, wecom, second, "近期在外地出差")
+    assert last_card(wecom, second)["quote_area"]["quote_text"] == "近期在外地出差"
     confirm_last(cb, rt, wecom, second)
     assert "谢绝" in texts(wecom, second)[-1]
     assert any("评审专家承诺书" in t for t in texts(wecom, reserve))
-    assert any("谢绝参加本届评审" in t and "替补专家" in t for t in texts(wecom, "mishu"))
+    assert any("谢绝参加本届评审（近期在外地出差）" in t and "替补专家" in t for t in texts(wecom, "mishu"))
     # A second tap on the answered card changes nothing.
     tap(cb, wecom, second, card, card["button_list"][0]["key"])
     deliver(rt)
