@@ -26,7 +26,7 @@ PROVIDERS: dict[str, tuple[Provider, ...]] = {
     "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion),
     "review": (review_obligations.supplements_owed, review_obligations.reviews_undecided),
     "material": (scoring_obligations.material_sheets_owed,),
-    "site": (scoring_obligations.site_sheets_owed,),
+    "site": (scoring_obligations.site_sheets_owed, scoring_obligations.site_visits_owed),
     "vote": (voting_obligations.ballots_owed,),
 }
 

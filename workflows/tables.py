@@ -15,10 +15,12 @@ from workflows.core import models as core_models
 from workflows.core.base import Base
 from workflows.publicity import models as publicity_models
 from workflows.review import models as review_models
+from workflows.scoring import draw_models as scoring_draw_models
 from workflows.scoring import models as scoring_models
 from workflows.voting import models as voting_models
 
-STAGE_MODELS = (core_models, call_models, apply_models, review_models, scoring_models, voting_models, publicity_models)
+STAGE_MODELS = (core_models, call_models, apply_models, review_models, scoring_models, scoring_draw_models,
+                voting_models, publicity_models)
 
 # The deployment's tables, not one edition's: the roster, the audit chain (verified as one chain), and
 # the messaging state kept per member, card or file (conversations, callbacks, the outbox, card tasks,

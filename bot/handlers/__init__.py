@@ -7,10 +7,11 @@ from ..router import Router
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
     from .. import confirm
-    from . import application, call, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
+    from . import (application, call, common, complaints, draw, experts, publicity, recommend, review, scoring,
+                   supplement, visits, voting)
 
     router = Router()
-    for module in (common, confirm, call, application, recommend, review, supplement, experts, scoring, voting,
+    for module in (common, confirm, call, application, recommend, review, supplement, draw, experts, visits, scoring, voting,
                    complaints, publicity):
         module.register(router)
     return router

@@ -14,6 +14,8 @@ from workflows.apply.models import Application
 from workflows.core.settings import Settings
 
 from .base import ensure_roster
+from .draw import ensure_panel
+from .visits import ensure_visits
 
 
 def _secretariat(session: Session) -> str:
@@ -84,6 +86,7 @@ def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Material review open; accepted applications assigned to experts, nothing scored yet."""
     ensure_roster(session, now, settings, ["material"])
     stages.open_stage(session, settings, "material", actor="sample", now=now)
+    ensure_panel(session, settings, _inside(session, settings, "material", now))  # 专家抽选 and 承诺书 first
     _assign(session, settings, "material", _inside(session, settings, "material", now))
 
 
@@ -98,6 +101,7 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
     stages.close_stage(session, settings, "material", actor="sample", now=at)
     stages.open_stage(session, settings, "site", actor="sample", now=at)
     _assign(session, settings, "site", _inside(session, settings, "site", now))
+    ensure_visits(session, settings, _inside(session, settings, "site", now))   # 现场评审 dates, confirmed
 
 
 def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:

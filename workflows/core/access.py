@@ -68,6 +68,10 @@ POLICY: dict[str, frozenset[str]] = {
     "review.supplement": SECRETARIAT,
     "review.supply": frozenset({APPLICANT}),
     # 7.1–7.2 expert review
+    "experts.pool": SECRETARIAT,                     # import the provincial pool (CSV)
+    "experts.draw": SECRETARIAT,                     # the reproducible draw from a published seed
+    "experts.leader": SECRETARIAT,                   # appoint the one 组长 among the drawn experts
+    "experts.pledge": EXPERTS,                       # a drawn expert accepts or declines the 承诺书
     "experts.assign": SECRETARIAT,
     "experts.declare_conflict": EXPERTS,
     "scoring.score": EXPERTS,
@@ -76,6 +80,8 @@ POLICY: dict[str, frozenset[str]] = {
     "results.consensus": frozenset({"expert_leader"}),
     "results.confirm_report": frozenset({"expert_leader"}),
     "results.shortlist": SECRETARIAT,
+    "visits.propose": SECRETARIAT,                   # 现场评审: date, time, experts, itinerary (and changes)
+    "visits.answer": frozenset({APPLICANT}),         # the enterprise confirms or asks for another slot
     # 7.3 committee vote
     "vote.manage": SECRETARIAT,
     "vote.cast": COMMITTEE,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people, stages
+from workflows.scoring import draw as expert_draw
 from workflows.scoring.assignment import AppInfo, ExpertInfo, Problem, check_assignment, propose_assignment
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.apply.models import AppStatus, Application
@@ -90,8 +91,10 @@ def _app_info(settings: Settings, app: Application) -> AppInfo:
     return AppInfo(str(app.id), app.enterprise_name or "", region_name(settings, app.region_code))
 
 
-def _pool(session: Session) -> list[Person]:
-    return people.with_role(session, *EXPERT_ROLES)
+def pool_members(session: Session, settings: Settings) -> list[Person]:
+    """Active roster experts; once the edition has a draw, only the drawn ones who accepted the 承诺书."""
+    pledged = expert_draw.accepted(session, settings)
+    return [p for p in people.with_role(session, *EXPERT_ROLES) if pledged is None or p.userid in pledged]
 
 
 def conflicts(session: Session, settings: Settings) -> set[tuple[str, str]]:
@@ -120,7 +123,11 @@ def assigned_to(session: Session, settings: Settings, expert: str, phase: str) -
 
 
 def require_assigned(session: Session, settings: Settings, expert: str, number: str, phase: str) -> Application:
-    """The application if it is assigned to this expert in the phase; otherwise NotFound (no hint it exists)."""
+    """The application if it is assigned to this expert in the phase; otherwise NotFound (no hint it exists).
+
+    Once the edition has a draw, an expert who has not accepted the 承诺书 is refused first (draw.require_pledged).
+    """
+    expert_draw.require_pledged(session, settings, expert)
     try:
         app = find_application(session, settings, number)
     except NotFound:
@@ -135,7 +142,7 @@ def require_assigned(session: Session, settings: Settings, expert: str, number: 
 def _view(session: Session, settings: Settings, proposal: AssignmentProposal) -> ProposalView:
     apps = {a.id: a for a in session.scalars(select(Application).where(
         Application.edition == proposal.edition, Application.id.in_([int(k) for k in proposal.assignments] or [0])))}
-    names = {p.userid: p.name for p in _pool(session)}
+    names = {p.userid: p.name for p in pool_members(session, settings)}
     rows = [{"id": int(k), "number": apps[int(k)].number, "enterprise": apps[int(k)].enterprise_name,
              "experts": [{"userid": u, "name": names.get(u, u)} for u in users]}
             for k, users in sorted(proposal.assignments.items(), key=lambda p: int(p[0]))]
@@ -163,7 +170,7 @@ def propose(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     apps = [a for a in phase_applications(session, settings, phase) if a.id not in done]
     if not apps:
         raise InvalidInput("nothing_to_assign", phase=phase)
-    pool = _pool(session)
+    pool = pool_members(session, settings)
     existing = dict(session.execute(select(Assignment.expert, func.count())
                                     .where(Assignment.edition == settings.award.edition_key, Assignment.phase == phase)
                                     .group_by(Assignment.expert)).all())
@@ -213,7 +220,7 @@ def edit(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
 def _check(session: Session, settings: Settings, proposal: AssignmentProposal) -> list[Problem]:
     apps = [a for a in phase_applications(session, settings, proposal.phase)
             if str(a.id) in proposal.assignments]
-    pool = [ExpertInfo(p.userid, p.organization, p.region) for p in _pool(session)]
+    pool = [ExpertInfo(p.userid, p.organization, p.region) for p in pool_members(session, settings)]
     return check_assignment([_app_info(settings, a) for a in apps], pool, proposal.assignments,
                             settings.award.rules.experts_per_application, conflicts(session, settings))
 

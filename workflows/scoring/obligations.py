@@ -10,6 +10,7 @@ from workflows.apply.models import Application
 from workflows.core.reminders import Obligation, deadline_key
 from workflows.core.settings import Settings
 from workflows.scoring import sheets as scoring
+from workflows.scoring.visits import visits_owed
 
 
 def _apps(session: Session, ids: set[int]) -> dict[int, Application]:
@@ -37,3 +38,8 @@ def material_sheets_owed(session: Session, settings: Settings) -> Iterator[Oblig
 def site_sheets_owed(session: Session, settings: Settings) -> Iterator[Obligation]:
     """Experts with candidates not yet scored after the site visit."""
     yield from _unscored(session, settings, "site")
+
+
+def site_visits_owed(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """Experts and enterprises of proposed or confirmed site visits (reminded the day before, among the offsets)."""
+    yield from visits_owed(session, settings)

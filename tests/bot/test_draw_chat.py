@@ -1,0 +1,154 @@
+"""The expert draw through the real encrypted webhook and the CLI: pool import, draw, verify, pledges by card,
+a decline moving to the reserve, the leader; no material before the pledge."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import click
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bot.commands import draw as draw_commands
+from bot.commands import experts as experts_commands
+from tests.bot.application_helpers import click as tap
+from tests.bot.application_helpers import confirm_last, last_card, say
+from tests.bot.conftest import deliver, texts
+from tests.workflows.scoringdata import T_MATERIAL, add_application, add_roster, open_phase
+from workflows.core.models import Person
+from workflows.scoring import draw
+from workflows.scoring.draw_models import PoolEntry
+
+HEADER = "name,organisation,region,specialty,contact,userid\n"
+ROWS = [("组长·周立平", "中国质量协会", "北京市", "zuzhang"), ("专家一", "广东省质量协会", "广州市", "e1"),
+        ("专家二", "华南理工大学", "广州市", "e2"), ("专家三", "深圳市标准技术研究院", "深圳市", "e3"),
+        ("专家四", "佛山市质量研究院", "佛山市", "e4"), ("专家五", "韶关学院", "浈江区", "e5")]
+POOL = HEADER + "".join(f"{n},{o},{r},卓越绩效,0751-880000{i},{u}\n" for i, (n, o, r, u) in enumerate(ROWS))
+SEED = "2018-11-20 双色球 07 12 19"
+
+
+@pytest.fixture
+def run(rt):
+    group = click.Group("bot")
+    experts_commands.register(group)
+    draw_commands.register(group)
+    obj = SimpleNamespace(runtime=rt, settings=rt.settings)
+
+    def invoke(*args):
+        return CliRunner().invoke(group, list(args), obj=obj, catch_exceptions=False)
+    return invoke
+
+
+@pytest.fixture
+def world(rt, clock, tmp_path):
+    clock.set(T_MATERIAL)
+    with rt.sessions.begin() as s:
+        add_roster(s, T_MATERIAL)
+        add_application(s, rt.settings, 1, name="企业一")
+        open_phase(s, rt.settings, "material", T_MATERIAL)
+    return rt
+
+
+def _pledge_card(wecom, userid):
+    return next(b["template_card"] for b in reversed(wecom.messages_to(userid))
+                if b.get("msgtype") == "template_card"
+                and b["template_card"]["button_list"][0]["key"].startswith("pledge:"))
+
+
+def test_pool_import_refuses_bad_lines_by_number_and_imports_nothing(world, run, tmp_path):
+    bad = tmp_path / "pool.csv"
+    bad.write_text(POOL + "无账号专家,某协会,广州市,卓越绩效,0751-1,\n陌生人,某单位,广州市,卓越绩效,0751-2,nobody\n",
+                   encoding="utf-8")
+    result = run("experts", "pool", "import", str(bad))
+    assert result.exit_code == 1
+    assert "line 8: pool_missing_userid" in result.stderr and "line 9: pool_not_expert nobody" in result.stderr
+    assert "nothing imported" in result.stderr
+    with world.sessions() as s:
+        assert s.scalars(select(PoolEntry)).all() == []
+    good = tmp_path / "good.csv"
+    good.write_text(POOL, encoding="utf-8")
+    result = run("experts", "pool", "import", str(good))
+    assert result.exit_code == 0 and "imported 6 experts" in result.stdout
+
+
+def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, wecom, tmp_path):
+    rt = world
+    path = tmp_path / "pool.csv"
+    path.write_text(POOL, encoding="utf-8")
+    assert run("experts", "pool", "import", str(path)).exit_code == 0
+    assert "不适用于您的身份" in say(cb, rt, wecom, "e1", "专家抽选 3 x")[-1]   # an expert may not draw
+    status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    assert "专家库 6 人" in status and "尚未抽选" in status
+    assert "还没有导入专家库" not in status
+    out = say(cb, rt, wecom, "mishu", f"专家抽选 3 {SEED}")
+    assert out[-1].startswith("确认抽选评审专家")
+    confirm_last(cb, rt, wecom, "mishu")
+    order = draw.rank(SEED, [u for *_, u in ROWS])
+    assert "抽选完成" in texts(wecom, "mishu")[-1] and order[0] in texts(wecom, "mishu")[-1]
+    first, second, reserve = order[0], order[1], order[3]
+    assert any("评审专家承诺书" in t and "保密" in t for t in texts(wecom, first))
+    assert not any("承诺书" in t for t in texts(wecom, reserve))            # a reserve waits until needed
+    # No material before the pledge: a polite refusal, nothing sent.
+    reply = say(cb, rt, wecom, first, "查阅 SG2018-001")
+    assert "请先接受《评审专家承诺书》" in reply[-1]
+    # Accept: the card asks to confirm first, then it is recorded.
+    tap(cb, wecom, first, _pledge_card(wecom, first), _pledge_card(wecom, first)["button_list"][0]["key"])
+    deliver(rt)
+    assert last_card(wecom, first)["main_title"]["title"] == "确认接受评审专家承诺书"
+    confirm_last(cb, rt, wecom, first)
+    assert "已记录您接受评审专家承诺书" in texts(wecom, first)[-1]
+    reply = say(cb, rt, wecom, first, "查阅 SG2018-001")
+    assert "没有分配给您" in reply[-1]                                       # past the pledge now
+    # Decline: the next reserve is asked and the secretariat told.
+    card = _pledge_card(wecom, second)
+    tap(cb, wecom, second, card, card["button_list"][1]["key"])
+    deliver(rt)
+    assert "谢绝的原因" in texts(wecom, second)[-1]
+    say(cb, rt, wecom, second, "近期在外地出差")
+    assert last_card(wecom, second)["quote_area"]["quote_text"] == "近期在外地出差"
+    confirm_last(cb, rt, wecom, second)
+    assert "谢绝" in texts(wecom, second)[-1]
+    assert any("评审专家承诺书" in t for t in texts(wecom, reserve))
+    assert any("谢绝参加本届评审（近期在外地出差）" in t and "替补专家" in t for t in texts(wecom, "mishu"))
+    # A second tap on the answered card changes nothing.
+    tap(cb, wecom, second, card, card["button_list"][0]["key"])
+    deliver(rt)
+    assert "已答复过承诺书" in texts(wecom, second)[-1]
+    with rt.sessions() as s:
+        assert {m.userid: m.status for m in draw.members(s, rt.settings)}[second] == "declined"
+    # 承诺书 again: the reserve gets it re-sent; the one who accepted is told so.
+    assert "已接受评审专家承诺书" in say(cb, rt, wecom, first, "承诺书")[-1]
+    # Verify in chat and with the CLI.
+    assert "核验一致" in say(cb, rt, wecom, "mishu", f"专家抽选 核验 {SEED}")[-1]
+    assert "核验不一致" in say(cb, rt, wecom, "mishu", "专家抽选 核验 另一个种子")[-1]
+    result = run("experts", "draw", "--verify", "--seed", SEED)
+    assert result.exit_code == 0 and "MATCH" in result.stdout and ", ".join(order[:3]) in result.stdout
+    result = run("experts", "draw", "--verify", "--seed", "wrong")
+    assert result.exit_code == 1 and "MISMATCH" in result.stderr
+    # A second draw is refused.
+    assert "不能重抽" in say(cb, rt, wecom, "mishu", "专家抽选 3 again")[-1]
+    # The leader: confirmed, then exactly one.
+    say(cb, rt, wecom, "mishu", f"组长 {first}")
+    confirm_last(cb, rt, wecom, "mishu")
+    assert "专家组组长" in texts(wecom, "mishu")[-1]
+    with rt.sessions() as s:
+        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [first]
+    assert "不是本届抽中的专家" in say(cb, rt, wecom, "mishu", "组长 e6")[-1]
+    status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    assert SEED in status and "已接受承诺书 · **组长**" in status and "已谢绝" in status and "待确认承诺书" in status
+
+
+def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
+    path = tmp_path / "pool.csv"
+    path.write_text(POOL, encoding="utf-8")
+    result = run("experts", "draw", "--count", "3", "--seed", SEED)
+    assert result.exit_code == 1 and "专家库" in result.stderr               # no pool yet
+    run("experts", "pool", "import", str(path))
+    result = run("experts", "draw", "--count", "9", "--seed", SEED)
+    assert result.exit_code == 1 and "不足 9 人" in result.stderr
+    result = run("experts", "draw", "--count", "3", "--seed", SEED, "--actor", "mishu")
+    assert result.exit_code == 0 and f"seed: {SEED}" in result.stdout and "reserve" in result.stdout
+    order = draw.rank(SEED, [u for *_, u in ROWS])
+    result = run("experts", "leader", order[2], "--actor", "mishu")
+    assert result.exit_code == 0 and f"leader: {order[2]}" in result.stdout
+    assert "LEADER" in run("experts", "panel").stdout

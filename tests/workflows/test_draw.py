@@ -1,0 +1,216 @@
+"""The expert draw: pool import (all or nothing), reproducible HMAC draw with exclusions, verify, pledges,
+reserves and the one leader."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+from sqlalchemy import select
+
+from tests.workflows.scoringdata import T_MATERIAL, add_application, add_roster, open_phase
+from workflows.core import audit
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.models import AuditEntry, CardTask, OutboxMessage, Person
+from workflows.scoring import draw, experts
+from workflows.scoring.draw_models import PoolEntry
+
+NOW = T_MATERIAL
+HEADER = "name,organisation,region,specialty,contact,userid,conflict\n"
+POOL = HEADER + "".join(f"{name},{org},{region},卓越绩效,0751-8800000{i},{uid},\n" for i, (uid, name, _, org, region)
+                        in enumerate([("zuzhang", "组长·周立平", "", "中国质量协会", "北京市"),
+                                      ("e1", "专家一", "", "广东省质量协会", "广州市"),
+                                      ("e2", "专家二", "", "华南理工大学", "广州市"),
+                                      ("e3", "专家三", "", "深圳市标准技术研究院", "深圳市"),
+                                      ("e4", "专家四", "", "佛山市质量研究院", "佛山市"),
+                                      ("e5", "专家五", "", "韶关学院", "浈江区"),
+                                      ("e6", "专家六", "", "韶钢集团", "曲江区")]))
+
+
+@pytest.fixture
+def world(sessions, settings):
+    with sessions.begin() as s:
+        add_roster(s, NOW)
+        add_application(s, settings, 1, name="韶钢集团", region="440205")   # e6 works for an applicant
+        add_application(s, settings, 2, name="企业二")
+    return sessions
+
+
+def _import(s, settings, text=POOL):
+    return draw.import_pool(s, settings, actor="mishu", now=NOW, text=text)
+
+
+def test_rank_is_hmac_sha256_of_each_key_under_the_seed_and_independent_of_input_order():
+    keys = ["e1", "e2", "e3", "zuzhang", "CorpX/u9"]
+    expected = sorted(keys, key=lambda k: hmac.new("2018-11-20 双色球 07 12 19".encode(), k.encode(),
+                                                   hashlib.sha256).hexdigest())
+    assert draw.rank("2018-11-20 双色球 07 12 19", keys) == expected
+    assert draw.rank("2018-11-20 双色球 07 12 19", list(reversed(keys))) == expected
+    assert draw.rank("another seed", keys) != expected or len(keys) < 3
+
+
+def test_import_refuses_every_bad_line_by_number_and_imports_nothing(world, settings):
+    bad = (HEADER + "专家一,广东省质量协会,广州市,卓越绩效,0751-1,e1,\n"
+           ",无名单位,广州市,卓越绩效,0751-2,e2,\n"              # line 3: no name
+           "专家三,深圳市标准技术研究院,深圳市,卓越绩效,,e3,\n"   # line 4: no contact
+           "陌生人,某单位,广州市,卓越绩效,0751-4,nobody,\n"       # line 5: not on the roster
+           "秘书,市局,市直,—,0751-5,mishu,\n"                    # line 6: on the roster, but not an expert
+           "专家一,广东省质量协会,广州市,卓越绩效,0751-1,e1,\n")  # line 7: duplicate
+    with world.begin() as s, pytest.raises(InvalidInput) as exc:
+        _import(s, settings, bad)
+    assert exc.value.code == "pool_invalid"
+    assert [(p["line"], p["code"]) for p in exc.value.data["problems"]] == [
+        (3, "pool_missing_name"), (4, "pool_missing_contact"), (5, "pool_not_expert"), (6, "pool_not_expert"),
+        (7, "pool_duplicate")]
+    with world() as s:
+        assert s.scalars(select(PoolEntry)).all() == []
+        with pytest.raises(InvalidInput) as exc:
+            _import(s, settings, "name,organisation\n专家一,协会\n")
+        assert exc.value.data["problems"][0]["code"] == "pool_bad_header"
+
+
+def test_draw_excludes_conflicts_records_the_seed_and_asks_each_drawn_expert(world, settings):
+    with world.begin() as s:
+        experts.declare_conflict(s, settings, actor="e5", now=NOW, number="SG2018-002", reason="曾任顾问")
+        _import(s, settings, POOL.replace("0751-88000002,e2,", "0751-88000002,e2,本人在企业二兼职"))
+        row = draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed="  2018-11-20 双色球  ")
+        assert row.seed == "2018-11-20 双色球"
+        assert {x["userid"]: x["reasons"] for x in row.excluded} == {
+            "e2": ["declared_in_pool"], "e5": ["declared_conflict"], "e6": ["applicant_organization"]}
+        assert row.order == draw.rank("2018-11-20 双色球", ["e1", "e3", "e4", "zuzhang"])
+        panel = draw.members(s, settings)
+        assert [(m.userid, m.kind, m.status) for m in panel] == [
+            (row.order[0], "expert", "asked"), (row.order[1], "expert", "asked"),
+            (row.order[2], "reserve", "waiting"), (row.order[3], "reserve", "waiting")]
+        cards = s.scalars(select(CardTask).where(CardTask.kind == "draw.pledge")).all()
+        assert sorted(c.recipient for c in cards) == sorted(row.order[:2])
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.make")).one()
+        assert entry.details["seed"] == "2018-11-20 双色球" and entry.details["pool_digest"] == row.pool_digest
+        assert audit.verify(s).ok
+
+
+def test_the_same_pool_and_seed_give_the_same_draw_and_verify_says_so(world, settings):
+    with world.begin() as s:
+        _import(s, settings)
+        row = draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="S-42")
+        order = list(row.order)
+    with world() as s:
+        ok = draw.verify(s, settings, "S-42")
+        assert ok.matches and ok.experts == order[:3] and ok.reserves == order[3:5]
+        wrong = draw.verify(s, settings, "S-43")
+        assert not wrong.matches and wrong.pool_matches and not wrong.seed_matches
+    with world.begin() as s:  # someone edits the pool behind the draw's back: verify notices
+        s.scalars(select(PoolEntry).where(PoolEntry.userid == "e1")).one().organization = "别的单位"
+    with world() as s:
+        assert not draw.verify(s, settings, "S-42").pool_matches
+
+
+def test_the_draw_is_refused_without_pool_twice_or_with_too_few_and_the_pool_is_locked_after(world, settings):
+    with world.begin() as s:
+        with pytest.raises(NotFound):
+            draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="x")
+        _import(s, settings)
+        with pytest.raises(InvalidInput) as exc:
+            draw.draw(s, settings, actor="mishu", now=NOW, count=7, seed="x")   # e6 is excluded: 6 eligible
+        assert exc.value.code == "draw_not_enough" and exc.value.data["eligible"] == 6
+        with pytest.raises(InvalidInput):
+            draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="   ")
+        with pytest.raises(NotAllowed):
+            draw.draw(s, settings, actor="e1", now=NOW, count=3, seed="x")
+        draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="x")
+        with pytest.raises(AlreadyDone):
+            draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="y")
+        with pytest.raises(AlreadyDone) as exc:
+            _import(s, settings)
+        assert exc.value.code == "pool_locked"
+
+
+def _drawn(world, settings, count=3, seed="S-42"):
+    with world.begin() as s:
+        _import(s, settings)
+        row = draw.draw(s, settings, actor="mishu", now=NOW, count=count, seed=seed)
+        return list(row.order), {m.userid: m.id for m in draw.members(s, settings)}
+
+
+def test_no_material_and_no_assignment_before_the_pledge(world, settings):
+    order, ids = _drawn(world, settings)
+    first = order[0]
+    with world.begin() as s:
+        open_phase(s, settings, "material", NOW)
+        with pytest.raises(NotAllowed) as exc:
+            experts.require_assigned(s, settings, first, "SG2018-002", "material")
+        assert exc.value.code == "pledge_required"
+        with pytest.raises(NotAllowed) as exc:
+            experts.require_assigned(s, settings, order[4], "SG2018-002", "material")  # a reserve not yet asked
+        assert exc.value.code == "not_drawn"
+        with pytest.raises(NotAllowed) as exc:
+            experts.require_assigned(s, settings, "e6", "SG2018-002", "material")     # on the roster, not drawn
+        assert exc.value.code == "not_drawn"
+        assert experts.pool_members(s, settings) == []
+        draw.accept_pledge(s, settings, actor=first, now=NOW, member_id=ids[first])
+        assert [p.userid for p in experts.pool_members(s, settings)] == [first]
+        with pytest.raises(NotFound) as exc:  # past the pledge: the usual "not assigned to you"
+            experts.require_assigned(s, settings, first, "SG2018-002", "material")
+        assert exc.value.code == "not_assigned"
+        with pytest.raises(AlreadyDone):
+            draw.accept_pledge(s, settings, actor=first, now=NOW, member_id=ids[first])
+        with pytest.raises(NotFound):  # somebody else's pledge
+            draw.accept_pledge(s, settings, actor=order[1], now=NOW, member_id=ids[first])
+
+
+def test_a_decline_asks_the_next_reserve_and_tells_the_secretariat_until_none_is_left(world, settings):
+    order, ids = _drawn(world, settings, count=3)
+    with world.begin() as s:
+        nxt = draw.decline(s, settings, actor=order[0], now=NOW, member_id=ids[order[0]], reason="出差")
+        assert nxt.userid == order[3] and nxt.status == "asked"
+        assert s.scalars(select(CardTask).where(CardTask.kind == "draw.pledge", CardTask.recipient == order[3])).one()
+        nxt = draw.decline(s, settings, actor=order[3], now=NOW, member_id=ids[order[3]])
+        assert nxt.userid == order[4]
+        assert draw.decline(s, settings, actor=order[4], now=NOW, member_id=ids[order[4]]) is None
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined",
+                                                     OutboxMessage.recipient == "mishu")).all()
+        assert [m.data["reserve"] != "" for m in told] == [True, True, False]
+        assert told[0].data["reason"] == "出差"
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.pledge_decline")).first()
+        assert entry.details["next_reserve"] == order[3]
+
+
+def test_exactly_one_leader_among_the_drawn(world, settings):
+    order, ids = _drawn(world, settings, count=3)
+    with world.begin() as s:
+        with pytest.raises(InvalidInput):
+            draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid="e6")        # not drawn
+        with pytest.raises(NotAllowed):
+            draw.appoint_leader(s, settings, actor=order[0], now=NOW, userid=order[0])   # experts do not appoint
+        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=order[1])
+        leaders = s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all()
+        assert leaders == [order[1]]
+        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=order[2])
+        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [order[2]]
+        assert draw.recorded(s, settings).leader == order[2]
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.leader")
+                          .order_by(AuditEntry.id.desc())).first()
+        assert entry.details["previous"] == [order[1]]
+
+
+def test_without_a_draw_the_roster_experts_review_as_before(world, settings):
+    with world() as s:
+        assert len(experts.pool_members(s, settings)) == 7
+        draw.require_pledged(s, settings, "e1")   # no draw: nothing to refuse
+
+
+def test_a_roster_leader_who_is_not_drawn_or_declines_leads_nothing(world, settings):
+    with world.begin() as s:
+        _import(s, settings)
+        seed = next(x for x in (f"s{i}" for i in range(200))
+                    if "zuzhang" not in draw.rank(x, ["zuzhang", "e1", "e2", "e3", "e4", "e5"])[:2])
+        draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed=seed)
+        assert s.get(Person, "zuzhang").role == "expert"
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.make")).one()
+        assert entry.details["leaders_not_drawn"] == ["zuzhang"]
+        first = draw.members(s, settings)[0]
+        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=first.userid)
+        draw.decline(s, settings, actor=first.userid, now=NOW, member_id=first.id)
+        assert s.get(Person, first.userid).role == "expert" and draw.recorded(s, settings).leader is None
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")).one()
+        assert told.data["was_leader"] is True

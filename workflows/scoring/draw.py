@@ -1,0 +1,397 @@
+"""The expert draw (§三(七) 从省政府质量奖评审专家库抽选): pool, reproducible draw, pledges, reserves, the leader.
+
+The pool is imported from a CSV (`import_pool`): name, organisation, region, specialty, contact and the
+expert's roster `userid` (so every drawn expert is reachable in WeCom); an optional `conflict` column
+carries a conflict the expert declared. Every line is checked; one bad line refuses the whole file.
+
+The draw is reproducible from a published seed: every eligible entry is ranked by
+HMAC-SHA256(key = seed, message = userid), both UTF-8, ascending hexadecimal digest (ties, which do not
+happen in practice, by userid). The first `count` are the experts, the next `reserves` the reserves, in
+that order. Excluded before ranking: an expert whose organisation is an applicant's enterprise, who
+declared a conflict (the pool's `conflict` column or a 回避 recorded in this edition), or who is not an
+active expert on the roster. `verify` re-derives the order from the pool and the recorded exclusions.
+
+Each drawn expert is asked to accept the 承诺书 (confidentiality and impartiality) by card; until he
+does, he is not assigned and sees no material (`require_pledged`). A decline asks the next reserve.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from workflows.apply.models import AppStatus, Application
+from workflows.core import access, audit, notices, people
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.models import MEMBER_ID_MAX, Person
+from workflows.core.settings import Settings
+from workflows.scoring.draw_models import ExpertDraw, PanelMember, PoolEntry
+from workflows.scoring.models import ConflictDeclaration
+
+COLUMNS = ("name", "organisation", "region", "specialty", "contact", "userid")
+OPTIONAL = ("conflict",)
+EXPERT_ROLES = ("expert", "expert_leader")
+SECRETARIAT = "secretariat"
+SEED_MAX = 200
+NOT_APPLICANTS = (AppStatus.DRAFT, AppStatus.INELIGIBLE)
+
+
+@dataclass(frozen=True)
+class PoolProblem:
+    """A pool line that cannot be imported."""
+
+    line: int
+    code: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` re-derived and whether it matches the recorded draw."""
+
+    matches: bool
+    pool_matches: bool
+    seed_matches: bool
+    recorded: list[str]
+    derived: list[str]
+    experts: list[str]
+    reserves: list[str]
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """The draw and its panel for display."""
+
+    draw: ExpertDraw | None
+    pool: int
+    members: list[dict] = field(default_factory=list)
+    leader: str | None = None
+
+
+# -- the pure part: anyone can re-run it -------------------------------------------------------------------
+
+def rank(seed: str, keys: list[str]) -> list[str]:
+    """The keys ordered by HMAC-SHA256(seed, key) (hex, ascending), ties by key: the draw's order."""
+    secret = seed.encode("utf-8")
+    return sorted(keys, key=lambda k: (hmac.new(secret, k.encode("utf-8"), hashlib.sha256).hexdigest(), k))
+
+
+def digest(entries: list[PoolEntry]) -> str:
+    """SHA-256 of the pool as drawn from: one line per entry, sorted by userid (contact left out)."""
+    lines = sorted("\t".join((e.userid, e.name, e.organization, e.region, e.specialty, e.conflict)) for e in entries)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def _norm(value: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
+
+
+# -- the pool -----------------------------------------------------------------------------------------------
+
+def parse_pool(text: str, roster: dict[str, Person]) -> tuple[list[dict[str, str]], list[PoolProblem]]:
+    """Rows of a pool CSV and every bad line by number (line 1 is the header)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        return [], [PoolProblem(1, "pool_bad_header", ",".join(missing))]
+    reader.fieldnames = header
+    rows, problems, seen = [], [], {}
+    for lineno, raw in enumerate(reader, start=2):
+        row = {k: (raw.get(k) or "").strip() for k in COLUMNS + OPTIONAL}
+        if not any(row.values()):
+            continue
+        person = roster.get(row["userid"])
+        if not row["name"]:
+            problems.append(PoolProblem(lineno, "pool_missing_name"))
+        elif not row["organisation"]:
+            problems.append(PoolProblem(lineno, "pool_missing_organisation", row["name"]))
+        elif not row["contact"]:
+            problems.append(PoolProblem(lineno, "pool_missing_contact", row["name"]))
+        elif not row["userid"] or len(row["userid"]) > MEMBER_ID_MAX:
+            problems.append(PoolProblem(lineno, "pool_missing_userid", row["name"]))
+        elif row["userid"] in seen:
+            problems.append(PoolProblem(lineno, "pool_duplicate", f"{row['userid']} (line {seen[row['userid']]})"))
+        elif person is None or not person.active or person.role not in EXPERT_ROLES:
+            problems.append(PoolProblem(lineno, "pool_not_expert", row["userid"]))
+        elif len(row["name"]) > 100 or len(row["organisation"]) > 200 or len(row["contact"]) > 100 \
+                or len(row["region"]) > 100 or len(row["specialty"]) > 200:
+            problems.append(PoolProblem(lineno, "pool_too_long", row["name"]))
+        else:
+            seen[row["userid"]] = lineno
+            rows.append({**row, "line": str(lineno)})
+    if not rows and not problems:
+        problems.append(PoolProblem(1, "pool_empty"))
+    return rows, problems
+
+
+def pool(session: Session, settings: Settings) -> list[PoolEntry]:
+    """The edition's pool, by userid."""
+    return list(session.scalars(select(PoolEntry).where(PoolEntry.edition == settings.award.edition_key)
+                                .order_by(PoolEntry.userid)))
+
+
+def recorded(session: Session, settings: Settings) -> ExpertDraw | None:
+    """The edition's draw, if it was made."""
+    return session.scalar(select(ExpertDraw).where(ExpertDraw.edition == settings.award.edition_key))
+
+
+@access.guarded("experts.pool")
+def import_pool(session: Session, settings: Settings, *, actor: str, now: dt.datetime, text: str) -> list[PoolEntry]:
+    """Replace the edition's pool with the CSV's lines, all or nothing; refused after the draw; audited."""
+    if recorded(session, settings) is not None:
+        raise AlreadyDone("pool_locked")
+    roster = {p.userid: p for p in session.scalars(select(Person))}
+    rows, problems = parse_pool(text, roster)
+    if problems:
+        raise InvalidInput("pool_invalid", problems=[{"line": p.line, "code": p.code, "detail": p.detail}
+                                                     for p in problems])
+    edition = settings.award.edition_key
+    session.execute(delete(PoolEntry).where(PoolEntry.edition == edition))
+    entries = [PoolEntry(edition=edition, userid=r["userid"], name=r["name"], organization=r["organisation"],
+                         region=r["region"], specialty=r["specialty"], contact=r["contact"], conflict=r["conflict"],
+                         line=int(r["line"]), imported_by=actor, imported_at=now) for r in rows]
+    session.add_all(entries)
+    session.flush()
+    audit.record(session, actor=actor, action="draw.pool_import", subject=f"edition:{edition}", now=now,
+                 entries=len(entries), digest=digest(entries))
+    return entries
+
+
+def exclusions(session: Session, settings: Settings, entries: list[PoolEntry]) -> dict[str, list[str]]:
+    """Why each excluded entry may not be drawn (userid -> reasons); eligible entries are absent."""
+    edition = settings.award.edition_key
+    applicants = {_norm(n) for n in session.scalars(select(Application.enterprise_name).where(
+        Application.edition == edition, Application.status.not_in(NOT_APPLICANTS))) if _norm(n)}
+    declared = set(session.scalars(select(ConflictDeclaration.expert).where(ConflictDeclaration.edition == edition)))
+    roster = {p.userid: p for p in session.scalars(select(Person).where(
+        Person.userid.in_([e.userid for e in entries] or [""])))}
+    result: dict[str, list[str]] = {}
+    for e in entries:
+        reasons = []
+        if _norm(e.organization) in applicants:
+            reasons.append("applicant_organization")
+        if e.conflict:
+            reasons.append("declared_in_pool")
+        if e.userid in declared:
+            reasons.append("declared_conflict")
+        person = roster.get(e.userid)
+        if person is None or not person.active or person.role not in EXPERT_ROLES:
+            reasons.append("not_on_roster")
+        if reasons:
+            result[e.userid] = reasons
+    return result
+
+
+# -- the draw -----------------------------------------------------------------------------------------------
+
+def _secretariat(session: Session) -> list[str]:
+    return [p.userid for p in people.with_role(session, SECRETARIAT)]
+
+
+def _names(session: Session, settings: Settings) -> dict[str, PoolEntry]:
+    return {e.userid: e for e in pool(session, settings)}
+
+
+def _ask(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
+    """Ask a drawn expert (or the next reserve) to accept the 承诺书: its text, then the card."""
+    member.status, member.asked_at = "asked", now
+    entry = _names(session, settings).get(member.userid)
+    shown = {"name": entry.name if entry else member.userid, "role": member.kind, "member_id": member.id}
+    notices.notify(session, member.userid, "draw.pledge_text", now=now, **shown)
+    notices.send_card(session, member.userid, "draw.pledge", subject=f"pledge:{member.id}", now=now, **shown)
+
+
+@access.guarded("experts.draw")
+def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, count: int,
+         seed: str) -> ExpertDraw:
+    """Draw `count` experts and the configured reserves from the pool with the published seed; audited.
+
+    Excluded entries are recorded with their reasons; each drawn expert is asked to accept the pledge.
+    """
+    seed = seed.strip()
+    if not seed or len(seed) > SEED_MAX:
+        raise InvalidInput("draw_bad_seed", max=SEED_MAX)
+    if recorded(session, settings) is not None:
+        raise AlreadyDone("draw_already_made")
+    if count < 1:
+        raise InvalidInput("draw_bad_count", count=count)
+    entries = pool(session, settings)
+    if not entries:
+        raise NotFound("draw_no_pool")
+    excluded = exclusions(session, settings, entries)
+    eligible = [e.userid for e in entries if e.userid not in excluded]
+    if len(eligible) < count:
+        raise InvalidInput("draw_not_enough", count=count, eligible=len(eligible), pool=len(entries))
+    order = rank(seed, eligible)
+    reserves = min(settings.award.rules.expert_reserves, len(order) - count)
+    row = ExpertDraw(edition=settings.award.edition_key, seed=seed, count=count, reserves=reserves,
+                     pool_digest=digest(entries),
+                     excluded=[{"userid": u, "reasons": r} for u, r in sorted(excluded.items())],
+                     order=order, drawn_by=actor, drawn_at=now)
+    session.add(row)
+    members = [PanelMember(edition=row.edition, userid=u, position=i + 1, kind="expert" if i < count else "reserve",
+                           status="waiting") for i, u in enumerate(order[:count + reserves])]
+    session.add_all(members)
+    session.flush()
+    # The group's leader is one of the drawn experts (appoint_leader): a roster leader who was not drawn is not.
+    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid not in order[:count]]
+    for p in demoted:
+        p.role, p.updated_at = "expert", now
+    audit.record(session, actor=actor, action="draw.make", subject=f"draw:{row.id}", now=now, seed=seed, count=count,
+                 reserves=reserves, pool_digest=row.pool_digest, excluded=row.excluded,
+                 experts=order[:count], reserve_list=order[count:count + reserves],
+                 leaders_not_drawn=[p.userid for p in demoted])
+    for m in members[:count]:
+        _ask(session, settings, m, now)
+    return row
+
+
+def verify(session: Session, settings: Settings, seed: str) -> Verification:
+    """Re-derive the draw from the pool and the recorded exclusions with `seed`; compare with the record."""
+    row = recorded(session, settings)
+    if row is None:
+        raise NotFound("draw_not_made")
+    entries = pool(session, settings)
+    excluded = {x["userid"] for x in row.excluded}
+    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in excluded])
+    pool_ok = digest(entries) == row.pool_digest
+    matches = pool_ok and derived == list(row.order)
+    return Verification(matches=matches, pool_matches=pool_ok, seed_matches=seed.strip() == row.seed,
+                        recorded=list(row.order), derived=derived, experts=derived[:row.count],
+                        reserves=derived[row.count:row.count + row.reserves])
+
+
+def members(session: Session, settings: Settings) -> list[PanelMember]:
+    """The panel (drawn experts and reserves) by position."""
+    return list(session.scalars(select(PanelMember).where(PanelMember.edition == settings.award.edition_key)
+                                .order_by(PanelMember.position)))
+
+
+def panel(session: Session, settings: Settings) -> PanelView:
+    """The draw, the pool size and every panel member with name and status, for display."""
+    row = recorded(session, settings)
+    names = _names(session, settings)
+    shown = [{"id": m.id, "userid": m.userid, "name": names[m.userid].name if m.userid in names else m.userid,
+              "organization": names[m.userid].organization if m.userid in names else "",
+              "position": m.position, "kind": m.kind, "status": m.status, "leader": row is not None
+              and row.leader == m.userid} for m in members(session, settings)]
+    return PanelView(draw=row, pool=len(names), members=shown, leader=row.leader if row else None)
+
+
+def accepted(session: Session, settings: Settings) -> set[str] | None:
+    """Userids of panel members who accepted the pledge; None when the edition has no draw."""
+    if recorded(session, settings) is None:
+        return None
+    return set(session.scalars(select(PanelMember.userid).where(PanelMember.edition == settings.award.edition_key,
+                                                               PanelMember.status == "accepted")))
+
+
+def require_pledged(session: Session, settings: Settings, userid: str) -> None:
+    """Refuse an expert who has not accepted the pledge (or was not drawn) once the edition has a draw."""
+    if recorded(session, settings) is None:
+        return
+    member = session.scalar(select(PanelMember).where(PanelMember.edition == settings.award.edition_key,
+                                                      PanelMember.userid == userid))
+    if member is None or member.status in ("waiting", "declined"):
+        raise NotAllowed("not_drawn")
+    if member.status != "accepted":
+        raise NotAllowed("pledge_required")
+
+
+def check_answerable(session: Session, settings: Settings, member_id: int, userid: str) -> PanelMember:
+    """The panel member asked for the pledge, if it is `userid` and he has not answered; else refused."""
+    member = session.get(PanelMember, member_id)
+    if member is None or member.userid != userid or member.edition != settings.award.edition_key:
+        raise NotFound("pledge_unknown")
+    if member.status != "asked":
+        raise AlreadyDone("pledge_answered", status=member.status)
+    return member
+
+
+def pending_for(session: Session, settings: Settings, userid: str) -> PanelMember | None:
+    """The member's own panel row, if any."""
+    return session.scalar(select(PanelMember).where(PanelMember.edition == settings.award.edition_key,
+                                                    PanelMember.userid == userid))
+
+
+def resend(session: Session, settings: Settings, userid: str, now: dt.datetime) -> PanelMember | None:
+    """Send the pledge and its card again to a member who was asked and has not answered."""
+    member = pending_for(session, settings, userid)
+    if member is not None and member.status == "asked":
+        _ask(session, settings, member, now)
+    return member
+
+
+@access.guarded("experts.pledge")
+def accept_pledge(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                  member_id: int) -> PanelMember:
+    """The expert accepts the 承诺书: he may now be assigned and see materials; audited."""
+    member = check_answerable(session, settings, member_id, actor)
+    member.status, member.answered_at = "accepted", now
+    audit.record(session, actor=actor, action="draw.pledge_accept", subject=f"panel:{member.id}", now=now,
+                 kind=member.kind, position=member.position)
+    row = recorded(session, settings)
+    done = len([m for m in members(session, settings) if m.status == "accepted"])
+    if row is not None and done >= row.count:
+        notices.notify(session, _secretariat(session), "draw.panel_complete", now=now, count=done,
+                       leader=row.leader or "")
+    return member
+
+
+@access.guarded("experts.pledge")
+def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetime, member_id: int,
+            reason: str = "") -> PanelMember | None:
+    """The expert declines: the next reserve is asked (returned; None when none is left); audited."""
+    member = check_answerable(session, settings, member_id, actor)
+    member.status, member.answered_at, member.reason = "declined", now, reason.strip()[:500]
+    row = recorded(session, settings)
+    was_leader = row is not None and row.leader == actor
+    if was_leader:
+        row.leader = None
+    person = people.get(session, actor)
+    if person is not None and person.role == "expert_leader":
+        person.role, person.updated_at = "expert", now   # a leader who declines leads nothing
+    nxt = session.scalar(select(PanelMember).where(PanelMember.edition == member.edition,
+                                                   PanelMember.status == "waiting")
+                         .order_by(PanelMember.position).limit(1))
+    if nxt is not None:
+        _ask(session, settings, nxt, now)
+    names = _names(session, settings)
+    audit.record(session, actor=actor, action="draw.pledge_decline", subject=f"panel:{member.id}", now=now,
+                 reason=member.reason, next_reserve=nxt.userid if nxt else None)
+    notices.notify(session, _secretariat(session), "draw.declined", now=now,
+                   name=names[actor].name if actor in names else actor, reason=member.reason,
+                   reserve=names[nxt.userid].name if nxt is not None and nxt.userid in names else "",
+                   was_leader=was_leader)
+    return nxt
+
+
+@access.guarded("experts.leader")
+def appoint_leader(session: Session, settings: Settings, *, actor: str, now: dt.datetime, userid: str) -> Person:
+    """Appoint the one expert-group leader (组长) among the drawn experts; any other leader becomes an expert."""
+    row = recorded(session, settings)
+    if row is None:
+        raise NotFound("draw_not_made")
+    member = pending_for(session, settings, userid.strip())
+    if member is None or member.status not in ("asked", "accepted"):
+        raise InvalidInput("leader_not_drawn", userid=userid)
+    person = people.get(session, member.userid)
+    if person is None or not person.active:
+        raise InvalidInput("leader_not_drawn", userid=userid)
+    previous = [p for p in people.with_role(session, "expert_leader") if p.userid != person.userid]
+    for p in previous:
+        p.role, p.updated_at = "expert", now
+    person.role, person.updated_at = "expert_leader", now
+    row.leader = person.userid
+    audit.record(session, actor=actor, action="draw.leader", subject=f"draw:{row.id}", now=now, leader=person.userid,
+                 previous=[p.userid for p in previous])
+    notices.notify(session, person.userid, "draw.leader_appointed", now=now, name=person.name)
+    return person
