@@ -1,7 +1,7 @@
 """expert draw, pledges and site visits
 
 Revision ID: e7d3a91c0b25
-Revises: a121edb876cf
+Revises: 5e1c7a9d2b40
 Create Date: 2026-11-30 16:12:27.189730
 """
 from alembic import op
@@ -10,7 +10,7 @@ import workflows.core.base
 
 
 revision = 'e7d3a91c0b25'
-down_revision = 'a121edb876cf'
+down_revision = '5e1c7a9d2b40'
 branch_labels = None
 depends_on = None
 
