@@ -104,6 +104,16 @@ def confirm(ctx: Context, sheet_id: int) -> None:
               total=points_text(sheet.total), deadline=stages.deadline(ctx.session, ctx.settings, sheet.phase).isoformat())
 
 
+def no_phase(ctx: Context, word: str) -> None:
+    """No scoring stage is open: promise a notice only where one will come (the material review not begun);
+    between the phases or after both, say so instead of "阶段开始时我会通知您"."""
+    material, site = (stages.status(ctx.session, ctx.settings, p) for p in scoring.PHASES)
+    state = "pending" if material == "pending" else "between" if site == "pending" else "over"
+    if state == "pending":
+        stages.promise_notice(ctx.session, ctx.settings, scoring.PHASES[0], ctx.userid, now=ctx.now, word=word)
+    ctx.reply("scoring.no_phase", state=state)
+
+
 def parse_comments(text: str, categories: set[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
     """Lines like '4.1 优势：…；改进：…' into per-category comments, plus the lines not understood."""
     comments: dict[str, dict[str, str]] = {}
@@ -129,7 +139,7 @@ def register(router: Router) -> None:
     def on_score(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
-            ctx.reply("scoring.no_phase")
+            no_phase(ctx, "评分")
             return
         words = args.split()
         if not words:
@@ -221,7 +231,7 @@ def register(router: Router) -> None:
     def on_materials(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
-            ctx.reply("scoring.no_phase")
+            no_phase(ctx, "查阅")
             return
         if not args:
             raise NotFound("not_assigned", number="")

@@ -83,7 +83,7 @@ def report_data(session: Session, settings: Settings, phase: str) -> dict:
         Application.id.in_(list(st.scores) or [0])))}
     data: dict = {
         "phase": phase, "phase_name": settings.award.stage(phase).name, "standard": settings.award.rubric.standard,
-        "guide": settings.award.rubric.guide,
+        "guide": settings.award.rubric.guide, "bands": [list(b) for b in scoring.configured_rubric(settings).bands],
         "rules": {"aggregation": r.aggregation, "trim": r.trim, "gate": r.material_gate,
                   "candidates_max": r.candidates_max, "weight_material": r.weight_material_percent,
                   "weight_site": r.weight_site_percent, "vote_top": r.vote_top,

@@ -223,7 +223,22 @@ def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking
     audit.record(session, actor=actor, action=f"shortlist.{kind}", subject=f"shortlist:{kind}", now=now,
                  selected=[apps[a].number for a in chosen], tie_break=tie_break or [],
                  scores={apps[a].number: fmt(s, 4) for a, s in scores.items()})
+    _tell_applicants(session, settings, kind, [apps[a] for a in sorted(scores)], set(chosen),
+                     set(getattr(outcome, "excluded_below_gate", ())), now=now)
     return [apps[a] for a in chosen]
+
+
+def _tell_applicants(session: Session, settings: Settings, kind: str, pool: list[Application], chosen: set[int],
+                     below_gate: set[int], *, now: dt.datetime) -> None:
+    """Each applicant hears whether it goes on at this gate (site visit / committee) and why not — the rule,
+    never a score (its own or others')."""
+    r = settings.award.rules
+    for app in pool:
+        reason = "" if app.id in chosen else "below_gate" if app.id in below_gate else "beyond_cut"
+        notices.notify(session, app.applicant, f"scoring.gate_{kind}", now=now, number=app.number,
+                       enterprise=app.enterprise_name, selected=app.id in chosen, reason=reason,
+                       gate=r.material_gate, candidates_max=r.candidates_max, vote_top=r.vote_top,
+                       weight_material=r.weight_material_percent, weight_site=r.weight_site_percent)
 
 
 @access.guarded("results.shortlist")
