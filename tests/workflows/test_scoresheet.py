@@ -62,7 +62,7 @@ def test_a_bare_number_is_points_and_a_percent_sign_marks_a_percentage():
     assert parse_item_value(ITEM_30, "0", STEP) == 0
 
 
-@pytest.mark.parametrize("raw, as_percent", [("60", True), ("30.5", True), ("100", True), ("150", False)])
+@pytest.mark.parametrize("raw, as_percent", [("60", True), ("30.5", False), ("99", False), ("100", True), ("150", False)])
 def test_a_bare_number_above_the_maximum_is_asked_back_not_guessed(raw, as_percent):
     assert parse_item_value(ITEM_30, raw, STEP) == EntryError(
         "4.1.3", EntryCode.BARE_ABOVE_MAX,

@@ -131,7 +131,8 @@ def parse_item_value(item: RubricItem, raw: str, step: int) -> int | EntryError:
         # A bare number is points; above the maximum it might have been meant as a percentage: ask back.
         return EntryError(item.key, EntryCode.BARE_ABOVE_MAX, {
             "raw": raw, "value": decimal_text(number), "max_points": item.max_points,
-            "as_percent": PERCENT_MIN <= number <= PERCENT_MAX})
+            "as_percent": PERCENT_MIN <= number <= PERCENT_MAX and number.denominator == 1
+                          and number % step == 0})
     return _points_to_percent(item, raw, number, step)
 
 
