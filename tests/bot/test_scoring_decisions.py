@@ -36,7 +36,7 @@ def test_a_bare_number_is_points_a_percent_sign_a_percentage_and_every_entry_is_
     assert "GB/T 19580-2012" in first and "GB/Z 19579-2012" in first
     assert "过程类条款" in first and all(w in first for w in ("**方法**", "**展开**", "**学习**", "**整合**"))
     [reply] = say(cb, rt, wecom, expert, "30")            # 4.1.2, 50 points: 30 points = 60 %
-    assert "已记录 **4.1.2 高层领导的作用：60%，30.00 分**" in reply
+    assert "已记录 **4.1.2 高层领导的作用：60%，30.00 分**（满分 50 分，评分区间 50–65%）" in reply
     assert "本表累计 30.00 分（已填 1/23 项" in reply and "**4.1.3 组织治理**" in reply
     [reply] = say(cb, rt, wecom, expert, "15")            # 4.1.3, 30 points: 15 points = 50 %, not 15 %
     assert "4.1.3 组织治理：50%，15.00 分" in reply and "本表累计 45.00 分" in reply

@@ -53,7 +53,8 @@ def test_a_bare_number_is_points_and_the_entry_is_echoed_with_the_running_total(
     assert scoring.set_item(s, settings, actor=expert, now=T_MATERIAL, sheet_id=sheet.id, item_key="4.1.3",
                             raw="15") == 50
     assert scoring.recorded(settings, sheet, ["4.1.3"]) == [
-        {"key": "4.1.3", "name": "组织治理", "max": 30, "percent": 50, "points": "15.00", "band": 4}]
+        {"key": "4.1.3", "name": "组织治理", "max": 30, "percent": 50, "points": "15.00", "band": 4,
+         "band_low": 50, "band_high": 65}]
     scoring.set_item(s, settings, actor=expert, now=T_MATERIAL, sheet_id=sheet.id, item_key="4.4.3", raw="55%")
     assert scoring.running_total(settings, sheet) == Fraction(15) + Fraction(33, 4)   # 15 + 8.25
     error = scoring.set_item(s, settings, actor=expert, now=T_MATERIAL, sheet_id=sheet.id, item_key="4.1.2",

@@ -75,14 +75,16 @@ def running_total(settings: Settings, sheet: ScoreSheet) -> Fraction:
 
 
 def recorded(settings: Settings, sheet: ScoreSheet, keys: list[str]) -> list[dict]:
-    """What was recorded for these items, to echo back: item, percentage, points (two decimals), band."""
+    """What was recorded for these items, to echo back: item, percentage, points (two decimals), and the
+    GB/Z 19579 band the percentage lies in (1-based, with its bounds)."""
     rb = configured_rubric(settings)
     out = []
     for key in keys:
         item, percent = rb.item(key), int(sheet.percentages[key])
+        band = band_of(percent, rb.bands)
         out.append({"key": key, "name": item.name, "max": item.max_points, "percent": percent,
                     "points": points_text(item_points(item.max_points, percent)),
-                    "band": band_of(percent, rb.bands) + 1})
+                    "band": band + 1, "band_low": rb.bands[band][0], "band_high": rb.bands[band][1]})
     return out
 
 
