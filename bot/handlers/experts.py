@@ -49,6 +49,14 @@ def _name(ctx: Context, userid: str) -> str:
     return person.name if person is not None and person.name else userid
 
 
+def _expert_id(ctx: Context, text: str) -> str:
+    """An expert named by userid or by roster name (names, not ids, are what people know)."""
+    if people.get(ctx.session, text) is not None:
+        return text
+    named = [p.userid for p in people.with_role(ctx.session, *scoring.EXPERT_ROLES) if p.name == text]
+    return named[0] if len(named) == 1 else text
+
+
 def _ask_conflict(ctx: Context, number: str, reason: str) -> None:
     """The confirmation card of a 回避: what it withdraws and who is told."""
     reason = " ".join(reason.split())
@@ -151,13 +159,14 @@ def register(router: Router) -> None:
         if len(words) < 2:
             ctx.reply("experts.reopen_usage")
             return
-        app, _ = scoring.check_reopen(ctx.session, ctx.settings, phase, words[0], words[1])
+        expert = _expert_id(ctx, words[1])
+        app, _ = scoring.check_reopen(ctx.session, ctx.settings, phase, words[0], expert)
         if len(words) < 3:  # 重开 asks for a reason (recorded and audited)
             conversation.start(ctx.session, ctx.userid, REASON_FLOW, "reopen", now=ctx.now, phase=phase,
-                               number=app.number, expert=words[1])
-            ctx.reply("experts.reopen_ask_reason", number=app.number, expert=_name(ctx, words[1]))
+                               number=app.number, expert=expert)
+            ctx.reply("experts.reopen_ask_reason", number=app.number, expert=_name(ctx, expert))
             return
-        _reopen(ctx, phase, app.number, words[1], words[2])
+        _reopen(ctx, phase, app.number, expert, words[2])
 
     @router.flow(REASON_FLOW)
     def on_reason(ctx: Context, inbound: Inbound, conv: Conversation) -> None:

@@ -161,3 +161,26 @@ def test_experts_are_promised_a_notice_only_when_one_will_come(rt, cb, wecom, cl
         stages.close_stage(s, rt.settings, "site", actor="mishu", now=T_SITE)
     over = say(cb, rt, wecom, "e1", "查阅 SG2018-001")[-1]
     assert "专家评审（材料评审和现场考评）已经结束" in over and "我会通知您" not in over
+
+
+def test_reopen_names_the_expert_by_name_and_asks_the_reason(world, cb, wecom):
+    rt = world
+    expert = assign(rt)[1][0]
+    with rt.sessions.begin() as s:
+        score(s, rt.settings, expert, "SG2018-001", uniform(60))
+        name = people.get(s, expert).name
+    [unknown] = say(cb, rt, wecom, "zuzhang", "重开 SG2018-001 无此人 笔误")
+    assert "没有“无此人”已提交的评分表" in unknown
+    [ask] = say(cb, rt, wecom, "zuzhang", f"重开 SG2018-001 {name}")
+    assert f"重新开放 {name} 对 SG2018-001" in ask and "请回复重开的原因" in ask
+    [empty] = say(cb, rt, wecom, "zuzhang", "  ")
+    assert "请填写原因" in empty
+    with rt.sessions() as s:
+        assert s.scalars(select(ScoreSheet)).one().status == "confirmed"
+    [done] = say(cb, rt, wecom, "zuzhang", "4.1.2 笔误")
+    assert f"已重新开放 {name} 对 SG2018-001 的评分表（原因：4.1.2 笔误）" in done
+    assert "4.1.2 笔误" in texts(wecom, expert)[-1]
+    with rt.sessions() as s:
+        assert s.scalars(select(ScoreSheet)).one().status == "draft"
+        [entry] = audit.entries(s, action="score.reopen")
+        assert entry.details["expert"] == expert and entry.details["reason"] == "4.1.2 笔误"
