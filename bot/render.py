@@ -10,6 +10,7 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from workflows.core import numbers
+from workflows.scoring.scoresheet import points_text
 from workflows.core.settings import Settings
 
 from .wecom import members
@@ -50,6 +51,7 @@ class Renderer:
                                autoescape=False, keep_trailing_newline=False, auto_reload=False, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["local"] = self.local_time
         self.env.filters["yuan"] = lambda v: f"{int(v):,}"
+        self.env.filters["score"] = points_text   # one precision for every score shown (two decimals)
         self.env.globals["award"] = settings.award
         self.env.globals["public_url"] = settings.server.public_url
         self.env.globals["ex"] = Examples(settings)

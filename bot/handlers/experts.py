@@ -1,14 +1,20 @@
 """Secretariat assigns experts (分配专家); experts declare 回避; results, consensus, reopen and report confirmation."""
 from __future__ import annotations
 
+from typing import Any
+
 from workflows import scoring
-from workflows.core import notices
+from workflows.core import conversation, notices, people
 from workflows.core.errors import InvalidInput
-from workflows.core.models import CardTask
+from workflows.core.models import CardTask, Conversation
+from workflows.scoring.sheets import REASON_MAX as SHEET_REASON_MAX
 
+from .. import confirm
 from ..router import Context, Router
-from ..wecom.inbound import CardEvent
+from ..wecom.inbound import CardEvent, Inbound, Text
 
+REASON_FLOW = "scoring_reason"   # 回避 / 重开 / a second 共识 waiting for the member's reason
+REASON_MAX = SHEET_REASON_MAX
 PHASE_WORDS = {"材料": "material", "材料评审": "material", "现场": "site", "现场考评": "site"}
 
 
@@ -35,6 +41,48 @@ def _parse_edit(text: str) -> tuple[str, list[str]]:
     if not sep or not number.strip():
         raise InvalidInput("invalid_input")
     return number.strip(), [u.strip() for u in users.replace("，", ",").replace("、", ",").split(",") if u.strip()]
+
+
+def _name(ctx: Context, userid: str) -> str:
+    """A member's name (the userid when the roster does not know him)."""
+    person = people.get(ctx.session, userid)
+    return person.name if person is not None and person.name else userid
+
+
+def _expert_id(ctx: Context, text: str) -> str:
+    """An expert named by userid or by roster name (names, not ids, are what people know)."""
+    if people.get(ctx.session, text) is not None:
+        return text
+    named = [p.userid for p in people.with_role(ctx.session, *scoring.EXPERT_ROLES) if p.name == text]
+    return named[0] if len(named) == 1 else text
+
+
+def _ask_conflict(ctx: Context, number: str, reason: str) -> None:
+    """The confirmation card of a 回避: what it withdraws and who is told."""
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_MAX:
+        raise InvalidInput("reason_too_long", max=REASON_MAX, length=len(reason))
+    app = scoring.check_conflict(ctx.session, ctx.settings, ctx.userid, number)
+    confirm.ask(ctx, "conflict", subject=f"application:{app.id}", params={"number": app.number, "reason": reason},
+                number=app.number, enterprise=app.enterprise_name, reason=reason,
+                withdraws=scoring.conflict_withdraws(ctx.session, ctx.settings, ctx.userid, app))
+
+
+def _reopen(ctx: Context, phase: str, number: str, expert: str, reason: str) -> None:
+    scoring.reopen_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase, number=number,
+                         expert=expert, reason=reason)
+    ctx.reply("experts.reopened", number=scoring.normalize_number(number), expert=_name(ctx, expert),
+              reason=" ".join(reason.split()))
+
+
+def _consensus_shown(ctx: Context, checked: scoring.ConsensusCheck, value: str, note: str) -> dict[str, Any]:
+    """Both consensus values side by side (the recorded one and the new one)."""
+    prev = checked.previous
+    return {"number": checked.app.number, "enterprise": checked.app.enterprise_name,
+            "aggregate": scoring.points_text(checked.aggregate),
+            "old": {"value": scoring.points_text(prev.value), "note": prev.note, "by": _name(ctx, prev.recorded_by),
+                    "at": prev.recorded_at.isoformat()},
+            "new": {"value": scoring.points_text(checked.value), "note": note}}
 
 
 def register(router: Router) -> None:
@@ -75,10 +123,12 @@ def register(router: Router) -> None:
         if not number:
             ctx.reply("experts.conflict_usage")
             return
-        app, withdrawn = scoring.declare_conflict(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
-                                                  number=number, reason=reason.strip())
-        ctx.reply("experts.conflict_recorded", number=app.number, enterprise=app.enterprise_name,
-                  withdrawn=bool(withdrawn))
+        app = scoring.check_conflict(ctx.session, ctx.settings, ctx.userid, number)
+        if not reason.strip():  # 回避 asks for a reason, then for a confirmation
+            conversation.start(ctx.session, ctx.userid, REASON_FLOW, "conflict", now=ctx.now, number=app.number)
+            ctx.reply("experts.conflict_ask_reason", number=app.number, enterprise=app.enterprise_name)
+            return
+        _ask_conflict(ctx, app.number, reason)
 
     @router.command("评审结果", verbs=("results.view",), order=41)
     def on_standing(ctx: Context, args: str) -> None:
@@ -91,10 +141,17 @@ def register(router: Router) -> None:
         if len(words) < 2:
             ctx.reply("experts.consensus_usage")
             return
+        note = words[2] if len(words) > 2 else ""
+        checked = scoring.check_consensus(ctx.session, ctx.settings, phase, words[0], words[1])
+        if checked.previous is not None:  # a second 共识: show both, ask why, then confirm
+            conversation.start(ctx.session, ctx.userid, REASON_FLOW, "consensus", now=ctx.now, phase=phase,
+                               number=checked.app.number, value=words[1], note=note)
+            ctx.reply("experts.consensus_exists", **_consensus_shown(ctx, checked, words[1], note))
+            return
         row = scoring.record_consensus(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
-                                       number=words[0], value=words[1], note=words[2] if len(words) > 2 else "")
-        ctx.reply("experts.consensus_recorded", number=scoring.normalize_number(words[0]), value=row.value,
-                  note=row.note)
+                                       number=words[0], value=words[1], note=note)
+        ctx.reply("experts.consensus_recorded", number=checked.app.number, value=scoring.points_text(row.value),
+                  note=row.note, previous=None)
 
     @router.command("重开", verbs=("scoring.reopen",), order=43)
     def on_reopen(ctx: Context, args: str) -> None:
@@ -102,9 +159,56 @@ def register(router: Router) -> None:
         if len(words) < 2:
             ctx.reply("experts.reopen_usage")
             return
-        scoring.reopen_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, phase=phase,
-                             number=words[0], expert=words[1], reason=words[2] if len(words) > 2 else "")
-        ctx.reply("experts.reopened", number=scoring.normalize_number(words[0]), expert=words[1])
+        expert = _expert_id(ctx, words[1])
+        app, _ = scoring.check_reopen(ctx.session, ctx.settings, phase, words[0], expert)
+        if len(words) < 3:  # 重开 asks for a reason (recorded and audited)
+            conversation.start(ctx.session, ctx.userid, REASON_FLOW, "reopen", now=ctx.now, phase=phase,
+                               number=app.number, expert=expert)
+            ctx.reply("experts.reopen_ask_reason", number=app.number, expert=_name(ctx, expert))
+            return
+        _reopen(ctx, phase, app.number, expert, words[2])
+
+    @router.flow(REASON_FLOW)
+    def on_reason(ctx: Context, inbound: Inbound, conv: Conversation) -> None:
+        data = dict(conv.data or {})
+        reason = " ".join(inbound.content.split()) if isinstance(inbound, Text) else ""
+        if not reason:
+            ctx.reply("errors.reason_required")
+            return
+        if len(reason) > REASON_MAX:
+            ctx.reply("errors.reason_too_long", max=REASON_MAX, length=len(reason))
+            return
+        conversation.end(ctx.session, ctx.userid)
+        if conv.step == "conflict":
+            _ask_conflict(ctx, data["number"], reason)
+        elif conv.step == "reopen":
+            _reopen(ctx, data["phase"], data["number"], data["expert"], reason)
+        elif conv.step == "consensus":
+            checked = scoring.check_consensus(ctx.session, ctx.settings, data["phase"], data["number"], data["value"])
+            if checked.previous is None:  # withdrawn meanwhile: nothing to replace any more
+                ctx.reply("experts.consensus_usage")
+                return
+            shown = _consensus_shown(ctx, checked, data["value"], data["note"])
+            confirm.ask(ctx, "consensus_replace", subject=f"application:{checked.app.id}",
+                        params={**data, "reason": reason}, reason=reason, **shown)
+
+    @router.confirmed("conflict")
+    def on_conflict_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        app, withdrawn = scoring.declare_conflict(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+                                                  number=params["number"], reason=params["reason"])
+        ctx.reply("experts.conflict_recorded", number=app.number, enterprise=app.enterprise_name,
+                  withdrawn=bool(withdrawn), reason=params["reason"])
+
+    @router.confirmed("consensus_replace")
+    def on_consensus_replace(ctx: Context, params: dict[str, Any]) -> None:
+        previous = scoring.check_consensus(ctx.session, ctx.settings, params["phase"], params["number"],
+                                           params["value"]).previous
+        before = scoring.points_text(previous.value) if previous is not None else ""
+        row = scoring.record_consensus(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+                                       phase=params["phase"], number=params["number"], value=params["value"],
+                                       note=params["note"], reason=params["reason"])
+        ctx.reply("experts.consensus_recorded", number=params["number"], value=scoring.points_text(row.value),
+                  note=row.note, previous=before, reason=params["reason"])
 
     @router.command("确认报告", verbs=("results.confirm_report",), order=44)
     def on_confirm_report(ctx: Context, args: str) -> None:

@@ -10,7 +10,7 @@ from workflows.core.errors import NotFound
 from workflows.apply.models import Application
 from workflows.core.models import CardTask, Conversation
 from workflows.scoring.models import ScoreSheet
-from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, normalize
+from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, normalize, points_text
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
@@ -39,7 +39,16 @@ def _app(ctx: Context, sheet: ScoreSheet) -> Application:
     return ctx.session.get(Application, sheet.application_id)
 
 
-def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool = False) -> None:
+def _echo(ctx: Context, sheet: ScoreSheet, keys: list[str]) -> dict:
+    """What was just recorded (item, percentage, points) and the sheet's running total, for the reply."""
+    rb = scoring.configured_rubric(ctx.settings)
+    return {"items": scoring.recorded(ctx.settings, sheet, keys),
+            "running": points_text(scoring.running_total(ctx.settings, sheet)),
+            "filled": len(sheet.percentages), "count": len(rb.items), "total_max": rb.total_max}
+
+
+def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool = False,
+             echo: dict | None = None) -> None:
     """Ask for the first missing item, or show the summary and move on to comments/confirmation."""
     rb = scoring.configured_rubric(ctx.settings)
     missing = scoring.missing_items(ctx.settings, sheet)
@@ -47,13 +56,16 @@ def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool
     if missing:
         item = rb.item(missing[0])
         conversation.advance(conv, Step.ITEM, now=ctx.now, item=item.key)
-        ctx.reply("scoring.ask_item", intro=intro, number=app.number, enterprise=app.enterprise_name,
+        ctx.reply("scoring.ask_item", intro=intro, echo=echo, number=app.number, enterprise=app.enterprise_name,
                   step=rb.step, position=rb.item_keys.index(item.key) + 1, count=len(rb.items),
+                  standard=ctx.settings.award.rubric.standard, guide=ctx.settings.award.rubric.guide,
+                  process=rb.is_process(item.key),
                   item={"key": item.key, "name": item.name, "max": item.max_points},
-                  bands=[{"low": lo, "high": hi, "low_points": decimal_text(item_points(item.max_points, lo)),
-                          "high_points": decimal_text(item_points(item.max_points, hi))} for lo, hi in rb.bands])
+                  example_points=decimal_text(item_points(item.max_points, 60)),
+                  bands=[{"low": lo, "high": hi, "low_points": points_text(item_points(item.max_points, lo)),
+                          "high_points": points_text(item_points(item.max_points, hi))} for lo, hi in rb.bands])
         return
-    show_summary(ctx, sheet)
+    show_summary(ctx, sheet, echo=echo)
     if conv.step == Step.ITEM and not conv.data.get("commented"):
         conversation.advance(conv, Step.COMMENTS, now=ctx.now)
         ctx.reply("scoring.ask_comments", categories=[{"key": c.key, "name": c.name} for c in rb.categories])
@@ -61,15 +73,15 @@ def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool
         ask_confirm(ctx, sheet, conv)
 
 
-def show_summary(ctx: Context, sheet: ScoreSheet) -> None:
+def show_summary(ctx: Context, sheet: ScoreSheet, *, echo: dict | None = None) -> None:
     """Category subtotals and the total of a complete sheet."""
     rb = scoring.configured_rubric(ctx.settings)
     score = scoring.score_of(ctx.settings, sheet)
     app = _app(ctx, sheet)
-    ctx.reply("scoring.summary", number=app.number, enterprise=app.enterprise_name, total_max=rb.total_max,
-              total=decimal_text(score.total),
+    ctx.reply("scoring.summary", echo=echo, number=app.number, enterprise=app.enterprise_name,
+              total_max=rb.total_max, total=points_text(score.total),
               categories=[{"key": c.key, "name": c.name, "max": c.max_points,
-                           "points": decimal_text(score.by_category[c.key])} for c in rb.categories])
+                           "points": points_text(score.by_category[c.key])} for c in rb.categories])
 
 
 def ask_confirm(ctx: Context, sheet: ScoreSheet, conv: Conversation) -> None:
@@ -79,7 +91,7 @@ def ask_confirm(ctx: Context, sheet: ScoreSheet, conv: Conversation) -> None:
     conversation.advance(conv, Step.CONFIRM, now=ctx.now, commented=True)
     notices.send_card(ctx.session, ctx.userid, "scoring.confirm", subject=f"sheet:{sheet.id}", now=ctx.now,
                       number=app.number, enterprise=app.enterprise_name, sheet_id=sheet.id,
-                      total=decimal_text(scoring.score_of(ctx.settings, sheet).total), total_max=rb.total_max)
+                      total=points_text(scoring.score_of(ctx.settings, sheet).total), total_max=rb.total_max)
     ctx.reply("scoring.confirm_hint")
 
 
@@ -89,7 +101,17 @@ def confirm(ctx: Context, sheet_id: int) -> None:
     app = _app(ctx, sheet)
     conversation.end(ctx.session, ctx.userid)
     ctx.reply("scoring.confirmed", number=app.number, enterprise=app.enterprise_name, phase=sheet.phase,
-              total=sheet.total, deadline=stages.deadline(ctx.session, ctx.settings, sheet.phase).isoformat())
+              total=points_text(sheet.total), deadline=stages.deadline(ctx.session, ctx.settings, sheet.phase).isoformat())
+
+
+def no_phase(ctx: Context, word: str) -> None:
+    """No scoring stage is open: promise a notice only where one will come (the material review not begun);
+    between the phases or after both, say so instead of "阶段开始时我会通知您"."""
+    material, site = (stages.status(ctx.session, ctx.settings, p) for p in scoring.PHASES)
+    state = "pending" if material == "pending" else "between" if site == "pending" else "over"
+    if state == "pending":
+        stages.promise_notice(ctx.session, ctx.settings, scoring.PHASES[0], ctx.userid, now=ctx.now, word=word)
+    ctx.reply("scoring.no_phase", state=state)
 
 
 def parse_comments(text: str, categories: set[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
@@ -117,7 +139,7 @@ def register(router: Router) -> None:
     def on_score(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
-            ctx.reply("scoring.no_phase")
+            no_phase(ctx, "评分")
             return
         words = args.split()
         if not words:
@@ -125,7 +147,7 @@ def register(router: Router) -> None:
             ctx.reply("scoring.list", phase=phase, items=len(rb.items),
                       deadline=stages.deadline(ctx.session, ctx.settings, phase).isoformat(),
                       applications=[{"number": a.number, "enterprise": a.enterprise_name,
-                                     "status": s.status if s else "", "total": s.total if s else "",
+                                     "status": s.status if s else "", "total": points_text(s.total) if s else "",
                                      "filled": len(s.percentages) if s else 0}
                                     for a, s in scoring.my_sheets(ctx.session, ctx.settings, ctx.userid, phase)])
             return
@@ -133,7 +155,7 @@ def register(router: Router) -> None:
                                    number=words[0])
         if sheet.status == "confirmed":
             if REVISE not in words[1:]:
-                ctx.reply("scoring.locked", number=_app(ctx, sheet).number, total=sheet.total)
+                ctx.reply("scoring.locked", number=_app(ctx, sheet).number, total=points_text(sheet.total))
                 return
             scoring.revise_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id)
         conv = conversation.start(ctx.session, ctx.userid, FLOW, Step.ITEM, now=ctx.now, sheet_id=sheet.id)
@@ -168,7 +190,7 @@ def register(router: Router) -> None:
             entry = scoring.enter_sheet(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
                                         text=text)
             ctx.reply("scoring.sheet_result", accepted=list(entry.percentages),
-                      errors=[_error(e) for e in entry.errors])
+                      errors=[_error(e) for e in entry.errors], echo=_echo(ctx, sheet, list(entry.percentages)))
             if entry.errors and conv.step != Step.ITEM:
                 return
         else:
@@ -183,6 +205,8 @@ def register(router: Router) -> None:
             if isinstance(result, EntryError):
                 ctx.reply("scoring.entry_error", error=_error(result))
                 return
+            ask_next(ctx, sheet, conv, echo=_echo(ctx, sheet, [item_key]))
+            return
         ask_next(ctx, sheet, conv)
 
     @router.card("score:")
@@ -207,7 +231,7 @@ def register(router: Router) -> None:
     def on_materials(ctx: Context, args: str) -> None:
         phase = scoring.current_phase(ctx.session, ctx.settings)
         if phase is None:
-            ctx.reply("scoring.no_phase")
+            no_phase(ctx, "查阅")
             return
         if not args:
             raise NotFound("not_assigned", number="")

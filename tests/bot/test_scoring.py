@@ -82,7 +82,8 @@ def test_expert_scores_item_by_item_then_whole_sheet_with_corrections(world, cb,
     rt = world
     expert = assign(rt)[1][0]
     first = say(cb, rt, wecom, expert, "评分 sg2018-001")
-    assert "开始评分" in first[0] and "4.1.2 高层领导的作用" in first[0] and "50–65%：25–32.5 分" in first[0]
+    assert "开始评分" in first[0] and "4.1.2 高层领导的作用" in first[0] and "50–65%：25.00–32.50 分" in first[0]
+    assert len(first[0].encode()) <= 2048
     bad = say(cb, rt, wecom, expert, "62%")
     assert "62% 不是 5% 的整数倍" in bad[0] and "60%" in bad[0] and "65%" in bad[0]
     assert "4.1.2" in say(cb, rt, wecom, expert, "abc")[0]
@@ -101,14 +102,14 @@ def test_expert_scores_item_by_item_then_whole_sheet_with_corrections(world, cb,
     replies = say(cb, rt, wecom, expert, "4.2.2=70% 4.7.7=70%")
     summary = next(r for r in replies if "评分汇总" in r)
     # 4.1.2 30 + 4.1.3 15 + 0.7 × 920 = 689
-    assert "4.1 领导：66 / 110" in summary and "总分：689 / 1000" in summary
+    assert "4.1 领导：66.00 / 110" in summary and "总分：689.00 / 1000" in summary
     assert "评语" in replies[-1]
     replies = say(cb, rt, wecom, expert, "4.1 优势：领导重视；改进：授权不足")
     assert "已记录 1 个类目的评语" in replies[0]
     card = card_of(wecom, expert)
-    assert card["emphasis_content"]["title"] == "689"
+    assert card["emphasis_content"]["title"] == "689.00"
     click(cb, rt, wecom, expert, card, "score:confirm:" + card["button_list"][0]["key"].rsplit(":", 1)[1])
-    assert "已提交" in texts(wecom, expert)[-1] and "689" in texts(wecom, expert)[-1]
+    assert "已提交" in texts(wecom, expert)[-1] and "689.00" in texts(wecom, expert)[-1]
     with rt.sessions() as s:
         sheet = s.scalars(select(ScoreSheet).where(ScoreSheet.expert == expert)).one()
         assert (sheet.status, sheet.total) == ("confirmed", "689")
@@ -123,7 +124,7 @@ def test_confirm_by_text_and_incomplete_sheet_cannot_be_confirmed(world, cb, wec
     expert = assign(rt)[1][0]
     say(cb, rt, wecom, expert, "评分 SG2018-001")
     replies = say(cb, rt, wecom, expert, sheet_text(uniform(50)))
-    assert any("总分：500 / 1000" in r for r in replies)
+    assert any("总分：500.00 / 1000" in r for r in replies)
     say(cb, rt, wecom, expert, "跳过")
     assert "已提交" in say(cb, rt, wecom, expert, "确认")[-1]
 
@@ -160,17 +161,37 @@ def test_second_experts_scores_are_invisible_to_the_first(world, cb, wecom):
     assert "未完成评分：SG2018-001" in leader_view[0]
 
 
-def test_conflict_declared_in_chat_is_audited_and_secretariat_told(world, cb, wecom):
+def test_conflict_declared_in_chat_asks_a_reason_and_a_confirmation(world, cb, wecom):
     rt = world
-    [reply] = say(cb, rt, wecom, "e3", "回避 SG2018-002 曾为该企业提供咨询")
-    assert "已记录您对 SG2018-002" in reply
+    # Without a reason the bot asks for one; the card says what will happen; 取消 changes nothing.
+    [ask] = say(cb, rt, wecom, "e3", "回避 SG2018-002")
+    assert "请回复回避理由" in ask
+    say(cb, rt, wecom, "e3", "   ")
+    assert "请填写原因" in texts(wecom, "e3")[-1]
+    say(cb, rt, wecom, "e3", "亲属在该企业任职")
+    card = card_of(wecom, "e3")
+    assert card["main_title"]["title"] == "确认回避 SG2018-002" and "亲属在该企业任职" in card["quote_area"]["quote_text"]
+    click(cb, rt, wecom, "e3", card, card["button_list"][1]["key"])
+    assert "没有做任何更改" in texts(wecom, "e3")[-1]
+    with rt.sessions() as s:
+        assert audit.entries(s, action="conflict.declare") == []
+        assert scoring.conflicts(s, rt.settings) == set()
+    # With the reason on the command line: straight to the card; 确认 records, audits and tells the secretariat.
+    say(cb, rt, wecom, "e3", "回避 SG2018-002 曾为该企业提供咨询")
+    card = card_of(wecom, "e3")
+    assert "不再被分配" in card["sub_title_text"]
+    click(cb, rt, wecom, "e3", card, card["button_list"][0]["key"])
+    assert "已记录您对 SG2018-002" in texts(wecom, "e3")[-1] and "曾为该企业提供咨询" in texts(wecom, "e3")[-1]
     assert "专家 专家三 对 SG2018-002" in texts(wecom, "mishu")[-1]
     with rt.sessions() as s:
-        assert audit.entries(s, action="conflict.declare")[0].actor == "e3"
+        [entry] = audit.entries(s, action="conflict.declare")
+        assert entry.actor == "e3" and entry.details["reason"] == "曾为该企业提供咨询"
     [again] = say(cb, rt, wecom, "e3", "回避 SG2018-002")
     assert "无需重复" in again
     [usage] = say(cb, rt, wecom, "e3", "回避")
     assert "回避 申报编号" in usage
+    [unknown] = say(cb, rt, wecom, "e3", "回避 SG2018-099 理由")
+    assert "SG2018-099" in unknown
 
 
 def test_after_the_deadline_only_the_leader_reopens_and_the_expert_revises(world, cb, wecom, clock):
@@ -184,17 +205,22 @@ def test_after_the_deadline_only_the_leader_reopens_and_the_expert_revises(world
     [closed] = say(cb, rt, wecom, expert, "评分 SG2018-001 修改")
     assert "已于 2018年12月20日 23:59 截止" in closed
     assert "不适用于您的身份" in say(cb, rt, wecom, "mishu", "重开 SG2018-001 " + expert)[0]
-    [done] = say(cb, rt, wecom, "zuzhang", f"重开 SG2018-001 {expert} 笔误")
-    assert "已重新开放" in done
+    [ask] = say(cb, rt, wecom, "zuzhang", f"重开 SG2018-001 {expert}")
+    assert "请回复重开的原因" in ask
+    with rt.sessions() as s:
+        assert audit.entries(s, action="score.reopen") == []
+    [done] = say(cb, rt, wecom, "zuzhang", "笔误")
+    assert "已重新开放" in done and "笔误" in done and expert not in done   # the expert's name, not his id
     assert "专家组组长已重新开放" in texts(wecom, expert)[-1] and "2018年12月23日" in texts(wecom, expert)[-1]
     replies = say(cb, rt, wecom, expert, "评分 SG2018-001")
-    assert any("总分：500 / 1000" in r for r in replies)
+    assert any("总分：500.00 / 1000" in r for r in replies)
     say(cb, rt, wecom, expert, "4.1.2=60%")
     say(cb, rt, wecom, expert, "确认")
     with rt.sessions() as s:
         sheet = s.scalars(select(ScoreSheet).where(ScoreSheet.expert == expert)).one()
         assert (sheet.status, sheet.total) == ("confirmed", "505")
-        assert audit.entries(s, action="score.reopen")[0].actor == "zuzhang"
+        [entry] = audit.entries(s, action="score.reopen")
+        assert entry.actor == "zuzhang" and entry.details["reason"] == "笔误"
 
 
 def test_leader_records_consensus_and_confirms_the_report_in_chat(world, cb, wecom):

@@ -22,7 +22,7 @@ STEP = RUBRIC.step
 
 
 @pytest.mark.parametrize("raw, expected", [
-    ("60%", 60), ("60", 60), (" 60 ", 60), ("６０％", 60), ("60 %", 60), ("60.0%", 60),
+    ("60%", 60), ("30", 60), (" 30 ", 60), ("27.5", 55), ("６０％", 60), ("60 %", 60), ("60.0%", 60),
     ("0", 0), ("100%", 100), ("30分", 60), ("30 分", 60), ("30pts", 60), ("30 PTS", 60),
     ("30points", 60), ("27.5分", 55), ("50分", 100), ("0分", 0), ("３０分", 60),
 ])
@@ -46,8 +46,32 @@ def test_not_in_step_suggests_neighbours():
     assert parse_item_value(ITEM_50, "62%", STEP) == EntryError(
         "4.1.2", EntryCode.NOT_IN_STEP,
         {"raw": "62%", "value": "62", "step": 5, "lower": 60, "upper": 65})
-    error = parse_item_value(ITEM_50, "62.5", STEP)
+    error = parse_item_value(ITEM_50, "62.5%", STEP)
     assert (error.code, error.data["lower"], error.data["upper"]) == ("not_in_step", 60, 65)
+
+
+ITEM_30 = RUBRIC.item("4.1.3")   # max 30
+
+
+def test_a_bare_number_is_points_and_a_percent_sign_marks_a_percentage():
+    # Issue 11.5: "15" on a 30-point item was stored as 15 % (4.5 points). It is 15 points (50 %) now.
+    assert parse_item_value(ITEM_30, "15", STEP) == 50
+    assert parse_item_value(ITEM_30, "15分", STEP) == 50
+    assert parse_item_value(ITEM_30, "15%", STEP) == 15
+    assert parse_item_value(ITEM_30, "30", STEP) == 100
+    assert parse_item_value(ITEM_30, "0", STEP) == 0
+
+
+@pytest.mark.parametrize("raw, as_percent", [("60", True), ("30.5", False), ("99", False), ("100", True), ("150", False)])
+def test_a_bare_number_above_the_maximum_is_asked_back_not_guessed(raw, as_percent):
+    assert parse_item_value(ITEM_30, raw, STEP) == EntryError(
+        "4.1.3", EntryCode.BARE_ABOVE_MAX,
+        {"raw": raw, "value": raw, "max_points": 30, "as_percent": as_percent})
+
+
+def test_a_bare_number_within_the_maximum_but_off_the_step_suggests_points():
+    error = parse_item_value(ITEM_30, "16", STEP)
+    assert (error.code, error.data["lower"], error.data["upper"]) == ("points_not_on_step", "15", "16.5")
 
 
 @pytest.mark.parametrize("raw, unit, value, high", [
@@ -82,7 +106,7 @@ def test_whole_sheet_plain():
 
 
 def test_whole_sheet_tolerates_separators_and_full_width():
-    text = ("4.1.2：６０％，4.1.3:55%、4.1.4 = 18分；4.2.2=50\n4.2.3=45%\r\n"
+    text = ("4.1.2：６０％，4.1.3:55%、4.1.4 = 18分；4.2.2=20\n4.2.3=45%\r\n"
             "4.3.2 ： 70 ％ 4.3.3=35 pts")
     entry = parse_sheet(RUBRIC, text)
     assert entry.errors == ()
@@ -94,7 +118,7 @@ def test_whole_sheet_tolerates_separators_and_full_width():
 
 def test_whole_sheet_collects_every_error_and_missing_items():
     text = ("4.1.2=62% 4.1.3=abc 4.1.4=120% 4.2.2=33分 4.2.3=50% 9.9=50% "
-            "4.3.2 =70 4.3.3=70% 4.2.3=55% 4.4.2 =5 4.4.3")
+            "4.3.2 =28 4.3.3=70% 4.2.3=55% 4.4.2 =3 4.4.3 4.4.4=25")
     entry = parse_sheet(RUBRIC, text)
     assert [(e.item_key, e.code) for e in entry.errors] == [
         ("4.1.2", EntryCode.NOT_IN_STEP),
@@ -104,6 +128,7 @@ def test_whole_sheet_collects_every_error_and_missing_items():
         ("4.2.3", EntryCode.DUPLICATE_ITEM),
         ("9.9", EntryCode.UNKNOWN_ITEM),
         ("4.4.3", EntryCode.MALFORMED),
+        ("4.4.4", EntryCode.BARE_ABOVE_MAX),
     ]
     data = {e.item_key: e.data for e in entry.errors}
     assert data["4.2.2"] == {"raw": "33分", "points": "33", "max_points": 40, "step": 5,
@@ -113,7 +138,7 @@ def test_whole_sheet_collects_every_error_and_missing_items():
     assert data["4.4.3"] == {"raw": "4.4.3"}
     # Rejected items are reported as errors, not again as missing.
     assert entry.percentages == {"4.3.2": 70, "4.3.3": 70, "4.4.2": 5}
-    assert entry.missing == ("4.4.3", "4.4.4", "4.4.5", "4.4.6", "4.4.7", "4.5.2", "4.5.3",
+    assert entry.missing == ("4.4.3", "4.4.5", "4.4.6", "4.4.7", "4.5.2", "4.5.3",
                              "4.6.2", "4.6.3", "4.7.2", "4.7.3", "4.7.4", "4.7.5", "4.7.6",
                              "4.7.7")
     assert not entry.ok and not entry.complete

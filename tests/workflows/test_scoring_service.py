@@ -41,7 +41,11 @@ def test_item_by_item_with_invalid_values_refused(s, settings, expert):
     assert isinstance(bad, EntryError) and bad.code == EntryCode.NOT_IN_STEP and bad.data["lower"] == 60
     assert sheet.percentages == {}
     assert scoring.set_item(s, settings, actor=expert, now=NOW, sheet_id=sheet.id, item_key="4.1.2",
-                            raw="110").code == EntryCode.OUT_OF_RANGE
+                            raw="110%").code == EntryCode.OUT_OF_RANGE
+    # A bare number above the item's maximum is asked back, never read as a percentage.
+    assert scoring.set_item(s, settings, actor=expert, now=NOW, sheet_id=sheet.id, item_key="4.1.2",
+                            raw="60").code == EntryCode.BARE_ABOVE_MAX
+    assert sheet.percentages == {}
     assert scoring.set_item(s, settings, actor=expert, now=NOW, sheet_id=sheet.id, item_key="4.1.2",
                             raw="27.5分") == 55
     assert scoring.set_item(s, settings, actor=expert, now=NOW, sheet_id=sheet.id, item_key="4.1.3",

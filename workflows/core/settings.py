@@ -238,7 +238,7 @@ class RubricCategoryConf(_Strict):
     key: str
     name: str
     max: int = Field(ge=1)
-    process: bool = True
+    process: bool = True   # a process category (方法、展开、学习、整合); False: results (水平、趋势、对比、整合)
     items: list[RubricItemConf] = []
 
     @model_validator(mode="after")
@@ -251,7 +251,8 @@ class RubricCategoryConf(_Strict):
 class RubricConf(_Strict):
     """The scoring rubric: categories, bands and the percentage step."""
 
-    standard: str
+    standard: str                                                       # GB/T 19580-2012 by default
+    guide: str = "GB/Z 19579-2012《卓越绩效评价准则实施指南》"           # how it is scored (the bands)
     total: int = 1000
     step_percent: int = Field(default=5, ge=1, le=100)
     bands: list[tuple[int, int]] = [(0, 5), (10, 25), (30, 45), (50, 65), (70, 85), (90, 100)]

@@ -1,5 +1,5 @@
-"""Stages 7.1–7.2 材料评审 and 现场考评: experts and their assignment, the GB/T 19580 rubric, score sheets,
-aggregation, ranking and the reports. See docs/scoring.md."""
+"""Stages 7.1–7.2 材料评审 and 现场考评: experts and their assignment, the GB/T 19580-2012 rubric (scored with
+GB/Z 19579-2012), score sheets, aggregation, ranking and the reports. See docs/scoring.md."""
 
 from workflows.scoring.models import (  # noqa: F401
     AssignmentProposal,
@@ -28,6 +28,7 @@ from workflows.scoring.scoresheet import (  # noqa: F401
     SheetScore,
     normalize,
     decimal_text,
+    points_text,
     item_points,
     band_of,
     parse_item_value,
@@ -69,6 +70,8 @@ from workflows.scoring.experts import (  # noqa: F401
     edit,
     confirm,
     declare_conflict,
+    check_conflict,
+    conflict_withdraws,
 )
 
 from workflows.scoring.ranking import (  # noqa: F401
@@ -100,6 +103,8 @@ from workflows.scoring.results import (  # noqa: F401
     Standing,
     standing,
     flag_disagreement,
+    ConsensusCheck,
+    check_consensus,
     record_consensus,
     candidates,
     composite_ranking,
@@ -118,6 +123,8 @@ from workflows.scoring.sheets import (  # noqa: F401
     sheet_subject,
     score_of,
     missing_items,
+    running_total,
+    recorded,
     open_sheet,
     set_item,
     enter_sheet,
@@ -125,6 +132,7 @@ from workflows.scoring.sheets import (  # noqa: F401
     confirm_sheet,
     revise_sheet,
     reopen_sheet,
+    check_reopen,
     confirmed_sheets,
     unscored_assignments,
     ImportProblem,

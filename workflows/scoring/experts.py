@@ -254,18 +254,39 @@ def confirm(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     return _view(session, settings, proposal)
 
 
-@access.guarded("experts.declare_conflict")
-def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
-                     reason: str = "") -> tuple[Application, list[str]]:
-    """Record an expert's 回避; unconfirmed assignments are withdrawn (phases returned); audited."""
+def check_conflict(session: Session, settings: Settings, expert: str, number: str) -> Application:
+    """Every check `declare_conflict` makes (an accepted application, not declared yet), so chat asks for the
+    reason and the confirmation only when the declaration will be accepted."""
     app = find_application(session, settings, number)
     if app.status != AppStatus.ACCEPTED:
         raise NotFound("application_not_found", number=number)
     exists = session.scalar(select(ConflictDeclaration.id).where(ConflictDeclaration.edition == app.edition,
-                                                                 ConflictDeclaration.expert == actor,
+                                                                 ConflictDeclaration.expert == expert,
                                                                  ConflictDeclaration.application_id == app.id))
     if exists is not None:
         raise AlreadyDone("conflict_already_declared", number=app.number)
+    return app
+
+
+def conflict_withdraws(session: Session, settings: Settings, expert: str, app: Application) -> list[str]:
+    """The phases whose assignment a 回避 would withdraw (a confirmed sheet stays on record)."""
+    phases = []
+    for row in session.scalars(select(Assignment).where(Assignment.edition == app.edition, Assignment.expert == expert,
+                                                        Assignment.application_id == app.id)):
+        sheet = session.scalar(select(ScoreSheet.status).where(ScoreSheet.edition == app.edition,
+                                                               ScoreSheet.phase == row.phase,
+                                                               ScoreSheet.expert == expert,
+                                                               ScoreSheet.application_id == app.id))
+        if sheet != "confirmed":
+            phases.append(row.phase)
+    return sorted(phases)
+
+
+@access.guarded("experts.declare_conflict")
+def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
+                     reason: str = "") -> tuple[Application, list[str]]:
+    """Record an expert's 回避; unconfirmed assignments are withdrawn (phases returned); audited."""
+    app = check_conflict(session, settings, actor, number)
     session.add(ConflictDeclaration(edition=app.edition, expert=actor, application_id=app.id, reason=reason[:500], declared_at=now))
     withdrawn = []
     for row in session.scalars(select(Assignment).where(Assignment.edition == app.edition, Assignment.expert == actor,

@@ -102,13 +102,13 @@ def sheets(session: Session, settings: Settings, phase: str,
             experts.append({"userid": sheet.expert, "name": names.get(sheet.expert, sheet.expert),
                             "status": sheet.status, "source": sheet.source, "total": sheet.total or "",
                             "percentages": sheet.percentages,
-                            "subtotals": {k: results.fmt(v, 1) for k, v in subs.items()}})
+                            "subtotals": {k: results.fmt(v) for k, v in subs.items()}})
         done = {e["userid"] for e in experts if e["status"] == "confirmed"}
         consensus = st.consensus.get(app_id)
         out.append({"app": apps[app_id], "experts": experts,
                     "missing": [names.get(u, u) for u in assigned[app_id] if u not in done],
                     "flagged_items": flagged, "total_flagged": bool(d and d.total_flagged),
-                    "total_range": results.fmt(d.total.range, 1) if d else "",
+                    "total_range": results.fmt(d.total.range) if d else "",
                     "aggregate": results.fmt(st.aggregates.get(app_id)), "score": results.fmt(st.scores.get(app_id)),
                     "consensus": consensus, "pending": app_id in st.pending,
                     "unresolved": app_id in st.unresolved})
@@ -134,7 +134,7 @@ def by_expert(session: Session, settings: Settings, phase: str,
         deltas = [Fraction(v) - st.aggregates[a] for a, v in given.items() if a in st.aggregates]
         out.append({"userid": expert, "name": names.get(expert, expert), "assigned": len(mine),
                     "confirmed": len(given), "totals": {a: results.fmt(Fraction(v)) for a, v in given.items()},
-                    "mean_delta": results.fmt(sum(deltas, Fraction(0)) / len(deltas), 1) if deltas else ""})
+                    "mean_delta": results.fmt(sum(deltas, Fraction(0)) / len(deltas)) if deltas else ""})
     return out
 
 

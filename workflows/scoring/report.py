@@ -18,6 +18,12 @@ from workflows.scoring.ranking import rank
 from workflows.core.settings import Settings
 
 
+def _name(session: Session, userid: str) -> str:
+    """A member's name for a report (the userid only when the roster no longer knows him)."""
+    person = people.get(session, userid)
+    return person.name if person is not None and person.name else userid
+
+
 def _app_rows(session: Session, settings: Settings, phase: str, st: results.Standing) -> list[dict]:
     rb = scoring.configured_rubric(settings)
     names = {p.userid: p.name for p in people.with_role(session, *EXPERT_ROLES)}
@@ -36,10 +42,10 @@ def _app_rows(session: Session, settings: Settings, phase: str, st: results.Stan
             for key, value in subs.items():
                 per_category[key].append(value)
             experts.append({"userid": sheet.expert, "name": names.get(sheet.expert, sheet.expert),
-                            "total": sheet.total, "source": sheet.source,
-                            "by_category": {k: results.fmt(v, 1) for k, v in subs.items()},
+                            "total": results.fmt(Fraction(sheet.total)), "source": sheet.source,
+                            "by_category": {k: results.fmt(v) for k, v in subs.items()},
                             "comments": sheet.comments, "confirmed_at": sheet.confirmed_at.isoformat()})
-        totals = [Fraction(e["total"]) for e in experts]
+        totals = [Fraction(sheet.total) for sheet in sheets.get(app_id, [])]
         consensus = st.consensus.get(app_id)
         d = disputes.get(app_id)
         rows.append({
@@ -52,15 +58,16 @@ def _app_rows(session: Session, settings: Settings, phase: str, st: results.Stan
             "categories": [{"key": c.key, "name": c.name, "max": c.max_points,
                             "mean": results.fmt(sum(per_category[c.key]) / len(per_category[c.key]))
                             if per_category[c.key] else "",
-                            "low": results.fmt(min(per_category[c.key]), 1) if per_category[c.key] else "",
-                            "high": results.fmt(max(per_category[c.key]), 1) if per_category[c.key] else ""}
+                            "low": results.fmt(min(per_category[c.key])) if per_category[c.key] else "",
+                            "high": results.fmt(max(per_category[c.key])) if per_category[c.key] else ""}
                            for c in rb.categories],
-            "total_low": results.fmt(min(totals), 1) if totals else "",
-            "total_high": results.fmt(max(totals), 1) if totals else "",
-            "total_range": results.fmt(max(totals) - min(totals), 1) if totals else "",
+            "total_low": results.fmt(min(totals)) if totals else "",
+            "total_high": results.fmt(max(totals)) if totals else "",
+            "total_range": results.fmt(max(totals) - min(totals)) if totals else "",
             "disputed": d is not None,
             "disputed_items": [s.key for s in d.items] if d else [],
-            "consensus": {"value": consensus.value, "note": consensus.note, "by": consensus.recorded_by,
+            "consensus": {"value": results.fmt(Fraction(consensus.value)), "note": consensus.note,
+                          "by": _name(session, consensus.recorded_by),
                           "at": consensus.recorded_at.isoformat()} if consensus else None,
         })
     return rows
@@ -76,6 +83,7 @@ def report_data(session: Session, settings: Settings, phase: str) -> dict:
         Application.id.in_(list(st.scores) or [0])))}
     data: dict = {
         "phase": phase, "phase_name": settings.award.stage(phase).name, "standard": settings.award.rubric.standard,
+        "guide": settings.award.rubric.guide, "bands": [list(b) for b in scoring.configured_rubric(settings).bands],
         "rules": {"aggregation": r.aggregation, "trim": r.trim, "gate": r.material_gate,
                   "candidates_max": r.candidates_max, "weight_material": r.weight_material_percent,
                   "weight_site": r.weight_site_percent, "vote_top": r.vote_top,
@@ -111,6 +119,6 @@ def report_data(session: Session, settings: Settings, phase: str) -> dict:
                                "tied": [apps[a].number for a in cut.tie_at_cut.tied]} if cut.tie_at_cut else None}
     conf = results.report_confirmation(session, settings, phase)
     if conf is not None:
-        data["confirmation"] = {"by": conf.confirmed_by, "at": conf.confirmed_at.isoformat(), "digest": conf.digest,
+        data["confirmation"] = {"by": _name(session, conf.confirmed_by), "at": conf.confirmed_at.isoformat(), "digest": conf.digest,
                                 "current": conf.digest == results.ranking_digest(session, settings, phase)}
     return data

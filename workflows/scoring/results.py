@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from sqlalchemy import select
@@ -20,20 +20,19 @@ from sqlalchemy.orm import Session
 from workflows.core import access, audit, notices, people
 from workflows.scoring import ranking
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.scoring.experts import LEADER, assignments, check_phase, find_application
+from workflows.scoring.experts import EXPERT_ROLES, LEADER, assignments, check_phase, find_application
 from workflows.apply.models import Application
 from workflows.scoring.models import Consensus, ReportConfirmation, ScoreSheet, Shortlist
+from workflows.scoring.scoresheet import points_text
 from workflows.core.settings import Settings
 
 SITE, VOTE = "site", "vote"
 
 
 def fmt(value: Fraction | None, places: int = 2) -> str:
-    """A score for display, rounded half-up to `places` decimals ("612.50")."""
-    if value is None:
-        return ""
-    quant = Decimal(1).scaleb(-places)
-    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(quant, ROUND_HALF_UP))
+    """A score for display, rounded half-up to two decimals ("612.50"): scoresheet.points_text, the one
+    display precision; `places` is only for stored values (shortlist scores, digests)."""
+    return points_text(value, places)
 
 
 def expert_sheets(session: Session, settings: Settings, phase: str) -> list[ranking.ExpertSheet]:
@@ -113,12 +112,32 @@ def flag_disagreement(session: Session, settings: Settings, phase: str, app: App
     return True
 
 
-@access.guarded("results.consensus")
-def record_consensus(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
-                     number: str, value: str, note: str = "") -> Consensus:
-    """The leader records the group's consensus score for a disputed application; audited."""
+@dataclass(frozen=True)
+class ConsensusCheck:
+    """What a `共识` would record: the application, the exact value and the consensus it would replace."""
+
+    app: Application
+    value: Fraction
+    aggregate: Fraction | None
+    previous: Consensus | None
+
+
+def _names(session: Session, userids: list[str]) -> list[str]:
+    found = {p.userid: p.name for p in people.with_role(session, *EXPERT_ROLES)}
+    return [found.get(u) or u for u in userids]
+
+
+def check_consensus(session: Session, settings: Settings, phase: str, number: str, value: str) -> ConsensusCheck:
+    """Every check `record_consensus` makes, so chat asks only what will be accepted: all sheets in (else
+    `consensus_sheets_missing` names who owes one), a disagreement beyond the thresholds, a value in range."""
     app = find_application(session, settings, number)
     st = standing(session, settings, check_phase(phase))
+    if app.id in st.pending:
+        experts = assignments(session, settings, phase).get(app.id, [])
+        done = {s.expert for s in expert_sheets(session, settings, phase) if s.app_id == app.id}
+        missing = [e for e in experts if e not in done]
+        raise InvalidInput("consensus_sheets_missing", number=app.number, done=len(experts) - len(missing),
+                           total=len(experts), missing=_names(session, missing))
     if app.id not in {d.app_id for d in st.disagreements}:
         raise InvalidInput("no_disagreement", number=app.number)
     try:
@@ -127,13 +146,29 @@ def record_consensus(session: Session, settings: Settings, *, actor: str, now: d
         raise InvalidInput("bad_consensus_value", value=value, max=settings.award.rubric.total) from None
     if not 0 <= exact <= settings.award.rubric.total:
         raise InvalidInput("bad_consensus_value", value=value, max=settings.award.rubric.total)
-    row = _consensus(session, settings, phase).get(app.id)
+    return ConsensusCheck(app, exact, st.aggregates.get(app.id), _consensus(session, settings, phase).get(app.id))
+
+
+@access.guarded("results.consensus")
+def record_consensus(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str,
+                     number: str, value: str, note: str = "", reason: str = "") -> Consensus:
+    """The leader records the group's consensus score for a disputed application; audited. Replacing a
+    recorded consensus needs a `reason` (audited with the previous value): nothing is overwritten silently."""
+    checked = check_consensus(session, settings, phase, number, value)
+    app, row = checked.app, checked.previous
+    previous = None
     if row is None:
-        row = Consensus(edition=app.edition, phase=phase, application_id=app.id, value="0", recorded_by=actor, recorded_at=now)
+        row = Consensus(edition=app.edition, phase=phase, application_id=app.id, value="0", recorded_by=actor,
+                        recorded_at=now)
         session.add(row)
+    else:
+        if not reason.strip():
+            raise InvalidInput("consensus_reason_required", number=app.number, value=fmt(Fraction(row.value)))
+        previous = {"value": row.value, "note": row.note, "by": row.recorded_by, "at": row.recorded_at.isoformat()}
     row.value, row.note, row.recorded_by, row.recorded_at = str(Decimal(value.strip())), note[:1000], actor, now
     audit.record(session, actor=actor, action="score.consensus", subject=f"application:{app.id}", now=now,
-                 phase=phase, value=row.value, aggregate=fmt(st.aggregates.get(app.id)), note=row.note)
+                 phase=phase, value=row.value, aggregate=fmt(checked.aggregate), note=row.note,
+                 previous=previous, reason=reason.strip()[:500])
     return row
 
 
@@ -188,7 +223,22 @@ def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking
     audit.record(session, actor=actor, action=f"shortlist.{kind}", subject=f"shortlist:{kind}", now=now,
                  selected=[apps[a].number for a in chosen], tie_break=tie_break or [],
                  scores={apps[a].number: fmt(s, 4) for a, s in scores.items()})
+    _tell_applicants(session, settings, kind, [apps[a] for a in sorted(scores)], set(chosen),
+                     set(getattr(outcome, "excluded_below_gate", ())), now=now)
     return [apps[a] for a in chosen]
+
+
+def _tell_applicants(session: Session, settings: Settings, kind: str, pool: list[Application], chosen: set[int],
+                     below_gate: set[int], *, now: dt.datetime) -> None:
+    """Each applicant hears whether it goes on at this gate (site visit / committee) and why not — the rule,
+    never a score (its own or others')."""
+    r = settings.award.rules
+    for app in pool:
+        reason = "" if app.id in chosen else "below_gate" if app.id in below_gate else "beyond_cut"
+        notices.notify(session, app.applicant, f"scoring.gate_{kind}", now=now, number=app.number,
+                       enterprise=app.enterprise_name, selected=app.id in chosen, reason=reason,
+                       gate=r.material_gate, candidates_max=r.candidates_max, vote_top=r.vote_top,
+                       weight_material=r.weight_material_percent, weight_site=r.weight_site_percent)
 
 
 @access.guarded("results.shortlist")

@@ -1,7 +1,10 @@
 """The scoring rubric: categories, items, percentage bands and step.
 
-The rubric is configuration (GB/T 19580 is only the default, supplied by the
-config layer); nothing here knows any particular maximum, band or step.
+The rubric is configuration (GB/T 19580-2012 scored with GB/Z 19579-2012 is only the
+default, supplied by the config layer); nothing here knows any particular maximum, band
+or step. A category is a process category (assessed on 方法、展开、学习、整合) or a
+results category (`process=False`, assessed on 水平、趋势、对比、整合); the expert is
+shown the guidance of the item's kind.
 A category without sub-items is modelled as one item whose maximum is the
 category's maximum.
 """
@@ -25,6 +28,7 @@ class Category:
     key: str
     name: str
     max_points: int
+    process: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,16 @@ class Rubric:
     def item(self, key: str) -> RubricItem | None:
         """The item with this key, or None."""
         return next((i for i in self.items if i.key == key), None)
+
+    def category(self, key: str) -> Category | None:
+        """The category with this key, or None."""
+        return next((c for c in self.categories if c.key == key), None)
+
+    def is_process(self, item_key: str) -> bool:
+        """True for an item of a process category (方法、展开、学习、整合), False for a results item."""
+        item = self.item(item_key)
+        category = self.category(item.category) if item else None
+        return category.process if category else True
 
     def items_in(self, category_key: str) -> tuple[RubricItem, ...]:
         """The items of one category, in rubric order."""

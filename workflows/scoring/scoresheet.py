@@ -1,9 +1,11 @@
 """Parsing and validating an expert's score entry; exact item and category points.
 
-A value is a percentage ("60%", "60", "６０％": a bare number is a percentage)
-or points ("30分", "30pts", "27.5 points"), which must equal the item maximum
-times a valid percentage. Errors are values (EntryError) with a code and data;
-their wording lives in templates.
+One rule that cannot mislead (issue 11.5): `%` marks a percentage ("60%", "６０％");
+a number with a points unit ("30分", "30pts", "27.5 points") or a bare number ("30")
+is points, and points must equal the item maximum times a valid percentage. A bare
+number above the item's maximum is not guessed to be a percentage: it is asked back
+(BARE_ABOVE_MAX, with the item's maximum). Errors are values (EntryError) with a code
+and data; their wording lives in templates.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 
@@ -28,6 +30,7 @@ class EntryCode(StrEnum):
     DUPLICATE_ITEM = "duplicate_item"
     POINTS_NOT_ON_STEP = "points_not_on_step"
     MALFORMED = "malformed"
+    BARE_ABOVE_MAX = "bare_above_max"
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,6 @@ class SheetScore:
     total: Fraction
 
 
-_POINT_UNITS = ("分", "pts", "pt", "points", "point")
 _VALUE = re.compile(
     r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>%|分|pts|pt|points|point)?$",
     re.IGNORECASE,
@@ -82,10 +84,21 @@ def normalize(text: str) -> str:
 
 
 def decimal_text(value: Fraction) -> str:
-    """Exact decimal text of a fraction with a terminating expansion ("27.5")."""
+    """Exact decimal text of a fraction with a terminating expansion ("27.5"); stored values, not display
+    (display is `points_text`: one precision everywhere)."""
     if value.denominator == 1:
         return str(value.numerator)
     return format(Decimal(value.numerator) / Decimal(value.denominator), "f")
+
+
+def points_text(value: Fraction | int | str | None, places: int = 2) -> str:
+    """A score for display, rounded half-up to two decimals ("814.25", "689.00"): the one precision every
+    chat message, report and ranking uses (issue 11.9). Empty for None or ""."""
+    if value is None or value == "":
+        return ""
+    exact = Fraction(Decimal(value)) if isinstance(value, str) else Fraction(value)
+    quant = Decimal(1).scaleb(-places)
+    return str((Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(quant, ROUND_HALF_UP))
 
 
 def item_points(max_points: int, percent: int | Fraction) -> Fraction:
@@ -111,10 +124,16 @@ def parse_item_value(item: RubricItem, raw: str, step: int) -> int | EntryError:
         number = Fraction(Decimal(match["number"]))
     except InvalidOperation:  # pragma: no cover - the regex admits only decimals
         return EntryError(item.key, EntryCode.NOT_A_NUMBER, {"raw": raw})
-    unit = (match["unit"] or "%").lower()
-    if unit in _POINT_UNITS:
-        return _points_to_percent(item, raw, number, step)
-    return _check_percent(item, raw, number, step)
+    unit = (match["unit"] or "").lower()
+    if unit == "%":
+        return _check_percent(item, raw, number, step)
+    if not unit and number > item.max_points:
+        # A bare number is points; above the maximum it might have been meant as a percentage: ask back.
+        return EntryError(item.key, EntryCode.BARE_ABOVE_MAX, {
+            "raw": raw, "value": decimal_text(number), "max_points": item.max_points,
+            "as_percent": PERCENT_MIN <= number <= PERCENT_MAX and number.denominator == 1
+                          and number % step == 0})
+    return _points_to_percent(item, raw, number, step)
 
 
 def parse_sheet(rubric: Rubric, text: str) -> SheetEntry:

@@ -34,8 +34,11 @@ from workflows.scoring.scoresheet import (
     EntryError,
     SheetEntry,
     SheetScore,
+    band_of,
     decimal_text,
+    item_points,
     parse_item_value,
+    points_text,
     parse_sheet,
     subtotals,
 )
@@ -45,7 +48,7 @@ from workflows.core.settings import Settings
 def configured_rubric(settings: Settings) -> Rubric:
     """The configured rubric (the one place config becomes a workflows.rubric.Rubric)."""
     conf = settings.award.rubric
-    categories = tuple(Category(c.key, c.name, c.max) for c in conf.categories)
+    categories = tuple(Category(c.key, c.name, c.max, c.process) for c in conf.categories)
     items = tuple(RubricItem(i.key, c.key, i.name, i.max) for c in conf.categories for i in c.items)
     # A category without sub-items is scored as one item of the category's maximum.
     items += tuple(RubricItem(c.key, c.key, c.name, c.max) for c in conf.categories if not c.items)
@@ -62,6 +65,27 @@ def sheet_subject(application_id: int, expert: str) -> str:
 def score_of(settings: Settings, sheet: ScoreSheet) -> SheetScore:
     """Exact category subtotals and total of a complete sheet."""
     return subtotals(configured_rubric(settings), {k: int(v) for k, v in sheet.percentages.items()})
+
+
+def running_total(settings: Settings, sheet: ScoreSheet) -> Fraction:
+    """Exact points of the items entered so far (the total of a complete sheet)."""
+    rb = configured_rubric(settings)
+    return sum((item_points(i.max_points, int(sheet.percentages[i.key])) for i in rb.items
+                if i.key in sheet.percentages), Fraction(0))
+
+
+def recorded(settings: Settings, sheet: ScoreSheet, keys: list[str]) -> list[dict]:
+    """What was recorded for these items, to echo back: item, percentage, points (two decimals), and the
+    GB/Z 19579 band the percentage lies in (1-based, with its bounds)."""
+    rb = configured_rubric(settings)
+    out = []
+    for key in keys:
+        item, percent = rb.item(key), int(sheet.percentages[key])
+        band = band_of(percent, rb.bands)
+        out.append({"key": key, "name": item.name, "max": item.max_points, "percent": percent,
+                    "points": points_text(item_points(item.max_points, percent)),
+                    "band": band + 1, "band_low": rb.bands[band][0], "band_high": rb.bands[band][1]})
+    return out
 
 
 def missing_items(settings: Settings, sheet: ScoreSheet) -> list[str]:
@@ -183,21 +207,37 @@ def revise_sheet(session: Session, settings: Settings, *, actor: str, now: dt.da
     return sheet
 
 
-@access.guarded("scoring.reopen")
-def reopen_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str, number: str,
-                 expert: str, reason: str = "") -> ScoreSheet:
-    """The leader reopens a confirmed sheet (also after the deadline, for reopen_days); audited, expert told."""
+REASON_MAX = 500
+
+
+def check_reopen(session: Session, settings: Settings, phase: str, number: str,
+                 expert: str) -> tuple[Application, ScoreSheet]:
+    """Every check `reopen_sheet` makes but the reason: a confirmed sheet of this expert, the phase open."""
     app = find_application(session, settings, number)
     sheet = _get(session, check_phase(phase), app.id, expert)
     if sheet is None or sheet.status != "confirmed":
-        raise NotFound("sheet_not_found")
+        raise NotFound("reopen_no_sheet", number=app.number, expert=expert)
     if stages.status(session, settings, phase) != "open":
         raise InvalidInput("phase_not_open", phase=phase)
+    return app, sheet
+
+
+@access.guarded("scoring.reopen")
+def reopen_sheet(session: Session, settings: Settings, *, actor: str, now: dt.datetime, phase: str, number: str,
+                 expert: str, reason: str = "") -> ScoreSheet:
+    """The leader reopens a confirmed sheet (also after the deadline, for reopen_days) for a stated reason;
+    audited, expert told."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput("reason_required")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput("reason_too_long", max=REASON_MAX, length=len(reason))
+    app, sheet = check_reopen(session, settings, phase, number, expert)
     subject = sheet_subject(app.id, expert)
     until = now + dt.timedelta(days=settings.award.rules.reopen_days)
     if stages.deadline(session, settings, phase, subject) < until:
         stages.record_extension(session, settings, phase, until, actor=actor, now=now, subject=subject,
-                      reason=reason or "reopen")
+                      reason=reason)
     sheet.status, sheet.updated_at = "draft", now
     audit.record(session, actor=actor, action="score.reopen", subject=f"application:{app.id}", now=now,
                  phase=phase, expert=expert, previous_total=sheet.total, until=until.isoformat(), reason=reason)
