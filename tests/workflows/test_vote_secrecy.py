@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.workflows.test_voting import MEMBERS, VOTE_TIME, cast, seed, stored, vote_all
 from workflows import voting
-from workflows.core import sealed, stages
+from workflows.core import audit, sealed, stages
 from workflows.core.models import OutboxMessage
 from workflows.voting import sealing
 from workflows.voting.models import Ballot, Choice, Participation, SealedPaper
@@ -197,11 +197,13 @@ def test_the_sweep_shreds_a_key_a_crash_left_behind(sessions, settings, clock, v
 
 def test_a_lost_key_file_stops_casting_rather_than_storing_plaintext(sessions, settings, clock, vote):
     key_file(settings, vote["ballot_id"]).unlink()
-    with pytest.raises(sealed.KeyUnavailable):
-        cast(sessions, settings, clock, "weiyuan2", vote["apps"][:3])
+    assert cast(sessions, settings, clock, "weiyuan2", vote["apps"][:3]).status == "sealing_unavailable"
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(SealedPaper)) == 0
         assert s.scalar(select(func.count()).select_from(Choice)) == 0
+        assert s.scalar(select(Participation.voted_at).where(Participation.member == "weiyuan2")) is None
+        [refusal] = audit.entries(s, action="vote.refused")
+        assert refusal.details["reason"] == "sealing_unavailable"
 
 
 def test_scrub_blanks_voted_cards_in_every_finished_state_and_close_cancels_waiting_ones(sessions, settings, clock,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflows.core import access, audit, notices, people, stages
 from workflows.voting import sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.sealed import KeyUnavailable
 from workflows.apply.models import Application
 from workflows.voting.models import Ballot, Participation, SealedPaper, VoteConflict
 from workflows.core.models import CardTask
@@ -237,7 +238,7 @@ def _part(session: Session, ballot_id: int, member: str, *, lock: bool = False) 
 class CastOutcome:
     """What happened to a submitted ballot; `status` picks the reply."""
 
-    status: str  # recorded|replaced|invalid|already_voted|not_member|closed|stale_card|unknown_ballot
+    status: str  # recorded|replaced|invalid|already_voted|not_member|closed|stale_card|unknown_ballot|sealing_unavailable
     ballot_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -266,14 +267,19 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         return _refuse(session, actor, now, "closed", ballot.id,
                        closes_at=(ballot.closed_at or ballot.closes_at).isoformat())
     change = part.voted_at is not None
-    key = sealing.round_key(settings, ballot.id)
-    slot = sealing.slot(key, ballot.id, actor)
-    previous = sealing.find(session, ballot.id, slot, lock=True) if change else None
-    # A paper opened at an earlier close (or cast before sealing existed) can no longer be changed.
-    if change and (not settings.award.rules.allow_ballot_change or previous is None):
+    if change and not settings.award.rules.allow_ballot_change:
         return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
     if task_id != part.task_id or task.status != "open":
         return _refuse(session, actor, now, "stale_card", ballot.id)
+    try:
+        key = sealing.round_key(settings, ballot.id)
+    except KeyUnavailable:
+        # Without the round's key file no paper can be sealed: refuse rather than store a readable choice.
+        return _refuse(session, actor, now, "sealing_unavailable", ballot.id)
+    slot = sealing.slot(key, ballot.id, actor)
+    previous = sealing.find(session, ballot.id, slot, lock=True) if change else None
+    if change and previous is None:  # a paper opened at an earlier close (or cast before sealing) stays as it is
+        return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
     qkey = question_key(ballot.id)
     chosen = list(selected.get(qkey, ()))
     chosen += [o for key, options in selected.items() if key != qkey for o in options]
