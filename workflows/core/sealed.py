@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
@@ -30,6 +31,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _PENDING = "sealed.shred_after_commit"
+log = logging.getLogger(__name__)
 
 
 class KeyUnavailable(RuntimeError):
@@ -161,10 +163,15 @@ def _after_commit(session: Session) -> None:
     pending.clear()
     if not todo:
         return
-    with session.get_bind().connect() as conn:
-        for name, (settings, spent) in todo:
-            if spent(conn):
-                shred(key_path(settings, name))
+    # The transaction has committed: a failure here must not be reported as the caller's failure.
+    # The key then stays until the next sweep asks again (`workflows.voting.sealing.sweep_keys`).
+    try:
+        with session.get_bind().connect() as conn:
+            for name, (settings, spent) in todo:
+                if spent(conn):
+                    shred(key_path(settings, name))
+    except Exception as exc:  # noqa: BLE001
+        log.warning("shredding key(s) %s deferred to the next sweep: %s", [n for n, _ in todo], type(exc).__name__)
 
 
 def _after_rollback(session: Session) -> None:
