@@ -245,3 +245,28 @@ def test_sealed_values_and_keys(tmp_path, settings):
         sealed.load_key(s, "ballot-9")
     with pytest.raises(ValueError):
         sealed.key_path(s, "../etc/passwd")
+
+
+def test_a_round_without_quorum_is_not_counted_so_an_extension_cannot_be_differenced(sessions, settings, clock, vote):
+    a, b, c, d, e = vote["apps"]
+    vote_all(sessions, settings, clock, {m: [a, b, c] for m in MEMBERS[:4]})
+    with sessions() as s:
+        clock.set(stages.deadline(s, settings, "vote") + dt.timedelta(seconds=1))
+    with sessions.begin() as s:
+        voting.close_due(s, settings, now=clock())
+        ballot = s.get(Ballot, vote["ballot_id"])
+        assert ballot.status == "no_quorum" and "counts" not in ballot.result
+        assert audit.entries(s, action="vote.tally")[-1].details["counts"] is None
+        [result] = [r for r in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "vote.result"))
+                    if r.recipient == "mishu"]
+        assert all(c["votes"] is None for c in result.data["rounds"][0]["candidates"])
+        assert voting.verify(s, settings) == []
+    with sessions.begin() as s:
+        voting.extend_ballot(s, settings, actor="mishu", now=clock(), closes_at=clock() + dt.timedelta(days=2))
+    vote_all(sessions, settings, clock, {"weiyuan5": [a, d, e]})         # one late voter
+    clock.advance(days=3)
+    with sessions.begin() as s:
+        assert voting.close_due(s, settings, now=clock())[0].outcome == "decided"
+        # The only counts ever recorded are the final ones: no earlier total to subtract from them.
+        counted = [e.details["counts"] for e in audit.entries(s, action="vote.tally") if e.details["counts"]]
+        assert len(counted) == 1 and sum(counted[0].values()) == 15

@@ -122,9 +122,11 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     voted = sum(1 for p in parts if p.voted_at is not None)
     q = rules.quorum_fraction
     quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
-    result = tally.tally(papers(session, ballot, settings), _options(ballot), ballot.seats)
-    ballot.result = {**_as_json(result), "members": len(parts), "voted": voted, "quorum": rules.quorum,
-                     "quorum_met": quorate}
+    # Without quorum nothing is counted: counts recorded now and again after an extension would give
+    # away, by their difference, what the members who voted in between chose.
+    result = tally.tally(papers(session, ballot, settings), _options(ballot), ballot.seats) if quorate else None
+    ballot.result = {**(_as_json(result) if result else {}), "members": len(parts), "voted": voted,
+                     "quorum": rules.quorum, "quorum_met": quorate}
     ballot.closed_at, ballot.closed_by = now, actor
     # Open cards stop counting; "已投票" updates not delivered yet are given up (they show a member's choice).
     _cancel_voted_cards(session, ballot.id)
@@ -150,8 +152,8 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
                                  closes_at=now + dt.timedelta(hours=rules.runoff_hours), runoff_of=ballot)
             runoff_id = runoff.id
     audit.record(session, actor=actor, action="vote.tally", subject=f"ballot:{ballot.id}", now=now,
-                 counts=result.counts, winners=list(result.winners), outcome=ballot.outcome,
-                 runoff=ballot.result["runoff"], runoff_ballot=runoff_id)
+                 counts=result.counts if result else None, winners=list(result.winners) if result else [],
+                 outcome=ballot.outcome, runoff=ballot.result.get("runoff"), runoff_ballot=runoff_id)
     recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
     notices.notify(session, recipients, "vote.result", now=now, **report(session, settings, ballot.series_id))
     scrub_receipts(session)
@@ -246,6 +248,8 @@ def verify(session: Session, settings: Settings) -> list[Recount]:
     """Re-count every closed round from its stored papers and compare with the recorded tally."""
     out = []
     for ballot in session.scalars(_edition_ballots(settings).where(Ballot.result.is_not(None)).order_by(Ballot.id)):
+        if "counts" not in ballot.result:  # closed without quorum: nothing was counted
+            continue
         res = tally.verify(papers(session, ballot, settings), _options(ballot), ballot.seats, _stored(ballot.result))
         out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences))
     return out
@@ -263,7 +267,7 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
     out_rounds = []
     for b in rounds:
         sealed = b.result is None
-        counts = {} if sealed else b.result["counts"]
+        counts = {} if sealed else b.result.get("counts", {})
         parts = electors(session, b.id)
         out_rounds.append({
             "ballot_id": b.id, "round_no": b.round_no, "seats": b.seats, "status": b.status, "outcome": b.outcome,
@@ -276,8 +280,8 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
             "candidates": [{**c, "votes": counts.get(option_id(c["application_id"]))} for c in
                            (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
                             if counts else b.candidates)],
-            "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result["winners"]],
-            "runoff": None if sealed or not b.result["runoff"] else {
+            "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result.get("winners", [])],
+            "runoff": None if sealed or not b.result.get("runoff") else {
                 "candidates": [names[o]["enterprise_name"] for o in b.result["runoff"]["candidates"]],
                 "seats": b.result["runoff"]["seats"]},
         })
