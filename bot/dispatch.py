@@ -46,8 +46,12 @@ class Dispatcher:
 
     def handle(self, inbound: Inbound, now: dt.datetime) -> str:
         """Record, de-duplicate and route; return 'done', 'duplicate', 'refused' or 'error'."""
+        payload = inbound.as_record()
+        if self.router.is_private(inbound) and "SelectedItems" in payload:
+            # Redacted before it is stored, whatever the handler then does (a crash included).
+            payload["SelectedItems"] = "redacted"
         record = {"dedupe_key": inbound.dedupe_key[:300], "userid": inbound.userid[:MEMBER_ID_MAX], "kind": inbound.kind,
-                  "payload": inbound.as_record(), "received_at": now, "status": "done"}
+                  "payload": payload, "received_at": now, "status": "done"}
         failure: DomainError | Exception | None = None
         if inbound.userid in access.RESERVED_ACTORS:
             # The bot's own actor names are never a WeCom member's (WeCom ids start with a letter or digit,

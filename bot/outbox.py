@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from workflows.core import sealed
 from workflows.core.models import OutboxMessage
+from workflows.core.settings import Settings
 
 from .render import Renderer
 
@@ -28,13 +32,45 @@ def render_row(session: Session, renderer: Renderer, row: OutboxMessage) -> None
         bodies = renderer.message(row.recipient, row.kind, row.data)
         row.payload = {"body": bodies[0]}
         for i, body in enumerate(bodies[1:], start=2):
-            session.add(OutboxMessage(recipient=row.recipient, kind=row.kind, data={**row.data, "_part": i},
-                                      action="send", payload={"body": body}, next_attempt_at=row.next_attempt_at,
-                                      created_at=row.created_at))
+            part = OutboxMessage(recipient=row.recipient, kind=row.kind, data={**row.data, "_part": i},
+                                 action="send", payload={"body": body}, next_attempt_at=row.next_attempt_at,
+                                 created_at=row.created_at)
+            if row.data.get(SEALED):
+                seal_row(renderer.settings, part)
+            session.add(part)
     elif row.action == "update_card":
         row.payload = {"body": renderer.card_update(row.recipient, row.kind, row.data)}
     else:  # send_file and fetch_media carry their data as is
         row.payload = {}
+    if (row.data or {}).get(SEALED):
+        seal_row(renderer.settings, row)
+
+
+# A row whose data names a key (`_sealed`) is stored encrypted under it: data and payload become
+# {"_sealed": name, "box": …}; the sender opens it just before the call and blanks it afterwards.
+SEALED = "_sealed"
+SCRUBBED = {"scrubbed": True}
+
+
+def _aad(row: OutboxMessage) -> str:
+    return f"outbox:{row.recipient}:{row.kind}:{row.action}"
+
+
+def seal_row(settings: Settings, row: OutboxMessage) -> None:
+    """Encrypt a rendered row's data and payload under the key its data names."""
+    name = row.data[SEALED]
+    key = sealed.load_key(settings, name)
+    box = sealed.encrypt_text(key, json.dumps({"data": row.data, "payload": row.payload}), _aad(row))
+    row.data, row.payload = {SEALED: name, "box": box}, {SEALED: name}
+
+
+def open_row(settings: Settings, row: OutboxMessage) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A row's data and payload, opened if sealed (sealed.KeyUnavailable once its key is shredded)."""
+    if not (row.data or {}).get(SEALED) or "box" not in row.data:
+        return row.data, row.payload
+    key = sealed.load_key(settings, row.data[SEALED])
+    opened = json.loads(sealed.decrypt_text(key, row.data["box"], _aad(row)))
+    return opened["data"], opened["payload"]
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class Router:
         self.commands: dict[str, Command] = {}
         self.flows: dict[str, Handler] = {}
         self.cards: list[tuple[str, Handler]] = []
+        self.private_cards: list[str] = []   # card keys whose ticks never reach the inbound log
         self.events: dict[str, Handler] = {}
         self.menu_keys: dict[str, str] = {}
         self.confirmations: dict[str, Handler] = {}
@@ -111,9 +112,14 @@ class Router:
             return fn
         return register
 
-    def card(self, prefix: str) -> Callable[[Handler], Handler]:
-        """Register a handler(ctx, event, rest: str) for card events whose key starts with prefix."""
+    def card(self, prefix: str, *, private: bool = False) -> Callable[[Handler], Handler]:
+        """Register a handler(ctx, event, rest: str) for card events whose key starts with prefix.
+
+        `private`: what was ticked (SelectedItems) is left out of the inbound log before it is stored.
+        """
         def register(fn: Handler) -> Handler:
+            if private:
+                self.private_cards.append(prefix)
             self.cards.append((prefix, fn))
             self.cards.sort(key=lambda p: -len(p[0]))
             return fn
@@ -141,6 +147,10 @@ class Router:
         """The chat words this role may use, in help order."""
         cmds = sorted((c for c in self.commands.values() if c.primary), key=lambda c: (c.help_order, c.word))
         return [c.word for c in cmds if c.allows(role)]
+
+    def is_private(self, inbound: Inbound) -> bool:
+        """Whether this callback's selection must not be stored (a card registered `private`)."""
+        return isinstance(inbound, CardEvent) and any(inbound.key.startswith(p) for p in self.private_cards)
 
     def route(self, ctx: Context, inbound: Inbound) -> None:
         """Dispatch one inbound callback."""

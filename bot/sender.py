@@ -19,6 +19,7 @@ from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
+from .outbox import SCRUBBED, SEALED, open_row
 from .wecom import members
 from .wecom.client import MediaRejected, WeComClient, WeComError
 
@@ -49,6 +50,7 @@ class Sender:
                  rng: random.Random | None = None) -> None:
         self.sessions = sessions
         self.client = client
+        self.settings = settings
         self.conf = settings.sender
         self.agent_id = settings.wecom.agent_id
         self.open_document = open_document
@@ -158,6 +160,8 @@ class Sender:
         """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait."""
         content, filename, error = None, "", None
         try:
+            # A sealed row is opened here, in memory only (the stored row stays sealed, then is blanked).
+            row.data, row.payload = open_row(self.settings, row)
             result: dict[str, Any] = {}
             if row.action == "send":
                 result = self.client.send_message(row.payload["body"])
@@ -242,6 +246,7 @@ class Sender:
                 if fresh is not None:
                     fresh.status, fresh.attempts = "dead", fresh.attempts + 1
                     fresh.last_error = f"handler: {type(exc).__name__}: {exc}"[:1000]
+                    _blank_if_sealed(fresh)
 
     def _record_success(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
                         error: str | None, now: dt.datetime) -> None:
@@ -250,6 +255,7 @@ class Sender:
             if fresh is None or fresh.status != "sending":
                 return
             fresh.status, fresh.sent_at, fresh.attempts = "sent", now, fresh.attempts + 1
+            _blank_if_sealed(fresh)
             fresh.result = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser",
                                                                      "filename", "error", "errcode",
                                                                      "skipped", "name")}
@@ -272,6 +278,7 @@ class Sender:
             fresh.last_error = str(exc)[:1000]
             if not self._retryable(exc) or fresh.attempts >= self.conf.max_attempts:
                 fresh.status = "dead"
+                _blank_if_sealed(fresh)
                 log.warning("outbox row %s dead after %s attempts: %s", fresh.id, fresh.attempts, exc)
                 if fresh.action == "fetch_media":
                     handler = self.media_handlers.get(fresh.kind.split(".", 1)[1])
@@ -294,3 +301,9 @@ class Sender:
             except Exception:  # keep the thread alive through a database hiccup
                 log.exception("sender loop error")
                 stop.wait(min(5.0, self.conf.poll_seconds * 10))
+
+
+def _blank_if_sealed(row: OutboxMessage) -> None:
+    """A sealed row (a member's ballot choice) keeps nothing once it is finished, sent or dead."""
+    if (row.data or {}).get(SEALED):
+        row.data, row.payload = SCRUBBED, SCRUBBED

@@ -4,26 +4,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
 from workflows import voting
 from workflows.core import access, dates
 from workflows.core.errors import DomainError
-from workflows.core.models import InboundCallback
 from workflows.core.settings import Settings
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
-
-
-def _redact_selection(ctx: Context) -> None:
-    # The inbound log would otherwise keep who chose what (FromUserName + SelectedItems) forever.
-    if ctx.inbound is None:
-        return
-    row = ctx.session.scalar(select(InboundCallback).where(InboundCallback.dedupe_key == ctx.inbound.dedupe_key[:300]))
-    if row is not None and "SelectedItems" in (row.payload or {}):
-        row.payload = {**row.payload, "SelectedItems": "redacted"}
 
 
 def open_vote(ctx: Context, closes_at: dt.datetime | None) -> dict[str, Any]:
@@ -59,9 +47,9 @@ def status_data(session: Any, settings: Settings) -> dict[str, Any] | None:
 def register(router: Router) -> None:
     """Register the vote handlers."""
 
-    @router.card("vote:")
+    # private: the dispatcher stores the callback without SelectedItems (who ticked what).
+    @router.card("vote:", private=True)
     def on_ballot_card(ctx: Context, event: CardEvent, rest: str) -> None:
-        _redact_selection(ctx)
         action, _, ballot_id = rest.partition(":")
         if action != "submit" or not ballot_id.isdigit():
             ctx.reply("common.card_unknown")

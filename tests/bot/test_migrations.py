@@ -58,3 +58,54 @@ def test_upgrading_a_single_edition_database_gives_its_rows_their_edition(settin
         assert conn.execute(text("SELECT application_id FROM document")).scalar_one() == 2
     upgrade(engine)
     engine.dispose()
+
+
+def test_upgrading_unlinks_stored_votes_from_their_members(settings):
+    """Papers written in cast transactions are rewritten together; stored choices elsewhere are blanked."""
+    import json
+
+    from sqlalchemy import text
+
+    engine = make_engine(settings.database.url)
+    reset_database(engine)
+    upgrade(engine, "a121edb876cf")
+    t = "2019-01-22 02:00:00"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ballot (id, edition, series_id, round_no, seats, candidates, status, opened_by, "
+                          f"opened_at, closes_at) VALUES (1, 'e', 1, 1, 1, '[]', 'closed', 'mishu', '{t}', '{t}')"))
+    for paper, apps in (("aaaa", (1, 2)), ("bbbb", (2, 3)), ("cccc", (1, 3))):   # one cast transaction each
+        with engine.begin() as conn:
+            for a in apps:
+                conn.execute(text("INSERT INTO ballot_choice (paper_id, application_id, ballot_id) "
+                                  "VALUES (:p, :a, 1)"), {"p": paper, "a": a})
+    voted = json.dumps({"chosen": ["企业甲"]}, ensure_ascii=False)
+    selected = json.dumps({"EventKey": "vote:submit:1", "SelectedItems": {"SelectedItem": {"OptionIds": "app-1"}}})
+    other = json.dumps({"EventKey": "review:items:1", "SelectedItems": {"SelectedItem": {"OptionIds": "x"}}})
+    with engine.begin() as conn:
+        for i, status in enumerate(("sent", "dead", "pending"), start=1):
+            conn.execute(text("INSERT INTO outbox_message (id, recipient, kind, data, action, payload, status, attempts, "
+                              "next_attempt_at, created_at) VALUES (:i, 'weiyuan1', 'vote.voted', :d, 'update_card', "
+                              f":d, :s, 0, '{t}', '{t}')"), {"i": i, "d": voted, "s": status})
+        for i, payload in ((1, selected), (2, other)):
+            conn.execute(text("INSERT INTO inbound_callback (id, dedupe_key, userid, kind, payload, received_at, status) "
+                              f"VALUES (:i, :k, 'weiyuan1', 'card', :p, '{t}', 'error')"),
+                         {"i": i, "k": f"evt:{i}", "p": payload})
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT paper_id, application_id FROM ballot_choice")).all()
+        papers: dict[str, list[int]] = {}
+        for paper, app in rows:
+            papers.setdefault(paper, []).append(app)
+        assert sorted(sorted(v) for v in papers.values()) == [[1, 2], [1, 3], [2, 3]]
+        assert not set(papers) & {"aaaa", "bbbb", "cccc"} and all(len(p) == 32 for p in papers)
+        if engine.dialect.name == "postgresql":
+            assert conn.execute(text("SELECT count(DISTINCT xmin::text) FROM ballot_choice")).scalar_one() == 1
+        outbox = dict(conn.execute(text("SELECT status, data FROM outbox_message")).all())
+        as_dict = {k: v if isinstance(v, dict) else json.loads(v) for k, v in outbox.items()}
+        assert as_dict["sent"] == as_dict["dead"] == {"scrubbed": True} and as_dict["pending"]["chosen"] == ["企业甲"]
+        inbound = dict(conn.execute(text("SELECT id, payload FROM inbound_callback")).all())
+        inbound = {k: v if isinstance(v, dict) else json.loads(v) for k, v in inbound.items()}
+        assert inbound[1]["SelectedItems"] == "redacted" and inbound[2]["SelectedItems"] != "redacted"
+    downgrade(engine, "a121edb876cf")
+    upgrade(engine)
+    engine.dispose()

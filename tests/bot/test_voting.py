@@ -13,7 +13,7 @@ from bot.app import create_app
 from bot.commands import vote as vote_cli
 from bot.simulator import CallbackClient, serve_in_thread
 from tests.bot.conftest import deliver, texts
-from tests.workflows.test_voting import MEMBERS, VOTE_TIME, seed
+from tests.workflows.test_voting import MEMBERS, VOTE_TIME, seed, stored
 from workflows.core import audit
 from workflows.scoring import results
 from workflows import voting
@@ -115,7 +115,7 @@ def test_wrong_count_gets_an_explanation_and_a_fresh_card(cb, rt, wecom, ballot)
     deliver(rt)
     assert len(wecom.card_updates()) == 2
     with rt.sessions() as s:
-        assert sorted(s.scalars(select(Choice.application_id))) == ballot.apps[1:4]
+        assert stored(s, rt.settings) == [ballot.apps[1:4]]
 
 
 def test_retry_duplicate_and_non_member(cb, rt, wecom, ballot):
@@ -135,7 +135,7 @@ def test_retry_duplicate_and_non_member(cb, rt, wecom, ballot):
     deliver(rt)
     assert "只能由评审委员会委员" in texts(wecom, "zhuanjia1")[-1]
     with rt.sessions() as s:
-        assert s.scalar(select(func.count(func.distinct(Choice.paper_id)))) == 1
+        assert len(stored(s, rt.settings)) == 1
         refusals = [(e.actor, e.details["reason"]) for e in audit.entries(s, action="vote.refused")]
         assert refusals == [("weiyuan4", "already_voted")]
         gate = [(e.actor, e.subject) for e in audit.entries(s, action="access.refused")]
@@ -173,7 +173,7 @@ def test_concurrent_submissions_through_a_served_app(rt, wecom, ballot):
     assert len(wecom.card_updates()) == 7
     with rt.sessions() as s:
         assert s.scalar(select(func.count()).where(Participation.voted_at.is_not(None))) == 7
-        assert s.scalar(select(func.count(func.distinct(Choice.paper_id)))) == 7
+        assert len(stored(s, rt.settings)) == 7
 
 
 def test_tie_opens_a_runoff_that_members_vote_on(cb, rt, wecom, ballot, clock):

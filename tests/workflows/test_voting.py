@@ -13,7 +13,8 @@ from workflows import voting
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.apply.models import Application
 from workflows.core.models import AuditEntry, CardTask, OutboxMessage
-from workflows.voting.models import Ballot, Choice, Participation
+from workflows.voting import sealing
+from workflows.voting.models import Ballot, Choice, Participation, SealedPaper
 
 ROSTER = """userid,name,role,organization,region
 mishu,秘书处·李敏,secretariat,市监局,市直
@@ -52,6 +53,12 @@ def vote(sessions, settings, clock):
         cands = seed(s, settings, clock())
         ballot = voting.open_ballot(s, settings, actor="mishu", now=clock(), candidates=cands)
         return {"ballot_id": ballot.id, "apps": [c.application_id for c in cands]}
+
+
+def stored(s, settings, ballot_id=None):
+    """Every paper of a round (sealed ones opened with the round's key), as sorted application ids."""
+    bid = ballot_id or voting.latest_round(s, settings).id
+    return sorted(sorted(p) for p in sealing.all_papers(s, settings, bid))
 
 
 def cast(sessions, settings, clock, member, apps, ballot_id=None, **kw):
@@ -94,6 +101,7 @@ def test_exactly_the_required_number_must_be_chosen(sessions, settings, clock, v
     assert out.status == "invalid" and out.data["code"] == code
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Choice)) == 0
+        assert s.scalar(select(func.count()).select_from(SealedPaper)) == 0
         part = s.scalar(select(Participation).where(Participation.member == "weiyuan2"))
         assert part.voted_at is None and part.task_id != old_task          # a fresh card replaces the old one
         assert s.get(CardTask, old_task).status == "closed"
@@ -155,7 +163,7 @@ def test_second_ballot_is_refused_and_changes_nothing(sessions, settings, clock,
     out = cast(sessions, settings, clock, "weiyuan2", apps[2:5])
     assert out.status == "already_voted"
     with sessions() as s:
-        assert sorted(s.scalars(select(Choice.application_id))) == sorted(apps[:3])
+        assert stored(s, settings) == [sorted(apps[:3])]
 
 
 def test_ballot_change_replaces_the_previous_paper_when_allowed(sessions, settings, clock):
@@ -173,13 +181,10 @@ def test_ballot_change_replaces_the_previous_paper_when_allowed(sessions, settin
         assert voting.reissue_card(s, allow, actor="weiyuan2", now=clock()) == [voting.open_round(s, allow).id]
     assert cast(sessions, allow, clock, "weiyuan2", apps[2:5]).status == "replaced"
     with sessions() as s:
-        counts = dict(s.execute(select(Choice.application_id, func.count()).group_by(Choice.application_id)).all())
-        assert counts == {apps[0]: 1, apps[1]: 1, apps[2]: 2, apps[3]: 1, apps[4]: 1}
+        assert stored(s, allow) == [sorted(apps[:3]), sorted(apps[2:5])]     # replaced in place: still two papers
+        assert s.scalar(select(func.count()).select_from(SealedPaper)) == 2
+        assert s.scalar(select(func.count()).select_from(Choice)) == 0     # nothing in plaintext while open
         assert [e.actor for e in audit.entries(s, action="vote.replaced")] == ["weiyuan2"]
-    with sessions.begin() as s:
-        clock.set(stages.deadline(s, allow, "vote") + dt.timedelta(seconds=1))
-        voting.close_due(s, allow, now=clock())
-        assert all(p.paper_mac is None for p in s.scalars(select(Participation)))  # the bridge is gone
 
 
 def test_late_ballot_and_non_member_are_refused_and_audited(sessions, settings, clock, vote):
@@ -346,15 +351,17 @@ def test_secrecy_no_path_from_member_to_choice(sessions, settings, clock, vote):
     vote_all(sessions, settings, clock, {m: vote["apps"][:3] for m in MEMBERS[:3]})
     cols = {c.name for c in inspect(Choice).columns}
     assert cols == {"paper_id", "application_id", "ballot_id"}                 # no member, no time, no serial
+    assert {c.name for c in inspect(SealedPaper).columns} == {"ballot_id", "slot", "sealed"}
     assert {fk.column.table.name for fk in Choice.__table__.foreign_keys} == {"ballot"}
-    assert not any(fk.column.table.name == "ballot_choice" for fk in Participation.__table__.foreign_keys)
+    assert "paper_mac" not in {c.name for c in inspect(Participation).columns}
+    assert not any(fk.column.table.name in ("ballot_choice", "ballot_seal")
+                   for fk in Participation.__table__.foreign_keys)
     with sessions() as s:
         parts = list(s.scalars(select(Participation).where(Participation.voted_at.is_not(None))))
-        papers = set(s.scalars(select(Choice.paper_id)))
-        assert len(parts) == 3 and len(papers) == 3
-        assert all(p.paper_mac is None for p in parts)                          # no bridge without ballot change
+        seals = list(s.scalars(select(SealedPaper)))
+        assert len(parts) == 3 and len(seals) == 3
         for p in parts:
-            assert all(paper not in (p.receipt_hash or "") for paper in papers)
+            assert all(seal.slot not in (p.receipt_hash or "") for seal in seals)
         cast_entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "vote.cast"))
         for entry in cast_entries:
             text = str(entry.details)

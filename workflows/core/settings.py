@@ -95,6 +95,9 @@ class StorageSettings(_Strict):
     dir: str = "var/uploads"
     # Where published notice texts and reports are written; empty = "notices" beside `dir`.
     publications_dir: str = ""
+    # Key files of sealed data (the committee vote's per-round keys); empty = "keys" beside `dir`.
+    # Keep it out of database backups: the database plus a live key file can open a round's papers.
+    keys_dir: str = ""
     # ZIP-based uploads (docx, xlsx, zip): limits against zip bombs.
     zip_max_total_mb: int = Field(default=200, ge=1)
     zip_max_ratio: float = Field(default=100, gt=1)

@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people, stages
-from workflows.voting import tally
+from workflows.voting import sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.sealed import KeyUnavailable
 from workflows.apply.models import Application
-from workflows.voting.models import Ballot, Choice, Participation, VoteConflict
+from workflows.voting.models import Ballot, Participation, SealedPaper, VoteConflict
 from workflows.core.models import CardTask
 from workflows.core.settings import Settings
 from workflows.scoring import results
@@ -107,6 +107,10 @@ def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     closes_at = closes_at or stages.deadline(session, settings, "vote")
     if closes_at.tzinfo is None or closes_at <= now:
         raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
+    # A round left without quorum can no longer be reopened once a new vote starts: open its papers for good.
+    for stale in session.scalars(select(Ballot).where(Ballot.edition == edition, Ballot.status == "no_quorum")):
+        if sealing.has_sealed(session, stale.id) or sealing.has_round_key(settings, stale.id):
+            sealing.unseal_round(session, settings, stale)
     ballot = start_round(session, settings, actor=actor, now=now, candidates=[c.as_dict() for c in candidates],
                          seats=rules.winners, closes_at=closes_at, runoff_of=None)
     return ballot
@@ -127,6 +131,7 @@ def start_round(session: Session, settings: Settings, *, actor: str, now: dt.dat
     session.add(ballot)
     session.flush()
     ballot.series_id = runoff_of.series_id if runoff_of else ballot.id
+    sealing.create_round_key(settings, ballot.id)
     audit.record(session, actor=actor, action="vote.open" if runoff_of is None else "vote.runoff_open",
                  subject=f"ballot:{ballot.id}", now=now, round=ballot.round_no, seats=seats,
                  candidates=[c["application_id"] for c in candidates], closes_at=closes_at,
@@ -233,19 +238,9 @@ def _part(session: Session, ballot_id: int, member: str, *, lock: bool = False) 
 class CastOutcome:
     """What happened to a submitted ballot; `status` picks the reply."""
 
-    status: str  # recorded|replaced|invalid|already_voted|not_member|closed|stale_card|unknown_ballot
+    status: str  # recorded|replaced|invalid|already_voted|not_member|closed|stale_card|unknown_ballot|sealing_unavailable
     ballot_id: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def _paper_key(settings: Settings) -> bytes:
-    # A purpose-bound key: the server secret never touches a ballot paper directly.
-    return hmac.new(settings.server.secret_key.encode(), b"vote-paper-link", hashlib.sha256).digest()
-
-
-def paper_mac(settings: Settings, ballot_id: int, paper_id: str) -> str:
-    """The HMAC linking a participation to its paper (kept only while changes are allowed)."""
-    return hmac.new(_paper_key(settings), f"{ballot_id}:{paper_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def _refuse(session: Session, actor: str, now: dt.datetime, status: str, ballot_id: int | None,
@@ -272,10 +267,19 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         return _refuse(session, actor, now, "closed", ballot.id,
                        closes_at=(ballot.closed_at or ballot.closes_at).isoformat())
     change = part.voted_at is not None
-    if change and (not settings.award.rules.allow_ballot_change or part.paper_mac is None):
+    if change and not settings.award.rules.allow_ballot_change:
         return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
     if task_id != part.task_id or task.status != "open":
         return _refuse(session, actor, now, "stale_card", ballot.id)
+    try:
+        key = sealing.round_key(settings, ballot.id)
+    except KeyUnavailable:
+        # Without the round's key file no paper can be sealed: refuse rather than store a readable choice.
+        return _refuse(session, actor, now, "sealing_unavailable", ballot.id)
+    slot = sealing.slot(key, ballot.id, actor)
+    previous = sealing.find(session, ballot.id, slot, lock=True) if change else None
+    if change and previous is None:  # a paper opened at an earlier close (or cast before sealing) stays as it is
+        return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
     qkey = question_key(ballot.id)
     chosen = list(selected.get(qkey, ()))
     chosen += [o for key, options in selected.items() if key != qkey for o in options]
@@ -289,15 +293,15 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
                                 replace_name="void")
         send_ballot_card(session, settings, ballot, part, now=now)
         return outcome
-    if change:
-        _drop_previous_paper(session, settings, ballot.id, part)
-    paper_id = secrets.token_hex(16)
-    session.add_all(Choice(paper_id=paper_id, application_id=application_of(o), ballot_id=ballot.id)
-                    for o in checked)
+    # The paper is sealed under the round's key file: no plaintext choice reaches the database while open.
+    blob = sealing.seal_paper(key, ballot.id, slot, [application_of(o) for o in checked])
+    if previous is not None:
+        previous.sealed = blob
+    else:
+        session.add(SealedPaper(ballot_id=ballot.id, slot=slot, sealed=blob))
     receipt = secrets.token_hex(4).upper()
     part.voted_at = now
     part.receipt_hash = hashlib.sha256(f"{ballot.id}:{receipt}".encode()).hexdigest()
-    part.paper_mac = paper_mac(settings, ballot.id, paper_id) if settings.award.rules.allow_ballot_change else None
     part.changes += 1 if change else 0
     # The audit says that and when a member voted, never what.
     audit.record(session, actor=actor, action="vote.replaced" if change else "vote.cast",
@@ -308,22 +312,14 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
             "can_change": settings.award.rules.allow_ballot_change, "question_key": qkey,
             "submit_key": submit_key(ballot.id)}
     if response_code:
+        # `_sealed`: the outbox keeps this update (it shows the member's own ticks) encrypted under the
+        # round's key, and blanks it once delivered or given up (bot/outbox.py, bot/sender.py).
         notices.update_card(session, task, VOTED_CARD, response_code=response_code, now=now,
                             options=[{"option_id": o, "text": names[o], "checked": o in checked}
-                                     for o in part.offered], **data)
+                                     for o in part.offered], _sealed=sealing.key_name(ballot.id), **data)
     else:
         task.status, task.closed_at = "closed", now
     return CastOutcome("replaced" if change else "recorded", ballot.id, data)
-
-
-def _drop_previous_paper(session: Session, settings: Settings, ballot_id: int, part: Participation) -> None:
-    """Find the member's earlier paper through its HMAC and delete it."""
-    papers = session.scalars(select(Choice.paper_id).where(Choice.ballot_id == ballot_id).distinct())
-    for paper in papers:
-        if part.paper_mac and hmac.compare_digest(paper_mac(settings, ballot_id, paper), part.paper_mac):
-            session.execute(delete(Choice).where(Choice.paper_id == paper))
-            return
-    raise RuntimeError(f"previous paper of a participation in ballot {ballot_id} not found")
 
 
 @access.guarded("vote.cast")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +9,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people
-from workflows.voting import tally
+from workflows.voting import sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.voting.models import Ballot, Choice, Participation
+from workflows.voting.models import Ballot, Participation
 from workflows.core.models import CardTask, OutboxMessage
 from workflows.core.settings import Settings
 from workflows.voting.ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
@@ -53,14 +52,14 @@ def electors(session: Session, ballot_id: int) -> list[Participation]:
                                 .order_by(Participation.member)))
 
 
-def papers(session: Session, ballot: Ballot) -> list[list[str]]:
-    """The stored anonymous ballot papers of a round, as option ids in candidate order."""
+def papers(session: Session, ballot: Ballot, settings: Settings | None = None) -> list[list[str]]:
+    """The stored anonymous ballot papers of a round, as option ids in candidate order.
+
+    A round still holding sealed papers (open, or closed without quorum) needs `settings` to open them.
+    """
     order = {c["application_id"]: i for i, c in enumerate(ballot.candidates)}
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for paper, app_id in session.execute(select(Choice.paper_id, Choice.application_id)
-                                         .where(Choice.ballot_id == ballot.id)):
-        grouped[paper].append(app_id)
-    return [[option_id(a) for a in sorted(apps, key=order.__getitem__)] for _, apps in sorted(grouped.items())]
+    return [[option_id(a) for a in sorted(apps, key=order.__getitem__)]
+            for apps in sealing.all_papers(session, settings, ballot.id)]
 
 
 def _options(ballot: Ballot) -> list[str]:
@@ -113,6 +112,7 @@ def close_due(session: Session, settings: Settings, *, now: dt.datetime) -> list
                                .order_by(Ballot.id).with_for_update()))
     outcomes = [_close(session, settings, b, actor=SCHEDULER, now=now) for b in due]
     scrub_receipts(session)
+    sealing.sweep_keys(session, settings)  # a key a crash left behind after its round closed
     return outcomes
 
 
@@ -122,12 +122,14 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     voted = sum(1 for p in parts if p.voted_at is not None)
     q = rules.quorum_fraction
     quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
-    result = tally.tally(papers(session, ballot), _options(ballot), ballot.seats)
-    ballot.result = {**_as_json(result), "members": len(parts), "voted": voted, "quorum": rules.quorum,
-                     "quorum_met": quorate}
+    # Without quorum nothing is counted: counts recorded now and again after an extension would give
+    # away, by their difference, what the members who voted in between chose.
+    result = tally.tally(papers(session, ballot, settings), _options(ballot), ballot.seats) if quorate else None
+    ballot.result = {**(_as_json(result) if result else {}), "members": len(parts), "voted": voted,
+                     "quorum": rules.quorum, "quorum_met": quorate}
     ballot.closed_at, ballot.closed_by = now, actor
-    # Nothing can change any more: the only member-to-paper bridge goes, and open cards stop counting.
-    session.execute(update(Participation).where(Participation.ballot_id == ballot.id).values(paper_mac=None))
+    # Open cards stop counting; "已投票" updates not delivered yet are given up (they show a member's choice).
+    _cancel_voted_cards(session, ballot.id)
     session.execute(update(CardTask).where(CardTask.subject == f"ballot:{ballot.id}", CardTask.status == "open")
                     .values(status="closed", closed_at=now))
     audit.record(session, actor=actor, action="vote.close", subject=f"ballot:{ballot.id}", now=now,
@@ -137,6 +139,8 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
         ballot.status, ballot.outcome = "no_quorum", "no_quorum"
     else:
         ballot.status = "closed"
+        # For good: the papers are opened, shuffled into one transaction, and the key shredded after commit.
+        sealing.unseal_round(session, settings, ballot)
         rounds = [b for b in series(session, ballot.series_id) if b.status == "closed"]
         resolution = tally.resolve_rounds([_stored(b.result) for b in rounds])
         ballot.outcome = resolution.outcome.value
@@ -148,8 +152,8 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
                                  closes_at=now + dt.timedelta(hours=rules.runoff_hours), runoff_of=ballot)
             runoff_id = runoff.id
     audit.record(session, actor=actor, action="vote.tally", subject=f"ballot:{ballot.id}", now=now,
-                 counts=result.counts, winners=list(result.winners), outcome=ballot.outcome,
-                 runoff=ballot.result["runoff"], runoff_ballot=runoff_id)
+                 counts=result.counts if result else None, winners=list(result.winners) if result else [],
+                 outcome=ballot.outcome, runoff=ballot.result.get("runoff"), runoff_ballot=runoff_id)
     recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
     notices.notify(session, recipients, "vote.result", now=now, **report(session, settings, ballot.series_id))
     scrub_receipts(session)
@@ -187,12 +191,33 @@ def extend_ballot(session: Session, settings: Settings, *, actor: str, now: dt.d
     return ballot
 
 
+SCRUBBED = {"scrubbed": True}
+FINISHED = ("sent", "dead", "cancelled")
+
+
 def scrub_receipts(session: Session) -> int:
-    """Blank delivered "已投票" card updates: they carried a member's choice to that member only."""
-    res = session.execute(update(OutboxMessage)
-                          .where(OutboxMessage.kind == VOTED_CARD, OutboxMessage.status == "sent")
-                          .values(data={"scrubbed": True}, payload={"scrubbed": True}))
-    return res.rowcount or 0
+    """Blank "已投票" card updates in every final state (sent, dead, cancelled): they carried a member's choice.
+
+    The sender already blanks them as it finishes them; this catches anything left (rows older than
+    that, or a crash in between).
+    """
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == VOTED_CARD,
+                                                       OutboxMessage.status.in_(FINISHED)))
+    scrubbed = 0
+    for row in rows:
+        if row.data != SCRUBBED or row.payload != SCRUBBED:
+            row.data, row.payload = SCRUBBED, SCRUBBED
+            scrubbed += 1
+    return scrubbed
+
+
+def _cancel_voted_cards(session: Session, ballot_id: int) -> None:
+    """Give up the round's "已投票" updates still waiting: after close they would only keep a choice around."""
+    name = sealing.key_name(ballot_id)
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.kind == VOTED_CARD,
+                                                           OutboxMessage.status.in_(("pending", "sending")))):
+        if (row.data or {}).get("_sealed") == name or (row.data or {}).get("ballot_id") == ballot_id:
+            row.status, row.claimed_until, row.data, row.payload = "cancelled", None, SCRUBBED, SCRUBBED
 
 
 def _decided_series(session: Session, settings: Settings) -> list[Ballot] | None:
@@ -223,7 +248,9 @@ def verify(session: Session, settings: Settings) -> list[Recount]:
     """Re-count every closed round from its stored papers and compare with the recorded tally."""
     out = []
     for ballot in session.scalars(_edition_ballots(settings).where(Ballot.result.is_not(None)).order_by(Ballot.id)):
-        res = tally.verify(papers(session, ballot), _options(ballot), ballot.seats, _stored(ballot.result))
+        if "counts" not in ballot.result:  # closed without quorum: nothing was counted
+            continue
+        res = tally.verify(papers(session, ballot, settings), _options(ballot), ballot.seats, _stored(ballot.result))
         out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences))
     return out
 
@@ -240,7 +267,7 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
     out_rounds = []
     for b in rounds:
         sealed = b.result is None
-        counts = {} if sealed else b.result["counts"]
+        counts = {} if sealed else b.result.get("counts", {})
         parts = electors(session, b.id)
         out_rounds.append({
             "ballot_id": b.id, "round_no": b.round_no, "seats": b.seats, "status": b.status, "outcome": b.outcome,
@@ -253,8 +280,8 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
             "candidates": [{**c, "votes": counts.get(option_id(c["application_id"]))} for c in
                            (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
                             if counts else b.candidates)],
-            "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result["winners"]],
-            "runoff": None if sealed or not b.result["runoff"] else {
+            "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result.get("winners", [])],
+            "runoff": None if sealed or not b.result.get("runoff") else {
                 "candidates": [names[o]["enterprise_name"] for o in b.result["runoff"]["candidates"]],
                 "seats": b.result["runoff"]["seats"]},
         })

@@ -1,15 +1,17 @@
-"""Committee vote tables. Who voted (Participation) and what was chosen (Choice) are kept apart.
+"""Committee vote tables. Who voted (Participation) and what was chosen are kept apart.
 
-Choice has no member column, no timestamp and no insertion-ordered key: a ballot paper is a
-random id.  The only bridge is `Participation.paper_mac` (an HMAC of the paper id under the
-server secret), stored only while `allow_ballot_change` needs it and erased when the round closes.
+While a round is open a member's paper is a SealedPaper: the choice encrypted under the round's key
+FILE (not in the database), filed under an HMAC of the member id under that key.  At the final close
+the papers are opened, written as plaintext Choice rows in one transaction in random order with
+random ids, the sealed rows deleted and the key file shredded (docs/voting.md, 投票保密).
+Choice has no member column, no timestamp and no insertion-ordered key.
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.apply.models import of_application
@@ -51,7 +53,6 @@ class Participation(Base):
     task_id: Mapped[str | None] = mapped_column(String(128))      # the member's current ballot card
     voted_at: Mapped[dt.datetime | None]
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
-    paper_mac: Mapped[str | None] = mapped_column(String(64))     # only with allow_ballot_change, until close
     changes: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (UniqueConstraint("ballot_id", "member"),)
@@ -66,6 +67,17 @@ class Choice(Base):
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
 
     # No rowid on SQLite: rows are stored in random paper-id order, not in the order they were cast.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class SealedPaper(Base):
+    """A member's paper while the round is open: unreadable and unlinkable without the round's key file."""
+
+    __tablename__ = "ballot_seal"
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)   # HMAC(round key, member id)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)                  # nonce + AES-GCM(padded choice)
+
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
