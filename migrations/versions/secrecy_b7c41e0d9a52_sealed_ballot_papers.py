@@ -1,7 +1,7 @@
 """Sealed ballot papers while a round is open (ballot_seal); the member-to-paper HMAC column goes
 
 Revision ID: b7c41e0d9a52
-Revises: a121edb876cf
+Revises: e7d3a91c0b25
 Create Date: 2026-11-30 16:40:00.000000
 
 Papers already stored were written in their members' cast transactions (PostgreSQL's xmin and the
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7c41e0d9a52'
-down_revision = 'a121edb876cf'
+down_revision = 'e7d3a91c0b25'
 branch_labels = None
 depends_on = None
 
