@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from . import application, call, demo, experts, publicity, remind, review, roster, vote
+from . import application, call, committee, demo, experts, publicity, remind, review, roster, vote
 
-REGISTRY = (demo.register, roster.register, call.register, application.register, review.register, experts.register, vote.register,
+REGISTRY = (demo.register, roster.register, committee.register, call.register, application.register, review.register, experts.register, vote.register,
             publicity.register, remind.register)
 
 

@@ -7,10 +7,10 @@ from ..router import Router
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
     from .. import confirm
-    from . import application, call, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
+    from . import application, call, committee, common, complaints, experts, publicity, recommend, review, scoring, supplement, voting
 
     router = Router()
-    for module in (common, confirm, call, application, recommend, review, supplement, experts, scoring, voting,
+    for module in (common, confirm, committee, call, application, recommend, review, supplement, experts, scoring, voting,
                    complaints, publicity):
         module.register(router)
     return router
