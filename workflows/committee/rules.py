@@ -107,12 +107,13 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
     policy = before.conflict_policy if conflict_policy is None else conflict_policy
     if policy not in CONFLICT_POLICIES:
         raise InvalidInput("committee_bad_conflict_policy", policy=policy)
+    quorum = _check_quorum(quorum) if quorum else before.quorum   # every check before anything is written
     meeting = CommitteeMeeting(edition=settings.award.edition_key, held_on=held_on.isoformat(),
                                attendees=attendees, decisions=decisions.strip(), recorded_by=actor, recorded_at=now)
     session.add(meeting)
     session.flush()
     row = VoteRulesRecord(edition=settings.award.edition_key, meeting_id=meeting.id,
-                          quorum=_check_quorum(quorum) if quorum else before.quorum, picks=picks,
+                          quorum=quorum, picks=picks,
                           runoff=before.runoff if runoff is None else runoff, runoff_hours=runoff_hours,
                           conflict_policy=policy,
                           allow_ballot_change=before.allow_ballot_change if allow_ballot_change is None
