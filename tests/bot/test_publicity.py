@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from bot.handlers.publicity import publications_dir
 from tests.bot.conftest import deliver, texts
-from workflows.apply.models import Application
 from tests.bot.application_helpers import confirm_last, last_card
 from tests.workflows.publicity_fixtures import START, committee_result, make_apps, make_roster
 from workflows import publicity
