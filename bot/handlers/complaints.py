@@ -38,7 +38,7 @@ def _text(inbound: Inbound) -> str | None:
 
 
 def parse_conclusion(args: str) -> tuple[str, bool, str | None, str, str]:
-    """`TS2018-001 成立 替补 核查情况｜理由` → (number, upheld, outcome, findings, reason)."""
+    """`TS2018-001 成立 取消 核查情况｜理由` → (number, upheld, outcome, findings, reason); 替补/空缺 are the committee's."""
     parts = args.split(maxsplit=2)
     if len(parts) < 3 or parts[1] not in UPHELD_WORDS:
         raise InvalidInput("publicity_usage")
