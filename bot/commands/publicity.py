@@ -57,14 +57,19 @@ def register(main: click.Group) -> None:
     def publicity_status(obj: Any, now: str | None) -> None:
         """The window, its state and the current proposed winners."""
         def go(s: Any, when: dt.datetime) -> Any:
-            return publicity.view(s, obj.runtime.settings, now=when)
-        v = base.run(obj, go, now)
+            return publicity.view(s, obj.runtime.settings, now=when), [
+                places.decision_data(s, d) for d in places.decisions(s, obj.runtime.settings)]
+        v, referred = base.run(obj, go, now)
         click.echo(f"{v.state}  {v.start.isoformat()} .. {v.last_day} (end {v.end.isoformat()})"
                    f"  report_sent={v.report_sent}")
         for i, w in enumerate(v.winners, 1):
             click.echo(f"  {i}. {w['number']} {w['name']}")
         for w in v.removed:
             click.echo(f"  removed: {w['number']} {w['name']}")
+        for p in referred:
+            what = (f"replaced by {p['replacement']['number']} (notice until {p['last_day']})" if p["replacement"]
+                    else "waiting for the committee" if p["status"] == "pending" else "vacant")
+            click.echo(f"  place {p['position']} ({p['complaint']}): {what}")
 
     @main.group("complaints")
     def complaints_group() -> None:

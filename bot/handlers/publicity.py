@@ -112,7 +112,8 @@ def register(router: Router) -> None:
         v = publicity.view(ctx.session, ctx.settings, now=ctx.now)
         pub = publicity.require(ctx.session, ctx.settings)
         ctx.reply("publicity.status", state=str(v.state), winners=list(v.winners), removed=list(v.removed),
-                  report_sent=v.report_sent, **publicity.window_data(pub))
+                  report_sent=v.report_sent, **publicity.window_data(pub),
+                  places=[places.decision_data(ctx.session, d) for d in places.decisions(ctx.session, ctx.settings)])
 
     @router.confirmed("publicity_start")
     def on_publicity_start(ctx: Context, params: dict[str, Any]) -> None:

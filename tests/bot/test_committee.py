@@ -139,6 +139,8 @@ def test_the_committee_decides_an_emptied_place_and_the_replacement_gets_its_own
     confirm_last(cb, rt, wecom, "mishu1")
     assert "已提请评审委员会决定" in last(wecom, "mishu1")
     assert "请评审委员会决定名额" in last(wecom, "weiyuan1") and "替补决定" in last(wecom, "weiyuan1")
+    say(cb, rt, "mishu1", "公示")
+    assert "等待评审委员会决定替补或空缺" in last(wecom, "mishu1")
     say(cb, rt, "mishu1", f"替补决定 {c} 替补 第二次会议决定")
     assert "不适用于您的身份" in last(wecom, "mishu1")
     say(cb, rt, "zhuren", f"替补决定 {c} 递补")
@@ -160,6 +162,8 @@ def test_the_committee_decides_an_emptied_place_and_the_replacement_gets_its_own
     say(cb, rt, "gongzhong2", "投诉")
     assert "韶关第4制造有限公司" in last(wecom, "gongzhong2") and "韶关第1制造有限公司" not in last(wecom, "gongzhong2")
     say(cb, rt, "zhuren", f"替补决定 {c} 空缺 再次开会决定空缺")
+    say(cb, rt, "weiyuan2", "公示")
+    assert "经评审委员会决定由韶关第4制造有限公司" in last(wecom, "weiyuan2") and "2019年2月14日24时" in last(wecom, "weiyuan2")
     assert "已经决定" in last(wecom, "zhuren")
 
 
