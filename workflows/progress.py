@@ -19,6 +19,7 @@ from workflows.apply.models import AppStatus, Application
 from workflows.core import stages
 from workflows.core.settings import Settings
 from workflows.publicity import award as publicity_award
+from workflows.publicity import places as publicity_places
 from workflows.publicity import record as publicity_record
 from workflows.publicity.models import AwardRecord
 from workflows.scoring import results
@@ -112,9 +113,13 @@ def _later_steps(session: Session, settings: Settings, app: Application, now: dt
         steps.append(_step(settings, "vote", "ended", "not_proposed"))
         return steps
     steps.append(_step(settings, "vote", "done", "proposed"))
-    window_open = now < pub.end
+    start, end, last_day = pub.start, pub.end, pub.last_day
+    for place in publicity_places.decisions(session, settings):
+        if place.replacement_id == app.id and place.start is not None:   # its own notice, the committee's decision
+            start, end, last_day = place.start, place.end, place.last_day
+    window_open = now < end
     steps.append(_step(settings, "publicity", "current" if window_open else "done",
-                       "in_notice" if window_open else "notice_over", start=pub.start, last_day=pub.last_day))
+                       "in_notice" if window_open else "notice_over", start=start, last_day=last_day))
     approval = publicity_award.current_approval(session, settings)
     if approval is None:
         steps.append(_step(settings, "approval", "waiting" if window_open else "current", "not_started"))

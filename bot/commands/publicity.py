@@ -11,7 +11,7 @@ import click
 
 from workflows import archive
 from workflows import publicity
-from workflows.publicity import channels
+from workflows.publicity import channels, places
 
 from . import base
 
@@ -33,22 +33,17 @@ def register(main: click.Group) -> None:
         """Public notice (公示) of the proposed winners."""
 
     @publicity_group.command("start")
-    @click.option("--winners", default="", help="Application numbers in rank order (default: the committee vote).")
-    @click.option("--reserve", default="", help="Next-ranked application numbers, in order (default: the ranking).")
     @click.option("--out", type=click.Path(file_okay=False), default=None, help="Directory for the channel texts.")
     @actor_opt
     @now_opt
     @click.pass_obj
-    def publicity_start(obj: Any, winners: str, reserve: str, out: str | None, actor: str, now: str | None) -> None:
-        """Start the notice, tell the roster and the candidates, write the per-channel texts."""
+    def publicity_start(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+        """Publish the committee's proposed winners (its closed vote), tell the roster and the candidates, write
+        the per-channel texts.  There is no other list to publish: winners come only from the committee."""
         rt = obj.runtime
 
         def go(s: Any, when: dt.datetime) -> tuple[Any, list[Path]]:
-            if winners:
-                w, r = _ids(rt, s, winners), _ids(rt, s, reserve)
-            else:
-                w, r = ph.proposed_from_vote(s, rt.settings)
-            pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when, winners=w, reserve=r,
+            pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when,
                                   out=Path(out) if out else None)
             return publicity.window_data(pub), files
         window, files = base.run(obj, go, now)
@@ -62,14 +57,19 @@ def register(main: click.Group) -> None:
     def publicity_status(obj: Any, now: str | None) -> None:
         """The window, its state and the current proposed winners."""
         def go(s: Any, when: dt.datetime) -> Any:
-            return publicity.view(s, obj.runtime.settings, now=when)
-        v = base.run(obj, go, now)
+            return publicity.view(s, obj.runtime.settings, now=when), [
+                places.decision_data(s, d) for d in places.decisions(s, obj.runtime.settings)]
+        v, referred = base.run(obj, go, now)
         click.echo(f"{v.state}  {v.start.isoformat()} .. {v.last_day} (end {v.end.isoformat()})"
                    f"  report_sent={v.report_sent}")
         for i, w in enumerate(v.winners, 1):
             click.echo(f"  {i}. {w['number']} {w['name']}")
         for w in v.removed:
             click.echo(f"  removed: {w['number']} {w['name']}")
+        for p in referred:
+            what = (f"replaced by {p['replacement']['number']} (notice until {p['last_day']})" if p["replacement"]
+                    else "waiting for the committee" if p["status"] == "pending" else "vacant")
+            click.echo(f"  place {p['position']} ({p['complaint']}): {what}")
 
     @main.group("complaints")
     def complaints_group() -> None:
@@ -140,7 +140,7 @@ def register(main: click.Group) -> None:
     @click.option("--findings", required=True, help="What the verification found.")
     @click.option("--reason", required=True, help="The reason for the conclusion (told to the complainant).")
     @click.option("--outcome", type=click.Choice(publicity.OUTCOMES), default=None,
-                  help="For an upheld complaint: keep the winner, replace by the next-ranked, or leave vacant.")
+                  help="For an upheld complaint: keep the winner, or remove it and refer the place to the committee.")
     @actor_opt
     @now_opt
     @click.pass_obj
@@ -151,6 +151,30 @@ def register(main: click.Group) -> None:
             c = publicity.conclude(s, obj.runtime.settings, actor=actor, now=when, number=number, upheld=upheld,
                                     findings=findings, reason=reason, outcome=outcome)
             return f"{c.number} concluded: {'upheld' if c.upheld else 'not upheld'} ({c.outcome})"
+        click.echo(base.run(obj, go, now))
+
+    @complaints_group.command("decide")
+    @click.argument("number")
+    @click.option("--replace", "decision", flag_value="replace", help="The next-ranked candidate takes the place.")
+    @click.option("--vacant", "decision", flag_value="vacant", help="The place stays vacant.")
+    @click.option("--reason", required=True, help="The committee's decision as minuted (its meeting, its reason).")
+    @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
+    @now_opt
+    @click.pass_obj
+    def complaints_decide(obj: Any, number: str, decision: str | None, reason: str, actor: str,
+                          now: str | None) -> None:
+        """Record the committee's decision on a place emptied by an upheld complaint (replace or vacant)."""
+        if decision is None:
+            raise click.UsageError("give --replace or --vacant")
+
+        def go(s: Any, when: dt.datetime) -> str:
+            row = places.decide(s, obj.runtime.settings, actor=actor, now=when, complaint_number=number,
+                                decision=decision, reason=reason)
+            d = places.decision_data(s, row)
+            if d["replacement"]:
+                return (f"{d['complaint']}: place {d['position']} -> {d['replacement']['number']} "
+                        f"{d['replacement']['name']}, notice {d['start']} .. {d['last_day']}")
+            return f"{d['complaint']}: place {d['position']} vacant"
         click.echo(base.run(obj, go, now))
 
     @complaints_group.command("report")

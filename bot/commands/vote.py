@@ -50,7 +50,7 @@ def register(main: click.Group) -> None:
         def fn(s: Any, rt: Any) -> str:
             out = voting.close_ballot(s, rt.settings, actor=actor, now=rt.clock())
             return _msg(rt, "closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
-                        members=out.members, runoff_ballot_id=out.runoff_ballot_id)
+                        members=out.members, runoff_ballot_id=out.runoff_ballot_id, round_no=out.round_no)
         _run(obj, fn)
 
     @vote.command("status")
@@ -98,7 +98,8 @@ def register(main: click.Group) -> None:
         def fn(s: Any, rt: Any) -> str:
             ballot = voting.extend_ballot(s, rt.settings, actor=actor, now=rt.clock(),
                                           closes_at=base.moment(rt, closes_at))
-            return _msg(rt, "extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
+            return _msg(rt, "extended_reply", ballot_id=ballot.id, round_no=ballot.round_no,
+                        closes_at=ballot.closes_at.isoformat())
         _run(obj, fn)
 
     @vote.command("report")

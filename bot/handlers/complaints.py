@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 import datetime as dt
+from typing import Any
 
 from workflows.publicity import channels, complaints
 from workflows.core import conversation, dates, notices
@@ -12,6 +13,7 @@ from workflows.core.errors import InvalidInput
 from workflows.core.models import Conversation
 from workflows.core.settings import Settings
 
+from .. import confirm
 from ..media import PURPOSE
 from workflows import intake
 from ..router import Context, Router
@@ -20,7 +22,9 @@ from ..wecom.inbound import Inbound, Media, Text
 UPHELD_WORDS = {"成立": True, "不成立": False}
 VIA_WORDS = {"来信": "letter", "信件": "letter", "来电": "call", "电话": "call", "来访": "visit"}
 SCAN_FLOW = "complaint_scan"   # the secretariat sends scans of a registered letter, call notes, visit papers
-OUTCOME_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "保留": "keep"}
+OUTCOME_WORDS = {"取消": "remove", "撤销": "remove", "保留": "keep"}
+# Who takes an emptied place is the committee's decision (`替补决定`, the chair), never the secretariat's.
+COMMITTEE_WORDS = ("替补", "递补", "空缺")
 
 
 def evidence_rules(settings: Settings) -> dict[str, object]:
@@ -34,13 +38,15 @@ def _text(inbound: Inbound) -> str | None:
 
 
 def parse_conclusion(args: str) -> tuple[str, bool, str | None, str, str]:
-    """`TS2018-001 成立 替补 核查情况｜理由` → (number, upheld, outcome, findings, reason)."""
+    """`TS2018-001 成立 取消 核查情况｜理由` → (number, upheld, outcome, findings, reason); 替补/空缺 are the committee's."""
     parts = args.split(maxsplit=2)
     if len(parts) < 3 or parts[1] not in UPHELD_WORDS:
         raise InvalidInput("publicity_usage")
     number, upheld, rest = parts[0], UPHELD_WORDS[parts[1]], parts[2]
     outcome = None
     first, _, tail = rest.partition(" ")
+    if first in COMMITTEE_WORDS:
+        raise InvalidInput("complaint_place_for_committee")
     if first in OUTCOME_WORDS:
         outcome, rest = OUTCOME_WORDS[first], tail
     for sep in ("｜", "|"):
@@ -147,6 +153,17 @@ def register(router: Router) -> None:
     @router.command("核查", verbs=("complaints.conclude",), order=62)
     def on_conclude(ctx: Context, args: str) -> None:
         number, upheld, outcome, findings, reason = parse_conclusion(args)
-        c = complaints.conclude(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=number,
-                                upheld=upheld, findings=findings, reason=reason, outcome=outcome)
+        c = complaints.check_concludable(ctx.session, ctx.settings, number=number, upheld=upheld, findings=findings,
+                                         reason=reason, outcome=outcome)
+        confirm.ask(ctx, "conclude", subject=f"complaint:{c.number}",
+                    params={"number": c.number, "upheld": upheld, "outcome": outcome, "findings": findings,
+                            "reason": reason},
+                    complaint=complaints.complaint_data(ctx.session, c), upheld=upheld,
+                    outcome=outcome or ("keep" if not upheld else None), findings=findings, reason=reason)
+
+    @router.confirmed("conclude")
+    def on_conclude_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        c = complaints.conclude(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=params["number"],
+                                upheld=bool(params["upheld"]), findings=params["findings"], reason=params["reason"],
+                                outcome=params.get("outcome"))
         ctx.reply("complaint.concluded_ok", complaint=complaints.complaint_data(ctx.session, c))

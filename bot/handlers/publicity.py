@@ -7,15 +7,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows import publicity, scoring
-from workflows import voting
+from workflows import publicity
 from workflows.core import access, dates
-from workflows.core.errors import DomainError, InvalidInput
+from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.publicity import places
 from workflows.core.settings import Settings
 
+from .. import confirm
 from ..render import Renderer
 from ..router import Context, Router
 
+PLACE_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant"}
 PAID_WORDS = {"已发放": "paid", "已支付": "paid", "paid": "paid", "未发放": "pending", "pending": "pending"}
 
 
@@ -50,19 +52,10 @@ def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], o
     return paths
 
 
-def proposed_from_vote(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
-    """The committee's proposed winners and the next-ranked reserve (the rest of the final ranking)."""
-    winners = list(voting.proposed_winners(session, settings))
-    if not winners:
-        raise DomainError("publicity_vote_unavailable")
-    ranking = [app.id for app, *_ in scoring.final_top(session, settings)]
-    return winners, [i for i in ranking if i not in winners]
-
-
 def start(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
-          winners: list[int], reserve: list[int], out: Path | None = None) -> tuple[publicity.Publicity, list[Path]]:
-    """Start the notice and write the per-channel texts (used by chat, CLI and the sample)."""
-    pub = publicity.start_publicity(session, settings, actor=actor, now=now, winners=winners, reserve=reserve)
+          out: Path | None = None) -> tuple[publicity.Publicity, list[Path]]:
+    """Start the notice of the committee's result and write the per-channel texts (chat, CLI and the sample)."""
+    pub = publicity.start_publicity(session, settings, actor=actor, now=now)
     return pub, write_channel_texts(renderer, settings, "publicity", publicity.notice_data(session, settings), out)
 
 
@@ -102,11 +95,16 @@ def register(router: Router) -> None:
             if not access.allows("publicity.manage", ctx.role):
                 ctx.reply("common.not_for_role", word="公示 开始", role=ctx.role)
                 return
-            winners, reserve = proposed_from_vote(ctx.session, ctx.settings)
-            pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
-                               winners=winners, reserve=reserve)
-            ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
-                      **publicity.window_data(pub))
+            # Ask only after the same checks passed: a notice already started, no committee result.
+            if publicity.current(ctx.session, ctx.settings) is not None:
+                raise AlreadyDone("publicity_already_started")
+            winners, _ = publicity.proposed(ctx.session, ctx.settings)
+            rules = ctx.settings.award.rules
+            win = publicity.notice_window(ctx.now, rules.publicity_days, ctx.settings.award.tz,
+                                          start_day_counts=rules.publicity_start_day_counts)
+            confirm.ask(ctx, "publicity_start", subject=f"publicity:{ctx.settings.award.edition_key}", params={},
+                        winners=[publicity.describe(ctx.session, i) for i in winners], days=rules.publicity_days,
+                        last_day=win.last_day.isoformat())
             return
         if args and access.allows("publicity.manage", ctx.role):
             ctx.reply("publicity.usage")
@@ -114,7 +112,30 @@ def register(router: Router) -> None:
         v = publicity.view(ctx.session, ctx.settings, now=ctx.now)
         pub = publicity.require(ctx.session, ctx.settings)
         ctx.reply("publicity.status", state=str(v.state), winners=list(v.winners), removed=list(v.removed),
-                  report_sent=v.report_sent, **publicity.window_data(pub))
+                  report_sent=v.report_sent, **publicity.window_data(pub),
+                  places=[places.decision_data(ctx.session, d) for d in places.decisions(ctx.session, ctx.settings)])
+
+    @router.confirmed("publicity_start")
+    def on_publicity_start(ctx: Context, params: dict[str, Any]) -> None:
+        pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
+        ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
+                  **publicity.window_data(pub))
+
+    @router.command("替补决定", verbs=("committee.decide",), order=67)
+    def on_place(ctx: Context, args: str) -> None:
+        parts = args.split(maxsplit=2)
+        if len(parts) < 3 or parts[1] not in PLACE_WORDS:
+            raise InvalidInput("place_usage")
+        shown = places.check_decidable(ctx.session, ctx.settings, parts[0], PLACE_WORDS[parts[1]], parts[2])
+        confirm.ask(ctx, "place_decision", subject=f"place:{shown['number']}",
+                    params={"number": shown["number"], "decision": shown["decision"], "reason": shown["reason"]},
+                    **shown)
+
+    @router.confirmed("place_decision")
+    def on_place_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        row = places.decide(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+                            complaint_number=params["number"], decision=params["decision"], reason=params["reason"])
+        ctx.reply("publicity.place_decided_ok", place=places.decision_data(ctx.session, row))
 
     @router.command("核查报告", verbs=("publicity.manage",), order=63)
     def on_report(ctx: Context, args: str) -> None:

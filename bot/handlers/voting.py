@@ -4,11 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from workflows import voting
+from workflows import committee, voting
 from workflows.core import access, dates
 from workflows.core.errors import DomainError
 from workflows.core.settings import Settings
 
+from .. import confirm
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent
 
@@ -38,7 +39,7 @@ def status_data(session: Any, settings: Settings) -> dict[str, Any] | None:
     turnout = voting.turnout(session, ballot.id)
     electors = [t for t in turnout if not t.recused]
     return {"ballot_id": ballot.id, "round_no": ballot.round_no, "status": ballot.status,
-            "closes_at": ballot.closes_at.isoformat(), "quorum": settings.award.rules.quorum,
+            "closes_at": ballot.closes_at.isoformat(), "quorum": committee.effective(session, settings).quorum,
             "voted": sum(1 for t in electors if t.voted_at), "members": len(electors),
             "turnout": [{"name": t.name, "voted_at": t.voted_at.isoformat() if t.voted_at else None,
                          "recused": t.recused} for t in turnout]}
@@ -74,7 +75,10 @@ def register(router: Router) -> None:
             latest = voting.latest_round(ctx.session, ctx.settings)
             voted = latest is not None and any(t.member == ctx.userid and t.voted_at
                                                for t in voting.turnout(ctx.session, latest.id))
-            ctx.reply("vote.member_status", reissued=reissued, voted=voted)
+            # Once the round is closed the member is told its result, not "结果将在截止后公布".
+            result = (voting.report(ctx.session, ctx.settings)
+                      if latest is not None and latest.status != "open" and not reissued else None)
+            ctx.reply("vote.member_status", reissued=reissued, voted=voted, result=result)
 
     def _secretariat(ctx: Context, sub: str, rest: str) -> None:
         s, settings = ctx.session, ctx.settings
@@ -82,15 +86,20 @@ def register(router: Router) -> None:
             data = status_data(s, settings)
             ctx.reply("vote.status", **data) if data else ctx.reply("vote.none")
         elif sub in ("开始", "发起"):
-            ctx.reply("vote.opened", **open_vote(ctx, dates.parse_when(rest, settings.award.tz, now=ctx.now) if rest else None))
+            closes_at = dates.parse_when(rest, settings.award.tz, now=ctx.now) if rest else None
+            candidates = voting.final_candidates(s, settings)
+            shown = voting.check_openable(s, settings, now=ctx.now, candidates=candidates, closes_at=closes_at)
+            confirm.ask(ctx, "vote_open", subject=f"vote:{settings.award.edition_key}",
+                        params={"closes_at": closes_at.isoformat() if closes_at else None}, **shown)
         elif sub in ("结束", "截止"):
             out = voting.close_ballot(s, settings, actor=ctx.userid, now=ctx.now)
             ctx.reply("vote.closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
-                      members=out.members, runoff_ballot_id=out.runoff_ballot_id)
+                      members=out.members, runoff_ballot_id=out.runoff_ballot_id, round_no=out.round_no)
         elif sub == "延期" and rest:
             ballot = voting.extend_ballot(s, settings, actor=ctx.userid, now=ctx.now,
                                           closes_at=dates.parse_when(rest, settings.award.tz, now=ctx.now))
-            ctx.reply("vote.extended_reply", ballot_id=ballot.id, closes_at=ballot.closes_at.isoformat())
+            ctx.reply("vote.extended_reply", ballot_id=ballot.id, round_no=ballot.round_no,
+                      closes_at=ballot.closes_at.isoformat())
         elif sub == "回避" and len(rest.split()) >= 2:
             member, application, *reason = rest.split()
             ctx.reply("vote.conflict_recorded", **voting.declare_conflict(
@@ -104,6 +113,11 @@ def register(router: Router) -> None:
                                                for r in voting.verify(s, settings)])
         else:
             ctx.reply("vote.usage")
+
+    @router.confirmed("vote_open")
+    def on_open_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        closes_at = dt.datetime.fromisoformat(params["closes_at"]) if params.get("closes_at") else None
+        ctx.reply("vote.opened", **open_vote(ctx, closes_at))
 
     def _result(ctx: Context) -> None:
         try:

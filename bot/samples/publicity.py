@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import publicity
 from workflows.core import conversation, people, stages
-from workflows.core.errors import DomainError
-from workflows.apply.models import Application, AppStatus
 from workflows.core.settings import Settings
 
 from ..handlers import publicity as ph
@@ -18,20 +15,6 @@ from .base import ACTOR
 
 COMPLAINANT = "gongzhong-sample"
 WINDOW_PASSED = dt.timedelta(days=11)  # the sample's later actions happen after the 10-day window
-
-
-def _proposed(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
-    """The committee's result; without the voting stage, the edition's accepted applications in id order."""
-    try:
-        return ph.proposed_from_vote(session, settings)
-    except DomainError:
-        ids = list(session.scalars(select(Application.id).where(
-            Application.edition == settings.award.edition_key,
-            Application.status == AppStatus.ACCEPTED).order_by(Application.id)))
-        if not ids:
-            raise RuntimeError("sample: no proposed winners (run the vote stage of the sample first)") from None
-        n = settings.award.rules.winners
-        return ids[:n], ids[n:]
 
 
 def _secretary(session: Session) -> str:
@@ -45,8 +28,8 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
     actor = _secretary(session)
     pub = publicity.current(session, settings)
     if pub is None:
-        winners, reserve = _proposed(session, settings)
-        pub, _ = ph.start(session, settings, renderer, actor=actor, now=now, winners=winners, reserve=reserve)
+        # Only the committee's result can be published: the sample's vote step comes first.
+        pub, _ = ph.start(session, settings, renderer, actor=actor, now=now)
         publicity.begin(session, settings, userid=COMPLAINANT, now=now)
         conv = conversation.current(session, COMPLAINANT)
         assert conv is not None

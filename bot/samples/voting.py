@@ -6,7 +6,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import stages
+from workflows import committee
+from workflows.core import people, stages
 from workflows import voting
 from workflows.voting.models import Participation
 from workflows.core.settings import Settings
@@ -20,6 +21,12 @@ PATTERN = [(0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 3), (0, 1, 3), (0,
 def committee_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Open the ballot on the final top candidates, have every member vote, close it, open publicity."""
     stages.open_stage(session, settings, "vote", actor=ACTOR, now=now)
+    if committee.latest_meeting(session, settings) is None:
+        # The first committee meeting (stage 2) adopted the 议事规则: here the configured defaults.
+        members = [p.name or p.userid for p in people.with_role(session, "committee", "committee_chair")]
+        committee.record_meeting(session, settings, actor=ACTOR, now=now,
+                                 held_on=now.astimezone(settings.award.tz).date(), attendees=members,
+                                 decisions="审议通过评审委员会议事规则（示例）：按配置的投票规则进行无记名投票。")
     candidates = voting.final_candidates(session, settings)  # the ranking flow's final top
     closes_at = max(stages.deadline(session, settings, "vote"), now + dt.timedelta(hours=1))
     ballot = voting.open_ballot(session, settings, actor=ACTOR, now=now, candidates=candidates, closes_at=closes_at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from tests.workflows.publicity_fixtures import START, make_apps, make_roster
+from tests.workflows.publicity_fixtures import START, make_apps, make_roster, committee_result
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -16,7 +16,8 @@ def start_notice(rt, clock, n: int = 5) -> list[int]:
     with rt.sessions.begin() as s:
         ids = make_apps(s, rt.settings, n)
         make_roster(s)
-        ph.start(s, rt.settings, rt.renderer, actor="cli", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, rt.settings, ids[:3], ids[3:])
+        ph.start(s, rt.settings, rt.renderer, actor="cli", now=START)
     return ids
 
 

@@ -194,6 +194,7 @@ def test_ranking_with_gate_and_composite(mishu):
 def test_vote_shows_who_voted_never_how(mishu, edition):
     page = text(mishu.get("/admin/vote"))
     assert "已产生结果" in page and page.count("已投票</td>") == 7
+    assert "法定人数为三分之二，即至少 5 位" in page        # the fraction in words, next to the count
     assert 'id="winners"' in page
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td></tr>", page.split('class="turnout-list"')[1].split("</table>")[0])
     assert rows and {state for _, state in rows} <= {"已投票", "未投票", "回避"}

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.bot.complaint_helpers import PDF, complaint_form, start_notice
+from tests.bot.application_helpers import confirm_last
 from tests.bot.conftest import deliver, texts
 from tests.bot.test_complaint_page import _post
 from tests.workflows.publicity_fixtures import START
@@ -63,6 +64,7 @@ def test_a_letter_registered_in_chat_with_its_scans(cb, rt, wecom, clock):
         assert ev.original_name == "来信扫描.pdf"
     # The conclusion is recorded; the letter writer is told by the secretariat, not through WeCom.
     _say(cb, rt, "mishu1", "核查 TS2018-001 不成立 抽检复核合格｜反映情况与事实不符")
+    confirm_last(cb, rt, wecom, "mishu1")
     with rt.sessions() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "offline")).all() == []
         assert s.scalar(select(Complaint)).status == "concluded"

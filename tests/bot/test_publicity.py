@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.handlers.publicity import publications_dir
 from tests.bot.conftest import deliver, texts
-from workflows.apply.models import Application
-from tests.workflows.publicity_fixtures import START, make_apps, make_roster
+from tests.bot.application_helpers import confirm_last, last_card
+from tests.workflows.publicity_fixtures import START, committee_result, make_apps, make_roster
 from workflows import publicity
 from workflows.documents.store import DocumentStore
 from workflows.publicity.models import AwardRecord, Complaint, ComplaintEvidence
@@ -21,19 +21,25 @@ COMMITTEE = ("weiyuan1", "weiyuan2", "zhuren")
 
 
 @pytest.fixture
-def edition(rt, clock, monkeypatch):
-    """Five ranked applications, a roster, and the committee's result as the earlier stages report it."""
-    from workflows.scoring import results
-    from workflows import voting
+def edition(rt, clock):
+    """Five ranked applications, a roster, and the committee's closed vote proposing the first three."""
     clock.set(START)
     with rt.sessions.begin() as s:
         ids = make_apps(s, rt.settings)
         make_roster(s)
-    # The vote and the ranking are proven in their own tests; here they are given.
-    monkeypatch.setattr(voting, "proposed_winners", lambda session, settings: ids[:3])
-    monkeypatch.setattr(results, "final_top",
-                        lambda session, settings: [(session.get(Application, i), 0, 0, 0) for i in ids])
+        # The vote is proven in its own tests; here its stored result is given.
+        committee_result(s, rt.settings, ids[:3], ids[3:])
     return ids
+
+
+def start_notice(cb, rt, wecom):
+    """`公示 开始` asks first (a card saying what will happen), then 确认 starts the notice."""
+    say(cb, rt, "mishu1", "公示 开始")
+    card = last_card(wecom, "mishu1")
+    assert card["main_title"]["title"] == "确认开始公示" and "韶关第1制造有限公司" in card["quote_area"]["quote_text"]
+    with rt.sessions() as s:
+        assert publicity.current(s, rt.settings) is None     # nothing before 确认
+    confirm_last(cb, rt, wecom, "mishu1")
 
 
 def last(wecom, uid):
@@ -49,7 +55,7 @@ def say(cb, rt, uid, text):
 
 def test_the_whole_stage_through_chat(cb, rt, wecom, clock, edition):
     # 1. The secretariat starts the notice; everyone in the roster and each candidate is told the window.
-    say(cb, rt, "mishu1", "公示 开始")
+    start_notice(cb, rt, wecom)
     assert "公示已开始" in last(wecom, "mishu1") and "2019年2月10日24时" in last(wecom, "mishu1")
     for uid in ("weiyuan1", "zhuanjia1"):
         assert "拟获奖企业公示" in texts(wecom, uid)[0] and "韶关第3制造有限公司" in texts(wecom, uid)[0]
@@ -87,6 +93,9 @@ def test_the_whole_stage_through_chat(cb, rt, wecom, clock, edition):
     say(cb, rt, "qiye5", "核查 TS2018-001 不成立 x｜y")
     assert "不适用于您的身份" in last(wecom, "qiye5")
     say(cb, rt, "mishu1", "核查 TS2018-001 不成立 经现场核实，事故系供应商责任且已整改｜不构成重大质量事故")
+    assert "确认核查结论 TS2018-001" == last_card(wecom, "mishu1")["main_title"]["title"]
+    assert not any("投诉不成立" in t for t in texts(wecom, "gongzhong1"))   # nothing before 确认
+    confirm_last(cb, rt, wecom, "mishu1")
     assert "不成立" in last(wecom, "mishu1")
     assert "投诉不成立" in last(wecom, "gongzhong1") and "不构成重大质量事故" in last(wecom, "gongzhong1")
 
@@ -130,7 +139,7 @@ def test_the_whole_stage_through_chat(cb, rt, wecom, clock, edition):
 
 
 def test_evidence_of_a_forbidden_kind_is_refused_politely(cb, rt, wecom, clock, edition):
-    say(cb, rt, "mishu1", "公示 开始")
+    start_notice(cb, rt, wecom)
     for text in ("投诉", "1", "该企业的申报材料中有与事实不符的内容，请核查。"):
         say(cb, rt, "gongzhong1", text)
     media = wecom.store_media("file", "证据.pdf", "application/pdf", b"<html><script>x</script></html>")
@@ -149,7 +158,7 @@ def test_publicity_start_without_a_vote_result_is_refused(cb, rt, wecom, clock, 
         make_roster(s)
     # No committee result yet (no ballot has been held).
     say(cb, rt, "mishu1", "公示 开始")
-    assert "取不到评审委员会合议结果" in last(wecom, "mishu1")
+    assert "公示名单只能来自评审委员会的投票结果" in last(wecom, "mishu1")
     say(cb, rt, "qiye1", "公示 开始")
     assert "不适用于您的身份" in last(wecom, "qiye1")
     say(cb, rt, "qiye1", "投诉")
@@ -182,10 +191,11 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
         return result.output
 
     out = tmp_path / "out"
-    assert "2019-02-10" in run("publicity", "start", "--winners", "SG2018-001,SG2018-002,SG2018-003",
-                               "--reserve", "SG2018-004", "--out", str(out), "--actor", "mishu1")
+    # No list of one's own: winners come only from the committee's vote.
+    assert "No such option" in run("publicity", "start", "--winners", "SG2018-004", code=2)
+    assert "2019-02-10" in run("publicity", "start", "--out", str(out), "--actor", "mishu1")
     assert (out / "shaoguan-2018-publicity-tv.md").exists()
-    assert "publicity_already_started" in run("publicity", "start", "--winners", "SG2018-001", code=1)
+    assert "publicity_already_started" in run("publicity", "start", code=1)
     deliver(rt)
     assert "被推荐为" in last(wecom, "qiye1")
     with rt.sessions.begin() as s:
@@ -199,20 +209,36 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
         complaints.set_name(s, rt.settings, conv, "赵六", now=START)
         complaints.submit(s, rt.settings, conv, "0751-8888888", now=START)
     assert "TS2018-001" in run("complaints", "list")
+    assert "is not one of" in run("complaints", "conclude", "TS2018-001", "--upheld", "--findings", "属实",
+                                   "--reason", "自评报告抄袭", "--outcome", "replace", code=2)
     assert "upheld" in run("complaints", "conclude", "TS2018-001", "--upheld", "--findings", "属实",
-                           "--reason", "自评报告抄袭", "--outcome", "replace")
-    assert "SG2018-004" in run("publicity", "status", "--now", "2019-02-11T09:00")
+                           "--reason", "自评报告抄袭", "--outcome", "remove")
+    assert "removed: SG2018-003" in run("publicity", "status", "--now", "2019-02-02T09:00")
+    assert "places_pending" in run("complaints", "report", "--now", "2019-02-11T09:00", code=1)
+    assert "place 3 (TS2018-001): waiting for the committee" in run("publicity", "status")
+    # The committee decides, by its chair; the secretariat cannot.
+    assert "not_allowed" in run("complaints", "decide", "TS2018-001", "--replace", "--reason", "第二次会议决定递补",
+                                "--actor", "mishu1", "--now", "2019-02-02T09:00", code=1)
+    assert "SG2018-004" in run("complaints", "decide", "TS2018-001", "--replace", "--reason", "第二次会议决定递补",
+                               "--actor", "zhuren", "--now", "2019-02-02T09:00")
+    assert "place 3 (TS2018-001): replaced by SG2018-004 (notice until 2019-02-11)" in run(
+        "publicity", "status", "--now", "2019-02-11T09:00")
     assert "publicity_window_still_open" in run("complaints", "report", "--now", "2019-02-05T09:00", code=1)
-    run("complaints", "report", "--now", "2019-02-11T09:00", "--out", str(out))
-    assert "approval_not_proposed" in run("approval", "record", "--date", "2019-02-11", "--document", "韶府函1号",
-                                          "--approved", "SG2018-003", "--now", "2019-02-12T09:00", code=1)
-    run("approval", "record", "--date", "2019-02-11", "--document", "韶府函〔2019〕12号",
-        "--approved", "SG2018-001,SG2018-002,SG2018-004", "--now", "2019-02-12T09:00")
+    # The replacement's own window (02-02 .. 02-11) must close before the report.
+    assert "publicity_window_still_open" in run("complaints", "report", "--now", "2019-02-11T09:00", code=1)
+    run("complaints", "report", "--now", "2019-02-12T09:00", "--out", str(out))
+    assert "approval_not_proposed" in run("approval", "record", "--date", "2019-02-12", "--document", "韶府函1号",
+                                          "--approved", "SG2018-003", "--now", "2019-02-12T10:00", code=1)
+    run("approval", "record", "--date", "2019-02-12", "--document", "韶府函〔2019〕12号",
+        "--approved", "SG2018-001,SG2018-002,SG2018-004", "--now", "2019-02-12T10:00")
     assert "announced 3 winners" in run("award", "announce", "--out", str(out))
     run("award", "pay", "SG2018-004", "--reference", "财拨7")
     assert "SG2018-004  500000  paid  财拨7" in run("award", "status")
+    clock.set(START + dt.timedelta(days=11))   # the committee's decision was dated 02-02
     deliver(rt)
-    assert "热烈祝贺" in texts(wecom, "qiye4")[-2] and "已拨付" in last(wecom, "qiye4")
+    told = texts(wecom, "qiye4")
+    assert "经评审委员会决定" in told[0] and "递补公示期" in told[0] and "2019年2月11日24时" in told[0]
+    assert any("热烈祝贺" in t for t in told) and "已拨付" in told[-1]
 
     zip_path = tmp_path / "edition.zip"
     assert "audit head" in run("archive", "--out", str(zip_path))
@@ -251,7 +277,7 @@ def test_evidence_by_the_upload_page_with_the_same_checks(cb, rt, wecom, clock, 
     from urllib.parse import urlparse
 
     from tests.bot.application_helpers import page_upload, pdf
-    say(cb, rt, "mishu1", "公示 开始")
+    start_notice(cb, rt, wecom)
     for text in ("投诉", "1", "该企业的申报材料中有与事实不符的内容，请核查。"):
         say(cb, rt, "gongzhong1", text)
     link = re.search(r"\((http[^)]*/evidence/[^)]+)\)", last(wecom, "gongzhong1")).group(1)

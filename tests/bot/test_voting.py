@@ -81,8 +81,14 @@ def test_members_receive_cards_vote_and_each_card_is_updated_once(cb, rt, wecom,
     deliver(rt)
     [result] = [t for t in texts(wecom, "mishu") if "评审委员会投票结果" in t]
     assert "产生拟获奖企业 3 家" in result and "1. 企业甲" in result and "企业甲：7 票" in result
-    assert any("评审委员会投票结果" in t for t in texts(wecom, "weiyuan1"))          # the chair gets it too
-    assert not any("评审委员会投票结果" in t for t in texts(wecom, "weiyuan2"))
+    # Every committee member hears the result when the vote closes (the chair and the others alike) ...
+    assert all(any("评审委员会投票结果" in t for t in texts(wecom, m)) for m in MEMBERS)
+    assert "法定人数：三分之二（至少 5 人）" in result and "法定人数 2/3" not in result
+    # ... and a member's `投票` after the close tells the result, not "结果将在截止后公布".
+    cb.send(cb.text("weiyuan2", "投票"))
+    deliver(rt)
+    answer = texts(wecom, "weiyuan2")[-1]
+    assert "投票已截止" in answer and "1. 企业甲" in answer and "截止后公布" not in answer
     with rt.sessions() as s:
         assert voting.proposed_winners(s, rt.settings) == ballot.apps[:3]
         # The inbound log keeps that a card was submitted, not what was ticked.
@@ -183,11 +189,13 @@ def test_tie_opens_a_runoff_that_members_vote_on(cb, rt, wecom, ballot, clock):
     cb.send(cb.text("mishu", "投票 结束"))
     deliver(rt)
     told = texts(wecom, "mishu")
-    assert any("已自动发起决选投票（第 2 号）" in t for t in told)
+    assert any("已自动发起决选投票（第 2 轮）" in t for t in told)
+    assert not any("号" in t and "第 2" in t or "第2轮" in t for t in told)
     assert any("末位同票" in t and "企业丙、企业丁 争 1 个名额" in t for t in told)
     runoff = card(wecom, "weiyuan1")
     assert [o["text"] for o in runoff["checkbox"]["option_list"]] == ["企业丙", "企业丁"]
-    assert "第2轮" in runoff["main_title"]["title"] and "恰好 1 家" in runoff["sub_title_text"]
+    assert "第 2 轮" in runoff["main_title"]["title"] and "选择 1 家（单选）" in runoff["sub_title_text"]
+    assert runoff["checkbox"]["mode"] == 0 and "多选" not in runoff["sub_title_text"]   # a single choice
     for i, m in enumerate(MEMBERS):
         submit(cb, wecom, m, opts(card(wecom, m), 0 if i < 4 else 1))   # one OptionId each
     deliver(rt)

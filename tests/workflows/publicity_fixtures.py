@@ -31,3 +31,27 @@ def make_apps(session, settings, n: int = 5, now: dt.datetime = START) -> list[i
         session.flush()
         ids.append(app.id)
     return ids
+
+
+def committee_result(session, settings, winners: list[int], reserve: list[int] = (),
+                     now: dt.datetime = START) -> None:
+    """A closed, decided committee vote proposing `winners` (rank order), `reserve` ranked after them.
+
+    Publicity starts only from the committee's result (workflows.publicity.notice.proposed)."""
+    from workflows.voting.models import Ballot
+
+    candidates = [*winners, *reserve]
+    counts = {f"app-{a}": 10 - i for i, a in enumerate(candidates)}
+    ballot = Ballot(edition=settings.award.edition_key, seats=len(winners),
+                    candidates=[{"application_id": a, "enterprise_name": f"#{a}", "composite": None,
+                                 "material": None, "site": None} for a in candidates],
+                    status="closed", outcome="decided", opened_by="mishu1", opened_at=now - dt.timedelta(days=2),
+                    closes_at=now - dt.timedelta(days=1), closed_at=now - dt.timedelta(days=1), closed_by="mishu1",
+                    result={"counts": counts, "ranking": [[k, v] for k, v in counts.items()],
+                            "winners": [f"app-{a}" for a in winners], "runoff": None, "decided": True,
+                            "seats": len(winners), "ballots": 10, "members": 10, "voted": 10, "quorum": "2/3",
+                            "quorum_met": True})
+    session.add(ballot)
+    session.flush()
+    ballot.series_id = ballot.id
+    session.flush()

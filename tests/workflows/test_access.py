@@ -120,11 +120,12 @@ def test_chair_and_leader_include_member_and_expert():
 # -- what may be seen (VIEWS): the workbench's pages read the same table ----------------------------------------
 SEES = {
     "secretariat": {"edition.overview", "applications.view", "assignments.view", "scores.view", "ranking.view",
-                    "publicity.view", "audit.view", "exports.download", "results.view", "vote.status"},
+                    "publicity.view", "audit.view", "exports.download", "results.view", "vote.status",
+                    "committee.rules_view"},
     "expert_leader": {"applications.view", "assignments.view", "scores.view", "ranking.view", "results.view"},
-    "committee_chair": {"ranking.view", "vote.status"},
+    "committee_chair": {"ranking.view", "vote.status", "committee.rules_view"},
     "expert": {"applications.view"},
-    "committee": set(),
+    "committee": {"committee.rules_view"},
     "recommender": set(),
     access.APPLICANT: set(),
     access.INACTIVE: set(),

@@ -18,7 +18,7 @@ from workflows.documents.store import AllowedTypes, DocumentStore, ZipLimits
 from workflows.tables import Base
 from workflows.core.models import WecomToken
 
-from .publicity_fixtures import START, make_apps, make_roster
+from .publicity_fixtures import START, make_apps, make_roster, committee_result
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LIMITS = ZipLimits(max_total_uncompressed=10 << 20, max_ratio=100, ratio_min_bytes=1 << 20, max_members=100,
@@ -32,7 +32,8 @@ def filled(settings, sessions, tmp_path):
         ids = make_apps(s, settings)
         make_roster(s)
         s.add(WecomToken(key="corp:app", token="SECRET-ACCESS-TOKEN", expires_at=START, generation=1))
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
         publicity.begin(s, settings, userid="u1", now=START)
         conv = conversation.current(s, "u1")
         publicity.choose_target(s, settings, conv, "1", now=START)

@@ -12,7 +12,7 @@ from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.publicity.models import AwardRecord
 from workflows.core.models import OutboxMessage
 
-from .publicity_fixtures import START, make_apps, make_roster
+from .publicity_fixtures import START, make_apps, make_roster, committee_result
 
 AFTER = START + dt.timedelta(days=11)
 
@@ -22,7 +22,8 @@ def edition(settings, sessions):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
     return ids
 
 

@@ -13,7 +13,7 @@ from workflows.core.models import OutboxMessage
 from workflows.publicity import channels
 from workflows.publicity.models import Complaint
 
-from .publicity_fixtures import SH, START, make_apps, make_roster
+from .publicity_fixtures import SH, START, make_apps, make_roster, committee_result
 
 CONTENT = "该企业近三年发生过一次重大质量事故，申报材料中未如实说明。"
 DAY = dt.timedelta(days=1)
@@ -24,7 +24,8 @@ def edition(settings, sessions):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
     return ids
 
 
@@ -130,6 +131,7 @@ def test_notice_texts_need_the_secretariats_contact(settings, sessions):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         with pytest.raises(InvalidInput) as err:
-            publicity.start_publicity(s, bare, actor="cli", now=START, winners=ids[:3])
+            committee_result(s, settings, ids[:3])
+            publicity.start_publicity(s, bare, actor="cli", now=START)
         assert err.value.code == "publicity_contact_missing"
         assert publicity.current(s, settings) is None

@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from workflows.core import audit, conversation
 from workflows import publicity
-from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
+from workflows.publicity import places
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
 from workflows.publicity.models import Complaint
 from workflows.core.models import OutboxMessage
 
-from .publicity_fixtures import SH, START, make_apps, make_roster
+from .publicity_fixtures import SH, START, make_apps, make_roster, committee_result
 
 CONTENT = "该企业近三年发生过一次重大质量事故，申报材料中未如实说明。"
 
@@ -22,7 +23,8 @@ def edition(settings, sessions):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
     return ids
 
 
@@ -125,35 +127,76 @@ def test_not_upheld_tells_the_complainant_and_keeps_the_winner(settings, session
         assert told.recipient == "gongzhong1" and told.data["complaint"]["upheld"] is False
         with pytest.raises(AlreadyDone):
             publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
-                                findings="x", reason="y", outcome="vacant")
+                                findings="x", reason="y", outcome="remove")
 
 
-def test_upheld_complaint_replaces_the_winner_with_the_next_ranked(settings, sessions, edition):
+def test_upheld_complaint_refers_the_place_and_the_committee_replaces_it(settings, sessions, edition):
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=1), choice="2")
         publicity.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=5), number=c.number.lower(),
-                            upheld=True, findings="核实存在未申报的重大事故。", reason="不符合申报条件", outcome="replace")
+                            upheld=True, findings="核实存在未申报的重大事故。", reason="不符合申报条件", outcome="remove")
         pub = publicity.current(s, settings)
-        assert pub.winners == [edition[0], edition[3], edition[2]]  # the 4th-ranked takes place 2
-        assert pub.removed == [edition[1]]
+        # The secretariat removes and refers; nobody takes the place yet.
+        assert pub.winners == [edition[0], edition[2]] and pub.removed == [edition[1]]
         [entry] = audit.entries(s, action="complaint.conclude")
-        assert entry.details["outcome"] == "replace" and entry.details["replacement"] == edition[3]
+        assert entry.details["outcome"] == "remove" and entry.details["referred"] is True
+        referred = s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "publicity.place_referred"))
+        assert sorted(referred) == ["weiyuan1", "weiyuan2", "zhuren"]
+        # The report waits for the committee's decision.
+        with pytest.raises(DomainError) as err:
+            publicity.send_report(s, settings, actor="mishu1", now=START + dt.timedelta(days=11))
+        assert err.value.code == "places_pending"
+        # Only the chair, for the committee, decides.
+        with pytest.raises(NotAllowed):
+            places.decide(s, settings, actor="mishu1", now=START + dt.timedelta(days=6), complaint_number=c.number,
+                          decision="replace", reason="评审委员会第二次会议决定递补")
+        decided_at = START + dt.timedelta(days=6)
+        row = places.decide(s, settings, actor="zhuren", now=decided_at, complaint_number=c.number,
+                            decision="replace", reason="评审委员会第二次会议决定递补")
+        assert pub.winners == [edition[0], edition[3], edition[2]]  # the 4th-ranked takes place 2
+        assert row.replacement_id == edition[3] and row.last_day == "2019-02-16"   # its own 10-day window
+        [entry] = audit.entries(s, action="committee.place_decision")
+        assert entry.actor == "zhuren" and entry.details["replacement"] == edition[3]
         assert s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "publicity.replacement")).all() \
             == ["qiye4"]
-        data = publicity.verification_report(s, settings, now=START + dt.timedelta(days=11))
+        with pytest.raises(AlreadyDone):
+            places.decide(s, settings, actor="zhuren", now=decided_at, complaint_number=c.number,
+                          decision="vacant", reason="再次决定空缺")
+        # Complaints during the replacement's own window are about the replacement only.
+        assert publicity.targets(s, settings, now=START + dt.timedelta(days=12)) == [edition[3]]
+        with pytest.raises(DomainError) as err:
+            publicity.send_report(s, settings, actor="mishu1", now=START + dt.timedelta(days=12))
+        assert err.value.code == "publicity_window_still_open"
+        data = publicity.verification_report(s, settings, now=START + dt.timedelta(days=17))
         assert data["upheld"] == 1 and data["complaints"][0]["replacement"]["number"] == "SG2018-004"
+        assert data["places"][0]["status"] == "replace"
+        publicity.send_report(s, settings, actor="mishu1", now=START + dt.timedelta(days=17))
 
 
-def test_upheld_complaint_can_leave_the_place_empty(settings, sessions, edition):
+def test_the_secretariat_cannot_replace_or_vacate(settings, sessions, edition):
     with sessions.begin() as s:
         c = lodge(s, settings, START + dt.timedelta(days=1), choice="1")
-        with pytest.raises(InvalidInput) as err:
-            publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
-                                findings="属实", reason="属实")
-        assert err.value.code == "complaint_bad_outcome"
+        for outcome in (None, "replace", "vacant"):
+            with pytest.raises(InvalidInput) as err:
+                publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+                                    findings="属实", reason="属实", outcome=outcome)
+            assert err.value.code == "complaint_bad_outcome"
+        assert publicity.current(s, settings).winners == edition[:3]
+
+
+def test_the_committee_can_leave_the_place_vacant(settings, sessions, edition):
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1), choice="1")
         publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
-                            findings="属实", reason="属实", outcome="vacant")
+                            findings="属实", reason="属实", outcome="remove")
+        with pytest.raises(InvalidInput) as err:
+            places.decide(s, settings, actor="zhuren", now=START, complaint_number=c.number, decision="vacant",
+                          reason="")
+        assert err.value.code == "place_reason_missing"
+        places.decide(s, settings, actor="zhuren", now=START, complaint_number=c.number, decision="vacant",
+                      reason="评审委员会决定该名额空缺")
         assert publicity.current(s, settings).winners == edition[1:3]
+        assert places.window_of(places.decisions(s, settings)[0]) is None
 
 
 def test_report_refused_while_a_complaint_is_unconcluded(settings, sessions, edition):

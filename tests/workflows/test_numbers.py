@@ -15,7 +15,7 @@ from workflows.core.settings import ConfigError, Settings, parse_settings
 from workflows.documents.filetypes import AllowedTypes
 from workflows.documents.store import DocumentStore, ZipLimits
 
-from .publicity_fixtures import START, make_apps, make_roster
+from .publicity_fixtures import START, make_apps, make_roster, committee_result
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 ROSTER = ("userid,name,role,organization,region\n"
@@ -147,7 +147,8 @@ def test_complaints_follow_the_same_rule_per_edition(sessions, settings):
         make_roster(s)
         for edition in (settings, second):
             ids = make_apps(s, edition, 3)
-            publicity.start_publicity(s, edition, actor="mishu1", now=START, winners=ids, reserve=[])
+            committee_result(s, edition, ids)
+            publicity.start_publicity(s, edition, actor="mishu1", now=START)
     with sessions.begin() as s:
         assert lodge(s, settings, START, "gongzhong1").number == "TS2018-001"
         assert lodge(s, second, START, "gongzhong2").number == "TS2018-001"

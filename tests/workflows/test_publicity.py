@@ -12,15 +12,14 @@ from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, StageC
 from workflows.core.models import OutboxMessage
 from workflows.publicity.window import WindowState
 
-from .publicity_fixtures import SH, START, make_apps, make_roster
+from .publicity_fixtures import SH, START, make_apps, make_roster, committee_result
 
 
 def _start(s, settings, now=START, winners=None, reserve=None):
     ids = make_apps(s, settings)
     make_roster(s)
-    pub = publicity.start_publicity(s, settings, actor="mishu1", now=now,
-                                    winners=ids[:3] if winners is None else winners,
-                                    reserve=ids[3:] if reserve is None else reserve)
+    committee_result(s, settings, ids[:3] if winners is None else winners, ids[3:] if reserve is None else reserve)
+    pub = publicity.start_publicity(s, settings, actor="mishu1", now=now)
     return ids, pub
 
 
@@ -61,29 +60,40 @@ def test_start_tells_the_roster_and_the_candidates_with_the_window(settings, ses
 
 
 @pytest.mark.parametrize("winners,reserve,code", [
-    ([], [], "publicity_no_winners"),
-    ([1, 2, 3, 4], [], "publicity_too_many_winners"),
-    ([1, 1], [], "publicity_duplicate_ids"),
-    ([1, 2], [2], "publicity_duplicate_ids"),
+    (None, [], "publicity_vote_unavailable"),        # no closed, decided committee vote: nothing to publish
     ([1, 99], [], "publicity_unknown_application"),
 ])
-def test_bad_lists_are_refused_and_nothing_changes(settings, sessions, winners, reserve, code):
+def test_only_the_committee_result_is_published_and_bad_ones_change_nothing(settings, sessions, winners, reserve,
+                                                                             code):
     with sessions.begin() as s:
         make_apps(s, settings)
         make_roster(s)
+        if winners is not None:
+            committee_result(s, settings, winners, reserve)
         with pytest.raises(InvalidInput) as err:
             with s.begin_nested():
-                publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=winners, reserve=reserve)
+                publicity.start_publicity(s, settings, actor="mishu1", now=START)
         assert err.value.code == code
         assert publicity.current(s, settings) is None
         assert s.scalars(select(OutboxMessage)).all() == []
+
+
+def test_there_is_no_other_list_to_publish(settings, sessions):
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        committee_result(s, settings, ids[:3], ids[3:])
+        with pytest.raises(TypeError):
+            publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[3:])
+        pub = publicity.start_publicity(s, settings, actor="mishu1", now=START)
+        assert pub.winners == ids[:3] and pub.reserve == ids[3:]
 
 
 def test_started_once_per_edition(settings, sessions):
     with sessions.begin() as s:
         ids, _ = _start(s, settings)
         with pytest.raises(AlreadyDone):
-            publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3])
+            publicity.start_publicity(s, settings, actor="mishu1", now=START)
 
 
 def test_not_after_the_publicity_stage_deadline(settings, sessions):

@@ -51,6 +51,11 @@ POLICY: dict[str, frozenset[str]] = {
     "stage.extend": SECRETARIAT,
     "roster.import": frozenset({OPERATOR}),
     "roster.remove": frozenset({OPERATOR}),
+    # 2 第一次评审委员会会议: the secretariat records the meeting and its 议事规则; the chair, for the committee,
+    # admits a candidate below the material gate (破格) and decides a replacement or a vacancy after 核查
+    "committee.rules": SECRETARIAT,
+    "committee.admit": frozenset({"committee_chair"}),
+    "committee.decide": frozenset({"committee_chair"}),
     # 3–4 征集 and 宣贯会暨培训
     "call.publish": SECRETARIAT,
     "training.manage": SECRETARIAT,
@@ -102,6 +107,7 @@ LEADER_AND_SECRETARIAT = frozenset({"secretariat", "expert_leader", OPERATOR})
 VIEWS: dict[str, frozenset[str]] = {
     "results.view": LEADER_AND_SECRETARIAT,
     "vote.status": frozenset({"secretariat", "committee_chair", OPERATOR}),
+    "committee.rules_view": SECRETARIAT | COMMITTEE,
     # the workbench (/admin): one entry per page family
     "edition.overview": SECRETARIAT,                     # stages, counts, who owes what today
     "applications.view": SECRETARIAT | EXPERTS,          # experts: only applications assigned to them

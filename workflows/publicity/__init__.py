@@ -33,6 +33,8 @@ from workflows.publicity.complaints import (  # noqa: F401
     OUTCOMES,
     Step,
     require_window_open,
+    targets,
+    check_concludable,
     begin,
     choose_target,
     set_content,
@@ -53,11 +55,14 @@ from workflows.publicity.notice import (  # noqa: F401
     PublicityView,
     view,
     start_publicity,
+    proposed,
     notice_data,
     verification_report,
     send_report,
     application_ids,
 )
+
+from workflows.publicity import places  # noqa: F401
 
 from workflows.publicity.award import (  # noqa: F401
     PAYMENT_STATES,

@@ -3,8 +3,9 @@
 The chat intake is the flow ``complaint`` with the steps of `Step`; a draft complaint row is created
 once the target and the content are known, so evidence files sent in chat can attach to it while they
 download.  Submitting gives it a number.  The secretariat concludes each complaint (upheld or not,
-with findings and reasons); an upheld one may remove the proposed winner, and the secretariat decides
-whether the next-ranked candidate is proposed instead or the place stays empty.
+with findings and reasons); an upheld one may remove the proposed winner.  Who takes the emptied place
+(the next-ranked candidate, or nobody) is the committee's decision, not the secretariat's: the place is
+referred to the committee (`workflows.publicity.places`).
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, conversation, notices, numbers, people
+from workflows.publicity import places
 from workflows.publicity import window as publicity_window
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
-from workflows.publicity.models import Complaint, ComplaintEvidence
+from workflows.publicity.models import Complaint, ComplaintEvidence, PlaceDecision
 from workflows.core.models import Conversation, OutboxMessage
 from workflows.publicity.record import describe, require, window_data, window_of
 from workflows.publicity.window import WindowState
@@ -28,7 +30,7 @@ from workflows.core.settings import Settings
 FLOW = "complaint"
 SKIP_WORD = "完成"
 ANONYMOUS_WORD = "匿名"
-OUTCOMES = ("keep", "replace", "vacant")
+OUTCOMES = ("keep", "remove")
 
 
 class Step(StrEnum):
@@ -43,18 +45,28 @@ class Step(StrEnum):
 
 def require_window_open(session: Session, settings: Settings, *, now: dt.datetime) -> None:
     """Raise a refusal saying when the window is (or was) open unless complaints are accepted now."""
-    pub = require(session, settings)
-    state = publicity_window.state(window_of(pub), now)
-    if state is not WindowState.OPEN:
+    if not targets(session, settings, now=now):
+        pub = require(session, settings)
+        state = publicity_window.state(window_of(pub), now)
         raise InvalidInput("complaint_window_closed", state=str(state), **window_data(pub))
 
 
-def begin(session: Session, settings: Settings, *, userid: str, now: dt.datetime) -> list[dict[str, Any]]:
-    """Start the intake for any member; return the numbered choices (current proposed winners)."""
-    require_window_open(session, settings, now=now)
+def targets(session: Session, settings: Settings, *, now: dt.datetime) -> list[int]:
+    """Whom a complaint may be about now: every proposed winner in the notice's window, else a replacement in
+    its own window (`places`)."""
     pub = require(session, settings)
-    conversation.start(session, userid, FLOW, Step.TARGET, now=now, choices=list(pub.winners))
-    return [describe(session, i) for i in pub.winners]
+    if publicity_window.state(window_of(pub), now) is WindowState.OPEN:
+        return list(pub.winners)
+    return [d.replacement_id for d in places.open_notices(session, settings, now)
+            if d.replacement_id in pub.winners]
+
+
+def begin(session: Session, settings: Settings, *, userid: str, now: dt.datetime) -> list[dict[str, Any]]:
+    """Start the intake for any member; return the numbered choices (who may be complained about now)."""
+    require_window_open(session, settings, now=now)
+    choices = targets(session, settings, now=now)
+    conversation.start(session, userid, FLOW, Step.TARGET, now=now, choices=choices)
+    return [describe(session, i) for i in choices]
 
 
 def choose_target(session: Session, settings: Settings, conv: Conversation, text: str, *,
@@ -216,10 +228,9 @@ def complaint_data(session: Session, c: Complaint) -> dict[str, Any]:
             "replacement": describe(session, c.replacement_id) if c.replacement_id else None}
 
 
-@access.guarded("complaints.conclude")
-def conclude(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
-             upheld: bool, findings: str, reason: str, outcome: str | None = None) -> Complaint:
-    """Record findings and the conclusion; an upheld one keeps, replaces or vacates the winner's place."""
+def check_concludable(session: Session, settings: Settings, *, number: str, upheld: bool, findings: str,
+                      reason: str, outcome: str | None = None) -> Complaint:
+    """Everything `conclude` checks first, without changing anything (what the confirmation card shows)."""
     c = find(session, settings, number)
     if c.status == "concluded":
         raise AlreadyDone("complaint_already_concluded", number=c.number)
@@ -229,31 +240,39 @@ def conclude(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     if outcome not in OUTCOMES or (not upheld and outcome != "keep"):
         raise InvalidInput("complaint_bad_outcome", outcomes=list(OUTCOMES))
     pub = require(session, settings)
-    if outcome != "keep":
-        if c.application_id not in pub.winners:
-            raise InvalidInput("complaint_target_not_winner", target=describe(session, c.application_id))
+    if outcome == "remove" and c.application_id not in pub.winners:
+        raise InvalidInput("complaint_target_not_winner", target=describe(session, c.application_id))
+    return c
+
+
+@access.guarded("complaints.conclude")
+def conclude(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
+             upheld: bool, findings: str, reason: str, outcome: str | None = None) -> Complaint:
+    """Record findings and the conclusion; an upheld one keeps the winner, or removes it and refers the place
+    to the committee (which decides a replacement or a vacancy: `places.decide`)."""
+    c = check_concludable(session, settings, number=number, upheld=upheld, findings=findings, reason=reason,
+                          outcome=outcome)
+    outcome = outcome or "keep"
+    pub = require(session, settings)
+    if outcome == "remove":
         winners = list(pub.winners)
         place = winners.index(c.application_id)
         winners.pop(place)
-        if outcome == "replace":
-            taken = set(pub.winners) | set(pub.removed)
-            nxt = next((i for i in pub.reserve if i not in taken), None)
-            if nxt is None:
-                raise InvalidInput("complaint_no_reserve")
-            winners.insert(place, nxt)
-            c.replacement_id = nxt
         pub.winners, pub.removed = winners, [*pub.removed, c.application_id]
+        session.add(PlaceDecision(edition=settings.award.edition_key, publicity_id=pub.id, complaint_id=c.id,
+                                  position=place, removed_id=c.application_id, status="pending",
+                                  referred_by=actor, referred_at=now))
     c.status, c.upheld, c.findings, c.reason, c.outcome = "concluded", upheld, findings.strip(), reason.strip(), outcome
     c.concluded_by, c.concluded_at = actor, now
     audit.record(session, actor=actor, action="complaint.conclude", subject=f"complaint:{c.number}", now=now,
                  upheld=upheld, outcome=outcome, findings=c.findings, reason=c.reason,
-                 removed=c.application_id if outcome != "keep" else None, replacement=c.replacement_id)
+                 removed=c.application_id if outcome != "keep" else None, referred=outcome == "remove")
     data = complaint_data(session, c)
     if c.channel == "chat":  # the page's and offline complainants are told by the secretariat, not in WeCom
         notices.notify(session, c.complainant, "complaint.concluded", now=now, complaint=data)
-    if outcome == "replace" and c.replacement_id:
-        repl = describe(session, c.replacement_id)
-        if repl["applicant"]:
-            notices.notify(session, repl["applicant"], "publicity.replacement", now=now, winner=repl,
-                           **window_data(pub))
+    if outcome == "remove":
+        committee = [p.userid for p in people.with_role(session, "committee", "committee_chair")]
+        notices.notify(session, committee, "publicity.place_referred", now=now, complaint=data,
+                       reserve=[describe(session, i) for i in pub.reserve
+                                if i not in set(pub.winners) | set(pub.removed)])
     return c

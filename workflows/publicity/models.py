@@ -131,3 +131,30 @@ class AwardRecord(Base):
     updated_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "application_id"), of_application())
+
+
+class PlaceDecision(Base):
+    """A winner's place emptied by an upheld complaint, and the committee's decision on it.
+
+    The secretariat's 核查 only refers the place (`pending`); the committee decides (`replace` by the next
+    ranked candidate, or `vacant`), the chair confirming by card.  A replacement is published with its own
+    notice window (`start`..`end`, last local day `last_day`), during which complaints about it are taken.
+    """
+
+    __tablename__ = "place_decision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    position: Mapped[int]                                   # the place's rank (0-based) in the winner list
+    removed_id: Mapped[int]                                 # the application removed from the place
+    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | replace | vacant
+    replacement_id: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    referred_by: Mapped[str] = mapped_column(String(64))
+    referred_at: Mapped[dt.datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None]
+    start: Mapped[dt.datetime | None]                       # the replacement's own notice window
+    end: Mapped[dt.datetime | None]
+    last_day: Mapped[str | None] = mapped_column(String(10))

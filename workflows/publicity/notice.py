@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import voting
 from workflows.core import access, audit, notices, people, stages
 from workflows.publicity import window as publicity_window
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.models import ROLES
 from workflows.apply.models import Application
 from workflows.publicity.models import Complaint, Publicity
+from workflows.publicity import places
 from workflows.publicity.complaints import complaint_data
 from workflows.publicity.record import current, describe, require, window_data, window_of
 from workflows.publicity.window import WindowState
@@ -57,15 +59,21 @@ def _check_ids(session: Session, settings: Settings, ids: list[int], what: str) 
             raise InvalidInput("publicity_unknown_application", app_id=app_id)
 
 
+def proposed(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
+    """The committee's result: its proposed winners (a closed, decided vote) and the next-ranked reserve."""
+    winners = list(voting.proposed_winners(session, settings))
+    if not winners:
+        raise InvalidInput("publicity_vote_unavailable")
+    return winners, [i for i in voting.ranked_candidates(session, settings) if i not in winners]
+
+
 @access.guarded("publicity.manage")
-def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
-                    winners: list[int], reserve: list[int] = ()) -> Publicity:
-    """Publish the proposed winners (rank order), compute the window, tell the roster and the candidates."""
-    winners, reserve = [int(i) for i in winners], [int(i) for i in reserve]
+def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> Publicity:
+    """Publish the committee's proposed winners (rank order) from its closed vote; compute the window, tell the
+    roster and the candidates.  Nobody else's list can be published: winners come only from the committee."""
     if current(session, settings) is not None:
         raise AlreadyDone("publicity_already_started")
-    if not winners:
-        raise InvalidInput("publicity_no_winners")
+    winners, reserve = proposed(session, settings)
     if len(winners) > settings.award.rules.winners:
         raise InvalidInput("publicity_too_many_winners", given=len(winners), allowed=settings.award.rules.winners)
     _check_ids(session, settings, winners + reserve, "winners+reserve")
@@ -116,7 +124,8 @@ def verification_report(session: Session, settings: Settings, *, now: dt.datetim
     return {"generated_at": now.isoformat(), **window_data(pub),
             "complaints": complaints, "upheld": sum(1 for c in complaints if c["upheld"]),
             "winners": [describe(session, i) for i in pub.winners],
-            "removed": [describe(session, i) for i in pub.removed]}
+            "removed": [describe(session, i) for i in pub.removed],
+            "places": [places.decision_data(session, d) for d in places.decisions(session, settings)]}
 
 
 @access.guarded("publicity.manage")
@@ -125,6 +134,12 @@ def send_report(session: Session, settings: Settings, *, actor: str, now: dt.dat
     pub = require(session, settings)
     if publicity_window.state(window_of(pub), now) is not WindowState.CLOSED:
         raise InvalidInput("publicity_window_still_open", **window_data(pub))
+    waiting = places.pending(session, settings)
+    if waiting:
+        raise InvalidInput("places_pending", count=len(waiting))
+    for d in places.unfinished_notices(session, settings, now):
+        raise InvalidInput("publicity_window_still_open", start=d.start.isoformat(), end=d.end.isoformat(),
+                           last_day=d.last_day, days=pub.days)
     pending = session.scalars(select(Complaint.number).where(Complaint.publicity_id == pub.id,
                                                              Complaint.status == "submitted")).all()
     if pending:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import committee
 from workflows.apply.models import Application
 from workflows.core.models import Person
 from workflows.core.settings import Settings
@@ -152,7 +153,8 @@ def ranking(session: Session, settings: Settings) -> dict[str, Any]:
                       "current": confirmation is not None and confirmation.digest == results.digest_of(standing),
                       "pending": [apps[a].number for a in standing.pending if a in apps],
                       "unresolved": [apps[a].number for a in standing.unresolved if a in apps]}
-    selection = arithmetic.select_candidates(st["material"].scores, r.material_gate, r.candidates_max)
+    selection = arithmetic.select_candidates(st["material"].scores, r.material_gate, r.candidates_max,
+                                             committee.admitted_ids(session, settings))
     out["material"] |= {"ranking": [(e, apps[e.app_id]) for e in selection.ranking],
                         "selected": set(selection.selected), "below_gate": set(selection.excluded_below_gate),
                         "tie": selection.tie_at_cut,

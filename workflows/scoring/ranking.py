@@ -8,7 +8,7 @@ Application ids must be mutually orderable (all str or all int).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -205,12 +205,12 @@ class CandidateSelection:
 
 
 def select_candidates(scores: Mapping[AppId, Number], gate: Number,
-                      max_count: int) -> CandidateSelection:
-    """Applications scoring >= gate, best first, at most max_count (ties reported)."""
+                      max_count: int, admitted: Collection[AppId] = ()) -> CandidateSelection:
+    """Applications scoring >= gate (or admitted below it by the committee, 破格), best first, at most max_count."""
     ranking = rank(scores)
     threshold = exact(gate)
-    passed = [e for e in ranking if e.score >= threshold]
-    below = tuple(e.app_id for e in ranking if e.score < threshold)
+    passed = [e for e in ranking if e.score >= threshold or e.app_id in admitted]
+    below = tuple(e.app_id for e in ranking if e.score < threshold and e.app_id not in admitted)
     outcome = cut(passed, max_count)
     return CandidateSelection(ranking, outcome.selected, outcome.tie_at_cut,
                               outcome.rest, below)

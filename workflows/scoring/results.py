@@ -17,6 +17,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import committee
 from workflows.core import access, audit, notices, people
 from workflows.scoring import ranking
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
@@ -183,7 +184,8 @@ def _require_final(st: Standing, session: Session) -> None:
 def candidates(session: Session, settings: Settings) -> ranking.CandidateSelection:
     """Site-visit candidates by material score: gate first, then at most candidates_max (ties reported)."""
     r = settings.award.rules
-    return ranking.select_candidates(standing(session, settings, "material").scores, r.material_gate, r.candidates_max)
+    return ranking.select_candidates(standing(session, settings, "material").scores, r.material_gate, r.candidates_max,
+                                     committee.admitted_ids(session, settings))
 
 
 def composite_ranking(session: Session, settings: Settings) -> ranking.CompositeRanking:
@@ -249,7 +251,9 @@ def select_candidates(session: Session, settings: Settings, *, actor: str, now: 
     _require_final(st, session)
     require_report_confirmed(session, settings, "material")  # the leader signs off the ranking first
     r = settings.award.rules
-    selection = ranking.select_candidates(st.scores, r.material_gate, r.candidates_max)
+    # The gate is "原则上": the committee may admit an application below it (破格, workflows.committee).
+    selection = ranking.select_candidates(st.scores, r.material_gate, r.candidates_max,
+                                          committee.admitted_ids(session, settings))
     return _decide(session, settings, kind=SITE, outcome=selection, scores=st.scores, tie_break=tie_break,
                    actor=actor, now=now)
 

@@ -12,6 +12,7 @@ from workflows.voting.ballots import (
     application_of,
     card_data,
     cast_ballot,
+    check_openable,
     declare_conflict,
     final_candidates,
     open_ballot,
@@ -31,6 +32,7 @@ from workflows.voting.closing import (
     open_round,
     papers,
     proposed_winners,
+    ranked_candidates,
     report,
     scrub_receipts,
     series,
@@ -40,8 +42,8 @@ from workflows.voting.queries import MemberTurnout, NonVoter, non_voters, turnou
 
 __all__ = [
     "CARD", "ELECTORATE", "VOTED_CARD", "CandidateInfo", "CastOutcome", "CloseOutcome", "MemberTurnout",
-    "NonVoter", "Recount", "application_of", "card_data", "cast_ballot", "close_ballot", "close_due",
+    "NonVoter", "Recount", "application_of", "card_data", "cast_ballot", "check_openable", "close_ballot", "close_due",
     "declare_conflict", "electors", "extend_ballot", "final_candidates", "latest_round", "non_voters",
-    "open_ballot", "open_round", "option_id", "papers", "proposed_winners", "question_key", "reissue_card",
+    "open_ballot", "open_round", "option_id", "papers", "proposed_winners", "question_key", "ranked_candidates", "reissue_card",
     "report", "scrub_receipts", "series", "submit_key", "turnout", "verify",
 ]

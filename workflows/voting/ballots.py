@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflows import committee
 from workflows.core import access, audit, notices, people, stages
-from workflows.voting import sealing, tally
+from workflows.voting import confirmation, sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.sealed import KeyUnavailable
 from workflows.apply.models import Application
@@ -86,15 +87,46 @@ def conflicts_of(session: Session, settings: Settings, member: str) -> set[int]:
         VoteConflict.edition == settings.award.edition_key, VoteConflict.member == member)))
 
 
+def check_openable(session: Session, settings: Settings, *, now: dt.datetime, candidates: Sequence[CandidateInfo],
+                   closes_at: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything `open_ballot` checks, without changing anything: what the confirmation card shows."""
+    closes_at = _checked(session, settings, now=now, candidates=candidates, closes_at=closes_at)
+    seats = settings.award.rules.winners
+    confirm = confirmation.is_confirmation(candidates, seats)
+    return {"names": [c.enterprise_name for c in candidates], "seats": seats, "confirm": confirm,
+            "picks": None if confirm else committee.effective(session, settings).picks_for(seats),
+            "closes_at": closes_at.isoformat(), "members": len(_electorate(session))}
+
+
 @access.guarded("vote.manage")
 def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                 candidates: Sequence[CandidateInfo], closes_at: dt.datetime | None = None) -> Ballot:
-    """Open the committee vote on the final top candidates; every member gets a ballot card."""
+    """Open the committee vote on the final top candidates; every member gets a ballot card.
+
+    More candidates than seats: each member chooses (as many as the 议事规则 say, by default the seats).
+    No more candidates than seats: each member confirms every candidate (同意/不同意), see `confirmation`.
+    """
+    closes_at = _checked(session, settings, now=now, candidates=candidates, closes_at=closes_at)
+    # A round left without quorum can no longer be reopened once a new vote starts: open its papers for good.
+    for stale in session.scalars(select(Ballot).where(Ballot.edition == settings.award.edition_key,
+                                                      Ballot.status == "no_quorum")):
+        if sealing.has_sealed(session, stale.id) or sealing.has_round_key(settings, stale.id):
+            sealing.unseal_round(session, settings, stale)
+    ballot = start_round(session, settings, actor=actor, now=now, candidates=[c.as_dict() for c in candidates],
+                         seats=settings.award.rules.winners, closes_at=closes_at, runoff_of=None)
+    return ballot
+
+
+def _checked(session: Session, settings: Settings, *, now: dt.datetime, candidates: Sequence[CandidateInfo],
+             closes_at: dt.datetime | None) -> dt.datetime:
     rules = settings.award.rules
     stages.require_open(session, settings, "vote", now=now)
     ids = [c.application_id for c in candidates]
-    if not rules.winners < len(ids) <= rules.vote_top or len(set(ids)) != len(ids):
+    if not 1 <= len(ids) <= rules.vote_top or len(set(ids)) != len(ids):
         raise InvalidInput("vote_candidates_count", count=len(ids), winners=rules.winners, top=rules.vote_top)
+    picks = committee.effective(session, settings).picks_for(rules.winners)
+    if len(ids) > rules.winners and picks >= len(ids):
+        raise InvalidInput("vote_picks_too_many", picks=picks, count=len(ids))
     for c in candidates:
         app = session.get(Application, c.application_id)
         if app is None or app.edition != settings.award.edition_key:
@@ -107,13 +139,9 @@ def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     closes_at = closes_at or stages.deadline(session, settings, "vote")
     if closes_at.tzinfo is None or closes_at <= now:
         raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
-    # A round left without quorum can no longer be reopened once a new vote starts: open its papers for good.
-    for stale in session.scalars(select(Ballot).where(Ballot.edition == edition, Ballot.status == "no_quorum")):
-        if sealing.has_sealed(session, stale.id) or sealing.has_round_key(settings, stale.id):
-            sealing.unseal_round(session, settings, stale)
-    ballot = start_round(session, settings, actor=actor, now=now, candidates=[c.as_dict() for c in candidates],
-                         seats=rules.winners, closes_at=closes_at, runoff_of=None)
-    return ballot
+    if not _electorate(session):
+        raise InvalidInput("vote_no_members")
+    return closes_at
 
 
 @access.guarded("vote.manage")
@@ -151,22 +179,31 @@ def start_round(session: Session, settings: Settings, *, actor: str, now: dt.dat
 def _participation(session: Session, settings: Settings, ballot: Ballot, member: str) -> Participation:
     """What this member is offered in this round, given declared conflicts and the policy."""
     conflicted = conflicts_of(session, settings, member)
+    rules = committee.effective(session, settings)
     ids = [c["application_id"] for c in ballot.candidates]
-    excluded = [i for i in ids if i in conflicted] if settings.award.rules.vote_conflict_policy == "exclude" else []
+    excluded = [i for i in ids if i in conflicted] if rules.conflict_policy == "exclude" else []
     offered = [option_id(i) for i in ids if i not in excluded]
+    if confirmation.is_confirmation(ballot.candidates, ballot.seats):
+        # A yes/no on every candidate left; nothing left to confirm is a recusal.
+        return Participation(ballot_id=ballot.id, member=member, offered=confirmation.offered(offered),
+                             excluded=excluded, required=len(offered), recused=not offered)
+    required = rules.picks_for(ballot.seats) if ballot.round_no == 1 else ballot.seats
     # Choosing n of n is no choice: such a member sits the round out (recorded), not forced.
-    recused = len(offered) <= ballot.seats
+    recused = len(offered) <= required
     return Participation(ballot_id=ballot.id, member=member, offered=offered, excluded=excluded,
-                         required=ballot.seats, recused=recused)
+                         required=required, recused=recused)
 
 
 def card_data(ballot: Ballot, part: Participation) -> dict[str, Any]:
     """What the ballot card shows one member (JSON-able)."""
     by_option = {option_id(c["application_id"]): c for c in ballot.candidates}
+    confirm = confirmation.is_confirmation(ballot.candidates, ballot.seats)
     return {"ballot_id": ballot.id, "round_no": ballot.round_no, "required": part.required,
             "closes_at": ballot.closes_at.isoformat(), "question_key": question_key(ballot.id),
-            "submit_key": submit_key(ballot.id),
-            "candidates": [{**by_option[o], "option_id": o} for o in part.offered],
+            "submit_key": submit_key(ballot.id), "confirm": confirm, "seats": ballot.seats,
+            "candidates": [{**by_option[o], "option_id": o,
+                            **({"no_option_id": confirmation.no_option(o)} if confirm else {})}
+                           for o in part.offered if o in by_option],
             "excluded": [c["enterprise_name"] for c in ballot.candidates if c["application_id"] in part.excluded]}
 
 
@@ -267,7 +304,8 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         return _refuse(session, actor, now, "closed", ballot.id,
                        closes_at=(ballot.closed_at or ballot.closes_at).isoformat())
     change = part.voted_at is not None
-    if change and not settings.award.rules.allow_ballot_change:
+    allow_change = committee.effective(session, settings).allow_ballot_change
+    if change and not allow_change:
         return _refuse(session, actor, now, "already_voted", ballot.id, voted_at=part.voted_at.isoformat())
     if task_id != part.task_id or task.status != "open":
         return _refuse(session, actor, now, "stale_card", ballot.id)
@@ -283,7 +321,9 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     qkey = question_key(ballot.id)
     chosen = list(selected.get(qkey, ()))
     chosen += [o for key, options in selected.items() if key != qkey for o in options]
-    checked = tally.validate_selection(chosen, part.offered, part.required)
+    confirm = confirmation.is_confirmation(ballot.candidates, ballot.seats)
+    checked = (confirmation.validate(chosen, part.offered) if confirm
+               else tally.validate_selection(chosen, part.offered, part.required))
     if isinstance(checked, tally.SelectionError):
         outcome = _refuse(session, actor, now, "invalid", ballot.id, code=checked.code, required=part.required,
                           chosen=len(chosen))
@@ -294,7 +334,7 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         send_ballot_card(session, settings, ballot, part, now=now)
         return outcome
     # The paper is sealed under the round's key file: no plaintext choice reaches the database while open.
-    blob = sealing.seal_paper(key, ballot.id, slot, [application_of(o) for o in checked])
+    blob = sealing.seal_paper(key, ballot.id, slot, [confirmation.stored_value(o) for o in checked])
     if previous is not None:
         previous.sealed = blob
     else:
@@ -307,9 +347,13 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     audit.record(session, actor=actor, action="vote.replaced" if change else "vote.cast",
                  subject=f"ballot:{ballot.id}", now=now, round=ballot.round_no)
     names = {option_id(c["application_id"]): c["enterprise_name"] for c in ballot.candidates}
-    data = {"ballot_id": ballot.id, "round_no": ballot.round_no, "receipt": receipt,
+    if confirm:
+        names.update({confirmation.no_option(o): f"不同意：{n}" for o, n in names.items()})
+        names.update({o: f"同意：{n}" for o, n in names.items() if not o.startswith(confirmation.NO_PREFIX)})
+    data = {"ballot_id": ballot.id, "round_no": ballot.round_no, "receipt": receipt, "confirm": confirm,
+            "single": part.required == 1 and not confirm,
             "chosen": [names[o] for o in checked], "closes_at": ballot.closes_at.isoformat(),
-            "can_change": settings.award.rules.allow_ballot_change, "question_key": qkey,
+            "can_change": allow_change, "question_key": qkey,
             "submit_key": submit_key(ballot.id)}
     if response_code:
         # `_sealed`: the outbox keeps this update (it shows the member's own ticks) encrypted under the
@@ -331,7 +375,7 @@ def reissue_card(session: Session, settings: Settings, *, actor: str, now: dt.da
         part = _part(session, ballot.id, actor, lock=True)
         if part is None or part.recused or now > ballot.closes_at:
             continue
-        if part.voted_at is not None and not settings.award.rules.allow_ballot_change:
+        if part.voted_at is not None and not committee.effective(session, settings).allow_ballot_change:
             continue
         send_ballot_card(session, settings, ballot, part, now=now)
         audit.record(session, actor=actor, action="vote.card_reissued", subject=f"ballot:{ballot.id}", now=now)

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from workflows import committee
 from workflows.core import access, audit, notices, people
-from workflows.voting import sealing, tally
+from workflows.voting import confirmation, sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.voting.models import Ballot, Participation
 from workflows.core.models import CardTask, OutboxMessage
@@ -17,7 +18,8 @@ from workflows.core.settings import Settings
 from workflows.voting.ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
 
 SCHEDULER = "scheduler"
-RESULT_TO = ("secretariat", "committee_chair")
+# Every member of the committee hears the result, and the secretariat.
+RESULT_TO = ("secretariat", "committee", "committee_chair")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class CloseOutcome:
     voted: int
     members: int
     runoff_ballot_id: int | None = None
+    round_no: int = 1
 
 
 def _edition_ballots(settings: Settings):  # noqa: ANN202
@@ -58,8 +61,16 @@ def papers(session: Session, ballot: Ballot, settings: Settings | None = None) -
     A round still holding sealed papers (open, or closed without quorum) needs `settings` to open them.
     """
     order = {c["application_id"]: i for i, c in enumerate(ballot.candidates)}
-    return [[option_id(a) for a in sorted(apps, key=order.__getitem__)]
+    # A confirmation round's 不同意 is stored negated (workflows.voting.confirmation).
+    return [[confirmation.option_of(a) for a in sorted(apps, key=lambda a: (order[abs(a)], a < 0))]
             for apps in sealing.all_papers(session, settings, ballot.id)]
+
+
+def count(ballot: Ballot, stored: list[list[str]]) -> tally.TallyResult:
+    """Count a round's papers: choosing among candidates, or confirming each (no more candidates than seats)."""
+    if confirmation.is_confirmation(ballot.candidates, ballot.seats):
+        return confirmation.count(stored, _options(ballot), ballot.seats)
+    return tally.tally(stored, _options(ballot), ballot.seats)
 
 
 def _options(ballot: Ballot) -> list[str]:
@@ -117,14 +128,14 @@ def close_due(session: Session, settings: Settings, *, now: dt.datetime) -> list
 
 
 def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, now: dt.datetime) -> CloseOutcome:
-    rules = settings.award.rules
+    rules = committee.effective(session, settings)   # the 议事规则 recorded by the committee, else the config
     parts = electors(session, ballot.id)
     voted = sum(1 for p in parts if p.voted_at is not None)
     q = rules.quorum_fraction
     quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
     # Without quorum nothing is counted: counts recorded now and again after an extension would give
     # away, by their difference, what the members who voted in between chose.
-    result = tally.tally(papers(session, ballot, settings), _options(ballot), ballot.seats) if quorate else None
+    result = count(ballot, papers(session, ballot, settings)) if quorate else None
     ballot.result = {**(_as_json(result) if result else {}), "members": len(parts), "voted": voted,
                      "quorum": rules.quorum, "quorum_met": quorate}
     ballot.closed_at, ballot.closed_by = now, actor
@@ -144,7 +155,9 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
         rounds = [b for b in series(session, ballot.series_id) if b.status == "closed"]
         resolution = tally.resolve_rounds([_stored(b.result) for b in rounds])
         ballot.outcome = resolution.outcome.value
-        if resolution.outcome is tally.Outcome.RUNOFF_NEEDED:
+        if resolution.outcome is tally.Outcome.RUNOFF_NEEDED and not rules.runoff:
+            ballot.outcome = tally.Outcome.DEADLOCKED.value   # the 议事规则 say the committee decides a tie itself
+        if ballot.outcome == tally.Outcome.RUNOFF_NEEDED.value:
             tied = set(resolution.pending.candidates)
             runoff = start_round(session, settings, actor=actor, now=now,
                                  candidates=[c for c in ballot.candidates if option_id(c["application_id"]) in tied],
@@ -155,9 +168,10 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
                  counts=result.counts if result else None, winners=list(result.winners) if result else [],
                  outcome=ballot.outcome, runoff=ballot.result.get("runoff"), runoff_ballot=runoff_id)
     recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
-    notices.notify(session, recipients, "vote.result", now=now, **report(session, settings, ballot.series_id))
+    notices.notify(session, sorted(set(recipients)), "vote.result", now=now,
+                   **report(session, settings, ballot.series_id))
     scrub_receipts(session)
-    return CloseOutcome(ballot.id, ballot.outcome, voted, len(parts), runoff_id)
+    return CloseOutcome(ballot.id, ballot.outcome, voted, len(parts), runoff_id, ballot.round_no)
 
 
 def series(session: Session, series_id: int) -> list[Ballot]:
@@ -187,7 +201,7 @@ def extend_ballot(session: Session, settings: Settings, *, actor: str, now: dt.d
         if reopened:
             send_ballot_card(session, settings, ballot, part, now=now)
         notices.notify(session, part.member, "vote.extended", now=now, ballot_id=ballot.id,
-                       closes_at=closes_at.isoformat())
+                       round_no=ballot.round_no, closes_at=closes_at.isoformat())
     return ballot
 
 
@@ -234,6 +248,13 @@ def proposed_winners(session: Session, settings: Settings) -> list[int]:
     return [application_of(o) for o in resolution.winners]
 
 
+def ranked_candidates(session: Session, settings: Settings) -> list[int]:
+    """The decided vote's first-round candidates (application ids) in ranking order; empty until decided.
+    The ones not proposed are the reserve the committee may call on (`workflows.publicity.places`)."""
+    rounds = _decided_series(session, settings)
+    return [c["application_id"] for c in rounds[0].candidates] if rounds else []
+
+
 @dataclass(frozen=True)
 class Recount:
     """A round's re-count from the stored papers compared with its recorded result."""
@@ -250,7 +271,7 @@ def verify(session: Session, settings: Settings) -> list[Recount]:
     for ballot in session.scalars(_edition_ballots(settings).where(Ballot.result.is_not(None)).order_by(Ballot.id)):
         if "counts" not in ballot.result:  # closed without quorum: nothing was counted
             continue
-        res = tally.verify(papers(session, ballot, settings), _options(ballot), ballot.seats, _stored(ballot.result))
+        res = tally.compare(count(ballot, papers(session, ballot, settings)), _stored(ballot.result))
         out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences))
     return out
 
@@ -274,10 +295,16 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
             "opened_at": b.opened_at.isoformat(), "closes_at": b.closes_at.isoformat(),
             "closed_at": b.closed_at.isoformat() if b.closed_at else None, "sealed": sealed,
             "members": len(parts), "voted": sum(1 for p in parts if p.voted_at is not None),
-            "quorum": settings.award.rules.quorum, "quorum_met": None if sealed else b.result["quorum_met"],
+            "quorum": b.result["quorum"] if not sealed else committee.effective(session, settings).quorum,
+            "quorum_met": None if sealed else b.result["quorum_met"],
+            "confirm": confirmation.is_confirmation(b.candidates, b.seats),
             "recused": sorted(p.member for p in session.scalars(
                 select(Participation).where(Participation.ballot_id == b.id, Participation.recused.is_(True)))),
-            "candidates": [{**c, "votes": counts.get(option_id(c["application_id"]))} for c in
+            "candidates": [{**c, "votes": counts.get(option_id(c["application_id"])),
+                            "against": counts.get(confirmation.no_option(option_id(c["application_id"]))),
+                            "confirmed": None if sealed or "winners" not in b.result
+                            else option_id(c["application_id"]) in b.result["winners"]}
+                           for c in
                            (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
                             if counts else b.candidates)],
             "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result.get("winners", [])],

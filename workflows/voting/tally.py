@@ -205,7 +205,11 @@ def verify(
     recorded: TallyResult,
 ) -> VerifyResult:
     """Re-count the stored ballots and list every difference from the recorded result."""
-    fresh = tally(stored_ballots, candidates, seats)
+    return compare(tally(stored_ballots, candidates, seats), recorded)
+
+
+def compare(fresh: TallyResult, recorded: TallyResult) -> VerifyResult:
+    """List every difference between a fresh count and the recorded result."""
     differences: list[Difference] = []
     for name in sorted(set(fresh.counts) | set(recorded.counts), key=str):
         if fresh.counts.get(name) != recorded.counts.get(name):

@@ -175,7 +175,6 @@ def ranking(me: Signed) -> Response:
 def vote(me: Signed) -> Response:
     """Who has voted (never how), the quorum, the result after closing, and the re-count."""
     settings = rt().settings
-    q = settings.award.rules.quorum_fraction
     with rt().sessions() as s:
         try:
             report = voting.report(s, settings)
@@ -184,7 +183,8 @@ def vote(me: Signed) -> Response:
         turnout = {r["ballot_id"]: [{"name": t.name, "voted": t.voted_at is not None, "recused": t.recused}
                                     for t in voting.turnout(s, r["ballot_id"])] for r in report["rounds"]}
         recounts = voting.verify(s, settings) if request.args.get("verify") else []
-    needed = {r["ballot_id"]: math.ceil(Fraction(r["members"]) * q) for r in report["rounds"]}
+    # Each round by the quorum it is judged by (the committee's recorded 议事规则, else the config).
+    needed = {r["ballot_id"]: math.ceil(Fraction(r["members"]) * Fraction(r["quorum"])) for r in report["rounds"]}
     return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed,
                 verified=bool(request.args.get("verify")))
 

@@ -1,0 +1,76 @@
+"""`python -m bot committee rules [record …]` and `committee admit` — the committee's 议事规则 and 破格."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from workflows import committee
+
+from . import base
+
+
+def register(main: click.Group) -> None:
+    """Add the `committee` command group."""
+
+    @main.group("committee")
+    def committee_group() -> None:
+        """The evaluation committee: its 议事规则 (first meeting, stage 2) and its own decisions."""
+
+    @committee_group.group("rules", invoke_without_command=True)
+    @click.pass_context
+    def rules(ctx: click.Context) -> None:
+        """Show the vote rules in force (recorded by the committee, else the configured defaults)."""
+        if ctx.invoked_subcommand is None:
+            rt = ctx.obj.runtime
+            click.echo(base.run(ctx.obj, lambda s, _now: rt.renderer.text(
+                "messages/committee/rules.md.j2", **committee.rules_data(s, rt.settings))))
+
+    @rules.command("record")
+    @click.option("--held-on", required=True, help="The meeting's day (2026-09-10, 9月10日 …).")
+    @click.option("--attendees", required=True, help="Who attended, comma-separated (names as in the minutes).")
+    @click.option("--decisions", required=True, help="The meeting's decisions, as minuted.")
+    @click.option("--quorum", default=None, help="Quorum as a fraction of the round's members, e.g. 2/3.")
+    @click.option("--picks", type=int, default=None, help="How many candidates each member ticks (default: the seats).")
+    @click.option("--runoff/--no-runoff", default=None, help="A tie at the last seat opens a runoff round (or the "
+                                                               "committee decides it itself).")
+    @click.option("--runoff-hours", type=int, default=None, help="How long a runoff round stays open.")
+    @click.option("--conflict-policy", type=click.Choice(committee.CONFLICT_POLICIES), default=None,
+                  help="exclude: a member's declared conflict is left off their card; allow: recorded only.")
+    @click.option("--ballot-change/--no-ballot-change", default=None, help="May a member change a cast ballot.")
+    @click.option("--actor", default="cli", help="Who records it (audit log).")
+    @click.option("--now", default=None, help="Act as of this time; default: now.")
+    @click.pass_obj
+    def rules_record(obj: Any, held_on: str, attendees: str, decisions: str, quorum: str | None, picks: int | None,
+                     runoff: bool | None, runoff_hours: int | None, conflict_policy: str | None,
+                     ballot_change: bool | None, actor: str, now: str | None) -> None:
+        """Record a committee meeting and the vote rules it adopted; unset rules keep the ones in force."""
+        rt = obj.runtime
+        day = base.day(rt, held_on)
+
+        def go(s: Any, when: dt.datetime) -> str:
+            committee.record_meeting(s, rt.settings, actor=actor, now=when, held_on=day,
+                                     attendees=attendees.replace("，", ",").split(","), decisions=decisions,
+                                     quorum=quorum, picks=picks, runoff=runoff, runoff_hours=runoff_hours,
+                                     conflict_policy=conflict_policy, allow_ballot_change=ballot_change)
+            return rt.renderer.text("messages/committee/rules_recorded.md.j2", **committee.rules_data(s, rt.settings))
+        click.echo(base.run(obj, go, now))
+
+    @committee_group.command("admit")
+    @click.argument("application")
+    @click.option("--reason", required=True, help="The committee's reason (as minuted).")
+    @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
+    @click.option("--now", default=None, help="Act as of this time; default: now.")
+    @click.pass_obj
+    def admit(obj: Any, application: str, reason: str, actor: str, now: str | None) -> None:
+        """Admit an application below the material gate (破格) by the committee's decision; audited."""
+        from workflows import scoring
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> str:
+            app = scoring.find_application(s, rt.settings, application)
+            committee.admit(s, rt.settings, actor=actor, now=when, application_id=app.id, reason=reason,
+                            number=app.number or "")
+            return f"{app.number} admitted below the gate ({rt.settings.award.rules.material_gate}): {reason}"
+        click.echo(base.run(obj, go, now))

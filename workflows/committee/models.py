@@ -1,0 +1,54 @@
+"""The committee's meetings, the vote rules they adopt, and its 破格 admissions below the material gate."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from workflows.core.base import Base
+
+
+class CommitteeMeeting(Base):
+    """A recorded committee meeting (the first one, stage 2, adopts the 议事规则): date, attendees, decisions."""
+
+    __tablename__ = "committee_meeting"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    held_on: Mapped[str] = mapped_column(String(10))          # local calendar day, ISO
+    attendees: Mapped[list[Any]] = mapped_column(default=list)  # names (or userids) as written in the minutes
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+
+
+class VoteRulesRecord(Base):
+    """The vote rules a meeting adopted; the newest row of an edition is in force (older ones are history)."""
+
+    __tablename__ = "committee_rules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("committee_meeting.id"), index=True)
+    quorum: Mapped[str] = mapped_column(String(16))
+    picks: Mapped[int | None]                     # how many each member ticks in round 1 (None: the seats)
+    runoff: Mapped[bool] = mapped_column(default=True)   # a tie at the last seat opens a runoff round
+    runoff_hours: Mapped[int]
+    conflict_policy: Mapped[str] = mapped_column(String(16))
+    allow_ballot_change: Mapped[bool] = mapped_column(default=False)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+
+
+class GateAdmission(Base):
+    """The committee's decision to admit an application below the material gate (破格), with its reason."""
+
+    __tablename__ = "gate_admission"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "application_id"),)
