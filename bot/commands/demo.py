@@ -101,7 +101,7 @@ def workbench_members(data: dict) -> list[tuple[str, str]]:
     """The roster members the stand-in's sign-in page offers: those with a workbench page to see."""
     from workflows.core import access
     return [(m["userid"], m["name"]) for m in data["roster"]
-            if any(access.may_see(m["role"], view) for view in access.VIEWS)]
+            if any(access.may_see(m["role"], view) for view in access.WORKBENCH_VIEWS)]
 
 
 def register(main: click.Group) -> None:

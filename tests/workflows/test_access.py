@@ -147,3 +147,9 @@ def test_views_follow_the_roster(everyone):
 def test_an_unknown_view_is_a_programming_error():
     with pytest.raises(KeyError):
         access.may_see("secretariat", "no.such.view")
+
+
+def test_workbench_views_are_views_and_chat_views_do_not_open_the_workbench():
+    assert access.WORKBENCH_VIEWS <= set(access.VIEWS)
+    assert "committee.rules_view" not in access.WORKBENCH_VIEWS
+    assert not any(access.may_see("committee", v) for v in access.WORKBENCH_VIEWS)

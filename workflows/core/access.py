@@ -118,6 +118,9 @@ VIEWS: dict[str, frozenset[str]] = {
     "audit.view": SECRETARIAT,
     "exports.download": SECRETARIAT,
 }
+# Views shown only in chat: they do not open the workbench (/admin) to a role that has no page there.
+CHAT_ONLY_VIEWS = frozenset({"committee.rules_view"})
+WORKBENCH_VIEWS = frozenset(VIEWS) - CHAT_ONLY_VIEWS
 
 F = TypeVar("F", bound=Callable[..., Any])
 _GUARDED: dict[str, list[Callable[..., Any]]] = {}

@@ -140,7 +140,7 @@ def callback() -> Response:
     with runtime.sessions.begin() as s:
         member = people.member(s, userid) if userid and userid not in access.SYSTEM_ACTORS else None
         role = access.role_of(s, userid) if member else access.INACTIVE
-        if member is None or not any(access.may_see(role, v) for v in access.VIEWS):
+        if member is None or not any(access.may_see(role, v) for v in access.WORKBENCH_VIEWS):
             audit.record(s, actor=userid or "visitor", action="admin.signin_refused", subject="admin", now=now,
                          reason="not_member" if not userid else ("not_on_roster" if member is None else "no_pages"))
             return _refusal("not_member" if not userid else ("roster" if member is None else "no_pages"), 403)

@@ -45,7 +45,8 @@ def _to_login(reason: str) -> Response:
 
 def view(section: str, name: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Decorate a page: sign-in required, the VIEWS entry `name` checked, CSRF checked on POST."""
-    access.VIEWS[name]  # noqa: B018  (a typo fails at import, not at the first request)
+    if name not in access.WORKBENCH_VIEWS:  # a typo fails at import, not at the first request
+        raise KeyError(f"{name!r} is not a workbench view (access.WORKBENCH_VIEWS)")
 
     def decorate(fn: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(fn)
