@@ -140,7 +140,8 @@ class FileSchedulerLock:
 
     def __init__(self, path: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(path)
+        # Not thread-local: it is taken by the main or the standby thread, checked by the job's, freed by the main one.
+        self._lock = FileLock(path, thread_local=False)
 
     def acquire(self) -> bool:
         """Take the lock if free."""
