@@ -294,6 +294,7 @@ class SchedulerHandle:
         if self.lock.held():
             return True
         log.error("scheduler lock lost (its database connection dropped): stopping jobs, waiting in standby")
+        self.rt.scheduler_state = LOST
         self._stop_scheduling()
         if not self._stop.is_set():
             self.wait_in_standby(LOST)
