@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.core import people
+from workflows.core import audit, people
 from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
@@ -74,6 +74,7 @@ class Sender:
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
         """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
         with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
             due = (select(OutboxMessage)
                    .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
                           | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
@@ -204,6 +205,7 @@ class Sender:
 
     def _release(self, row: OutboxMessage) -> None:
         with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
             self._update_claimed(s, row, status="pending", claimed_until=None, claim_token=None)
 
     @staticmethod
@@ -291,8 +293,10 @@ class Sender:
                 content, mime = self.open_document(sha256)
                 media_id = self.client.upload_media("file", filename, content, mime)
                 with self.sessions.begin() as s:
+                    audit.exempt(s)  # never audits: no audit lock for its row locks
                     s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
             with self.sessions.begin() as s:  # remember the body this row sends, for its own resend
+                audit.exempt(s)  # never audits: no audit lock for its row locks
                 payload = {"media_id": media_id, "uploaded_at": uploaded_at.isoformat()}
                 if not self._update_claimed(s, row, payload=payload):
                     raise WeComError(None, "claim lost before sending", 409)
@@ -326,6 +330,7 @@ class Sender:
         except Exception as exc:  # a failing media handler: keep the row visible instead of retrying forever
             log.exception("recording outbox row %s failed", row.id)
             with self.sessions.begin() as s:
+                audit.exempt(s)  # never audits: no audit lock for its row locks
                 self._update_claimed(s, row, status="dead", attempts=OutboxMessage.attempts + 1, claim_token=None,
                                      last_error=f"handler: {type(exc).__name__}: {exc}"[:1000])
 
@@ -334,6 +339,8 @@ class Sender:
         kept = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser", "filename", "error",
                                                          "errcode", "skipped", "name")}
         with self.sessions.begin() as s:
+            if row.action in MESSAGE_ACTIONS or row.action == "update_card":  # no handler: never audits
+                audit.exempt(s)
             # The final write happens only while the claim is still ours (UPDATE … WHERE id AND claim_token).
             if not self._update_claimed(s, row, status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
                                         result=kept, claim_token=None):
@@ -353,6 +360,8 @@ class Sender:
     def _failed(self, row: OutboxMessage, exc: WeComError) -> None:
         now = self.clock()
         with self.sessions.begin() as s:
+            if row.action != "fetch_media":  # only a download's failure handler audits
+                audit.exempt(s)
             fresh = s.get(OutboxMessage, row.id, with_for_update=True)
             if fresh is None or fresh.status != "sending" or fresh.claim_token != row.claim_token:
                 log.warning("outbox row %s: claim lost, failure not recorded", row.id)
