@@ -183,7 +183,8 @@ class WeComState:
             # is accepted and not delivered again (D90236). The answer repeats the first one (unverified).
             checked = str(body.get("enable_duplicate_check", 0)) == "1"
             key = json.dumps(body, sort_keys=True, ensure_ascii=False) if checked else ""
-            interval = min(int(body.get("duplicate_check_interval") or DUPLICATE_CHECK_DEFAULT), DUPLICATE_CHECK_MAX)
+            given = body.get("duplicate_check_interval")
+            interval = min(DUPLICATE_CHECK_DEFAULT if given is None else int(given), DUPLICATE_CHECK_MAX)
             earlier = [self._sent_once.get((u, key)) for u in valid] if checked else []
             earlier = [e for e in earlier if e is not None and self.now() - e[0] < interval]
             if checked and len(earlier) == len(valid):

@@ -63,3 +63,10 @@ def test_the_key_is_the_whole_request_json_per_member():
     send(body(touser="u1|u2"))
     send(body())                       # another request JSON (touser differs): delivered
     assert len(fake.inbox("u1")) == 2 and len(fake.inbox("u2")) == 1
+
+
+def test_an_interval_of_zero_checks_nothing():
+    fake, _clock, send = setup()
+    send(body(duplicate_check_interval=0))
+    send(body(duplicate_check_interval=0))
+    assert len(fake.inbox("u1")) == 2
