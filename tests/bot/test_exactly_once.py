@@ -169,3 +169,13 @@ def test_claims_carry_a_token_and_expire(rt, clock):
     assert {r.claim_token for r in claimed} and all(r.claimed_until == clock() + dt.timedelta(minutes=2)
                                                     for r in claimed)
     assert rt.sender.claim(clock()) == []
+
+
+def test_senders_killed_with_sigkill_deliver_every_message_exactly_once(engine, db_url):
+    """Real processes: two senders, one killed with SIGKILL after a quarter and another after half of the rows
+    (each replaced), WeCom calls in flight; the survivors re-send after the lease (bench/faults.py, smaller)."""
+    from bench.faults import run
+
+    out = run(members=45, senders=2, database_url=db_url, delay=0.03, lease=1.0, interval=1800)
+    assert out["sent_rows"] == out["rows"] == 60 and out["sigkills"] == 2
+    assert out["members_with_a_duplicate"] == 0 and out["members_missing_a_message"] == 0
