@@ -58,9 +58,12 @@ class Dispatcher:
             # and the roster refuses them); a callback claiming one is recorded and does nothing.
             log.warning("callback from reserved userid %r ignored", inbound.userid)
             with self.sessions.begin() as s:
+                audit.lock_first(s)
                 return "refused" if self._record(s, {**record, "status": "refused"}) else "duplicate"
         try:
             with self.sessions.begin() as s:
+                # The audit lock before any row lock (the callback's own row first of all): docs/reliability.md.
+                audit.lock_first(s)
                 if not self._record(s, record):
                     return "duplicate"
                 self.router.route(self._context(s, inbound, now), inbound)
@@ -72,6 +75,7 @@ class Dispatcher:
             failure = exc
         # The handler's changes were rolled back; record the callback and explain, in a new transaction.
         with self.sessions.begin() as s:
+            audit.lock_first(s)
             if isinstance(failure, DomainError):
                 if not self._record(s, record):
                     return "duplicate"

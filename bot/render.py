@@ -102,7 +102,7 @@ class Renderer:
         rendered = self.env.get_template(name).render(**data, to=recipient).strip()
         linked = members.is_linked(recipient)
         common: dict[str, Any] = members.addressed(recipient, self.settings.wecom.agent_id)
-        if not data.get("_reply") and not linked:  # linkedcorp/message/send documents no duplicate check
+        if not linked:  # linkedcorp/message/send documents no duplicate check (docs/reliability.md)
             common |= {"enable_duplicate_check": 1,
                        "duplicate_check_interval": self.settings.sender.duplicate_check_interval}
         if fmt == "card":
@@ -111,6 +111,18 @@ class Renderer:
                 return [{**common, "msgtype": "textcard", "textcard": self.card_textcard(recipient, kind, card)}]
             return [{**common, "msgtype": "template_card", "template_card": card}]
         return [{**common, "msgtype": fmt, fmt: {"content": part}} for part in split_text(rendered, TEXT_LIMIT)]
+
+    def repeat_mark(self, body: dict[str, Any], n: int, now: dt.datetime) -> dict[str, Any] | None:
+        """The body of a text or markdown message that repeats, word for word, one the member got within WeCom's
+        duplicate-check interval, with a short "n-th time" line so WeCom delivers it (docs/reliability.md); None
+        for what cannot carry one (a card has its own task_id, so it never repeats)."""
+        kind = body.get("msgtype")
+        if kind not in ("text", "markdown"):
+            return None
+        mark = self.text("messages/_repeat.j2", n=n, at=now)
+        content = str(body[kind]["content"])
+        room = TEXT_LIMIT - len(("\n" + mark).encode())
+        return {**body, kind: {**body[kind], "content": cut_bytes(content, room) + "\n" + mark}}
 
     def card_template(self, kind: str) -> str:
         """The template of an interactive card kind (for its page)."""

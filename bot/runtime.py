@@ -65,7 +65,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
                          timeout=w.request_timeout_seconds, sessions=sessions, clock=clock)
     services: dict[str, Any] = {"renderer": renderer}
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
-    sender = Sender(sessions, client, settings, clock=clock)
+    sender = Sender(sessions, client, settings, clock=clock, mark_repeat=renderer.repeat_mark)
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
     # The one document store: chat attachments, send_file and the upload pages all use it.

@@ -3,7 +3,10 @@
 Reminders are rows claimed by the sweep (workflows.reminders), not one APScheduler job each, so
 a missed or duplicated firing changes nothing: the next sweep sends what is due, once.  Only one
 process may schedule (a file lock on SQLite, `pg_try_advisory_lock` on PostgreSQL); the others
-wait in standby and take over when the lock frees.  Before starting, every persisted job's target
+wait in standby and take over when the lock frees.  Before every job run the scheduler checks that
+the lock is still its own (on PostgreSQL: its connection is alive and holds the advisory lock in
+pg_locks); if not — the connection dropped, so another process may hold the lock now — it stops
+scheduling and waits in standby to take the lock again.  Before starting, every persisted job's target
 must import: APScheduler would otherwise log and *delete* a job it cannot restore.
 """
 from __future__ import annotations
@@ -45,8 +48,11 @@ SWEEP_HOOKS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("voting.close_due", voting.close_due),     # ballots close at their deadline
 )
 
-# APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here.
+# APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here, and the check that
+# this process still holds the scheduler lock (set by the handle that started the scheduler).
 _RUNTIME: Runtime | None = None
+_STILL_OURS: Callable[[], bool] | None = None
+LOST = "standby: the scheduler lock was lost; retrying"
 
 
 class SchedulerStartupError(RuntimeError):
@@ -57,9 +63,11 @@ class SchedulerStartupError(RuntimeError):
 
 def sweep() -> None:
     """The fixed sweep job: send due reminders and run the other stages' periodic hooks."""
-    rt = _RUNTIME
+    rt, still_ours = _RUNTIME, _STILL_OURS
     if rt is None:
         raise RuntimeError("bot.scheduler.sweep ran without a runtime; start() sets it")
+    if still_ours is not None and not still_ours():
+        return  # the lock is gone: another scheduler may be running; the handle has stopped this one
     try:
         sent = run_sweep(rt)
     except Exception as exc:  # /healthz says not ok until a sweep succeeds again
@@ -137,7 +145,8 @@ class FileSchedulerLock:
 
     def __init__(self, path: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(path)
+        # Not thread-local: it is taken by the main or the standby thread, checked by the job's, freed by the main one.
+        self._lock = FileLock(path, thread_local=False)
 
     def acquire(self) -> bool:
         """Take the lock if free."""
@@ -152,6 +161,10 @@ class FileSchedulerLock:
         if self._lock.is_locked:
             self._lock.release(force=True)
 
+    def held(self) -> bool:
+        """Whether we still hold it (a file lock lives as long as this process)."""
+        return self._lock.is_locked
+
 
 class AdvisoryLock:
     """A PostgreSQL session advisory lock held on a dedicated connection for the scheduler's life."""
@@ -159,6 +172,7 @@ class AdvisoryLock:
     def __init__(self, engine: Engine, key: int = ADVISORY_LOCK_KEY) -> None:
         self.engine, self.key = engine, key
         self._conn: Connection | None = None
+        self.backend_pid: int | None = None
 
     def acquire(self) -> bool:
         """Take the lock if free."""
@@ -171,9 +185,28 @@ class AdvisoryLock:
             raise
         if got:
             self._conn = conn
+            self.backend_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            conn.commit()
             return True
         conn.close()
         return False
+
+    def held(self) -> bool:
+        """Whether the lock is still ours: its connection answers and pg_locks shows the lock granted to it.
+        A dropped connection (network, server restart, pg_terminate_backend) has released the lock."""
+        conn = self._conn
+        if conn is None:
+            return False
+        try:
+            got = conn.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+                "AND classid = CAST(:hi AS oid) AND objid = CAST(:lo AS oid) AND objsubid = 1"),
+                {"hi": self.key >> 32, "lo": self.key & 0xFFFFFFFF}).scalar()
+            conn.commit()
+        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
+            log.warning("scheduler lock connection lost", exc_info=True)
+            return False
+        return bool(got)
 
     def release(self) -> None:
         """Free the lock and its connection."""
@@ -241,7 +274,7 @@ class SchedulerHandle:
 
     def try_start(self) -> bool:
         """Take the lock and start scheduling; False (standby) if another process holds it."""
-        global _RUNTIME
+        global _RUNTIME, _STILL_OURS
         with self._mutex:
             if self.scheduler is not None:
                 return True
@@ -249,7 +282,7 @@ class SchedulerHandle:
                 return False
             try:
                 check_persisted_jobs(self.rt.engine)
-                _RUNTIME = self.rt
+                _RUNTIME, _STILL_OURS = self.rt, self.still_ours
                 sched = build_scheduler(self.rt)
                 sched.start()
             except BaseException:
@@ -260,9 +293,31 @@ class SchedulerHandle:
             log.info("scheduler started (job %s every %ss)", SWEEP_JOB_ID, self.rt.settings.scheduler.sweep_seconds)
             return True
 
-    def wait_in_standby(self) -> None:
+    def still_ours(self) -> bool:
+        """Checked before every job run: the lock is still held; if not, stop scheduling and wait in standby
+        (another process may have taken the lock: two schedulers must never run at once)."""
+        if self.lock.held():
+            return True
+        log.error("scheduler lock lost (its database connection dropped): stopping jobs, waiting in standby")
+        self.rt.scheduler_state = LOST
+        self._stop_scheduling()
+        if not self._stop.is_set():
+            self.wait_in_standby(LOST)
+        return False
+
+    def _stop_scheduling(self) -> None:
+        global _RUNTIME, _STILL_OURS
+        with self._mutex:
+            sched, self.scheduler = self.scheduler, None
+            if _RUNTIME is self.rt:
+                _RUNTIME, _STILL_OURS = None, None
+            self.lock.release()  # a dead connection is discarded, not returned to the pool
+        if sched is not None:
+            sched.shutdown(wait=False)  # called from the job's own thread: don't wait for it
+
+    def wait_in_standby(self, state: str = STANDBY) -> None:
         """Retry the lock in a daemon thread until it is ours or shutdown() is called."""
-        self.rt.scheduler_state = STANDBY
+        self.rt.scheduler_state = state
         log.info("scheduler in standby: another process holds the lock; retrying every %ss", self.retry_seconds)
 
         def retry() -> None:
@@ -303,14 +358,14 @@ class SchedulerHandle:
 
     def shutdown(self, wait: bool = False) -> None:
         """Stop scheduling (or waiting) and free the lock."""
-        global _RUNTIME
+        global _RUNTIME, _STILL_OURS
         self._stop.set()
         with self._mutex:
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=wait)
                 self.scheduler = None
                 if _RUNTIME is self.rt:
-                    _RUNTIME = None
+                    _RUNTIME, _STILL_OURS = None, None
                 self.lock.release()
                 log.info("scheduler stopped")
             self.rt.scheduler_state = "stopped"

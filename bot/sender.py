@@ -1,20 +1,28 @@
 """The outbox sender: claims due rows, calls WeCom outside any transaction, records the outcome.
 
-At-least-once with WeCom's duplicate check: a crash after a successful call but before the
-row is marked re-sends it once, and `enable_duplicate_check` keeps the member from seeing it twice.
+Exactly once for the member (docs/reliability.md): the sender is at-least-once (a crash after a
+successful call but before the row is marked re-sends it after the claim expires), and every body
+carries WeCom's `enable_duplicate_check`, so the resend of the same row is accepted but not
+delivered again.  A *different* row whose body would read exactly the same within the interval is
+made unique when it is claimed (the renderer's repeat mark, stored with the row, so its own resend
+stays identical); a repeated file gets its own upload.  Each claim carries a token: a sender records
+an outcome only while the row still carries its token, so a sender that lost its claim (it stalled
+past the lease and another sender took the row over) never overwrites what the new holder recorded.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
+import secrets
 import threading
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.core import people
+from workflows.core import audit, people
 from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
@@ -47,7 +55,9 @@ class Sender:
                  open_document: Callable[[str], tuple[bytes, str]] | None = None,
                  media_handlers: dict[str, MediaHandler] | None = None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc),
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 mark_repeat: Callable[[dict[str, Any], int, dt.datetime], dict[str, Any] | None] | None = None,
+                 ) -> None:
         self.sessions = sessions
         self.client = client
         self.settings = settings
@@ -60,11 +70,15 @@ class Sender:
         self.max_media_bytes = max(m.max_bytes for m in settings.award.materials)
         # A download's (max bytes, accepted extensions or None) for its row; None: the largest item, any type.
         self.media_limits: Callable[[OutboxMessage], tuple[int, tuple[str, ...] | None]] | None = None
+        # (body, n, now) -> the body with a visible "n-th time" mark, or None if it cannot carry one.
+        self.mark_repeat = mark_repeat
+        self.duplicate_window = dt.timedelta(seconds=self.conf.duplicate_check_interval)
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
         """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
         with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
             due = (select(OutboxMessage)
                    .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
                           | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
@@ -86,9 +100,10 @@ class Sender:
                 queues.setdefault(recipient, []).append((row_id, status, due_at))
             claimed: list[OutboxMessage] = []
             blocked: set[str] = set()
+            token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
             for row in rows:
                 if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
-                    row.status, row.claimed_until = "sending", now + LEASE
+                    row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
                     claimed.append(row)
                     continue
                 if row.recipient in blocked:
@@ -110,9 +125,51 @@ class Sender:
                         self._park(s, row.recipient, wait_until)
                         continue
                 queue.pop(0)
-                row.status, row.claimed_until = "sending", now + LEASE
+                row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
                 claimed.append(row)
+            self._unique_within_interval(s, claimed, now)
             return claimed
+
+    # -- WeCom's duplicate check ------------------------------------------------------------
+    @staticmethod
+    def _key(body: dict[str, Any]) -> str:
+        return json.dumps(body, sort_keys=True, ensure_ascii=False)
+
+    def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
+        """Give a claimed message whose body equals one sent (or being sent) to the same member within the
+        duplicate-check interval a repeat mark, so WeCom delivers it; stored, so its own resend stays equal.
+
+        Runs in the claim transaction; a member's messages are claimed by one sender at a time (only the
+        member's oldest open row may go), so two repeats cannot both pass unmarked."""
+        checked = [r for r in claimed if r.action == "send" and r.payload
+                   and (r.payload.get("body") or {}).get("enable_duplicate_check")]
+        if not checked or self.mark_repeat is None:
+            return
+        recipients = {r.recipient for r in checked}
+        since = now - self.duplicate_window
+        recent = s.execute(select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.payload)
+                           .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
+                                  ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
+                                  | (OutboxMessage.status == "sending"))).all()
+        ours = {r.id for r in claimed}
+        seen: dict[str, set[str]] = {}  # recipient -> keys of the bodies WeCom would not deliver again
+        for row_id, recipient, payload in recent:
+            if row_id not in ours and payload and payload.get("body"):
+                seen.setdefault(recipient, set()).add(self._key(payload["body"]))
+        for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
+            mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
+            if self._key(body) in mine:
+                marked = None
+                for n in range(2, 1000):
+                    marked = self.mark_repeat(body, n, now)
+                    if marked is None or self._key(marked) not in mine:
+                        break
+                if marked is not None:
+                    row.payload = {**row.payload, "body": marked, "repeat": n}
+                    body = marked
+                else:
+                    log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
+            mine.add(self._key(body))
 
     @staticmethod
     def _park(s: Session, recipient: str, until: dt.datetime) -> None:
@@ -152,9 +209,20 @@ class Sender:
 
     def _release(self, row: OutboxMessage) -> None:
         with self.sessions.begin() as s:
-            fresh = s.get(OutboxMessage, row.id)
-            if fresh is not None and fresh.status == "sending":
-                fresh.status, fresh.claimed_until = "pending", None
+            audit.exempt(s)  # never audits: no audit lock for its row locks
+            self._update_claimed(s, row, status="pending", claimed_until=None, claim_token=None)
+
+    @staticmethod
+    def _update_claimed(s: Session, row: OutboxMessage, **values: Any) -> bool:
+        """UPDATE the row only while it is still ours (same claim token, still sending); False if the claim was
+        lost (the lease expired and another sender took the row over): then nothing is overwritten."""
+        done = s.execute(update(OutboxMessage)
+                         .where(OutboxMessage.id == row.id, OutboxMessage.claim_token == row.claim_token,
+                                OutboxMessage.status == "sending")
+                         .values(**values).execution_options(synchronize_session=False)).rowcount == 1
+        if not done:
+            log.warning("outbox row %s: claim lost, outcome not recorded", row.id)
+        return done
 
     def deliver(self, row: OutboxMessage) -> bool:
         """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait."""
@@ -217,16 +285,45 @@ class Sender:
             raise WeComError(None, "no document store configured", 400)
         sha256, filename = row.data["sha256"], row.data["filename"]
         now = self.clock()
-        with self.sessions() as s:
-            cached = s.get(UploadedMedia, (sha256, filename))
-            media_id = cached.media_id if cached and now - cached.uploaded_at < MEDIA_REUSE else None
+        linked = members.is_linked(row.recipient)
+        media_id = None
+        if (row.payload or {}).get("media_id") and now - dt.datetime.fromisoformat(row.payload["uploaded_at"]) \
+                < MEDIA_REUSE:
+            media_id = row.payload["media_id"]  # this row's own resend: the same body, so WeCom drops it
         if media_id is None:
-            content, mime = self.open_document(sha256)
-            media_id = self.client.upload_media("file", filename, content, mime)
-            with self.sessions.begin() as s:
-                s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
-        return self.client.send_message({**members.addressed(row.recipient, self.agent_id),
-                                         "msgtype": "file", "file": {"media_id": media_id}})
+            with self.sessions() as s:
+                cached = s.get(UploadedMedia, (sha256, filename))
+                repeat = not linked and self._file_sent_within_interval(s, row, now)
+            # The same file again to the same member within the interval is a new message: a new upload
+            # (a new media_id) keeps WeCom's duplicate check from dropping it.
+            fresh = cached is not None and not repeat and now - cached.uploaded_at < MEDIA_REUSE
+            media_id, uploaded_at = (cached.media_id, cached.uploaded_at) if fresh else (None, now)
+            if media_id is None:
+                content, mime = self.open_document(sha256)
+                media_id = self.client.upload_media("file", filename, content, mime)
+                with self.sessions.begin() as s:
+                    audit.exempt(s)  # never audits: no audit lock for its row locks
+                    s.merge(UploadedMedia(sha256=sha256, filename=filename, media_id=media_id, uploaded_at=now))
+            with self.sessions.begin() as s:  # remember the body this row sends, for its own resend
+                audit.exempt(s)  # never audits: no audit lock for its row locks
+                payload = {"media_id": media_id, "uploaded_at": uploaded_at.isoformat()}
+                if not self._update_claimed(s, row, payload=payload):
+                    raise WeComError(None, "claim lost before sending", 409)
+        body: dict[str, Any] = {**members.addressed(row.recipient, self.agent_id),
+                                "msgtype": "file", "file": {"media_id": media_id}}
+        if not linked:
+            body |= {"enable_duplicate_check": 1, "duplicate_check_interval": self.conf.duplicate_check_interval}
+        return self.client.send_message(body)
+
+    def _file_sent_within_interval(self, s: Session, row: OutboxMessage, now: dt.datetime) -> bool:
+        others = s.scalars(select(OutboxMessage.data)
+                           .where(OutboxMessage.recipient == row.recipient, OutboxMessage.action == "send_file",
+                                  OutboxMessage.id != row.id,
+                                  ((OutboxMessage.status == "sent")
+                                   & (OutboxMessage.sent_at > now - self.duplicate_window))
+                                  | (OutboxMessage.status == "sending")))
+        return any(d.get("sha256") == row.data["sha256"] and d.get("filename") == row.data["filename"]
+                   for d in others)
 
     @staticmethod
     def _retryable(exc: WeComError) -> bool:
@@ -242,23 +339,28 @@ class Sender:
         except Exception as exc:  # a failing media handler: keep the row visible instead of retrying forever
             log.exception("recording outbox row %s failed", row.id)
             with self.sessions.begin() as s:
-                fresh = s.get(OutboxMessage, row.id)
-                if fresh is not None:
-                    fresh.status, fresh.attempts = "dead", fresh.attempts + 1
-                    fresh.last_error = f"handler: {type(exc).__name__}: {exc}"[:1000]
-                    _blank_if_sealed(fresh)
+                audit.exempt(s)  # never audits: no audit lock for its row locks
+                if self._update_claimed(s, row, status="dead", attempts=OutboxMessage.attempts + 1, claim_token=None,
+                                        last_error=f"handler: {type(exc).__name__}: {exc}"[:1000]):
+                    fresh = s.get(OutboxMessage, row.id, populate_existing=True)
+                    if fresh is not None:
+                        _blank_if_sealed(fresh)
 
     def _record_success(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
                         error: str | None, now: dt.datetime) -> None:
+        kept = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser", "filename", "error",
+                                                         "errcode", "skipped", "name")}
         with self.sessions.begin() as s:
-            fresh = s.get(OutboxMessage, row.id)
-            if fresh is None or fresh.status != "sending":
+            if row.action in MESSAGE_ACTIONS or row.action == "update_card":  # no handler: never audits
+                audit.exempt(s)
+            # The final write happens only while the claim is still ours (UPDATE … WHERE id AND claim_token).
+            if not self._update_claimed(s, row, status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
+                                        result=kept, claim_token=None):
                 return
-            fresh.status, fresh.sent_at, fresh.attempts = "sent", now, fresh.attempts + 1
+            fresh = s.get(OutboxMessage, row.id, populate_existing=True)
+            if fresh is None:
+                return
             _blank_if_sealed(fresh)
-            fresh.result = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser",
-                                                                     "filename", "error", "errcode",
-                                                                     "skipped", "name")}
             if fresh.action == "fetch_user" and result.get("name"):
                 people.remember_name(s, fresh.recipient, result["name"], now=now)
             if fresh.action == "fetch_media":
@@ -271,9 +373,13 @@ class Sender:
     def _failed(self, row: OutboxMessage, exc: WeComError) -> None:
         now = self.clock()
         with self.sessions.begin() as s:
-            fresh = s.get(OutboxMessage, row.id)
-            if fresh is None or fresh.status != "sending":
+            if row.action != "fetch_media":  # only a download's failure handler audits
+                audit.exempt(s)
+            fresh = s.get(OutboxMessage, row.id, with_for_update=True)
+            if fresh is None or fresh.status != "sending" or fresh.claim_token != row.claim_token:
+                log.warning("outbox row %s: claim lost, failure not recorded", row.id)
                 return
+            fresh.claim_token = None
             fresh.attempts += 1
             fresh.last_error = str(exc)[:1000]
             if not self._retryable(exc) or fresh.attempts >= self.conf.max_attempts:

@@ -31,6 +31,8 @@ class Call:
     timestamp: float
     status: int
     response: Any  # JSON answer, or {"bytes": n, "content_type": ...} for media downloads
+    # message/send: who it reached; [] when WeCom's duplicate check dropped it (None: not a send)
+    delivered: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -103,10 +105,18 @@ class FakeWeCom(WeComState):
                 if userid in c.body.get("touser", []) and userid not in c.response["invaliduser"]:
                     out.append(c.body)
                 continue
+            if c.delivered is not None:
+                if userid in c.delivered:
+                    out.append(c.body)
+                continue
             users = str(c.body.get("touser", "")).split("|")
             if (userid in users or users == ["@all"]) and userid not in c.response["invaliduser"].split("|"):
                 out.append(c.body)
         return out
+
+    def duplicates_dropped(self) -> list[dict]:
+        """message/send bodies WeCom accepted and did not deliver (duplicate check)."""
+        return [c.body for c in self.calls_to("message/send") if c.delivered == ()]
 
     def card_updates(self) -> list[dict]:
         """Bodies of successful update_template_card calls."""
@@ -179,10 +189,13 @@ class FakeWeCom(WeComState):
         if isinstance(result, Response):
             return self._record(path, body, result, {"bytes": result.content_length,
                                                      "content_type": result.content_type})
-        return self._record(path, body, jsonify(result), result)
+        delivered = result.pop("_delivered", None) if isinstance(result, dict) else None
+        return self._record(path, body, jsonify(result), result,
+                            tuple(delivered) if delivered is not None else None)
 
-    def _record(self, path: str, body: Any, resp: Response, summary: Any) -> Response:
-        call = Call(path, request.args.to_dict(), body, self.now(), resp.status_code, summary)
+    def _record(self, path: str, body: Any, resp: Response, summary: Any,
+                delivered: tuple[str, ...] | None = None) -> Response:
+        call = Call(path, request.args.to_dict(), body, self.now(), resp.status_code, summary, delivered)
         with self._lock:
             self._calls.append(call)
         return resp
@@ -212,7 +225,7 @@ class FakeWeCom(WeComState):
         return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
 
     def _send(self, body: Any) -> dict:
-        return self.send(self._json_body(body))
+        return self.send_recording(self._json_body(body))
 
     def _send_linked(self, body: Any) -> dict:
         return self.send_linked(self._json_body(body))

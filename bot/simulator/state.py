@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import secrets
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Callable
 from bot.simulator import errcodes as E
 
 TOKEN_TTL = 7200
+DUPLICATE_CHECK_DEFAULT, DUPLICATE_CHECK_MAX = 1800, 4 * 3600  # seconds (WECOM.md §3.1)
 RESPONSE_CODE_TTL = 72 * 3600
 INTERACTIVE_CARDS = frozenset({"button_interaction", "vote_interaction", "multiple_interaction"})
 MSGTYPES = frozenset(
@@ -79,6 +81,8 @@ class WeComState:
         self._inbox: dict[str, list[dict]] = {}
         self._codes: dict[str, _ResponseCode] = {}
         self._tasks: dict[str, _Task] = {}
+        # enable_duplicate_check: (userid, request JSON) -> (first delivery time, the answer it got)
+        self._sent_once: dict[tuple[str, str], tuple[float, dict]] = {}
 
     # --- directory and tokens -------------------------------------------------------------
     def set_names(self, names: dict[str, str]) -> None:
@@ -145,6 +149,12 @@ class WeComState:
     # --- messages ---------------------------------------------------------------------------
     def send(self, body: dict) -> dict:
         """Validate and deliver a message/send body; return the API response."""
+        result = self.send_recording(body)
+        result.pop("_delivered", None)
+        return result
+
+    def send_recording(self, body: dict) -> dict:
+        """`send`, with "_delivered": the members it reached ([] when the duplicate check dropped it)."""
         self._check_agent(body)
         msgtype = body.get("msgtype")
         if msgtype not in MSGTYPES:
@@ -169,6 +179,19 @@ class WeComState:
             invalid = [u for u in touser if u not in valid]
             if not valid:
                 raise ApiError(E.ALL_RECIPIENTS_INVALID)
+            # enable_duplicate_check: the same request JSON from this app to the same member within the interval
+            # is accepted and not delivered again (D90236). The answer repeats the first one (unverified).
+            checked = str(body.get("enable_duplicate_check", 0)) == "1"
+            key = json.dumps(body, sort_keys=True, ensure_ascii=False) if checked else ""
+            given = body.get("duplicate_check_interval")
+            interval = min(DUPLICATE_CHECK_DEFAULT if given is None else int(given), DUPLICATE_CHECK_MAX)
+            earlier = [self._sent_once.get((u, key)) for u in valid] if checked else []
+            earlier = [e for e in earlier if e is not None and self.now() - e[0] < interval]
+            if checked and len(earlier) == len(valid):
+                return {**copy.deepcopy(earlier[0][1]), "_delivered": []}
+            if earlier:
+                valid = [u for u in valid if not (self._sent_once.get((u, key))
+                                                  and self.now() - self._sent_once[(u, key)][0] < interval)]
             if task_id and task_id in self._tasks:
                 raise ApiError(E.DUPLICATE_TASK_ID)
             result = {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
@@ -187,7 +210,9 @@ class WeComState:
                                   "content_type": media.content_type, "size": len(media.data)}
             for user in valid:
                 self._push(user, entry)
-            return result
+                if checked:
+                    self._sent_once[(user, key)] = (self.now(), copy.deepcopy(result))
+            return {**result, "_delivered": list(valid)}
 
     def send_linked(self, body: dict) -> dict:
         """Validate and deliver a linkedcorp/message/send body (touser is a list of "CorpID/UserID")."""

@@ -141,6 +141,48 @@ def test_a_second_scheduler_waits_in_standby_and_takes_over(rt, engine, handles)
     assert rt2.scheduler_state == "running" and rt.scheduler_state == "stopped"
 
 
+def test_a_scheduler_whose_lock_connection_dies_stops_and_another_takes_over(rt, engine, handles, sweeps,
+                                                                            monkeypatch):
+    """Issue 12.11: the advisory lock is checked before every job run (PostgreSQL)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    finished: list[bool] = []
+    counting = scheduler.run_sweep
+
+    def finishing(rt, **kw):
+        try:
+            return counting(rt, **kw)
+        finally:
+            finished.append(True)
+
+    monkeypatch.setattr(scheduler, "run_sweep", finishing)
+    h1 = start(rt, handles)
+    wait_for(lambda: len(finished) == 1)
+    assert h1.lock.held()
+    with engine.begin() as conn:  # the holder's connection drops (network, restart, an operator)
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": h1.lock.backend_pid}).scalar()
+    assert not h1.lock.held()
+    h1.scheduler.modify_job(scheduler.SWEEP_JOB_ID, next_run_time=dt.datetime.now(SH))  # its next job run
+    wait_for(lambda: not h1.running)
+    assert len(sweeps) == 1                          # the job did not run without the lock
+    assert rt.scheduler_state == scheduler.LOST
+
+    rt2 = build_runtime(rt.settings, clock=rt.clock, engine=engine)
+    h2 = start(rt2, handles)                          # another process takes over at once
+    assert h2.running and rt2.scheduler_state == "running"
+    wait_for(lambda: len(sweeps) == 2)
+    assert not h1.running and not h1.lock.acquire()   # and the first one stays in standby
+
+
+def test_the_file_lock_is_held_while_running(rt, engine, handles):
+    if engine.dialect.name == "postgresql":
+        pytest.skip("SQLite's file lock")
+    h = start(rt, handles)
+    assert h.lock.held() and h.still_ours()
+    h.shutdown(wait=True)
+    assert not h.lock.held()
+
+
 def test_healthz_reports_the_scheduler_state(rt, http, handles):
     start(rt, handles)
     assert http.get("/healthz").get_json()["scheduler"] == "running"

@@ -1,0 +1,181 @@
+"""Issue 12.10: exactly once for the member, under faults (docs/reliability.md).
+
+A sender killed after WeCom accepted a message and before recording it: another sender re-sends the row after
+the lease, WeCom's duplicate check drops it, the member sees one message. A different message that reads the same
+is still delivered (with a repeat mark). A sender that lost its claim never overwrites the new holder's outcome."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.runtime import build_runtime
+from workflows.core import notices
+from workflows.core.models import OutboxMessage
+
+from .conftest import deliver, texts
+
+
+def queue(rt, to="qiye1", kind="common.card_unknown", n=1, **data):
+    with rt.sessions.begin() as s:
+        for _ in range(n):
+            notices.notify(s, to, kind, now=rt.clock(), **data)
+
+
+def rows(rt) -> list[OutboxMessage]:
+    with rt.sessions() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def killed_after_wecom_accepted(rt) -> list[OutboxMessage]:
+    """Sender A claims and sends, then dies before recording anything."""
+    claimed = rt.sender.claim(rt.clock())
+    for row in claimed:
+        assert rt.sender.client.send_message(row.payload["body"])["errcode"] == 0
+    return claimed
+
+
+def test_a_sender_killed_before_recording_does_not_deliver_twice(rt, wecom, clock, engine, bot_settings):
+    queue(rt)
+    killed_after_wecom_accepted(rt)
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+    assert deliver(other) == 0                       # the claim holds until its lease expires
+    clock.advance(minutes=3)
+    assert deliver(other) == 1                       # re-claimed and re-sent ...
+    assert len(wecom.calls_to("message/send")) == 2 and len(wecom.duplicates_dropped()) == 1
+    assert len(wecom.messages_to("qiye1")) == 1      # ... but the member sees it once
+    (row,) = rows(rt)
+    assert (row.status, row.attempts, row.claim_token) == ("sent", 1, None)
+
+
+def test_a_sender_that_lost_its_claim_does_not_overwrite(rt, wecom, clock, engine, bot_settings):
+    queue(rt)
+    (stale,) = rt.sender.claim(clock())
+    clock.advance(minutes=3)                         # A stalls past its lease
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+    (mine,) = other.sender.claim(clock())
+    assert mine.claim_token != stale.claim_token
+    assert rt.sender.deliver(stale)                  # A wakes up and sends: WeCom drops nothing yet ...
+    before = rows(rt)[0]
+    assert (before.status, before.claim_token) == ("sending", mine.claim_token)  # ... and records nothing
+    wecom.fail_next("message/send", errcode=-1)
+    rt.sender.deliver(stale)                          # nor does a failure of A's move the row back
+    assert rows(rt)[0].status == "sending"
+    assert other.sender.deliver(mine)                 # B's re-send of the same row is dropped by WeCom
+    row = rows(rt)[0]
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert len(wecom.messages_to("qiye1")) == 1
+    clock.advance(minutes=3)
+    assert deliver(rt) == 0                           # nothing left to send
+
+
+def test_a_different_message_that_reads_the_same_is_delivered_with_a_mark(rt, wecom, clock):
+    queue(rt)
+    deliver(rt)
+    clock.advance(minutes=1)
+    queue(rt, n=2)                                    # the same notice twice more within the interval
+    deliver(rt)
+    got = texts(wecom, "qiye1")
+    assert len(got) == 3 and len(set(got)) == 3 and wecom.duplicates_dropped() == []
+    assert "第2次发送" in got[1] and "第3次发送" in got[2] and got[1].startswith(got[0])
+    assert [r.payload.get("repeat") for r in rows(rt)] == [None, 2, 3]
+
+
+def test_a_marked_repeat_killed_before_recording_is_still_delivered_once(rt, wecom, clock, engine, bot_settings):
+    queue(rt)
+    deliver(rt)
+    queue(rt)
+    killed_after_wecom_accepted(rt)                   # the repeat's mark is stored with its claim ...
+    clock.advance(minutes=3)
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+    assert deliver(other) == 1                        # ... so its re-send is the same body, dropped by WeCom
+    assert len(wecom.messages_to("qiye1")) == 2 and len(wecom.duplicates_dropped()) == 1
+
+
+def test_after_the_interval_the_same_text_needs_no_mark(rt, wecom, clock):
+    queue(rt)
+    deliver(rt)
+    clock.advance(seconds=rt.settings.sender.duplicate_check_interval + 1)
+    queue(rt)
+    deliver(rt)
+    got = texts(wecom, "qiye1")
+    assert len(got) == 2 and got[0] == got[1]
+
+
+def test_replies_carry_the_duplicate_check_too(rt, wecom, cb):
+    assert cb.send(cb.text("qiye1", "帮助")).status == 200
+    assert cb.send(cb.text("qiye1", "帮助")).status == 200
+    deliver(rt)
+    bodies = wecom.messages_to("qiye1")
+    assert len(bodies) == 2 and all(b["enable_duplicate_check"] == 1 for b in bodies)
+    assert "第2次发送" in texts(wecom, "qiye1")[1]
+
+
+def card_row(rt, task_id: str) -> None:
+    body = {"touser": "qiye1", "agentid": rt.settings.wecom.agent_id, "msgtype": "template_card",
+            "enable_duplicate_check": 1, "duplicate_check_interval": 1800,
+            "template_card": {"card_type": "button_interaction", "task_id": task_id, "main_title": {"title": "确认"},
+                              "button_list": [{"text": "是", "key": "yes"}]}}
+    with rt.sessions.begin() as s:
+        s.add(OutboxMessage(recipient="qiye1", kind="test.card", data={}, action="send", payload={"body": body},
+                            next_attempt_at=rt.clock(), created_at=rt.clock()))
+
+
+def test_a_card_resent_after_a_crash_is_one_card_with_its_response_code(rt, wecom, clock, engine, bot_settings):
+    card_row(rt, "t-1")
+    card_row(rt, "t-2")                               # another card reads differently: its own task_id
+    killed_after_wecom_accepted(rt)
+    clock.advance(minutes=3)
+    deliver(build_runtime(bot_settings, clock=clock, engine=engine))
+    assert len(wecom.inbox("qiye1")) == 2
+    assert all(r.status == "sent" and r.result["response_code"] for r in rows(rt))
+    assert all("第" not in str(r.payload) for r in rows(rt))
+
+
+def file_rows(rt, n=1) -> None:
+    with rt.sessions.begin() as s:
+        for _ in range(n):
+            notices.send_file(s, "qiye1", sha256="ab" * 32, filename="申请表.pdf", now=rt.clock())
+
+
+def with_document(rt):
+    rt.sender.open_document = lambda sha256: (b"%PDF-1.4 test", "application/pdf")
+    return rt
+
+
+def test_the_same_file_twice_is_delivered_twice_and_a_resend_once(rt, wecom, clock, engine, bot_settings):
+    with_document(rt)
+    file_rows(rt)
+    deliver(rt)
+    file_rows(rt)                                     # asked for again within the interval: a new upload
+    killed_after_wecom_accepted_files(rt)
+    clock.advance(minutes=3)
+    deliver(with_document(build_runtime(bot_settings, clock=clock, engine=engine)))
+    files = [b for b in wecom.messages_to("qiye1") if b["msgtype"] == "file"]
+    assert len(files) == 2 and files[0]["file"]["media_id"] != files[1]["file"]["media_id"]
+    assert all(b["enable_duplicate_check"] == 1 for b in files) and len(wecom.duplicates_dropped()) == 1
+    assert len(wecom.calls_to("media/upload")) == 2
+
+
+def killed_after_wecom_accepted_files(rt) -> None:
+    """A file row: the sender uploads, stores the body it sends, sends, and dies before recording."""
+    (row,) = rt.sender.claim(rt.clock())
+    rt.sender._send_file(row)  # noqa: SLF001 - the crash window itself
+
+
+def test_claims_carry_a_token_and_expire(rt, clock):
+    queue(rt, n=2)
+    claimed = rt.sender.claim(clock())
+    assert {r.claim_token for r in claimed} and all(r.claimed_until == clock() + dt.timedelta(minutes=2)
+                                                    for r in claimed)
+    assert rt.sender.claim(clock()) == []
+
+
+def test_senders_killed_with_sigkill_deliver_every_message_exactly_once(engine, db_url):
+    """Real processes: two senders, one killed with SIGKILL after a quarter and another after half of the rows
+    (each replaced), WeCom calls in flight; the survivors re-send after the lease (bench/faults.py, smaller)."""
+    from bench.faults import run
+
+    out = run(members=45, senders=2, database_url=db_url, delay=0.03, lease=1.0, interval=1800)
+    assert out["sent_rows"] == out["rows"] == 60 and out["sigkills"] == 2
+    assert out["members_with_a_duplicate"] == 0 and out["members_missing_a_message"] == 0
