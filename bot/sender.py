@@ -19,6 +19,7 @@ from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
+from .wakeup import Wakeup
 from .wecom import members
 from .wecom.client import WeComClient, WeComError
 
@@ -56,6 +57,7 @@ class Sender:
         self.clock = clock
         self.rng = rng or random.Random()
         self.max_media_bytes = max(m.max_bytes for m in settings.award.materials)
+        self.wakeup: Wakeup | None = None  # set by the runtime: woken by commits instead of only polling
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
@@ -279,11 +281,18 @@ class Sender:
             fresh.next_attempt_at = now + dt.timedelta(seconds=delay)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Deliver until `stop` is set, polling when idle."""
+        """Deliver until `stop` is set; when idle, sleep until woken (a commit that queued rows) or the poll."""
+        wakeup = self.wakeup or Wakeup()
+        listener = wakeup.listen(self.sessions.kw["bind"], stop) if self.sessions.kw.get("bind") else None
+        wake_on_stop = threading.Thread(target=lambda: (stop.wait(), wakeup.set()), daemon=True)
+        wake_on_stop.start()
         while not stop.is_set():
             try:
+                wakeup.clear()  # a commit after this point wakes the wait below at once
                 if self.run_once() == 0:
-                    stop.wait(self.conf.poll_seconds)
+                    wakeup.wait(self.conf.poll_seconds)
             except Exception:  # keep the thread alive through a database hiccup
                 log.exception("sender loop error")
                 stop.wait(min(5.0, self.conf.poll_seconds * 10))
+        if listener is not None:
+            listener.join(timeout=2)
