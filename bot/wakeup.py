@@ -25,6 +25,16 @@ OUTBOX_TABLE = OutboxMessage.__tablename__
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 
 
+def queued(session: Session) -> None:
+    """Note that this session's transaction queued outbox rows: its commit wakes the sender (and, on
+    PostgreSQL, notifies the other processes' senders; the notification is dropped if it rolls back)."""
+    session.info[_QUEUED] = True
+    if session.info.get(_NOTIFIED) or session.get_bind().dialect.name != "postgresql":
+        return
+    session.info[_NOTIFIED] = True
+    session.connection().execute(_NOTIFY)
+
+
 class Wakeup:
     """An event the sender waits on, set when outbox rows are committed here or (PostgreSQL) elsewhere."""
 
@@ -46,13 +56,6 @@ class Wakeup:
     # -- producers ------------------------------------------------------------------------
     def install(self, sessions: sessionmaker[Session]) -> None:
         """Watch the factory's sessions for outbox rows; wake on commit, notify other processes on PostgreSQL."""
-
-        def queued(session: Session) -> None:
-            session.info[_QUEUED] = True
-            if session.info.get(_NOTIFIED) or session.get_bind().dialect.name != "postgresql":
-                return
-            session.info[_NOTIFIED] = True
-            session.connection().execute(_NOTIFY)  # in the transaction: delivered at commit, dropped on rollback
 
         @event.listens_for(sessions, "after_flush")
         def _after_flush(session: Session, _ctx: object) -> None:
