@@ -5,7 +5,11 @@ shifted so that the application stage is open, members not on the roster sending
 is recorded, routed, answered through the outbox, and the sender delivers the replies to the WeCom
 stand-in meanwhile). `bare` is a Flask app under waitress that only verifies and decrypts: the floor.
 `app only` is the previous benchmark's configuration (no sender, no scheduler, 2018 calendar where
-every stage is closed), kept for comparison. Both servers use waitress with 8 threads, SQLite.
+every stage is closed), kept for comparison. All use waitress with 8 threads, SQLite.
+
+The apps take turns in rounds (bare, serve, app only, bare, …) so that load from other processes on a
+shared machine falls on all of them alike; besides requests/s the table shows the server process's CPU
+time per callback (user + system, from /proc), which other processes' load does not inflate.
 """
 from __future__ import annotations
 
@@ -17,10 +21,10 @@ from pathlib import Path
 
 import requests
 
-from bench.live import ROOT, Callbacks, Deployment, StandIn, free_port, pct, run_clients
+from bench.live import ROOT, Callbacks, Deployment, StandIn, cpu_seconds, free_port, pct, run_clients
 
 MEMBERS = 200
-LEVELS = ((1, 300), (8, 1600))   # (concurrent clients, requests)
+LEVELS = ((1, 300, 1), (8, 1600, 4))   # (concurrent clients, requests per app, rounds)
 
 
 def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
@@ -39,31 +43,52 @@ def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"{mode} server did not start")
 
 
+def compare(apps: dict[str, tuple[str, int]], cbs: Callbacks, clients: int, n: int, rounds: int,
+            names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each app in turn, `rounds` times; totals per app."""
+    per = {name: {"elapsed": 0.0, "cpu": 0.0, "errors": 0, "lat": []} for name in names}
+    for name in names:
+        run_clients([apps[name][0]], clients, cbs.many(50, MEMBERS, f"warm{clients}-"))
+    for r in range(rounds):
+        for name in names:
+            url, pid = apps[name]
+            work = cbs.many(n // rounds, MEMBERS, f"m{clients}-")
+            cpu0 = cpu_seconds(pid)
+            elapsed, lat, errors = run_clients([url], clients, work)
+            time.sleep(0.3)  # let the sender finish this round's replies: its CPU belongs to them
+            per[name]["cpu"] += cpu_seconds(pid) - cpu0
+            per[name]["elapsed"] += elapsed
+            per[name]["errors"] += errors
+            per[name]["lat"] += lat
+    return per
+
+
 def main() -> None:
-    """Print callbacks/s, p50/p99 per app and concurrency, and the ratio serve/bare."""
+    """Print callbacks/s, p50/p99 and CPU per callback per app and concurrency, and the ratios serve/bare."""
     standin, cbs = StandIn(), Callbacks()
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         dep = Deployment(Path(tmp), f"sqlite:///{tmp}/bot.sqlite3", standin.url)
         dep.prepare()
         procs = []
         try:
-            urls = {"serve": dep.start("serve")}
+            apps = {"serve": (dep.start("serve"), dep.procs[-1].pid)}
             for mode, name in (("bare", "bare"), ("full", "app only")):
-                proc, urls[name] = start_bench_server(mode, f"sqlite:///{tmp}/{mode}.sqlite3")
+                proc, url = start_bench_server(mode, f"sqlite:///{tmp}/{mode}.sqlite3")
                 procs.append(proc)
+                apps[name] = (url, proc.pid)
             print(f"webhook throughput: {MEMBERS} members not on the roster send 帮助 (SQLite, waitress 8 threads)")
-            print(f"{'clients':>7} {'app':>9} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-            for clients, n in LEVELS:
-                rates = {}
-                for name in ("bare", "serve", "app only"):
-                    if name == "app only" and clients == 1:
-                        continue
-                    run_clients([urls[name]], clients, cbs.many(50, MEMBERS, f"warm{clients}-"))
-                    elapsed, lat, errors = run_clients([urls[name]], clients, cbs.many(n, MEMBERS, f"m{clients}-"))
-                    rates[name] = n / elapsed
-                    print(f"{clients:>7} {name:>9} {n:>5} {rates[name]:>8.0f} {pct(lat, .5):>8.1f} "
-                          f"{pct(lat, .99):>8.1f} {errors:>6}")
-                print(f"{clients:>7} ratio serve/bare throughput = {rates['serve'] / rates['bare']:.2f}")
+            print(f"{'clients':>7} {'app':>9} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
+                  f"{'errors':>6}")
+            for clients, n, rounds in LEVELS:
+                names = ("bare", "serve") if clients == 1 else ("bare", "serve", "app only")
+                per = compare(apps, cbs, clients, n, rounds, names)
+                for name in names:
+                    p = per[name]
+                    print(f"{clients:>7} {name:>9} {n:>5} {n / p['elapsed']:>8.0f} {pct(p['lat'], .5):>8.1f} "
+                          f"{pct(p['lat'], .99):>8.1f} {p['cpu'] / n * 1000:>10.2f} {p['errors']:>6}")
+                ratio = per["bare"]["elapsed"] / per["serve"]["elapsed"]
+                cpu_ratio = per["bare"]["cpu"] / per["serve"]["cpu"]
+                print(f"{clients:>7} ratio serve/bare: throughput {ratio:.2f}, CPU per callback {cpu_ratio:.2f}")
         finally:
             dep.stop()
             for proc in procs:

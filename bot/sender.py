@@ -289,8 +289,12 @@ class Sender:
         while not stop.is_set():
             try:
                 wakeup.clear()  # a commit after this point wakes the wait below at once
-                if self.run_once() == 0:
+                attempted = self.run_once()
+                if attempted == 0:
                     wakeup.wait(self.conf.poll_seconds)
+                elif attempted < self.conf.batch_size and self.conf.gather_seconds:
+                    # Busy: let the next rows gather (one claim for many), however often commits wake us.
+                    stop.wait(self.conf.gather_seconds)
             except Exception:  # keep the thread alive through a database hiccup
                 log.exception("sender loop error")
                 stop.wait(min(5.0, self.conf.poll_seconds * 10))
