@@ -10,7 +10,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core.models import OutboxMessage
-from workflows.core.notices import jsonable
+from workflows.core.notices import RENDER_ROWS, jsonable
 
 from . import wakeup
 from .render import Renderer
@@ -18,6 +18,10 @@ from .render import Renderer
 
 def install_render_hook(sessions: sessionmaker[Session], renderer: Renderer) -> None:
     """Render every new outbox row before it is flushed, so text is fixed in the same transaction."""
+
+    # Bulk queueing (notices.notify_many: reminders, announcements) renders through the session's info.
+    sessions.kw.setdefault("info", {})[RENDER_ROWS] = (
+        lambda recipient, kind, data, now: rendered_rows(renderer, recipient, kind, data, now))
 
     @event.listens_for(sessions, "before_flush")
     def _render(session: Session, _ctx: object, _instances: object) -> None:
@@ -47,13 +51,17 @@ def queue_rendered(session: Session, renderer: Renderer, recipient: str, kind: s
     hook (long texts become several rows), without the ORM unit of work (every callback's reply takes this)."""
     if session.new:  # rows queued earlier in this transaction keep their place (ids are the queue order)
         session.flush()
-    data = jsonable(data)
+    session.connection().execute(insert(OutboxMessage), rendered_rows(renderer, recipient, kind, jsonable(data), now))
+    wakeup.queued(session)
+
+
+def rendered_rows(renderer: Renderer, recipient: str, kind: str, data: dict[str, Any],
+                  now: dt.datetime) -> list[dict[str, Any]]:
+    """The outbox rows (as Core insert values) of one message: what `render_row` makes of an ORM row."""
     bodies = renderer.message(recipient, kind, data)
-    rows = [{"recipient": recipient, "kind": kind, "data": data if i == 1 else {**data, "_part": i},
+    return [{"recipient": recipient, "kind": kind, "data": data if i == 1 else {**data, "_part": i},
              "action": "send", "payload": {"body": body}, "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now} for i, body in enumerate(bodies, start=1)]
-    session.connection().execute(insert(OutboxMessage), rows)
-    wakeup.queued(session)
 
 
 @dataclass(frozen=True)
