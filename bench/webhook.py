@@ -24,7 +24,7 @@ import requests
 from bench.live import ROOT, Callbacks, Deployment, StandIn, cpu_seconds, free_port, pct, run_clients
 
 MEMBERS = 200
-LEVELS = ((1, 300, 1), (8, 1600, 4))   # (concurrent clients, requests per app, rounds)
+LEVELS = ((1, 200, 1), (8, 1600, 4))   # (concurrent clients, requests per app, rounds)
 
 
 def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
