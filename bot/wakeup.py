@@ -12,7 +12,7 @@ import logging
 import threading
 
 from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 from workflows.core.models import OutboxMessage
 
@@ -69,13 +69,12 @@ class Wakeup:
 
         @event.listens_for(sessions, "after_commit")
         def _after_commit(session: Session) -> None:
-            session.info.pop(_NOTIFIED, None)
-            if session.info.pop(_QUEUED, False):
+            if not session.in_nested_transaction() and session.info.pop(_QUEUED, False):  # not a savepoint
                 self.event.set()
 
-        @event.listens_for(sessions, "after_rollback")
-        def _after_rollback(session: Session) -> None:
-            if not session.in_transaction():  # the whole transaction, not a savepoint
+        @event.listens_for(sessions, "after_transaction_end")
+        def _after_end(session: Session, transaction: SessionTransaction) -> None:
+            if transaction.parent is None:  # committed (the sender was woken above) or rolled back: forget
                 session.info.pop(_QUEUED, None)
                 session.info.pop(_NOTIFIED, None)
 

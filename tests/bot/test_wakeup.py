@@ -88,3 +88,18 @@ def test_postgres_notify_reaches_a_listener_in_another_connection(rt, engine):
     finally:
         stop.set()
         listener.join(5)
+
+
+def test_a_savepoint_commit_waits_for_the_whole_transaction(rt):
+    rt.sender.wakeup.clear()
+    s = rt.sessions()
+    with s.begin():
+        with s.begin_nested():
+            notices.notify(s, "qiye1", "common.card_unknown", now=rt.clock())
+        assert not rt.sender.wakeup.event.is_set()  # released a savepoint: nothing is visible yet
+    assert rt.sender.wakeup.event.is_set()
+    rt.sender.wakeup.clear()
+    with s.begin():  # the same session, a transaction without messages
+        s.execute(select(OutboxMessage.id)).all()
+    assert not rt.sender.wakeup.event.is_set()
+    s.close()
