@@ -1,36 +1,39 @@
-"""Webhook benchmark: the full path vs a bare verify+decrypt app, side by side, at 1, 8 and 32 clients."""
+"""Webhook throughput: the real `serve` vs a bare verify+decrypt app, side by side in one run.
+
+`serve` is the deployed configuration: webhook, sender and scheduler in one process, the calendar
+shifted so that the application stage is open, members not on the roster sending 帮助 (each callback
+is recorded, routed, answered through the outbox, and the sender delivers the replies to the WeCom
+stand-in meanwhile). `bare` is a Flask app under waitress that only verifies and decrypts: the floor.
+`app only` is the previous benchmark's configuration (no sender, no scheduler, 2018 calendar where
+every stage is closed), kept for comparison. All use waitress with 8 threads, SQLite.
+
+The apps take turns in rounds (bare, serve, app only, bare, …) so that load from other processes on a
+shared machine falls on all of them alike; besides requests/s the table shows the server process's CPU
+time per callback (user + system, from /proc), which other processes' load does not inflate.
+"""
 from __future__ import annotations
 
-import itertools
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import requests
 
-from bot.simulator.callbacks import CallbackClient, envelope
-from workflows.core.settings import load_settings
+from bench.live import ROOT, Callbacks, Deployment, StandIn, cpu_seconds, free_port, pct, run_clients
 
-LEVELS = ((1, 300), (8, 1200), (32, 2400))   # (concurrent clients, requests)
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+MEMBERS = 200
+LEVELS = ((1, 200, 1), (8, 1600, 4))   # (concurrent clients, requests per app, rounds)
 
 
-def _start(mode: str, db: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
+    """bench.server: the bare app or the app alone (no sender, no scheduler, 2018 calendar)."""
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.server", "--mode", mode, "--port", str(port), "--db", db],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/wecom/callback"
-    for _ in range(100):
+    for _ in range(200):
         try:
             requests.post(url, timeout=0.5)
             return proc, url
@@ -40,71 +43,58 @@ def _start(mode: str, db: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"{mode} server did not start")
 
 
-def _requests(n: int, seq: itertools.count) -> list[tuple[bytes, dict[str, str]]]:
-    """Pre-encrypted, distinct text callbacks (encryption is the client's cost, not measured)."""
-    w = load_settings(ROOT / "config.example.toml").wecom
-    c = CallbackClient(w.token, w.encoding_aes_key, w.corp_id, w.agent_id, lambda *a: None)
-    out = []
-    for _ in range(n):
-        i = next(seq)
-        enc = c.encrypt(c.text(f"bench{i % 500}", "帮助", msg_id=10**12 + i))
-        out.append((envelope(w.corp_id, enc, w.agent_id).encode(), c.signed_query(enc)))
-    return out
-
-
-def _run(url: str, clients: int, work: list[tuple[bytes, dict[str, str]]]) -> tuple[float, list[float], int]:
-    chunks = [work[i::clients] for i in range(clients)]
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-
-    def client(items: list[tuple[bytes, dict[str, str]]]) -> None:
-        nonlocal errors
-        s = requests.Session()
-        mine, bad = [], 0
-        for body, query in items:
-            t = time.perf_counter()
-            r = s.post(url, params=query, data=body, timeout=10)
-            mine.append(time.perf_counter() - t)
-            bad += r.status_code != 200
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - start, latencies, errors
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+def compare(apps: dict[str, tuple[str, int]], cbs: Callbacks, clients: int, n: int, rounds: int,
+            names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each app in turn, `rounds` times; totals per app."""
+    per = {name: {"elapsed": 0.0, "cpu": 0.0, "errors": 0, "lat": []} for name in names}
+    for name in names:
+        run_clients([apps[name][0]], clients, cbs.many(50, MEMBERS, f"warm{clients}-"))
+    for r in range(rounds):
+        for name in names:
+            url, pid = apps[name]
+            work = cbs.many(n // rounds, MEMBERS, f"m{clients}-")
+            cpu0 = cpu_seconds(pid)
+            elapsed, lat, errors = run_clients([url], clients, work)
+            time.sleep(0.3)  # let the sender finish this round's replies: its CPU belongs to them
+            per[name]["cpu"] += cpu_seconds(pid) - cpu0
+            per[name]["elapsed"] += elapsed
+            per[name]["errors"] += errors
+            per[name]["lat"] += lat
+    return per
 
 
 def main() -> None:
-    """Print callbacks/s and p50/p99 for both apps at each concurrency level, and the ratio."""
-    seq = itertools.count()
-    with tempfile.TemporaryDirectory() as tmp:
-        servers = {mode: _start(mode, f"sqlite:///{tmp}/{mode}.sqlite3") for mode in ("bare", "full")}
+    """Print callbacks/s, p50/p99 and CPU per callback per app and concurrency, and the ratios serve/bare."""
+    standin, cbs = StandIn(), Callbacks()
+    with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
+        dep = Deployment(Path(tmp), f"sqlite:///{tmp}/bot.sqlite3", standin.url)
+        dep.prepare()
+        procs = []
         try:
-            print("webhook benchmark (SQLite, waitress 8 threads, loopback; 2-core machine)")
-            print(f"{'clients':>7} {'app':>5} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-            for clients, n in LEVELS:
-                rates = {}
-                for mode in ("bare", "full"):
-                    _run(servers[mode][1], clients, _requests(min(50, n), seq))  # warm-up
-                    elapsed, lat, errors = _run(servers[mode][1], clients, _requests(n, seq))
-                    rates[mode] = n / elapsed
-                    print(f"{clients:>7} {mode:>5} {n:>5} {rates[mode]:>8.0f} {_pct(lat, .5):>8.1f} "
-                          f"{_pct(lat, .99):>8.1f} {errors:>6}")
-                print(f"{clients:>7} ratio full/bare throughput = {rates['full'] / rates['bare']:.0%}")
+            apps = {"serve": (dep.start("serve"), dep.procs[-1].pid)}
+            for mode, name in (("bare", "bare"), ("full", "app only")):
+                proc, url = start_bench_server(mode, f"sqlite:///{tmp}/{mode}.sqlite3")
+                procs.append(proc)
+                apps[name] = (url, proc.pid)
+            print(f"webhook throughput: {MEMBERS} members not on the roster send 帮助 (SQLite, waitress 8 threads)")
+            print(f"{'clients':>7} {'app':>9} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
+                  f"{'errors':>6}")
+            for clients, n, rounds in LEVELS:
+                names = ("bare", "serve") if clients == 1 else ("bare", "serve", "app only")
+                per = compare(apps, cbs, clients, n, rounds, names)
+                for name in names:
+                    p = per[name]
+                    print(f"{clients:>7} {name:>9} {n:>5} {n / p['elapsed']:>8.0f} {pct(p['lat'], .5):>8.1f} "
+                          f"{pct(p['lat'], .99):>8.1f} {p['cpu'] / n * 1000:>10.2f} {p['errors']:>6}")
+                ratio = per["bare"]["elapsed"] / per["serve"]["elapsed"]
+                cpu_ratio = per["bare"]["cpu"] / per["serve"]["cpu"]
+                print(f"{clients:>7} ratio serve/bare: throughput {ratio:.2f}, CPU per callback {cpu_ratio:.2f}")
         finally:
-            for proc, _ in servers.values():
+            dep.stop()
+            for proc in procs:
                 proc.terminate()
                 proc.wait(timeout=10)
+            standin.close()
 
 
 if __name__ == "__main__":

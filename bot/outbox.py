@@ -6,18 +6,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import sealed
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import Settings
+from workflows.core.notices import RENDER_ROWS, jsonable
 
+from . import wakeup
 from .render import Renderer
 
 
 def install_render_hook(sessions: sessionmaker[Session], renderer: Renderer) -> None:
     """Render every new outbox row before it is flushed, so text is fixed in the same transaction."""
+
+    # Bulk queueing (notices.notify_many: reminders, announcements) renders through the session's info.
+    sessions.kw.setdefault("info", {})[RENDER_ROWS] = (
+        lambda recipient, kind, data, now: rendered_rows(renderer, recipient, kind, data, now))
 
     @event.listens_for(sessions, "before_flush")
     def _render(session: Session, _ctx: object, _instances: object) -> None:
@@ -71,6 +77,29 @@ def open_row(settings: Settings, row: OutboxMessage) -> tuple[dict[str, Any], di
     key = sealed.load_key(settings, row.data[SEALED])
     opened = json.loads(sealed.decrypt_text(key, row.data["box"], _aad(row)))
     return opened["data"], opened["payload"]
+
+
+def queue_rendered(session: Session, renderer: Renderer, recipient: str, kind: str, *, now: dt.datetime,
+                   **data: Any) -> None:
+    """Queue a message rendered now with one Core insert: the same rows as `notices.notify` and the render
+    hook (long texts become several rows), without the ORM unit of work (every callback's reply takes this)."""
+    if SEALED in data:  # a sealed row is encrypted by the render hook: take the ORM path
+        session.add(OutboxMessage(recipient=recipient, kind=kind, data=jsonable(data), action="send",
+                                  status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        return
+    if session.new:  # rows queued earlier in this transaction keep their place (ids are the queue order)
+        session.flush()
+    session.connection().execute(insert(OutboxMessage), rendered_rows(renderer, recipient, kind, jsonable(data), now))
+    wakeup.queued(session)
+
+
+def rendered_rows(renderer: Renderer, recipient: str, kind: str, data: dict[str, Any],
+                  now: dt.datetime) -> list[dict[str, Any]]:
+    """The outbox rows (as Core insert values) of one message: what `render_row` makes of an ORM row."""
+    bodies = renderer.message(recipient, kind, data)
+    return [{"recipient": recipient, "kind": kind, "data": data if i == 1 else {**data, "_part": i},
+             "action": "send", "payload": {"body": body}, "status": "pending", "attempts": 0,
+             "next_attempt_at": now, "created_at": now} for i, body in enumerate(bodies, start=1)]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from pathlib import Path
 from html import escape
 from typing import Any, Callable
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, meta, nodes
+from jinja2.defaults import DEFAULT_FILTERS
 
 from workflows.core import numbers
 from workflows.scoring.scoresheet import points_text
@@ -19,6 +20,11 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 2048  # bytes, WeCom text/markdown content
 TEXTCARD_TITLE_LIMIT, TEXTCARD_DESC_LIMIT = 128, 512  # bytes, WeCom textcard (longer is cut by WeCom)
 GENERIC_TEXTCARD = "cards/_textcard.json.j2"
+# Names a template may use and still be a pure function of its data: the edition's constants. Anything
+# else from the environment (upload_url & co. sign links with the current time) makes it uncacheable.
+CONSTANT_GLOBALS = frozenset({"award", "public_url", "ex", "range", "dict", "namespace"})
+PURE_FILTERS = frozenset({"local", "yuan"})
+RENDER_CACHE_SIZE = 2048
 
 
 class Examples:
@@ -56,6 +62,8 @@ class Renderer:
         self.env.globals["public_url"] = settings.server.public_url
         self.env.globals["ex"] = Examples(settings)
         self._found: dict[str, tuple[str, str]] = {}
+        self._pure: dict[str, frozenset[str] | None] = {}   # template → the names it reads, None if impure
+        self._rendered: dict[tuple[str, str], str] = {}     # (template, its inputs as JSON) → text
         # The page that stands in for an interactive card (set by bot.web.install_links).
         self.card_link: Callable[[str, str], str] | None = None
 
@@ -99,7 +107,7 @@ class Renderer:
         an interactive card, which that endpoint cannot carry, becomes a textcard linking to the card's page.
         """
         name, fmt = self._find(kind)
-        rendered = self.env.get_template(name).render(**data, to=recipient).strip()
+        rendered = self._render(name, data, recipient)
         linked = members.is_linked(recipient)
         common: dict[str, Any] = members.addressed(recipient, self.settings.wecom.agent_id)
         if not linked:  # linkedcorp/message/send documents no duplicate check (docs/reliability.md)
@@ -123,6 +131,52 @@ class Renderer:
         content = str(body[kind]["content"])
         room = TEXT_LIMIT - len(("\n" + mark).encode())
         return {**body, kind: {**body[kind], "content": cut_bytes(content, room) + "\n" + mark}}
+
+    def _render(self, name: str, data: dict[str, Any], recipient: str) -> str:
+        """Render a notice template; a pure one (only its data and the edition's constants) is rendered once
+        per distinct input and its text reused (help, errors and reminders repeat the same inputs)."""
+        reads = self._reads(name)
+        if reads is None:
+            return self.env.get_template(name).render(**data, to=recipient).strip()
+        try:
+            key = (name, json.dumps([recipient if "to" in reads else None,
+                                     {k: v for k, v in data.items() if k in reads}],
+                                    sort_keys=True, ensure_ascii=False))
+        except (TypeError, ValueError):  # not JSON data: render every time
+            return self.env.get_template(name).render(**data, to=recipient).strip()
+        text = self._rendered.get(key)
+        if text is None:
+            text = self.env.get_template(name).render(**data, to=recipient).strip()
+            if len(self._rendered) >= RENDER_CACHE_SIZE:
+                self._rendered.clear()
+            self._rendered[key] = text
+        return text
+
+    def _reads(self, name: str) -> frozenset[str] | None:
+        """The data names a template (and what it imports) reads, or None if it uses anything but its data,
+        the edition's constants and pure filters."""
+        if name in self._pure:
+            return self._pure[name]
+        self._pure[name] = None  # an import cycle is treated as impure
+        reads: frozenset[str] | None = frozenset()
+        source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+        ast = self.env.parse(source)
+        # Every name loaded (a superset of what it reads from outside: loop variables too).
+        names = {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}
+        filters = {f.name for f in ast.find_all(nodes.Filter)}
+        if (names & (set(self.env.globals) - CONSTANT_GLOBALS)
+                or any(f not in PURE_FILTERS and self.env.filters.get(f) is not DEFAULT_FILTERS.get(f, False)
+                       for f in filters)):
+            reads = None
+        for ref in meta.find_referenced_templates(ast):
+            if reads is None:
+                break
+            sub = self._reads(ref) if ref else None
+            reads = None if sub is None else reads | sub
+        if reads is not None:
+            reads = reads | (names - CONSTANT_GLOBALS)
+        self._pure[name] = reads
+        return reads
 
     def card_template(self, kind: str) -> str:
         """The template of an interactive card kind (for its page)."""

@@ -5,18 +5,27 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflows import apply
+from workflows.apply.models import Application
 from workflows.core import access, audit, conversation, notices, people
 from workflows.core.models import Conversation, DirectoryName
 from workflows.core.people import Member
 from workflows.core.settings import Settings
 
+from . import outbox
 from .wecom.inbound import CardEvent, Event, Inbound, Media, Text
 
 APPLICANT = "applicant"
 CANCEL = "取消"
+# The contact name of the member's application and his directory name, in one cached Core query
+# (the help, greeting and error replies of every member not on the roster ask for it).
+_KNOWN_NAME = select(
+    select(Application.contact_name).where(Application.edition == bindparam("edition"),
+                                           Application.applicant == bindparam("userid")).scalar_subquery(),
+    select(DirectoryName.name).where(DirectoryName.userid == bindparam("userid")).scalar_subquery())
 
 
 @dataclass
@@ -41,7 +50,11 @@ class Context:
 
     def reply(self, kind: str, **data: Any) -> None:
         """Queue a message back to the sender (rendered from templates/ before commit)."""
-        notices.notify(self.session, self.userid, kind, now=self.now, _reply=True, **data)
+        renderer = self.services.get("renderer")
+        if renderer is None:
+            notices.notify(self.session, self.userid, kind, now=self.now, _reply=True, **data)
+        else:
+            outbox.queue_rendered(self.session, renderer, self.userid, kind, now=self.now, _reply=True, **data)
 
     @property
     def name(self) -> str:
@@ -53,6 +66,10 @@ class Context:
         """The sender's name as far as known ("" if not); `lookup` queues a directory look-up the first time."""
         if self.person is not None:
             return self.person.name
+        if not lookup and not self.session.new and not self.session.dirty:  # nothing unflushed: read directly
+            contact, listed = self.session.connection().execute(
+                _KNOWN_NAME, {"edition": self.settings.award.edition_key, "userid": self.userid}).one()
+            return contact or (listed if listed and listed != self.userid else "")
         app = apply.get_for_applicant(self.session, self.settings, self.userid)
         if app is not None and app.contact_name:
             return app.contact_name
@@ -95,6 +112,7 @@ class Router:
         self.events: dict[str, Handler] = {}
         self.menu_keys: dict[str, str] = {}
         self.confirmations: dict[str, Handler] = {}
+        self._words_for: dict[tuple[str, int], tuple[str, ...]] = {}
 
     def command(self, *words: str, verbs: tuple[str, ...] | None = None,
                 order: int = 100) -> Callable[[Handler], Handler]:
@@ -144,9 +162,13 @@ class Router:
         self.menu_keys[key] = word
 
     def commands_for(self, role: str) -> list[str]:
-        """The chat words this role may use, in help order."""
-        cmds = sorted((c for c in self.commands.values() if c.primary), key=lambda c: (c.help_order, c.word))
-        return [c.word for c in cmds if c.allows(role)]
+        """The chat words this role may use, in help order (worked out once per role)."""
+        key = (role, len(self.commands))
+        words = self._words_for.get(key)
+        if words is None:
+            cmds = sorted((c for c in self.commands.values() if c.primary), key=lambda c: (c.help_order, c.word))
+            words = self._words_for[key] = tuple(c.word for c in cmds if c.allows(role))
+        return list(words)
 
     def is_private(self, inbound: Inbound) -> bool:
         """Whether this callback's selection must not be stored (a card registered `private`)."""

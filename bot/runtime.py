@@ -20,6 +20,7 @@ from .handlers import build_router
 from .outbox import install_render_hook
 from .render import Renderer
 from .sender import Sender
+from .wakeup import Wakeup
 from .wecom.client import WeComClient
 from .wecom.crypto import Verifier
 
@@ -58,6 +59,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     sessions = make_session_factory(engine)
     renderer = Renderer(settings)
     install_render_hook(sessions, renderer)
+    wakeup = Wakeup()
+    wakeup.install(sessions)
     w = settings.wecom
     verifier = Verifier(w.token, w.encoding_aes_key, w.corp_id, w.timestamp_tolerance_seconds,
                         tuple(w.linked_corp_ids))
@@ -66,6 +69,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     services: dict[str, Any] = {"renderer": renderer}
     dispatcher = Dispatcher(sessions, settings, build_router(), services)
     sender = Sender(sessions, client, settings, clock=clock, mark_repeat=renderer.repeat_mark)
+    sender.wakeup = wakeup
     rt = Runtime(settings, engine, sessions, renderer, verifier, client, dispatcher, sender, clock, services)
     services["runtime"] = rt
     # The one document store: chat attachments, send_file and the upload pages all use it.

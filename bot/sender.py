@@ -28,6 +28,7 @@ from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
 from .outbox import SCRUBBED, SEALED, open_row
+from .wakeup import Wakeup
 from .wecom import members
 from .wecom.client import MediaRejected, WeComClient, WeComError
 
@@ -73,6 +74,7 @@ class Sender:
         # (body, n, now) -> the body with a visible "n-th time" mark, or None if it cannot carry one.
         self.mark_repeat = mark_repeat
         self.duplicate_window = dt.timedelta(seconds=self.conf.duplicate_check_interval)
+        self.wakeup: Wakeup | None = None  # set by the runtime: woken by commits instead of only polling
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
@@ -399,14 +401,25 @@ class Sender:
             fresh.next_attempt_at = now + dt.timedelta(seconds=delay)
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Deliver until `stop` is set, polling when idle."""
+        """Deliver until `stop` is set; when idle, sleep until woken (a commit that queued rows) or the poll."""
+        wakeup = self.wakeup or Wakeup()
+        listener = wakeup.listen(self.sessions.kw["bind"], stop) if self.sessions.kw.get("bind") else None
+        wake_on_stop = threading.Thread(target=lambda: (stop.wait(), wakeup.set()), daemon=True)
+        wake_on_stop.start()
         while not stop.is_set():
             try:
-                if self.run_once() == 0:
-                    stop.wait(self.conf.poll_seconds)
+                wakeup.clear()  # a commit after this point wakes the wait below at once
+                attempted = self.run_once()
+                if attempted == 0:
+                    wakeup.wait(self.conf.poll_seconds)
+                elif attempted < self.conf.batch_size and self.conf.gather_seconds:
+                    # Busy: let the next rows gather (one claim for many), however often commits wake us.
+                    stop.wait(self.conf.gather_seconds)
             except Exception:  # keep the thread alive through a database hiccup
                 log.exception("sender loop error")
                 stop.wait(min(5.0, self.conf.poll_seconds * 10))
+        if listener is not None:
+            listener.join(timeout=2)
 
 
 def _blank_if_sealed(row: OutboxMessage) -> None:

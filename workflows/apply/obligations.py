@@ -41,7 +41,8 @@ def unfinished_applications(session: Session, settings: Settings) -> Iterator[Ob
     """Applicants whose application is a draft or was returned: every fact, question and material still owed."""
     edition = settings.award.edition_key
     statuses = [AppStatus.DRAFT.value, AppStatus.RETURNED.value]
-    apps = session.scalars(select(Application)
+    # Plain rows (the same attributes, read-only): no ORM identities for thousands of applications.
+    apps = session.execute(select(Application.__table__)
                            .where(Application.edition == edition, Application.status.in_(statuses))
                            .order_by(Application.id)).all()
     if not apps:

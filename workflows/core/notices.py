@@ -9,9 +9,14 @@ import datetime as dt
 import uuid
 from typing import Any, Iterable
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from workflows.core.models import CardTask, OutboxMessage
+
+# session.info key of the bot's renderer for bulk queueing: (recipient, kind, data, now) → outbox row dicts,
+# rendered (long texts as several rows). Without it, rows are queued one by one and rendered at flush.
+RENDER_ROWS = "outbox.render_rows"
 
 
 def jsonable(value: Any) -> Any:
@@ -36,6 +41,23 @@ def notify(session: Session, to: str | Iterable[str], kind: str, *, now: dt.date
             for r in recipients]
     session.add_all(rows)
     return rows
+
+
+def notify_many(session: Session, items: Iterable[tuple[str, str, dict[str, Any]]], *, now: dt.datetime) -> int:
+    """Queue many messages (recipient, kind, data) at once, in order: rendered and inserted in bulk when the
+    bot has installed its renderer, else one `notify` each. Returns how many messages were queued."""
+    render_rows = session.info.get(RENDER_ROWS)
+    items = list(items)
+    if render_rows is None:
+        for recipient, kind, data in items:
+            notify(session, recipient, kind, now=now, **data)
+        return len(items)
+    if session.new:  # rows queued earlier in this transaction keep their place (ids are the queue order)
+        session.flush()
+    rows = [row for recipient, kind, data in items for row in render_rows(recipient, kind, jsonable(data), now)]
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+    return len(items)
 
 
 def new_task_id(kind: str) -> str:

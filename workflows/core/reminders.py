@@ -14,7 +14,9 @@ recent one goes out.  A changed deadline gives a new ``deadline_key``, hence new
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -128,8 +130,28 @@ def current_offset(settings: Settings, deadline: dt.datetime, now: dt.datetime) 
     return hits[-1] if hits else None
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one sweep. A sweep over 10,000 applications makes tens of
+    thousands of objects that live until it ends, and the collector's full passes over them cost more than the
+    work (measured: 7 s → 4 s for plan and queue). Reference counting still frees everything; the collector
+    resumes afterwards on its usual thresholds."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def plan(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers) -> list[Planned]:
     """The reminders that are due at `now` and not yet sent (one per obligation at most)."""
+    with _collector_paused():
+        return _plan(session, settings, now=now, providers=providers)
+
+
+def _plan(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers) -> list[Planned]:
     if is_quiet(settings, now):
         return []  # catch-ups wait for the morning
     by_deadline: dict[dt.datetime, tuple[str, dt.datetime] | None] = {}
@@ -238,14 +260,19 @@ def announce_opening(session: Session, settings: Settings, stage: str, *, now: d
 def run_due(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers,
             dry_run: bool = False, actor: str = ACTOR) -> list[Planned]:
     """Claim and queue every reminder due at `now`, each exactly once; return what was (or would be) sent."""
+    with _collector_paused():
+        return _run_due(session, settings, now=now, providers=providers, dry_run=dry_run, actor=actor)
+
+
+def _run_due(session: Session, settings: Settings, *, now: dt.datetime, providers: Providers,
+             dry_run: bool, actor: str) -> list[Planned]:
     due = plan(session, settings, now=now, providers=providers)
     if dry_run or not due:
         return due
     claimed = _claim(session, settings.award.edition_key, due, now)
     sent = [p for p in due if p.key in claimed]
-    for p in sent:
-        notices.notify(session, p.obligation.recipient, p.obligation.kind, now=now,
-                       **message_data(settings, p, now))
+    notices.notify_many(session, ((p.obligation.recipient, p.obligation.kind, message_data(settings, p, now))
+                                  for p in sent), now=now)
     if sent:
         audit.record(session, actor=actor, action="reminders.sent", now=now, count=len(sent),
                      kinds=dict(Counter(p.obligation.kind for p in sent)))

@@ -117,6 +117,7 @@ class SenderSettings(_Strict):
     duplicate_check_interval: int = Field(default=1800, ge=0, le=14400)
     poll_seconds: float = Field(default=0.5, gt=0)
     batch_size: int = Field(default=20, ge=1)
+    gather_seconds: float = Field(default=0.05, ge=0, le=1)  # busy: wait this long for a batch to gather
 
 
 class SchedulerSettings(_Strict):

@@ -1,0 +1,28 @@
+"""Rendering a pure notice template once per distinct input; templates that sign links render every time."""
+from __future__ import annotations
+
+from bot.render import Renderer
+
+
+def test_same_help_for_two_members_is_rendered_once_and_addressed_to_each(rt):
+    r: Renderer = rt.renderer
+    data = {"role": "applicant", "name": "", "commands": ["帮助"], "allowed": []}
+    first = r.message("qiye1", "common.help", data)
+    second = r.message("qiye2", "common.help", data)
+    assert first[0]["touser"] == "qiye1" and second[0]["touser"] == "qiye2"
+    assert first[0]["markdown"] == second[0]["markdown"]
+    assert len([k for k in r._rendered if k[0] == "messages/common/help.md.j2"]) == 1
+
+
+def test_different_data_renders_different_text(rt):
+    r: Renderer = rt.renderer
+    base = {"role": "applicant", "commands": ["帮助"], "allowed": []}
+    a = r.message("qiye1", "common.help", {**base, "name": "张三"})[0]["markdown"]["content"]
+    b = r.message("qiye1", "common.help", {**base, "name": "李四"})[0]["markdown"]["content"]
+    assert "张三" in a and "李四" in b and "李四" not in a
+
+
+def test_a_template_that_signs_links_is_never_cached(rt):
+    r: Renderer = rt.renderer
+    assert r._reads("messages/apply/step_material.md.j2") is None  # upload_url(…) depends on the clock
+    assert r._reads("messages/common/help.md.j2") is not None
