@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -210,9 +211,23 @@ def package_data(session: Session, settings: Settings, *, now: dt.datetime) -> d
     return data
 
 
+_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
+
+
+def _canonical(value: Any) -> Any:
+    """Instants in UTC, whatever zone they were written in (a time set in this transaction keeps its zone)."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, str) and _INSTANT.match(value):
+        return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc).isoformat()
+    return value
+
+
 def digest(data: dict[str, Any]) -> str:
     """A SHA-256 of what the package says (its generation time aside), for the audit of a recorded approval."""
-    body = {k: v for k, v in data.items() if k not in ("generated_at", "digest")}
+    body = _canonical({k: v for k, v in data.items() if k not in ("generated_at", "digest")})
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 

@@ -1,0 +1,89 @@
+"""The approval package's data on empty and partial editions: it says what is missing, never claims a result.
+
+The full sample edition (real scores, vote and notice) is in tests/bot/test_approval_package.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from workflows import publicity
+from workflows.apply.models import Application, AppStatus
+from workflows.core import conversation
+from workflows.core.errors import InvalidInput, NotAllowed
+from workflows.core.models import AuditEntry
+
+from .publicity_fixtures import START, make_apps, make_roster
+
+
+def test_an_edition_without_a_submitted_application_has_no_package(settings, sessions):
+    with sessions.begin() as s:
+        with pytest.raises(InvalidInput) as err:
+            publicity.package_data(s, settings, now=START)
+        assert err.value.code == "package_nothing_yet"
+        ids = make_apps(s, settings, n=2)
+        s.get(Application, ids[0]).status = AppStatus.DRAFT
+        s.get(Application, ids[1]).status = AppStatus.INELIGIBLE
+        with pytest.raises(InvalidInput):
+            publicity.package_data(s, settings, now=START)
+        assert publicity.applications_received(s, settings) == 0
+
+
+def test_application_counts_follow_each_status(settings, sessions):
+    statuses = [AppStatus.DRAFT, AppStatus.SUBMITTED, AppStatus.RETURNED, AppStatus.NOT_RECOMMENDED,
+                AppStatus.RECOMMENDED, AppStatus.SUPPLEMENT, AppStatus.ACCEPTED, AppStatus.ACCEPTED,
+                AppStatus.REJECTED]
+    with sessions.begin() as s:
+        for app_id, status in zip(make_apps(s, settings, n=len(statuses)), statuses):
+            s.get(Application, app_id).status = status
+        data = publicity.package_data(s, settings, now=START)
+    assert data["applications"] == {"received": 8, "recommended": 5, "not_recommended": 1, "accepted": 2,
+                                    "rejected": 1, "undecided": 4}
+    assert data["complete"] is False and data["proposed"] == [] and data["vote"] is None
+    assert data["gaps"] == ["material_not_final", "site_not_final", "vote_not_decided", "publicity_not_started"]
+    assert data["ranking"]["material"] == [] and data["publicity"] is None and data["approval"] is None
+
+
+def test_an_open_notice_with_a_pending_complaint_is_not_a_result(settings, sessions):
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        publicity.begin(s, settings, userid="gongzhong1", now=START)
+        conv = conversation.current(s, "gongzhong1")
+        publicity.choose_target(s, settings, conv, "1", now=START)
+        publicity.set_content(s, settings, conv, "该企业申报材料中的认证证书已过期，请核查。", now=START)
+        publicity.evidence_done(s, settings, conv, now=START)
+        publicity.set_name(s, settings, conv, "王小明", now=START)
+        publicity.submit(s, settings, conv, "13912345678", now=START)
+        data = publicity.package_data(s, settings, now=START + dt.timedelta(days=2))
+    assert {"publicity_open", "complaints_pending", "report_not_sent"} <= set(data["gaps"])
+    assert data["publicity"]["state"] == "open" and data["publicity"]["counts"]["pending"] == 1
+    assert data["proposed"] == [] and data["complete"] is False
+    assert [w["number"] for w in data["publicity"]["winners"]] == ["SG2018-001", "SG2018-002", "SG2018-003"]
+    assert set(data["publicity"]["winners"][0]) == {"number", "name"}   # no member ids, no contacts
+
+
+def test_the_package_is_attached_only_to_a_recorded_approval_by_the_secretariat(settings, sessions):
+    with sessions.begin() as s:
+        make_apps(s, settings)
+        make_roster(s)
+        data = publicity.package_data(s, settings, now=START)
+        with pytest.raises(InvalidInput) as err:
+            publicity.attach_package(s, settings, actor="mishu1", now=START, data=data, files={})
+        assert err.value.code == "award_not_approved"
+        with pytest.raises(NotAllowed):
+            publicity.attach_package(s, settings, actor="weiyuan1", now=START, data=data, files={})
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "approval.package")).all() == []
+
+
+def test_the_digest_ignores_when_it_was_made_but_not_what_it_says(settings, sessions):
+    with sessions.begin() as s:
+        make_apps(s, settings)
+        first = publicity.package_data(s, settings, now=START)
+        later = publicity.package_data(s, settings, now=START + dt.timedelta(hours=1))
+        assert first["digest"] == later["digest"]
+        s.get(Application, 1).status = AppStatus.REJECTED
+        assert publicity.package_data(s, settings, now=START)["digest"] != first["digest"]
