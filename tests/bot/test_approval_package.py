@@ -188,48 +188,6 @@ def test_the_workbench_offers_the_package_to_the_secretariat_only(edition):
     assert chair.get("/admin/reports/approval.docx").status_code == 403
 
 
-@pytest.fixture
-def partial(tmp_path):
-    """The sample up to the vote stage: scores final, no vote yet."""
-    ed = _build(tmp_path, "vote")
-    yield ed
-    ed.handle.stop()
-    ed.engine.dispose()
-
-
-def test_a_partial_edition_is_a_draft_that_says_what_is_missing(partial, tmp_path):
-    rt = partial.rt
-    with rt.sessions() as s:
-        data = publicity.package_data(s, rt.settings, now=NOW)
-    assert data["gaps"] == ["vote_not_decided", "publicity_not_started"] and data["proposed"] == []
-    result = cli(rt, "approval", "package", "--out", str(tmp_path / "draft.md"))
-    assert "评审委员会投票尚未产生拟获奖企业" in result.stderr and "拟获奖企业名单尚未公示" in result.stderr
-    md = (tmp_path / "draft.md").read_text(encoding="utf-8")
-    assert "本报告尚未完成，不能作为评选结果报送" in md and "评审委员会尚未投票" in md
-    assert "暂无报请审批的获奖企业名单" in md and "报请市政府审批：" not in md
-    assert data["ranking"]["composite"][0]["composite"] in md      # what is known is still shown
-    default = cli(rt, "approval", "package", "--format", "html")
-    assert (publications_dir(rt.settings) / "shaoguan-2018-approval.html").exists()
-    assert "shaoguan-2018-approval.html" in default.output
-
-
-def test_an_empty_edition_is_refused_politely(tmp_path):
-    ed = _build(tmp_path, "")
-    try:
-        result = cli(ed.rt, "approval", "package", code=1)
-        assert "还没有收到任何申报" in result.stderr
-        assert not (publications_dir(ed.rt.settings) / "shaoguan-2018-approval.md").exists()
-        with ed.rt.sessions.begin() as s:
-            sample.ensure_roster(s, NOW, ed.rt.settings)
-        http = ed.app.test_client()
-        assert sign_in(http, ed.wecom, "mishu").status_code == 302
-        assert "approval.docx" not in http.get("/admin/exports").get_data(as_text=True)
-        assert http.get("/admin/reports/approval.docx").status_code == 404
-    finally:
-        ed.handle.stop()
-        ed.engine.dispose()
-
-
 def test_the_package_data_is_json(edition):
     with edition.rt.sessions() as s:
         data = publicity.package_data(s, edition.rt.settings, now=NOW)
