@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflows import publicity
-from workflows.core import access, dates
+from workflows.core import access, dates, notices
 from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.documents.filetypes import AllowedTypes
 from workflows.publicity import places
 from workflows.core.settings import Settings
 
@@ -176,6 +178,18 @@ def register(router: Router) -> None:
                                      approved_on=day, document_number=number, approved=ids)
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
                   winners=[publicity.describe(ctx.session, i) for i in row.approved], files=[str(f) for f in files])
+
+    @router.command("评选情况报告", verbs=("award.manage",), order=64)
+    def on_package(ctx: Context, args: str) -> None:
+        """The approval package as a Word file in chat, with what is still missing if the edition is not done."""
+        data = publicity.package_data(ctx.session, ctx.settings, now=ctx.now)
+        content = approval_files.render(renderer(ctx), data, "docx")
+        name = approval_files.file_name(ctx.settings, "docx")
+        stored = ctx.services["documents"].store(io.BytesIO(content), original_name=name,
+                                                 allowed=AllowedTypes.from_config(["docx"]), max_bytes=len(content))
+        ctx.reply("publicity.package_sent", complete=data["complete"], gaps=data["gaps"], proposed=data["proposed"],
+                  approval=data["approval"])
+        notices.send_file(ctx.session, ctx.userid, sha256=stored.sha256, filename=name, now=ctx.now)
 
     @router.command("表彰", verbs=("award.manage",), order=65)
     def on_award(ctx: Context, args: str) -> None:
