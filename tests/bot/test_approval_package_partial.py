@@ -4,6 +4,8 @@ edition built here resets the one test schema, which that module's shared editio
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bot import sample
@@ -53,3 +55,24 @@ def test_an_empty_edition_is_refused_politely(tmp_path):
     finally:
         ed.handle.stop()
         ed.engine.dispose()
+
+
+def test_an_open_vote_is_sealed_in_the_package(partial):
+    from workflows import voting
+    from workflows.core import stages
+    from bot import approval as approval_files
+    rt = partial.rt
+    with rt.sessions.begin() as s:
+        stages.open_stage(s, rt.settings, "vote", actor="cli", now=NOW)
+        stages.extend(s, rt.settings, "vote", NOW + dt.timedelta(days=5), actor="cli", now=NOW, reason="test")
+        voting.open_ballot(s, rt.settings, actor="cli", now=NOW, candidates=voting.final_candidates(s, rt.settings),
+                           closes_at=NOW + dt.timedelta(days=2))
+    with rt.sessions() as s:
+        data = publicity.package_data(s, rt.settings, now=NOW)
+    [round1] = data["vote"]["rounds"]
+    assert round1["counted"] is False and all(c["votes"] is None for c in round1["candidates"])
+    assert "vote_not_decided" in data["gaps"]
+    for fmt in ("md", "html"):
+        text = approval_files.render(rt.renderer, data, fmt).decode()
+        assert "本轮投票尚未截止，票数不予公布" in text and "投票结果：尚未产生拟获奖企业" in text
+        assert "实际投票 0 位" in text and "（已延期）" in text
