@@ -89,3 +89,27 @@ def test_the_approval_package_names_nobody(settings, sessions, concluded):
     assert _secrets_in(text) == [] and "举报材料" not in text and "gongzhong1" not in text
     assert data["publicity"]["counts"] == {"total": 1, "upheld": 1, "not_upheld": 0, "pending": 0}
     assert data["publicity"]["complaints"][0]["findings"] == "经核实，＊＊反映的事故属实。"
+
+
+@pytest.mark.parametrize("via", ["letter", "call", "visit", "web"])
+def test_every_channel_is_kept_secret_the_same_way(settings, sessions, via):
+    from workflows.core import access
+    from workflows.publicity import channels
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        if via == "web":
+            draft = channels.file_public(s, settings, actor=access.PUBLIC, now=START, application_id=ids[0],
+                                         content=CONTENT, real_name=NAME, phone=PHONE)
+        else:
+            draft = channels.register_offline(s, settings, actor="mishu1", now=START, via=via,
+                                              received_on=START.date(), application_id=ids[0], content=CONTENT,
+                                              real_name=NAME, phone=PHONE)
+        c = publicity.lodge(s, settings, draft, now=START)
+        publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=False,
+                           findings=f"与{NAME}核实", reason="不属实")
+        report = publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        package = publicity.package_data(s, settings, now=AFTER)
+    assert report["complaints"][0]["channel"] == via and package["publicity"]["complaints"][0]["channel"] == via
+    assert _secrets_in(json.dumps([report, package], ensure_ascii=False)) == []
