@@ -76,3 +76,18 @@ def test_an_open_vote_is_sealed_in_the_package(partial):
         text = approval_files.render(rt.renderer, data, fmt).decode()
         assert "本轮投票尚未截止，票数不予公布" in text and "投票结果：尚未产生拟获奖企业" in text
         assert "实际投票 0 位" in text and "（已延期）" in text
+
+
+def test_a_bar_or_a_line_break_in_a_name_keeps_the_tables_whole(partial):
+    from bot import approval as approval_files
+    from workflows.apply.models import Application
+    rt = partial.rt
+    with rt.sessions.begin() as s:
+        s.get(Application, 1).enterprise_name = "韶关|管道\n工程有限公司"
+    with rt.sessions() as s:
+        data = publicity.package_data(s, rt.settings, now=NOW)
+    md = approval_files.render(rt.renderer, data, "md").decode()
+    assert "韶关｜管道 工程有限公司" in md
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "SG2018-" in line]
+    assert rows and {line.count("|") for line in rows if "材料" not in line} <= {6, 8}
+    assert "韶关｜管道 工程有限公司" in approval_files.docx_text(approval_files.render(rt.renderer, data, "docx"))
