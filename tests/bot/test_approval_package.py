@@ -27,6 +27,7 @@ from bot.simulator import FakeWeCom, serve_in_thread
 from tests.bot.admin_helpers import sign_in
 from tests.conftest import PG_SCHEMA, ROOT, Clock, reset_database
 from workflows import publicity, scoring, voting
+from workflows.scoring import draw as expert_draw, visits
 from workflows.apply.models import Application
 from workflows.core.db import make_engine
 from workflows.core.models import AuditEntry
@@ -117,6 +118,14 @@ def test_the_numbers_are_the_editions_own(edition):
     assert data["approval"]["document_number"] == "韶府函〔示例〕1号"
     assert [w["number"] for w in data["approval"]["approved"]] == winners
     assert data["experts"]["material"]["sheets"] == data["experts"]["material"]["sheets_expected"] > 0
+    with rt.sessions() as s:
+        drawn = expert_draw.recorded(s, rt.settings)
+        recorded_visits = visits.all_visits(s, rt.settings)
+    d = data["experts"]["draw"]
+    assert (d["count"], d["reserves"], d["seed"], d["leader"]) == (drawn.count, drawn.reserves, drawn.seed, True)
+    assert [(v["number"], v["status"], v["experts"]) for v in data["visits"]] == [
+        (app.number, visit.status, len(visit.experts)) for app, visit in recorded_visits]
+    assert len(data["visits"]) == data["ranking"]["candidates"] == 6
 
 
 def test_every_format_says_the_same_numbers_and_names_nobody(edition):
@@ -135,6 +144,8 @@ def test_every_format_says_the_same_numbers_and_names_nobody(edition):
         assert "实际投票 7 位" in text and "法定人数 5 位" in text and "已达到" in text
         assert "公示期内共收到投诉 1 件" in text and "不成立 1 件" in text and "TS2018-001" in text
         assert "报请市政府审批" in text and "韶府函〔示例〕1号" in text
+        assert data["experts"]["draw"]["seed"] in text and "企业已确认" in text
+        assert rt.renderer.local_time(data["visits"][0]["starts_at"]) in text
         _no_complainant(text)
     assert "<table" in html and "| 名次 | 申报编号 |" in md
     assert "1 | SG2018-" in docx or "| SG2018-" in docx     # tables survive as Word tables

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import scoring, voting
+from workflows.scoring import draw as expert_draw, visits
 from workflows.apply.models import Application, AppStatus
 from workflows.core import access, audit, people, stages
 from workflows.core.errors import InvalidInput, NotFound
@@ -84,7 +85,24 @@ def _experts(session: Session, settings: Settings) -> dict[str, Any]:
                       "applications": len(assigned), "sheets": len(sheets),
                       "sheets_expected": sum(len(e) for e in assigned.values())}
     out["leader"] = bool(people.with_role(session, scoring.LEADER))
+    row = expert_draw.recorded(session, settings)
+    if row is None:
+        out["draw"] = None
+    else:   # 从省政府质量奖评审专家库抽选: how many, from how many, with the published seed (no names)
+        panel = expert_draw.members(session, settings)
+        out["draw"] = {"pool": len(expert_draw.pool(session, settings)), "count": row.count,
+                       "reserves": row.reserves, "seed": row.seed, "excluded": len(row.excluded),
+                       "drawn_at": row.drawn_at.isoformat(), "leader": row.leader is not None,
+                       "accepted": sum(1 for m in panel if m.status == "accepted"),
+                       "declined": sum(1 for m in panel if m.status == "declined")}
     return out
+
+
+def _visits(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Each site-visit candidate's visit as recorded: when, its state, how many experts (no names, no itinerary)."""
+    return [{**_entry(app, app.id), "starts_at": v.starts_at.isoformat() if v else None,
+             "status": v.status if v else "none", "experts": len(v.experts) if v else 0}
+            for app, v in visits.all_visits(session, settings)]
 
 
 def _brief(d: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -201,7 +219,8 @@ def package_data(session: Session, settings: Settings, *, now: dt.datetime) -> d
     proposed = notice["winners"] if notice is not None and not gaps else []
     data = {
         "generated_at": now.isoformat(), "applications": applications, "stages": _stages(session, settings),
-        "experts": _experts(session, settings), "ranking": ranking, "vote": vote, "publicity": notice,
+        "experts": _experts(session, settings), "visits": _visits(session, settings), "ranking": ranking,
+        "vote": vote, "publicity": notice,
         "proposed": proposed,
         "approval": {"approved_on": approval.approved_on, "document_number": approval.document_number,
                      "approved": [_brief(describe(session, i)) for i in approval.approved]} if approval else None,
