@@ -114,7 +114,7 @@ def test_the_numbers_are_the_editions_own(edition):
     assert {c["number"]: c["votes"] for c in round1["candidates"]} == {
         number[c["application_id"]]: c["votes"] for c in real["candidates"]}
     assert [w["number"] for w in data["vote"]["winners"]] == [p["number"] for p in data["proposed"]] == winners
-    assert data["publicity"]["counts"] == {"total": 1, "upheld": 0, "not_upheld": 1, "pending": 0}
+    assert data["publicity"]["counts"] == {"total": 1, "upheld": 0, "not_upheld": 1, "pending": 0, "places_pending": 0}
     assert data["approval"]["document_number"] == "韶府函〔示例〕1号"
     assert [w["number"] for w in data["approval"]["approved"]] == winners
     assert data["experts"]["material"]["sheets"] == data["experts"]["material"]["sheets_expected"] > 0

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot import approval as approval_files
 from bot.handlers.publicity import publications_dir
 from tests.bot.admin_helpers import sign_in
+from tests.bot.application_helpers import confirm_last
 from tests.bot.complaint_helpers import PDF, start_notice
 from tests.bot.conftest import deliver, texts
 from tests.workflows.publicity_fixtures import START
@@ -51,6 +52,7 @@ def verified(cb, rt, wecom, clock):
     for text in ("完成", NAME, "139 1234 5678"):
         say(cb, rt, "gongzhong1", text)
     say(cb, rt, "mishu1", f"核查 TS2018-001 不成立 已与投诉人{NAME}电话核实，事故系供应商责任且已整改｜不构成重大质量事故")
+    confirm_last(cb, rt, wecom, "mishu1")
     clock.set(START + dt.timedelta(days=10))
     say(cb, rt, "mishu1", "核查报告")
     assert "核查报告已发送" in texts(wecom, "mishu1")[-1]

@@ -15,7 +15,7 @@ from workflows.core import conversation
 from workflows.core.errors import InvalidInput, NotAllowed
 from workflows.core.models import AuditEntry
 
-from .publicity_fixtures import START, make_apps, make_roster
+from .publicity_fixtures import START, committee_result, make_apps, make_roster
 
 
 def test_an_edition_without_a_submitted_application_has_no_package(settings, sessions):
@@ -50,7 +50,8 @@ def test_an_open_notice_with_a_pending_complaint_is_not_a_result(settings, sessi
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
         publicity.begin(s, settings, userid="gongzhong1", now=START)
         conv = conversation.current(s, "gongzhong1")
         publicity.choose_target(s, settings, conv, "1", now=START)
@@ -87,3 +88,34 @@ def test_the_digest_ignores_when_it_was_made_but_not_what_it_says(settings, sess
         assert first["digest"] == later["digest"]
         s.get(Application, 1).status = AppStatus.REJECTED
         assert publicity.package_data(s, settings, now=START)["digest"] != first["digest"]
+
+
+def test_a_removed_winner_waits_for_the_committee_then_shows_its_decision(settings, sessions):
+    from workflows.publicity import places
+    with sessions.begin() as s:
+        ids = make_apps(s, settings)
+        make_roster(s)
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
+        publicity.begin(s, settings, userid="gongzhong1", now=START)
+        conv = conversation.current(s, "gongzhong1")
+        publicity.choose_target(s, settings, conv, "2", now=START)
+        publicity.set_content(s, settings, conv, "该企业申报材料中的认证证书系伪造，请核查。", now=START)
+        publicity.evidence_done(s, settings, conv, now=START)
+        publicity.set_name(s, settings, conv, "王小明", now=START)
+        c = publicity.submit(s, settings, conv, "13912345678", now=START)
+        publicity.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=1), number=c.number,
+                           upheld=True, findings="发证机构复函：证书编号不存在。", reason="证书系伪造", outcome="remove")
+        after = START + dt.timedelta(days=11)
+        waiting = publicity.package_data(s, settings, now=after)
+        assert "places_pending" in waiting["gaps"] and waiting["publicity"]["counts"]["places_pending"] == 1
+        assert waiting["publicity"]["complaints"][0]["place"]["status"] == "pending"
+        assert waiting["proposed"] == []
+        places.decide(s, settings, actor="zhuren", now=after, complaint_number=c.number, decision="replace",
+                      reason="按综合排名由下一名递补")
+        decided = publicity.package_data(s, settings, now=after + dt.timedelta(days=1))
+        assert "places_pending" not in decided["gaps"] and "replacement_notice_open" in decided["gaps"]
+        place = decided["publicity"]["complaints"][0]["place"]
+        assert place["status"] == "replace" and place["replacement"] == {"number": "SG2018-004",
+                                                                         "name": "韶关第4制造有限公司"}
+        assert place["removed"]["number"] == "SG2018-002" and "zhuren" not in str(decided)

@@ -12,7 +12,7 @@ from workflows.core import conversation
 from workflows.core.models import OutboxMessage
 from workflows.publicity import secrecy
 
-from .publicity_fixtures import START, make_apps, make_roster
+from .publicity_fixtures import START, committee_result, make_apps, make_roster
 
 NAME, PHONE = "王小明", "13912345678"
 # The complainant repeats who he is in his own text, as people do.
@@ -49,7 +49,8 @@ def concluded(settings, sessions):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
         publicity.begin(s, settings, userid="gongzhong1", now=START)
         conv = conversation.current(s, "gongzhong1")
         publicity.choose_target(s, settings, conv, "2", now=START)
@@ -87,7 +88,7 @@ def test_the_approval_package_names_nobody(settings, sessions, concluded):
         data = publicity.package_data(s, settings, now=AFTER)
     text = json.dumps(data, ensure_ascii=False)
     assert _secrets_in(text) == [] and "举报材料" not in text and "gongzhong1" not in text
-    assert data["publicity"]["counts"] == {"total": 1, "upheld": 1, "not_upheld": 0, "pending": 0}
+    assert data["publicity"]["counts"] == {"total": 1, "upheld": 1, "not_upheld": 0, "pending": 0, "places_pending": 0}
     assert data["publicity"]["complaints"][0]["findings"] == "经核实，＊＊反映的事故属实。"
 
 
@@ -98,7 +99,8 @@ def test_every_channel_is_kept_secret_the_same_way(settings, sessions, via):
     with sessions.begin() as s:
         ids = make_apps(s, settings)
         make_roster(s)
-        publicity.start_publicity(s, settings, actor="mishu1", now=START, winners=ids[:3], reserve=ids[3:])
+        committee_result(s, settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, settings, actor="mishu1", now=START)
         if via == "web":
             draft = channels.file_public(s, settings, actor=access.PUBLIC, now=START, application_id=ids[0],
                                          content=CONTENT, real_name=NAME, phone=PHONE)

@@ -30,6 +30,7 @@ from workflows.core import access, audit, people, stages
 from workflows.core.errors import InvalidInput, NotFound
 from workflows.core.models import StageState
 from workflows.core.settings import Settings
+from workflows.publicity import places
 from workflows.publicity import window as publicity_window
 from workflows.publicity.award import current_approval
 from workflows.publicity.complaints import complaint_data, listing
@@ -39,7 +40,7 @@ from workflows.publicity.window import WindowState
 
 # What can still be missing, in the award's order (each has a sentence in the templates).
 GAPS = ("material_not_final", "site_not_final", "vote_not_decided", "publicity_not_started", "publicity_open",
-        "complaints_pending", "report_not_sent")
+        "complaints_pending", "places_pending", "replacement_notice_open", "report_not_sent")
 # Never submitted: still being filled in, or ended by an eligibility answer before submission.
 NOT_RECEIVED = (AppStatus.DRAFT, AppStatus.INELIGIBLE)
 # Past the recommending unit: the unit recommended it (whatever the secretariat decided afterwards).
@@ -174,6 +175,13 @@ def _publicity(session: Session, settings: Settings, *, now: dt.datetime) -> dic
         return None
     complaints = [outgoing(complaint_data(session, c)) for c in listing(session, settings)]
     names = settings.award.call.channel_names
+    # Places emptied by an upheld complaint and what the committee decided (no member ids: not who decided).
+    referred = {}
+    for row in places.decisions(session, settings):
+        d = places.decision_data(session, row)
+        referred[d["complaint"]] = {"position": d["position"], "removed": _brief(d["removed"]), "status": d["status"],
+                                    "replacement": _brief(d["replacement"]), "start": d["start"],
+                                    "last_day": d["last_day"]}
     return {
         **window_data(pub), "state": str(publicity_window.state(window_of(pub), now)),
         "channels": [names.get(c, c) for c in settings.award.rules.publicity_channels],
@@ -183,10 +191,14 @@ def _publicity(session: Session, settings: Settings, *, now: dt.datetime) -> dic
         "complaints": [{"number": c["number"], "target": _brief(c["target"]), "channel": c["channel"],
                         "anonymous": c["anonymous"], "status": c["status"], "upheld": c["upheld"],
                         "findings": c["findings"], "reason": c["reason"], "outcome": c["outcome"],
-                        "replacement": _brief(c["replacement"])} for c in complaints],
+                        "replacement": _brief(c["replacement"]), "place": referred.get(c["number"])}
+                       for c in complaints],
+        "places": list(referred.values()),
+        "replacements_open": len(places.unfinished_notices(session, settings, now)),
         "counts": {"total": len(complaints), "upheld": sum(1 for c in complaints if c["upheld"] is True),
                    "not_upheld": sum(1 for c in complaints if c["upheld"] is False),
-                   "pending": sum(1 for c in complaints if c["status"] != "concluded")},
+                   "pending": sum(1 for c in complaints if c["status"] != "concluded"),
+                   "places_pending": sum(1 for p in referred.values() if p["status"] == "pending")},
     }
 
 
@@ -213,6 +225,10 @@ def package_data(session: Session, settings: Settings, *, now: dt.datetime) -> d
             gaps.append("publicity_open")
         if notice["counts"]["pending"]:
             gaps.append("complaints_pending")
+        if notice["counts"]["places_pending"]:
+            gaps.append("places_pending")
+        if notice["replacements_open"]:
+            gaps.append("replacement_notice_open")
         if notice["report_sent_at"] is None:
             gaps.append("report_not_sent")
     # What the city government is asked to approve: the notice's list after verification, else nothing yet.
