@@ -119,3 +119,26 @@ def test_a_removed_winner_waits_for_the_committee_then_shows_its_decision(settin
         assert place["status"] == "replace" and place["replacement"] == {"number": "SG2018-004",
                                                                          "name": "韶关第4制造有限公司"}
         assert place["removed"]["number"] == "SG2018-002" and "zhuren" not in str(decided)
+
+
+def test_a_small_field_shows_each_confirmation_yes_and_no(settings, sessions):
+    from workflows.voting.models import Ballot
+    with sessions.begin() as s:
+        ids = make_apps(s, settings, n=2)
+        counts = {f"app-{ids[0]}": 6, f"no-{ids[0]}": 1, f"app-{ids[1]}": 2, f"no-{ids[1]}": 5}
+        ballot = Ballot(edition=settings.award.edition_key, seats=3,
+                        candidates=[{"application_id": a, "enterprise_name": f"#{a}", "composite": None,
+                                     "material": None, "site": None} for a in ids],
+                        status="closed", outcome="decided", opened_by="mishu1", opened_at=START,
+                        closes_at=START, closed_at=START, closed_by="mishu1",
+                        result={"counts": counts, "ranking": [[k, v] for k, v in counts.items()],
+                                "winners": [f"app-{ids[0]}"], "runoff": None, "decided": True, "seats": 3,
+                                "ballots": 7, "members": 7, "voted": 7, "quorum": "2/3", "quorum_met": True})
+        s.add(ballot)
+        s.flush()
+        ballot.series_id = ballot.id
+        s.flush()
+        [r] = publicity.package_data(s, settings, now=START)["vote"]["rounds"]
+    assert r["confirm"] is True and r["counted"] is True
+    assert [(c["number"], c["votes"], c["against"], c["confirmed"]) for c in r["candidates"]] == [
+        ("SG2018-001", 6, 1, True), ("SG2018-002", 2, 5, False)]

@@ -161,8 +161,11 @@ def _vote(session: Session, settings: Settings) -> dict[str, Any] | None:
             "opened_at": r["opened_at"], "closed_at": r["closed_at"], "members": r["members"], "voted": r["voted"],
             "quorum": r["quorum"], "needed": math.ceil(Fraction(r["members"]) * Fraction(r["quorum"])),
             "quorum_met": r["quorum_met"], "recused": len(r["recused"]), "counted": counted,
+            "confirm": bool(r.get("confirm")),   # candidates ≤ seats: each confirmed yes/no by the committee
             "candidates": [{**_entry(apps.get(c["application_id"]), c["application_id"]),
-                            "votes": c["votes"] if counted else None} for c in r["candidates"]],
+                            "votes": c["votes"] if counted else None,
+                            "against": c.get("against") if counted else None,
+                            "confirmed": c.get("confirmed") if counted else None} for c in r["candidates"]],
             "runoff": r["runoff"]})
     winners = [{**_entry(apps.get(w["application_id"]), w["application_id"]), "rank": w["rank"]}
                for w in report["winners"]]
