@@ -15,7 +15,7 @@ from workflows.apply.models import Document
 from workflows.core.errors import DomainError
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import Settings
-from workflows.documents.filetypes import KINDS
+from workflows.documents.filetypes import KINDS, sniff
 from workflows.documents.store import DocumentStore
 
 # The download purpose of every chat attachment; the older names are read for rows queued before.
@@ -30,8 +30,8 @@ def document_opener(store: DocumentStore, sessions: Callable[[], Session]) -> Ca
             doc = s.scalar(select(Document).where(Document.sha256 == sha256).limit(1))
             if doc is None:  # not an application's document: a course file of the training
                 doc = s.scalar(select(TrainingMaterial).where(TrainingMaterial.sha256 == sha256).limit(1))
-            if doc is None:
-                raise LookupError(sha256)
+            if doc is None:   # a file the bot wrote itself (the approval package): its name is its hash
+                return _made_here(store, sha256)
             size, kind = doc.size, doc.kind
         return store.read_bytes(sha256, size), KINDS[kind].mime
     return open_document
@@ -49,6 +49,17 @@ def download_limits(settings: Settings) -> Callable[[OutboxMessage], tuple[int, 
             return fallback, None
         return r.max_bytes, tuple(e for k in r.kinds for e in KINDS[k].extensions)
     return limits
+
+
+def _made_here(store: DocumentStore, sha256: str) -> tuple[bytes, str]:
+    """A stored file no table records: verified against its hash, its kind read from its bytes."""
+    path = store.path_for(sha256)
+    if not path.is_file():
+        raise LookupError(sha256)
+    kind = sniff(path)
+    if kind is None:
+        raise LookupError(sha256)
+    return store.read_bytes(sha256, path.stat().st_size), KINDS[kind].mime
 
 
 def download_handler(store: DocumentStore, settings: Settings):  # noqa: ANN201

@@ -1,4 +1,4 @@
-"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record`, `award announce|pay`,
+"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record|package`, `award announce|pay`,
 `archive --out FILE.zip`, `audit verify`."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from workflows import archive
 from workflows import publicity
 from workflows.publicity import channels, places
 
+from .. import approval as approval_files
 from . import base
 
 
@@ -209,10 +210,30 @@ def register(main: click.Group) -> None:
         approved_on = base.day(rt, day)
 
         def go(s: Any, when: dt.datetime) -> str:
-            row = publicity.record_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
-                                        document_number=document, approved=_ids(rt, s, approved))
-            return f"approval recorded: {row.document_number} ({row.approved_on}) {len(row.approved)} winners"
+            row, files = ph.record_approval(s, rt.settings, rt.renderer, actor=actor, now=when,
+                                            approved_on=approved_on, document_number=document,
+                                            approved=_ids(rt, s, approved))
+            return "\n".join([f"approval recorded: {row.document_number} ({row.approved_on}) "
+                               f"{len(row.approved)} winners", *(f"  wrote {f}" for f in files)])
         click.echo(base.run(obj, go, now))
+
+    @approval_group.command("package")
+    @click.option("--format", "fmt", type=click.Choice(approval_files.FORMATS), default="md", show_default=True)
+    @click.option("--out", type=click.Path(dir_okay=False), default=None,
+                  help="The file to write (default: <edition>-approval.<format> in the publications directory).")
+    @now_opt
+    @click.pass_obj
+    def approval_package(obj: Any, fmt: str, out: str | None, now: str | None) -> None:
+        """Write the 评选情况报告 to the city government: process, ranking, vote, notice and complaints."""
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> tuple[dict[str, Any], Path]:
+            return ph.write_package(s, rt.settings, rt.renderer, now=when, fmt=fmt, out=Path(out) if out else None)
+        data, path = base.run(obj, go, now)
+        click.echo(f"wrote {path}")
+        if not data["complete"]:
+            click.echo("draft, not the edition's result: " + rt.renderer.text(
+                "messages/publicity/package_gaps.md.j2", gaps=data["gaps"]), err=True)
 
     @main.group("award")
     def award_group() -> None:

@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflows import publicity
-from workflows.core import access, dates
+from workflows.core import access, dates, notices
 from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.documents.filetypes import AllowedTypes
 from workflows.publicity import places
 from workflows.core.settings import Settings
 
+from .. import approval as approval_files
 from .. import confirm
 from ..render import Renderer
 from ..router import Context, Router
@@ -71,6 +74,30 @@ def send_report(session: Session, settings: Settings, renderer: Renderer, *, act
     """Send the verification report to the committee and write it to files."""
     data = publicity.send_report(session, settings, actor=actor, now=now)
     return data, write_report(renderer, settings, data, out)
+
+
+def write_package(session: Session, settings: Settings, renderer: Renderer, *, now: dt.datetime, fmt: str,
+                  out: Path | None = None) -> tuple[dict[str, Any], Path]:
+    """Render the approval package (评选情况报告) in one format to `out` (a file; default: the publications dir)."""
+    data = publicity.package_data(session, settings, now=now)
+    path = out or publications_dir(settings) / approval_files.file_name(settings, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(approval_files.render(renderer, data, fmt))
+    return data, path
+
+
+def record_approval(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
+                    approved_on: dt.date, document_number: str, approved: list[int],
+                    out: Path | None = None) -> tuple[publicity.Approval, list[Path]]:
+    """Record the city government's approval, then write the package that goes with it (every format) and
+    record its digest and file hashes in the audit (used by chat and CLI)."""
+    row = publicity.record_approval(session, settings, actor=actor, now=now, approved_on=approved_on,
+                                    document_number=document_number, approved=approved)
+    data = publicity.package_data(session, settings, now=now)
+    paths = approval_files.write(renderer, settings, data, out or publications_dir(settings))
+    publicity.attach_package(session, settings, actor=actor, now=now, data=data,
+                             files={p.name: approval_files.sha256(p) for p in paths.values()})
+    return row, list(paths.values())
 
 
 def parse_approval(args: str, settings: Settings, now: dt.datetime) -> tuple[dt.date, str, list[str]]:
@@ -147,10 +174,22 @@ def register(router: Router) -> None:
     def on_approval(ctx: Context, args: str) -> None:
         day, number, refs = parse_approval(args, ctx.settings, ctx.now)
         ids = publicity.application_ids(ctx.session, ctx.settings, refs)
-        row = publicity.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
-                                    document_number=number, approved=ids)
+        row, files = record_approval(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
+                                     approved_on=day, document_number=number, approved=ids)
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
-                  winners=[publicity.describe(ctx.session, i) for i in row.approved])
+                  winners=[publicity.describe(ctx.session, i) for i in row.approved], files=[str(f) for f in files])
+
+    @router.command("评选情况报告", verbs=("award.manage",), order=64)
+    def on_package(ctx: Context, args: str) -> None:
+        """The approval package as a Word file in chat, with what is still missing if the edition is not done."""
+        data = publicity.package_data(ctx.session, ctx.settings, now=ctx.now)
+        content = approval_files.render(renderer(ctx), data, "docx")
+        name = approval_files.file_name(ctx.settings, "docx")
+        stored = ctx.services["documents"].store(io.BytesIO(content), original_name=name,
+                                                 allowed=AllowedTypes.from_config(["docx"]), max_bytes=len(content))
+        ctx.reply("publicity.package_sent", complete=data["complete"], gaps=data["gaps"], proposed=data["proposed"],
+                  approval=data["approval"])
+        notices.send_file(ctx.session, ctx.userid, sha256=stored.sha256, filename=name, now=ctx.now)
 
     @router.command("表彰", verbs=("award.manage",), order=65)
     def on_award(ctx: Context, args: str) -> None:

@@ -1,4 +1,5 @@
-"""Sample step "award": notice for the proposed winners, a complaint not upheld, approval, announcement."""
+"""Sample step "award": notice for the proposed winners, a complaint not upheld, approval (with its package),
+announcement."""
 from __future__ import annotations
 
 import datetime as dt
@@ -49,9 +50,9 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
             stages.close_stage(session, settings, key, actor=ACTOR, now=later)
     stages.open_stage(session, settings, "award", actor=ACTOR, now=later)
     if publicity.current_approval(session, settings) is None:
-        publicity.record_approval(session, settings, actor=actor, now=later,
-                              approved_on=later.astimezone(settings.award.tz).date(),
-                              document_number="韶府函〔示例〕1号", approved=list(pub.winners))
+        ph.record_approval(session, settings, renderer, actor=actor, now=later,
+                           approved_on=later.astimezone(settings.award.tz).date(),
+                           document_number="韶府函〔示例〕1号", approved=list(pub.winners))
     approval = publicity.current_approval(session, settings)
     if approval is not None and approval.announced_at is None:
         ph.announce(session, settings, renderer, actor=actor, now=later)

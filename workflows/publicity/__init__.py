@@ -75,3 +75,10 @@ from workflows.publicity.award import (  # noqa: F401
     set_payment,
 )
 
+
+from workflows.publicity.package import (  # noqa: F401
+    GAPS as PACKAGE_GAPS,
+    package_data,
+    received as applications_received,
+    attach_package,
+)

@@ -21,6 +21,7 @@ from workflows.apply.models import Application
 from workflows.publicity.models import Complaint, Publicity
 from workflows.publicity import places
 from workflows.publicity.complaints import complaint_data
+from workflows.publicity.secrecy import outgoing
 from workflows.publicity.record import current, describe, require, window_data, window_of
 from workflows.publicity.window import WindowState
 from workflows.core.settings import Settings
@@ -116,11 +117,11 @@ def complaint_page_url(settings: Settings) -> str:
 
 
 def verification_report(session: Session, settings: Settings, *, now: dt.datetime) -> dict[str, Any]:
-    """Template data for the written verification report (核查报告) to the committee."""
+    """Template data for the written verification report (核查报告) to the committee: no complainant identity."""
     pub = require(session, settings)
     rows = session.scalars(select(Complaint).where(Complaint.publicity_id == pub.id, Complaint.status != "draft")
                            .order_by(Complaint.id))
-    complaints = [complaint_data(session, c) for c in rows]
+    complaints = [outgoing(complaint_data(session, c)) for c in rows]
     return {"generated_at": now.isoformat(), **window_data(pub),
             "complaints": complaints, "upheld": sum(1 for c in complaints if c["upheld"]),
             "winners": [describe(session, i) for i in pub.winners],

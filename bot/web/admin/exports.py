@@ -19,6 +19,7 @@ from workflows.core.errors import DomainError
 from workflows.scoring import overview
 from workflows.scoring.models import Assignment, ScoreSheet
 
+from ... import approval as approval_files
 from .auth import Signed, now
 from .gate import bp, view
 from .pages import names_of
@@ -26,7 +27,7 @@ from .render import env, page, rt
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORTS = ("material.html", "material.md", "site.html", "site.md", "vote.md", "verification.html",
-           "verification.md")
+           "verification.md", "approval.html", "approval.md", "approval.docx")
 
 
 def _columns() -> Any:
@@ -74,7 +75,8 @@ def exports(me: Signed) -> Response:
         available = {"material": bool(scoring.assignments(s, settings, "material")),
                      "site": bool(scoring.assignments(s, settings, "site")),
                      "vote": voting.latest_round(s, settings) is not None,
-                     "verification": publicity.current(s, settings) is not None}
+                     "verification": publicity.current(s, settings) is not None,
+                     "approval": publicity.applications_received(s, settings) > 0}
     return page("exports", available=available)
 
 
@@ -158,6 +160,9 @@ def report(me: Signed, name: str) -> Response:
     settings, renderer = rt().settings, rt().renderer
     with rt().sessions() as s:
         try:
+            if kind == "approval":   # the 评选情况报告 to the city government, as it stands now
+                return _download(approval_files.render(renderer, publicity.package_data(s, settings, now=now()), ext),
+                                 approval_files.MIME[ext], f"{settings.award.edition_key}-{name}")
             if kind in scoring.PHASES:
                 text = renderer.text(f"reports/{kind}.{ext}.j2", **scoring.report_data(s, settings, kind))
             elif kind == "vote":
@@ -168,8 +173,11 @@ def report(me: Signed, name: str) -> Response:
         except DomainError:
             return page("missing", 404)
     mime = "text/html" if ext == "html" else "text/markdown"
-    resp = send_file(io.BytesIO((text + "\n").encode("utf-8")), mimetype=f"{mime}; charset=utf-8",
-                     as_attachment=True, download_name=f"{settings.award.edition_key}-{name}", max_age=0)
+    return _download((text + "\n").encode("utf-8"), f"{mime}; charset=utf-8", f"{settings.award.edition_key}-{name}")
+
+
+def _download(content: bytes, mime: str, filename: str) -> Response:
+    resp = send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
