@@ -80,7 +80,7 @@ def test_members_receive_cards_vote_and_each_card_is_updated_once(cb, rt, wecom,
     cb.send(cb.text("mishu", "投票 结束"))
     deliver(rt)
     [result] = [t for t in texts(wecom, "mishu") if "评审委员会投票结果" in t]
-    assert "产生拟获奖企业 3 家" in result and "1. 企业甲" in result and "企业甲：7 票" in result
+    assert "产生拟获奖企业 3 家\n> 1. 企业甲" in result and "企业甲：7 票" in result
     # Every committee member hears the result when the vote closes (the chair and the others alike) ...
     assert all(any("评审委员会投票结果" in t for t in texts(wecom, m)) for m in MEMBERS)
     assert "法定人数：三分之二（至少 5 人）" in result and "法定人数 2/3" not in result
