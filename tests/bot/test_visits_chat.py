@@ -119,3 +119,21 @@ def test_cli_propose_and_list(world, run, wecom):
     result = run("visits", "propose", "SG2018-001", "2019-01-10", "09:00", "--experts", "nobody",
                  "--itinerary", ITINERARY)
     assert result.exit_code == 1 and "nobody" in result.stderr
+
+
+def test_the_stage_gates_the_proposal_and_the_list_offers_only_what_passes(world, cb, wecom):
+    rt = world
+    listing = say(cb, rt, wecom, "mishu", "现场安排")[-1]
+    assert "2019年01月20日" in listing and "安排或调整" in listing and "现场安排 SG2018-001 2019-01-20 09:00" in listing
+    out = say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-25 09:00 e1,e2 {ITINERARY}")[-1]
+    assert "须在“现场考评”阶段内" in out and "2019年01月20日" in out
+    with rt.sessions.begin() as s:
+        from workflows.core import stages
+        stages.close_stage(s, rt.settings, "site", actor="mishu", now=T_SITE)
+    listing = say(cb, rt, wecom, "mishu", "现场安排")[-1]
+    assert "阶段已结束" in listing and "`现场安排 " not in listing
+    out = say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-10 09:00 e1,e2 {ITINERARY}")[-1]
+    assert "不能再安排或调整" in out
+    assert not any(b.get("msgtype") == "template_card" for b in wecom.messages_to("mishu"))
+    with rt.sessions() as s:
+        assert s.scalars(select(SiteVisit)).all() == []
