@@ -137,3 +137,37 @@ def test_the_stage_gates_the_proposal_and_the_list_offers_only_what_passes(world
     assert not any(b.get("msgtype") == "template_card" for b in wecom.messages_to("mishu"))
     with rt.sessions() as s:
         assert s.scalars(select(SiteVisit)).all() == []
+
+
+def _progress(cb, rt, wecom, userid="qiye1"):
+    return next(r for r in say(cb, rt, wecom, userid, "进度") if r.startswith("**申报进度**"))
+
+
+def test_the_enterprises_progress_shows_its_visit_and_what_to_do_next(world, cb, wecom):
+    rt = world
+    reply = _progress(cb, rt, wecom)
+    assert "✓ 材料评审：入围现场考评" in reply and "秘书处将在" in reply and "2019年01月20日" in reply
+    say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-10 09:00 e1,e2 {ITINERARY}")
+    confirm_last(cb, rt, wecom, "mishu")
+    reply = _progress(cb, rt, wecom)
+    assert "现场评审：2019年01月10日 09:00，专家 2 名" in reply and ITINERARY in reply
+    assert "请点击卡片上的“确认安排”" in reply
+    assert "专家一" not in reply and "e1" not in reply                 # the names are not revealed to the enterprise
+    card = _visit_card(wecom, "qiye1")
+    tap(cb, wecom, "qiye1", card, card["button_list"][1]["key"])
+    deliver(rt)
+    say(cb, rt, wecom, "qiye1", "当天迎接省里安全检查")
+    say(cb, rt, wecom, "qiye1", "1月11日上午")
+    confirm_last(cb, rt, wecom, "qiye1")
+    reply = _progress(cb, rt, wecom)
+    assert "您已申请另约时间（原因：当天迎接省里安全检查；希望：1月11日上午）" in reply and "等待秘书处重新安排" in reply
+    say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-11 09:00 e2,e3 {ITINERARY}")
+    confirm_last(cb, rt, wecom, "mishu")
+    reply = _progress(cb, rt, wecom)
+    assert "现场评审（已调整，第 2 版）：2019年01月11日 09:00" in reply and "“确认安排”" in reply
+    new = _visit_card(wecom, "qiye1")
+    tap(cb, wecom, "qiye1", new, new["button_list"][0]["key"])
+    deliver(rt)
+    confirm_last(cb, rt, wecom, "qiye1")
+    reply = _progress(cb, rt, wecom)
+    assert "您已确认，前一天我们会提醒您" in reply and "“确认安排”" not in reply

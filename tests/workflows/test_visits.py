@@ -163,3 +163,24 @@ def test_a_proposal_waits_for_the_candidates_and_the_stage_and_keeps_to_its_date
                            starts_at=VISIT + dt.timedelta(days=1), experts=["e1"], itinerary="y")
         assert exc.value.code == "visit_stage_over"
         assert (v.version, v.itinerary) == (1, "x")
+
+
+def test_progress_carries_the_visit_without_the_experts_names(world, settings):
+    from workflows import progress
+    with world.begin() as s:
+        app = visits.find_application(s, settings, "SG2018-001")
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert site["visit"]["status"] == "none" and site["visit"]["end"].date() == dt.date(2019, 1, 20)
+        v = _propose(s, settings)
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert (site["state"], site["visit"]["status"], site["visit"]["experts"], site["visit"]["changed"]) == (
+            "current", "proposed", 2, False)
+        assert "e1" not in repr(site["visit"])
+        visits.request_change(s, settings, actor="qiye1", now=NOW, visit_id=v.id, version=1, reason="检查",
+                              preferred="下周")
+        _propose(s, settings, when=VISIT + dt.timedelta(days=1))
+        visits.confirm(s, settings, actor="qiye1", now=NOW, visit_id=v.id, version=2)
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert (site["visit"]["status"], site["visit"]["changed"], site["visit"]["version"]) == ("confirmed", True, 2)
+        other = visits.find_application(s, settings, "SG2018-002")      # not a candidate: no visit shown
+        assert all("visit" not in st for st in progress.view(s, settings, other, now=NOW)["steps"])
