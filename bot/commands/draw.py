@@ -110,7 +110,8 @@ def register(main: click.Group) -> None:
                     click.echo(f"{label} MATCH: the recorded {label} is what this seed gives")
                     continue
                 ok = False
-                why = "the pool changed since the draw" if not v.pool_matches else "another seed gives another order"
+                why = ("the pool changed since the draw" if not v.pool_matches else
+                       "this is not the recorded seed" if not v.seed_matches else "the recorded order differs")
                 click.echo(f"{label} MISMATCH: {why}", err=True)
             if not ok:
                 sys.exit(1)

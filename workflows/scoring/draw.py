@@ -266,7 +266,7 @@ def verify(session: Session, settings: Settings, seed: str) -> Verification:
     excluded = {x["userid"] for x in row.excluded}
     derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in excluded])
     pool_ok = digest(entries) == row.pool_digest
-    matches = pool_ok and derived == list(row.order)
+    matches = pool_ok and seed.strip() == row.seed and derived == list(row.order)   # same order, other seed: no
     return Verification(matches=matches, pool_matches=pool_ok, seed_matches=seed.strip() == row.seed,
                         recorded=list(row.order), derived=derived, experts=derived[:row.count],
                         reserves=derived[row.count:row.count + row.reserves])
@@ -365,7 +365,8 @@ def verify_supplement(session: Session, settings: Settings, number: int, seed: s
     left_out = {x["userid"] for x in sup["excluded"]} | set(sup["before"])
     derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in left_out])
     pool_ok = digest(entries) == sup["pool_digest"]
-    return Verification(matches=pool_ok and derived == list(sup["order"]), pool_matches=pool_ok,
+    return Verification(matches=pool_ok and seed.strip() == sup["seed"] and derived == list(sup["order"]),
+                        pool_matches=pool_ok,
                         seed_matches=seed.strip() == sup["seed"], recorded=list(sup["order"]), derived=derived,
                         experts=derived[:sup["count"]], reserves=[], number=number)
 
