@@ -31,7 +31,8 @@ def _status(ctx: Context) -> dict[str, Any]:
                                                                                 "drawn_at")}
                                                             for x in d.supplements or []]},
             "reserves": ctx.settings.award.rules.expert_reserves,
-            "need": draw.shortfall(ctx.session, ctx.settings),
+            "need": draw.supplement_offer(ctx.session, ctx.settings)[0],
+            "can_draw": draw.supplement_offer(ctx.session, ctx.settings)[1],
             "waiting": len([m for m in view.members if m["status"] == "waiting"])}
 
 

@@ -234,7 +234,7 @@ def test_a_supplementary_draw_when_the_reserves_ran_out_is_reproducible_verified
         assert exc.value.code == "supplement_reserves_left" and exc.value.data["reserves"] == 2
         for u in (experts_[0], reserves[0], reserves[1]):
             _decline(s, settings, u)
-        assert draw.shortfall(s, settings) == 1
+        assert draw.shortfall(s, settings) == 1 and draw.supplement_offer(s, settings) == (1, 1)
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")
                          .order_by(OutboxMessage.id)).all()[-1]
         assert told.data["need"] == 1 and told.data["reserve"] == ""
@@ -278,4 +278,8 @@ def test_a_supplementary_draw_when_the_reserves_ran_out_is_reproducible_verified
         with pytest.raises(InvalidInput) as exc:               # nobody is left in the pool
             draw.check_supplement(s, settings, 1, "S-4")
         assert exc.value.code == "supplement_not_enough"
+        assert draw.supplement_offer(s, settings) == (1, 0)     # so nothing is offered: the pool is exhausted
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")
+                         .order_by(OutboxMessage.id)).all()[-1]
+        assert (told.data["need"], told.data["can_draw"]) == (1, 0)
         assert [v.matches for v in draw.verify_all(s, settings, "S-1", ["S-2", "S-3"])] == [True, True, True]

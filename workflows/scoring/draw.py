@@ -283,6 +283,20 @@ def shortfall(session: Session, settings: Settings) -> int:
     return max(0, row.count - len(live))
 
 
+def supplement_offer(session: Session, settings: Settings) -> tuple[int, int]:
+    """(the shortfall, how many a supplementary draw may draw now): 0 to draw while a reserve waits; never more
+    than the pool has left (eligible and not on the panel) — what the status and the decline notice offer."""
+    need = shortfall(session, settings)
+    panel_rows = members(session, settings)
+    if not need or any(m.status == "waiting" for m in panel_rows):
+        return need, 0
+    entries = pool(session, settings)
+    excluded = exclusions(session, settings, entries)
+    on_panel = {m.userid for m in panel_rows}
+    left = len([e for e in entries if e.userid not in excluded and e.userid not in on_panel])
+    return need, min(need, left)
+
+
 @dataclass(frozen=True)
 class SupplementPlan:
     """What a supplementary draw will draw from (read-only; `supplement` runs the same checks)."""
@@ -485,7 +499,8 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     notices.notify(session, _secretariat(session), "draw.declined", now=now,
                    name=names[actor].name if actor in names else actor, reason=member.reason,
                    reserve=names[nxt.userid].name if nxt is not None and nxt.userid in names else "",
-                   was_leader=was_leader, need=shortfall(session, settings) if nxt is None else 0)
+                   was_leader=was_leader, need=supplement_offer(session, settings)[0] if nxt is None else 0,
+                   can_draw=supplement_offer(session, settings)[1] if nxt is None else 0)
     return nxt
 
 
