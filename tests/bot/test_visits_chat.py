@@ -113,6 +113,10 @@ def test_cli_propose_and_list(world, run, wecom):
     assert _visit_card(wecom, "qiye1")
     result = run("visits", "list")
     assert "SG2018-001 企业1: 2019-01-10 09:00 proposed" in result.stdout
+    assert "site stage dates: 2018-12-20 23:59 - 2019-01-20 23:59; proposals accepted" in result.stdout
+    result = run("visits", "propose", "SG2018-001", "2019-02-10", "09:00", "--experts", "e1",
+                 "--itinerary", ITINERARY)
+    assert result.exit_code == 1 and "须在“现场考评”阶段内" in result.stderr
     result = run("visits", "propose", "SG2018-001", "2018-01-10", "09:00", "--experts", "e1",
                  "--itinerary", ITINERARY)
     assert result.exit_code == 1 and "晚于现在" in result.stderr
