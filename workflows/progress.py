@@ -22,7 +22,7 @@ from workflows.publicity import award as publicity_award
 from workflows.publicity import places as publicity_places
 from workflows.publicity import record as publicity_record
 from workflows.publicity.models import AwardRecord
-from workflows.scoring import results
+from workflows.scoring import results, visits
 
 STEPS = ("apply", "review", "material", "site", "vote", "publicity", "approval", "award")
 
@@ -98,6 +98,8 @@ def _later_steps(session: Session, settings: Settings, app: Application, now: dt
     if not gate("material", site_list, "shortlisted", "not_shortlisted"):
         return steps
     if not gate("site", vote_list, "finalist", "not_finalist"):
+        if steps[-1]["state"] != "ended":
+            _add_visit(session, settings, app, steps[-1], now)
         return steps
     if pub is None:
         state = _stage_state(session, settings, "vote", now)
@@ -136,6 +138,26 @@ def _later_steps(session: Session, settings: Settings, app: Application, now: dt
                        prize=record.prize_yuan if record else settings.award.rules.prize_yuan,
                        paid=bool(record and record.payment_status == "paid")))
     return steps
+
+
+def _add_visit(session: Session, settings: Settings, app: Application, step: dict[str, Any],
+               now: dt.datetime) -> None:
+    """The candidate's site visit on the 现场考评 step: when, how many experts, the itinerary, what to do next.
+
+    The experts' names are not shown to the enterprise (the card shows their number): the group is bound to
+    confidentiality and impartiality by its 承诺书 and the enterprise meets it on the day.
+    """
+    visit = visits.visit_of(session, settings, app.id)
+    if visit is None:
+        w = visits.window(session, settings, now=now)
+        if w.reason != "visit_stage_over":
+            step["visit"] = {"status": "none", "start": w.start, "end": w.end}
+        return
+    step["visit"] = {"status": visit.status, "starts_at": visit.starts_at, "experts": len(visit.experts),
+                     "itinerary": visit.itinerary, "version": visit.version, "changed": visit.version > 1,
+                     "reason": visit.reason, "preferred": visit.preferred, "past": visit.starts_at <= now}
+    if visit.status == "proposed" and step["state"] == "waiting":
+        step["state"] = "current"     # arranged ahead: the enterprise owes its answer now
 
 
 def view(session: Session, settings: Settings, app: Application, *, now: dt.datetime) -> dict[str, Any]:

@@ -25,6 +25,9 @@ def _print_panel(rt, s) -> None:  # noqa: ANN001
     for x in d.excluded:
         click.echo(f"excluded: {x['userid']} ({', '.join(x['reasons'])})")
     click.echo("order: " + ", ".join(d.order))
+    for x in d.supplements or []:
+        click.echo(f"supplement {x['number']}: seed {x['seed']}; drawn {', '.join(x['drawn'])}; "
+                   f"order {', '.join(x['order'])}")
     for m in view.members:
         lead = " LEADER" if m["leader"] else ""
         click.echo(f"{m['position']:>3}. {m['kind']:8} {m['status']:9} {m['userid']} {m['name']} ({m['organization']}){lead}")
@@ -74,31 +77,52 @@ def register(main: click.Group) -> None:
 
     @experts_group.command("draw")
     @click.option("--count", type=int, default=None, help="How many experts (reserves come from the config).")
-    @click.option("--seed", required=True, help="The published seed.")
-    @click.option("--verify", is_flag=True, help="Re-derive the draw with this seed and compare with the record.")
+    @click.option("--seed", required=True, help="The published seed (of the draw, or of the supplementary draw).")
+    @click.option("--supplement", is_flag=True, help="A supplementary draw from the pool left, once the reserves ran out.")
+    @click.option("--verify", is_flag=True, help="Re-derive the draw (and each supplementary draw) and compare.")
+    @click.option("--supplement-seed", "supplement_seeds", multiple=True,
+                  help="With --verify: the seed of each supplementary draw, in order.")
     @click.option("--actor", default="cli", help="Who draws (audit log).")
     @click.pass_obj
-    def draw_cmd(obj, count: int | None, seed: str, verify: bool, actor: str) -> None:  # noqa: ANN001
-        """Draw N experts and the reserves reproducibly from SEED (HMAC-SHA256 order), or --verify a draw."""
+    def draw_cmd(obj, count: int | None, seed: str, supplement: bool, verify: bool,  # noqa: ANN001
+                 supplement_seeds: tuple[str, ...], actor: str) -> None:
+        """Draw N experts and the reserves reproducibly from SEED (HMAC-SHA256 order), a --supplement draw with
+        its own seed when the reserves ran out, or --verify the draw and every supplementary draw."""
         rt = obj.runtime
         if verify:
             with rt.sessions() as s:
                 try:
-                    v = draw.verify(s, rt.settings, seed)
+                    checks = draw.verify_all(s, rt.settings, seed, list(supplement_seeds))
                 except NotFound as exc:
                     click.echo(f"{exc.code}: {base.error_text(rt, exc)}", err=True)
                     sys.exit(1)
-            click.echo("experts: " + ", ".join(v.experts))
-            click.echo("reserves: " + ", ".join(v.reserves))
-            if v.matches:
-                click.echo("MATCH: the recorded draw is what this seed gives")
-                return
-            why = "the pool changed since the draw" if not v.pool_matches else "another seed gives another order"
-            click.echo(f"MISMATCH: {why}", err=True)
-            sys.exit(1)
+            ok = True
+            for v in checks:
+                label = f"supplement {v.number}" if v.number else "draw"
+                if not v.checked:
+                    click.echo(f"{label}: NOT CHECKED (give its seed with --supplement-seed)", err=True)
+                    ok = False
+                    continue
+                click.echo(f"{label} experts: " + ", ".join(v.experts))
+                if not v.number:
+                    click.echo("reserves: " + ", ".join(v.reserves))
+                if v.matches:
+                    click.echo(f"{label} MATCH: the recorded {label} is what this seed gives")
+                    continue
+                ok = False
+                why = ("the pool changed since the draw" if not v.pool_matches else
+                       "this is not the recorded seed" if not v.seed_matches else "the recorded order differs")
+                click.echo(f"{label} MISMATCH: {why}", err=True)
+            if not ok:
+                sys.exit(1)
+            return
         if count is None:
             raise click.UsageError("give --count N (or --verify)")
-        base.run(obj, lambda s, now: draw.draw(s, rt.settings, actor=actor, now=now, count=count, seed=seed))
+        if supplement:
+            base.run(obj, lambda s, now: draw.supplement(s, rt.settings, actor=actor, now=now, count=count,
+                                                         seed=seed))
+        else:
+            base.run(obj, lambda s, now: draw.draw(s, rt.settings, actor=actor, now=now, count=count, seed=seed))
         with rt.sessions() as s:
             _print_panel(rt, s)
 

@@ -43,6 +43,11 @@ def list_cmd(obj) -> None:  # noqa: ANN001
     """Every site-visit candidate and its visit."""
     rt = obj.runtime
     with rt.sessions() as s:
+        w = visits.window(s, rt.settings, now=rt.clock())
+        tz = rt.settings.award.tz
+        click.echo(f"site stage dates: {w.start.astimezone(tz):%Y-%m-%d %H:%M} - {w.end.astimezone(tz):%Y-%m-%d %H:%M}; "
+                   + ("proposals accepted" + (" (ahead, the material review is open)" if w.ahead else "")
+                      if w.open else f"no proposal now ({w.reason})"))
         for app, v in visits.all_visits(s, rt.settings):
             if v is None:
                 click.echo(f"{app.number} {app.enterprise_name}: not scheduled")

@@ -26,8 +26,19 @@ def _status(ctx: Context) -> dict[str, Any]:
     return {"pool": view.pool, "members": view.members, "leader": view.leader,
             "draw": None if d is None else {"seed": d.seed, "count": d.count, "reserves": d.reserves,
                                             "pool_digest": d.pool_digest, "excluded": d.excluded,
-                                            "drawn_at": d.drawn_at.isoformat()},
-            "reserves": ctx.settings.award.rules.expert_reserves}
+                                            "drawn_at": d.drawn_at.isoformat(),
+                                            "supplements": [{k: x[k] for k in ("number", "seed", "count", "drawn",
+                                                                                "drawn_at")}
+                                                            for x in d.supplements or []]},
+            "reserves": ctx.settings.award.rules.expert_reserves,
+            "need": draw.supplement_offer(ctx.session, ctx.settings)[0],
+            "can_draw": draw.supplement_offer(ctx.session, ctx.settings)[1],
+            "waiting": len([m for m in view.members if m["status"] == "waiting"])}
+
+
+def _verified(v: draw.Verification, seed: str) -> dict[str, Any]:
+    return {"matches": v.matches, "pool_matches": v.pool_matches, "seed_matches": v.seed_matches,
+            "experts": v.experts, "reserves": v.reserves, "seed": seed.strip(), "number": v.number}
 
 
 def _check_draw(ctx: Context, count: int, seed: str) -> int:
@@ -60,9 +71,27 @@ def register(router: Router) -> None:
             if len(words) < 2:
                 ctx.reply("draw.usage")
                 return
+            rest = words[1].split(maxsplit=1)
+            if rest[0].startswith("补充") and (rest[0][2:].isdigit() or rest[0] == "补充"):
+                if len(rest) < 2:
+                    ctx.reply("draw.usage")
+                    return
+                v = draw.verify_supplement(ctx.session, ctx.settings, int(rest[0][2:] or 1), rest[1])
+                ctx.reply("draw.verified", **_verified(v, rest[1]))
+                return
             v = draw.verify(ctx.session, ctx.settings, words[1])
-            ctx.reply("draw.verified", matches=v.matches, pool_matches=v.pool_matches, seed_matches=v.seed_matches,
-                      experts=v.experts, reserves=v.reserves, seed=words[1].strip())
+            ctx.reply("draw.verified", **_verified(v, words[1]))
+            return
+        if words[0] == "补充":
+            rest = words[1].split(maxsplit=1) if len(words) > 1 else []
+            if len(rest) < 2 or not rest[0].isdigit():
+                ctx.reply("draw.usage")
+                return
+            count, seed = int(rest[0]), rest[1].strip()
+            plan = draw.check_supplement(ctx.session, ctx.settings, count, seed)
+            confirm.ask(ctx, "expert_draw_supplement", subject=f"draw:{ctx.settings.award.edition_key}",
+                        params={"count": count, "seed": seed}, count=count, seed=seed, eligible=len(plan.eligible),
+                        need=plan.need, number=len(plan.row.supplements or []) + 1)
             return
         if len(words) < 2 or not words[0].isdigit():
             ctx.reply("draw.usage")
@@ -79,6 +108,13 @@ def register(router: Router) -> None:
         draw.draw(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, count=int(params["count"]),
                   seed=str(params["seed"]))
         ctx.reply("draw.made", **_status(ctx))
+
+    @router.confirmed("expert_draw_supplement")
+    def on_supplement_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        record = draw.supplement(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+                                 count=int(params["count"]), seed=str(params["seed"]))
+        ctx.reply("draw.supplement_made", supplement={k: record[k] for k in ("number", "seed", "count")},
+                  **_status(ctx))
 
     @router.command("组长", verbs=("experts.leader",), order=39)
     def on_leader(ctx: Context, args: str) -> None:

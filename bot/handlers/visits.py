@@ -48,7 +48,10 @@ def register(router: Router) -> None:
     @router.command("现场安排", verbs=("visits.propose",), order=45)
     def on_visits(ctx: Context, args: str) -> None:
         if not args.strip():
-            ctx.reply("visits.list", rows=[{"number": a.number, "enterprise": a.enterprise_name,
+            w = visits.window(ctx.session, ctx.settings, now=ctx.now)
+            ctx.reply("visits.list", window={"open": w.open, "ahead": w.ahead, "reason": w.reason,
+                                             "start": w.start.isoformat(), "end": w.end.isoformat()}, stage=ctx.settings.award.stage(visits.STAGE).name,
+                      ahead_stage=ctx.settings.award.stage(visits.AHEAD).name, rows=[{"number": a.number, "enterprise": a.enterprise_name,
                                             "visit": visits.view(ctx.session, ctx.settings, v) if v else None}
                                            for a, v in visits.all_visits(ctx.session, ctx.settings)])
             return

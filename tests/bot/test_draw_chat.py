@@ -152,3 +152,49 @@ def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
     result = run("experts", "leader", order[2], "--actor", "mishu")
     assert result.exit_code == 0 and f"leader: {order[2]}" in result.stdout
     assert "LEADER" in run("experts", "panel").stdout
+
+
+def test_a_supplementary_draw_in_chat_when_the_reserves_ran_out_and_verify_covers_both(world, run, cb, wecom,
+                                                                                        tmp_path):
+    rt = world
+    path = tmp_path / "pool.csv"
+    path.write_text(POOL, encoding="utf-8")
+    run("experts", "pool", "import", str(path))
+    assert run("experts", "draw", "--count", "3", "--seed", SEED, "--actor", "mishu").exit_code == 0
+    order = draw.rank(SEED, [u for *_, u in ROWS])          # 3 experts, 2 reserves, 1 left in the pool
+    assert "还有 2 名替补未递补" in say(cb, rt, wecom, "mishu", "专家抽选 补充 1 第二个种子")[-1]
+    with rt.sessions.begin() as s:                          # the first expert and both reserves decline
+        for u in (order[0], order[3], order[4]):
+            m = draw.pending_for(s, rt.settings, u)
+            draw.decline(s, rt.settings, actor=u, now=rt.clock(), member_id=m.id)
+    deliver(rt)
+    assert any("替补已用完" in t and "专家抽选 补充 1 种子" in t for t in texts(wecom, "mishu"))
+    assert "专家组还差 1 名" in say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    assert "不适用于您的身份" in say(cb, rt, wecom, "e1", "专家抽选 补充 1 第二个种子")[-1]
+    assert "已用于本届的抽选" in say(cb, rt, wecom, "mishu", f"专家抽选 补充 1 {SEED}")[-1]
+    assert "须为 1 至 1 名" in say(cb, rt, wecom, "mishu", "专家抽选 补充 2 第二个种子")[-1]
+    out = say(cb, rt, wecom, "mishu", "专家抽选 补充 1 2018-12-01 双色球 03 08")
+    assert out[-1].startswith("确认补充抽选评审专家")
+    with rt.sessions() as s:
+        assert draw.recorded(s, rt.settings).supplements == []          # nothing before 确认
+    confirm_last(cb, rt, wecom, "mishu")
+    [last] = [u for *_, u in ROWS if u not in order[:5]]
+    assert "补充抽选完成" in texts(wecom, "mishu")[-1] and last in texts(wecom, "mishu")[-1]
+    assert any("补充抽选的评审专家" in t for t in texts(wecom, last))
+    card = _pledge_card(wecom, last)
+    tap(cb, wecom, last, card, card["button_list"][0]["key"])
+    deliver(rt)
+    confirm_last(cb, rt, wecom, last)
+    assert "已记录您接受评审专家承诺书" in texts(wecom, last)[-1]
+    reply = say(cb, rt, wecom, "mishu", "专家抽选 核验 补充1 2018-12-01 双色球 03 08")[-1]
+    assert "核验一致" in reply and "第 1 次补充抽选" in reply
+    reply = say(cb, rt, wecom, "mishu", "专家抽选 核验 补充 另一个种子")[-1]   # one left: same order, other seed
+    assert "核验不一致" in reply and "种子与公布的不同" in reply
+    assert "没有第 2 次补充抽选" in say(cb, rt, wecom, "mishu", "专家抽选 核验 补充2 x")[-1]
+    result = run("experts", "draw", "--verify", "--seed", SEED, "--supplement-seed", "2018-12-01 双色球 03 08")
+    assert result.exit_code == 0 and "draw MATCH" in result.stdout and "supplement 1 MATCH" in result.stdout
+    result = run("experts", "draw", "--verify", "--seed", SEED)
+    assert result.exit_code == 1 and "supplement 1: NOT CHECKED" in result.stderr
+    result = run("experts", "draw", "--supplement", "--count", "1", "--seed", "third")
+    assert result.exit_code == 1 and "不需要补充抽选" in result.stderr
+    assert f"supplement 1: seed 2018-12-01 双色球 03 08; drawn {last}" in run("experts", "panel").stdout

@@ -113,9 +113,65 @@ def test_cli_propose_and_list(world, run, wecom):
     assert _visit_card(wecom, "qiye1")
     result = run("visits", "list")
     assert "SG2018-001 企业1: 2019-01-10 09:00 proposed" in result.stdout
+    assert "site stage dates: 2018-12-20 23:59 - 2019-01-20 23:59; proposals accepted" in result.stdout
+    result = run("visits", "propose", "SG2018-001", "2019-02-10", "09:00", "--experts", "e1",
+                 "--itinerary", ITINERARY)
+    assert result.exit_code == 1 and "须在“现场考评”阶段内" in result.stderr
     result = run("visits", "propose", "SG2018-001", "2018-01-10", "09:00", "--experts", "e1",
                  "--itinerary", ITINERARY)
     assert result.exit_code == 1 and "晚于现在" in result.stderr
     result = run("visits", "propose", "SG2018-001", "2019-01-10", "09:00", "--experts", "nobody",
                  "--itinerary", ITINERARY)
     assert result.exit_code == 1 and "nobody" in result.stderr
+
+
+def test_the_stage_gates_the_proposal_and_the_list_offers_only_what_passes(world, cb, wecom):
+    rt = world
+    listing = say(cb, rt, wecom, "mishu", "现场安排")[-1]
+    assert "2019年01月20日" in listing and "安排或调整" in listing and "现场安排 SG2018-001 2019-01-20 09:00" in listing
+    out = say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-25 09:00 e1,e2 {ITINERARY}")[-1]
+    assert "须在“现场考评”阶段内" in out and "2019年01月20日" in out
+    with rt.sessions.begin() as s:
+        from workflows.core import stages
+        stages.close_stage(s, rt.settings, "site", actor="mishu", now=T_SITE)
+    listing = say(cb, rt, wecom, "mishu", "现场安排")[-1]
+    assert "阶段已结束" in listing and "`现场安排 " not in listing
+    out = say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-10 09:00 e1,e2 {ITINERARY}")[-1]
+    assert "不能再安排或调整" in out
+    assert not any(b.get("msgtype") == "template_card" for b in wecom.messages_to("mishu"))
+    with rt.sessions() as s:
+        assert s.scalars(select(SiteVisit)).all() == []
+
+
+def _progress(cb, rt, wecom, userid="qiye1"):
+    return next(r for r in say(cb, rt, wecom, userid, "进度") if r.startswith("**申报进度**"))
+
+
+def test_the_enterprises_progress_shows_its_visit_and_what_to_do_next(world, cb, wecom):
+    rt = world
+    reply = _progress(cb, rt, wecom)
+    assert "✓ 材料评审：入围现场考评" in reply and "秘书处将在" in reply and "2019年01月20日" in reply
+    say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-10 09:00 e1,e2 {ITINERARY}")
+    confirm_last(cb, rt, wecom, "mishu")
+    reply = _progress(cb, rt, wecom)
+    assert "现场评审：2019年01月10日 09:00，专家 2 名" in reply and ITINERARY in reply
+    assert "请点击卡片上的“确认安排”" in reply
+    assert "专家一" not in reply and "e1" not in reply                 # the names are not revealed to the enterprise
+    card = _visit_card(wecom, "qiye1")
+    tap(cb, wecom, "qiye1", card, card["button_list"][1]["key"])
+    deliver(rt)
+    say(cb, rt, wecom, "qiye1", "当天迎接省里安全检查")
+    say(cb, rt, wecom, "qiye1", "1月11日上午")
+    confirm_last(cb, rt, wecom, "qiye1")
+    reply = _progress(cb, rt, wecom)
+    assert "您已申请另约时间（原因：当天迎接省里安全检查；希望：1月11日上午）" in reply and "等待秘书处重新安排" in reply
+    say(cb, rt, wecom, "mishu", f"现场安排 SG2018-001 2019-01-11 09:00 e2,e3 {ITINERARY}")
+    confirm_last(cb, rt, wecom, "mishu")
+    reply = _progress(cb, rt, wecom)
+    assert "现场评审（已调整，第 2 版）：2019年01月11日 09:00" in reply and "“确认安排”" in reply
+    new = _visit_card(wecom, "qiye1")
+    tap(cb, wecom, "qiye1", new, new["button_list"][0]["key"])
+    deliver(rt)
+    confirm_last(cb, rt, wecom, "qiye1")
+    reply = _progress(cb, rt, wecom)
+    assert "您已确认，前一天我们会提醒您" in reply and "“确认安排”" not in reply

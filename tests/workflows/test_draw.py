@@ -214,3 +214,72 @@ def test_a_roster_leader_who_is_not_drawn_or_declines_leads_nothing(world, setti
         assert s.get(Person, first.userid).role == "expert" and draw.recorded(s, settings).leader is None
         told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")).one()
         assert told.data["was_leader"] is True
+
+
+def _decline(s, settings, userid):
+    member = draw.pending_for(s, settings, userid)
+    return draw.decline(s, settings, actor=userid, now=NOW, member_id=member.id)
+
+
+def test_a_supplementary_draw_when_the_reserves_ran_out_is_reproducible_verified_and_asks_for_the_pledge(
+        world, settings):
+    with world.begin() as s:
+        _import(s, settings)                                   # e6 is excluded (applicant): 6 eligible
+        row = draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed="S-1")
+        first = list(row.order)
+        experts_, reserves = first[:2], first[2:4]
+        left = [u for u in first if u not in experts_ + reserves]
+        with pytest.raises(InvalidInput) as exc:               # reserves are still waiting
+            draw.check_supplement(s, settings, 1, "S-2")
+        assert exc.value.code == "supplement_reserves_left" and exc.value.data["reserves"] == 2
+        for u in (experts_[0], reserves[0], reserves[1]):
+            _decline(s, settings, u)
+        assert draw.shortfall(s, settings) == 1 and draw.supplement_offer(s, settings) == (1, 1)
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")
+                         .order_by(OutboxMessage.id)).all()[-1]
+        assert told.data["need"] == 1 and told.data["reserve"] == ""
+        for count, seed, code in ((2, "S-2", "supplement_bad_count"), (0, "S-2", "supplement_bad_count"),
+                                  (1, "S-1", "supplement_seed_used"), (1, " ", "draw_bad_seed")):
+            with pytest.raises(InvalidInput) as exc:
+                draw.supplement(s, settings, actor="mishu", now=NOW, count=count, seed=seed)
+            assert exc.value.code == code
+        with pytest.raises(NotAllowed):
+            draw.supplement(s, settings, actor="e1", now=NOW, count=1, seed="S-2")
+        assert s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.supplement")).all() == []
+        record = draw.supplement(s, settings, actor="mishu", now=NOW, count=1, seed=" S-2 ")
+        assert record["seed"] == "S-2" and record["order"] == draw.rank("S-2", left)
+        assert record["drawn"] == draw.rank("S-2", left)[:1]   # anyone can re-derive it
+        new = draw.pending_for(s, settings, record["drawn"][0])
+        assert (new.kind, new.status, new.position) == ("supplement", "asked", 5)
+        assert s.scalars(select(CardTask).where(CardTask.subject == f"pledge:{new.id}")).one().recipient == new.userid
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.supplement")).one()
+        assert entry.details["drawn"] == record["drawn"] and entry.details["before"] == sorted(first[:4])
+        with pytest.raises(NotAllowed) as exc:                 # no material before the pledge
+            draw.require_pledged(s, settings, new.userid)
+        assert exc.value.code == "pledge_required"
+        with pytest.raises(AlreadyDone):                       # the group is full again
+            draw.check_supplement(s, settings, 1, "S-3")
+    with world() as s:
+        checks = draw.verify_all(s, settings, "S-1", ["S-2"])
+        assert [(v.number, v.matches) for v in checks] == [(0, True), (1, True)]
+        assert checks[1].experts == record["drawn"]
+        unchecked = draw.verify_all(s, settings, "S-1", [])
+        assert (unchecked[1].checked, unchecked[1].matches) == (False, False)
+        wrong = draw.verify_supplement(s, settings, 1, "S-9")
+        assert not wrong.matches and wrong.pool_matches and not wrong.seed_matches
+        with pytest.raises(NotFound):
+            draw.verify_supplement(s, settings, 2, "S-2")
+    with world.begin() as s:                                   # he declines too: a second supplementary draw
+        _decline(s, settings, record["drawn"][0])
+        last = [u for u in left if u not in record["drawn"]]
+        second = draw.supplement(s, settings, actor="mishu", now=NOW, count=1, seed="S-3")
+        assert second["number"] == 2 and second["drawn"] == last
+        _decline(s, settings, last[0])
+        with pytest.raises(InvalidInput) as exc:               # nobody is left in the pool
+            draw.check_supplement(s, settings, 1, "S-4")
+        assert exc.value.code == "supplement_not_enough"
+        assert draw.supplement_offer(s, settings) == (1, 0)     # so nothing is offered: the pool is exhausted
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")
+                         .order_by(OutboxMessage.id)).all()[-1]
+        assert (told.data["need"], told.data["can_draw"]) == (1, 0)
+        assert [v.matches for v in draw.verify_all(s, settings, "S-1", ["S-2", "S-3"])] == [True, True, True]

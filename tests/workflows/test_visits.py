@@ -118,3 +118,69 @@ def test_experts_and_the_enterprise_are_reminded_the_day_before_once(world, sett
         assert [p for p in again if p.obligation.kind == "remind.visit"] == []
         data = _sent(s, "remind.visit", "qiye1")[-1].data
         assert data["enterprise_side"] is True and data["visit"]["number"] == "SG2018-001"
+
+
+def test_a_proposal_waits_for_the_candidates_and_the_stage_and_keeps_to_its_dates(sessions, settings):
+    from workflows.core import stages
+    material_open = dt.datetime(2018, 12, 10, 2, 0, tzinfo=dt.timezone.utc)
+    with sessions.begin() as s:
+        add_roster(s, material_open)
+        add_application(s, settings, 1, name="企业一", now=material_open)
+        w = visits.window(s, settings, now=material_open)
+        assert (w.open, w.reason) == (False, "visit_no_candidates")
+        with pytest.raises(NotAllowed) as exc:       # no candidates yet: said when they come
+            _propose(s, settings)
+        assert exc.value.code == "visit_no_candidates" and exc.value.data["start"] == stages.deadline(
+            s, settings, "material")
+        s.add(Shortlist(edition=settings.award.edition_key, kind="site", application_id=1, position=1,
+                        score="600", decided_by="mishu", decided_at=material_open))
+        s.flush()
+        with pytest.raises(NotAllowed) as exc:       # neither the material review nor the site stage is open
+            visits.propose(s, settings, actor="mishu", now=material_open, number="SG2018-001", starts_at=VISIT,
+                           experts=["e1"], itinerary="x")
+        assert exc.value.code == "visit_stage_not_open"
+        open_phase(s, settings, "material", material_open)   # arranged ahead while the material review is open
+        w = visits.window(s, settings, now=material_open)
+        assert w.open and w.ahead and w.start == stages.deadline(s, settings, "material")
+        with pytest.raises(InvalidInput) as exc:      # before the site stage's dates
+            visits.propose(s, settings, actor="mishu", now=material_open, number="SG2018-001",
+                           starts_at=material_open + dt.timedelta(days=2), experts=["e1"], itinerary="x")
+        assert exc.value.code == "visit_outside_stage"
+        with pytest.raises(InvalidInput) as exc:      # after the site stage's deadline
+            visits.propose(s, settings, actor="mishu", now=material_open, number="SG2018-001",
+                           starts_at=dt.datetime(2019, 1, 21, 1, 0, tzinfo=dt.timezone.utc), experts=["e1"],
+                           itinerary="x")
+        assert exc.value.code == "visit_outside_stage"
+        v = visits.propose(s, settings, actor="mishu", now=material_open, number="SG2018-001", starts_at=VISIT,
+                           experts=["e1"], itinerary="x")
+        assert v.version == 1
+        stages.close_stage(s, settings, "material", actor="mishu", now=T_SITE)
+        open_phase(s, settings, "site", T_SITE)
+        assert visits.window(s, settings, now=T_SITE).open
+        stages.close_stage(s, settings, "site", actor="mishu", now=T_SITE)
+        with pytest.raises(NotAllowed) as exc:        # over: said so, nothing changes
+            visits.propose(s, settings, actor="mishu", now=T_SITE, number="SG2018-001",
+                           starts_at=VISIT + dt.timedelta(days=1), experts=["e1"], itinerary="y")
+        assert exc.value.code == "visit_stage_over"
+        assert (v.version, v.itinerary) == (1, "x")
+
+
+def test_progress_carries_the_visit_without_the_experts_names(world, settings):
+    from workflows import progress
+    with world.begin() as s:
+        app = visits.find_application(s, settings, "SG2018-001")
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert site["visit"]["status"] == "none" and site["visit"]["end"].date() == dt.date(2019, 1, 20)
+        v = _propose(s, settings)
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert (site["state"], site["visit"]["status"], site["visit"]["experts"], site["visit"]["changed"]) == (
+            "current", "proposed", 2, False)
+        assert "e1" not in repr(site["visit"])
+        visits.request_change(s, settings, actor="qiye1", now=NOW, visit_id=v.id, version=1, reason="检查",
+                              preferred="下周")
+        _propose(s, settings, when=VISIT + dt.timedelta(days=1))
+        visits.confirm(s, settings, actor="qiye1", now=NOW, visit_id=v.id, version=2)
+        site = next(st for st in progress.view(s, settings, app, now=NOW)["steps"] if st["key"] == "site")
+        assert (site["visit"]["status"], site["visit"]["changed"], site["visit"]["version"]) == ("confirmed", True, 2)
+        other = visits.find_application(s, settings, "SG2018-002")      # not a candidate: no visit shown
+        assert all("visit" not in st for st in progress.view(s, settings, other, now=NOW)["steps"])

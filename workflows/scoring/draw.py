@@ -23,6 +23,7 @@ import hmac
 import io
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -63,6 +64,8 @@ class Verification:
     derived: list[str]
     experts: list[str]
     reserves: list[str]
+    number: int = 0          # 0: the draw; k: the k-th supplementary draw
+    checked: bool = True     # False: no seed was given for this supplementary draw
 
 
 @dataclass(frozen=True)
@@ -263,10 +266,136 @@ def verify(session: Session, settings: Settings, seed: str) -> Verification:
     excluded = {x["userid"] for x in row.excluded}
     derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in excluded])
     pool_ok = digest(entries) == row.pool_digest
-    matches = pool_ok and derived == list(row.order)
+    matches = pool_ok and seed.strip() == row.seed and derived == list(row.order)   # same order, other seed: no
     return Verification(matches=matches, pool_matches=pool_ok, seed_matches=seed.strip() == row.seed,
                         recorded=list(row.order), derived=derived, experts=derived[:row.count],
                         reserves=derived[row.count:row.count + row.reserves])
+
+
+# -- supplementary draws, when the reserves ran out ---------------------------------------------------------
+
+def shortfall(session: Session, settings: Settings) -> int:
+    """How many more experts the group needs: the drawn count less those asked or accepted (0 without a draw)."""
+    row = recorded(session, settings)
+    if row is None:
+        return 0
+    live = [m for m in members(session, settings) if m.status in ("asked", "accepted")]
+    return max(0, row.count - len(live))
+
+
+def supplement_offer(session: Session, settings: Settings) -> tuple[int, int]:
+    """(the shortfall, how many a supplementary draw may draw now): 0 to draw while a reserve waits; never more
+    than the pool has left (eligible and not on the panel) — what the status and the decline notice offer."""
+    need = shortfall(session, settings)
+    panel_rows = members(session, settings)
+    if not need or any(m.status == "waiting" for m in panel_rows):
+        return need, 0
+    entries = pool(session, settings)
+    excluded = exclusions(session, settings, entries)
+    on_panel = {m.userid for m in panel_rows}
+    left = len([e for e in entries if e.userid not in excluded and e.userid not in on_panel])
+    return need, min(need, left)
+
+
+@dataclass(frozen=True)
+class SupplementPlan:
+    """What a supplementary draw will draw from (read-only; `supplement` runs the same checks)."""
+
+    row: ExpertDraw
+    entries: list[PoolEntry]
+    excluded: dict[str, list[str]]
+    before: list[str]
+    eligible: list[str]
+    need: int
+
+
+def check_supplement(session: Session, settings: Settings, count: int, seed: str) -> SupplementPlan:
+    """Everything a supplementary draw checks: a draw was made, no reserve is left waiting, the group lacks
+    experts, 1 ≤ count ≤ the shortfall, a new seed, and enough entries left in the pool."""
+    seed = seed.strip()
+    row = recorded(session, settings)
+    if row is None:
+        raise NotFound("draw_not_made")
+    if not seed or len(seed) > SEED_MAX:
+        raise InvalidInput("draw_bad_seed", max=SEED_MAX)
+    panel_rows = members(session, settings)
+    waiting = [m for m in panel_rows if m.status == "waiting"]
+    if waiting:
+        raise InvalidInput("supplement_reserves_left", reserves=len(waiting))
+    need = shortfall(session, settings)
+    if need == 0:
+        raise AlreadyDone("supplement_not_needed", count=row.count)
+    if count < 1 or count > need:
+        raise InvalidInput("supplement_bad_count", count=count, need=need)
+    if seed in [row.seed, *[x["seed"] for x in row.supplements or []]]:
+        raise InvalidInput("supplement_seed_used", seed=seed)
+    entries = pool(session, settings)
+    excluded = exclusions(session, settings, entries)
+    before = sorted(m.userid for m in panel_rows)
+    eligible = [e.userid for e in entries if e.userid not in excluded and e.userid not in set(before)]
+    if len(eligible) < count:
+        raise InvalidInput("supplement_not_enough", count=count, eligible=len(eligible), pool=len(entries))
+    return SupplementPlan(row=row, entries=entries, excluded=excluded, before=before, eligible=eligible, need=need)
+
+
+@access.guarded("experts.draw")
+def supplement(session: Session, settings: Settings, *, actor: str, now: dt.datetime, count: int,
+               seed: str) -> dict[str, Any]:
+    """A supplementary draw: `count` experts from the pool left (not excluded, not yet on the panel), ranked
+    with its own published seed exactly like the draw; recorded, audited; each drawn expert is asked to pledge."""
+    seed = seed.strip()
+    plan = check_supplement(session, settings, count, seed)
+    row = plan.row
+    order = rank(seed, plan.eligible)
+    drawn = order[:count]
+    record = {"number": len(row.supplements or []) + 1, "seed": seed, "count": count,
+              "pool_digest": digest(plan.entries),
+              "excluded": [{"userid": u, "reasons": r} for u, r in sorted(plan.excluded.items())],
+              "before": plan.before, "order": order, "drawn": drawn, "drawn_by": actor, "drawn_at": now.isoformat()}
+    row.supplements = [*(row.supplements or []), record]     # a new list: the JSON column is saved
+    last = max((m.position for m in members(session, settings)), default=0)
+    added = [PanelMember(edition=row.edition, userid=u, position=last + i + 1, kind="supplement", status="waiting")
+             for i, u in enumerate(drawn)]
+    session.add_all(added)
+    session.flush()
+    audit.record(session, actor=actor, action="draw.supplement", subject=f"draw:{row.id}", now=now,
+                 number=record["number"], seed=seed, count=count, pool_digest=record["pool_digest"],
+                 excluded=record["excluded"], before=plan.before, order=order, drawn=drawn)
+    for m in added:
+        _ask(session, settings, m, now)
+    return record
+
+
+def verify_supplement(session: Session, settings: Settings, number: int, seed: str) -> Verification:
+    """Re-derive the `number`-th supplementary draw from the pool, its recorded exclusions and panel, and `seed`."""
+    row = recorded(session, settings)
+    if row is None:
+        raise NotFound("draw_not_made")
+    sups = list(row.supplements or [])
+    if not 1 <= number <= len(sups):
+        raise NotFound("supplement_unknown", number=number, made=len(sups))
+    sup = sups[number - 1]
+    entries = pool(session, settings)
+    left_out = {x["userid"] for x in sup["excluded"]} | set(sup["before"])
+    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in left_out])
+    pool_ok = digest(entries) == sup["pool_digest"]
+    return Verification(matches=pool_ok and seed.strip() == sup["seed"] and derived == list(sup["order"]),
+                        pool_matches=pool_ok,
+                        seed_matches=seed.strip() == sup["seed"], recorded=list(sup["order"]), derived=derived,
+                        experts=derived[:sup["count"]], reserves=[], number=number)
+
+
+def verify_all(session: Session, settings: Settings, seed: str, supplement_seeds: list[str]) -> list[Verification]:
+    """The draw and every supplementary draw, each with its seed (in order); one without a seed is not checked."""
+    result = [verify(session, settings, seed)]
+    row = recorded(session, settings)
+    for i, sup in enumerate(row.supplements or [], start=1):
+        if i <= len(supplement_seeds):
+            result.append(verify_supplement(session, settings, i, supplement_seeds[i - 1]))
+        else:
+            result.append(Verification(matches=False, pool_matches=True, seed_matches=False, recorded=list(sup["order"]),
+                                       derived=[], experts=[], reserves=[], number=i, checked=False))
+    return result
 
 
 def members(session: Session, settings: Settings) -> list[PanelMember]:
@@ -370,7 +499,8 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     notices.notify(session, _secretariat(session), "draw.declined", now=now,
                    name=names[actor].name if actor in names else actor, reason=member.reason,
                    reserve=names[nxt.userid].name if nxt is not None and nxt.userid in names else "",
-                   was_leader=was_leader)
+                   was_leader=was_leader, need=supplement_offer(session, settings)[0] if nxt is None else 0,
+                   can_draw=supplement_offer(session, settings)[1] if nxt is None else 0)
     return nxt
 
 

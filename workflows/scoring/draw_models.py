@@ -45,6 +45,9 @@ class ExpertDraw(Base):
     excluded: Mapped[list[Any]] = mapped_column(default=list)   # [{"userid", "reasons": [...]}]
     order: Mapped[list[Any]] = mapped_column(default=list)      # eligible userids, ranked by HMAC
     leader: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    # Supplementary draws when the reserves ran out, in order: [{"number", "seed", "count", "pool_digest",
+    # "excluded", "before" (the panel before it), "order", "drawn", "drawn_by", "drawn_at"}]
+    supplements: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     drawn_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     drawn_at: Mapped[dt.datetime]
 
@@ -57,7 +60,7 @@ class PanelMember(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     position: Mapped[int]                                              # 1-based rank in the draw's order
-    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve
+    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve | supplement
     status: Mapped[str] = mapped_column(String(16))                    # waiting | asked | accepted | declined
     asked_at: Mapped[dt.datetime | None]
     answered_at: Mapped[dt.datetime | None]

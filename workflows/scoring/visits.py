@@ -6,14 +6,16 @@ everyone concerned (experts before and after the change, and the enterprise). Au
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.apply.models import Application
-from workflows.core import access, audit, notices, people
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core import access, audit, notices, people, stages
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.models import StageState
 from workflows.core.reminders import Obligation, deadline_key
 from workflows.core.settings import Settings
 from workflows.scoring.assignment import AppInfo, ExpertInfo, conflict_reasons
@@ -21,8 +23,10 @@ from workflows.scoring.draw_models import SiteVisit
 from workflows.scoring.experts import (
     SECRETARIAT, conflicts, find_application, phase_applications, pool_members, region_name,
 )
+from workflows.scoring.results import shortlist
 
 STAGE = "site"
+AHEAD = "material"   # the stage before: visits may be arranged ahead while it is still open
 ITINERARY_MAX = 1000
 REASON_MAX = 500
 ANSWERABLE = ("proposed",)
@@ -38,6 +42,52 @@ def visit_of(session: Session, settings: Settings, application_id: int) -> SiteV
 def all_visits(session: Session, settings: Settings) -> list[tuple[Application, SiteVisit | None]]:
     """Every site-visit candidate with its visit (None: not yet proposed)."""
     return [(app, visit_of(session, settings, app.id)) for app in phase_applications(session, settings, STAGE)]
+
+
+@dataclass(frozen=True)
+class Window:
+    """When visits may be proposed now, and the dates a visit may take: the site stage's dates."""
+
+    start: dt.datetime          # the site stage's first moment: its opening, or the material review's deadline
+    end: dt.datetime            # the site stage's effective deadline
+    open: bool                  # a proposal is accepted now (site stage open, or the material review still open)
+    ahead: bool                 # open because the material review is (arranging ahead of the site stage)
+    reason: str = ""            # why not: visit_no_candidates | visit_stage_not_open | visit_stage_over
+
+
+def window(session: Session, settings: Settings, *, now: dt.datetime) -> Window:
+    """The site stage's dates and whether a visit may be proposed now (per core/stages.py).
+
+    The calendar gives each stage only its deadline: the site stage runs from the material review's deadline
+    (or from its own opening, if the secretariat opened it earlier) to its own effective deadline. A visit is
+    proposed once the candidates are recorded, while the site stage is open, or ahead of it while the material
+    review is still open (the candidates are known at its end and the enterprises need notice).
+    """
+    end = stages.deadline(session, settings, STAGE)
+    start = stages.deadline(session, settings, AHEAD)
+    row = session.get(StageState, (settings.award.edition_key, STAGE))
+    if row is not None and row.opened_at is not None and row.opened_at < start:
+        start = row.opened_at
+    site_open = stages.is_open(session, settings, STAGE, now=now)
+    ahead = not site_open and stages.status(session, settings, STAGE) == "pending" \
+        and stages.is_open(session, settings, AHEAD, now=now)
+    reason = ""
+    if not shortlist(session, settings, "site"):
+        reason = "visit_no_candidates"
+    elif stages.status(session, settings, STAGE) == "closed" or now > end:
+        reason = "visit_stage_over"
+    elif not (site_open or ahead):
+        reason = "visit_stage_not_open"
+    return Window(start=start, end=end, open=not reason, ahead=ahead and not reason, reason=reason)
+
+
+def require_window(session: Session, settings: Settings, *, now: dt.datetime) -> Window:
+    """The window, or the polite refusal saying when a proposal becomes possible (or that it no longer is)."""
+    w = window(session, settings, now=now)
+    if not w.open:
+        raise NotAllowed(w.reason, start=w.start, end=w.end, stage=settings.award.stage(STAGE).name,
+                         ahead_stage=settings.award.stage(AHEAD).name)
+    return w
 
 
 def view(session: Session, settings: Settings, visit: SiteVisit) -> dict:
@@ -57,10 +107,14 @@ def check_proposal(session: Session, settings: Settings, *, now: dt.datetime, nu
         app = find_application(session, settings, number)
     except NotFound:
         raise NotFound("visit_not_candidate", number=number) from None
+    w = require_window(session, settings, now=now)
     if app.id not in {a.id for a in phase_applications(session, settings, STAGE)}:
         raise NotFound("visit_not_candidate", number=number)
     if starts_at.tzinfo is None or starts_at <= now:
         raise InvalidInput("visit_in_past", starts_at=starts_at.isoformat())
+    if not (w.start <= starts_at <= w.end):
+        raise InvalidInput("visit_outside_stage", starts_at=starts_at, start=w.start, end=w.end,
+                           stage=settings.award.stage(STAGE).name)
     chosen = list(dict.fromkeys(e.strip() for e in experts if e.strip()))
     if not chosen:
         raise InvalidInput("visit_no_experts")
@@ -160,8 +214,11 @@ def request_change(session: Session, settings: Settings, *, actor: str, now: dt.
     visit.reason, visit.preferred = clean(reason), clean(preferred)
     audit.record(session, actor=actor, action="visit.change_request", subject=f"application:{visit.application_id}",
                  now=now, version=visit.version, reason=visit.reason, preferred=visit.preferred)
+    w = window(session, settings, now=now)
     notices.notify(session, [p.userid for p in people.with_role(session, SECRETARIAT)], "visits.change_requested",
-                   now=now, visit=view(session, settings, visit))
+                   now=now, visit=view(session, settings, visit),
+                   window={"open": w.open, "start": w.start.isoformat(), "end": w.end.isoformat(),
+                           "stage": settings.award.stage(STAGE).name})
     return visit
 
 
