@@ -34,6 +34,15 @@ def ask(ctx: Context, action: str, *, subject: str, params: dict[str, Any], **sh
     return conf.id
 
 
+def grey_origin(ctx: Context, params: dict[str, Any], label: str) -> None:
+    """Grey the card whose tap led to a confirmation (`params["click"]` = [task_id, response_code]), if it
+    is still open, with the button label `label` (a confirmed action's handler calls this)."""
+    click = params.get("click") or []
+    task = ctx.session.get(CardTask, click[0]) if click else None
+    if task is not None and task.status == "open":
+        notices.update_card(ctx.session, task, task.kind, response_code=click[1], now=ctx.now, replace_name=label)
+
+
 def on_card(router: Router, ctx: Context, event, rest: str) -> None:  # noqa: ANN001
     """确认 / 取消 on a confirmation card."""
     answer, _, ref = rest.partition(":")

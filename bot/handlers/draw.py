@@ -181,21 +181,16 @@ def register(router: Router) -> None:
                     params={"member_id": member.id, "reason": reason, "click": data.get("click")},
                     role=member.kind, reason=reason)
 
-    def _grey(ctx: Context, params: dict[str, Any], label: str) -> None:
-        click = params.get("click") or []
-        task = ctx.session.get(CardTask, click[0]) if click else None
-        if task is not None and task.status == "open":
-            notices.update_card(ctx.session, task, task.kind, response_code=click[1], now=ctx.now, replace_name=label)
 
     @router.confirmed("pledge_accept")
     def on_accept(ctx: Context, params: dict[str, Any]) -> None:
         draw.accept_pledge(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, member_id=int(params["member_id"]))
-        _grey(ctx, params, "pledged")
+        confirm.grey_origin(ctx, params, "pledged")
         ctx.reply("draw.pledge_accepted")
 
     @router.confirmed("pledge_decline")
     def on_decline(ctx: Context, params: dict[str, Any]) -> None:
         draw.decline(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, member_id=int(params["member_id"]),
                      reason=str(params.get("reason") or ""))
-        _grey(ctx, params, "declined")
+        confirm.grey_origin(ctx, params, "declined")
         ctx.reply("draw.pledge_declined")

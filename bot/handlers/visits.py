@@ -120,17 +120,12 @@ def register(router: Router) -> None:
                             "preferred": text, "click": data.get("click")},
                     visit=shown, reason=data["reason"], preferred=text)
 
-    def _grey(ctx: Context, params: dict[str, Any], label: str) -> None:
-        click = params.get("click") or []
-        task = ctx.session.get(CardTask, click[0]) if click else None
-        if task is not None and task.status == "open":
-            notices.update_card(ctx.session, task, task.kind, response_code=click[1], now=ctx.now, replace_name=label)
 
     @router.confirmed("visit_confirm")
     def on_confirm(ctx: Context, params: dict[str, Any]) -> None:
         visit = visits.confirm(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
                                visit_id=int(params["visit_id"]), version=int(params["version"]))
-        _grey(ctx, params, "confirmed")
+        confirm.grey_origin(ctx, params, "confirmed")
         ctx.reply("visits.confirmed_done", visit=visits.view(ctx.session, ctx.settings, visit))
 
     @router.confirmed("visit_change")
@@ -138,5 +133,5 @@ def register(router: Router) -> None:
         visit = visits.request_change(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
                                       visit_id=int(params["visit_id"]), version=int(params["version"]),
                                       reason=params["reason"], preferred=params["preferred"])
-        _grey(ctx, params, "change_requested")
+        confirm.grey_origin(ctx, params, "change_requested")
         ctx.reply("visits.change_done", visit=visits.view(ctx.session, ctx.settings, visit))
