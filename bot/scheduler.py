@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from workflows.core import reminders
 from workflows import review
 from workflows import voting
+from workflows.publicity import places
 from workflows.core.db import is_postgres
 from workflows.core.reminders import Planned
 from workflows.edition import PROVIDERS
@@ -46,6 +47,7 @@ STANDBY = "standby: another scheduler holds the lock"
 SWEEP_HOOKS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("review.expire_due", review.expire_due),   # unanswered supplement requests expire
     ("voting.close_due", voting.close_due),     # ballots close at their deadline
+    ("places.settle_votes", places.settle_votes),   # a decided replacement vote fills its place
 )
 
 # APScheduler persists only "bot.scheduler:sweep"; the job finds the runtime here, and the check that

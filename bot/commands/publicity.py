@@ -69,7 +69,8 @@ def register(main: click.Group) -> None:
             click.echo(f"  removed: {w['number']} {w['name']}")
         for p in referred:
             what = (f"replaced by {p['replacement']['number']} (notice until {p['last_day']})" if p["replacement"]
-                    else "waiting for the committee" if p["status"] == "pending" else "vacant")
+                    else "waiting for the committee" if p["status"] == "pending"
+                    else f"replacement vote (ballot {p['ballot_id']})" if p["status"] == "voting" else "vacant")
             click.echo(f"  place {p['position']} ({p['complaint']}): {what}")
 
     @main.group("complaints")
@@ -158,20 +159,26 @@ def register(main: click.Group) -> None:
     @click.argument("number")
     @click.option("--replace", "decision", flag_value="replace", help="The next-ranked candidate takes the place.")
     @click.option("--vacant", "decision", flag_value="vacant", help="The place stays vacant.")
+    @click.option("--vote", "decision", flag_value="vote",
+                  help="A new vote round among the remaining ranked candidates; its winner takes the place.")
+    @click.option("--closes-at", default=None, help="--vote: closing time (default: the 议事规则's 决选时长 from now).")
     @click.option("--reason", required=True, help="The committee's decision as minuted (its meeting, its reason).")
     @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
     @now_opt
     @click.pass_obj
-    def complaints_decide(obj: Any, number: str, decision: str | None, reason: str, actor: str,
-                          now: str | None) -> None:
-        """Record the committee's decision on a place emptied by an upheld complaint (replace or vacant)."""
+    def complaints_decide(obj: Any, number: str, decision: str | None, closes_at: str | None, reason: str,
+                          actor: str, now: str | None) -> None:
+        """Record the committee's decision on a place emptied by an upheld complaint (replace, vacant or vote)."""
         if decision is None:
-            raise click.UsageError("give --replace or --vacant")
+            raise click.UsageError("give --replace, --vacant or --vote")
 
         def go(s: Any, when: dt.datetime) -> str:
             row = places.decide(s, obj.runtime.settings, actor=actor, now=when, complaint_number=number,
-                                decision=decision, reason=reason)
+                                decision=decision, reason=reason,
+                                closes_at=base.moment(obj.runtime, closes_at) if closes_at else None)
             d = places.decision_data(s, row)
+            if d["status"] == "voting":
+                return f"{d['complaint']}: place {d['position']} -> replacement vote (ballot {d['ballot_id']})"
             if d["replacement"]:
                 return (f"{d['complaint']}: place {d['position']} -> {d['replacement']['number']} "
                         f"{d['replacement']['name']}, notice {d['start']} .. {d['last_day']}")

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import click
 
 from workflows import voting
+from workflows.publicity import places
 
 from ..handlers.voting import opened_data, status_data
 from . import base
@@ -49,6 +50,7 @@ def register(main: click.Group) -> None:
         """Close the open round (early only once everyone has voted) and tally it."""
         def fn(s: Any, rt: Any) -> str:
             out = voting.close_ballot(s, rt.settings, actor=actor, now=rt.clock())
+            places.settle_votes(s, rt.settings, now=rt.clock())   # a replacement vote decided: the place is filled
             return _msg(rt, "closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
                         members=out.members, runoff_ballot_id=out.runoff_ballot_id, round_no=out.round_no)
         _run(obj, fn)
@@ -70,7 +72,8 @@ def register(main: click.Group) -> None:
         with rt.sessions() as s:
             recounts = voting.verify(s, rt.settings)
         for r in recounts:
-            click.echo(f"ballot {r.ballot_id} round {r.round_no}: {'OK' if r.ok else 'MISMATCH'}")
+            purpose = " (replacement vote)" if r.purpose == "replacement" else ""
+            click.echo(f"ballot {r.ballot_id} round {r.round_no}{purpose}: {'OK' if r.ok else 'MISMATCH'}")
             for d in r.differences:
                 click.echo(f"  {d.field} {d.key or ''}: recomputed={d.recomputed!r} recorded={d.recorded!r}")
         if not recounts:
@@ -102,13 +105,31 @@ def register(main: click.Group) -> None:
                         closes_at=ballot.closes_at.isoformat())
         _run(obj, fn)
 
+    @vote.command("decide")
+    @click.option("--winners", required=True, help="The tied candidates the committee chose, comma separated.")
+    @click.option("--reason", required=True, help="The committee's decision as minuted (its meeting, its reason).")
+    @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
+    @click.pass_obj
+    def vote_decide(obj: Any, winners: str, reason: str, actor: str) -> None:
+        """Record the committee's decision on a deadlocked tie (only tied candidates, exactly the open places)."""
+        def fn(s: Any, rt: Any) -> str:
+            refs = [r for r in winners.replace("，", ",").split(",") if r.strip()]
+            ballot = voting.decide_tie(s, rt.settings, actor=actor, now=rt.clock(), refs=refs, reason=reason)
+            places.settle_votes(s, rt.settings, now=rt.clock())
+            return _msg(rt, "tie_decided_ok", **voting.report(s, rt.settings, ballot.series_id))
+        _run(obj, fn)
+
     @vote.command("report")
     @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the report to this file.")
     @click.pass_obj
     def vote_report(obj: Any, out_path: str | None) -> None:
-        """The vote's result report (Markdown); counts appear only for closed rounds."""
+        """Every vote's result report (Markdown: the award vote, then replacement votes); counts appear only for
+        closed rounds."""
         def fn(s: Any, rt: Any) -> str:
-            text = rt.renderer.text("reports/vote.md.j2", **voting.report(s, rt.settings))
+            reports = voting.reports(s, rt.settings)
+            if not reports:
+                return _msg(rt, "none")
+            text = "\n\n".join(rt.renderer.text("reports/vote.md.j2", **r) for r in reports)
             if out_path:
                 Path(out_path).write_text(text + "\n", encoding="utf-8")
                 return f"written: {out_path}"

@@ -6,7 +6,8 @@ from typing import Any
 
 from workflows import committee, voting
 from workflows.core import access, dates
-from workflows.core.errors import DomainError
+from workflows.core.errors import DomainError, InvalidInput
+from workflows.publicity import places
 from workflows.core.settings import Settings
 
 from .. import confirm
@@ -93,6 +94,7 @@ def register(router: Router) -> None:
                         params={"closes_at": closes_at.isoformat() if closes_at else None}, **shown)
         elif sub in ("结束", "截止"):
             out = voting.close_ballot(s, settings, actor=ctx.userid, now=ctx.now)
+            places.settle_votes(s, settings, now=ctx.now)   # a replacement vote decided: the place is filled
             ctx.reply("vote.closed_reply", ballot_id=out.ballot_id, outcome=out.outcome, voted=out.voted,
                       members=out.members, runoff_ballot_id=out.runoff_ballot_id, round_no=out.round_no)
         elif sub == "延期" and rest:
@@ -109,10 +111,32 @@ def register(router: Router) -> None:
             _result(ctx)
         elif sub == "复核":
             ctx.reply("vote.verify", recounts=[{"ballot_id": r.ballot_id, "round_no": r.round_no, "ok": r.ok,
+                                                "purpose": r.purpose,
                                                 "differences": [f"{d.field} {d.key or ''}" for d in r.differences]}
                                                for r in voting.verify(s, settings)])
         else:
             ctx.reply("vote.usage")
+
+    @router.command("平票决定", verbs=("committee.decide",), order=61)
+    def on_tie(ctx: Context, args: str) -> None:
+        refs_text, _, reason = args.strip().partition(" ")
+        refs = [r for r in refs_text.replace("，", ",").replace("、", ",").split(",") if r]
+        if not refs:
+            tie = voting.tie_data(ctx.session, ctx.settings)
+            raise InvalidInput("vote_tie_usage", tied=[f"{t['name']}（{t['number']}）" for t in tie["tied"]],
+                               seats=tie["seats"])
+        shown = voting.check_tie_decidable(ctx.session, ctx.settings, refs, reason)
+        confirm.ask(ctx, "vote_tie_decision", subject=f"ballot:{shown['ballot_id']}",
+                    params={"refs": [t["number"] for t in shown["chosen"]], "reason": shown["reason"]}, **shown)
+
+    @router.confirmed("vote_tie_decision")
+    def on_tie_confirmed(ctx: Context, params: dict[str, Any]) -> None:
+        ballot = voting.decide_tie(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, refs=params["refs"],
+                                   reason=params["reason"])
+        places.settle_votes(ctx.session, ctx.settings, now=ctx.now)   # a replacement vote decided by the chair
+        ctx.reply("vote.tie_decided_ok", purpose=ballot.purpose,
+                  **{k: v for k, v in voting.report(ctx.session, ctx.settings, ballot.series_id).items()
+                     if k != "purpose"})
 
     @router.confirmed("vote_open")
     def on_open_confirmed(ctx: Context, params: dict[str, Any]) -> None:

@@ -52,7 +52,8 @@ POLICY: dict[str, frozenset[str]] = {
     "roster.import": frozenset({OPERATOR}),
     "roster.remove": frozenset({OPERATOR}),
     # 2 第一次评审委员会会议: the secretariat records the meeting and its 议事规则; the chair, for the committee,
-    # admits a candidate below the material gate (破格) and decides a replacement or a vacancy after 核查
+    # admits a candidate below the material gate (破格), decides a replacement, a vacancy or a replacement vote
+    # after 核查, and decides a deadlocked tie of a vote (平票决定)
     "committee.rules": SECRETARIAT,
     "committee.admit": frozenset({"committee_chair"}),
     "committee.decide": frozenset({"committee_chair"}),

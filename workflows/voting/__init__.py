@@ -16,6 +16,7 @@ from workflows.voting.ballots import (
     declare_conflict,
     final_candidates,
     open_ballot,
+    open_replacement_round,
     option_id,
     question_key,
     reissue_card,
@@ -34,10 +35,14 @@ from workflows.voting.closing import (
     proposed_winners,
     ranked_candidates,
     report,
+    reports,
     scrub_receipts,
     series,
+    series_result,
+    series_winners,
     verify,
 )
+from workflows.voting.deadlock import check_tie_decidable, decide_tie, tie_data
 from workflows.voting.queries import MemberTurnout, NonVoter, non_voters, turnout
 
 __all__ = [
@@ -46,4 +51,6 @@ __all__ = [
     "declare_conflict", "electors", "extend_ballot", "final_candidates", "latest_round", "non_voters",
     "open_ballot", "open_round", "option_id", "papers", "proposed_winners", "question_key", "ranked_candidates", "reissue_card",
     "report", "scrub_receipts", "series", "submit_key", "turnout", "verify",
+    "open_replacement_round", "reports", "series_result", "series_winners", "check_tie_decidable", "decide_tie",
+    "tie_data",
 ]

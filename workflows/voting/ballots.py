@@ -107,11 +107,7 @@ def open_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     No more candidates than seats: each member confirms every candidate (同意/不同意), see `confirmation`.
     """
     closes_at = _checked(session, settings, now=now, candidates=candidates, closes_at=closes_at)
-    # A round left without quorum can no longer be reopened once a new vote starts: open its papers for good.
-    for stale in session.scalars(select(Ballot).where(Ballot.edition == settings.award.edition_key,
-                                                      Ballot.status == "no_quorum")):
-        if sealing.has_sealed(session, stale.id) or sealing.has_round_key(settings, stale.id):
-            sealing.unseal_round(session, settings, stale)
+    _unseal_abandoned(session, settings)
     ballot = start_round(session, settings, actor=actor, now=now, candidates=[c.as_dict() for c in candidates],
                          seats=settings.award.rules.winners, closes_at=closes_at, runoff_of=None)
     return ballot
@@ -134,7 +130,8 @@ def _checked(session: Session, settings: Settings, *, now: dt.datetime, candidat
     edition = settings.award.edition_key
     if session.scalar(select(Ballot.id).where(Ballot.edition == edition, Ballot.status == "open").limit(1)):
         raise AlreadyDone("vote_already_open")
-    if session.scalar(select(Ballot.id).where(Ballot.edition == edition, Ballot.outcome == "decided").limit(1)):
+    if session.scalar(select(Ballot.id).where(Ballot.edition == edition, Ballot.purpose == "award",
+                                              Ballot.outcome == "decided").limit(1)):
         raise AlreadyDone("vote_already_decided")
     closes_at = closes_at or stages.deadline(session, settings, "vote")
     if closes_at.tzinfo is None or closes_at <= now:
@@ -149,13 +146,64 @@ def start_round(session: Session, settings: Settings, *, actor: str, now: dt.dat
                 candidates: list[dict[str, Any]], seats: int, closes_at: dt.datetime,
                 runoff_of: Ballot | None) -> Ballot:
     """Create a round (first or runoff), its participations and cards; audited."""
+    return _start_round(session, settings, actor=actor, now=now, candidates=candidates, seats=seats,
+                        closes_at=closes_at, runoff_of=runoff_of)
+
+
+@access.guarded("committee.decide")
+def open_replacement_round(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                           application_ids: Sequence[int], closes_at: dt.datetime,
+                           context: dict[str, Any]) -> Ballot:
+    """The chair, for the committee, fills a place emptied by an upheld complaint by a new vote: one seat, among
+    `application_ids` (remaining candidates of the decided vote's ranking, in that order).  Same cards, secrecy,
+    quorum and close as any round; marked `purpose = "replacement"` with `context` (complaint, place)."""
+    ranked = {c["application_id"]: c for c in _award_first_round(session, settings).candidates}
+    ids = list(application_ids)
+    if not ids or len(set(ids)) != len(ids) or any(i not in ranked for i in ids):
+        raise InvalidInput("complaint_no_reserve")
+    if session.scalar(select(Ballot.id).where(Ballot.edition == settings.award.edition_key,
+                                              Ballot.status == "open").limit(1)):
+        raise AlreadyDone("vote_already_open")
+    if closes_at.tzinfo is None or closes_at <= now:
+        raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
+    _unseal_abandoned(session, settings)
+    return _start_round(session, settings, actor=actor, now=now, candidates=[ranked[i] for i in ids], seats=1,
+                        closes_at=closes_at, runoff_of=None, purpose="replacement", context=context)
+
+
+def _award_first_round(session: Session, settings: Settings) -> Ballot:
+    """The first round of the decided committee vote on the award (whose ranking a replacement draws on)."""
+    last = session.scalar(select(Ballot).where(Ballot.edition == settings.award.edition_key,
+                                               Ballot.purpose == "award", Ballot.outcome == "decided")
+                          .order_by(Ballot.id.desc()).limit(1))
+    if last is None:
+        raise InvalidInput("publicity_vote_unavailable")
+    first = session.get(Ballot, last.series_id)
+    assert first is not None
+    return first
+
+
+def _unseal_abandoned(session: Session, settings: Settings) -> None:
+    """A round left without quorum can no longer be reopened once a new vote starts: open its papers for good."""
+    for stale in session.scalars(select(Ballot).where(Ballot.edition == settings.award.edition_key,
+                                                      Ballot.status == "no_quorum")):
+        if sealing.has_sealed(session, stale.id) or sealing.has_round_key(settings, stale.id):
+            sealing.unseal_round(session, settings, stale)
+
+
+def _start_round(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                 candidates: list[dict[str, Any]], seats: int, closes_at: dt.datetime,
+                 runoff_of: Ballot | None, purpose: str | None = None,
+                 context: dict[str, Any] | None = None) -> Ballot:
     members = _electorate(session)
     if not members:
         raise InvalidInput("vote_no_members")
     ballot = Ballot(edition=settings.award.edition_key, seats=seats, candidates=candidates, status="open",
                     opened_by=actor, opened_at=now, closes_at=closes_at,
                     round_no=runoff_of.round_no + 1 if runoff_of else 1,
-                    runoff_of=runoff_of.id if runoff_of else None)
+                    runoff_of=runoff_of.id if runoff_of else None,
+                    purpose=purpose or (runoff_of.purpose if runoff_of else "award"),
+                    context=context if context is not None else (runoff_of.context if runoff_of else None))
     session.add(ballot)
     session.flush()
     ballot.series_id = runoff_of.series_id if runoff_of else ballot.id
@@ -163,7 +211,7 @@ def start_round(session: Session, settings: Settings, *, actor: str, now: dt.dat
     audit.record(session, actor=actor, action="vote.open" if runoff_of is None else "vote.runoff_open",
                  subject=f"ballot:{ballot.id}", now=now, round=ballot.round_no, seats=seats,
                  candidates=[c["application_id"] for c in candidates], closes_at=closes_at,
-                 members=len(members), series=ballot.series_id)
+                 members=len(members), series=ballot.series_id, purpose=ballot.purpose)
     for member in members:
         part = _participation(session, settings, ballot, member)
         session.add(part)
@@ -187,7 +235,8 @@ def _participation(session: Session, settings: Settings, ballot: Ballot, member:
         # A yes/no on every candidate left; nothing left to confirm is a recusal.
         return Participation(ballot_id=ballot.id, member=member, offered=confirmation.offered(offered),
                              excluded=excluded, required=len(offered), recused=not offered)
-    required = rules.picks_for(ballot.seats) if ballot.round_no == 1 else ballot.seats
+    # The recorded picks apply to the award vote's first round; runoffs and replacement votes: the seats open.
+    required = rules.picks_for(ballot.seats) if ballot.round_no == 1 and ballot.purpose == "award" else ballot.seats
     # Choosing n of n is no choice: such a member sits the round out (recorded), not forced.
     recused = len(offered) <= required
     return Participation(ballot_id=ballot.id, member=member, offered=offered, excluded=excluded,

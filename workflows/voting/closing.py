@@ -235,17 +235,36 @@ def _cancel_voted_cards(session: Session, ballot_id: int) -> None:
 
 
 def _decided_series(session: Session, settings: Settings) -> list[Ballot] | None:
-    last = session.scalar(_edition_ballots(settings).where(Ballot.outcome == "decided").order_by(Ballot.id.desc()))
+    """The decided committee vote on the award (replacement votes are their own series)."""
+    last = session.scalar(_edition_ballots(settings).where(Ballot.purpose == "award", Ballot.outcome == "decided")
+                          .order_by(Ballot.id.desc()))
     return series(session, last.series_id) if last else None
+
+
+def series_winners(rounds: list[Ballot]) -> list[str]:
+    """A vote's winners (option ids, rank order): the counted ones, then those the committee chose itself
+    when the vote deadlocked (`decide_tie`), in the order it gave."""
+    closed = [b for b in rounds if b.status == "closed"]
+    if not closed:
+        return []
+    winners = list(tally.resolve_rounds([_stored(b.result) for b in closed]).winners)
+    decision = closed[-1].decision
+    return winners + list(decision["winners"]) if decision else winners
 
 
 def proposed_winners(session: Session, settings: Settings) -> list[int]:
     """The committee's proposed winners (application ids, in rank order); empty until decided."""
     rounds = _decided_series(session, settings)
-    if not rounds:
-        return []
-    resolution = tally.resolve_rounds([_stored(b.result) for b in rounds if b.status == "closed"])
-    return [application_of(o) for o in resolution.winners]
+    return [application_of(o) for o in series_winners(rounds)] if rounds else []
+
+
+def series_result(session: Session, series_id: int) -> tuple[str | None, list[int]]:
+    """Where a vote stands (its last round's outcome) and, once decided, its winners (application ids)."""
+    rounds = series(session, series_id)
+    last = rounds[-1] if rounds else None
+    if last is None or last.outcome != "decided":
+        return (last.outcome if last else None), []
+    return last.outcome, [application_of(o) for o in series_winners(rounds)]
 
 
 def ranked_candidates(session: Session, settings: Settings) -> list[int]:
@@ -263,6 +282,7 @@ class Recount:
     round_no: int
     ok: bool
     differences: tuple[tally.Difference, ...]
+    purpose: str = "award"
 
 
 def verify(session: Session, settings: Settings) -> list[Recount]:
@@ -272,7 +292,7 @@ def verify(session: Session, settings: Settings) -> list[Recount]:
         if "counts" not in ballot.result:  # closed without quorum: nothing was counted
             continue
         res = tally.compare(count(ballot, papers(session, ballot, settings)), _stored(ballot.result))
-        out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences))
+        out.append(Recount(ballot.id, ballot.round_no, res.ok, res.differences, ballot.purpose))
     return out
 
 
@@ -315,10 +335,18 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
     last = rounds[-1]
     winners = []
     if last.outcome == "decided":
-        resolution = tally.resolve_rounds([_stored(b.result) for b in rounds if b.status == "closed"])
         winners = [{"rank": i, "application_id": application_of(o), "enterprise_name": names[o]["enterprise_name"]}
-                   for i, o in enumerate(resolution.winners, start=1)]
+                   for i, o in enumerate(series_winners(rounds), start=1)]
     # An open runoff round means the series is still waiting for it.
     outcome = last.outcome or ("runoff_needed" if last.round_no > 1 else "open")
+    decision = last.decision
     return {"series_id": series_id, "outcome": outcome, "winners": winners, "rounds": out_rounds,
-            "seats": rounds[0].seats}
+            "seats": rounds[0].seats, "purpose": rounds[0].purpose, "context": rounds[0].context or {},
+            "decision": None if not decision else {
+                **decision, "names": [names[o]["enterprise_name"] for o in decision["winners"]]}}
+
+
+def reports(session: Session, settings: Settings) -> list[dict[str, Any]]:
+    """Every vote of the edition (the award vote, then replacement votes), each as `report` gives it."""
+    firsts = session.scalars(_edition_ballots(settings).where(Ballot.round_no == 1).order_by(Ballot.id))
+    return [report(session, settings, b.series_id) for b in firsts]

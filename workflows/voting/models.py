@@ -37,6 +37,12 @@ class Ballot(Base):
     closes_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))
+    # Why the vote was held: `award` (the committee vote on the final top candidates, with its runoffs) or
+    # `replacement` (a place emptied by an upheld complaint, among the remaining ranked candidates).
+    purpose: Mapped[str] = mapped_column(String(16), default="award", server_default="award")
+    context: Mapped[dict[str, Any] | None]                        # replacement: {complaint, position, removed}
+    # The committee's own decision on a deadlocked tie (recorded by the chair): {winners, reason, by, at}.
+    decision: Mapped[dict[str, Any] | None]
 
 
 class Participation(Base):

@@ -166,7 +166,10 @@ def report(me: Signed, name: str) -> Response:
             if kind in scoring.PHASES:
                 text = renderer.text(f"reports/{kind}.{ext}.j2", **scoring.report_data(s, settings, kind))
             elif kind == "vote":
-                text = renderer.text("reports/vote.md.j2", **voting.report(s, settings))
+                reports = voting.reports(s, settings)     # the award vote, then any replacement votes
+                if not reports:
+                    return page("missing", 404)
+                text = "\n\n".join(renderer.text("reports/vote.md.j2", **r) for r in reports)
             else:
                 text = renderer.text(f"reports/verification.{ext}.j2",
                                      r=publicity.verification_report(s, settings, now=now()))
