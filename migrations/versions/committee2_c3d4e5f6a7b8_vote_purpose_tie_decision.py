@@ -1,7 +1,7 @@
 """vote purpose and context, the committee's tie decision, a place's replacement vote
 
 Revision ID: c3d4e5f6a7b8
-Revises: b7c1d2e3f4a5
+Revises: c4e8f1a2b3d6
 Create Date: 2026-11-30 17:20:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'c3d4e5f6a7b8'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = 'c4e8f1a2b3d6'
 branch_labels = None
 depends_on = None
 
