@@ -112,6 +112,21 @@ class StandIn:
                     return hit
                 self.cond.wait(deadline - time.monotonic())
 
+    def delivered(self) -> int:
+        """How many `message/send` calls arrived so far."""
+        with self.cond:
+            return sum(len(v) for v in self.arrivals.values())
+
+    def wait_delivered(self, n: int, timeout: float) -> bool:
+        """Wait until at least `n` `message/send` calls have arrived in all; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while sum(len(v) for v in self.arrivals.values()) < n:
+                if time.monotonic() >= deadline:
+                    return False
+                self.cond.wait(deadline - time.monotonic())
+            return True
+
     def close(self) -> None:
         """Stop serving."""
         self.server.shutdown()

@@ -9,7 +9,11 @@ every stage is closed), kept for comparison. All use waitress with 8 threads, SQ
 
 The apps take turns in rounds (bare, serve, app only, bare, …) so that load from other processes on a
 shared machine falls on all of them alike; besides requests/s the table shows the server process's CPU
-time per callback (user + system, from /proc), which other processes' load does not inflate.
+time per callback (user + system, from /proc), which other processes' load does not inflate. For `serve`
+that CPU time is taken once every reply of the round has reached the stand-in (so it is the callback's
+and its reply's), and `in run` is the share of the round's replies delivered before its last callback
+was answered: a sender that falls behind during the burst leaves the webhook more of the process's time
+and delivers the rest afterwards.
 """
 from __future__ import annotations
 
@@ -43,19 +47,25 @@ def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError(f"{mode} server did not start")
 
 
-def compare(apps: dict[str, tuple[str, int]], cbs: Callbacks, clients: int, n: int, rounds: int,
+def compare(apps: dict[str, tuple[str, int]], cbs: Callbacks, standin: StandIn, clients: int, n: int, rounds: int,
             names: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """Each app in turn, `rounds` times; totals per app."""
-    per = {name: {"elapsed": 0.0, "cpu": 0.0, "errors": 0, "lat": []} for name in names}
+    per = {name: {"elapsed": 0.0, "cpu": 0.0, "errors": 0, "lat": [], "in_run": 0} for name in names}
     for name in names:
+        before = standin.delivered()
         run_clients([apps[name][0]], clients, cbs.many(50, MEMBERS, f"warm{clients}-"))
+        if name == "serve":
+            standin.wait_delivered(before + 50, 30)
     for r in range(rounds):
         for name in names:
             url, pid = apps[name]
             work = cbs.many(n // rounds, MEMBERS, f"m{clients}-")
-            cpu0 = cpu_seconds(pid)
+            cpu0, sent0 = cpu_seconds(pid), standin.delivered()
             elapsed, lat, errors = run_clients([url], clients, work)
-            time.sleep(0.3)  # let the sender finish this round's replies: its CPU belongs to them
+            per[name]["in_run"] += standin.delivered() - sent0
+            if name == "serve":  # the replies' CPU belongs to their callbacks: wait for all of them
+                standin.wait_delivered(sent0 + len(work), 30)
+            time.sleep(0.1)
             per[name]["cpu"] += cpu_seconds(pid) - cpu0
             per[name]["elapsed"] += elapsed
             per[name]["errors"] += errors
@@ -78,14 +88,15 @@ def main() -> None:
                 apps[name] = (url, proc.pid)
             print(f"webhook throughput: {MEMBERS} members not on the roster send 帮助 (SQLite, waitress 8 threads)")
             print(f"{'clients':>7} {'app':>9} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
-                  f"{'errors':>6}")
+                  f"{'errors':>6} {'in run':>6}")
             for clients, n, rounds in LEVELS:
                 names = ("bare", "serve") if clients == 1 else ("bare", "serve", "app only")
-                per = compare(apps, cbs, clients, n, rounds, names)
+                per = compare(apps, cbs, standin, clients, n, rounds, names)
                 for name in names:
                     p = per[name]
                     print(f"{clients:>7} {name:>9} {n:>5} {n / p['elapsed']:>8.0f} {pct(p['lat'], .5):>8.1f} "
-                          f"{pct(p['lat'], .99):>8.1f} {p['cpu'] / n * 1000:>10.2f} {p['errors']:>6}")
+                          f"{pct(p['lat'], .99):>8.1f} {p['cpu'] / n * 1000:>10.2f} {p['errors']:>6} "
+                          + (f"{p['in_run'] / n:>6.0%}" if name == "serve" else f"{'':>6}"))
                 ratio = per["bare"]["elapsed"] / per["serve"]["elapsed"]
                 cpu_ratio = per["bare"]["cpu"] / per["serve"]["cpu"]
                 print(f"{clients:>7} ratio serve/bare: throughput {ratio:.2f}, CPU per callback {cpu_ratio:.2f}")

@@ -19,7 +19,7 @@ import secrets
 import threading
 from typing import Any, Callable, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import audit, people
@@ -100,6 +100,7 @@ class Sender:
             queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
             for recipient, row_id, status, due_at in open_rows:
                 queues.setdefault(recipient, []).append((row_id, status, due_at))
+            sent_at = self._recent_sends(s, {r.recipient for r in rows if r.action in MESSAGE_ACTIONS}, now)
             claimed: list[OutboxMessage] = []
             blocked: set[str] = set()
             token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
@@ -120,7 +121,7 @@ class Sender:
                         self._park(s, row.recipient, head_due)
                     continue
                 if row.action in MESSAGE_ACTIONS:
-                    wait_until = self._rate_limited_until(s, row.recipient, now, claimed)
+                    wait_until = self._rate_limited_until(sent_at.get(row.recipient, []), row.recipient, now, claimed)
                     if wait_until is not None:
                         blocked.add(row.recipient)
                         row.status = "pending"
@@ -180,16 +181,28 @@ class Sender:
                          OutboxMessage.next_attempt_at < until)
                   .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
 
-    def _rate_limited_until(self, s: Session, recipient: str, now: dt.datetime,
+    @staticmethod
+    def _recent_sends(s: Session, recipients: set[str], now: dt.datetime) -> dict[str, list[dt.datetime]]:
+        """Each recipient's messages sent within the longest limit window (an hour), oldest first: one query
+        for the whole claim (the claim changes no sent row, so it reads what per-row queries would)."""
+        if not recipients:
+            return {}
+        sent: dict[str, list[dt.datetime]] = {}
+        for recipient, at in s.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)
+                                       .where(OutboxMessage.recipient.in_(recipients),
+                                              OutboxMessage.status == "sent",
+                                              OutboxMessage.action.in_(MESSAGE_ACTIONS),
+                                              OutboxMessage.sent_at > now - dt.timedelta(hours=1))
+                                       .order_by(OutboxMessage.sent_at)):
+            sent.setdefault(recipient, []).append(at)
+        return sent
+
+    def _rate_limited_until(self, recent: list[dt.datetime], recipient: str, now: dt.datetime,
                             claimed: list[OutboxMessage]) -> dt.datetime | None:
         in_batch = sum(1 for r in claimed if r.recipient == recipient and r.action in MESSAGE_ACTIONS)
         for window, limit in ((dt.timedelta(minutes=1), self.conf.max_per_minute),
                               (dt.timedelta(hours=1), self.conf.max_per_hour)):
-            sent = list(s.scalars(select(OutboxMessage.sent_at)
-                                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "sent",
-                                         OutboxMessage.action.in_(MESSAGE_ACTIONS),
-                                         OutboxMessage.sent_at > now - window)
-                                  .order_by(OutboxMessage.sent_at)))
+            sent = [at for at in recent if at > now - window]
             if len(sent) + in_batch >= limit:
                 # Wait until enough of the window's sends have aged out.
                 index = min(len(sent) - 1, max(0, len(sent) + in_batch - limit))
@@ -202,11 +215,15 @@ class Sender:
         """Claim and deliver one batch; return how many rows were attempted."""
         rows = self.claim(self.clock())
         failed: set[str] = set()
+        sent: list[tuple[OutboxMessage, dict[str, Any]]] = []  # plain messages sent, recorded together below
         for row in rows:
+            if sent and row.action != "send":
+                self.record_sent(sent)  # e.g. a card update reads the code its card's send recorded
             if row.recipient in failed and row.action in VISIBLE_ACTIONS:
                 self._release(row)  # keep the member's order: wait behind the failed row
-            elif not self.deliver(row) and row.action in VISIBLE_ACTIONS:
+            elif not self.deliver(row, sent) and row.action in VISIBLE_ACTIONS:
                 failed.add(row.recipient)
+        self.record_sent(sent)
         return len(rows)
 
     def _release(self, row: OutboxMessage) -> None:
@@ -226,9 +243,13 @@ class Sender:
             log.warning("outbox row %s: claim lost, outcome not recorded", row.id)
         return done
 
-    def deliver(self, row: OutboxMessage) -> bool:
-        """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait."""
+    def deliver(self, row: OutboxMessage, sent: list[tuple[OutboxMessage, dict[str, Any]]] | None = None) -> bool:
+        """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait.
+
+        With `sent`, a plain message that went through is appended there instead, for the caller to record
+        with its batch's others in one transaction (`record_sent`); every other outcome is recorded here."""
         content, filename, error = None, "", None
+        batched = sent is not None and row.action == "send" and not (row.data or {}).get(SEALED)
         try:
             # A sealed row is opened here, in memory only (the stored row stays sealed, then is blanked).
             row.data, row.payload = open_row(self.settings, row)
@@ -267,6 +288,10 @@ class Sender:
             log.exception("outbox row %s crashed", row.id)
             self._failed(row, WeComError(None, f"{type(exc).__name__}: {exc}", 400))
             return False
+        if batched:
+            assert sent is not None
+            sent.append((row, result))
+            return True
         self._succeeded(row, result if row.action != "fetch_media" else {"filename": filename, "error": error},
                         content, filename, error)
         return True
@@ -348,10 +373,41 @@ class Sender:
                     if fresh is not None:
                         _blank_if_sealed(fresh)
 
+    def record_sent(self, sent: list[tuple[OutboxMessage, dict[str, Any]]]) -> None:
+        """Record plain messages that went through, all in one transaction, and empty `sent`.
+
+        Each row is marked only while it still carries its claim's token (as `_update_claimed`): one UPDATE for
+        the batch's rows of a claim (RETURNING the ids still ours), then each kept result by id. Unsealed sends
+        only: they have no handler and nothing to blank."""
+        if not sent:
+            return
+        now = self.clock()
+        table = OutboxMessage.__table__
+        by_token: dict[str | None, list[tuple[OutboxMessage, dict[str, Any]]]] = {}
+        for row, result in sent:
+            by_token.setdefault(row.claim_token, []).append((row, result))
+        sent.clear()
+        with self.sessions.begin() as s:
+            audit.exempt(s)  # no handler: never audits
+            for token, items in by_token.items():
+                ids = [row.id for row, _ in items]
+                ours = set(s.scalars(update(OutboxMessage)
+                                     .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token,
+                                            OutboxMessage.status == "sending")
+                                     .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
+                                             claim_token=None)
+                                     .returning(OutboxMessage.id)
+                                     .execution_options(synchronize_session=False)))
+                for row_id in sorted(set(ids) - ours):
+                    log.warning("outbox row %s: claim lost, outcome not recorded", row_id)
+                kept = [{"b_id": row.id, "b_result": _kept(result)} for row, result in items if row.id in ours]
+                if kept:
+                    s.connection().execute(update(table).where(table.c.id == bindparam("b_id"))
+                                           .values(result=bindparam("b_result", type_=table.c.result.type)), kept)
+
     def _record_success(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
                         error: str | None, now: dt.datetime) -> None:
-        kept = {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser", "filename", "error",
-                                                         "errcode", "skipped", "name")}
+        kept = _kept(result)
         with self.sessions.begin() as s:
             if row.action in MESSAGE_ACTIONS or row.action == "update_card":  # no handler: never audits
                 audit.exempt(s)
@@ -420,6 +476,12 @@ class Sender:
                 stop.wait(min(5.0, self.conf.poll_seconds * 10))
         if listener is not None:
             listener.join(timeout=2)
+
+
+def _kept(result: dict[str, Any]) -> dict[str, Any]:
+    """What of a WeCom answer the row keeps."""
+    return {k: v for k, v in result.items() if k in ("msgid", "response_code", "invaliduser", "filename", "error",
+                                                     "errcode", "skipped", "name")}
 
 
 def _blank_if_sealed(row: OutboxMessage) -> None:

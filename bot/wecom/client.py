@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import re
 import threading
 from typing import Any, Callable, Iterable
@@ -153,6 +154,7 @@ class WeComClient(WeChatClient):
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         super().__init__(corp_id, secret, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
+        _settle_environment(self._http, self.API_BASE_URL)
         remember_secret(secret)
         self.tokens = TokenCache(sessions, token_key(corp_id, secret), self._get_token, clock)
 
@@ -259,6 +261,18 @@ class WeComClient(WeChatClient):
                     exc.data["filename"] = filename
                     raise
         raise AssertionError("unreachable")
+
+
+def _settle_environment(http: requests.Session, base_url: str) -> None:
+    """Read the environment's proxy and CA settings for the API host once, here: with `trust_env` requests
+    re-reads them (and ~/.netrc) on every call, a large part of the sender's cost per message."""
+    if not http.trust_env:
+        return
+    http.proxies.update(requests.utils.get_environ_proxies(base_url))  # {} when NO_PROXY covers the host
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and http.verify is True:
+        http.verify = bundle
+    http.trust_env = False
 
 
 def _read_bounded(res: requests.Response, max_bytes: int, chunk: int) -> bytes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from bot.runtime import build_runtime
 from workflows.core import notices
@@ -179,3 +179,42 @@ def test_senders_killed_with_sigkill_deliver_every_message_exactly_once(engine, 
     out = run(members=45, senders=2, database_url=db_url, delay=0.03, lease=1.0, interval=1800)
     assert out["sent_rows"] == out["rows"] == 60 and out["sigkills"] == 2
     assert out["members_with_a_duplicate"] == 0 and out["members_missing_a_message"] == 0
+
+
+def test_a_batch_of_sent_messages_is_recorded_in_one_transaction(rt, wecom, engine):
+    queue(rt, to="qiye0")
+    deliver(rt)                                       # the access token is fetched (and stored) once, here
+    for member in ("qiye1", "qiye2", "qiye3"):
+        queue(rt, to=member)
+    commits = []
+
+    def count(_conn) -> None:
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        assert rt.sender.run_once() == 3
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 2                          # the claim and the three outcomes: not one per row
+    sent = {c.body["touser"]: c.response["msgid"] for c in wecom.calls_to("message/send")}
+    for row in rows(rt)[1:]:
+        assert (row.status, row.attempts, row.claim_token) == ("sent", 1, None)
+        assert row.result["msgid"] == sent[row.recipient]   # each row keeps its own answer
+
+
+def test_a_batch_records_only_the_rows_whose_claim_still_holds(rt, wecom, clock):
+    for member in ("qiye1", "qiye2"):
+        queue(rt, to=member)
+    stale = rt.sender.claim(clock())
+    with rt.sessions.begin() as s:                    # A stalled past its lease on qiye2's row; B took it over
+        s.execute(update(OutboxMessage).where(OutboxMessage.recipient == "qiye2").values(claim_token="b" * 32))
+    sent: list = []
+    for row in stale:
+        assert rt.sender.deliver(row, sent)           # A's sends go through; their outcomes wait for the batch
+    assert len(sent) == 2 and all(r.status == "sending" for r in rows(rt))
+    rt.sender.record_sent(sent)
+    assert sent == []
+    mine, theirs = rows(rt)
+    assert (mine.status, mine.attempts, mine.claim_token) == ("sent", 1, None) and mine.result["msgid"]
+    assert (theirs.status, theirs.attempts, theirs.claim_token, theirs.result) == ("sending", 0, "b" * 32, None)
