@@ -194,6 +194,7 @@ def test_the_banner_lists_the_members_the_sample_uses(rt, until):
         assert "申报 is refused" in text
     else:
         assert "qiye-danxia" not in text and "type 申报 to start" in text
+    assert "\n\n    " not in text.split("chat --as weiyuan7")[1]  # one line per member, no blank line between them
     names = demo.directory_names(who)
     assert names["mishu"] == "秘书处·李敏" and names["qiye1"] == "林志明"
 
