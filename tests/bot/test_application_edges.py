@@ -73,7 +73,7 @@ def test_restart_mid_journey_continues_where_it_stopped(cb, rt, wecom, engine, c
     assert "所属行业" in reply[0]
     say(cb2, rt2, wecom, APPLICANT, "取消")
     reply = say(cb2, rt2, wecom, APPLICANT, "申报")
-    assert "还剩" in reply[0] and "所属行业" in reply[1]
+    assert "还需完成" in reply[0] and "所属行业" in reply[1]
 
 
 def test_duplicate_callback_acts_once(cb, rt, wecom):

@@ -13,7 +13,7 @@ from workflows.apply.models import Application, Document
 def test_complete_journey_chat_and_page_to_recommended(cb, rt, wecom, http):
     open_apply(rt)
     first = say(cb, rt, wecom, APPLICANT, "申报")
-    assert "截止时间" in first[0] and "2018年11月15日" in first[0] and "还剩" in first[0]
+    assert "截止时间" in first[0] and "2018年11月15日" in first[0] and "还需完成" in first[0] and "步（填写企业信息" in first[0]
     assert "企业名称" in first[1]
     replies = fill_facts(cb, rt, wecom)
     assert "上传材料：申报表" in replies[-1]
