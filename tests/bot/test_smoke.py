@@ -61,3 +61,19 @@ def test_a_member_missing_from_the_directory_is_simply_not_named(cb, rt, wecom, 
     deliver(rt)
     assert http.get("/healthz").get_json()["outbox"]["dead"] == 0
     assert texts(wecom, "qiye1")[-1].startswith("您好！")
+
+
+def test_every_line_of_help_says_what_it_does_for_every_role(cb, rt, wecom, clock):
+    from workflows.core import people
+    roles = ["secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair"]
+    rows = "".join(f"m-{r},成员{i},{r},,{'武江区' if r == 'recommender' else ''}\n" for i, r in enumerate(roles))
+    with rt.sessions.begin() as s:
+        assert not people.import_roster(s, "userid,name,role,organization,region\n" + rows, actor="cli",
+                                        now=clock()).problems
+    for who in [f"m-{r}" for r in roles] + ["qiye1"]:
+        cb.send(cb.text(who, "帮助"))
+        deliver(rt)
+        lines = [ln for ln in "\n".join(texts(wecom, who)).splitlines() if ln.startswith("> `")]
+        assert lines, who
+        bare = [ln for ln in lines if not ln.split("`", 2)[2].strip()]
+        assert bare == [], (who, bare)   # a chat word listed without what it does
