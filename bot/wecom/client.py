@@ -16,6 +16,7 @@ import threading
 from typing import Any, Callable, Iterable
 
 import requests
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.work import WeChatClient
@@ -24,6 +25,7 @@ from workflows.core.models import WecomToken
 
 from . import members
 
+log = logging.getLogger(__name__)
 TOKEN_ERRORS = (40014, 42001)
 REFRESH_MARGIN = dt.timedelta(seconds=120)
 DOWNLOAD_CHUNK = 64 * 1024
@@ -136,12 +138,16 @@ class TokenCache:
             token, expires_in = self._fetch()
             self.fetches += 1
             expires = self._clock() + dt.timedelta(seconds=expires_in)
-            with self._sessions.begin() as s:
-                row = s.get(WecomToken, self._key)
-                if row is None:
-                    s.add(WecomToken(key=self._key, token=token, expires_at=expires, generation=1))
-                else:
-                    row.token, row.expires_at, row.generation = token, expires, row.generation + 1
+            try:
+                with self._sessions.begin() as s:
+                    row = s.get(WecomToken, self._key)
+                    if row is None:
+                        s.add(WecomToken(key=self._key, token=token, expires_at=expires, generation=1))
+                    else:
+                        row.token, row.expires_at, row.generation = token, expires, row.generation + 1
+            except IntegrityError:
+                # Another process stored the first token at the same moment; both are valid: keep ours here.
+                log.info("access token stored by another process meanwhile")
             self._token, self._expires = token, expires
             return token
 

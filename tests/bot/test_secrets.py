@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event as sa_event, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import Obj, outbox_status
@@ -173,3 +173,34 @@ def test_upgrading_drops_a_token_row_keyed_by_the_secrets_prefix(settings):
         error = conn.execute(text("SELECT last_error FROM outbox_message")).scalar_one()
     assert SECRET not in error and "url: /cgi-bin/gettoken?*** (Caused by" in error
     engine.dispose()
+
+
+def test_two_processes_storing_the_first_token_at_once_both_go_on(rt, wecom, engine, bot_settings, clock):
+    """Two senders start together: both find no token row, fetch, and insert; the second insert meets the first's
+    row (it used to make the message it was sending dead). Only PostgreSQL lets both read "no row": SQLite's
+    write lock is taken before the read."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads the token row under the write lock")
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+
+    def first_process_stores_meanwhile(session, _ctx, _instances) -> None:
+        mine = next((o for o in session.new if isinstance(o, WecomToken)), None)
+        if mine is not None:                     # another process's connection inserts and commits first
+            with engine.begin() as conn:
+                conn.execute(WecomToken.__table__.insert().values(
+                    key=mine.key, token="other-process-token", expires_at=mine.expires_at, generation=1))
+    sa_event.listen(other.sessions, "before_flush", first_process_stores_meanwhile)
+    assert other.client.tokens.get()
+    with rt.sessions.begin() as s:
+        notices.notify(s, "qiye1", "common.card_unknown", now=clock())
+    assert deliver(other) == 1
+    with rt.sessions() as s:
+        assert s.scalars(select(OutboxMessage.status)).all() == ["sent"]
+
+
+def test_database_errors_never_show_their_statements_parameters(rt):
+    """A token, a ballot's choice or a complainant's name in a failing statement stays out of logs and error texts."""
+    with pytest.raises(Exception) as caught:
+        with rt.sessions.begin() as s:
+            s.execute(text("SELECT CAST(:secret AS INTEGER) / 0 FROM no_such_table"), {"secret": "tok-ABCDEF123456"})
+    assert "tok-ABCDEF123456" not in str(caught.value)

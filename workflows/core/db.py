@@ -13,15 +13,17 @@ SQLITE_BUSY_TIMEOUT_MS = 10000
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine configured for safe concurrent use."""
+    """Create an engine configured for safe concurrent use. Statement parameters (a token, a ballot's choice, a
+    complainant's name) never appear in its error messages or logs (`hide_parameters`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # noqa: ANN001
