@@ -2,7 +2,7 @@
 
 Not ok (503) when the database does not answer, this process's scheduler has failed (start-up failed,
 its thread or sweep job is gone, its last sweep raised, it lost its lock), the deployment's sweep is
-overdue (no scheduler anywhere runs it), or this process's sender thread died. See docs/operations.md.
+overdue (no scheduler anywhere runs it), or this process's routing or sender thread died. See docs/operations.md.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 from flask import Request
 from sqlalchemy import inspect, text
 
-from . import outbox
+from . import outbox, routing
 from .runtime import Runtime
 from .scheduler import JOBS_TABLE, SWEEP_JOB_ID
 
@@ -63,9 +63,11 @@ def check(rt: Runtime) -> Health:
         with rt.sessions() as s:
             s.execute(text("SELECT 1"))
             st = outbox.status(s, now)
+            callbacks = routing.backlog(s, now)
         h.details["database"] = "ok"
         h.details["outbox"] = {"pending": st.pending, "sending": st.sending, "sent": st.sent, "dead": st.dead,
                                "oldest_pending_seconds": st.oldest_pending_seconds}
+        h.details["callbacks"] = callbacks
     except Exception as exc:  # noqa: BLE001 - report, don't crash
         h.details["database"] = f"error: {type(exc).__name__}"
         h.problems.append("database unreachable")
@@ -76,11 +78,12 @@ def check(rt: Runtime) -> Health:
     if problem:
         h.details["scheduler_problem"] = problem
         h.problems.append(f"scheduler: {problem}")
-    sender = rt.services.get("sender_thread")
-    if sender is not None:
-        h.details["sender"] = "running" if sender.is_alive() else "stopped"
-        if not sender.is_alive():
-            h.problems.append("sender: thread stopped")
+    for part, service in (("router", "router_thread"), ("sender", "sender_thread")):
+        thread = rt.services.get(service)
+        if thread is not None:
+            h.details[part] = "running" if thread.is_alive() else "stopped"
+            if not thread.is_alive():
+                h.problems.append(f"{part}: thread stopped")
     if h.problems:
         h.details["problems"] = h.problems
     return h

@@ -19,6 +19,18 @@ def start_sender_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
     return t
 
 
+def start_router_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
+    """Route recorded callbacks in a daemon thread until `stop` is set; the webhook then only records them."""
+    from .routing import RoutingWorker
+    worker = RoutingWorker(rt.sessions, rt.dispatcher, poll_seconds=rt.settings.sender.poll_seconds,
+                           gather_seconds=rt.settings.sender.gather_seconds)
+    rt.dispatcher.worker = worker
+    t = threading.Thread(target=worker.run_forever, args=(stop,), name="callback-router", daemon=True)
+    t.start()
+    rt.services["router_thread"] = t  # /healthz says not ok if it dies
+    return t
+
+
 def start_scheduler(rt: Runtime) -> object | None:
     """Start the reminder scheduler if this process may (one per deployment, by lock)."""
     from .scheduler import start as start_sched
@@ -26,8 +38,9 @@ def start_scheduler(rt: Runtime) -> object | None:
 
 
 def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, production: bool = True) -> None:
-    """Serve HTTP until interrupted, with the sender and scheduler alongside."""
+    """Serve HTTP until interrupted, with the routing worker, the sender and the scheduler alongside."""
     stop = threading.Event()
+    start_router_thread(rt, stop)
     if sender:
         start_sender_thread(rt, stop)
     sched = start_scheduler(rt) if scheduler else None

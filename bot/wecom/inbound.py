@@ -100,7 +100,16 @@ def parse(plaintext: str, own_corp: str = "") -> Inbound:
     `userid` is the sender's member id: a linked-corp member's is "CorpID/UserID" in either form WeCom
     may use (see `members.from_callback`); without `own_corp` FromUserName is taken as it is.
     """
-    raw = safe_xml(plaintext)
+    return from_raw(safe_xml(plaintext), own_corp)
+
+
+def from_record(record: dict[str, Any], own_corp: str = "") -> Inbound:
+    """The callback again from its stored record (`Inbound.as_record`): what the routing worker routes."""
+    return from_raw({k: v for k, v in record.items() if k != "kind"}, own_corp)
+
+
+def from_raw(raw: dict[str, Any], own_corp: str = "") -> Inbound:
+    """A typed value from the callback's decrypted fields (see `parse`)."""
     sender = str(raw.get("FromUserName") or "")
     if own_corp and sender:
         sender = members.from_callback(sender, str(raw.get("ToUserName") or ""), own_corp)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import create_app
+from bot.routing import RoutingWorker
 from bot.runtime import Runtime, build_runtime
 from bot.simulator import CallbackClient, FakeWeCom, serve_in_thread
 
@@ -30,13 +31,27 @@ def bot_settings(settings, wecom):
 def rt(bot_settings, engine, clock) -> Runtime:
     runtime = build_runtime(bot_settings, clock=clock, engine=engine)
     runtime.sender.rng.seed(7)
+    # As under `serve`: the webhook records callbacks and a routing worker routes them (bot/routing.py).
+    runtime.dispatcher.worker = RoutingWorker(runtime.sessions, runtime.dispatcher)
     return runtime
+
+
+def routed_after_each_request(wsgi_app, rt: Runtime):
+    """The worker's thread, made deterministic: after every request the worker routes what it recorded."""
+    def wrapped(environ, start_response):
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            if rt.dispatcher.worker is not None:
+                rt.dispatcher.worker.drain()
+    return wrapped
 
 
 @pytest.fixture
 def app(rt):
     application = create_app(rt)
     application.testing = True
+    application.wsgi_app = routed_after_each_request(application.wsgi_app, rt)
     return application
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.core.base import Base
@@ -48,8 +48,14 @@ class InboundCallback(Base):
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]]
     received_at: Mapped[dt.datetime]
-    status: Mapped[str] = mapped_column(String(16), default="done")
+    status: Mapped[str] = mapped_column(String(16), default="done")  # pending|done|refused|error
     error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # The routing worker's queue: the few callbacks recorded but not yet routed, by member and order.
+        Index("ix_inbound_pending", "userid", "id", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
 
 
 class OutboxMessage(Base):
@@ -68,6 +74,8 @@ class OutboxMessage(Base):
     claimed_until: Mapped[dt.datetime | None]
     # Who holds the claim: the sender that claimed the row records its outcome only while this is still its token.
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # A sent message's body as WeCom's duplicate check sees it (sha256 of its canonical JSON), set when claimed.
+    body_key: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None]
     created_at: Mapped[dt.datetime]
