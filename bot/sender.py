@@ -12,6 +12,7 @@ past the lease and another sender took the row over) never overwrites what the n
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import random
@@ -136,32 +137,43 @@ class Sender:
     # -- WeCom's duplicate check ------------------------------------------------------------
     @staticmethod
     def _key(body: dict[str, Any]) -> str:
-        return json.dumps(body, sort_keys=True, ensure_ascii=False)
+        """The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`)."""
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
         """Give a claimed message whose body equals one sent (or being sent) to the same member within the
         duplicate-check interval a repeat mark, so WeCom delivers it; stored, so its own resend stays equal.
 
         Runs in the claim transaction; a member's messages are claimed by one sender at a time (only the
-        member's oldest open row may go), so two repeats cannot both pass unmarked."""
+        member's oldest open row may go), so two repeats cannot both pass unmarked. Earlier bodies are compared
+        by their stored `body_key` (a row claimed before keys were stored is hashed from its payload)."""
         checked = [r for r in claimed if r.action == "send" and r.payload
                    and (r.payload.get("body") or {}).get("enable_duplicate_check")]
         if not checked or self.mark_repeat is None:
             return
         recipients = {r.recipient for r in checked}
         since = now - self.duplicate_window
-        recent = s.execute(select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.payload)
-                           .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
-                                  ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
-                                  | (OutboxMessage.status == "sending"))).all()
         ours = {r.id for r in claimed}
+        recent = [(row_id, recipient, key) for row_id, recipient, key in s.execute(
+            select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body_key)
+            .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
+                   ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
+                   | (OutboxMessage.status == "sending"))) if row_id not in ours]
+        unkeyed = [row_id for row_id, _, key in recent if key is None]
+        if unkeyed:
+            bodies = {row_id: (payload or {}).get("body") for row_id, payload in s.execute(
+                select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.id.in_(unkeyed)))}
+            recent = [(row_id, recipient, key if key is not None else
+                       (self._key(bodies[row_id]) if bodies.get(row_id) else None))
+                      for row_id, recipient, key in recent]
         seen: dict[str, set[str]] = {}  # recipient -> keys of the bodies WeCom would not deliver again
-        for row_id, recipient, payload in recent:
-            if row_id not in ours and payload and payload.get("body"):
-                seen.setdefault(recipient, set()).add(self._key(payload["body"]))
+        for _row_id, recipient, key in recent:
+            if key is not None:
+                seen.setdefault(recipient, set()).add(key)
         for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
             mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
-            if self._key(body) in mine:
+            key = self._key(body)
+            if key in mine:
                 marked = None
                 for n in range(2, 1000):
                     marked = self.mark_repeat(body, n, now)
@@ -169,10 +181,11 @@ class Sender:
                         break
                 if marked is not None:
                     row.payload = {**row.payload, "body": marked, "repeat": n}
-                    body = marked
+                    body, key = marked, self._key(marked)
                 else:
                     log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
-            mine.add(self._key(body))
+            row.body_key = key
+            mine.add(key)
 
     @staticmethod
     def _park(s: Session, recipient: str, until: dt.datetime) -> None:

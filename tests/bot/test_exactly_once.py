@@ -81,6 +81,20 @@ def test_a_different_message_that_reads_the_same_is_delivered_with_a_mark(rt, we
     assert [r.payload.get("repeat") for r in rows(rt)] == [None, 2, 3]
 
 
+def test_bodies_are_compared_by_their_stored_key_and_an_unkeyed_older_row_by_its_body(rt, wecom, clock):
+    queue(rt)
+    deliver(rt)
+    (first,) = rows(rt)
+    assert first.body_key == rt.sender._key(first.payload["body"])   # stored when it was claimed
+    with rt.sessions.begin() as s:                    # as if sent before body keys were stored
+        s.execute(update(OutboxMessage).values(body_key=None))
+    clock.advance(minutes=1)
+    queue(rt)
+    deliver(rt)
+    got = texts(wecom, "qiye1")
+    assert len(got) == 2 and "第2次发送" in got[1] and wecom.duplicates_dropped() == []
+
+
 def test_a_marked_repeat_killed_before_recording_is_still_delivered_once(rt, wecom, clock, engine, bot_settings):
     queue(rt)
     deliver(rt)

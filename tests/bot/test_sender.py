@@ -241,3 +241,24 @@ def test_a_slow_lookup_does_not_hold_back_the_members_messages(rt, wecom, clock)
     wecom.fail_next("user/get", errcode=-1, times=5)        # WeCom busy for the look-up
     deliver(rt)
     assert len(wecom.messages_to("qiye1")) == 1
+
+
+def test_a_token_wecom_no_longer_accepts_is_replaced_once_and_the_message_goes(rt, wecom):
+    """message/send goes straight through urllib3 (bot/wecom/client.py): the same token handling as wechatpy's."""
+    queue(rt)
+    deliver(rt)
+    wecom.expire_tokens()                              # WeCom answers 42001 for the stored token
+    queue(rt, to="qiye2")
+    deliver(rt)
+    assert row(rt, 2).status == "sent" and len(wecom.messages_to("qiye2")) == 1
+    assert rt.client.tokens.fetches == 2
+
+
+def test_a_gateway_error_page_is_a_retryable_failure(rt, wecom, clock):
+    queue(rt)
+    wecom.fail_next("message/send", http_status=502)   # a gateway's HTML page
+    deliver(rt)
+    r = row(rt)
+    assert (r.status, r.attempts) == ("pending", 1) and "502" in r.last_error
+    retry_until_done(rt, clock)
+    assert row(rt).status == "sent"

@@ -14,10 +14,12 @@ def test_the_environments_proxy_and_ca_bundle_are_kept(monkeypatch, rt):
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp.pem")
-    http = client(rt.sessions)._http
+    wecom = client(rt.sessions)
+    http = wecom._http
     assert http.trust_env is False                                # nothing re-read per call
     assert http.proxies.get("https") == "http://proxy.example:3128"
     assert http.verify == "/etc/ssl/corp.pem"
+    assert wecom._pool is None                                    # through a proxy every call goes via requests
 
 
 def test_no_proxy_for_the_api_host_means_none(monkeypatch, rt):
@@ -25,5 +27,9 @@ def test_no_proxy_for_the_api_host_means_none(monkeypatch, rt):
     monkeypatch.setenv("NO_PROXY", "qyapi.weixin.qq.com")
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    http = client(rt.sessions)._http
+    wecom = client(rt.sessions)
+    http = wecom._http
     assert http.trust_env is False and http.proxies == {} and http.verify is True
+    # JSON posts go straight through urllib3, verifying the API's certificate against requests' bundle.
+    assert wecom._pool is not None and wecom._pool.connection_pool_kw["cert_reqs"] == "CERT_REQUIRED"
+    assert wecom._pool.connection_pool_kw["ca_certs"]
