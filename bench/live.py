@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import requests
@@ -54,53 +56,75 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _serve_standin(conn: Connection) -> None:
+    """The stand-in's own process: answer WeCom calls, report each `message/send` arrival through `conn`."""
+    report = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()  # headers and body are two writes: without NODELAY, Nagle adds 40 ms
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def _answer(self, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            if "gettoken" in self.path:
+                self._answer({"errcode": 0, "access_token": "bench-token", "expires_in": 7200})
+            else:
+                self._answer({"errcode": 0, "name": "测试成员", "userid": "x"})
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if "message/send" in self.path:
+                now = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process of the machine
+                with report:
+                    conn.send((str(body.get("touser", "")), now))
+            self._answer({"errcode": 0, "msgid": "m", "response_code": "rc"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.handle_error = lambda *_a: None  # the bot's kept-alive connections reset at shutdown
+    conn.send(f"http://127.0.0.1:{server.server_address[1]}")
+    server.serve_forever()
+
+
 class StandIn:
-    """A minimal WeCom API: a token, names, and `message/send` arrivals recorded per member."""
+    """A minimal WeCom API: a token, names, and `message/send` arrivals recorded per member.
+
+    It runs in a process of its own, like the real WeCom, so that answering the bot's calls does not take
+    the load generator's interpreter lock from the clients (which would slow the clients, not the bot)."""
 
     def __init__(self) -> None:
         self.arrivals: dict[str, list[float]] = defaultdict(list)
         self.cond = threading.Condition()
-        outer = self
+        mine, theirs = multiprocessing.get_context("spawn").Pipe()
+        self.proc = multiprocessing.get_context("spawn").Process(target=_serve_standin, args=(theirs,), daemon=True)
+        self.proc.start()
+        self.url = mine.recv()
+        self._conn = mine
+        threading.Thread(target=self._collect, daemon=True).start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def setup(self) -> None:
-                super().setup()  # headers and body are two writes: without NODELAY, Nagle adds 40 ms
-                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-            def _answer(self, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802
-                if "gettoken" in self.path:
-                    self._answer({"errcode": 0, "access_token": "bench-token", "expires_in": 7200})
-                else:
-                    self._answer({"errcode": 0, "name": "测试成员", "userid": "x"})
-
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                if "message/send" in self.path:
-                    now = time.monotonic()
-                    with outer.cond:
-                        outer.arrivals[str(body.get("touser", ""))].append(now)
-                        outer.cond.notify_all()
-                self._answer({"errcode": 0, "msgid": "m", "response_code": "rc"})
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.handle_error = lambda *_a: None  # the bot's kept-alive connections reset at shutdown
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _collect(self) -> None:
+        while True:
+            try:
+                user, at = self._conn.recv()
+            except (EOFError, OSError):
+                return
+            with self.cond:
+                self.arrivals[user].append(at)
+                self.cond.notify_all()
 
     def first_after(self, user: str, since: float, timeout: float) -> float | None:
         """When the first message to `user` after `since` arrived (monotonic), or None."""
@@ -129,8 +153,8 @@ class StandIn:
 
     def close(self) -> None:
         """Stop serving."""
-        self.server.shutdown()
-        self.server.server_close()
+        self.proc.terminate()
+        self.proc.join(timeout=5)
 
 
 @dataclass

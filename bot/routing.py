@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -56,13 +57,35 @@ class RoutingWorker:
     """Routes pending callbacks through the dispatcher; one per process that serves the webhook."""
 
     def __init__(self, sessions: sessionmaker[Session], dispatcher: Dispatcher, *, batch_size: int = 50,
-                 poll_seconds: float = 0.5, gather_seconds: float = 0.0) -> None:
+                 poll_seconds: float = 0.5, gather_seconds: float = 0.0, yield_seconds: float = 0.0) -> None:
         self.sessions = sessions
         self.dispatcher = dispatcher
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.gather_seconds = gather_seconds
+        self.yield_seconds = yield_seconds
         self.event = threading.Event()
+        self._requests = 0                      # webhook requests in progress in this process
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        """Around a webhook request: the running worker lets it go first (see `run_forever`)."""
+        with self._quiet:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._requests -= 1
+                if not self._requests:
+                    self._quiet.notify_all()
+
+    def _let_requests_go_first(self) -> None:
+        """Wait until no webhook request is in progress here, at most `yield_seconds`: acknowledging WeCom
+        within its deadline comes first, routing takes the gaps (and at least one callback per wait)."""
+        with self._quiet:
+            self._quiet.wait_for(lambda: not self._requests, timeout=self.yield_seconds)
 
     def wake(self) -> None:
         """A callback was recorded: route it now."""
@@ -79,12 +102,14 @@ class RoutingWorker:
         with engine.begin() as conn:
             return list(conn.execute(query))
 
-    def run_once(self, userid: str | None = None) -> int:
+    def run_once(self, userid: str | None = None, *, polite: bool = False) -> int:
         """Route one batch of candidates, each in its own transaction; how many candidates there were (one
-        another worker routed meanwhile is skipped)."""
+        another worker routed meanwhile is skipped). `polite`: each after the webhook's requests in progress."""
         candidates = self._candidates(userid)
         own_corp = self.dispatcher.settings.wecom.corp_id
         for _row_id, key, payload, received_at in candidates:
+            if polite and self.yield_seconds:
+                self._let_requests_go_first()
             self.dispatcher.route(from_record(payload, own_corp), received_at, {"dedupe_key": key}, recorded=True)
         return len(candidates)
 
@@ -100,7 +125,7 @@ class RoutingWorker:
         while not stop.is_set():
             try:
                 self.event.clear()  # a callback recorded after this point wakes the wait below at once
-                routed = self.run_once()
+                routed = self.run_once(polite=True)
                 if routed == 0:
                     self.event.wait(self.poll_seconds)
                 elif routed < self.batch_size and self.gather_seconds:

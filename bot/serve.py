@@ -9,6 +9,8 @@ from .app import create_app
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
+# How long the routing worker waits for the webhook's requests in progress before each callback it routes.
+YIELD_SECONDS = 0.02
 
 
 def start_sender_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
@@ -23,7 +25,7 @@ def start_router_thread(rt: Runtime, stop: threading.Event) -> threading.Thread:
     """Route recorded callbacks in a daemon thread until `stop` is set; the webhook then only records them."""
     from .routing import RoutingWorker
     worker = RoutingWorker(rt.sessions, rt.dispatcher, poll_seconds=rt.settings.sender.poll_seconds,
-                           gather_seconds=rt.settings.sender.gather_seconds)
+                           gather_seconds=rt.settings.sender.gather_seconds, yield_seconds=YIELD_SECONDS)
     rt.dispatcher.worker = worker
     t = threading.Thread(target=worker.run_forever, args=(stop,), name="callback-router", daemon=True)
     t.start()

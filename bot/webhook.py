@@ -51,6 +51,14 @@ def verify_url() -> Response:
 def receive() -> Response:
     """Receive one encrypted callback; all slow work happens later, outside this request."""
     rt = _runtime()
+    worker = rt.dispatcher.worker
+    if worker is None:
+        return _receive(rt)
+    with worker.serving():  # the routing worker lets requests in progress go first
+        return _receive(rt)
+
+
+def _receive(rt: Runtime) -> Response:
     try:
         body = _read_body(rt.settings.wecom.callback_max_bytes)
         now = rt.clock()

@@ -191,3 +191,26 @@ def test_two_workers_route_each_callback_once_in_each_members_order(raw_cb, rt, 
     for m in members:
         answers = texts(wecom, m)
         assert [next(w for w in words if w in t) for t in answers] == list(words)
+
+
+def test_the_running_worker_lets_the_webhooks_requests_in_progress_go_first(raw_cb, rt):
+    worker = RoutingWorker(rt.sessions, rt.dispatcher, yield_seconds=30)
+    rt.dispatcher.worker = worker
+    raw_cb.send(raw_cb.text("qiye1", "帮助"))
+    with worker.serving():                   # a webhook request in progress
+        routing = threading.Thread(target=worker.run_once, kwargs={"polite": True})
+        routing.start()
+        routing.join(0.3)
+        assert routing.is_alive() and statuses(rt) == [("qiye1", "pending")]
+    routing.join(10)                         # the request is done: the worker goes on at once
+    assert not routing.is_alive() and statuses(rt) == [("qiye1", "done")]
+
+
+def test_requests_that_never_stop_only_slow_the_worker_down(raw_cb, rt):
+    worker = RoutingWorker(rt.sessions, rt.dispatcher, yield_seconds=0.05)
+    rt.dispatcher.worker = worker
+    for i in range(3):
+        raw_cb.send(raw_cb.text(f"qiye{i}", "帮助"))
+    with worker.serving():                   # always busy: each callback waits at most yield_seconds
+        assert worker.run_once(polite=True) == 3
+    assert [status for _, status in statuses(rt)] == ["done"] * 3
