@@ -144,5 +144,5 @@ def card_page(token: str) -> Response:
            "Via": "card_page"}
     event = CardEvent(userid=userid, create_time=int(now.timestamp()), agent_id=str(settings.wecom.agent_id), raw=raw,
                       key=key, task_id=task_id, card_type=raw["CardType"], response_code="", selected=selected)
-    rt.dispatcher.handle(event, now)
+    rt.dispatcher.handle(event, now, inline=True)  # the page it redirects to shows the outcome
     return redirect(f"/card/{token}?done=1", code=303)
