@@ -38,6 +38,10 @@ def roster_import(obj, csv_file: str, replace: bool, yes: bool, actor: str) -> N
     rows, problems = people.parse_roster(text, rt.settings)
     if problems:
         _problems(problems)
+    with rt.sessions() as s:
+        problems = people.second_holders(s, text, rows, replace=replace)
+    if problems:
+        _problems(problems)
     leaving: list[str] = []
     if replace:
         with rt.sessions() as s:

@@ -147,3 +147,25 @@ def test_the_sample_refuses_naming_the_missing_role_and_changes_nothing(rt):
             sample.run(s, rt.settings, "review", rt.clock())
     with rt.sessions() as s:
         assert s.scalars(select(Application)).all() == []
+
+
+def test_a_roster_never_gets_a_second_leader_or_chair(rt):
+    """组长 and 主任 are one person each: a file naming two, or one while another keeps the role, is refused whole."""
+    with rt.sessions.begin() as s:
+        people.import_roster(s, HEADER + "lead1,组长甲,expert_leader,韶关学院,\nchair1,主任甲,committee_chair,市政府,\n",
+                             actor="cli", now=rt.clock(), settings=rt.settings)
+    for text, replace, expected in (
+            ("lead2,组长乙,expert_leader,韶关学院,\n", False, [(2, "second_expert_leader", "lead2 (also expert_leader: lead1)")]),
+            ("x,某,expert,学院,\nc2,乙,committee_chair,市政府,\nc3,丙,committee_chair,市政府,\n", True,
+             [(4, "second_committee_chair", "c3 (also committee_chair: c2)")])):
+        with rt.sessions.begin() as s:
+            result = people.import_roster(s, HEADER + text, actor="cli", now=rt.clock(), settings=rt.settings,
+                                          replace=replace)
+            assert [(p.line, p.code, p.detail) for p in result.problems] == expected
+            assert (result.created, result.updated) == (0, 0)
+    with rt.sessions.begin() as s:                 # the leader handing over in the same file is fine
+        result = people.import_roster(s, HEADER + "lead1,组长甲,expert,韶关学院,\nlead2,组长乙,expert_leader,韶关学院,\n",
+                                      actor="cli", now=rt.clock(), settings=rt.settings)
+        assert not result.problems
+    with rt.sessions() as s:
+        assert [p.userid for p in people.with_role(s, "expert_leader")] == ["lead2"]

@@ -115,11 +115,37 @@ def _leave(session: Session, person: Person, *, actor: str, now: dt.datetime, ac
     audit.record(session, actor=actor, action=action, subject=f"person:{person.userid}", now=now, **details)
 
 
+# Roles one person holds at a time: the expert group's leader (组长) and the committee's chair (主任).
+SINGLE_HOLDER_ROLES = ("expert_leader", "committee_chair")
+
+
+def second_holders(session: Session, text: str, rows: list[dict[str, str]], *,
+                   replace: bool = False) -> list[RowProblem]:
+    """A file that would leave two active holders of a one-person role (two in the file, or one in the file and
+    another on the roster who keeps it): the line that makes the second, and who else holds it."""
+    listed = {r["userid"] for r in rows}
+    lines = {(raw.get("userid") or "").strip(): n
+             for n, raw in enumerate(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))), start=2)}
+    problems = []
+    for role in SINGLE_HOLDER_ROLES:
+        holders = [] if replace else [p.userid for p in session.scalars(
+            select(Person).where(Person.active.is_(True), Person.role == role).order_by(Person.userid))
+            if p.userid not in listed]
+        for row in rows:
+            if row["role"] == role:
+                if holders:
+                    problems.append(RowProblem(lines.get(row["userid"], 0), f"second_{role}",
+                                               f"{row['userid']} (also {role}: {', '.join(holders)})"))
+                holders.append(row["userid"])
+    return problems
+
+
 @access.guarded("roster.import")
 def import_roster(session: Session, text: str, *, actor: str, now: dt.datetime, settings: Settings | None = None,
                   replace: bool = False) -> ImportResult:
     """Create or update roster members from CSV, all or nothing; `replace` deactivates everyone not in it."""
     rows, problems = parse_roster(text, settings)
+    problems = problems or second_holders(session, text, rows, replace=replace)
     if problems:
         return ImportResult(0, 0, tuple(problems))
     created = updated = 0
