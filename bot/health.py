@@ -2,7 +2,8 @@
 
 Not ok (503) when the database does not answer, this process's scheduler has failed (start-up failed,
 its thread or sweep job is gone, its last sweep raised, it lost its lock), the deployment's sweep is
-overdue (no scheduler anywhere runs it), or this process's routing or sender thread died. See docs/operations.md.
+overdue (no scheduler anywhere runs it), this process's routing or sender thread died, or a recorded
+callback has waited more than two minutes to be routed. See docs/operations.md.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from . import outbox, routing
 from .runtime import Runtime
 from .scheduler import JOBS_TABLE, SWEEP_JOB_ID
 
+# A recorded callback not routed after this long: no routing worker runs, or it cannot keep up.
+ROUTING_BEHIND_SECONDS = 120
 FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host")
 
 
@@ -68,6 +71,8 @@ def check(rt: Runtime) -> Health:
         h.details["outbox"] = {"pending": st.pending, "sending": st.sending, "sent": st.sent, "dead": st.dead,
                                "oldest_pending_seconds": st.oldest_pending_seconds}
         h.details["callbacks"] = callbacks
+        if (callbacks["oldest_pending_seconds"] or 0) > ROUTING_BEHIND_SECONDS:
+            h.problems.append(f"routing: a callback has waited {int(callbacks['oldest_pending_seconds'])} s")
     except Exception as exc:  # noqa: BLE001 - report, don't crash
         h.details["database"] = f"error: {type(exc).__name__}"
         h.problems.append("database unreachable")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 import bot.scheduler as scheduler
 from bot.app import create_app
+from bot.simulator import CallbackClient
 
 WORLD = {"REMOTE_ADDR": "203.0.113.7"}
 TOKEN = "health-token-0123456789abcdef"
@@ -130,3 +131,20 @@ def test_a_dead_sender_thread_is_503(rt, http):
     rt.services["sender_thread"] = dead_thread()
     status, body = local(http)
     assert (status, body["sender"]) == (503, "stopped")
+
+
+def test_a_dead_router_thread_or_a_callback_waiting_two_minutes_is_503(rt, http, clock):
+    rt.services["router_thread"] = dead_thread()
+    status, body = local(http)
+    assert (status, body["router"]) == (503, "stopped")
+    del rt.services["router_thread"]
+    raw = create_app(rt).test_client()               # nothing routes after these requests: the worker is behind
+    w = rt.settings.wecom
+    cb = CallbackClient(w.token, w.encoding_aes_key, w.corp_id, w.agent_id, raw, now=lambda: clock().timestamp())
+    assert cb.send(cb.text("qiye1", "帮助")).status == 200
+    clock.advance(seconds=100)
+    status, body = local(raw)
+    assert status == 200 and body["callbacks"] == {"pending": 1, "oldest_pending_seconds": 100.0}
+    clock.advance(seconds=30)
+    status, body = local(raw)
+    assert status == 503 and "routing: a callback has waited 130 s" in body["problems"]
