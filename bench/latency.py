@@ -35,7 +35,7 @@ def main() -> None:
         try:
             url = dep.start("serve")
             print("reply latency: callback posted → message/send at the WeCom stand-in (SQLite, serve)")
-            measure(url, standin, cbs, "serve (webhook+sender+scheduler)")
+            measure(url, standin, cbs, "serve (webhook+router+sender+scheduler)")
         finally:
             dep.stop()
             standin.close()
