@@ -140,6 +140,13 @@ class Dispatcher:
             self._context(s, inbound, now).reply("errors.internal")
         return "error"
 
+    def unreadable(self, key: str, userid: str, now: dt.datetime, error: str) -> None:
+        """A recorded callback that cannot be read back (a damaged row): settled as an error, the member told."""
+        with self.sessions.begin() as s:
+            audit.lock_first(s)
+            if self._settle(s, key, "error", error[:2000]):
+                self._context(s, Inbound(userid=userid, create_time=0, agent_id="", raw={}), now).reply("errors.internal")
+
     def _context(self, s: Session, inbound: Inbound, now: dt.datetime) -> Context:
         person, removed = people.standing(s, inbound.userid)
         return Context(session=s, settings=self.settings, now=now, userid=inbound.userid,

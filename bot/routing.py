@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 _earlier = aliased(InboundCallback)
 # Each member's oldest pending callback (the others wait behind it), oldest first.
-_CANDIDATES = (select(InboundCallback.id, InboundCallback.dedupe_key, InboundCallback.payload,
-                      InboundCallback.received_at)
+_CANDIDATES = (select(InboundCallback.id, InboundCallback.dedupe_key, InboundCallback.userid,
+                      InboundCallback.payload, InboundCallback.received_at)
                .where(InboundCallback.status == PENDING,
                       ~exists().where(and_(_earlier.userid == InboundCallback.userid, _earlier.status == PENDING,
                                            _earlier.id < InboundCallback.id)))
@@ -107,10 +107,16 @@ class RoutingWorker:
         another worker routed meanwhile is skipped). `polite`: each after the webhook's requests in progress."""
         candidates = self._candidates(userid)
         own_corp = self.dispatcher.settings.wecom.corp_id
-        for _row_id, key, payload, received_at in candidates:
+        for _row_id, key, userid_, payload, received_at in candidates:
             if polite and self.yield_seconds:
                 self._let_requests_go_first()
-            self.dispatcher.route(from_record(payload, own_corp), received_at, {"dedupe_key": key}, recorded=True)
+            try:
+                inbound = from_record(payload, own_corp)
+            except Exception as exc:  # a damaged row must not stop the queue behind it
+                log.exception("recorded callback %s cannot be read back", key)
+                self.dispatcher.unreadable(key, userid_, received_at, f"{type(exc).__name__}: {exc}")
+                continue
+            self.dispatcher.route(inbound, received_at, {"dedupe_key": key}, recorded=True)
         return len(candidates)
 
     def drain(self, userid: str | None = None) -> None:

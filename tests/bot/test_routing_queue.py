@@ -214,3 +214,18 @@ def test_requests_that_never_stop_only_slow_the_worker_down(raw_cb, rt):
     with worker.serving():                   # always busy: each callback waits at most yield_seconds
         assert worker.run_once(polite=True) == 3
     assert [status for _, status in statuses(rt)] == ["done"] * 3
+
+
+def test_a_recorded_callback_that_cannot_be_read_back_does_not_stop_the_queue(raw_cb, rt, wecom):
+    raw_cb.send(raw_cb.text("qiye1", "帮助"))
+    raw_cb.send(raw_cb.text("qiye2", "帮助"))
+    with rt.sessions.begin() as s:                 # qiye1's row damaged (say, by a hand edit)
+        row = s.scalars(select(InboundCallback).where(InboundCallback.userid == "qiye1")).one()
+        row.payload = {"kind": "text", "CreateTime": "not a number"}
+    rt.dispatcher.worker.drain()
+    deliver(rt)
+    with rt.sessions() as s:
+        rows = {r.userid: r for r in s.scalars(select(InboundCallback))}
+    assert rows["qiye1"].status == "error" and rows["qiye1"].error.startswith("ValueError")
+    assert rows["qiye2"].status == "done"
+    assert len(texts(wecom, "qiye1")) == 1 and len(texts(wecom, "qiye2")) == 1   # both told something
