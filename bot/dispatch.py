@@ -41,12 +41,12 @@ def _word(inbound: Inbound) -> str:
 class Dispatcher:
     """Runs a parsed callback through the router exactly once.
 
-    Inline (no routing worker in this process: tests, the CLI's card pages), the callback is recorded and routed
-    in one transaction during the request. With a worker (`serve`), the webhook only records it as `pending`
-    (one durable insert) and answers; the worker routes the pending rows in id order, each member's one at a
-    time, the routing's effects and the row's outcome in one transaction (bot/routing.py). A private card
-    click (a ballot) is never stored with its selection, so it is routed in the request, after the member's
-    earlier callbacks."""
+    With a routing worker in the process (`serve`), the webhook only records a callback as `pending` (one
+    durable insert) and answers; the worker routes the pending rows in id order, each member's one at a time,
+    the routing's effects and the row's outcome in one transaction (bot/routing.py). Inline — without a worker,
+    for a private card click (a ballot is never stored with its selection) and for a card page's click (the
+    page shows the outcome) — the callback is recorded and routed in one transaction during the request, after
+    the member's earlier pending callbacks."""
 
     def __init__(self, sessions: sessionmaker[Session], settings: Settings, router: Router,
                  services: dict[str, Any] | None = None) -> None:
@@ -94,8 +94,8 @@ class Dispatcher:
 
         Not yet `recorded`: it is inserted (status done) in the routing transaction itself. `recorded`: its
         pending row is settled at the start of the routing transaction (which locks it until commit; another
-        worker's attempt waits, then finds it settled); 'taken' if it is no longer pending. On a domain error the routing is rolled back and the outcome
-        recorded, with the reply, in a second transaction."""
+        worker's attempt waits, then finds it settled); 'taken' if it is no longer pending. On a domain error
+        or a bug the routing is rolled back and the outcome recorded, with the reply, in a second transaction."""
         key = record["dedupe_key"]
         failure: DomainError | Exception | None = None
         try:
