@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
+# Test processes: one per core by default (pytest-xdist); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-pg bench lint clean
 
@@ -25,11 +27,11 @@ run: $(STAMP)
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL to run it on PostgreSQL).
 test: $(DEV)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 ## The suite on the local PostgreSQL (127.0.0.1:5432, database `test`).
 test-pg: $(DEV)
-	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest
+	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(PY) -m pytest -n $(TEST_WORKERS)
 
 ## Benchmarks (not part of the tests): webhook throughput/latency and the reminder pass.
 bench: $(DEV)
