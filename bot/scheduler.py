@@ -29,7 +29,7 @@ from workflows.core import reminders
 from workflows import review
 from workflows import voting
 from workflows.publicity import places
-from workflows.core.db import is_postgres
+from workflows.core.db import advisory_key_sql, is_postgres
 from workflows.core.reminders import Planned
 from workflows.edition import PROVIDERS
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 JOBS_TABLE = "apscheduler_jobs"
 SWEEP_JOB_ID = "reminder-sweep"
 SWEEP_TARGET = "bot.scheduler:sweep"
-ADVISORY_LOCK_KEY = 0x61776264_0001  # "awbd" + 1: this deployment's one scheduler
+ADVISORY_LOCK_KEY = 0x61776264  # "awbd": the one scheduler's lock namespace; the key also names the schema
 STANDBY = "standby: another scheduler holds the lock"
 # Other stages' periodic work, called as fn(session, settings, actor=, now=) after the reminders.
 # Periodic work of other stages, each run in its own transaction after the reminders.
@@ -174,19 +174,21 @@ class AdvisoryLock:
     def __init__(self, engine: Engine, key: int = ADVISORY_LOCK_KEY) -> None:
         self.engine, self.key = engine, key
         self._conn: Connection | None = None
+        self._key = 0  # the key taken: the namespace and this deployment's schema
         self.backend_pid: int | None = None
 
     def acquire(self) -> bool:
         """Take the lock if free."""
         conn = self.engine.connect()
         try:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
+            key = conn.execute(text(f"SELECT {advisory_key_sql('k')}"), {"k": self.key}).scalar()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             conn.commit()  # the lock is session-level; don't sit idle in a transaction
         except Exception:
             conn.close()
             raise
         if got:
-            self._conn = conn
+            self._conn, self._key = conn, key
             self.backend_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
             conn.commit()
             return True
@@ -203,7 +205,7 @@ class AdvisoryLock:
             got = conn.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
                 "AND classid = CAST(:hi AS oid) AND objid = CAST(:lo AS oid) AND objsubid = 1"),
-                {"hi": self.key >> 32, "lo": self.key & 0xFFFFFFFF}).scalar()
+                {"hi": self._key >> 32, "lo": self._key & 0xFFFFFFFF}).scalar()
             conn.commit()
         except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
             log.warning("scheduler lock connection lost", exc_info=True)
@@ -216,7 +218,7 @@ class AdvisoryLock:
         if conn is None:
             return
         try:
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
             conn.commit()
             conn.close()
         except Exception:  # noqa: BLE001 - a dead connection has released the lock already

@@ -107,7 +107,8 @@ def holders(engine) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
                                  "WHERE d.datname = current_database() AND l.locktype = 'advisory' "
-                                 "AND l.objid = :k AND l.granted"), {"k": audit.AUDIT_LOCK_KEY}).scalar()
+                                 "AND l.classid = :k AND l.objid = (CAST(hashtext(current_schema()) AS bigint) & 4294967295) "
+                                 "AND l.granted"), {"k": audit.AUDIT_LOCK_KEY}).scalar()
 
 
 def test_the_first_write_takes_the_audit_lock_and_exempt_transactions_do_not(pg, sessions):

@@ -20,12 +20,12 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import TextClause
 
 from workflows.core.auditchain import GENESIS, ChainReport, canonical_json, entry_hash, verify_chain
-from workflows.core.db import is_postgres
+from workflows.core.db import advisory_key_sql, is_postgres
 from workflows.core.models import AuditEntry
 
 log = logging.getLogger(__name__)
 
-AUDIT_LOCK_KEY = 7319001
+AUDIT_LOCK_KEY = 7319001  # the lock's namespace; the key also names the schema (db.advisory_key_sql)
 _LOCKED, _EXEMPT = "audit_lock_tx", "audit_exempt_tx"  # session.info: the root transaction it applies to
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -41,7 +41,7 @@ def lock_first(session: Session) -> None:
         return
     if session.info.get(_LOCKED) is not None and session.info[_LOCKED] is _root(session):
         return
-    session.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+    session.connection().execute(text(f"SELECT pg_advisory_xact_lock({advisory_key_sql('k')})"), {"k": AUDIT_LOCK_KEY})
     session.info[_LOCKED] = _root(session)
 
 

@@ -67,6 +67,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def advisory_key_sql(param: str) -> str:
+    """SQL for this deployment's advisory-lock key in a namespace: the namespace (a 32-bit constant, bound as
+    `:param`) in the high half and the schema in the low half, so two deployments in one database (or two test
+    processes, each in its own schema) never share a lock."""
+    return f"((CAST(:{param} AS bigint) << 32) | (CAST(hashtext(current_schema()) AS bigint) & 4294967295))"
+
+
 def is_postgres(session_or_engine: Session | Engine) -> bool:
     """Whether this is PostgreSQL (for SKIP LOCKED and advisory locks)."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
