@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import signal
 import socket
 import sys
 import tomllib
@@ -233,6 +234,8 @@ def register(main: click.Group) -> None:
             listener.close()
             _stop(f"a demo is already running (WeCom simulator {other['api_url']}/, webhook {other['webhook_url']}); "
                   "stop it (Ctrl+C in its terminal) before starting another. Nothing was started.")
+        # `kill` (SIGTERM) ends the demo as Ctrl+C does: the stand-in stops and the state file forgets it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             click.echo(f"\n  WeCom simulator  {api.url}/   <- open it in a browser (the demo is starting ...)")
             prepared = prepare(Path(obj.config_path), base, until=until, days_left=days_left, fresh=fresh,

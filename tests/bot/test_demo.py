@@ -135,7 +135,7 @@ def test_make_run_on_other_ports_prints_the_simulator_first_and_cleans_up(tmp_pa
             assert third.exit_code == 2 and "a demo is already running" in third.stderr
             assert (tmp_path / "var/demo/demo.sqlite3").exists()
         finally:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)   # `kill`: ends it as Ctrl+C does
             proc.wait(timeout=30)
     state = json.loads((tmp_path / "var/demo/state.json").read_text(encoding="utf-8"))
     assert "api_url" not in state and "webhook_url" not in state and state["until"] == "apply"

@@ -544,6 +544,13 @@
       nav.hidden = !menu.length;   // as in WeCom, an app with a menu shows it under the chat
     }
     for (const el2 of n.querySelectorAll(".input, .send, .attach input")) el2.disabled = !directory.connected;
+    note(pane, directory.connected ? "" : L.unplugged);
+  }
+
+  function note(pane, text) {
+    const p = pane.node.querySelector(".pane-note");
+    p.textContent = text;
+    p.hidden = !text;
   }
 
   function menuItem(pane, item) {
@@ -661,12 +668,14 @@
           pane.after = Math.max(pane.after, entry.seq);
           addEntry(pane, entry);
         }
+        note(pane, directory.connected ? "" : L.unplugged);
         if (entries.length) {
           markSeen(pane.userid, pane.after);
           if (atBottom || entries.some((e) => e.kind === "sent")) log.scrollTop = log.scrollHeight;
           pane.node.dataset.seq = String(pane.after);
         }
       } catch (e) {
+        note(pane, L.offline);
         await sleep(2000);
       }
     }
