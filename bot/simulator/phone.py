@@ -21,7 +21,8 @@ from bot.simulator.signin import MEMBER_COOKIE, SignIn
 from bot.simulator.state import ApiError, WeComState, content_disposition
 
 STATIC = Path(__file__).with_name("static")
-ASSETS = {"phone.html": "text/html", "phone.js": "text/javascript", "phone.css": "text/css"}
+ASSETS = {"phone.html": "text/html", "phone.js": "text/javascript", "draw.js": "text/javascript",
+          "phone.css": "text/css"}
 USERID_MAX = 128          # a linked-corp member's "CorpID/UserID" is longer than WeCom's 64-byte userid
 TEXT_MAX = 2048           # bytes in one text message (WeCom cuts longer ones)
 FILE_MAX = {"image": 10 << 20, "file": 20 << 20}   # WeCom's media limits (WECOM.md §4.4)

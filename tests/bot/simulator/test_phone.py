@@ -68,7 +68,7 @@ def test_the_page_is_served_from_the_stand_in_without_outside_assets(fake):
     assert page.status_code == 200 and "企业微信（模拟）" in html
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     assert "http" not in html.replace('"http', "").split("<body>")[0]      # no CDN: own scripts and styles only
-    for asset in ("phone.js", "phone.css"):
+    for asset in ("phone.js", "draw.js", "phone.css"):
         assert fake.test_client().get(f"/_sim/static/{asset}").status_code == 200
 
 
@@ -254,3 +254,10 @@ def test_a_link_opened_on_a_phone_signs_that_member_in_without_asking(fake):
     assert fake.signin.getuserinfo(code)["userid"] == "mishu"
     assert "请选择" in page.get("/connect/oauth2/authorize", query_string=oauth).get_data(as_text=True)  # once
     assert page.get("/_sim/open", query_string={"userid": "mishu", "url": "javascript:alert(1)"}).status_code == 400
+
+
+def test_the_terminal_chat_shows_what_was_sent_from_the_page(wired, fake):
+    from bot.simulator.render import render_entry
+    page, _ = wired
+    page.post("/_sim/say", json={"userid": "qiye1", "text": "进度"})
+    assert render_entry(fake.inbox("qiye1")[0]) == "you (browser)> 进度"
