@@ -115,6 +115,8 @@ class WeComState:
         with self._lock:
             self._directory = [dict(m) for m in members]
             self._names |= {m["userid"]: m["name"] for m in members if m.get("name")}
+            self._last_seq = next(self._seq)  # a change: pages already open wake up and list the members
+            self._changed.notify_all()
 
     def directory(self) -> list[dict]:
         """The members the simulator page lists: the directory, then anyone else who has a conversation."""
@@ -355,7 +357,7 @@ class WeComState:
             return self._last_seq
 
     def last_seq(self) -> int:
-        """The newest entry's number in any conversation (0: none yet)."""
+        """The number of the newest change (an entry in any conversation, or the directory; 0: none yet)."""
         with self._lock:
             return self._last_seq
 

@@ -261,3 +261,16 @@ def test_the_terminal_chat_shows_what_was_sent_from_the_page(wired, fake):
     page, _ = wired
     page.post("/_sim/say", json={"userid": "qiye1", "text": "进度"})
     assert render_entry(fake.inbox("qiye1")[0]) == "you (browser)> 进度"
+
+
+def test_a_page_opened_before_the_directory_lists_the_members_once_it_is_set():
+    fake = FakeWeCom(corp_id=CORP_ID, corp_secret=SECRET, agent_id=AGENT_ID)
+    page = fake.test_client()
+    early = page.get("/_sim/directory").json
+    assert early["members"] == []
+    timer = threading.Timer(0.2, lambda: fake.set_directory([{"userid": "qiye1", "name": "林志明",
+                                                              "department": "", "position": ""}]))
+    timer.start()
+    later = page.get("/_sim/directory", query_string={"after": early["seq"], "wait": 10}).json
+    timer.join()
+    assert [m["name"] for m in later["members"]] == ["林志明"]
