@@ -21,9 +21,10 @@ $(DEV): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(DEV)
 
-## Start the whole bot on the embedded default (SQLite + the local WeCom stand-in) with demo users.
+## Start the whole bot on the embedded default (SQLite + the local WeCom stand-in) with demo users;
+## it prints the WeCom simulator's address first. PORT=9000 puts the webhook on 9000, the simulator on 9001.
 run: $(STAMP)
-	$(PY) -m bot demo
+	$(PY) -m bot demo $(if $(PORT),--port $(PORT))
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL to run it on PostgreSQL).
 test: $(DEV)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 
 from .app import create_app
@@ -39,8 +40,10 @@ def start_scheduler(rt: Runtime) -> object | None:
     return start_sched(rt)
 
 
-def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, production: bool = True) -> None:
-    """Serve HTTP until interrupted, with the routing worker, the sender and the scheduler alongside."""
+def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, production: bool = True,
+          listener: socket.socket | None = None) -> None:
+    """Serve HTTP until interrupted, with the routing worker, the sender and the scheduler alongside;
+    `listener`: a socket already bound to the port (the demo claims its ports before anything else)."""
     stop = threading.Event()
     start_router_thread(rt, stop)
     if sender:
@@ -51,7 +54,8 @@ def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, productio
     try:
         if production:
             from waitress import serve as waitress_serve
-            waitress_serve(app, host=host, port=port, threads=rt.settings.server.threads,
+            where = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
+            waitress_serve(app, **where, threads=rt.settings.server.threads,
                            max_request_body_size=max(rt.settings.wecom.callback_max_bytes,
                                                      max(m.max_bytes for m in rt.settings.award.materials)) + 65536,
                            ident="awardbot")

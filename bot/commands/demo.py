@@ -1,15 +1,19 @@
 """`demo`, `chat --as` and `sample --until`: the embedded default, a terminal chat, a sample edition.
 
 The demo keeps everything under `var/demo/`: its own configuration file (`config.toml`: the calendar shift,
-its database, its uploads, the WeCom stand-in's address), so every CLI command can be pointed at the
-demo with the `--config` the banner prints. A demo started again at the same stage reuses its database and
-says so; `--fresh` (or another `--until`) starts clean.
+its database, its uploads, its ports, the WeCom stand-in's address), so every CLI command can be pointed at
+the demo with the `--config` the banner prints. A demo started again at the same stage reuses its database
+and says so; `--fresh` (or another `--until`) starts clean. `--port P` puts the webhook on P and the WeCom
+stand-in (with its simulator page, docs/simulator.md) on P+1; a busy port stops it before anything else.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import shutil
+import signal
+import socket
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +44,9 @@ class Prepared:
 
 
 def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool, api_url: str,  # noqa: ANN001
-            today: dt.date, root: Path = DEMO_DIR) -> Prepared:
-    """Reuse or clear the demo directory and write its config file (the base config plus the demo's overrides)."""
+            today: dt.date, root: Path = DEMO_DIR, port: int | None = None) -> Prepared:
+    """Reuse or clear the demo directory and write its config file (the base config plus the demo's overrides:
+    the calendar shift, its files, the stand-in's address and, with `port`, the webhook's port and public_url)."""
     state_file, db_file, config = root / "state.json", root / "demo.sqlite3", root / "config.toml"
     state = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else {}
     reused = bool(state) and not fresh and state.get("until") == until and db_file.exists()
@@ -62,6 +67,9 @@ def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool,
     storage = raw.setdefault("storage", {})
     storage["dir"], storage["publications_dir"] = str(root / "uploads"), str(root / "notices")
     raw.setdefault("scheduler", {})["lock_file"] = str(root / "scheduler.lock")
+    if port is not None:  # the phones (the simulator page) open the bot's pages at this address
+        server = raw.setdefault("server", {})
+        server["port"], server["public_url"] = port, f"http://{_url_host(base.server.host)}:{port}"
     header = (f"# Written by `python -m bot demo` from {base_config} (calendar shifted {state['shift_days']} days).\n"
               "# Point any command at the demo: python -m bot --config " f"{config} COMMAND\n")
     config.write_text(header + tomli_w.dumps(raw), encoding="utf-8")
@@ -104,6 +112,98 @@ def workbench_members(data: dict) -> list[tuple[str, str]]:
             if any(access.may_see(m["role"], view) for view in access.WORKBENCH_VIEWS)]
 
 
+def directory(renderer, who: dict, until: str) -> dict:  # noqa: ANN001
+    """The stand-in's directory for the simulator page (members by group), the app's menu and a first hint."""
+    return json.loads(renderer.text("reports/demo_directory.json.j2", until=until, **who))
+
+
+def stage_standin(fake, settings, renderer, who: dict, until: str) -> None:  # noqa: ANN001
+    """Set the stand-in up as the corp's admin would: directory, app menu, who may sign in, the bot's callback URL."""
+    page = directory(renderer, who, until)
+    fake.set_names(directory_names(who))
+    fake.signin.choices = workbench_members(who)
+    phone = fake.phone
+    phone.app_name, phone.menu, phone.note = settings.award.call.app_name, page["menu"], page["note"]
+    public = settings.server.public_url.rstrip("/")
+    phone.workbench_url = f"{public}/admin/login/start?via=oauth&next=/admin/"
+    w = settings.wecom
+    phone.connect(f"http://{_url_host(settings.server.host)}:{settings.server.port}", token=w.token,
+                  encoding_aes_key=w.encoding_aes_key, path="/wecom/callback")
+    fake.set_directory(page["members"])   # last: the open pages refresh when the directory arrives
+
+
+def _url_host(host: str) -> str:
+    """The host as a browser on this machine reaches it (a wildcard bind is reached on loopback)."""
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _stop(message: str) -> None:
+    """One line on stderr and exit 2 (nothing was started or written)."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def claim_ports(base, port: int):  # noqa: ANN001, ANN201
+    """Bind the webhook's port and start the WeCom stand-in on the next one, before anything else is done;
+    a port that is not free stops the demo here (one line naming it, exit 2). Returns (listener, fake, server)."""
+    from bot.simulator import FakeWeCom, serve_in_thread
+    host = base.server.host
+    try:
+        listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                        backlog=128)
+    except OSError as exc:
+        _stop(_busy(port, "webhook", port, exc))
+    w = base.wecom
+    fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id)
+    try:
+        server = serve_in_thread(fake, port=port + 1)
+    except OSError as exc:
+        listener.close()
+        _stop(_busy(port + 1, "WeCom stand-in", port, exc))
+    return listener, fake, server
+
+
+def _busy(port: int, what: str, asked: int, exc: OSError) -> str:
+    other = asked + 2 if asked + 3 <= 65535 else 8800
+    return (f"port {port} ({what}) is not free: {exc.strerror or exc}. Is another demo running? Stop it, or start "
+            f"this one on other ports: python -m bot demo --port {other} (webhook {other}, WeCom stand-in "
+            f"{other + 1}). Nothing was started.")
+
+
+def alive(api_url: str) -> bool:
+    """Whether a demo's WeCom stand-in answers at this address."""
+    import requests
+    try:
+        return requests.get(api_url.rstrip("/") + "/_sim/directory", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def running_demo() -> dict | None:
+    """The state of the demo that is running now (its stand-in answers), else None."""
+    try:
+        state = json.loads(DEMO_STATE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or "api_url" not in state or "webhook_url" not in state:
+        return None
+    return state if alive(str(state["api_url"])) else None
+
+
+def forget_servers(api_url: str) -> None:
+    """On the way out: the state file no longer names servers that are gone (`chat` then says so)."""
+    try:
+        state = json.loads(DEMO_STATE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(state, dict) and state.get("api_url") == api_url:
+        for key in ("webhook_url", "api_url", "simulator_url"):
+            state.pop(key, None)
+        DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
 def register(main: click.Group) -> None:
     """Add demo, chat and sample to the command line."""
 
@@ -112,10 +212,12 @@ def register(main: click.Group) -> None:
     @click.option("--days-left", default=20, show_default=True,
                   help="The demo calendar is shifted so that this stage's deadline is this many days away.")
     @click.option("--fresh", is_flag=True, help="Start clean: delete the previous demo's database and files.")
+    @click.option("--port", type=click.IntRange(1, 65534), default=None,
+                  help="The webhook's port (default: [server] port, 8800); the WeCom stand-in and its simulator "
+                       "page take the next one.")
     @click.pass_obj
-    def demo(obj, until: str, days_left: int, fresh: bool) -> None:  # noqa: ANN001
-        """Run everything locally: webhook, sender, scheduler and the WeCom stand-in, with demo users."""
-        from bot.simulator import FakeWeCom, serve_in_thread
+    def demo(obj, until: str, days_left: int, fresh: bool, port: int | None) -> None:  # noqa: ANN001
+        """Run everything locally: webhook, sender, scheduler and the WeCom stand-in with its simulator page."""
         from workflows.core.settings import load_settings
 
         from .. import sample
@@ -124,33 +226,42 @@ def register(main: click.Group) -> None:
         base = obj.settings
         if until not in sample.stage_names():
             raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
-        w = base.wecom
-        fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id)
-        api = serve_in_thread(fake, port=base.server.port + 1)
-        prepared = prepare(Path(obj.config_path), base, until=until, days_left=days_left, fresh=fresh,
-                           api_url=api.url, today=dt.datetime.now(base.award.tz).date())
-        settings = load_settings(prepared.config)
-        obj.config_path = str(prepared.config)
-        obj.use(settings)
-        rt = obj.runtime
-        with rt.sessions.begin() as s:
-            ran = sample.run(s, settings, until, rt.clock())
-        with rt.sessions() as s:
-            who = members(s, settings)
-        fake.set_names(directory_names(who))
-        fake.signin.choices = workbench_members(who)
-        webhook = f"http://{settings.server.host}:{settings.server.port}/wecom/callback"
-        state = prepared.state | {"webhook_url": webhook, "api_url": api.url}
-        DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
-        click.echo(rt.renderer.text("reports/demo_banner.txt.j2", until=until, ran=ran, webhook=webhook,
-                                    api_url=api.url, server=settings.server, config=str(prepared.config),
-                                    reused=prepared.reused, replaced=prepared.replaced, created=state["created"],
-                                    fresh=fresh, stage=settings.award.stage(until),
-                                    workbench=[u for u, _ in workbench_members(who)], **who))
+        port = port or base.server.port
+        listener, fake, api = claim_ports(base, port)
+        other = running_demo()
+        if other is not None:   # on other ports: it would share (or clear) the database under var/demo/
+            api.stop()
+            listener.close()
+            _stop(f"a demo is already running (WeCom simulator {other['api_url']}/, webhook {other['webhook_url']}); "
+                  "stop it (Ctrl+C in its terminal) before starting another. Nothing was started.")
+        # `kill` (SIGTERM) ends the demo as Ctrl+C does: the stand-in stops and the state file forgets it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
-            serve(rt, sender=True, scheduler=True, production=True)
+            click.echo(f"\n  WeCom simulator  {api.url}/   <- open it in a browser (the demo is starting ...)")
+            prepared = prepare(Path(obj.config_path), base, until=until, days_left=days_left, fresh=fresh,
+                               api_url=api.url, today=dt.datetime.now(base.award.tz).date(), port=port)
+            settings = load_settings(prepared.config)
+            obj.config_path = str(prepared.config)
+            obj.use(settings)
+            rt = obj.runtime
+            with rt.sessions.begin() as s:
+                ran = sample.run(s, settings, until, rt.clock())
+            with rt.sessions() as s:
+                who = members(s, settings)
+            stage_standin(fake, settings, rt.renderer, who, until)
+            webhook = f"http://{_url_host(settings.server.host)}:{settings.server.port}/wecom/callback"
+            state = prepared.state | {"webhook_url": webhook, "api_url": api.url}
+            DEMO_STATE.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
+            click.echo(rt.renderer.text("reports/demo_banner.txt.j2", until=until, ran=ran, webhook=webhook,
+                                        api_url=api.url, server=settings.server, config=str(prepared.config),
+                                        reused=prepared.reused, replaced=prepared.replaced, created=state["created"],
+                                        fresh=fresh, stage=settings.award.stage(until),
+                                        workbench=[u for u, _ in workbench_members(who)], **who))
+            serve(rt, sender=True, scheduler=True, production=True, listener=listener)
         finally:
             api.stop()
+            listener.close()
+            forget_servers(api.url)
 
     @main.command()
     @click.option("--as", "userid", required=True,
@@ -163,11 +274,10 @@ def register(main: click.Group) -> None:
         """Chat with the running demo as a member, through the real encrypted callback path."""
         from bot.simulator import CallbackClient, run_chat
 
-        if not DEMO_STATE.exists():
-            raise click.ClickException("没有正在运行的演示。请先在另一个终端运行 `make run`（python -m bot demo）。")
-        state = json.loads(DEMO_STATE.read_text(encoding="utf-8"))
-        if "webhook_url" not in state:
-            raise click.ClickException("演示尚未启动完毕。请稍候再试，或在另一个终端运行 `make run`。")
+        state = running_demo()
+        if state is None:
+            _stop("the demo is not running: start it with `make run` (python -m bot demo) in another terminal, "
+                  "then chat again.")
         w = obj.settings.wecom
         callbacks = CallbackClient(w.token, w.encoding_aes_key, w.corp_id, w.agent_id, state["webhook_url"], path="",
                                    linked_form=linked_form)

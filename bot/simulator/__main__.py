@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--corp-id", default=_env("WECOM_CORP_ID", DEFAULT_CORP_ID))
     serve.add_argument("--secret", default=_env("WECOM_CORP_SECRET", DEFAULT_CORP_SECRET))
     serve.add_argument("--agent-id", type=int, default=int(_env("WECOM_AGENT_ID", str(DEFAULT_AGENT_ID))))
+    serve.add_argument("--webhook-url", default=_env("WEBHOOK_URL"),
+                       help="the bot's callback URL: members write to it from the simulator page")
+    serve.add_argument("--token", default=_env("WECOM_TOKEN"))
+    serve.add_argument("--aes-key", default=_env("WECOM_ENCODING_AES_KEY"))
     chat = sub.add_parser("chat", help="chat with the bot as one user")
     chat.add_argument("userid")
     chat.add_argument("--webhook-url", required=True, help="full callback URL of the bot")
@@ -35,8 +39,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "serve":
         fake = FakeWeCom(corp_id=args.corp_id, corp_secret=args.secret, agent_id=args.agent_id)
-        handle = serve_in_thread(fake, port=args.port)
-        print(f"fake WeCom API at {handle.url}/cgi-bin/ (Ctrl-C to stop)")
+        if args.webhook_url:
+            if not args.token or not args.aes_key:
+                parser.error("--webhook-url needs --token and --aes-key (or WECOM_TOKEN / WECOM_ENCODING_AES_KEY)")
+            fake.phone.connect(args.webhook_url, token=args.token, encoding_aes_key=args.aes_key)
+        try:
+            handle = serve_in_thread(fake, port=args.port)
+        except OSError as exc:
+            parser.exit(2, f"port {args.port} is not free: {exc.strerror or exc}\n")
+        print(f"WeCom simulator at {handle.url}/ , fake WeCom API at {handle.url}/cgi-bin/ (Ctrl-C to stop)")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

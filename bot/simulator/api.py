@@ -8,13 +8,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable
-from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, request
 
 from bot.simulator import errcodes as E
 from bot.simulator.signin import SignIn
-from bot.simulator.state import ApiError, Media, WeComState
+from bot.simulator.phone import WAIT_MAX, Phone
+from bot.simulator.state import ApiError, Media, WeComState, content_disposition
 
 DEFAULT_CORP_ID = "wwsimulatorcorp0001"
 DEFAULT_CORP_SECRET = "simulator-secret"
@@ -48,14 +48,6 @@ def normalize_path(path: str) -> str:
     return path[len("cgi-bin/"):] if path.startswith("cgi-bin/") else path
 
 
-def content_disposition(filename: str) -> str:
-    """Build an attachment header with an RFC 5987 filename* for non-ASCII names."""
-    if filename.isascii():
-        return 'attachment; filename="%s"' % filename.replace("\\", "_").replace('"', "_")
-    fallback = "".join(c if c.isascii() and c not in '\\"' else "_" for c in filename)
-    return "attachment; filename=\"%s\"; filename*=UTF-8''%s" % (fallback, quote(filename, safe=""))
-
-
 class FakeWeCom(WeComState):
     """The WeCom API stand-in: records calls, injects faults and serves a Flask app at `.app`."""
 
@@ -72,6 +64,8 @@ class FakeWeCom(WeComState):
         self.media_served: dict[str, int] = {}   # media_id -> body bytes handed to the socket so far
         # Sign-in to web pages (OAuth, web login); `signin.choices` lists members on the picker page.
         self.signin = SignIn(corp_id=corp_id, agent_id=agent_id, now=now)
+        # The simulator page at "/" (the WeCom client in a browser); `phone.connect(...)` lets members write.
+        self.phone = Phone(self, self.signin)
         self._handlers = {
             "gettoken": self._gettoken, "message/send": self._send,
             "message/update_template_card": self._update_card, "media/upload": self._upload,
@@ -159,6 +153,7 @@ class FakeWeCom(WeComState):
         app.add_url_rule("/_sim/media", "sim_media", self._sim_media, methods=["POST"])
         app.add_url_rule("/_sim/click", "sim_click", self._sim_click, methods=["POST"])
         self.signin.register(app)
+        self.phone.register(app)
         return app
 
     def _dispatch(self, endpoint: str) -> Response:
@@ -298,8 +293,11 @@ class FakeWeCom(WeComState):
 
     # --- /_sim/ handlers (not recorded in calls) --------------------------------------------------
     def _sim_inbox(self, userid: str) -> Response:
-        after = request.args.get("after", "0")
-        return jsonify(self.inbox(userid, int(after) if after.isdigit() else 0))
+        after, wait = request.args.get("after", "0"), request.args.get("wait", "0")
+        after_seq = int(after) if after.isdigit() else 0
+        if wait.isdigit() and int(wait) > 0:  # long poll (the simulator page): at most WAIT_MAX seconds
+            return jsonify(self.wait_inbox(userid, after_seq, min(float(wait), WAIT_MAX)))
+        return jsonify(self.inbox(userid, after_seq))
 
     def _sim_media(self) -> Response:
         media_type = request.form.get("type") or request.args.get("type")

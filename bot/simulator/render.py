@@ -88,6 +88,11 @@ def _options(question: dict) -> str:
 
 def render_entry(entry: dict) -> str:
     """Render one inbox entry as terminal text."""
+    if entry.get("kind") == "sent":  # what the member sent from the simulator page
+        media = entry.get("media") or {}
+        return f"you (browser)> {entry.get('content') or '[' + entry.get('msgtype', '') + '] ' + media.get('filename', '')}"
+    if entry.get("kind") == "failed":
+        return f"(not delivered to the bot: {entry.get('reason', '')})"
     if entry.get("kind") == "card_update":
         card = entry.get("card") or {}
         return "bot> (卡片已更新)\n" + "\n".join(render_card(card, card_disabled_text(entry)))

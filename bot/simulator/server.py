@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -49,11 +50,15 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve_in_thread(app_or_fake: Any, host: str = "127.0.0.1", port: int = 0) -> ServerHandle:
-    """Serve a Flask app or an object with `.app` on loopback (port 0 = any free port)."""
+    """Serve a Flask app or an object with `.app` on loopback (port 0 = any free port); a port that is not
+    free raises OSError (werkzeug alone would print and exit)."""
     if not _is_loopback(host):
         raise ValueError(f"the simulator binds loopback only, not {host!r}")
     app = getattr(app_or_fake, "app", app_or_fake)
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.create_server((host, port), family=family, backlog=128) as sock:
+        port = sock.getsockname()[1]
+        server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler, fd=sock.fileno())
     thread = threading.Thread(target=server.serve_forever, name=f"sim-server-{server.port}", daemon=True)
     thread.start()
     url_host = f"[{host}]" if ":" in host else host

@@ -19,6 +19,7 @@ from flask import Flask, Response, redirect, request
 from bot.simulator import errcodes as E
 
 CODE_TTL = 300
+MEMBER_COOKIE = "wecom_sim_member"   # set by the simulator page when a member opens a link on his phone
 INVALID_CODE = 40029
 
 
@@ -70,6 +71,11 @@ class SignIn:
             return _page("参数错误", "<p>appid、response_type 或 redirect_uri 不正确。</p>", 400)
         if a.get("agentid") and a.get("agentid") != str(self.agent_id):
             return _page("参数错误", "<p>agentid 不正确。</p>", 400)
+        member = request.cookies.get(MEMBER_COOKIE, "")
+        if member and a["redirect_uri"].startswith(("http://", "https://")):  # opened on a member's phone in the simulator page: the client knows who, asks nothing
+            resp = _back(a["redirect_uri"], {"code": self.issue_code(member), "state": a.get("state", "")})
+            resp.delete_cookie(MEMBER_COOKIE)
+            return resp
         return self._picker("企业微信网页授权（模拟）", a["redirect_uri"], a.get("state", ""))
 
     def _web_login(self) -> Response:
@@ -104,7 +110,12 @@ class SignIn:
             if userid == "":
                 return _page("参数错误", "<p>请选择或填写一个 userid。</p>", 400)
             params = {"code": self.issue_code(userid), **params}
-        return redirect(target + ("&" if "?" in target else "?") + urlencode(params), code=302)
+        return _back(target, params)
+
+
+def _back(target: str, params: dict[str, str]) -> Response:
+    """Back to the page that asked, with `code` and `state` as WeCom adds them."""
+    return redirect(target + ("&" if "?" in target else "?") + urlencode(params), code=302)
 
 
 def _page(title: str, body: str, status: int) -> Response:

@@ -8,8 +8,10 @@ import json
 import secrets
 import threading
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import quote
 
 from bot.simulator import errcodes as E
 
@@ -24,6 +26,14 @@ MSGTYPES = frozenset(
 # linkedcorp/message/send: the SDKs that wrap it (docs/reach.md) offer these, and no template_card.
 LINKED_MSGTYPES = MSGTYPES - {"template_card"}
 MEDIA_TYPES = frozenset({"image", "voice", "video", "file"})
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """Build a Content-Disposition header with an RFC 5987 filename* for non-ASCII names."""
+    if filename.isascii():
+        return disposition + '; filename="%s"' % filename.replace("\\", "_").replace('"', "_")
+    fallback = "".join(c if c.isascii() and c not in '\\"' else "_" for c in filename)
+    return disposition + "; filename=\"%s\"; filename*=UTF-8''%s" % (fallback, quote(filename, safe=""))
 
 
 class ApiError(Exception):
@@ -59,6 +69,13 @@ class _Task:
     userids: list[str]
     cards: dict[str, dict] = field(default_factory=dict)  # userid -> current template_card
     replace_names: dict[str, str | None] = field(default_factory=dict)
+    replaced: set[str] = field(default_factory=set)  # members whose whole card update_template_card replaced
+
+    def disabled_text(self, userid: str) -> str | None:
+        """The grey text a member's card shows once the app disabled it (None: still clickable)."""
+        if self.replace_names.get(userid):
+            return self.replace_names[userid]
+        return self.cards[userid].get("replace_text") if userid in self.replaced else None
 
 
 class WeComState:
@@ -67,12 +84,15 @@ class WeComState:
     def __init__(self, *, corp_id: str, corp_secret: str, agent_id: int, now: Callable[[], float]):
         self.corp_id, self.corp_secret, self.agent_id, self.now = corp_id, corp_secret, int(agent_id), now
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified on every inbox entry (the page long-polls)
         self._users: dict[str, str] | None = None
         self._names: dict[str, str] = {}  # directory names while every userid is accepted
+        self._directory: list[dict] = []  # what the simulator page lists (set_directory)
         self._linked: dict[str, str] | None = None  # "CorpID/UserID" -> name; None accepts every linked id
         self._tokens: dict[str, float] = {}  # token -> issued_at
         self._expired: set[str] = set()
         self._seq = itertools.count(1)
+        self._last_seq = 0
         self._msgid = itertools.count(int(time.time() * 1000) << 12)
         self._clear()
 
@@ -89,6 +109,26 @@ class WeComState:
         """Give some members a directory name while every userid stays accepted (the demo)."""
         with self._lock:
             self._names = dict(names)
+
+    def set_directory(self, members: list[dict]) -> None:
+        """The directory the simulator page lists, in order: {userid, name, department, position}; also names."""
+        with self._lock:
+            self._directory = [dict(m) for m in members]
+            self._names |= {m["userid"]: m["name"] for m in members if m.get("name")}
+            self._last_seq = next(self._seq)  # a change: pages already open wake up and list the members
+            self._changed.notify_all()
+
+    def directory(self) -> list[dict]:
+        """The members the simulator page lists: the directory, then anyone else who has a conversation."""
+        with self._lock:
+            listed = [dict(m) for m in self._directory]
+            known = {m["userid"] for m in listed}
+            users = sorted(self._users or {})
+            extra = [u for u in [*users, *self._inbox] if u not in known]
+            for userid in dict.fromkeys(extra):
+                listed.append({"userid": userid, "name": self._names.get(userid) or (self._users or {}).get(userid)
+                               or userid, "department": "", "position": ""})
+            return listed
 
     def set_users(self, users: dict[str, str] | None) -> None:
         """Set the member directory {userid: name}; None accepts every userid."""
@@ -273,6 +313,7 @@ class WeComState:
                 if isinstance(body.get("template_card"), dict):
                     task.cards[user] = copy.deepcopy(body["template_card"])
                     task.replace_names[user] = None
+                    task.replaced.add(user)
                 else:
                     task.replace_names[user] = body["button"].get("replace_name")
                 self._push(user, {"kind": "card_update", "task_id": code.task_id,
@@ -292,8 +333,78 @@ class WeComState:
                 if task and userid in task.cards:
                     item["card"] = copy.deepcopy(task.cards[userid])
                     item["replace_name"] = task.replace_names[userid]
+                    item["disabled"] = task.disabled_text(userid)
                 out.append(item)
             return out
+
+    def wait_inbox(self, userid: str, after: int, timeout: float) -> list[dict]:
+        """`inbox`, waiting up to `timeout` seconds (real time) for a first new entry when there is none yet."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._changed:
+            while True:
+                entries = self.inbox(userid, after)
+                left = deadline - time.monotonic()
+                if entries or left <= 0:
+                    return entries
+                self._changed.wait(left)
+
+    def wait_any(self, after: int, timeout: float) -> int:
+        """Wait up to `timeout` seconds (real time) until any conversation has an entry newer than `after`."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        with self._changed:
+            while self._last_seq <= after and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return self._last_seq
+
+    def last_seq(self) -> int:
+        """The number of the newest change (an entry in any conversation, or the directory; 0: none yet)."""
+        with self._lock:
+            return self._last_seq
+
+    def passive_reply(self, userid: str, plaintext_xml: str, task_id: str = "") -> None:
+        """Apply a reply the bot put in a callback's own answer (WECOM.md §2.4): a text joins the member's
+        chat; update_button greys the clicked card for that member. Other kinds are not shown."""
+        try:
+            root = ET.fromstring(plaintext_xml)
+        except ET.ParseError:
+            return
+        kind = root.findtext("MsgType")
+        with self._lock:
+            if kind == "text" and (root.findtext("Content") or "").strip():
+                body = {"touser": userid, "msgtype": "text", "agentid": self.agent_id,
+                        "text": {"content": root.findtext("Content")}}
+                self._push(userid, {"kind": "message", "msgid": str(next(self._msgid)), "msgtype": "text",
+                                    "body": body, "time": int(self.now()), "passive": True})
+            task = self._tasks.get(task_id)
+            if kind == "update_button" and task and userid in task.cards:
+                task.replace_names[userid] = root.findtext("Button/ReplaceName") or ""
+                self._push(userid, {"kind": "card_update", "task_id": task_id, "passive": True,
+                                    "update": {"button": {"replace_name": task.replace_names[userid]}},
+                                    "time": int(self.now())})
+
+    def card_view(self, task_id: str, userid: str) -> tuple[dict, str | None]:
+        """The card a member sees now and its grey text if disabled; 40058 if the member never got it."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or userid not in task.cards:
+                raise ApiError(E.INVALID_PARAMETER, "no such card for this member")
+            return copy.deepcopy(task.cards[userid]), task.disabled_text(userid)
+
+    def record_sent(self, userid: str, entry: dict) -> int:
+        """Add what a member sent from the simulator page to the member's conversation; returns its seq."""
+        with self._lock:
+            self._push(userid, dict(entry, kind="sent", time=int(self.now())))
+            return self._inbox[userid][-1]["seq"]
+
+    def mark_failed(self, userid: str, seq: int, reason: str) -> None:
+        """Note in a member's conversation that the bot never got what the member sent (entry `seq`)."""
+        with self._lock:
+            self._push(userid, {"kind": "failed", "ref": seq, "reason": reason, "time": int(self.now())})
+
+    def conversations(self) -> dict[str, dict]:
+        """Each member with a conversation: its newest entry (for the list of chats)."""
+        with self._lock:
+            return {u: copy.deepcopy(entries[-1]) for u, entries in self._inbox.items() if entries}
 
     # --- media ------------------------------------------------------------------------------
     def store_media(self, media_type: str, filename: str, content_type: str, data: bytes) -> Media:
@@ -331,4 +442,6 @@ class WeComState:
         return code
 
     def _push(self, userid: str, entry: dict) -> None:
-        self._inbox.setdefault(userid, []).append(dict(entry, seq=next(self._seq)))
+        self._last_seq = next(self._seq)
+        self._inbox.setdefault(userid, []).append(dict(entry, seq=self._last_seq))
+        self._changed.notify_all()
