@@ -81,14 +81,14 @@ def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool,
 def replace_placeholders(raw: dict, base, secret_key: str) -> None:  # noqa: ANN001
     """Put the demo's own key and contacts where the base configuration holds the example's."""
     from workflows.core import placeholders
-    found = placeholders.found(base, "server") + placeholders.found(base, "public")
-    for f in found:
+    for f in placeholders.found(base, "server") + placeholders.found(base, "public"):
         value = secret_key if f.key == "server.secret_key" else DEMO_CONTACTS.get(re.sub(r"\[\d+\]", "[]", f.key))
         if value is None:
             continue                                 # the WeCom credentials: the stand-in accepts the example's
-        node, parts = raw, re.findall(r"[^.\[\]]+|\[\d+\]", f.key)
-        for part, after in zip(parts, parts[1:]):
-            node = node[int(part[1:-1])] if part.startswith("[") else node.setdefault(part, [] if after.startswith("[") else {})
+        node, *parts = re.findall(r"[^.\[\]]+|\[\d+\]", f.key)      # award.call.contacts[0].phone
+        node = raw.setdefault(node, {})
+        for part in parts[:-1]:
+            node = node[int(part[1:-1])] if part.startswith("[") else node.setdefault(part, {})
         node[parts[-1]] = value
 
 

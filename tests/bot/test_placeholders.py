@@ -1,7 +1,8 @@
 """Issue 21 item 5: the example configuration's placeholders never reach the public or the workbench.
 
 A copy of config.example.toml, as a new operator would try it: `serve`, `sender` and `scheduler` stop with one list
-of what to replace; `publicity start` and `call publish` (CLI and chat) refuse the example contacts, listing each;
+of what to replace; `publicity start`, `call publish` and the call's texts (CLI and chat) refuse the example
+contacts, listing each;
 a cookie signed with the example key opens nothing; the demo brings its own values."""
 from __future__ import annotations
 
@@ -136,7 +137,7 @@ def test_publicity_start_and_call_publish_refuse_example_contacts_in_chat(rt, cb
                                                                           with_example_contacts):
     rt.settings = rt.dispatcher.settings = with_example_contacts
     before = changes(rt)
-    for word in ("公示 开始", "征集 发布 韶关日报 2019-01-20"):
+    for word in ("公示 开始", "征集 发布 韶关日报 2019-01-20", "征集"):
         assert cb.send(cb.text("mishu1", word)).status == 200
         deliver(rt)
         reply = texts(wecom, "mishu1")[-1]
@@ -161,10 +162,12 @@ def test_publicity_start_and_call_publish_refuse_example_contacts_on_the_command
         ids = make_apps(s, settings)
         make_roster(s)
         committee_result(s, settings, ids[:3], ids[3:])
-    for args in (("publicity", "start", "--actor", "mishu1"), ("call", "publish", "portal", "--on", "2018-09-20")):
+    for args in (("publicity", "start", "--actor", "mishu1"), ("call", "publish", "portal", "--on", "2018-09-20"),
+                 ("call", "texts", "--out", str(tmp_path / "texts"))):
         result = cli(config, *args)
         assert result.exit_code == 1 and result.stderr.startswith("placeholder_contacts:"), result.output
         assert all(f"`{key}`" in result.stderr for key in PUBLIC) and "0751-0000000" in result.stderr
+    assert not (tmp_path / "texts").exists()                 # no call text was written with them
     with make_session_factory(engine)() as s:
         assert s.scalar(select(func.count()).select_from(Publicity)) == 0
         assert s.scalar(select(func.count()).select_from(CallPublication)) == 0

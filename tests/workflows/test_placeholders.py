@@ -1,4 +1,5 @@
-"""Issue 21 items 5 and 7, without Flask: the verbs refuse example contacts; the proxy setting replaces proxy_hops."""
+"""Issue 21 items 5 and 7, without Flask: the notice, the call and its texts refuse example contacts; the proxy
+setting replaces proxy_hops."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,7 +27,8 @@ def test_the_notice_and_the_call_refuse_the_example_contacts_listing_each(settin
         committee_result(s, settings, ids[:3], ids[3:])
     for verb in (lambda s: publicity.start_publicity(s, kept, actor="cli", now=START),
                  lambda s: call.record_publication(s, kept, actor="cli", now=START, channel="portal",
-                                                   published_on=dt.date(2018, 9, 20))):
+                                                   published_on=dt.date(2018, 9, 20)),
+                 lambda s: call.call_data(s, kept)):                     # the call's texts are not written either
         with sessions.begin() as s, pytest.raises(InvalidInput) as err:
             verb(s)
         assert err.value.code == "placeholder_contacts"

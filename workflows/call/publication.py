@@ -17,7 +17,9 @@ LINK_MAX = 500
 
 
 def call_data(session: Session, settings: Settings) -> dict[str, Any]:
-    """Everything the channel texts of the call show, from the edition's configuration and calendar."""
+    """Everything the channel texts of the call show, from the edition's configuration and calendar (refused while
+    they would print an example contact: these texts are what the secretariat publishes)."""
+    placeholders.require_real_contacts(settings, action="call_texts")
     award, call = settings.award, settings.award.call
     event = session.scalar(select(TrainingEvent).where(TrainingEvent.edition == award.edition_key))
     return {
