@@ -35,6 +35,10 @@ from workflows.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_CONFIG = ROOT / "config.example.toml"
+# The bench deployment's own values where config.example.toml has placeholders (`serve` refuses those).
+DEPLOYED = {"server": {"secret_key": "bench-secret-key-0123456789abcdefghij"},
+            "wecom": {"corp_id": "wwbenchcorp0000001", "secret": "bench-corp-secret", "token": "BenchToken2026",
+                      "encoding_aes_key": "Bench0AesKeyabcdefghijklmnopqrstuvwxyz01234"}}
 
 
 def free_port() -> int:
@@ -179,6 +183,8 @@ class Deployment:
         raw["award"]["calendar_shift_days"] = int(raw["award"].get("calendar_shift_days", 0)) + shift
         raw["database"]["url"] = self.db_url
         raw["wecom"]["api_base_url"] = self.api_url
+        for section, values in DEPLOYED.items():
+            raw[section].update(values)
         raw.setdefault("storage", {}).update(dir=str(self.workdir / "uploads"),
                                              publications_dir=str(self.workdir / "notices"))
         raw.setdefault("scheduler", {})["lock_file"] = str(self.workdir / "scheduler.lock")
@@ -237,7 +243,7 @@ class Callbacks:
     """Pre-encrypted text callbacks from members not on the roster (encryption is the client's cost)."""
 
     def __init__(self) -> None:
-        w = load_settings(BASE_CONFIG).wecom
+        w = load_settings(BASE_CONFIG).with_overrides(**DEPLOYED).wecom
         self.w = w
         self.client = CallbackClient(w.token, w.encoding_aes_key, w.corp_id, w.agent_id, lambda *a: None)
         self.seq = itertools.count(int(time.time() * 1000) % 10**9 * 1000)

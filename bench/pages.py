@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv or [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     url = a.database_url or f"sqlite:///{tmp / 'award.sqlite3'}"
-    base = load_settings(ROOT / "config.example.toml")
+    base = load_settings(ROOT / "config.example.toml").with_overrides(server={"secret_key": "bench-" + "k" * 40})
     w = base.wecom
     fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id, now=lambda: NOW.timestamp())
     api = serve_in_thread(fake)

@@ -42,7 +42,8 @@ def main() -> None:
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings("config.example.toml").with_overrides(
-        database={"url": a.db}, wecom={"api_base_url": "http://127.0.0.1:9"})
+        database={"url": a.db}, wecom={"api_base_url": "http://127.0.0.1:9"},
+        server={"secret_key": "bench-" + "k" * 40})   # the example key is refused (bot/app.py)
     if a.mode == "full":
         rt = build_runtime(settings)
         upgrade(rt.engine)

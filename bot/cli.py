@@ -205,7 +205,9 @@ def stage_close(obj: Obj, key: str, actor: str) -> None:
 @click.pass_obj
 def serve(obj: Obj, no_sender: bool, no_scheduler: bool) -> None:
     """Run the webhook with a production WSGI server (waitress), the sender and the scheduler."""
+    from .commands.base import refuse_placeholders
     from .serve import serve as run
+    refuse_placeholders(obj, "serve")
     run(obj.runtime, sender=not no_sender,
         scheduler=obj.settings.scheduler.run_in_serve and not no_scheduler, production=True)
 
@@ -214,7 +216,9 @@ def serve(obj: Obj, no_sender: bool, no_scheduler: bool) -> None:
 @click.pass_obj
 def sender(obj: Obj) -> None:
     """Run only the outbox sender (several may run on PostgreSQL)."""
+    from .commands.base import refuse_placeholders
     from .serve import run_sender_forever
+    refuse_placeholders(obj, "sender")
     run_sender_forever(obj.runtime)
 
 

@@ -1,9 +1,18 @@
-"""`/healthz`: ok / not ok for everyone, the details for this machine or the health token holder.
+"""Three answers about health, each "ok / not ok" to the world and with details for this machine or the token.
 
-Not ok (503) when the database does not answer, this process's scheduler has failed (start-up failed,
-its thread or sweep job is gone, its last sweep raised, it lost its lock), the deployment's sweep is
-overdue (no scheduler anywhere runs it), this process's routing or sender thread died, or a recorded
-callback has waited more than two minutes to be routed. See docs/operations.md.
+* `/livez` — this process: it answers, and the routing and sender threads it started still run. A process
+  supervisor restarts a process that fails it. Nothing outside the process counts (the database, a backlog, the
+  scheduler): restarting would not mend those.
+* `/readyz` — this process can serve requests now: it is live and its database answers. **The load balancer's
+  check.** A routing backlog or an overdue sweep does not fail it: they are the deployment's, and taking every
+  web process out at once would only stop the callbacks too.
+* `/healthz` — the deployment, for monitoring and alerts: also a callback waiting more than two minutes to be
+  routed, this process's scheduler (start-up failed, its thread or sweep job is gone, its last sweep raised, it
+  lost its lock) and the deployment's sweep (overdue: no scheduler anywhere runs it).
+
+The public answer runs only cheap queries (`SELECT 1`, the pending callbacks through their partial index, one
+job-store row); the outbox's counts by status (a GROUP BY over the whole table) only go into the details.
+See docs/operations.md.
 """
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ import hmac
 import ipaddress
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from flask import Request
 from sqlalchemy import inspect, text
@@ -22,7 +31,8 @@ from .scheduler import JOBS_TABLE, SWEEP_JOB_ID
 
 # A recorded callback not routed after this long: no routing worker runs, or it cannot keep up.
 ROUTING_BEHIND_SECONDS = 120
-FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host")
+# A request carrying one of these came through a proxy (waitress keeps them: bot/serve.py `waitress_options`).
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto")
 
 
 @dataclass
@@ -38,19 +48,23 @@ class Health:
         return not self.problems
 
 
-def may_see_details(request: Request, rt: Runtime) -> bool:
-    """The health token (header `Authorization: Bearer …` or `?token=`), or a direct loopback request.
+def proxied(request: Request) -> bool:
+    """Whether the request came through a reverse proxy (it names the client it forwards for)."""
+    return any(h in request.headers for h in FORWARDING_HEADERS)
 
-    A request that carries a forwarding header came through a proxy and is never "local", whatever
-    address the proxy connects from (with `complaint_page.proxy_hops`, ProxyFix already replaced the
-    peer address by the forwarded one; either way the header is still there)."""
+
+def may_see_details(request: Request, rt: Runtime) -> bool:
+    """The health token in the `Authorization: Bearer …` header, or a direct loopback request.
+
+    Never a token in the address (it would sit in every proxy's access log). A request that came through a proxy
+    is never "local", whatever address the proxy connects from or forwards (`proxied`)."""
     conf = rt.settings.server
     if conf.health_token:
         auth = request.headers.get("Authorization", "")
-        given = auth[7:].strip() if auth[:7].lower() == "bearer " else request.args.get("token", "")
+        given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if given and hmac.compare_digest(given.encode(), conf.health_token.encode()):
             return True
-    if not conf.health_local_details or any(h in request.headers for h in FORWARDING_HEADERS):
+    if not conf.health_local_details or proxied(request):
         return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
@@ -58,24 +72,48 @@ def may_see_details(request: Request, rt: Runtime) -> bool:
         return False
 
 
-def check(rt: Runtime) -> Health:
-    """Database, outbox backlog, scheduler and sender of this process (and the deployment's sweep)."""
+def liveness(rt: Runtime) -> Health:
+    """This process: the routing and sender threads it started are alive (no database, no backlog)."""
     h = Health()
-    now = rt.clock()
+    for part, service in (("router", "router_thread"), ("sender", "sender_thread")):
+        thread = rt.services.get(service)
+        if thread is not None:
+            h.details[part] = "running" if thread.is_alive() else "stopped"
+            if not thread.is_alive():
+                h.problems.append(f"{part}: thread stopped")
+    return _listed(h)
+
+
+def readiness(rt: Runtime) -> Health:
+    """This process can serve now: live, and its database answers."""
+    h = liveness(rt)
     try:
         with rt.sessions() as s:
             s.execute(text("SELECT 1"))
-            st = outbox.status(s, now)
-            callbacks = routing.backlog(s, now)
         h.details["database"] = "ok"
-        h.details["outbox"] = {"pending": st.pending, "sending": st.sending, "sent": st.sent, "dead": st.dead,
-                               "oldest_pending_seconds": st.oldest_pending_seconds}
-        h.details["callbacks"] = callbacks
-        if (callbacks["oldest_pending_seconds"] or 0) > ROUTING_BEHIND_SECONDS:
-            h.problems.append(f"routing: a callback has waited {int(callbacks['oldest_pending_seconds'])} s")
     except Exception as exc:  # noqa: BLE001 - report, don't crash
         h.details["database"] = f"error: {type(exc).__name__}"
         h.problems.append("database unreachable")
+    return _listed(h)
+
+
+def check(rt: Runtime, *, details: bool = False) -> Health:
+    """The deployment: readiness, the routing backlog, the scheduler and the sweep; the outbox only in details."""
+    h = readiness(rt)
+    if h.details["database"] == "ok":
+        try:
+            with rt.sessions() as s:
+                callbacks = routing.backlog(s, rt.clock())
+                if details:
+                    st = outbox.status(s, rt.clock())
+                    h.details["outbox"] = {"pending": st.pending, "sending": st.sending, "sent": st.sent,
+                                           "dead": st.dead, "oldest_pending_seconds": st.oldest_pending_seconds}
+            h.details["callbacks"] = callbacks
+            if (callbacks["oldest_pending_seconds"] or 0) > ROUTING_BEHIND_SECONDS:
+                h.problems.append(f"routing: a callback has waited {int(callbacks['oldest_pending_seconds'])} s")
+        except Exception as exc:  # noqa: BLE001
+            h.details["database"] = f"error: {type(exc).__name__}"
+            h.problems.append("database unreachable")
     h.details["scheduler"] = rt.scheduler_state
     problem = scheduler_problem(rt)
     if problem is None and h.details["database"] == "ok":
@@ -83,15 +121,22 @@ def check(rt: Runtime) -> Health:
     if problem:
         h.details["scheduler_problem"] = problem
         h.problems.append(f"scheduler: {problem}")
-    for part, service in (("router", "router_thread"), ("sender", "sender_thread")):
-        thread = rt.services.get(service)
-        if thread is not None:
-            h.details[part] = "running" if thread.is_alive() else "stopped"
-            if not thread.is_alive():
-                h.problems.append(f"{part}: thread stopped")
+    return _listed(h)
+
+
+def _listed(h: Health) -> Health:
+    h.details.pop("problems", None)
     if h.problems:
-        h.details["problems"] = h.problems
+        h.details["problems"] = list(h.problems)
     return h
+
+
+# What each health path answers (bot/app.py): path → the check, given whether details may be shown.
+VIEWS: dict[str, Callable[[Runtime, bool], Health]] = {
+    "/livez": lambda rt, details: liveness(rt),
+    "/readyz": lambda rt, details: readiness(rt),
+    "/healthz": lambda rt, details: check(rt, details=details),
+}
 
 
 def scheduler_problem(rt: Runtime) -> str | None:

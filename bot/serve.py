@@ -5,9 +5,13 @@ import logging
 import signal
 import socket
 import threading
+from typing import Any
+
+from workflows.core.settings import Settings
 
 from .app import create_app
 from .runtime import Runtime
+from .web import limits
 
 log = logging.getLogger(__name__)
 # How long the routing worker waits for the webhook's requests in progress before each callback it routes.
@@ -40,6 +44,28 @@ def start_scheduler(rt: Runtime) -> object | None:
     return start_sched(rt)
 
 
+# The forwarding headers waitress believes from the trusted proxy: the client's address and the scheme. The host
+# is not taken from the proxy: every link the app makes comes from `[server] public_url`.
+TRUSTED_PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto"})
+
+
+def waitress_options(settings: Settings) -> dict[str, Any]:
+    """waitress's settings from ours: address, threads, the largest body any path takes, the trusted proxy.
+
+    With `[server] trusted_proxy`, a request from that address gets its client address from the last
+    X-Forwarded-For entry (the one the proxy added: one proxy is trusted, whatever the client wrote before it).
+    Forwarding headers are never cleared, so the app still sees that a request came through a proxy (it is then
+    never "local" for /healthz, bot/health.py); without a trusted proxy they are only never believed."""
+    conf = settings.server
+    options: dict[str, Any] = {"host": conf.host, "port": conf.port, "threads": conf.threads, "ident": "awardbot",
+                               "max_request_body_size": limits.largest(settings),
+                               "clear_untrusted_proxy_headers": False}
+    if conf.trusted_proxy:
+        options |= {"trusted_proxy": conf.trusted_proxy, "trusted_proxy_count": 1,
+                    "trusted_proxy_headers": set(TRUSTED_PROXY_HEADERS)}
+    return options
+
+
 def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, production: bool = True,
           listener: socket.socket | None = None) -> None:
     """Serve HTTP until interrupted, with the routing worker, the sender and the scheduler alongside;
@@ -54,11 +80,10 @@ def serve(rt: Runtime, *, sender: bool = True, scheduler: bool = True, productio
     try:
         if production:
             from waitress import serve as waitress_serve
-            where = {"sockets": [listener]} if listener is not None else {"host": host, "port": port}
-            waitress_serve(app, **where, threads=rt.settings.server.threads,
-                           max_request_body_size=max(rt.settings.wecom.callback_max_bytes,
-                                                     max(m.max_bytes for m in rt.settings.award.materials)) + 65536,
-                           ident="awardbot")
+            options = waitress_options(rt.settings)
+            if listener is not None:  # the demo's port, claimed already: serve on it instead of binding again
+                options = {k: v for k, v in options.items() if k not in ("host", "port")} | {"sockets": [listener]}
+            waitress_serve(app, **options)
         else:
             app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:

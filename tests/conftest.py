@@ -62,11 +62,43 @@ def db_url(tmp_path: Path) -> str:
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 
 
+# What a deployment puts where config.example.toml has placeholders (workflows/core/placeholders.py): the tests
+# run as a real deployment would, so the example values would be refused.
+SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
+SECRETARIAT = {"phone": "0751-8123456", "address": "韶关市武江区沿江路16号 市政府质量奖评审委员会秘书处",
+               "postcode": "512026"}
+CALL_CONTACT = {"name": "李敏", "phone": "0751-8123457", "role": "秘书处"}
+
+
+def deployed(base: Settings) -> Settings:
+    """The example configuration with the placeholders replaced (key, secretariat, call contact)."""
+    award = base.award.model_dump()
+    award["secretariat"] = dict(SECRETARIAT)
+    award["call"]["contacts"] = [dict(CALL_CONTACT)]
+    return base.with_overrides(server={"secret_key": SECRET_KEY}, award=award)
+
+
+def example_settings() -> Settings:
+    """config.example.toml as a deployment fills it in (see `deployed`)."""
+    return deployed(load_settings(ROOT / "config.example.toml"))
+
+
+def example_config_text() -> str:
+    """config.example.toml's text with the public placeholders and the key replaced (for CLI tests' files)."""
+    from workflows.core.placeholders import PLACEHOLDERS
+    body = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    values = {"server.secret_key": SECRET_KEY, "award.secretariat.phone": SECRETARIAT["phone"],
+              "award.secretariat.address": SECRETARIAT["address"], "award.call.contacts[].phone": CALL_CONTACT["phone"]}
+    for p in PLACEHOLDERS:
+        if p.key in values:
+            body = body.replace(f'"{p.example}"', f'"{values[p.key]}"')
+    return body
+
+
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    base = load_settings(ROOT / "config.example.toml")
-    return base.with_overrides(database={"url": db_url}, storage={"dir": str(tmp_path / "uploads")},
-                               scheduler={"lock_file": str(tmp_path / "scheduler.lock")})
+    return example_settings().with_overrides(database={"url": db_url}, storage={"dir": str(tmp_path / "uploads")},
+                                             scheduler={"lock_file": str(tmp_path / "scheduler.lock")})
 
 
 @pytest.fixture

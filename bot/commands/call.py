@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from workflows.core.errors import DomainError
+
 from . import base
 
 
@@ -29,8 +31,12 @@ def call_texts(obj, out: str | None) -> None:  # noqa: ANN001
 
     from ..handlers.call import write_call_texts
     rt = obj.runtime
-    with rt.sessions() as s:
-        data = call.call_data(s, rt.settings)
+    try:
+        with rt.sessions() as s:
+            data = call.call_data(s, rt.settings)
+    except DomainError as exc:     # example contacts: the texts are not written
+        click.echo(f"{exc.code}: {base.error_text(rt, exc)}", err=True)
+        sys.exit(1)
     for path in write_call_texts(rt.renderer, rt.settings, data, Path(out) if out else None):
         click.echo(f"wrote {path}")
 

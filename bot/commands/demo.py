@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -31,6 +33,11 @@ NEW_APPLICANTS = {"qiye1": "林志明", "qiye2": "何晓燕", "qiye3": "罗建�
 # A contact of an enterprise with its own WeCom corp, using the app as a linked-corp member (docs/reach.md).
 LINKED_APPLICANTS = {"wwlinkedqiye0001/lisi": "李四"}
 ROLE_ORDER = ("secretariat", "recommender", "expert_leader", "expert", "committee_chair", "committee")
+# What the demo writes where the base configuration still holds an example value (workflows/core/placeholders.py),
+# so that its public notice and call are printed and `serve` starts: plausible, and plainly a demo's.
+DEMO_CONTACTS = {"award.secretariat.phone": "0751-8123456",
+                 "award.secretariat.address": "韶关市武江区 市政府质量奖评审委员会秘书处（演示）",
+                 "award.call.contacts[].phone": "0751-8123457"}
 
 
 @dataclass(frozen=True)
@@ -70,11 +77,27 @@ def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool,
     if port is not None:  # the phones (the simulator page) open the bot's pages at this address
         server = raw.setdefault("server", {})
         server["port"], server["public_url"] = port, f"http://{_url_host(base.server.host)}:{port}"
+    state.setdefault("secret_key", secrets.token_urlsafe(32))   # kept with the demo: its links stay valid
+    replace_placeholders(raw, base, state["secret_key"])
     header = (f"# Written by `python -m bot demo` from {base_config} (calendar shifted {state['shift_days']} days).\n"
               "# Point any command at the demo: python -m bot --config " f"{config} COMMAND\n")
     config.write_text(header + tomli_w.dumps(raw), encoding="utf-8")
     state_file.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
     return Prepared(config, state, reused, replaced)
+
+
+def replace_placeholders(raw: dict, base, secret_key: str) -> None:  # noqa: ANN001
+    """Put the demo's own key and contacts where the base configuration holds the example's."""
+    from workflows.core import placeholders
+    for f in placeholders.found(base, "server") + placeholders.found(base, "public"):
+        value = secret_key if f.key == "server.secret_key" else DEMO_CONTACTS.get(re.sub(r"\[\d+\]", "[]", f.key))
+        if value is None:
+            continue                                 # the WeCom credentials: the stand-in accepts the example's
+        node, *parts = re.findall(r"[^.\[\]]+|\[\d+\]", f.key)      # award.call.contacts[0].phone
+        node = raw.setdefault(node, {})
+        for part in parts[:-1]:
+            node = node[int(part[1:-1])] if part.startswith("[") else node.setdefault(part, {})
+        node[parts[-1]] = value
 
 
 def members(session, settings) -> dict:  # noqa: ANN001
@@ -289,7 +312,10 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def sample_cmd(obj, until: str) -> None:  # noqa: ANN001
         """Fill the database with a realistic sample edition advanced to a stage (demos, training)."""
+        from workflows.core.errors import DomainError
+
         from .. import sample
+        from . import base
         rt = obj.runtime
         if until not in sample.stage_names():
             raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
@@ -298,5 +324,8 @@ def register(main: click.Group) -> None:
                 ran = sample.run(s, rt.settings, until, rt.clock())
         except sample.MissingRole as exc:
             click.echo(f"the roster cannot play the sample: {exc}; nothing was changed", err=True)
+            raise SystemExit(1) from None
+        except DomainError as exc:   # e.g. the notice refuses the example contacts: say so, nothing was changed
+            click.echo(f"{exc.code}: {base.error_text(rt, exc)}\nnothing was changed", err=True)
             raise SystemExit(1) from None
         click.echo(f"sample edition advanced through: {', '.join(ran) or '(already there)'}")

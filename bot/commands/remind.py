@@ -56,6 +56,8 @@ def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
 def scheduler(obj, forget_job: str | None) -> None:  # noqa: ANN001
     """Run the one scheduler in the foreground (others wait in standby until it stops)."""
     from bot.scheduler import SchedulerStartupError, forget_job as forget, run_foreground
+    if not forget_job:
+        base.refuse_placeholders(obj, "scheduler")
     rt = obj.runtime
     try:
         if forget_job:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflows import publicity
-from workflows.core import access, dates, notices
+from workflows.core import access, dates, notices, placeholders
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.documents.filetypes import AllowedTypes
 from workflows.publicity import places
@@ -122,9 +122,10 @@ def register(router: Router) -> None:
             if not access.allows("publicity.manage", ctx.role):
                 ctx.reply("common.not_for_role", word="公示 开始", role=ctx.role)
                 return
-            # Ask only after the same checks passed: a notice already started, no committee result.
+            # Ask only after the same checks passed: a notice already started, no committee result, example contacts.
             if publicity.current(ctx.session, ctx.settings) is not None:
                 raise AlreadyDone("publicity_already_started")
+            placeholders.require_real_contacts(ctx.settings, action="publicity")
             winners, _ = publicity.proposed(ctx.session, ctx.settings)
             rules = ctx.settings.award.rules
             win = publicity.notice_window(ctx.now, rules.publicity_days, ctx.settings.award.tz,

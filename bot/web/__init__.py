@@ -34,7 +34,5 @@ def register(app: Flask, runtime) -> None:  # noqa: ANN001
     admin.register(app, runtime)
     app.register_blueprint(cards_bp)
     app.register_blueprint(complaints_bp)
-    hops = runtime.settings.complaint_page.proxy_hops
-    if hops:  # the address the per-IP limit counts is the client's, as the trusted proxies report it
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
+    # The client's address (the complaint page's per-address limit) comes from waitress: it believes a
+    # forwarded address only from `[server] trusted_proxy` (bot/serve.py `waitress_options`).

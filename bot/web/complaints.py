@@ -27,7 +27,8 @@ from workflows.publicity import channels, complaints as complaint_flow
 from workflows.publicity.models import Complaint
 from workflows.publicity.notice import complaint_page_url
 
-from .pages import FORM_OVERHEAD, _plain, _rt, error_page, page
+from . import limits
+from .pages import _plain, _rt, error_page, page
 
 bp = Blueprint("complaints", __name__)
 COOKIE = "awardbot_complaint_form"
@@ -120,8 +121,7 @@ def _refuse(status: int, view: channels.PageView, cookie: str, values: dict[str,
 
 
 def _limit() -> int:
-    settings = _rt().settings
-    return settings.complaint_page.max_files * (settings.award.rules.complaint_evidence_max_mb << 20) + FORM_OVERHEAD
+    return limits.complaint_form(_rt().settings)
 
 
 @bp.post("/complaints")

@@ -20,11 +20,10 @@ from bot.app import create_app
 from bot.runtime import build_runtime
 from bot.simulator import FakeWeCom, serve_in_thread
 from tests.bot.admin_helpers import sign_in
-from tests.conftest import PG_SCHEMA, ROOT, Clock, reset_database
+from tests.conftest import PG_SCHEMA, Clock, example_settings, reset_database
 from workflows.apply.models import Application, Document
 from workflows.core.db import make_engine
 from workflows.core.models import AuditEntry
-from workflows.core.settings import load_settings
 from workflows.scoring.models import Assignment
 from workflows.tables import Base
 
@@ -37,7 +36,7 @@ def edition(tmp_path_factory):
     base_url = os.environ.get("TEST_DATABASE_URL")
     url = (f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{PG_SCHEMA}" if base_url
            else f"sqlite:///{tmp / 'award.sqlite3'}")
-    base = load_settings(ROOT / "config.example.toml")
+    base = example_settings()
     w = base.wecom
     fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id, now=lambda: NOW.timestamp())
     handle = serve_in_thread(fake)

@@ -25,13 +25,12 @@ from bot.handlers.publicity import publications_dir
 from bot.runtime import build_runtime
 from bot.simulator import FakeWeCom, serve_in_thread
 from tests.bot.admin_helpers import sign_in
-from tests.conftest import PG_SCHEMA, ROOT, Clock, reset_database
+from tests.conftest import PG_SCHEMA, Clock, example_settings, reset_database
 from workflows import publicity, scoring, voting
 from workflows.scoring import draw as expert_draw, visits
 from workflows.apply.models import Application
 from workflows.core.db import make_engine
 from workflows.core.models import AuditEntry
-from workflows.core.settings import load_settings
 from workflows.tables import Base
 
 NOW = dt.datetime(2019, 3, 10, 2, 0, tzinfo=dt.timezone.utc)   # the award stage of the first edition
@@ -43,7 +42,7 @@ def _build(tmp, until: str) -> SimpleNamespace:
     base_url = os.environ.get("TEST_DATABASE_URL")
     url = (f"{base_url}{'&' if '?' in base_url else '?'}options=-csearch_path%3D{PG_SCHEMA}" if base_url
            else f"sqlite:///{tmp / 'award.sqlite3'}")
-    base = load_settings(ROOT / "config.example.toml")
+    base = example_settings()
     w = base.wecom
     fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id, now=lambda: NOW.timestamp())
     handle = serve_in_thread(fake)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.handlers.publicity import publications_dir
 from bot.scheduler import remind
+from tests.conftest import CALL_CONTACT
 from tests.bot.application_helpers import click, last_card, open_apply, say
 from tests.bot.conftest import deliver, texts
 from workflows import call
@@ -26,7 +27,7 @@ def test_the_call_texts_carry_the_editions_data_on_every_channel(cb, rt, wecom):
     out = publications_dir(rt.settings)
     for channel in ("portal", "newspaper", "tv", "app"):
         body = (out / f"shaoguan-2018-call-{channel}.md").read_text(encoding="utf-8")
-        assert "2018年11月15日 23:59" in body and "发送“申报”" in body and "0751-8888001" in body
+        assert "2018年11月15日 23:59" in body and "发送“申报”" in body and CALL_CONTACT["phone"] in body
     portal = (out / "shaoguan-2018-call-portal.md").read_text(encoding="utf-8")
     assert "近三年内未发生重大质量" in portal or "申报条件" in portal
     assert "README「企业如何进入应用」" in portal and "武江区" in portal and "韶关市人民政府门户网站" in portal

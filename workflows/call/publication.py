@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit, stages
+from workflows.core import access, audit, placeholders, stages
 from workflows.core.errors import InvalidInput
 from workflows.core.settings import Settings
 
@@ -17,7 +17,9 @@ LINK_MAX = 500
 
 
 def call_data(session: Session, settings: Settings) -> dict[str, Any]:
-    """Everything the channel texts of the call show, from the edition's configuration and calendar."""
+    """Everything the channel texts of the call show, from the edition's configuration and calendar (refused while
+    they would print an example contact: these texts are what the secretariat publishes)."""
+    placeholders.require_real_contacts(settings, action="call_texts")
     award, call = settings.award, settings.award.call
     event = session.scalar(select(TrainingEvent).where(TrainingEvent.edition == award.edition_key))
     return {
@@ -37,7 +39,9 @@ def call_data(session: Session, settings: Settings) -> dict[str, Any]:
 @access.guarded("call.publish")
 def record_publication(session: Session, settings: Settings, *, actor: str, now: dt.datetime, channel: str,
                        published_on: dt.date, link: str = "") -> CallPublication:
-    """Record that the call was published on a channel on a day (with its link); audited."""
+    """Record that the call was published on a channel on a day (with its link); audited. Refused while the
+    call's texts would print an example contact (nothing published with one can be recorded as the call)."""
+    placeholders.require_real_contacts(settings, action="call")
     if channel not in settings.award.call.channels:
         raise InvalidInput("call_bad_channel", channel=channel, channels=list(settings.award.call.channels),
                            names=dict(settings.award.call.channel_names))

@@ -5,6 +5,7 @@ It lives in ``workflows`` because the award's rules are configuration; ``bot`` l
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -71,6 +72,21 @@ class ServerSettings(StrictModel):
     # health_local_details is false) and to whoever sends this token (empty: nobody by token).
     health_token: str = ""
     health_local_details: bool = True
+    # The address the reverse proxy in front connects from ("127.0.0.1" for nginx on this machine). Only a
+    # request from that address has its X-Forwarded-For (the client's address) and X-Forwarded-Proto believed;
+    # empty: no proxy, the peer is the client. waitress applies it (bot/serve.py, docs/operations.md).
+    trusted_proxy: str = ""
+
+    @field_validator("trusted_proxy")
+    @classmethod
+    def _proxy_address(cls, v: str) -> str:
+        if not v.strip():
+            return ""
+        try:
+            return str(ipaddress.ip_address(v.strip()))   # waitress compares the peer address as text
+        except ValueError:
+            raise ValueError(f"{v!r} is not an IP address: give the address your reverse proxy connects from, "
+                             "e.g. \"127.0.0.1\" (empty: no proxy)") from None
 
 
 class ComplaintPageSettings(StrictModel):
@@ -80,7 +96,16 @@ class ComplaintPageSettings(StrictModel):
     per_phone_per_day: int = Field(default=3, ge=1)      # complaints lodged with one phone number
     max_files: int = Field(default=5, ge=0, le=20)       # evidence files in one submission
     form_minutes: int = Field(default=60, ge=5)          # how long a served form (challenge, CSRF token) is valid
-    proxy_hops: int = Field(default=0, ge=0, le=5)       # trusted reverse proxies setting X-Forwarded-For
+    # Replaced by [server] trusted_proxy: 0 (the old default) still loads; any other value is refused by name.
+    proxy_hops: int = 0
+
+    @field_validator("proxy_hops")
+    @classmethod
+    def _replaced(cls, v: int) -> int:
+        if v:
+            raise ValueError("replaced by [server] trusted_proxy: remove proxy_hops and set trusted_proxy to the "
+                             "address your reverse proxy connects from, e.g. trusted_proxy = \"127.0.0.1\"")
+        return v
 
 
 class StorageSettings(StrictModel):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import voting
-from workflows.core import access, audit, notices, people, stages
+from workflows.core import access, audit, notices, people, placeholders, stages
 from workflows.publicity import window as publicity_window
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.models import ROLES
@@ -78,6 +78,7 @@ def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt
     if len(winners) > settings.award.rules.winners:
         raise InvalidInput("publicity_too_many_winners", given=len(winners), allowed=settings.award.rules.winners)
     _check_ids(session, settings, winners + reserve, "winners+reserve")
+    placeholders.require_real_contacts(settings, action="publicity")
     contact = settings.award.secretariat
     if not contact.phone.strip() or not contact.address.strip():
         raise InvalidInput("publicity_contact_missing")
