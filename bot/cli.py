@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from . import commands
+from .commands import base
 
 from workflows.core.settings import ConfigError, Settings, load_settings
 
@@ -65,7 +66,7 @@ class Obj:
         if DEMO_CONFIG.exists() and Path(self.config_path).resolve() != DEMO_CONFIG.resolve():
             lines.append(f"The demo's database: python -m bot --config {DEMO_CONFIG} …")
         lines.append("A new edition starts with `db upgrade`, `roster import FILE.csv` and `stage open KEY` "
-                     "(or `sample --until STAGE`).")
+                     "(a demo or training copy with [server] time_travel = true: `sample --until STAGE`).")
         click.echo("\n".join(lines), err=True)
         sys.exit(2)
 
@@ -106,7 +107,7 @@ def _has_edition_data(rt) -> bool:  # noqa: ANN001
                     or s.scalar(select(exists().where(AuditEntry.id.is_not(None)))))
 
 
-@click.group()
+@click.group(cls=base.OperatorCommands)
 @click.option("--config", "config_path", envvar="AWARDBOT_CONFIG", default=DEFAULT_CONFIG, show_default=True,
               help="TOML configuration file (also AWARDBOT_CONFIG).")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
@@ -180,9 +181,7 @@ def stage_status(obj: Obj) -> None:
 def stage_open(obj: Obj, key: str, actor: str) -> None:
     """Open a stage."""
     from workflows.core import stages
-    rt = obj.runtime
-    with rt.sessions.begin() as s:
-        stages.open_stage(s, rt.settings, key, actor=actor, now=rt.clock())
+    base.run(obj, lambda s, now: stages.open_stage(s, obj.runtime.settings, key, actor=actor, now=now))
     click.echo(f"opened {key}")
 
 
@@ -193,9 +192,7 @@ def stage_open(obj: Obj, key: str, actor: str) -> None:
 def stage_close(obj: Obj, key: str, actor: str) -> None:
     """Close a stage."""
     from workflows.core import stages
-    rt = obj.runtime
-    with rt.sessions.begin() as s:
-        stages.close_stage(s, rt.settings, key, actor=actor, now=rt.clock())
+    base.run(obj, lambda s, now: stages.close_stage(s, obj.runtime.settings, key, actor=actor, now=now))
     click.echo(f"closed {key}")
 
 
@@ -223,5 +220,6 @@ def sender(obj: Obj) -> None:
 
 
 commands.register_all(main)  # the flows' own command groups
+base.check_actors(main)       # every --actor is the operator's own name or an active roster member
 if os.environ.get("AWARDBOT_CLI_DEBUG"):
     logging.getLogger().setLevel(logging.DEBUG)

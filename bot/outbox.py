@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflows.core import sealed
+from workflows.core import clock, sealed
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import Settings
 from workflows.core.notices import RENDER_ROWS, jsonable
@@ -83,6 +83,7 @@ def queue_rendered(session: Session, renderer: Renderer, recipient: str, kind: s
                    **data: Any) -> None:
     """Queue a message rendered now with one Core insert: the same rows as `notices.notify` and the render
     hook (long texts become several rows), without the ORM unit of work (every callback's reply takes this)."""
+    now = clock.queued_at(session, now)
     if SEALED in data:  # a sealed row is encrypted by the render hook: take the ORM path
         session.add(OutboxMessage(recipient=recipient, kind=kind, data=jsonable(data), action="send",
                                   status="pending", attempts=0, next_attempt_at=now, created_at=now))

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import workflows.edition  # noqa: F401  (wires the stages' hand-offs before any workflow runs)
+from workflows.core import clock as server_clock
 from workflows.core.db import make_engine, make_session_factory
 from workflows.core.settings import Settings
 from workflows.documents.store import DocumentStore
@@ -57,6 +58,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     """Build the runtime (nothing connects to WeCom until the sender runs)."""
     engine = engine or make_engine(settings.database.url)
     sessions = make_session_factory(engine)
+    server_clock.install(sessions, clock, time_travel=settings.server.time_travel)
     renderer = Renderer(settings)
     install_render_hook(sessions, renderer)
     wakeup = Wakeup()

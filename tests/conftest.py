@@ -97,8 +97,10 @@ def example_config_text() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
+    # Tests replay the edition's calendar: commands may take --now (time travel; docs/operator.md).
     return example_settings().with_overrides(database={"url": db_url}, storage={"dir": str(tmp_path / "uploads")},
-                                             scheduler={"lock_file": str(tmp_path / "scheduler.lock")})
+                                             scheduler={"lock_file": str(tmp_path / "scheduler.lock")},
+                                             server={"time_travel": True})
 
 
 @pytest.fixture

@@ -39,8 +39,8 @@ def register(main: click.Group) -> None:
     def deadline_extend(obj, until: str, number: str | None, reason: str, actor: str) -> None:  # noqa: ANN001
         """Extend the application (申报推荐) deadline for everyone or one application."""
         rt = obj.runtime
-        when = base.moment(rt, until)
+        when = base.moment(rt, until, "--until")
         try:
             click.echo(extend(rt, until=when, number=number, reason=reason, actor=actor))
         except DomainError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.data}") from exc
+            base.refuse(rt, exc)

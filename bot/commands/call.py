@@ -23,7 +23,7 @@ def call_group() -> None:
 
 
 @call_group.command("texts")
-@click.option("--out", type=click.Path(file_okay=False), help="Directory (default: the publications directory).")
+@click.option("--out", type=base.OUT_DIR, help="Directory (default: the publications directory).")
 @click.pass_obj
 def call_texts(obj, out: str | None) -> None:  # noqa: ANN001
     """Write the call's text for every configured channel (from the edition's data)."""
@@ -54,7 +54,7 @@ def call_publish(obj, channel: str, day_text: str, link: str, actor: str) -> Non
     from ..handlers.call import channel_key
     rt = obj.runtime
     key = channel_key(rt.settings, channel) or channel
-    day = base.day(rt, day_text)
+    day = base.day(rt, day_text, "--on")
     base.run(obj, lambda s, now: call.record_publication(s, rt.settings, actor=actor, now=now, channel=key,
                                                          published_on=day, link=link))
     click.echo(f"recorded: {key} {day.isoformat()} {link}".rstrip())
@@ -94,7 +94,7 @@ def training_announce(obj, at_text: str, place: str, title: str, actor: str) -> 
     from workflows import call
     from workflows.apply.models import Application
     rt = obj.runtime
-    when = base.moment(rt, at_text)
+    when = base.moment(rt, at_text, "--at")
 
     def go(s, now):  # noqa: ANN001, ANN202
         invite = list(s.scalars(select(Application.applicant).where(
@@ -150,7 +150,7 @@ def training_report(obj) -> None:  # noqa: ANN001
     """Sign-ups and attendance by region and department."""
     from workflows import call
     rt = obj.runtime
-    rows = base.run(obj, lambda s, now: (call.event_data(call.require_event(s, rt.settings)),
+    rows = base.run(obj, lambda s, now: (call.event_data(call.require_event(s, rt.settings, managing=True)),
                                          call.attendance_report(s, rt.settings)))
     ev, report = rows
     click.echo(f"{ev['title']}  {ev['starts_at'].astimezone(rt.settings.award.tz):%Y-%m-%d %H:%M}  {ev['place']}")

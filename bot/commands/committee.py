@@ -40,14 +40,15 @@ def register(main: click.Group) -> None:
                   help="exclude: a member's declared conflict is left off their card; allow: recorded only.")
     @click.option("--ballot-change/--no-ballot-change", default=None, help="May a member change a cast ballot.")
     @click.option("--actor", default="cli", help="Who records it (audit log).")
-    @click.option("--now", default=None, help="Act as of this time; default: now.")
+    @click.option("--now", default=None, help="Act as of this time (only where [server] time_travel is on); "
+                  "default: now.")
     @click.pass_obj
     def rules_record(obj: Any, held_on: str, attendees: str, decisions: str, quorum: str | None, picks: int | None,
                      runoff: bool | None, runoff_hours: int | None, conflict_policy: str | None,
                      ballot_change: bool | None, actor: str, now: str | None) -> None:
         """Record a committee meeting and the vote rules it adopted; unset rules keep the ones in force."""
         rt = obj.runtime
-        day = base.day(rt, held_on)
+        day = base.day(rt, held_on, "--held-on")
 
         def go(s: Any, when: dt.datetime) -> str:
             committee.record_meeting(s, rt.settings, actor=actor, now=when, held_on=day,
@@ -61,7 +62,8 @@ def register(main: click.Group) -> None:
     @click.argument("application")
     @click.option("--reason", required=True, help="The committee's reason (as minuted).")
     @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
-    @click.option("--now", default=None, help="Act as of this time; default: now.")
+    @click.option("--now", default=None, help="Act as of this time (only where [server] time_travel is on); "
+                  "default: now.")
     @click.pass_obj
     def admit(obj: Any, application: str, reason: str, actor: str, now: str | None) -> None:
         """Admit an application below the material gate (破格) by the committee's decision; audited."""

@@ -23,6 +23,8 @@ from pathlib import Path
 import click
 import tomli_w
 
+from . import base as commands
+
 DEMO_DIR = Path("var/demo")
 DEMO_CONFIG = DEMO_DIR / "config.toml"
 DEMO_STATE = DEMO_DIR / "state.json"
@@ -79,6 +81,8 @@ def prepare(base_config: Path, base, *, until: str, days_left: int, fresh: bool,
         server["port"], server["public_url"] = port, f"http://{_url_host(base.server.host)}:{port}"
     state.setdefault("secret_key", secrets.token_urlsafe(32))   # kept with the demo: its links stay valid
     replace_placeholders(raw, base, state["secret_key"])
+    # The sample edition acts at its own dates and the demo's commands may take --now (docs/operator.md).
+    raw.setdefault("server", {})["time_travel"] = True
     header = (f"# Written by `python -m bot demo` from {base_config} (calendar shifted {state['shift_days']} days).\n"
               "# Point any command at the demo: python -m bot --config " f"{config} COMMAND\n")
     config.write_text(header + tomli_w.dumps(raw), encoding="utf-8")
@@ -315,10 +319,13 @@ def register(main: click.Group) -> None:
         from workflows.core.errors import DomainError
 
         from .. import sample
-        from . import base
-        rt = obj.runtime
         if until not in sample.stage_names():
             raise click.BadParameter(f"choose one of: {', '.join(sample.stage_names())}", param_hint="--until")
+        if not obj.settings.server.time_travel:
+            commands.bad_argument("sample: refused — the sample edition acts at its own dates (its notice ends days "
+                              "ahead), so it runs only where [server] time_travel = true (the demo, a training "
+                              f"copy), not on {obj.config_path}; nothing was changed")
+        rt = obj.runtime
         try:
             with rt.sessions.begin() as s:
                 ran = sample.run(s, rt.settings, until, rt.clock())
@@ -326,6 +333,6 @@ def register(main: click.Group) -> None:
             click.echo(f"the roster cannot play the sample: {exc}; nothing was changed", err=True)
             raise SystemExit(1) from None
         except DomainError as exc:   # e.g. the notice refuses the example contacts: say so, nothing was changed
-            click.echo(f"{exc.code}: {base.error_text(rt, exc)}\nnothing was changed", err=True)
+            click.echo(f"{exc.code}: {commands.error_text(rt, exc)}\nnothing was changed", err=True)
             raise SystemExit(1) from None
         click.echo(f"sample edition advanced through: {', '.join(ran) or '(already there)'}")

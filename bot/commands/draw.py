@@ -127,7 +127,7 @@ def register(main: click.Group) -> None:
             _print_panel(rt, s)
 
     @experts_group.command("leader")
-    @click.argument("userid")
+    @click.argument("userid", callback=base.roster_member)
     @click.option("--actor", default="cli", help="Who appoints (audit log).")
     @click.pass_obj
     def leader_cmd(obj, userid: str, actor: str) -> None:  # noqa: ANN001

@@ -10,6 +10,8 @@ from workflows import scoring
 from workflows.core import people
 from workflows.core.errors import DomainError
 
+from . import base
+
 PHASES = click.Choice(list(scoring.PHASES))
 
 
@@ -31,11 +33,6 @@ def _actor(session, given: str | None, role: str) -> str:
     if not members:
         raise click.ClickException(f"no roster member with role {role}; pass --actor")
     return members[0].userid
-
-
-def _fail(exc: DomainError) -> None:
-    click.echo(f"refused: {exc.code} {exc.data}", err=True)
-    sys.exit(1)
 
 
 def _print_proposal(view: scoring.ProposalView) -> None:
@@ -84,6 +81,10 @@ def register(main: click.Group) -> None:
         """Propose, edit (--set) and confirm the expert assignment."""
         if mode is None and not edits:
             raise click.UsageError("give --propose, --confirm or --set")
+        for edit in edits:
+            number, sep, users = edit.partition("=")
+            if not (sep and number.strip() and users.strip(",， ")):
+                raise click.BadParameter(f"{edit!r} must look like NUMBER=U1,U2,…", param_hint="--set")
         rt = obj.runtime
         try:
             with rt.sessions.begin() as s:
@@ -101,10 +102,10 @@ def register(main: click.Group) -> None:
                     click.echo(f"confirmed {len(view.rows)} applications; experts notified")
                 _print_proposal(view)
         except DomainError as exc:
-            _fail(exc)
+            base.refuse(rt, exc)
 
     @report_group.command("material")
-    @click.option("--out", required=True, help="Output directory or file name (.md and .html are written).")
+    @click.option("--out", required=True, type=base.OUT_ANY, help="Output directory or file name (.md and .html are written).")
     @click.pass_obj
     def report_material(obj, out: str) -> None:
         """The material review report (Markdown and HTML)."""
@@ -112,7 +113,7 @@ def register(main: click.Group) -> None:
             click.echo(f"wrote {path}")
 
     @report_group.command("site")
-    @click.option("--out", required=True, help="Output directory or file name (.md and .html are written).")
+    @click.option("--out", required=True, type=base.OUT_ANY, help="Output directory or file name (.md and .html are written).")
     @click.pass_obj
     def report_site(obj, out: str) -> None:
         """The site visit report with the composite ranking (Markdown and HTML)."""
@@ -134,7 +135,7 @@ def register(main: click.Group) -> None:
                 result = scoring.import_sheets(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT),
                                                now=rt.clock(), phase=ph, text=text)
         except DomainError as exc:
-            _fail(exc)
+            base.refuse(rt, exc)
         if result.problems:
             for p in result.problems:
                 click.echo(f"line {p.line}: {p.code} {p.data}", err=True)
@@ -143,7 +144,7 @@ def register(main: click.Group) -> None:
         click.echo(f"imported {result.imported} score sheets")
 
     @scores_group.command("export")
-    @click.argument("csv_file", type=click.Path(dir_okay=False))
+    @click.argument("csv_file", type=base.OUT_FILE)
     @click.option("--phase", type=PHASES, default=None, help="Only this phase (default: both).")
     @click.pass_obj
     def scores_export(obj, csv_file: str, phase: str | None) -> None:
@@ -155,7 +156,8 @@ def register(main: click.Group) -> None:
         click.echo(f"wrote {csv_file} ({max(text.count(chr(10)) - 1, 0)} sheets)")
 
     @scores_group.command("candidates")
-    @click.option("--pick", multiple=True, metavar="NUMBER", help="Who goes on from a tie at the cut.")
+    @click.option("--pick", multiple=True, metavar="NUMBER", help="Who goes on from a tie at the cut (repeat for "
+                  "each one chosen; a refusal tie_at_cut names the tied).")
     @click.option("--actor", default=None, help="Secretariat userid (audit log).")
     @click.pass_obj
     def scores_candidates(obj, pick: tuple[str, ...], actor: str | None) -> None:
@@ -174,9 +176,11 @@ def register(main: click.Group) -> None:
 def _shortlist(rt, select, pick: tuple[str, ...], actor: str | None) -> None:
     try:
         with rt.sessions.begin() as s:
+            for number in pick:   # each names an application of the edition before anything is decided
+                scoring.find_application(s, rt.settings, number)
             apps = select(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT), now=rt.clock(),
                           tie_break=list(pick) or None)
             for position, app in enumerate(apps, start=1):
                 click.echo(f"{position}. {app.number} {app.enterprise_name}")
     except DomainError as exc:
-        _fail(exc)
+        base.refuse(rt, exc)

@@ -26,7 +26,11 @@ def register(main: click.Group) -> None:
     """Add the publicity, complaints, approval, award, archive and audit command groups."""
     from ..handlers import publicity as ph
 
-    now_opt = click.option("--now", default=None, help="Act as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …; a date alone is 23:59:59); default: now.")
+    now_opt = click.option("--now", default=None, help="Act as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …; a "
+                           "date alone is 23:59:59); default: now. Where the command changes anything, only with "
+                           "[server] time_travel on (the demo, a training copy).")
+    view_opt = click.option("--now", default=None, help="Show it as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …); "
+                            "default: now. Changes nothing.")
     actor_opt = click.option("--actor", default="cli", help="Who acts (audit log).")
 
     @main.group("publicity")
@@ -34,7 +38,7 @@ def register(main: click.Group) -> None:
         """Public notice (公示) of the proposed winners."""
 
     @publicity_group.command("start")
-    @click.option("--out", type=click.Path(file_okay=False), default=None, help="Directory for the channel texts.")
+    @click.option("--out", type=base.OUT_DIR, default=None, help="Directory for the channel texts.")
     @actor_opt
     @now_opt
     @click.pass_obj
@@ -53,14 +57,14 @@ def register(main: click.Group) -> None:
             click.echo(f"  wrote {f}")
 
     @publicity_group.command("status")
-    @now_opt
+    @view_opt
     @click.pass_obj
     def publicity_status(obj: Any, now: str | None) -> None:
         """The window, its state and the current proposed winners."""
         def go(s: Any, when: dt.datetime) -> Any:
             return publicity.view(s, obj.runtime.settings, now=when), [
                 places.decision_data(s, d) for d in places.decisions(s, obj.runtime.settings)]
-        v, referred = base.run(obj, go, now)
+        v, referred = base.run(obj, go, now, changes=False)
         click.echo(f"{v.state}  {v.start.isoformat()} .. {v.last_day} (end {v.end.isoformat()})"
                    f"  report_sent={v.report_sent}")
         for i, w in enumerate(v.winners, 1):
@@ -114,7 +118,7 @@ def register(main: click.Group) -> None:
         if (content is None) == (content_file is None):
             raise click.UsageError("give exactly one of --content and --content-file")
         text = content if content is not None else Path(content_file).read_text(encoding="utf-8")
-        received_on = base.day(rt, received)
+        received_on = base.day(rt, received, "--received")
 
         def go(s: Any, when: dt.datetime) -> str:
             [app_id] = publicity.application_ids(s, rt.settings, [enterprise])
@@ -175,7 +179,7 @@ def register(main: click.Group) -> None:
         def go(s: Any, when: dt.datetime) -> str:
             row = places.decide(s, obj.runtime.settings, actor=actor, now=when, complaint_number=number,
                                 decision=decision, reason=reason,
-                                closes_at=base.moment(obj.runtime, closes_at) if closes_at else None)
+                                closes_at=base.moment(obj.runtime, closes_at, "--closes-at") if closes_at else None)
             d = places.decision_data(s, row)
             if d["status"] == "voting":
                 return f"{d['complaint']}: place {d['position']} -> replacement vote (ballot {d['ballot_id']})"
@@ -186,7 +190,7 @@ def register(main: click.Group) -> None:
         click.echo(base.run(obj, go, now))
 
     @complaints_group.command("report")
-    @click.option("--out", type=click.Path(file_okay=False), default=None)
+    @click.option("--out", type=base.OUT_DIR, default=None)
     @actor_opt
     @now_opt
     @click.pass_obj
@@ -214,7 +218,7 @@ def register(main: click.Group) -> None:
     def approval_record(obj: Any, day: str, document: str, approved: str, actor: str, now: str | None) -> None:
         """Record the approval; nothing is announced before it."""
         rt = obj.runtime
-        approved_on = base.day(rt, day)
+        approved_on = base.day(rt, day, "--date")
 
         def go(s: Any, when: dt.datetime) -> str:
             row, files = ph.record_approval(s, rt.settings, rt.renderer, actor=actor, now=when,
@@ -226,17 +230,20 @@ def register(main: click.Group) -> None:
 
     @approval_group.command("package")
     @click.option("--format", "fmt", type=click.Choice(approval_files.FORMATS), default="md", show_default=True)
-    @click.option("--out", type=click.Path(dir_okay=False), default=None,
+    @click.option("--out", type=base.OUT_FILE, default=None,
                   help="The file to write (default: <edition>-approval.<format> in the publications directory).")
-    @now_opt
+    @view_opt
     @click.pass_obj
     def approval_package(obj: Any, fmt: str, out: str | None, now: str | None) -> None:
         """Write the 评选情况报告 to the city government: process, ranking, vote, notice and complaints."""
         rt = obj.runtime
+        if now and out is None and not rt.settings.server.time_travel:
+            base.bad_argument(f"--now {now}: a package as of another time is a preview — give --out FILE (the "
+                              "publications directory keeps the package of record); nothing was written")
 
         def go(s: Any, when: dt.datetime) -> tuple[dict[str, Any], Path]:
             return ph.write_package(s, rt.settings, rt.renderer, now=when, fmt=fmt, out=Path(out) if out else None)
-        data, path = base.run(obj, go, now)
+        data, path = base.run(obj, go, now, changes=False)
         click.echo(f"wrote {path}")
         if not data["complete"]:
             click.echo("draft, not the edition's result: " + rt.renderer.text(
@@ -247,7 +254,7 @@ def register(main: click.Group) -> None:
         """The award (表彰奖励): announcement and prize payments."""
 
     @award_group.command("announce")
-    @click.option("--out", type=click.Path(file_okay=False), default=None)
+    @click.option("--out", type=base.OUT_DIR, default=None)
     @actor_opt
     @now_opt
     @click.pass_obj
@@ -290,7 +297,7 @@ def register(main: click.Group) -> None:
             click.echo(line)
 
     @main.command("archive")
-    @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The zip file to write.")
+    @click.option("--out", required=True, type=base.OUT_FILE, help="The zip file to write.")
     @actor_opt
     @click.pass_obj
     def archive_cmd(obj: Any, out: str, actor: str) -> None:
@@ -329,6 +336,9 @@ def register(main: click.Group) -> None:
             problems += [f"archive: {p}" for p in archive.verify_archive(Path(archive_path))]
         if head:
             raw_id, _, head_hash = head.partition(":")
+            if not (raw_id.isdigit() and head_hash):
+                raise click.BadParameter(f"{head!r} must look like ID:HASH (as `audit verify` printed it)",
+                                         param_hint="--head")
             head_id = int(raw_id)
         check = base.run(obj, lambda s, when: archive.verify_audit(s, head_id=head_id, head_hash=head_hash))
         if check.ok and not problems:

@@ -22,7 +22,8 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.option("--now", "now_text", metavar="ISO",
               help="Act as if it were this time (2019-01-29 09:00, 2019/1/29, 1月29日 …; without an offset: the award's "
-                   "time zone). A time in the future only previews (--dry-run implied).")
+                   "time zone). A time in the future only previews (--dry-run implied); a past one sends only where "
+                   "[server] time_travel is on.")
 @click.option("--dry-run", is_flag=True, help="List the reminders that are due without sending anything.")
 @click.pass_obj
 def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
@@ -30,10 +31,12 @@ def remind(obj, now_text: str | None, dry_run: bool) -> None:  # noqa: ANN001
     from bot.scheduler import remind as run
     rt = obj.runtime
     try:
-        now = base.moment(rt, now_text)
+        now = base.moment(rt, now_text, "--now")
         # A pass "at" a later time would queue today's texts for then and claim the real reminders, which
         # would then never go out: a future --now only previews.
         preview = now - rt.clock() > FUTURE_TOLERANCE
+        if not (dry_run or preview):  # a pass that sends acts at the server's clock (one clock)
+            base.acting_time(obj, now_text)
         planned = run(rt, now=now, dry_run=dry_run or preview)
     finally:
         rt.engine.dispose()
@@ -61,7 +64,9 @@ def scheduler(obj, forget_job: str | None) -> None:  # noqa: ANN001
     rt = obj.runtime
     try:
         if forget_job:
-            click.echo(f"job {forget_job!r} {'deleted' if forget(rt.engine, forget_job) else 'not found'}")
+            if not forget(rt.engine, forget_job):
+                base.bad_argument(f"--forget-job {forget_job}: no such persisted job; nothing was done")
+            click.echo(f"job {forget_job!r} deleted")
             return
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

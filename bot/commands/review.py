@@ -1,12 +1,11 @@
 """`python -m bot review list|accept|supplement|reject|expire`: the secretariat's formal review from the shell."""
 from __future__ import annotations
 
-import sys
-
 import click
 
 from workflows import review
-from workflows.core.errors import DomainError
+
+from . import base
 
 
 def register(main: click.Group) -> None:
@@ -17,13 +16,7 @@ def register(main: click.Group) -> None:
         """Formal review (形式审查) and supplement requests (补正)."""
 
     def run(obj, fn):  # noqa: ANN001, ANN202
-        rt = obj.runtime
-        try:
-            with rt.sessions.begin() as s:
-                return fn(s, rt)
-        except DomainError as exc:
-            click.echo(f"refused: {exc.code} {exc.data}", err=True)
-            sys.exit(1)
+        return base.run(obj, lambda s, _now: fn(s, obj.runtime))
 
     @group.command("list")
     @click.pass_obj

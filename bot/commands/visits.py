@@ -29,7 +29,7 @@ def visits_group() -> None:
 def propose(obj, number: str, day: str, time: str, experts: str, itinerary: str, actor: str) -> None:  # noqa: ANN001
     """Propose (or change) a candidate's site visit; the enterprise is asked to confirm, everyone concerned told."""
     rt = obj.runtime
-    starts_at = base.moment(rt, f"{day} {time}")
+    starts_at = base.moment(rt, f"{day} {time}", "DAY TIME")
     visit = base.run(obj, lambda s, now: visits.propose(
         s, rt.settings, actor=actor, now=now, number=number, starts_at=starts_at,
         experts=[e.strip() for e in experts.replace("，", ",").split(",") if e.strip()], itinerary=itinerary))

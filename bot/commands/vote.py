@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import click
 
-from workflows import voting
+from workflows import scoring, voting
 from workflows.publicity import places
 
 from ..handlers.voting import opened_data, status_data
@@ -37,7 +37,7 @@ def register(main: click.Group) -> None:
     def vote_open(obj: Any, closes_at: str | None, actor: str) -> None:
         """Open the ballot on the final ranking's top candidates and send every member a card."""
         def fn(s: Any, rt: Any) -> str:
-            when = base.moment(rt, closes_at) if closes_at else None
+            when = base.moment(rt, closes_at, "--closes-at") if closes_at else None
             ballot = voting.open_ballot(s, rt.settings, actor=actor, now=rt.clock(), closes_at=when,
                                         candidates=voting.final_candidates(s, rt.settings))
             return _msg(rt, "opened", **opened_data(s, ballot))
@@ -100,7 +100,7 @@ def register(main: click.Group) -> None:
         """Move the open round's closing time, or reopen a round that closed without quorum."""
         def fn(s: Any, rt: Any) -> str:
             ballot = voting.extend_ballot(s, rt.settings, actor=actor, now=rt.clock(),
-                                          closes_at=base.moment(rt, closes_at))
+                                          closes_at=base.moment(rt, closes_at, "CLOSES_AT"))
             return _msg(rt, "extended_reply", ballot_id=ballot.id, round_no=ballot.round_no,
                         closes_at=ballot.closes_at.isoformat())
         _run(obj, fn)
@@ -114,13 +114,15 @@ def register(main: click.Group) -> None:
         """Record the committee's decision on a deadlocked tie (only tied candidates, exactly the open places)."""
         def fn(s: Any, rt: Any) -> str:
             refs = [r for r in winners.replace("，", ",").split(",") if r.strip()]
+            for ref in refs:   # each names an application of the edition before anything is decided
+                scoring.find_application(s, rt.settings, ref)
             ballot = voting.decide_tie(s, rt.settings, actor=actor, now=rt.clock(), refs=refs, reason=reason)
             places.settle_votes(s, rt.settings, now=rt.clock())
             return _msg(rt, "tie_decided_ok", **voting.report(s, rt.settings, ballot.series_id))
         _run(obj, fn)
 
     @vote.command("report")
-    @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write the report to this file.")
+    @click.option("--out", "out_path", type=base.OUT_FILE, help="Write the report to this file.")
     @click.pass_obj
     def vote_report(obj: Any, out_path: str | None) -> None:
         """Every vote's result report (Markdown: the award vote, then replacement votes); counts appear only for

@@ -90,7 +90,7 @@ def register(router: Router) -> None:
     def _manage(ctx: Context, words: list[str]) -> None:
         s, settings = ctx.session, ctx.settings
         if not words or words[0] in ("状态", "统计"):
-            ev = call.require_event(s, settings)
+            ev = call.require_event(s, settings, managing=True)
             ctx.reply("training.report", **call.event_data(ev), rows=_rows(ctx),
                       signups=[{"name": r.name, "unit": r.unit, "area": r.area, "count": r.count,
                                 "attended": r.attended} for r in call.signups(s, settings)])

@@ -28,7 +28,7 @@ from workflows.publicity.models import Complaint
 from workflows.publicity.notice import complaint_page_url
 
 from . import limits
-from .pages import _plain, _rt, error_page, page
+from .pages import PUBLIC, _plain, _rt, error_page, page
 
 bp = Blueprint("complaints", __name__)
 COOKIE = "awardbot_complaint_form"
@@ -36,6 +36,11 @@ FORM_SALT, RECEIPT_SALT = "awardbot.complaint-form", "awardbot.complaint-receipt
 RECEIPT_HOURS = 24
 FIELDS = ("name", "phone", "enterprise", "content")
 HONEYPOT = "website"
+
+
+def _public(kind: str, **data: Any) -> str:
+    """A message for the complaint page, in the words for a member of the public (no chat to go back to)."""
+    return _plain(kind, reader=PUBLIC, **data)
 
 
 def _key(purpose: str, value: str) -> str:
@@ -133,7 +138,7 @@ def complaint_submit() -> Response:
     cookie = _cookie_value()
     ip_key = _key("ip", request.remote_addr or "")
     if request.content_length is not None and request.content_length > _limit():
-        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _plain("pages.complaint_too_large",
+        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _public("pages.complaint_too_large",
                        max_files=settings.complaint_page.max_files,
                        max_mb=settings.award.rules.complaint_evidence_max_mb))
     request.max_content_length = _limit()
@@ -141,7 +146,7 @@ def complaint_submit() -> Response:
         form = request.form
         uploads = [f for f in request.files.getlist("files") if f.filename]
     except RequestEntityTooLarge:
-        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _plain("pages.complaint_too_large",
+        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _public("pages.complaint_too_large",
                        max_files=settings.complaint_page.max_files,
                        max_mb=settings.award.rules.complaint_evidence_max_mb))
     values = {k: str(form.get(k) or "")[:4000] for k in FIELDS}
@@ -150,30 +155,30 @@ def complaint_submit() -> Response:
         if values["phone"].strip() and not anonymous else None
     try:
         if not cookie or not hmac.compare_digest(str(form.get("csrf") or ""), _key("csrf", cookie)):
-            return _refuse(403, view, cookie, values, ip_key, phone_key, "csrf", _plain("pages.complaint_form_stale"))
+            return _refuse(403, view, cookie, values, ip_key, phone_key, "csrf", _public("pages.complaint_form_stale"))
         if view.state != "open":
             closed = ("errors.publicity_not_started", {}) if view.state == "not_started" \
                 else ("errors.complaint_window_closed", {"state": view.state, **view.window})
-            return _refuse(409, view, cookie, values, ip_key, phone_key, "closed", _plain(closed[0], **closed[1]))
+            return _refuse(409, view, cookie, values, ip_key, phone_key, "closed", _public(closed[0], **closed[1]))
         with rt.sessions() as s:
             limited = channels.rate_limited(s, settings, ip_key=ip_key, phone_key=phone_key, now=rt.clock())
         if limited:
             return _refuse(429, view, cookie, values, ip_key, phone_key, f"rate_{limited}",
-                           _plain("pages.complaint_rate_limited", by=limited, phone=settings.award.secretariat.phone))
+                           _public("pages.complaint_rate_limited", by=limited, phone=settings.award.secretariat.phone))
         if form.get(HONEYPOT):
-            return _refuse(400, view, cookie, values, ip_key, phone_key, "honeypot", _plain("pages.complaint_refused"))
+            return _refuse(400, view, cookie, values, ip_key, phone_key, "honeypot", _public("pages.complaint_refused"))
         try:
             nonce = read_challenge(str(form.get("form_token") or ""), str(form.get("answer") or ""))
         except ValueError as exc:
             return _refuse(400, view, cookie, values, ip_key, phone_key, f"challenge_{exc}",
-                           _plain("pages.complaint_challenge", reason=str(exc)))
+                           _public("pages.complaint_challenge", reason=str(exc)))
         with rt.sessions() as s:
             done = channels.lodged_from_form(s, nonce)
         if done is not None:
             return redirect(receipt_url(done), code=303)
         if len(uploads) > settings.complaint_page.max_files:
             return _refuse(400, view, cookie, values, ip_key, phone_key, "too_many_files",
-                           _plain("pages.complaint_too_many_files", max_files=settings.complaint_page.max_files))
+                           _public("pages.complaint_too_many_files", max_files=settings.complaint_page.max_files))
         target = next((w["id"] for w in view.winners if w["number"] == values["enterprise"].strip()), 0)
         current = ""
         try:
@@ -193,12 +198,12 @@ def complaint_submit() -> Response:
                 lodged = draft.id
         except DocumentRejected as exc:  # nothing was kept: the complaint and every file are rolled back
             kind, data = intake.refusal(settings, intake.Target("evidence", 0), exc, current)
-            return _refuse(422, view, cookie, values, ip_key, phone_key, f"file_{exc.code}", _plain(kind, **data)
-                           + " " + _plain("pages.complaint_files_again"))
+            return _refuse(422, view, cookie, values, ip_key, phone_key, f"file_{exc.code}", _public(kind, **data)
+                           + " " + _public("pages.complaint_files_again"))
         except DomainError as exc:
             status = 409 if exc.code == "complaint_window_closed" else 400
             return _refuse(status, _view(), cookie, values, ip_key, phone_key, exc.code,
-                           _plain(f"errors.{exc.code}", **exc.data))
+                           _public(f"errors.{exc.code}", **exc.data))
         except IntegrityError:  # the same form lodged at the same moment by a second request
             with rt.sessions() as s:
                 done = channels.lodged_from_form(s, nonce)
@@ -223,13 +228,13 @@ def receipt(token: str) -> Response:
     try:
         data = _serializer(RECEIPT_SALT).loads(token, max_age=RECEIPT_HOURS * 3600)
     except SignatureExpired:
-        return error_page("pages.complaint_receipt_expired", 410)
+        return error_page("pages.complaint_receipt_expired", 410, reader=PUBLIC)
     except BadSignature:
-        return error_page("pages.link_invalid", 403)
+        return error_page("pages.link_invalid", 403, {"link": "receipt"}, reader=PUBLIC)
     with rt.sessions() as s:
         c = s.get(Complaint, int(data.get("c") or 0))
         if c is None or c.channel != channels.WEB or not c.number:
-            return error_page("pages.link_invalid", 404)
+            return error_page("pages.link_invalid", 404, {"link": "receipt"}, reader=PUBLIC)
         info = complaint_flow.complaint_data(s, c)
     return page("complaints_done", complaint=info, secretariat=rt.settings.award.secretariat,
                 page_url=complaint_page_url(rt.settings))

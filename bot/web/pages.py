@@ -50,17 +50,22 @@ def page(name: str, status: int = 200, **data: Any) -> Response:
     return resp
 
 
-def _plain(kind: str, **data: Any) -> str:
+# Who reads a page, as templates see it (`to`): a WeCom member on a page opened from the chat ("page"), or a
+# member of the public on the complaint page ("public"), who has no chat to go back to.
+PAGE, PUBLIC = "page", "public"
+
+
+def _plain(kind: str, *, reader: str = PAGE, **data: Any) -> str:
     """A chat message template as plain text for a page (markdown marks removed)."""
-    bodies = _rt().renderer.message("page", kind, data)
+    bodies = _rt().renderer.message(reader, kind, data)
     body = bodies[0]
     text = body.get("markdown", body.get("text", {})).get("content", "")
     return re.sub(r"[`*>]", "", text)
 
 
-def error_page(kind: str, status: int, data: dict[str, Any] | None = None) -> Response:
-    """A polite page explaining what went wrong, with the chat's wording (`data` fills the message)."""
-    return page("error", status, message=_plain(kind, **(data or {})))
+def error_page(kind: str, status: int, data: dict[str, Any] | None = None, *, reader: str = PAGE) -> Response:
+    """A polite page explaining what went wrong, in the words for its reader (`data` fills the message)."""
+    return page("error", status, message=_plain(kind, reader=reader, **(data or {})))
 
 
 def refusal_page(exc: DomainError, *, link: str = "upload", who: str | None = None) -> Response:

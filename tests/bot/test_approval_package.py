@@ -48,6 +48,7 @@ def _build(tmp, until: str) -> SimpleNamespace:
     handle = serve_in_thread(fake)
     settings = base.with_overrides(database={"url": url}, storage={"dir": str(tmp / "uploads")},
                                    scheduler={"lock_file": str(tmp / "scheduler.lock")},
+                                   server={"time_travel": True},   # the sample edition acts at its own dates
                                    wecom={"api_base_url": handle.url, "oauth_base_url": handle.url,
                                           "login_base_url": handle.url, "request_timeout_seconds": 2})
     engine = make_engine(url)

@@ -22,6 +22,7 @@ def config_file(tmp_path: Path, settings) -> Path:
     body = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     body = body.replace('url = "sqlite:///var/awardbot.sqlite3"', f'url = "{settings.database.url}"')
     body = body.replace('dir = "var/uploads"', f'dir = "{tmp_path / "uploads"}"')
+    body = body.replace("time_travel = false", "time_travel = true")  # the tests replay the calendar
     path = tmp_path / "config.toml"
     path.write_text(body, encoding="utf-8")
     assert tomllib.loads(body)["database"]["url"] == settings.database.url

@@ -188,7 +188,7 @@ def test_cli_shows_and_records_the_rules_and_admits(rt, roster):
     assert out.exit_code == 0 and "尚未记录" in out.output
     out = runner.invoke(group, ["committee", "rules", "record", "--held-on", "2018-09-10", "--attendees", "吴海,郑涛",
                                 "--decisions", "通过议事规则", "--quorum", "9/4"], obj=obj)
-    assert out.exit_code == 1 and "无法识别" in out.output
+    assert out.exit_code == 2 and "无法识别" in out.output   # a bad argument
     out = runner.invoke(group, ["committee", "rules", "record", "--held-on", "2018-09-10", "--attendees", "吴海,郑涛",
                                 "--decisions", "通过议事规则", "--quorum", "1/2", "--no-runoff", "--actor", "mishu"],
                         obj=obj)

@@ -30,6 +30,7 @@ def config_file(tmp_path: Path, settings) -> Path:
     body = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     body = body.replace('url = "sqlite:///var/awardbot.sqlite3"', f'url = "{settings.database.url}"')
     body = body.replace('dir = "var/uploads"', f'dir = "{tmp_path / "uploads"}"')
+    body = body.replace("time_travel = false", "time_travel = true")  # the tests replay the calendar
     path = tmp_path / "config.toml"
     path.write_text(body, encoding="utf-8")
     return path
@@ -79,7 +80,7 @@ def test_remove_one_member_and_refuse_an_unknown_one(config_file, tmp_path, sett
     gone = run(config_file, "roster", "remove", "ms", "--reason", "调离")
     assert gone.exit_code == 0 and "deactivated: ms 秘书·甲 (secretariat)" in gone.output
     again = CliRunner().invoke(main, ["--config", str(config_file), "roster", "remove", "ms"])
-    assert again.exit_code == 1 and "not_on_roster" in again.output and "没有做任何修改" in again.output
+    assert again.exit_code == 2 and "not_on_roster" in again.output and "没有做任何修改" in again.output
     assert active(settings) == {"ms": False}
 
 

@@ -74,7 +74,7 @@ def test_a_bad_time_is_refused_and_changes_nothing(config, sessions):
 
 def test_forget_job_reports_a_missing_job(config):
     out = invoke(config, "scheduler", "--forget-job", "nope")
-    assert out.exit_code == 0 and "job 'nope' not found" in out.output
+    assert out.exit_code == 2 and out.stderr == "--forget-job nope: no such persisted job; nothing was done\n"
 
 
 def test_remind_at_a_time_after_the_deadline_sends_nothing(config, sessions):

@@ -122,7 +122,7 @@ def test_cli_propose_and_list(world, run, wecom):
     assert result.exit_code == 1 and "晚于现在" in result.stderr
     result = run("visits", "propose", "SG2018-001", "2019-01-10", "09:00", "--experts", "nobody",
                  "--itinerary", ITINERARY)
-    assert result.exit_code == 1 and "nobody" in result.stderr
+    assert result.exit_code == 2 and "nobody" in result.stderr          # a bad argument: no such expert
 
 
 def test_the_stage_gates_the_proposal_and_the_list_offers_only_what_passes(world, cb, wecom):

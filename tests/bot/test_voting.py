@@ -266,7 +266,7 @@ def test_cli_conflict_and_extend(rt, wecom, ballot, clock):
     obj = SimpleNamespace(runtime=rt)
     out = runner.invoke(group, ["vote", "conflict", "weiyuan6", "SG2018-004"], obj=obj)
     assert out.exit_code == 0 and "企业丁" in out.output
-    assert runner.invoke(group, ["vote", "conflict", "nobody", "SG2018-004"], obj=obj).exit_code == 1
+    assert runner.invoke(group, ["vote", "conflict", "nobody", "SG2018-004"], obj=obj).exit_code == 2  # not found
     out = runner.invoke(group, ["vote", "extend", "2019-01-20 10:00"], obj=obj)
     assert out.exit_code == 1 and "必须晚于" in out.output
     out = runner.invoke(group, ["vote", "extend", "2019-02-02 17:00"], obj=obj)

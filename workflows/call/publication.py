@@ -41,7 +41,6 @@ def record_publication(session: Session, settings: Settings, *, actor: str, now:
                        published_on: dt.date, link: str = "") -> CallPublication:
     """Record that the call was published on a channel on a day (with its link); audited. Refused while the
     call's texts would print an example contact (nothing published with one can be recorded as the call)."""
-    placeholders.require_real_contacts(settings, action="call")
     if channel not in settings.award.call.channels:
         raise InvalidInput("call_bad_channel", channel=channel, channels=list(settings.award.call.channels),
                            names=dict(settings.award.call.channel_names))
@@ -50,6 +49,7 @@ def record_publication(session: Session, settings: Settings, *, actor: str, now:
         raise InvalidInput("call_bad_link", link=link[:80])
     if published_on > now.astimezone(settings.award.tz).date():
         raise InvalidInput("call_future_day", day=published_on.isoformat())
+    placeholders.require_real_contacts(settings, action="call")   # after the input: a typo is told first
     row = CallPublication(edition=settings.award.edition_key, channel=channel, published_on=published_on, link=link,
                           recorded_by=actor, recorded_at=now)
     session.add(row)

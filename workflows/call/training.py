@@ -29,11 +29,12 @@ def event(session: Session, settings: Settings) -> TrainingEvent | None:
     return session.scalar(select(TrainingEvent).where(TrainingEvent.edition == settings.award.edition_key))
 
 
-def require_event(session: Session, settings: Settings) -> TrainingEvent:
-    """The training event, or NotFound("training_none")."""
+def require_event(session: Session, settings: Settings, *, managing: bool = False) -> TrainingEvent:
+    """The training event, or NotFound: `training_none` tells whoever would sign up that the cards will come,
+    `training_not_announced` (`managing`) tells the secretariat there is nothing to record or count yet."""
     ev = event(session, settings)
     if ev is None:
-        raise NotFound("training_none")
+        raise NotFound("training_not_announced" if managing else "training_none")
     return ev
 
 
@@ -95,7 +96,7 @@ def sign_up(session: Session, settings: Settings, *, actor: str, now: dt.datetim
 def record_attendance(session: Session, settings: Settings, *, actor: str, now: dt.datetime, userid: str,
                       attended: int) -> TrainingSignup:
     """Record how many of a signed-up unit's people came (0: nobody); audited. Walk-ins sign up first."""
-    ev = require_event(session, settings)
+    ev = require_event(session, settings, managing=True)
     row = session.scalar(select(TrainingSignup).where(TrainingSignup.event_id == ev.id, TrainingSignup.userid == userid))
     if row is None:
         raise NotFound("training_not_signed_up", userid=userid)
@@ -109,7 +110,7 @@ def record_attendance(session: Session, settings: Settings, *, actor: str, now: 
 
 def signups(session: Session, settings: Settings, *, attending: bool = True) -> list[TrainingSignup]:
     """The sign-ups of this edition's training (only those coming, unless `attending` is False)."""
-    ev = require_event(session, settings)
+    ev = require_event(session, settings, managing=True)
     q = select(TrainingSignup).where(TrainingSignup.event_id == ev.id)
     if attending:
         q = q.where(TrainingSignup.count > 0)
@@ -130,7 +131,7 @@ class Material:
 def send_materials(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
                    files: list[Material]) -> list[str]:
     """Send course materials to everyone signed up (recorded, so the sender can read them back); audited."""
-    ev = require_event(session, settings)
+    ev = require_event(session, settings, managing=True)
     if not files:
         raise InvalidInput("training_no_files")
     recipients = [s.userid for s in signups(session, settings)]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import TextClause
 
 from workflows.core.auditchain import GENESIS, ChainReport, canonical_json, entry_hash, verify_chain
+from workflows.core.clock import recorded_at
 from workflows.core.db import advisory_key_sql, is_postgres
 from workflows.core.models import AuditEntry
 
@@ -97,7 +98,7 @@ def record(session: Session, *, actor: str, action: str, now: dt.datetime,
     lock_first(session)
     last = session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
     prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
-    entry = AuditEntry(id=prev_id + 1, at=now, actor=actor, action=action, subject=subject,
+    entry = AuditEntry(id=prev_id + 1, at=recorded_at(session, now), actor=actor, action=action, subject=subject,
                        details=json.loads(canonical_json(details)), prev_hash=prev_hash, hash="")
     entry.hash = entry_hash(prev_hash, entry_fields(entry))
     session.add(entry)

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from workflows.core.clock import queued_at
 from workflows.core.models import CardTask, OutboxMessage
 
 # session.info key of the bot's renderer for bulk queueing: (recipient, kind, data, now) → outbox row dicts,
@@ -37,6 +38,7 @@ def jsonable(value: Any) -> Any:
 def notify(session: Session, to: str | Iterable[str], kind: str, *, now: dt.datetime, **data: Any) -> list[OutboxMessage]:
     """Queue a message of `kind` to one or more members."""
     recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
+    now = queued_at(session, now)
     rows = [OutboxMessage(recipient=r, kind=kind, data=jsonable(data), action="send", next_attempt_at=now, created_at=now)
             for r in recipients]
     session.add_all(rows)
@@ -48,6 +50,7 @@ def notify_many(session: Session, items: Iterable[tuple[str, str, dict[str, Any]
     bot has installed its renderer, else one `notify` each. Returns how many messages were queued."""
     render_rows = session.info.get(RENDER_ROWS)
     items = list(items)
+    now = queued_at(session, now)
     if render_rows is None:
         for recipient, kind, data in items:
             notify(session, recipient, kind, now=now, **data)
@@ -68,6 +71,7 @@ def new_task_id(kind: str) -> str:
 def send_card(session: Session, to: str, kind: str, *, subject: str, now: dt.datetime, **data: Any) -> CardTask:
     """Queue an interactive card and remember its task id and subject."""
     task_id = new_task_id(kind.split(".")[-1])
+    now = queued_at(session, now)
     row = OutboxMessage(recipient=to, kind=kind, data=jsonable({**data, "task_id": task_id}), action="send",
                         next_attempt_at=now, created_at=now)
     session.add(row)
@@ -81,6 +85,7 @@ def send_card(session: Session, to: str, kind: str, *, subject: str, now: dt.dat
 def update_card(session: Session, task: CardTask, kind: str, *, response_code: str | None,
                 now: dt.datetime, close: bool = True, **data: Any) -> OutboxMessage:
     """Queue a replacement of a card for its recipient (update_template_card) and close it."""
+    now = queued_at(session, now)
     row = OutboxMessage(recipient=task.recipient, kind=kind,
                         data=jsonable({**data, "task_id": task.task_id, "response_code": response_code}),
                         action="update_card", next_attempt_at=now, created_at=now)
@@ -93,6 +98,7 @@ def update_card(session: Session, task: CardTask, kind: str, *, response_code: s
 
 def send_file(session: Session, to: str, *, sha256: str, filename: str, now: dt.datetime) -> OutboxMessage:
     """Queue a stored document to be uploaded to WeCom and sent as a file message."""
+    now = queued_at(session, now)
     row = OutboxMessage(recipient=to, kind="file", data={"sha256": sha256, "filename": filename},
                         action="send_file", next_attempt_at=now, created_at=now)
     session.add(row)
@@ -101,6 +107,7 @@ def send_file(session: Session, to: str, *, sha256: str, filename: str, now: dt.
 
 def fetch_media(session: Session, userid: str, *, media_id: str, purpose: str, now: dt.datetime, **data: Any) -> OutboxMessage:
     """Queue a download of a member's chat attachment from WeCom (done outside the request)."""
+    now = queued_at(session, now)
     row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}", data=jsonable({"media_id": media_id, **data}),
                         action="fetch_media", next_attempt_at=now, created_at=now)
     session.add(row)

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit
+from workflows.core.clock import queued_at
 from workflows.core.errors import NotFound
 from workflows.core.models import MEMBER_ID_MAX, ROLES, Conversation, DirectoryName, OutboxMessage, Person
 from workflows.core.settings import Settings
@@ -233,8 +234,9 @@ def directory_name(session: Session, userid: str, *, now: dt.datetime) -> str:
     row = session.get(DirectoryName, userid)
     if row is None:
         session.add(DirectoryName(userid=userid))
+        due = queued_at(session, now)
         session.add(OutboxMessage(recipient=userid, kind="fetch.user", data={}, action="fetch_user",
-                                  next_attempt_at=now, created_at=now))
+                                  next_attempt_at=due, created_at=due))
         return ""
     return row.name if row.name and row.name != userid else ""
 

@@ -87,6 +87,9 @@ class ServerSettings(StrictModel):
         except ValueError:
             raise ValueError(f"{v!r} is not an IP address: give the address your reverse proxy connects from, "
                              "e.g. \"127.0.0.1\" (empty: no proxy)") from None
+    # One clock (docs/operator.md): false on a real deployment, where every change happens at the server's time
+    # and state-changing commands refuse `--now`; true only for the demo, the sample edition and training copies.
+    time_travel: bool = False
 
 
 class ComplaintPageSettings(StrictModel):
