@@ -25,8 +25,9 @@ def _index(me: Signed, *, form: dict[str, str] | None = None, error: str = "", s
     settings = rt().settings
     with rt().sessions() as s:
         past = broadcast.history(s, settings)
-    return page("broadcasts", status, past=past, form=form or {"audience": "applicants"}, error=error,
+    return page("broadcasts", status, past=past, form=form or {"audience": "applicants", "region": "", "status": "", "title": "", "body": ""}, error=error,
                 audiences=broadcast.AUDIENCES, regions=settings.award.regions,
+                region_names={r.code: r.name for r in settings.award.regions},
                 states=[st.value for st in AppStatus], title_max=broadcast.TITLE_MAX, body_max=broadcast.BODY_MAX)
 
 
