@@ -12,6 +12,7 @@ from sqlalchemy import Table, select
 from workflows.apply import models as apply_models
 from workflows.call import models as call_models
 from workflows.committee import models as committee_models
+from workflows.core import broadcast_models
 from workflows.core import models as core_models
 from workflows.core.base import Base
 from workflows.publicity import models as publicity_models
@@ -20,7 +21,7 @@ from workflows.scoring import draw_models as scoring_draw_models
 from workflows.scoring import models as scoring_models
 from workflows.voting import models as voting_models
 
-STAGE_MODELS = (core_models, committee_models, call_models, apply_models, review_models, scoring_models,
+STAGE_MODELS = (core_models, broadcast_models, committee_models, call_models, apply_models, review_models, scoring_models,
                 scoring_draw_models, voting_models, publicity_models)
 
 # The deployment's tables, not one edition's: the roster, the audit chain (verified as one chain), and

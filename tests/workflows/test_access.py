@@ -120,7 +120,7 @@ def test_chair_and_leader_include_member_and_expert():
 # -- what may be seen (VIEWS): the workbench's pages read the same table ----------------------------------------
 SEES = {
     "secretariat": {"edition.overview", "applications.view", "assignments.view", "scores.view", "ranking.view",
-                    "publicity.view", "audit.view", "exports.download", "results.view", "vote.status",
+                    "publicity.view", "audit.view", "exports.download", "results.view", "vote.status", "broadcasts.view",
                     "committee.rules_view"},
     "expert_leader": {"applications.view", "assignments.view", "scores.view", "ranking.view", "results.view"},
     "committee_chair": {"ranking.view", "vote.status", "committee.rules_view"},

@@ -98,6 +98,8 @@ POLICY: dict[str, frozenset[str]] = {
     "complaints.conclude": SECRETARIAT,
     "award.manage": SECRETARIAT,
     "archive.export": SECRETARIAT,
+    # a notice to a filtered group (all 曲江区 applicants with 补正 open, the finalists, experts who have not pledged)
+    "broadcast.send": SECRETARIAT,
 }
 
 LEADER_AND_SECRETARIAT = frozenset({"secretariat", "expert_leader", OPERATOR})
@@ -118,6 +120,7 @@ VIEWS: dict[str, frozenset[str]] = {
     "publicity.view": SECRETARIAT,                       # the notice and complaints (complainants named)
     "audit.view": SECRETARIAT,
     "exports.download": SECRETARIAT,
+    "broadcasts.view": SECRETARIAT,                      # notices to groups and their delivery
 }
 # Views shown only in chat: they do not open the workbench (/admin) to a role that has no page there.
 CHAT_ONLY_VIEWS = frozenset({"committee.rules_view"})

@@ -25,12 +25,13 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("ranking", "ranking.view", "/admin/ranking"),
     ("vote", "vote.status", "/admin/vote"),
     ("publicity", "publicity.view", "/admin/publicity"),
+    ("broadcasts", "broadcasts.view", "/admin/broadcasts"),
     ("audit", "audit.view", "/admin/audit"),
     ("exports", "exports.download", "/admin/exports"),
 )
 
 # Where each role starts: its main page (the leader scores, the chair watches the vote, an expert his applications).
-HOME = ("edition", "scores", "vote", "applications", "experts", "ranking", "publicity", "audit", "exports")
+HOME = ("edition", "scores", "vote", "applications", "experts", "ranking", "publicity", "broadcasts", "audit", "exports")
 
 
 def nav_for(role: str) -> list[tuple[str, str]]:
