@@ -1,4 +1,4 @@
-"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record|package`, `award announce|pay`,
+"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record|package`, `award announce|pay|certificates`,
 `archive --out FILE.zip`, `audit verify`."""
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from workflows import archive
 from workflows import publicity
 from workflows.publicity import channels, places
 
+from workflows.core.errors import AlreadyDone
+
 from .. import approval as approval_files
+from .. import certificates as certificate_files
 from . import base
 
 
@@ -285,6 +288,31 @@ def register(main: click.Group) -> None:
                                     reference=reference)
             return f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
         click.echo(base.run(obj, go, now))
+
+    @award_group.command("certificates")
+    @click.option("--out", type=base.OUT_DIR, default=None, help="Write every certificate (Word, HTML) here.")
+    @actor_opt
+    @now_opt
+    @click.pass_obj
+    def award_certificates(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+        """Number a 证书 for every announced winner without one; with --out, write them all."""
+        rt = obj.runtime
+
+        def go(s: Any, when: dt.datetime) -> list[dict[str, Any]]:
+            try:
+                new = publicity.certificates.issue(s, rt.settings, actor=actor, now=when)
+            except AlreadyDone:
+                new = []
+            for c in new:
+                click.echo(f"issued {c.number}  {publicity.describe(s, c.application_id)['name']}")
+            return [publicity.certificates.data(s, rt.settings, c.number)
+                    for c in publicity.certificates.issued(s, rt.settings)]
+        every = base.run(obj, go, now)
+        if not out:
+            click.echo(f"{len(every)} certificates issued in all")
+            return
+        for path in certificate_files.write(rt.renderer, every, Path(out)):
+            click.echo(f"  wrote {path}")
 
     @award_group.command("status")
     @click.pass_obj

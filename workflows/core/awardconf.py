@@ -184,12 +184,14 @@ class ApplicationConf(StrictModel):
 
     number_prefix: str = Field(default="SG2018", pattern=r"^[A-Za-z0-9-]{1,16}$")      # applications
     complaint_prefix: str = Field(default="TS2018", pattern=r"^[A-Za-z0-9-]{1,16}$")   # complaints
+    certificate_prefix: str = Field(default="ZS2018", pattern=r"^[A-Za-z0-9-]{1,16}$")  # winners' 证书
 
     @model_validator(mode="after")
     def _distinct(self) -> "ApplicationConf":
-        if self.number_prefix.upper() == self.complaint_prefix.upper():
-            raise ValueError("complaint_prefix must differ from number_prefix (an application and a complaint "
-                             "would share a number)")
+        prefixes = [self.number_prefix.upper(), self.complaint_prefix.upper(), self.certificate_prefix.upper()]
+        if len(set(prefixes)) < len(prefixes):
+            raise ValueError("number_prefix, complaint_prefix and certificate_prefix must differ (two kinds of "
+                             "record would share a number)")
         return self
 
 

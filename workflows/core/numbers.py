@@ -25,6 +25,7 @@ from workflows.core.settings import Settings
 PREFIXES: dict[str, Callable[[Settings], str]] = {
     "application": lambda s: s.award.application.number_prefix,
     "complaint": lambda s: s.award.application.complaint_prefix,
+    "certificate": lambda s: s.award.application.certificate_prefix,
 }
 
 

@@ -82,3 +82,5 @@ from workflows.publicity.package import (  # noqa: F401
     received as applications_received,
     attach_package,
 )
+
+from workflows.publicity import certificates  # noqa: F401,E402  (the winners' 证书)

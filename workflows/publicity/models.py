@@ -160,3 +160,19 @@ class PlaceDecision(Base):
     start: Mapped[dt.datetime | None]                       # the replacement's own notice window
     end: Mapped[dt.datetime | None]
     last_day: Mapped[str | None] = mapped_column(String(10))
+
+
+class Certificate(Base):
+    """A winner's numbered 证书 (由市政府表彰奖励，颁发奖牌和证书), issued once after the announcement."""
+
+    __tablename__ = "award_certificate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int]
+    number: Mapped[str] = mapped_column(String(32))
+    issued_on: Mapped[str] = mapped_column(String(10))     # the date printed on it, ISO
+    issued_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    issued_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "application_id"), UniqueConstraint("edition", "number"),
+                      of_application())

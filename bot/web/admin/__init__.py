@@ -12,5 +12,5 @@ from flask import Flask
 def register(app: Flask, runtime) -> None:  # noqa: ANN001
     """Register the workbench's blueprint on the Flask app."""
     from .gate import bp
-    from . import application, broadcasts, exports, pages  # noqa: F401  (their routes register on bp)
+    from . import application, broadcasts, certificates, exports, pages  # noqa: F401  (their routes register on bp)
     app.register_blueprint(bp)
