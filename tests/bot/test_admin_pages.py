@@ -208,6 +208,55 @@ def test_publicity_and_complaints(mishu):
     assert "韶府函〔示例〕1号" in page
 
 
+def test_complaint_evidence_opens_and_a_letter_shows_how_it_came(mishu, edition):
+    from workflows.publicity.models import Complaint, ComplaintEvidence, Publicity
+    doc = _documents(edition, _apps(edition)[0].id)[0]     # a stored PDF stands in for the scanned letter
+    store = edition.rt.services["documents"]
+    with edition.rt.sessions.begin() as s:
+        chat = s.scalar(select(Complaint).where(Complaint.number.is_not(None)))
+        pub = s.scalar(select(Publicity))
+        letter = Complaint(edition=chat.edition, number="TS-LETTER", publicity_id=pub.id,
+                           application_id=chat.application_id, complainant="offline", content="来信反映的情况",
+                           real_name="张三", phone="13700137000", status="submitted", created_at=NOW,
+                           submitted_at=NOW, channel="letter", received_on="2019-02-03", registered_by="mishu")
+        s.add(letter)
+        s.flush()
+        scan = ComplaintEvidence(complaint_id=letter.id, sha256=doc.sha256, size=doc.size, kind="pdf",
+                                 original_name="来信扫描.pdf", received_at=NOW)
+        s.add(scan)
+        s.flush()
+        ids = (letter.id, scan.id)
+    try:
+        page = text(mishu.get("/admin/publicity"))
+        article = page.split('id="complaint-TS-LETTER"')[1].split("</article>")[0]
+        assert "收到方式：来信（2019年2月3日收到） · 登记人：" in article
+        assert f'<a class="download" href="/admin/publicity/evidence/{ids[1]}">来信扫描.pdf</a>' in article
+        assert f'href="/admin/publicity/evidence/{ids[1]}?inline=1"' in article
+        chat_part = page.split(f'id="complaint-{chat.number}"')[1].split("</article>")[0]
+        assert "收到方式：企业微信" in chat_part and "未提交证据材料" in chat_part
+        got = mishu.get(f"/admin/publicity/evidence/{ids[1]}")
+        assert got.status_code == 200 and got.data == store.read_bytes(doc.sha256, doc.size)
+        assert got.headers["Content-Disposition"].startswith("attachment") and "nosniff" in str(got.headers)
+        inline = mishu.get(f"/admin/publicity/evidence/{ids[1]}?inline=1")
+        assert inline.headers["Content-Disposition"].startswith("inline") and inline.mimetype == "application/pdf"
+        assert mishu.get("/admin/publicity/evidence/99999").status_code == 404
+        # the group leader (no publicity page) gets nothing, not even whether the file exists
+        assert client_for(edition, "zuzhang").get(f"/admin/publicity/evidence/{ids[1]}").status_code == 403
+        # a file whose bytes no longer match its SHA-256 is never sent
+        path = store.path_for(doc.sha256)
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original[:-1] + b"X")
+            assert mishu.get(f"/admin/publicity/evidence/{ids[1]}").status_code == 503
+        finally:
+            path.write_bytes(original)
+    finally:
+        with edition.rt.sessions.begin() as s:
+            s.delete(s.get(ComplaintEvidence, ids[1]))
+            s.flush()
+            s.delete(s.get(Complaint, ids[0]))
+
+
 def test_audit_log_and_its_verification(mishu, edition):
     page = text(mishu.get("/admin/audit"))
     assert 'id="audit"' in page and "下一页" not in page

@@ -31,6 +31,23 @@ PREVIEW = ("pdf", "jpeg", "png")
 ACTIONS = ("accept", "reject", "supplement", "finding")
 
 
+def send_stored(sha256: str, size: int, kind: str, name: str, *, inline: bool) -> Response:
+    """A stored file, verified against its SHA-256 before a byte is sent (503 and nothing sent otherwise):
+    inline only for PDF and images (framed only by our own pages), else as a download; never cached."""
+    try:
+        content = rt().services["documents"].read_bytes(sha256, size)
+    except (DocumentMissing, DocumentCorrupted):
+        return page("unavailable", 503)
+    inline = inline and kind in PREVIEW
+    resp = send_file(io.BytesIO(content), mimetype=KINDS[kind].mime, as_attachment=not inline,
+                     download_name=name, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp
+
+
 def _load(s, me: Signed, app_id: int):  # noqa: ANN001, ANN202
     """The application if this member may open it; NotFound otherwise (an expert learns nothing of others)."""
     app = apply.get(s, rt().settings, app_id)
@@ -139,18 +156,8 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
         doc = next((d for d in _documents(s, me, app) if d.id == doc_id), None)
         if doc is None:
             return page("missing", 404)
-        try:
-            content = rt().services["documents"].read_bytes(doc.sha256, doc.size)
-        except (DocumentMissing, DocumentCorrupted):
-            return page("unavailable", 503)
-        inline = request.args.get("inline") == "1" and doc.kind in PREVIEW
-        resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=not inline,
-                         download_name=doc.original_name, max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return resp
+        return send_stored(doc.sha256, doc.size, doc.kind, doc.original_name,
+                           inline=request.args.get("inline") == "1")
 
 
 def _verb(s, app, action: str, form) -> Callable[[], Any]:  # noqa: ANN001

@@ -6,7 +6,7 @@ from fractions import Fraction
 from flask import Response, request
 from sqlalchemy import func, select
 
-from workflows import apply, publicity, scoring, voting
+from workflows import apply, scoring, voting
 from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, reminders, stages
 from workflows.core.errors import DomainError
@@ -187,25 +187,6 @@ def vote(me: Signed) -> Response:
     needed = {r["ballot_id"]: math.ceil(Fraction(r["members"]) * Fraction(r["quorum"])) for r in report["rounds"]}
     return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed,
                 verified=bool(request.args.get("verify")))
-
-
-# -- the public notice and complaints -----------------------------------------------------------------------
-@bp.get("/publicity")
-@view("publicity", "publicity.view")
-def publicity_page(me: Signed) -> Response:
-    """The public notice (window, proposed winners), complaints and their verification, approval and award."""
-    settings = rt().settings
-    with rt().sessions() as s:
-        pub = publicity.current(s, settings)
-        notice = publicity.view(s, settings, now=now()) if pub else None
-        complaints = [publicity.complaint_data(s, c) for c in publicity.listing(s, settings)]
-        approval = publicity.current_approval(s, settings)
-        records = [{"app": publicity.describe(s, r.application_id), "prize": r.prize_yuan, "status": r.payment_status,
-                    "reference": r.payment_reference or "", "paid_at": r.paid_at}
-                   for r in publicity.records(s, settings)]
-        approved = [publicity.describe(s, i) for i in approval.approved] if approval else []
-        return page("publicity", notice=notice, complaints=complaints, approval=approval, approved=approved,
-                    records=records)
 
 
 # -- the audit log ----------------------------------------------------------------------------------------
