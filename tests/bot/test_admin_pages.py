@@ -131,8 +131,12 @@ def test_one_application_page(mishu, edition):
     app = _apps(edition)[0]
     page = text(mishu.get(f"/admin/applications/{app.id}"))
     for part in (app.enterprise_name, app.credit_code, "申报条件", "推荐意见", "形式审查", "已受理", "专家分配",
-                 "操作记录", "application.submit", "review.accept"):
+                 "操作记录", "提交申报", "受理"):
         assert part in page, part
+    # people by name and actions in words, never the stored codes (issue 24.4)
+    trail = page.split('id="trail"')[1].split("</ol>")[0]
+    assert f"{app.contact_name}（{app.enterprise_name}） · 填写申报信息" in trail and "示例数据 · 受理" in trail
+    assert app.applicant not in trail and "application." not in trail and "document.attach" not in trail
     assert "审查决定" not in page   # decided long ago: no action offered
     assert page.count('class="download"') == len(list(_documents(edition, app.id)))
 
@@ -263,7 +267,7 @@ def test_audit_log_and_its_verification(mishu, edition):
     ok = text(mishu.get("/admin/audit?verify=1"))
     assert 'id="chain-ok"' in ok
     filtered = text(mishu.get("/admin/audit", query_string={"action": "review."}))
-    assert "review.accept" in filtered and "score.confirm" not in filtered
+    assert "受理" in filtered and "确认评分表" not in filtered
     with edition.rt.sessions.begin() as s:
         entry = s.get(AuditEntry, 5)
         saved = entry.details
@@ -274,6 +278,62 @@ def test_audit_log_and_its_verification(mishu, edition):
     finally:
         with edition.rt.sessions.begin() as s:
             s.get(AuditEntry, 5).details = saved
+
+
+def test_the_audit_log_reads_in_words_and_keeps_the_codes_in_its_raw_view(mishu, edition):
+    app = _apps(edition)[0]
+    subject = {"subject": f"application:{app.id}"}
+    page = text(mishu.get("/admin/audit", query_string=subject))
+    table = page.split('id="audit"')[1].split("</table>")[0]
+    assert f"申报 {app.number} · {app.enterprise_name}" in table and f"application:{app.id}" not in table
+    assert "<td>受理</td>" in table and "<td>秘书处·李敏</td>" in table and "=None" not in table
+    assert "None" not in table and "review.accept" not in table and "application.set" not in table
+    assert "推荐单位：" in table                   # the details' keys in words, the recommenders by name
+    raw = text(mishu.get("/admin/audit", query_string={**subject, "raw": "1"}))
+    table = raw.split('id="audit"')[1].split("</table>")[0]
+    assert "<code>review.accept</code>" in table and f"<code>application:{app.id}</code>" in table
+    assert "&#34;reason&#34;:null" in table or '"reason":null' in table   # the stored details, whole
+    stage = text(mishu.get("/admin/audit", query_string={"subject": "stage:apply"}))
+    assert "阶段 · " + edition.rt.settings.award.stage("apply").name in stage
+
+
+def test_every_audited_action_has_a_name():
+    """Each action any module records (audit.record, people._leave) has a label in templates/_names.j2."""
+    from pathlib import Path
+
+    from bot.web.admin.names import action, table
+    words = table(edition_env())
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for path in [*(root / "workflows").rglob("*.py"), *(root / "bot").rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"(?:audit\.record|_leave)\(", source):
+            segment = source[call.end():call.end() + 300].split("subject=")[0].split("now=")[0]
+            found |= set(re.findall(r'"([a-z_]+\.[a-z_.]+)"', segment))
+            found |= {f + "x" for f in re.findall(r'f"([a-z_]+\.[a-z_.]*)\{', segment)}  # review.finding.{kind}
+    assert len(found) > 70
+    assert [a for a in sorted(found) if action(words, a) == a] == []
+
+
+def edition_env():
+    from jinja2 import Environment, FileSystemLoader
+
+    from bot.render import TEMPLATES
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)))
+
+
+def test_exports_speak_words_and_dates(mishu, edition):
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/applications.xlsx").data))
+    rows = list(book.active.values)
+    accepted = [r for r in rows[1:] if r[5] == "已受理"]
+    assert accepted and {r[9] for r in accepted} == {"已受理"} and "accepted" not in {r[9] for r in rows}
+    dated = next(book.active.iter_rows(min_row=2, max_row=2))[8]
+    assert isinstance(dated.value, dt.datetime) and dated.number_format == 'yyyy"年"m"月"d"日" hh:mm'
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/assignments.xlsx").data))
+    assert {r[6] for r in list(book.active.values)[1:]} == {"已确认"}
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/scores.xlsx").data))
+    material = list(book["材料评审"].values)
+    assert {r[4] for r in material[1:]} == {"已确认"} and {r[5] for r in material[1:]} == {"企业微信"}
 
 
 def test_exports_open_in_openpyxl(mishu, edition):

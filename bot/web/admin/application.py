@@ -24,8 +24,9 @@ from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
 from .gate import bp, view
-from .pages import names_of, visible_ids
-from .render import headers, message, page, rt
+from .names import table, who
+from .pages import visible_ids
+from .render import env, headers, message, page, rt
 
 PREVIEW = ("pdf", "jpeg", "png")
 ACTIONS = ("accept", "reject", "supplement", "finding")
@@ -106,7 +107,8 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     sheets = {(x.phase, x.expert): x for x in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id))}
     declared = list(s.scalars(select(ConflictDeclaration).where(ConflictDeclaration.application_id == app.id)))
     trail = audit.entries(s, subject=apply.subject(app))
-    names = names_of(s, [a.expert for a in assignments] + [c.expert for c in declared] + [e.actor for e in trail])
+    names = who(s, table(env()), [a.expert for a in assignments] + [c.expert for c in declared]
+                + [e.actor for e in trail])
     data |= {
         "recommendations": list(s.scalars(select(Recommendation).where(Recommendation.application_id == app.id)
                                           .order_by(Recommendation.round))),

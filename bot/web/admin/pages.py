@@ -19,7 +19,8 @@ from workflows.publicity.models import Complaint
 
 from .auth import Signed, now
 from .gate import bp, view
-from .render import page, rt
+from . import names
+from .render import env, page, rt
 
 AUDIT_PAGE = 50
 
@@ -207,12 +208,18 @@ def audit_log(me: Signed) -> Response:
         q = q.where(AuditEntry.actor == filters["actor"])
     if filters["subject"]:
         q = q.where(AuditEntry.subject == filters["subject"])
+    raw = bool(a.get("raw"))
     with rt().sessions() as s:
         total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = list(s.scalars(q.order_by(AuditEntry.id.desc()).offset((number - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)))
-        names = names_of(s, [r.actor for r in rows])
+        words = names.table(env())
+        people = names.who(s, words, [r.actor for r in rows])
+        subjects = names.subjects(s, words, {st.key: st.name for st in rt().settings.award.stages},
+                                  [r.subject for r in rows])
+        shown = names.details(s, words, [r.details for r in rows])
         report = audit.verify(s) if a.get("verify") else None
-        entries = [{"id": r.id, "at": r.at, "actor": r.actor, "name": names.get(r.actor, ""), "action": r.action,
-                    "subject": r.subject, "details": r.details, "hash": r.hash} for r in rows]
-    return page("audit", entries=entries, filters=filters, page_no=number,
+        entries = [{"id": r.id, "at": r.at, "actor": r.actor, "name": people.get(r.actor, r.actor),
+                    "action": r.action, "subject": r.subject, "subject_name": subjects.get(r.subject, ""),
+                    "details": shown[i], "raw": names.raw(r.details), "hash": r.hash} for i, r in enumerate(rows)]
+    return page("audit", entries=entries, filters=filters, page_no=number, raw=raw,
                 pages=max(1, math.ceil(total / AUDIT_PAGE)), total=total, report=report)
