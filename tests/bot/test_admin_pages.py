@@ -336,6 +336,85 @@ def test_exports_speak_words_and_dates(mishu, edition):
     assert {r[4] for r in material[1:]} == {"已确认"} and {r[5] for r in material[1:]} == {"企业微信"}
 
 
+# -- charts: server-rendered SVG, each with its numbers in a table beside it (issue 24.5) ----------------------
+def _svg(page: str, marker: str) -> str:
+    """The first chart after `marker`."""
+    part = page.split(marker, 1)[1]
+    return part[part.index("<svg"):part.index("</svg>") + 6]
+
+
+def _cells(table_html: str) -> list[list[str]]:
+    return [[re.sub(r"<[^>]+>", " ", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table_html, re.S)]
+
+
+def test_the_edition_chart_matches_its_table(mishu, edition):
+    page = text(mishu.get("/admin/edition"))
+    svg = _svg(page, 'id="progress"')
+    assert 'role="img"' in svg and "<script" not in page and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    bars = re.findall(r'<g class="bar [^"]*" data-label="([^"]+)" data-value="([^"]+)"', svg)
+    table = _cells(page.split('id="status-data"')[1].split("</table>")[0])[1:]
+    assert bars and [(label, value) for label, value in bars] == [(r[0], r[1]) for r in table]
+    with edition.rt.sessions() as s:
+        assert sum(int(v) for _, v in bars) == len(list(s.scalars(select(Application))))
+
+
+def test_the_score_spread_charts_match_their_tables(mishu, edition):
+    page = text(mishu.get("/admin/scores"))
+    svg = _svg(page, 'id="totals-chart"')
+    rows = _cells(page.split('id="totals"')[1].split("</tbody>")[0])
+    experts, body = rows[0][1:-4], rows[1:]
+    from_table = {(r[0].split()[-2] if r[0].startswith("⚑") else r[0].split()[0], experts[i]): float(v)
+                  for r in body for i, v in enumerate(r[1:1 + len(experts)]) if v}
+    from_chart = {}
+    for label, inner in re.findall(r'<g class="dotrow[^"]*" data-label="([^"]+)">(.*?)</g>', svg, re.S):
+        for name, value in re.findall(r'data-series="([^"]+)" data-value="([^"]+)"', inner):
+            from_chart[(label, name)] = float(value)
+    assert len(from_chart) == 40 and from_chart == from_table
+    # item by item for one application: each expert's percentage per item, as in the table below it
+    app = _apps(edition)[0]
+    page = text(mishu.get("/admin/scores", query_string={"app": app.id}))
+    svg = _svg(page, 'id="items-chart"')
+    table = _cells(page.split('class="items"')[1].split("</tbody>")[0])
+    names = [h.split()[0] for h in table[0][2:]]
+    for row in table[1:]:
+        key = row[0].lstrip("⚑ ").split()[0]
+        inner = re.search(rf'data-label="{re.escape(key)}">(.*?)</g>', svg, re.S).group(1)
+        dots = dict(re.findall(r'data-series="([^"]+)" data-value="([^"]+)"', inner))
+        assert {n: float(v.rstrip("%")) for n, v in zip(names, row[2:])} == {n: float(v) for n, v in dots.items()}
+
+
+def test_the_ranking_chart_shows_the_gate_and_the_cut(mishu, edition):
+    page = text(mishu.get("/admin/ranking"))
+    rules = edition.rt.settings.award.rules
+    svg = _svg(page, 'id="rank-material"')
+    bars = re.findall(r'<g class="bar ([^"]*)" data-label="([^"]+)" data-value="([^"]+)"', svg)
+    table = _cells(page.split('id="ranking-material"')[1].split("</table>")[0])[1:]
+    assert [(b[1], float(b[2])) for b in bars] == [(r[1].split()[0], float(r[2])) for r in table]
+    assert [b[0] == "selected" for b in bars] == [r[3] == "入围现场考评" for r in table]
+    assert re.search(rf'<g class="mark gate" data-value="{rules.material_gate}">', svg)
+    cut = re.search(r'<g class="mark cut" data-value="([^"]+)">', svg).group(1)
+    assert float(cut) == float(table[rules.candidates_max - 1][2])
+    composite = _svg(page, 'id="rank-site"')
+    bars = re.findall(r'data-label="([^"]+)" data-value="([^"]+)"', composite)
+    table = _cells(page.split('id="ranking-composite"')[1].split("</table>")[0])[1:]
+    assert [(b[0], float(b[1])) for b in bars] == [(r[1].split()[0], float(r[4])) for r in table]
+
+
+def test_the_vote_chart_shows_participation_never_choices(mishu, edition):
+    page = text(mishu.get("/admin/vote"))
+    svg = _svg(page, 'id="round-1"')
+    parts = dict(re.findall(r'data-name="([^"]+)" data-value="([^"]+)"', svg))
+    turnout = page.split('id="round-1"')[1].split('class="turnout-list"')[1].split("</table>")[0]
+    assert parts == {"已投票": str(turnout.count("已投票</td>")), "未投票": str(turnout.count("未投票</td>")),
+                     "回避": str(turnout.count("回避</td>"))}
+    table = _cells(page.split('class="figure-data participation"')[1].split("</table>")[0])
+    assert dict(zip(table[0], table[1])) == parts
+    assert re.search(r'<g class="mark gate" data-value="5">', svg)
+    with edition.rt.sessions() as s:
+        assert all(a.enterprise_name not in svg and a.number not in svg for a in s.scalars(select(Application)))
+
+
 def test_exports_open_in_openpyxl(mishu, edition):
     apps = _apps(edition)
     book = load_workbook(io.BytesIO(mishu.get("/admin/exports/applications.xlsx").data))

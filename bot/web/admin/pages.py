@@ -19,7 +19,7 @@ from workflows.publicity.models import Complaint
 
 from .auth import Signed, now
 from .gate import bp, view
-from . import names
+from . import figures, names
 from .render import env, page, rt
 
 AUDIT_PAGE = 50
@@ -92,8 +92,9 @@ def edition(me: Signed) -> Response:
                      "subject": (subjects[int(e.subject.split(":")[1])].number or e.subject)
                      if e.subject.startswith("application:") and int(e.subject.split(":")[1]) in subjects
                      else e.subject} for e in extensions]
+    fig = {"statuses": figures.statuses(counts["applications"]), "owed": figures.owed(obligations)}
     return page("edition", timeline=timeline, current=current, counts=counts, obligations=obligations,
-                extensions=ext_rows, now=t)
+                extensions=ext_rows, now=t, fig=fig)
 
 
 # -- applications -----------------------------------------------------------------------------------------
@@ -147,7 +148,9 @@ def scores(me: Signed) -> Response:
         # Item by item for one application at a time: the one asked for, else the first with a flagged spread.
         selected = next((e for e in data["applications"] if str(e["app"].id) == chosen), None) or next(
             (e for e in data["applications"] if e["flagged_items"] or e["total_flagged"]), None)
-        return page("scores", by_expert=experts, selected=selected, **data)
+        fig = {"totals": figures.totals(data["applications"], experts),
+               "items": figures.items(selected, data["rubric"].item_keys) if selected else None}
+        return page("scores", by_expert=experts, selected=selected, fig=fig, **data)
 
 
 @bp.get("/ranking")
@@ -165,6 +168,9 @@ def ranking(me: Signed) -> Response:
             d["recorded"] = [] if d["sealed"] else [
                 {"position": r.position, "score": r.score, "app": s.get(Application, r.application_id)}
                 for r in scoring.shortlist(s, settings, "site" if phase == "material" else "vote")]
+            d["fig"] = None if d["sealed"] else (
+                figures.material(d, settings.award.rules.candidates_max) if phase == "material"
+                else figures.composite(d, settings.award.rules.vote_top))
             d["confirmed_by"] = (names_of(s, [d["confirmation"].confirmed_by]).get(d["confirmation"].confirmed_by, "")
                                  if d["confirmation"] else "")
         return page("ranking", phases=data, rules=settings.award.rules)
@@ -180,13 +186,14 @@ def vote(me: Signed) -> Response:
         try:
             report = voting.report(s, settings)
         except DomainError:
-            return page("vote", report=None, turnout={}, recounts=[], needed={})
+            return page("vote", report=None, turnout={}, recounts=[], needed={}, participation=[])
         turnout = {r["ballot_id"]: [{"name": t.name, "voted": t.voted_at is not None, "recused": t.recused}
                                     for t in voting.turnout(s, r["ballot_id"])] for r in report["rounds"]}
         recounts = voting.verify(s, settings) if request.args.get("verify") else []
     # Each round by the quorum it is judged by (the committee's recorded 议事规则, else the config).
     needed = {r["ballot_id"]: math.ceil(Fraction(r["members"]) * Fraction(r["quorum"])) for r in report["rounds"]}
-    return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed,
+    participation = [(r["ballot_id"], figures.turnout(turnout[r["ballot_id"]])) for r in report["rounds"]]
+    return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed, participation=participation,
                 verified=bool(request.args.get("verify")))
 
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from workflows.scoring import results
 
 from ...render import TEMPLATES
-from . import names
+from . import charts, names
 
 # Our own pages only: no inline script or style, frames only from ourselves (document previews).
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-src 'self'; "
@@ -34,6 +34,7 @@ def env() -> Environment:
         found.filters["score"] = results.fmt   # one precision for every score shown
         # Audit actions in words (templates/_names.j2); the raw view shows the code itself.
         found.filters["action"] = lambda code: names.action(names.table(found), code)
+        found.globals["chart"] = charts         # SVG charts drawn on the server (bot/web/admin/charts.py)
         # Shared label files use the renderer's globals (e.g. `ex`, examples from the edition's calendar).
         found.globals.update(runtime.renderer.env.globals)
         runtime.services["admin_pages_env"] = found
