@@ -289,6 +289,12 @@ def test_the_audit_log_reads_in_words_and_keeps_the_codes_in_its_raw_view(mishu,
     assert "<td>受理</td>" in table and "<td>秘书处·李敏</td>" in table and "=None" not in table
     assert "None" not in table and "review.accept" not in table and "application.set" not in table
     assert "推荐单位：" in table                   # the details' keys in words, the recommenders by name
+    awarded = text(mishu.get("/admin/audit", query_string={"action": "award.announce"}))
+    winners = [a.number for a in _apps(edition) if a.id in {2, 7, 8}]
+    assert "获奖企业：" + "、".join(winners) in awarded                 # application ids read as their numbers
+    tally = text(mishu.get("/admin/audit", query_string={"action": "vote.tally"}))
+    assert "得票：SG2018-" in tally and "app-" not in tally.split('id="audit"')[1]
+    assert "sha256" not in text(mishu.get("/admin/audit", query_string={"action": "document."})).split('id="audit"')[1]
     raw = text(mishu.get("/admin/audit", query_string={**subject, "raw": "1"}))
     table = raw.split('id="audit"')[1].split("</table>")[0]
     assert "<code>review.accept</code>" in table and f"<code>application:{app.id}</code>" in table

@@ -111,10 +111,11 @@ def bars(rows: Sequence[Bar], *, title: str, top: float | None = None, marks: Se
             f'<text x="{_num(lw - 6)}" y="{_num(y + ROW / 2 + 4)}" text-anchor="end">{escape(_fit(r.label, lw - 8))}</text>'
             f'<rect x="{_num(lw)}" y="{_num(y + 4)}" width="{_num(x(r.value) - lw)}" height="{ROW - 8}" rx="2"/>'
             f'<text class="value" x="{_num(x(r.value) + 4)}" y="{_num(y + ROW / 2 + 4)}">{escape(text)}</text></g>')
-    for m in marks:
+    for i, m in enumerate(marks):   # the first mark's label left of its line, the others right: they never collide
+        mx, anchor, dx = x(m.value), "end" if i == 0 else "start", -3 if i == 0 else 3
         body.append(f'<g class="mark {escape(m.kind)}" data-value="{_num(m.value)}"><title>{escape(m.label)}</title>'
-                    f'<line x1="{_num(x(m.value))}" x2="{_num(x(m.value))}" y1="14" y2="{_num(height)}"/>'
-                    f'<text x="{_num(x(m.value))}" y="11" text-anchor="middle">{escape(m.label)}</text></g>')
+                    f'<line x1="{_num(mx)}" x2="{_num(mx)}" y1="14" y2="{_num(height)}"/>'
+                    f'<text x="{_num(mx + dx)}" y="11" text-anchor="{anchor}">{escape(m.label)}</text></g>')
     return _svg("bars", title, height, body)
 
 

@@ -70,13 +70,14 @@ def totals(applications: Sequence[dict[str, Any]], experts: Sequence[dict[str, A
 
 
 def items(selected: dict[str, Any], item_keys: Sequence[str]) -> dict[str, Any]:
-    """One application's percentages item by item, a dot per expert, flagged items marked."""
+    """One application's percentages item by item, a dot per expert, flagged items marked (the axis spans the
+    percentages given, in tens, so that a 5-point spread is visible)."""
     experts = selected["experts"]
     rows = [DotRow(key, [Dot(float(x["percentages"][key]), i) for i, x in enumerate(experts)
                          if key in x["percentages"]], None, key in selected["flagged_items"])
             for key in item_keys]
-    return {"rows": rows, "series": [x["name"] for x in experts], "lo": 0, "hi": 100,
-            "ticks": [0.0, 25.0, 50.0, 75.0, 100.0]}
+    lo, hi, ticks = _bounds([d.value for r in rows for d in r.dots], 10, 0, 100)
+    return {"rows": rows, "series": [x["name"] for x in experts], "lo": lo, "hi": hi, "ticks": ticks}
 
 
 def material(d: dict[str, Any], cut: int) -> dict[str, Any]:

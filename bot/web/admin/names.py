@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -73,31 +74,62 @@ def subjects(session, words: Any, stage_names: dict[str, str], codes: Iterable[s
     return out
 
 
-def _value(words: Any, value: Any, apps: dict[int, str], people: dict[str, str]) -> str:
+APP_KEYS = frozenset({"application_id", "replacement_id", "approved", "winners", "reserve", "candidates", "removed",
+                      "admitted"})   # details whose numbers are application ids
+_APP_REF = re.compile(r"^app-(\d+)$")      # how a tally names a candidate
+
+
+def _value(words: Any, value: Any, apps: dict[int, str], people: dict[str, str], *, app_ids: bool = False) -> str:
     if isinstance(value, bool):
         return words.yes if value else words.no
+    if isinstance(value, int) and app_ids:
+        return apps.get(value, str(value))
     if isinstance(value, (list, tuple)):
-        return "、".join(_value(words, v, apps, people) for v in value)
+        return "、".join(_value(words, v, apps, people, app_ids=app_ids) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{words.details.get(k, k)}：{_value(words, v, apps, people)}" for k, v in value.items())
+        return "；".join(f"{_key(words, k, apps)}：{_value(words, v, apps, people, app_ids=app_ids)}"
+                        for k, v in value.items())
     if isinstance(value, str):
-        return people.get(value, value)
+        ref = _APP_REF.match(value)
+        return apps.get(int(ref.group(1)), value) if ref else people.get(value, value)
     return str(value)
 
 
+def _key(words: Any, key: str, apps: dict[int, str]) -> str:
+    ref = _APP_REF.match(key)
+    return apps.get(int(ref.group(1)), key) if ref else words.details.get(key, key)
+
+
+def _ids(value: Any, keyed: bool) -> list[int]:
+    """Application ids inside a details value: numbers under an application key, 'app-N' anywhere."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value] if keyed else []
+    if isinstance(value, str):
+        ref = _APP_REF.match(value)
+        return [int(ref.group(1))] if ref else []
+    if isinstance(value, dict):
+        return [i for k, v in value.items() for i in _ids(k, False) + _ids(v, keyed)]
+    if isinstance(value, (list, tuple)):
+        return [i for v in value for i in _ids(v, keyed)]
+    return []
+
+
 def details(session, words: Any, entries: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:  # noqa: ANN001
-    """Each entry's details as (label, text), leaving out what is empty (no `reason=None`); applications and
-    people by name; a long value cut (the raw view has it whole)."""
-    app_keys = ("application_id",)
-    apps = applications(session, [v for e in entries for k, v in e.items() if k in app_keys and isinstance(v, int)])
+    """Each entry's details as (label, text), leaving out what is empty (no `reason=None`) and the hashes (the
+    raw view has them); applications by number and people by name; a long value cut."""
+    short = {i: label.split(" · ")[0] for i, label in applications(
+        session, [i for e in entries for k, v in e.items() for i in _ids(v, k in APP_KEYS)]).items()}
     people = who(session, words, [v for e in entries for v in _strings(e)])
+    hidden = set(words.details_hidden)
     out = []
     for e in entries:
         rows = []
         for k, v in sorted(e.items()):
-            if v is None or v == "" or v == [] or v == {}:
+            if v is None or v == "" or v == [] or v == {} or k in hidden:
                 continue
-            text = apps.get(v, str(v)) if k in app_keys and isinstance(v, int) else _value(words, v, apps, people)
+            text = _value(words, v, short, people, app_ids=k in APP_KEYS)
             rows.append((words.details.get(k, k), text if len(text) <= DETAIL_MAX else text[:DETAIL_MAX] + "…"))
         out.append(rows)
     return out
