@@ -356,13 +356,18 @@ def _cells(table_html: str) -> list[list[str]]:
 
 def test_the_edition_chart_matches_its_table(mishu, edition):
     page = text(mishu.get("/admin/edition"))
-    svg = _svg(page, 'id="progress"')
+    svg = _svg(page, "<h3>各状态的申报</h3>")
     assert 'role="img"' in svg and "<script" not in page and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
     bars = re.findall(r'<g class="bar [^"]*" data-label="([^"]+)" data-value="([^"]+)"', svg)
     table = _cells(page.split('id="status-data"')[1].split("</table>")[0])[1:]
     assert bars and [(label, value) for label, value in bars] == [(r[0], r[1]) for r in table]
     with edition.rt.sessions() as s:
         assert sum(int(v) for _, v in bars) == len(list(s.scalars(select(Application))))
+    # the funnel: how far the applications got, step by step
+    funnel = re.findall(r'<g class="bar [^"]*" data-label="([^"]+)" data-value="([^"]+)"', _svg(page, 'id="progress"'))
+    table = _cells(page.split('id="reached-data"')[1].split("</table>")[0])[1:]
+    assert funnel == [(r[0], r[1]) for r in table]
+    assert [int(v) for _, v in funnel] == [8, 8, 8, 6, 5, 3, 3]
 
 
 def test_the_score_spread_charts_match_their_tables(mishu, edition):

@@ -25,6 +25,11 @@ def num(value: Fraction | Decimal | str | float | None) -> float:
     return float(Decimal(results.fmt(Fraction(value))))
 
 
+def reached(counts: dict[str, int]) -> list[Bar]:
+    """The funnel: how many applications reached each step, in order (label: the step's code)."""
+    return [Bar(step, n, kind="selected") for step, n in counts.items()]
+
+
 def statuses(counts: dict[str, int]) -> list[Bar]:
     """Applications per status, in the order an application goes through them (label: the status code)."""
     order = [s.value for s in AppStatus]

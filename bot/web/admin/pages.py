@@ -6,7 +6,7 @@ from fractions import Fraction
 from flask import Response, request
 from sqlalchemy import func, select
 
-from workflows import apply, scoring, voting
+from workflows import apply, publicity, scoring, voting
 from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, reminders, stages
 from workflows.core.errors import DomainError
@@ -75,6 +75,7 @@ def edition(me: Signed) -> Response:
         counts["complaints"] = dict(s.execute(select(Complaint.status, func.count()).where(
             Complaint.edition == settings.award.edition_key, Complaint.number.is_not(None))
             .group_by(Complaint.status)).all())
+        counts["reached"] = reached(s, settings)
         owed = sorted(reminders.owed(s, settings, PROVIDERS), key=lambda o: (o.deadline, o.stage, o.recipient))
         apps = {a.applicant: a for a in s.scalars(select(Application).where(
             Application.edition == settings.award.edition_key,
@@ -92,9 +93,21 @@ def edition(me: Signed) -> Response:
                      "subject": (subjects[int(e.subject.split(":")[1])].number or e.subject)
                      if e.subject.startswith("application:") and int(e.subject.split(":")[1]) in subjects
                      else e.subject} for e in extensions]
-    fig = {"statuses": figures.statuses(counts["applications"]), "owed": figures.owed(obligations)}
+    fig = {"reached": figures.reached(counts["reached"]), "statuses": figures.statuses(counts["applications"]),
+           "owed": figures.owed(obligations)}
     return page("edition", timeline=timeline, current=current, counts=counts, obligations=obligations,
                 extensions=ext_rows, now=t, fig=fig)
+
+
+def reached(s, settings) -> dict[str, int]:  # noqa: ANN001
+    """How many applications got as far as each step of the edition (the funnel from submission to the award)."""
+    apps = list(s.scalars(select(Application).where(Application.edition == settings.award.edition_key)))
+    pub, approval = publicity.current(s, settings), publicity.current_approval(s, settings)
+    return {"submitted": sum(1 for a in apps if a.submitted_at is not None),
+            "recommended": sum(1 for a in apps if a.status in ("recommended", "supplement", "accepted", "rejected")),
+            "accepted": sum(1 for a in apps if a.status == "accepted"),
+            "site": len(scoring.shortlist(s, settings, "site")), "vote": len(scoring.shortlist(s, settings, "vote")),
+            "notice": len(pub.winners) if pub else 0, "approved": len(approval.approved) if approval else 0}
 
 
 # -- applications -----------------------------------------------------------------------------------------
