@@ -170,6 +170,10 @@ def test_a_formal_review_decision_in_the_browser(served, clock, wecom):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
         _sign_in(page, url, "mishu")
+        page.goto(f"{url}/admin/edition")            # during 初审 someone owes something: the chart shows who
+        assert page.locator("#progress svg.chart-stacked").count() == 1
+        _fits(page, PHONE["width"])
+        _shot_of(page, "#progress", "phone-edition-owed")
         page.goto(f"{url}/admin/applications?status=recommended")
         page.click(f"a[href='/admin/applications/{app_id}']")
         _shot(page, "phone-review")

@@ -2,7 +2,7 @@
 (vote participation), dot rows (each expert's score per item or per application, the spread the consensus settles).
 
 No JavaScript, no CDN, no dependency: an `<svg>` drawn in a 400-unit-wide viewBox that scales with the page (on a
-375 px phone its 12-unit text stays about 10 px). Colours come from classes styled in admin.css; every mark carries
+375 px phone its 13-unit text stays about 11 px). Colours come from classes styled in admin.css; every mark carries
 its number in `data-value` and a `<title>` (a tooltip, read out by screen readers), and every chart is shown next
 to a table with the same numbers — the chart is for looking, the table for reading.
 """
@@ -16,8 +16,8 @@ from typing import Mapping, Sequence
 from markupsafe import Markup
 
 W = 400          # viewBox width
-ROW = 22         # one row's height
-FONT = 12        # text size in viewBox units
+ROW = 24         # one row's height
+FONT = 13        # text size in viewBox units
 VALUE_W = 58     # room right of a bar for its number
 _ids = itertools.count(1)
 
