@@ -158,3 +158,19 @@ def clerk_date(value: dt.datetime | None, tz) -> dt.datetime | None:  # noqa: AN
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(tz).replace(tzinfo=None)
+
+
+def clerk_day(value) -> str:  # noqa: ANN001
+    """A day (a date or 'YYYY-MM-DD') as a clerk writes it: '2019年3月5日'."""
+    if not value:
+        return ""
+    y, m, d = str(value)[:10].split("-")
+    return f"{y}年{int(m)}月{int(d)}日"
+
+
+def clerk_time(text: str) -> str:
+    """'2019-03-10 10:00' (already local) as a clerk writes it: '2019年3月10日 10:00'."""
+    if not text:
+        return ""
+    day, _, clock = text.partition(" ")
+    return f"{clerk_day(day)} {clock}".strip()

@@ -29,7 +29,10 @@ def env() -> Environment:
     if found is None:
         found = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                             autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-        found.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": runtime.renderer.local_time(v, fmt)
+        # Times and days as a clerk writes them ("2019年3月10日 10:00", "2019年3月5日"), in the award's time zone.
+        found.filters["local"] = lambda v, seconds=False: names.clerk_time(runtime.renderer.local_time(
+            v, "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"))
+        found.filters["day"] = names.clerk_day
         found.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
         found.filters["score"] = results.fmt   # one precision for every score shown
         # Audit actions in words (templates/_names.j2); the raw view shows the code itself.
