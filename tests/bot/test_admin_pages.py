@@ -299,6 +299,8 @@ def test_the_audit_log_reads_in_words_and_keeps_the_codes_in_its_raw_view(mishu,
     table = raw.split('id="audit"')[1].split("</table>")[0]
     assert "<code>review.accept</code>" in table and f"<code>application:{app.id}</code>" in table
     assert "&#34;reason&#34;:null" in table or '"reason":null' in table   # the stored details, whole
+    by_name = text(mishu.get("/admin/audit", query_string={"actor": "李敏", "raw": "1"})).split('id="audit"')[1]
+    assert "<code>mishu</code>" in by_name and "<code>zuzhang</code>" not in by_name
     stage = text(mishu.get("/admin/audit", query_string={"subject": "stage:apply"}))
     assert "阶段 · " + edition.rt.settings.award.stage("apply").name in stage
 

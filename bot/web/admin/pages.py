@@ -224,8 +224,10 @@ def audit_log(me: Signed) -> Response:
     q = select(AuditEntry)
     if filters["action"]:
         q = q.where(AuditEntry.action.startswith(filters["action"], autoescape=True))
-    if filters["actor"]:
-        q = q.where(AuditEntry.actor == filters["actor"])
+    if filters["actor"]:   # a userid, or (part of) a member's name: a clerk knows names, not accounts
+        with rt().sessions() as s:
+            named = set(s.scalars(select(Person.userid).where(Person.name.contains(filters["actor"], autoescape=True))))
+        q = q.where(AuditEntry.actor.in_(named | {filters["actor"]}))
     if filters["subject"]:
         q = q.where(AuditEntry.subject == filters["subject"])
     raw = bool(a.get("raw"))
