@@ -33,6 +33,9 @@ pytestmark = [
 ]
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 667}
+# The charts on each page, each shot on its own (they are below the first screen).
+SECTIONS = {"edition": ("#progress",), "scores": ("#totals-chart",), "ranking": ("#rank-material",),
+            "vote": ("#round-1",)}
 PAGES = ("edition", "applications", "applications/1", "experts", "scores", "ranking", "vote", "publicity", "audit",
          "exports")
 
@@ -64,6 +67,32 @@ def _shot(page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=False)
 
 
+def _shot_of(page, selector: str, name: str) -> None:
+    """One section of a page (a chart and its table below the first screen)."""
+    if SHOTS:
+        page.locator(selector).first.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+
+
+def _letter_with_a_scan(rt, now) -> None:
+    """A complaint by letter, registered by the secretariat, with a scan (an application's PDF stands in)."""
+    from sqlalchemy import select
+
+    from workflows.apply.models import Document
+    from workflows.publicity.models import Complaint, ComplaintEvidence, Publicity
+    with rt.sessions.begin() as s:
+        chat = s.scalar(select(Complaint).where(Complaint.number.is_not(None)))
+        doc = s.scalar(select(Document).where(Document.kind == "pdf").order_by(Document.id))
+        letter = Complaint(edition=chat.edition, number="TS2018-002", publicity_id=s.scalar(select(Publicity.id)),
+                           application_id=chat.application_id, complainant="offline",
+                           content="来信反映：该企业申报的主要产品近两年有抽检不合格记录。", real_name="张三",
+                           phone="13700137000", status="submitted", created_at=now, submitted_at=now,
+                           channel="letter", received_on="2019-02-26", registered_by="mishu")
+        s.add(letter)
+        s.flush()
+        s.add(ComplaintEvidence(complaint_id=letter.id, sha256=doc.sha256, size=doc.size, kind="pdf",
+                                original_name="来信扫描件.pdf", received_at=now))
+
+
 def _sign_in(page, url: str, who: str) -> None:
     page.goto(url + "/admin/edition")
     assert "企业微信扫码登录" in page.inner_text("main")
@@ -82,6 +111,7 @@ def test_every_page_on_a_laptop_and_a_phone(served, clock):
     clock.set(dt.datetime(2019, 3, 10, 2, 0, tzinfo=dt.timezone.utc))
     with rt.sessions.begin() as s:
         sample.run(s, rt.settings, "award", clock())
+    _letter_with_a_scan(rt, clock())
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         for name, viewport, extra in (("laptop", LAPTOP, {}),
@@ -96,8 +126,22 @@ def test_every_page_on_a_laptop_and_a_phone(served, clock):
                 assert response.status == 200, path
                 _fits(page, viewport["width"])
                 assert page.inner_text("h1")
-                if path in ("edition", "applications/1", "experts", "scores", "vote"):
+                if path in ("edition", "applications/1", "experts", "scores", "ranking", "vote", "publicity", "audit"):
                     _shot(page, f"{name}-{path.replace('/', '-')}")
+                for section in SECTIONS.get(path, ()):
+                    assert page.locator(f"{section} svg.chart").count() >= 1, (path, section)
+                    _shot_of(page, section, f"{name}-{path}-{section.lstrip('#')}")
+                if path == "publicity":   # the scanned letter opens from the page
+                    with page.expect_download() as info:
+                        page.click("#complaint-TS2018-002 a.download")
+                    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+                    _shot_of(page, "#complaint-TS2018-002", f"{name}-publicity-letter")
+            page.goto(f"{url}/admin/scores?app=1")      # one application item by item
+            assert page.locator("#items-chart svg.chart").count() == 1
+            _fits(page, viewport["width"])
+            _shot_of(page, "#items", f"{name}-scores-items-chart")
+            page.goto(f"{url}/admin/audit?raw=1")      # the stored codes stay in the raw view
+            assert "admin.signin" in page.inner_text("#audit")
             # an export, downloaded by the browser and opened with openpyxl
             page.goto(f"{url}/admin/exports")
             with page.expect_download() as info:
@@ -126,6 +170,10 @@ def test_a_formal_review_decision_in_the_browser(served, clock, wecom):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
         _sign_in(page, url, "mishu")
+        page.goto(f"{url}/admin/edition")            # during 初审 someone owes something: the chart shows who
+        assert page.locator("#progress svg.chart-stacked").count() == 1
+        _fits(page, PHONE["width"])
+        _shot_of(page, "#progress", "phone-edition-owed")
         page.goto(f"{url}/admin/applications?status=recommended")
         page.click(f"a[href='/admin/applications/{app_id}']")
         _shot(page, "phone-review")

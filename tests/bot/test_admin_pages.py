@@ -131,8 +131,12 @@ def test_one_application_page(mishu, edition):
     app = _apps(edition)[0]
     page = text(mishu.get(f"/admin/applications/{app.id}"))
     for part in (app.enterprise_name, app.credit_code, "申报条件", "推荐意见", "形式审查", "已受理", "专家分配",
-                 "操作记录", "application.submit", "review.accept"):
+                 "操作记录", "提交申报", "受理"):
         assert part in page, part
+    # people by name and actions in words, never the stored codes (issue 24.4)
+    trail = page.split('id="trail"')[1].split("</ol>")[0]
+    assert f"{app.contact_name}（{app.enterprise_name}） · 填写申报信息" in trail and "示例数据 · 受理" in trail
+    assert app.applicant not in trail and "application." not in trail and "document.attach" not in trail
     assert "审查决定" not in page   # decided long ago: no action offered
     assert page.count('class="download"') == len(list(_documents(edition, app.id)))
 
@@ -208,13 +212,62 @@ def test_publicity_and_complaints(mishu):
     assert "韶府函〔示例〕1号" in page
 
 
+def test_complaint_evidence_opens_and_a_letter_shows_how_it_came(mishu, edition):
+    from workflows.publicity.models import Complaint, ComplaintEvidence, Publicity
+    doc = _documents(edition, _apps(edition)[0].id)[0]     # a stored PDF stands in for the scanned letter
+    store = edition.rt.services["documents"]
+    with edition.rt.sessions.begin() as s:
+        chat = s.scalar(select(Complaint).where(Complaint.number.is_not(None)))
+        pub = s.scalar(select(Publicity))
+        letter = Complaint(edition=chat.edition, number="TS-LETTER", publicity_id=pub.id,
+                           application_id=chat.application_id, complainant="offline", content="来信反映的情况",
+                           real_name="张三", phone="13700137000", status="submitted", created_at=NOW,
+                           submitted_at=NOW, channel="letter", received_on="2019-02-03", registered_by="mishu")
+        s.add(letter)
+        s.flush()
+        scan = ComplaintEvidence(complaint_id=letter.id, sha256=doc.sha256, size=doc.size, kind="pdf",
+                                 original_name="来信扫描.pdf", received_at=NOW)
+        s.add(scan)
+        s.flush()
+        ids = (letter.id, scan.id)
+    try:
+        page = text(mishu.get("/admin/publicity"))
+        article = page.split('id="complaint-TS-LETTER"')[1].split("</article>")[0]
+        assert "收到方式：来信（2019年2月3日收到） · 登记人：" in article
+        assert f'<a class="download" href="/admin/publicity/evidence/{ids[1]}">来信扫描.pdf</a>' in article
+        assert f'href="/admin/publicity/evidence/{ids[1]}?inline=1"' in article
+        chat_part = page.split(f'id="complaint-{chat.number}"')[1].split("</article>")[0]
+        assert "收到方式：企业微信" in chat_part and "未提交证据材料" in chat_part
+        got = mishu.get(f"/admin/publicity/evidence/{ids[1]}")
+        assert got.status_code == 200 and got.data == store.read_bytes(doc.sha256, doc.size)
+        assert got.headers["Content-Disposition"].startswith("attachment") and "nosniff" in str(got.headers)
+        inline = mishu.get(f"/admin/publicity/evidence/{ids[1]}?inline=1")
+        assert inline.headers["Content-Disposition"].startswith("inline") and inline.mimetype == "application/pdf"
+        assert mishu.get("/admin/publicity/evidence/99999").status_code == 404
+        # the group leader (no publicity page) gets nothing, not even whether the file exists
+        assert client_for(edition, "zuzhang").get(f"/admin/publicity/evidence/{ids[1]}").status_code == 403
+        # a file whose bytes no longer match its SHA-256 is never sent
+        path = store.path_for(doc.sha256)
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original[:-1] + b"X")
+            assert mishu.get(f"/admin/publicity/evidence/{ids[1]}").status_code == 503
+        finally:
+            path.write_bytes(original)
+    finally:
+        with edition.rt.sessions.begin() as s:
+            s.delete(s.get(ComplaintEvidence, ids[1]))
+            s.flush()
+            s.delete(s.get(Complaint, ids[0]))
+
+
 def test_audit_log_and_its_verification(mishu, edition):
     page = text(mishu.get("/admin/audit"))
     assert 'id="audit"' in page and "下一页" not in page
     ok = text(mishu.get("/admin/audit?verify=1"))
     assert 'id="chain-ok"' in ok
     filtered = text(mishu.get("/admin/audit", query_string={"action": "review."}))
-    assert "review.accept" in filtered and "score.confirm" not in filtered
+    assert "受理" in filtered and "确认评分表" not in filtered
     with edition.rt.sessions.begin() as s:
         entry = s.get(AuditEntry, 5)
         saved = entry.details
@@ -225,6 +278,154 @@ def test_audit_log_and_its_verification(mishu, edition):
     finally:
         with edition.rt.sessions.begin() as s:
             s.get(AuditEntry, 5).details = saved
+
+
+def test_the_audit_log_reads_in_words_and_keeps_the_codes_in_its_raw_view(mishu, edition):
+    app = _apps(edition)[0]
+    subject = {"subject": f"application:{app.id}"}
+    page = text(mishu.get("/admin/audit", query_string=subject))
+    table = page.split('id="audit"')[1].split("</table>")[0]
+    assert f"申报 {app.number} · {app.enterprise_name}" in table and f"application:{app.id}" not in table
+    assert "<td>受理</td>" in table and "<td>秘书处·李敏</td>" in table and "=None" not in table
+    assert "None" not in table and "review.accept" not in table and "application.set" not in table
+    assert "推荐单位：" in table                   # the details' keys in words, the recommenders by name
+    awarded = text(mishu.get("/admin/audit", query_string={"action": "award.announce"}))
+    winners = [a.number for a in _apps(edition) if a.id in {2, 7, 8}]
+    assert "获奖企业：" + "、".join(winners) in awarded                 # application ids read as their numbers
+    tally = text(mishu.get("/admin/audit", query_string={"action": "vote.tally"}))
+    assert "得票：SG2018-" in tally and "app-" not in tally.split('id="audit"')[1]
+    assert "sha256" not in text(mishu.get("/admin/audit", query_string={"action": "document."})).split('id="audit"')[1]
+    raw = text(mishu.get("/admin/audit", query_string={**subject, "raw": "1"}))
+    table = raw.split('id="audit"')[1].split("</table>")[0]
+    assert "<code>review.accept</code>" in table and f"<code>application:{app.id}</code>" in table
+    assert "&#34;reason&#34;:null" in table or '"reason":null' in table   # the stored details, whole
+    by_name = text(mishu.get("/admin/audit", query_string={"actor": "李敏", "raw": "1"})).split('id="audit"')[1]
+    assert "<code>mishu</code>" in by_name and "<code>zuzhang</code>" not in by_name
+    stage = text(mishu.get("/admin/audit", query_string={"subject": "stage:apply"}))
+    assert "阶段 · " + edition.rt.settings.award.stage("apply").name in stage
+
+
+def test_every_audited_action_has_a_name():
+    """Each action any module records (audit.record, people._leave) has a label in templates/_names.j2."""
+    from pathlib import Path
+
+    from bot.web.admin.names import action, table
+    words = table(edition_env())
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for path in [*(root / "workflows").rglob("*.py"), *(root / "bot").rglob("*.py")]:
+        source = path.read_text(encoding="utf-8")
+        for call in re.finditer(r"(?:audit\.record|_leave)\(", source):
+            segment = source[call.end():call.end() + 300].split("subject=")[0].split("now=")[0]
+            found |= set(re.findall(r'"([a-z_]+\.[a-z_.]+)"', segment))
+            found |= {f + "x" for f in re.findall(r'f"([a-z_]+\.[a-z_.]*)\{', segment)}  # review.finding.{kind}
+    assert len(found) > 70
+    assert [a for a in sorted(found) if action(words, a) == a] == []
+
+
+def edition_env():
+    from jinja2 import Environment, FileSystemLoader
+
+    from bot.render import TEMPLATES
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)))
+
+
+def test_exports_speak_words_and_dates(mishu, edition):
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/applications.xlsx").data))
+    rows = list(book.active.values)
+    accepted = [r for r in rows[1:] if r[5] == "已受理"]
+    assert accepted and {r[9] for r in accepted} == {"已受理"} and "accepted" not in {r[9] for r in rows}
+    dated = next(book.active.iter_rows(min_row=2, max_row=2))[8]
+    assert isinstance(dated.value, dt.datetime) and dated.number_format == 'yyyy"年"m"月"d"日" hh:mm'
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/assignments.xlsx").data))
+    assert {r[6] for r in list(book.active.values)[1:]} == {"已确认"}
+    book = load_workbook(io.BytesIO(mishu.get("/admin/exports/scores.xlsx").data))
+    material = list(book["材料评审"].values)
+    assert {r[4] for r in material[1:]} == {"已确认"} and {r[5] for r in material[1:]} == {"企业微信"}
+
+
+# -- charts: server-rendered SVG, each with its numbers in a table beside it (issue 24.5) ----------------------
+def _svg(page: str, marker: str) -> str:
+    """The first chart after `marker`."""
+    part = page.split(marker, 1)[1]
+    return part[part.index("<svg"):part.index("</svg>") + 6]
+
+
+def _cells(table_html: str) -> list[list[str]]:
+    return [[re.sub(r"<[^>]+>", " ", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table_html, re.S)]
+
+
+def test_the_edition_chart_matches_its_table(mishu, edition):
+    page = text(mishu.get("/admin/edition"))
+    svg = _svg(page, "<h3>各状态的申报</h3>")
+    assert 'role="img"' in svg and "<script" not in page and "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    bars = re.findall(r'<g class="bar [^"]*" data-label="([^"]+)" data-value="([^"]+)"', svg)
+    table = _cells(page.split('id="status-data"')[1].split("</table>")[0])[1:]
+    assert bars and [(label, value) for label, value in bars] == [(r[0], r[1]) for r in table]
+    with edition.rt.sessions() as s:
+        assert sum(int(v) for _, v in bars) == len(list(s.scalars(select(Application))))
+    # the funnel: how far the applications got, step by step
+    funnel = re.findall(r'<g class="bar [^"]*" data-label="([^"]+)" data-value="([^"]+)"', _svg(page, 'id="progress"'))
+    table = _cells(page.split('id="reached-data"')[1].split("</table>")[0])[1:]
+    assert funnel == [(r[0], r[1]) for r in table]
+    assert [int(v) for _, v in funnel] == [8, 8, 8, 6, 5, 3, 3]
+
+
+def test_the_score_spread_charts_match_their_tables(mishu, edition):
+    page = text(mishu.get("/admin/scores"))
+    svg = _svg(page, 'id="totals-chart"')
+    rows = _cells(page.split('id="totals"')[1].split("</tbody>")[0])
+    experts, body = rows[0][1:-4], rows[1:]
+    from_table = {(r[0].split()[-2] if r[0].startswith("⚑") else r[0].split()[0], experts[i]): float(v)
+                  for r in body for i, v in enumerate(r[1:1 + len(experts)]) if v}
+    from_chart = {}
+    for label, inner in re.findall(r'<g class="dotrow[^"]*" data-label="([^"]+)">(.*?)</g>', svg, re.S):
+        for name, value in re.findall(r'data-series="([^"]+)" data-value="([^"]+)"', inner):
+            from_chart[(label, name)] = float(value)
+    assert len(from_chart) == 40 and from_chart == from_table
+    # item by item for one application: each expert's percentage per item, as in the table below it
+    app = _apps(edition)[0]
+    page = text(mishu.get("/admin/scores", query_string={"app": app.id}))
+    svg = _svg(page, 'id="items-chart"')
+    table = _cells(page.split('class="items"')[1].split("</tbody>")[0])
+    names = [h.split()[0] for h in table[0][2:]]
+    for row in table[1:]:
+        key = row[0].lstrip("⚑ ").split()[0]
+        inner = re.search(rf'data-label="{re.escape(key)}">(.*?)</g>', svg, re.S).group(1)
+        dots = dict(re.findall(r'data-series="([^"]+)" data-value="([^"]+)"', inner))
+        assert {n: float(v.rstrip("%")) for n, v in zip(names, row[2:])} == {n: float(v) for n, v in dots.items()}
+
+
+def test_the_ranking_chart_shows_the_gate_and_the_cut(mishu, edition):
+    page = text(mishu.get("/admin/ranking"))
+    rules = edition.rt.settings.award.rules
+    svg = _svg(page, 'id="rank-material"')
+    bars = re.findall(r'<g class="bar ([^"]*)" data-label="([^"]+)" data-value="([^"]+)"', svg)
+    table = _cells(page.split('id="ranking-material"')[1].split("</table>")[0])[1:]
+    assert [(b[1], float(b[2])) for b in bars] == [(r[1].split()[0], float(r[2])) for r in table]
+    assert [b[0] == "selected" for b in bars] == [r[3] == "入围现场考评" for r in table]
+    assert re.search(rf'<g class="mark gate" data-value="{rules.material_gate}">', svg)
+    cut = re.search(r'<g class="mark cut" data-value="([^"]+)">', svg).group(1)
+    assert float(cut) == float(table[rules.candidates_max - 1][2])
+    composite = _svg(page, 'id="rank-site"')
+    bars = re.findall(r'data-label="([^"]+)" data-value="([^"]+)"', composite)
+    table = _cells(page.split('id="ranking-composite"')[1].split("</table>")[0])[1:]
+    assert [(b[0], float(b[1])) for b in bars] == [(r[1].split()[0], float(r[4])) for r in table]
+
+
+def test_the_vote_chart_shows_participation_never_choices(mishu, edition):
+    page = text(mishu.get("/admin/vote"))
+    svg = _svg(page, 'id="round-1"')
+    parts = dict(re.findall(r'data-name="([^"]+)" data-value="([^"]+)"', svg))
+    turnout = page.split('id="round-1"')[1].split('class="turnout-list"')[1].split("</table>")[0]
+    assert parts == {"已投票": str(turnout.count("已投票</td>")), "未投票": str(turnout.count("未投票</td>")),
+                     "回避": str(turnout.count("回避</td>"))}
+    table = _cells(page.split('class="figure-data participation"')[1].split("</table>")[0])
+    assert dict(zip(table[0], table[1])) == parts
+    assert re.search(r'<g class="mark gate" data-value="5">', svg)
+    with edition.rt.sessions() as s:
+        assert all(a.enterprise_name not in svg and a.number not in svg for a in s.scalars(select(Application)))
 
 
 def test_exports_open_in_openpyxl(mishu, edition):

@@ -24,11 +24,29 @@ from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
 from .gate import bp, view
-from .pages import names_of, visible_ids
-from .render import headers, message, page, rt
+from .names import table, who
+from .pages import visible_ids
+from .render import env, headers, message, page, rt
 
 PREVIEW = ("pdf", "jpeg", "png")
 ACTIONS = ("accept", "reject", "supplement", "finding")
+
+
+def send_stored(sha256: str, size: int, kind: str, name: str, *, inline: bool) -> Response:
+    """A stored file, verified against its SHA-256 before a byte is sent (503 and nothing sent otherwise):
+    inline only for PDF and images (framed only by our own pages), else as a download; never cached."""
+    try:
+        content = rt().services["documents"].read_bytes(sha256, size)
+    except (DocumentMissing, DocumentCorrupted):
+        return page("unavailable", 503)
+    inline = inline and kind in PREVIEW
+    resp = send_file(io.BytesIO(content), mimetype=KINDS[kind].mime, as_attachment=not inline,
+                     download_name=name, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return resp
 
 
 def _load(s, me: Signed, app_id: int):  # noqa: ANN001, ANN202
@@ -89,7 +107,8 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     sheets = {(x.phase, x.expert): x for x in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id))}
     declared = list(s.scalars(select(ConflictDeclaration).where(ConflictDeclaration.application_id == app.id)))
     trail = audit.entries(s, subject=apply.subject(app))
-    names = names_of(s, [a.expert for a in assignments] + [c.expert for c in declared] + [e.actor for e in trail])
+    names = who(s, table(env()), [a.expert for a in assignments] + [c.expert for c in declared]
+                + [e.actor for e in trail])
     data |= {
         "recommendations": list(s.scalars(select(Recommendation).where(Recommendation.application_id == app.id)
                                           .order_by(Recommendation.round))),
@@ -139,18 +158,8 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
         doc = next((d for d in _documents(s, me, app) if d.id == doc_id), None)
         if doc is None:
             return page("missing", 404)
-        try:
-            content = rt().services["documents"].read_bytes(doc.sha256, doc.size)
-        except (DocumentMissing, DocumentCorrupted):
-            return page("unavailable", 503)
-        inline = request.args.get("inline") == "1" and doc.kind in PREVIEW
-        resp = send_file(io.BytesIO(content), mimetype=KINDS[doc.kind].mime, as_attachment=not inline,
-                         download_name=doc.original_name, max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
-    resp.headers["X-Frame-Options"] = "SAMEORIGIN"
-    return resp
+        return send_stored(doc.sha256, doc.size, doc.kind, doc.original_name,
+                           inline=request.args.get("inline") == "1")
 
 
 def _verb(s, app, action: str, form) -> Callable[[], Any]:  # noqa: ANN001

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 from flask import Response, send_file
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
@@ -22,8 +23,12 @@ from workflows.scoring.models import Assignment, ScoreSheet
 from ... import approval as approval_files
 from .auth import Signed, now
 from .gate import bp, view
+from . import names
 from .pages import names_of
 from .render import env, page, rt
+
+# Dates as a clerk writes them, kept as real dates (they sort and filter in Excel and WPS).
+DATE_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORTS = ("material.html", "material.md", "site.html", "site.md", "vote.md", "verification.html",
@@ -34,8 +39,19 @@ def _columns() -> Any:
     return env().get_template("exports/columns.j2").module
 
 
-def _local(value) -> str:  # noqa: ANN001
-    return rt().renderer.local_time(value, "%Y-%m-%d %H:%M") if value else ""
+class When:
+    """A time for a cell: written as the local date and time in DATE_FORMAT."""
+
+    def __init__(self, value) -> None:  # noqa: ANN001
+        self.value = names.clerk_date(value, rt().settings.award.tz)
+
+
+def _local(value) -> "When | str":  # noqa: ANN001
+    return When(value) if value else ""
+
+
+def _words() -> Any:
+    return names.table(env())
 
 
 def _number(text: str | None) -> float | str:
@@ -52,7 +68,13 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(name)) * 2 + 4))
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append([_cell(ws, v) if isinstance(v, When) else v for v in row])
+
+
+def _cell(ws, when: When) -> WriteOnlyCell:  # noqa: ANN001
+    cell = WriteOnlyCell(ws, value=when.value)
+    cell.number_format = DATE_FORMAT
+    return cell
 
 
 def _send(wb: Workbook, name: str) -> Response:
@@ -85,7 +107,7 @@ def exports(me: Signed) -> Response:
 def export_applications(me: Signed) -> Response:
     """Every application of the edition with its facts, status and formal-review decision."""
     settings, c = rt().settings, _columns()
-    labels = env().get_template("_labels.j2").module.app_status
+    labels, words = env().get_template("_labels.j2").module.app_status, _words()
     with rt().sessions() as s:
         rows = []
         for app in apply.search(s, settings):
@@ -93,7 +115,8 @@ def export_applications(me: Signed) -> Response:
             rows.append([app.number or "", app.enterprise_name or "", app.credit_code or "",
                          apply.unit_name(settings, app), app.industry or "", labels.get(app.status, app.status),
                          app.contact_name or "", app.contact_phone or "", _local(app.submitted_at),
-                         (r.decision or "") if r else "", (r.reason or "") if r else ""])
+                         words.review_decisions.get(r.decision, r.decision) if r and r.decision else "",
+                         (r.reason or "") if r else ""])
     wb = Workbook(write_only=True)
     _sheet(wb, c.titles["applications"], list(c.applications), rows, first=True)
     return _send(wb, "applications")
@@ -103,7 +126,7 @@ def export_applications(me: Signed) -> Response:
 @view("exports", "exports.download")
 def export_assignments(me: Signed) -> Response:
     """Who scores which application in each phase, and where each sheet stands."""
-    settings, c = rt().settings, _columns()
+    settings, c, words = rt().settings, _columns(), _words()
     with rt().sessions() as s:
         q = (select(Assignment, Application).join(Application, Application.id == Assignment.application_id)
              .where(Application.edition == settings.award.edition_key)
@@ -111,9 +134,10 @@ def export_assignments(me: Signed) -> Response:
         pairs = list(s.execute(q))
         sheets = {(x.phase, x.application_id, x.expert): x.status for x in s.scalars(
             select(ScoreSheet).where(ScoreSheet.edition == settings.award.edition_key))}
-        names = names_of(s, [a.expert for a, _ in pairs])
+        people = names_of(s, [a.expert for a, _ in pairs])
         rows = [[c.phases[a.phase], app.number or "", app.enterprise_name or "", a.expert,
-                 names.get(a.expert, ""), _local(a.assigned_at), sheets.get((a.phase, app.id, a.expert), "")]
+                 people.get(a.expert, ""), _local(a.assigned_at),
+                 words.sheet_status[sheets.get((a.phase, app.id, a.expert)) or "none"]]
                 for a, app in pairs]
     wb = Workbook(write_only=True)
     _sheet(wb, c.titles["assignments"], list(c.assignments), rows, first=True)
@@ -124,7 +148,7 @@ def export_assignments(me: Signed) -> Response:
 @view("exports", "exports.download")
 def export_scores(me: Signed) -> Response:
     """Score sheets per phase (every item, subtotals, total) and a summary sheet with the final scores."""
-    settings, c = rt().settings, _columns()
+    settings, c, words = rt().settings, _columns(), _words()
     rubric = scoring.configured_rubric(settings)
     wb = Workbook(write_only=True)
     summary = []
@@ -135,8 +159,9 @@ def export_scores(me: Signed) -> Response:
             for entry in data["applications"]:
                 app = entry["app"]
                 for e in entry["experts"]:
-                    rows.append([app.number or "", app.enterprise_name or "", e["userid"], e["name"], e["status"],
-                                 e["source"], *(e["percentages"].get(k, "") for k in rubric.item_keys),
+                    rows.append([app.number or "", app.enterprise_name or "", e["userid"], e["name"],
+                                 words.sheet_status.get(e["status"], e["status"]),
+                                 words.sources.get(e["source"], e["source"]), *(e["percentages"].get(k, "") for k in rubric.item_keys),
                                  *(_number(e["subtotals"].get(cat.key)) for cat in rubric.categories),
                                  _number(e["total"])])
                 summary.append([c.phases[phase], app.number or "", app.enterprise_name or "",

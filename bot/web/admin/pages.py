@@ -19,7 +19,8 @@ from workflows.publicity.models import Complaint
 
 from .auth import Signed, now
 from .gate import bp, view
-from .render import page, rt
+from . import figures, names
+from .render import env, page, rt
 
 AUDIT_PAGE = 50
 
@@ -74,6 +75,7 @@ def edition(me: Signed) -> Response:
         counts["complaints"] = dict(s.execute(select(Complaint.status, func.count()).where(
             Complaint.edition == settings.award.edition_key, Complaint.number.is_not(None))
             .group_by(Complaint.status)).all())
+        counts["reached"] = reached(s, settings)
         owed = sorted(reminders.owed(s, settings, PROVIDERS), key=lambda o: (o.deadline, o.stage, o.recipient))
         apps = {a.applicant: a for a in s.scalars(select(Application).where(
             Application.edition == settings.award.edition_key,
@@ -91,8 +93,21 @@ def edition(me: Signed) -> Response:
                      "subject": (subjects[int(e.subject.split(":")[1])].number or e.subject)
                      if e.subject.startswith("application:") and int(e.subject.split(":")[1]) in subjects
                      else e.subject} for e in extensions]
+    fig = {"reached": figures.reached(counts["reached"]), "statuses": figures.statuses(counts["applications"]),
+           "owed": figures.owed(obligations)}
     return page("edition", timeline=timeline, current=current, counts=counts, obligations=obligations,
-                extensions=ext_rows, now=t)
+                extensions=ext_rows, now=t, fig=fig)
+
+
+def reached(s, settings) -> dict[str, int]:  # noqa: ANN001
+    """How many applications got as far as each step of the edition (the funnel from submission to the award)."""
+    apps = list(s.scalars(select(Application).where(Application.edition == settings.award.edition_key)))
+    pub, approval = publicity.current(s, settings), publicity.current_approval(s, settings)
+    return {"submitted": sum(1 for a in apps if a.submitted_at is not None),
+            "recommended": sum(1 for a in apps if a.status in ("recommended", "supplement", "accepted", "rejected")),
+            "accepted": sum(1 for a in apps if a.status == "accepted"),
+            "site": len(scoring.shortlist(s, settings, "site")), "vote": len(scoring.shortlist(s, settings, "vote")),
+            "notice": len(pub.winners) if pub else 0, "approved": len(approval.approved) if approval else 0}
 
 
 # -- applications -----------------------------------------------------------------------------------------
@@ -146,7 +161,9 @@ def scores(me: Signed) -> Response:
         # Item by item for one application at a time: the one asked for, else the first with a flagged spread.
         selected = next((e for e in data["applications"] if str(e["app"].id) == chosen), None) or next(
             (e for e in data["applications"] if e["flagged_items"] or e["total_flagged"]), None)
-        return page("scores", by_expert=experts, selected=selected, **data)
+        fig = {"totals": figures.totals(data["applications"], experts),
+               "items": figures.items(selected, data["rubric"].item_keys) if selected else None}
+        return page("scores", by_expert=experts, selected=selected, fig=fig, **data)
 
 
 @bp.get("/ranking")
@@ -164,6 +181,9 @@ def ranking(me: Signed) -> Response:
             d["recorded"] = [] if d["sealed"] else [
                 {"position": r.position, "score": r.score, "app": s.get(Application, r.application_id)}
                 for r in scoring.shortlist(s, settings, "site" if phase == "material" else "vote")]
+            d["fig"] = None if d["sealed"] else (
+                figures.material(d, settings.award.rules.candidates_max) if phase == "material"
+                else figures.composite(d, settings.award.rules.vote_top))
             d["confirmed_by"] = (names_of(s, [d["confirmation"].confirmed_by]).get(d["confirmation"].confirmed_by, "")
                                  if d["confirmation"] else "")
         return page("ranking", phases=data, rules=settings.award.rules)
@@ -179,33 +199,15 @@ def vote(me: Signed) -> Response:
         try:
             report = voting.report(s, settings)
         except DomainError:
-            return page("vote", report=None, turnout={}, recounts=[], needed={})
+            return page("vote", report=None, turnout={}, recounts=[], needed={}, participation=[])
         turnout = {r["ballot_id"]: [{"name": t.name, "voted": t.voted_at is not None, "recused": t.recused}
                                     for t in voting.turnout(s, r["ballot_id"])] for r in report["rounds"]}
         recounts = voting.verify(s, settings) if request.args.get("verify") else []
     # Each round by the quorum it is judged by (the committee's recorded 议事规则, else the config).
     needed = {r["ballot_id"]: math.ceil(Fraction(r["members"]) * Fraction(r["quorum"])) for r in report["rounds"]}
-    return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed,
+    participation = [(r["ballot_id"], figures.turnout(turnout[r["ballot_id"]])) for r in report["rounds"]]
+    return page("vote", report=report, turnout=turnout, recounts=recounts, needed=needed, participation=participation,
                 verified=bool(request.args.get("verify")))
-
-
-# -- the public notice and complaints -----------------------------------------------------------------------
-@bp.get("/publicity")
-@view("publicity", "publicity.view")
-def publicity_page(me: Signed) -> Response:
-    """The public notice (window, proposed winners), complaints and their verification, approval and award."""
-    settings = rt().settings
-    with rt().sessions() as s:
-        pub = publicity.current(s, settings)
-        notice = publicity.view(s, settings, now=now()) if pub else None
-        complaints = [publicity.complaint_data(s, c) for c in publicity.listing(s, settings)]
-        approval = publicity.current_approval(s, settings)
-        records = [{"app": publicity.describe(s, r.application_id), "prize": r.prize_yuan, "status": r.payment_status,
-                    "reference": r.payment_reference or "", "paid_at": r.paid_at}
-                   for r in publicity.records(s, settings)]
-        approved = [publicity.describe(s, i) for i in approval.approved] if approval else []
-        return page("publicity", notice=notice, complaints=complaints, approval=approval, approved=approved,
-                    records=records)
 
 
 # -- the audit log ----------------------------------------------------------------------------------------
@@ -222,16 +224,24 @@ def audit_log(me: Signed) -> Response:
     q = select(AuditEntry)
     if filters["action"]:
         q = q.where(AuditEntry.action.startswith(filters["action"], autoescape=True))
-    if filters["actor"]:
-        q = q.where(AuditEntry.actor == filters["actor"])
+    if filters["actor"]:   # a userid, or (part of) a member's name: a clerk knows names, not accounts
+        with rt().sessions() as s:
+            named = set(s.scalars(select(Person.userid).where(Person.name.contains(filters["actor"], autoescape=True))))
+        q = q.where(AuditEntry.actor.in_(named | {filters["actor"]}))
     if filters["subject"]:
         q = q.where(AuditEntry.subject == filters["subject"])
+    raw = bool(a.get("raw"))
     with rt().sessions() as s:
         total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = list(s.scalars(q.order_by(AuditEntry.id.desc()).offset((number - 1) * AUDIT_PAGE).limit(AUDIT_PAGE)))
-        names = names_of(s, [r.actor for r in rows])
+        words = names.table(env())
+        people = names.who(s, words, [r.actor for r in rows])
+        subjects = names.subjects(s, words, {st.key: st.name for st in rt().settings.award.stages},
+                                  [r.subject for r in rows])
+        shown = names.details(s, words, [r.details for r in rows])
         report = audit.verify(s) if a.get("verify") else None
-        entries = [{"id": r.id, "at": r.at, "actor": r.actor, "name": names.get(r.actor, ""), "action": r.action,
-                    "subject": r.subject, "details": r.details, "hash": r.hash} for r in rows]
-    return page("audit", entries=entries, filters=filters, page_no=number,
+        entries = [{"id": r.id, "at": r.at, "actor": r.actor, "name": people.get(r.actor, r.actor),
+                    "action": r.action, "subject": r.subject, "subject_name": subjects.get(r.subject, ""),
+                    "details": shown[i], "raw": names.raw(r.details), "hash": r.hash} for i, r in enumerate(rows)]
+    return page("audit", entries=entries, filters=filters, page_no=number, raw=raw,
                 pages=max(1, math.ceil(total / AUDIT_PAGE)), total=total, report=report)

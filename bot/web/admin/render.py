@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from workflows.scoring import results
 
 from ...render import TEMPLATES
+from . import charts, names
 
 # Our own pages only: no inline script or style, frames only from ourselves (document previews).
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-src 'self'; "
@@ -28,9 +29,15 @@ def env() -> Environment:
     if found is None:
         found = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                             autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-        found.filters["local"] = lambda v, fmt="%Y-%m-%d %H:%M": runtime.renderer.local_time(v, fmt)
+        # Times and days as a clerk writes them ("2019年3月10日 10:00", "2019年3月5日"), in the award's time zone.
+        found.filters["local"] = lambda v, seconds=False: names.clerk_time(runtime.renderer.local_time(
+            v, "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"))
+        found.filters["day"] = names.clerk_day
         found.filters["kb"] = lambda n: f"{(n or 0) / 1024:,.1f} KB"
         found.filters["score"] = results.fmt   # one precision for every score shown
+        # Audit actions in words (templates/_names.j2); the raw view shows the code itself.
+        found.filters["action"] = lambda code: names.action(names.table(found), code)
+        found.globals["chart"] = charts         # SVG charts drawn on the server (bot/web/admin/charts.py)
         # Shared label files use the renderer's globals (e.g. `ex`, examples from the edition's calendar).
         found.globals.update(runtime.renderer.env.globals)
         runtime.services["admin_pages_env"] = found
