@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = {-1, 45009, 45033}
 SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
-LEASE = dt.timedelta(minutes=2)
+LEASE = dt.timedelta(minutes=2)      # the shortest lease; longer when one row's work may take longer (below)
+ROW_CALLS = 6   # the most WeCom requests one row makes: a file's upload and send, each with a token refresh
 MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
 MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
 VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
@@ -76,6 +77,10 @@ class Sender:
         self.mark_repeat = mark_repeat
         self.duplicate_window = dt.timedelta(seconds=self.conf.duplicate_check_interval)
         self.wakeup: Wakeup | None = None  # set by the runtime: woken by commits instead of only polling
+        # The lease always outlasts the work it covers: one row's calls at most (`row_budget`), since the rest of
+        # a batch is renewed (and what went through recorded) before a row that might not end within it.
+        self.row_budget = dt.timedelta(seconds=ROW_CALLS * settings.wecom.request_timeout_seconds)
+        self.lease = max(LEASE, 2 * self.row_budget)
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
@@ -107,7 +112,7 @@ class Sender:
             token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
             for row in rows:
                 if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
-                    row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
+                    row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                     claimed.append(row)
                     continue
                 if row.recipient in blocked:
@@ -129,7 +134,7 @@ class Sender:
                         self._park(s, row.recipient, wait_until)
                         continue
                 queue.pop(0)
-                row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
+                row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                 claimed.append(row)
             self._unique_within_interval(s, claimed, now)
             return claimed
@@ -225,11 +230,25 @@ class Sender:
 
     # -- delivering -----------------------------------------------------------------------
     def run_once(self) -> int:
-        """Claim and deliver one batch; return how many rows were attempted."""
-        rows = self.claim(self.clock())
+        """Claim and deliver one batch; return how many rows were attempted.
+
+        Before a row that might not end within the batch's lease (less than `row_budget` left), what went through
+        is recorded and the lease of the rows still to go renewed, so no other sender can take over a row of a
+        slow batch; a row whose claim is lost meanwhile (this sender stalled) is left to its new holder."""
+        now = self.clock()
+        rows = self.claim(now)
+        lease_until = now + self.lease
         failed: set[str] = set()
+        lost: set[int] = set()
         sent: list[tuple[OutboxMessage, dict[str, Any]]] = []  # plain messages sent, recorded together below
-        for row in rows:
+        for index, row in enumerate(rows):
+            if self.clock() + self.row_budget > lease_until:
+                self.record_sent(sent)
+                lease_until, kept = self.renew(rows[index:])
+                lost.update(r.id for r in rows[index:] if r.id not in kept)
+            if row.id in lost:
+                failed.add(row.recipient)  # its member's later rows wait too (they are another sender's now)
+                continue
             if sent and row.action != "send":
                 self.record_sent(sent)  # e.g. a card update reads the code its card's send recorded
             if row.recipient in failed and row.action in VISIBLE_ACTIONS:
@@ -238,6 +257,28 @@ class Sender:
                 failed.add(row.recipient)
         self.record_sent(sent)
         return len(rows)
+
+    def renew(self, rows: list[OutboxMessage]) -> tuple[dt.datetime, set[int]]:
+        """Extend the lease of claimed rows, each only while it is still ours: (the new end, the ids kept)."""
+        until = self.clock() + self.lease
+        by_token: dict[str | None, list[int]] = {}
+        for row in rows:
+            by_token.setdefault(row.claim_token, []).append(row.id)
+        kept: set[int] = set()
+        with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
+            for token, ids in by_token.items():
+                kept.update(s.scalars(update(OutboxMessage)
+                                      .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token,
+                                             OutboxMessage.status == "sending")
+                                      .values(claimed_until=until).returning(OutboxMessage.id)
+                                      .execution_options(synchronize_session=False)))
+        for row in rows:
+            if row.id in kept:
+                row.claimed_until = until
+            else:
+                log.warning("outbox row %s: claim lost before it was sent, left to its new holder", row.id)
+        return until, kept
 
     def _release(self, row: OutboxMessage) -> None:
         with self.sessions.begin() as s:
