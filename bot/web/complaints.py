@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from workflows import intake
-from workflows.core import access
+from workflows.core import access, audit
 from workflows.core.errors import DomainError
 from workflows.documents.store import DocumentRejected
 from workflows.publicity import channels, complaints as complaint_flow
@@ -193,6 +193,7 @@ def complaint_submit() -> Response:
         current = ""
         try:
             with rt.sessions.begin() as s:
+                audit.lock_first(s)  # lodgings one at a time (SQLite: always), so the phone limit re-checked holds
                 now = rt.clock()
                 draft = channels.file_public(s, settings, actor=access.PUBLIC, now=now, application_id=target,
                                              content=values["content"], real_name=values["name"],

@@ -184,13 +184,11 @@ def test_every_notice_text_points_the_public_outside_wecom(rt, wecom, clock):
         assert "质量奖评审助手" not in body and "发送“投诉”" not in body, channel
 
 
-def test_an_address_submitting_many_forms_at_once_lodges_exactly_its_limit(rt, wecom, clock, app):
-    """Issue 22.8: the per-address limit is counted and recorded in one transaction."""
+def _all_at_once(app, forms_from) -> list[int]:
+    """Post one served form per client, all at once (threads released together); their statuses."""
     import threading
-    start_notice(rt, clock)
-    rt.settings = rt.settings.with_overrides(complaint_page={"per_ip_per_hour": 10, "per_phone_per_day": 100})
-    clients = [app.test_client() for _ in range(16)]
-    forms = [complaint_form(c, phone=f"1391234{i:04d}") for i, c in enumerate(clients)]
+    clients = [app.test_client() for _ in forms_from]
+    forms = [make(c) for c, make in zip(clients, forms_from)]
     start = threading.Barrier(len(clients))
     statuses: list[int] = []
 
@@ -202,11 +200,26 @@ def test_an_address_submitting_many_forms_at_once_lodges_exactly_its_limit(rt, w
         t.start()
     for t in threads:
         t.join(120)
-    assert sorted(statuses) == [303] * 10 + [429] * 6
+    return sorted(statuses)
+
+
+def test_an_address_submitting_many_forms_at_once_lodges_exactly_its_limit(rt, wecom, clock, app):
+    """Issue 22.8: the per-address limit is counted and recorded in one transaction."""
+    start_notice(rt, clock)
+    rt.settings = rt.settings.with_overrides(complaint_page={"per_ip_per_hour": 10, "per_phone_per_day": 100})
+    makers = [lambda c, i=i: complaint_form(c, phone=f"1391234{i:04d}") for i in range(16)]
+    assert _all_at_once(app, makers) == [303] * 10 + [429] * 6
     assert _count(rt, Complaint) == 10 and _count(rt, ComplaintAttempt) == 16
     with rt.sessions() as s:
         outcomes = sorted(a.outcome for a in s.scalars(select(ComplaintAttempt)))
     assert outcomes == ["lodged"] * 10 + ["refused:rate_ip"] * 6
+
+
+def test_one_phone_lodging_many_complaints_at_once_lodges_exactly_its_limit(rt, wecom, clock, app):
+    start_notice(rt, clock)
+    rt.settings = rt.settings.with_overrides(complaint_page={"per_ip_per_hour": 100, "per_phone_per_day": 3})
+    assert _all_at_once(app, [complaint_form] * 8) == [303] * 3 + [429] * 5
+    assert _count(rt, Complaint) == 3
 
 
 def _post_counted(http, data, files=()) -> tuple[int, int]:

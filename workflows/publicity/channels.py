@@ -166,10 +166,9 @@ def admit(session: Session, settings: Settings, *, ip_key: str, now: dt.datetime
 
 def phone_limited(session: Session, settings: Settings, *, phone_key: str | None, now: dt.datetime) -> bool:
     """Whether this phone number already lodged `per_phone_per_day` complaints in 24 hours. Checked again in
-    the lodging transaction itself (whose first write serialises it as `admit`), so two at once cannot both pass."""
+    the lodging transaction itself, which holds the lock `admit` takes, so two at once cannot both pass."""
     if not phone_key:
         return False
-    audit.lock_first(session)
     lodged = session.scalar(select(func.count()).select_from(ComplaintAttempt).where(
         ComplaintAttempt.phone_key == phone_key, ComplaintAttempt.outcome == LODGED,
         ComplaintAttempt.at > now - dt.timedelta(days=1))) or 0
