@@ -38,11 +38,11 @@ def _settings(overrides: dict):
 
 def child(overrides_json: str, lease: float) -> None:
     """One sender process: deliver until SIGTERM (or SIGKILL, which is the point)."""
-    import bot.sender
     from bot.runtime import build_runtime
 
-    bot.sender.LEASE = dt.timedelta(seconds=lease)
     rt = build_runtime(_settings(json.loads(overrides_json)))
+    # A short lease (the stand-in answers in milliseconds); renewed before a row when less than half is left.
+    rt.sender.lease, rt.sender.row_budget = dt.timedelta(seconds=lease), dt.timedelta(seconds=lease / 2)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     rt.sender.run_forever(stop)

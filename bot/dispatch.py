@@ -140,12 +140,25 @@ class Dispatcher:
             self._context(s, inbound, now).reply("errors.internal")
         return "error"
 
-    def unreadable(self, key: str, userid: str, now: dt.datetime, error: str) -> None:
-        """A recorded callback that cannot be read back (a damaged row): settled as an error, the member told."""
+    def settle_failed(self, key: str, userid: str, now: dt.datetime, error: str) -> bool:
+        """A pending callback the routing could not settle (a damaged row, or a failure in the error path
+        itself): settled as an error and its member told, so that the queue goes on. The reply is queued
+        without the routing's context (no roster look-up: that may be what failed); if even queueing it fails,
+        the row is settled without one (logged). False if the row was no longer pending."""
+        error = error[:2000]
+        try:
+            with self.sessions.begin() as s:
+                audit.lock_first(s)
+                if not self._settle(s, key, "error", error):
+                    return False
+                Context(session=s, settings=self.settings, now=now, userid=userid, person=None,
+                        services=self.services).reply("errors.internal")
+            return True
+        except Exception:
+            log.exception("the error reply for %s cannot be queued; settled without one", key)
         with self.sessions.begin() as s:
             audit.lock_first(s)
-            if self._settle(s, key, "error", error[:2000]):
-                self._context(s, Inbound(userid=userid, create_time=0, agent_id="", raw={}), now).reply("errors.internal")
+            return self._settle(s, key, "error", error)
 
     def _context(self, s: Session, inbound: Inbound, now: dt.datetime) -> Context:
         person, removed = people.standing(s, inbound.userid)

@@ -63,12 +63,29 @@ def _made_here(store: DocumentStore, sha256: str) -> tuple[bytes, str]:
 
 
 def download_handler(store: DocumentStore, settings: Settings):  # noqa: ANN201
-    """The sender's handler for every downloaded chat attachment: the intake stores, attaches and tells."""
+    """The sender's handler for every downloaded chat attachment: the intake stores, attaches and tells.
+
+    The file is judged (deadlines, windows) at the time WeCom delivered the callback that carried it, not at
+    the sender's download time: a file sent before a deadline is on time however late the download."""
     def on_download(session: Session, row: OutboxMessage, content: bytes | None, filename: str,
                     error: str | None, now: dt.datetime) -> None:
         data = row.data or {}
         target = intake.Target.from_data(data)
         intake.receive_download(session, settings, store, target=target, userid=row.recipient,
                                 content=None if error else content,
-                                filename=filename or str(data.get("filename") or ""), now=now, error=error)
+                                filename=filename or str(data.get("filename") or ""),
+                                now=min(now, received_at(row) or now), error=error)
     return on_download
+
+
+def received_at(row: OutboxMessage) -> dt.datetime | None:
+    """When the callback that carried a chat attachment was received (a row queued before this was kept: when
+    the download was queued, which the routing did at that time)."""
+    raw = (row.data or {}).get("received_at")
+    try:
+        at = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else row.created_at
+    except ValueError:
+        at = row.created_at
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at

@@ -13,6 +13,8 @@ costs the webhook little more than verifying and decrypting them. What holds:
   its request after the member's earlier callbacks (`drain`).
 - **Nothing lost.** Pending rows left by a stopped process are routed by the next worker that starts (its
   first pass), and every worker also looks every `poll_seconds` in case a wake-up was missed.
+- **The queue moves.** A row that cannot be routed (unreadable, or failing even in the error path) is
+  settled as an error, its member told if at all possible, and the rows behind it go on.
 - **Judged when received.** A queued callback is routed with the time the webhook received it as `now`, so a
   message that arrived before a deadline is judged before it, however long the queue.
 """
@@ -25,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from workflows.core.models import InboundCallback
@@ -112,11 +115,15 @@ class RoutingWorker:
                 self._let_requests_go_first()
             try:
                 inbound = from_record(payload, own_corp)
-            except Exception as exc:  # a damaged row must not stop the queue behind it
-                log.exception("recorded callback %s cannot be read back", key)
-                self.dispatcher.unreadable(key, userid_, received_at, f"{type(exc).__name__}: {exc}")
-                continue
-            self.dispatcher.route(inbound, received_at, {"dedupe_key": key}, recorded=True)
+                self.dispatcher.route(inbound, received_at, {"dedupe_key": key}, recorded=True)
+            except Exception as exc:
+                # A damaged row, or a failure the error path itself could not settle (its reply, say): the row
+                # is settled as an error and its member told, so the queue behind it goes on. A lost database
+                # connection is not the row's fault: it stays pending and the loop retries later.
+                if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                    raise
+                log.exception("recorded callback %s cannot be routed", key)
+                self.dispatcher.settle_failed(key, userid_, received_at, f"{type(exc).__name__}: {exc}")
         return len(candidates)
 
     def drain(self, userid: str | None = None) -> None:

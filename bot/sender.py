@@ -8,15 +8,14 @@ made unique when it is claimed (the renderer's repeat mark, stored with the row,
 stays identical); a repeated file gets its own upload.  Each claim carries a token: a sender records
 an outcome only while the row still carries its token, so a sender that lost its claim (it stalled
 past the lease and another sender took the row over) never overwrites what the new holder recorded.
+Which rows a sender takes (member order, rate limits, repeat marks) is `bot/claims.py`; the lease outlasts
+the work it covers (`run_once` renews it before a row that might outrun it).
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import random
-import secrets
 import threading
 from typing import Any, Callable, Protocol
 
@@ -24,10 +23,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import audit, people
-from workflows.core.db import is_postgres
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
+from .claims import MESSAGE_ACTIONS, VISIBLE_ACTIONS, Claims
 from .outbox import SCRUBBED, SEALED, open_row
 from .wakeup import Wakeup
 from .wecom import members
@@ -37,10 +36,9 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = {-1, 45009, 45033}
 SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
-LEASE = dt.timedelta(minutes=2)
+LEASE = dt.timedelta(minutes=2)      # the shortest lease; longer when one row's work may take longer (below)
+ROW_CALLS = 6   # the most WeCom requests one row makes: a file's upload and send, each with a token refresh
 MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
-MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
-VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
 
 
 class MediaHandler(Protocol):
@@ -50,7 +48,7 @@ class MediaHandler(Protocol):
                  error: str | None, now: dt.datetime) -> None: ...
 
 
-class Sender:
+class Sender(Claims):
     """Delivers outbox rows through the WeCom client with retries, backoff and per-member limits."""
 
     def __init__(self, sessions: sessionmaker[Session], client: WeComClient, settings: Settings, *,
@@ -76,160 +74,32 @@ class Sender:
         self.mark_repeat = mark_repeat
         self.duplicate_window = dt.timedelta(seconds=self.conf.duplicate_check_interval)
         self.wakeup: Wakeup | None = None  # set by the runtime: woken by commits instead of only polling
-
-    # -- claiming -------------------------------------------------------------------------
-    def claim(self, now: dt.datetime) -> list[OutboxMessage]:
-        """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
-        with self.sessions.begin() as s:
-            audit.exempt(s)  # never audits: no audit lock for its row locks
-            due = (select(OutboxMessage)
-                   .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-                          | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
-                   .order_by(OutboxMessage.id).limit(self.conf.batch_size))
-            if is_postgres(s):
-                due = due.with_for_update(skip_locked=True)
-            rows = list(s.scalars(due))
-            if not rows:
-                return []
-            recipients = {r.recipient for r in rows}
-            open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
-                                         OutboxMessage.next_attempt_at)
-                                  .where(OutboxMessage.recipient.in_(recipients),
-                                         OutboxMessage.action.in_(VISIBLE_ACTIONS),
-                                         OutboxMessage.status.in_(("pending", "sending")))
-                                  .order_by(OutboxMessage.id)).all()
-            queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
-            for recipient, row_id, status, due_at in open_rows:
-                queues.setdefault(recipient, []).append((row_id, status, due_at))
-            sent_at = self._recent_sends(s, {r.recipient for r in rows if r.action in MESSAGE_ACTIONS}, now)
-            claimed: list[OutboxMessage] = []
-            blocked: set[str] = set()
-            token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
-            for row in rows:
-                if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
-                    row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
-                    claimed.append(row)
-                    continue
-                if row.recipient in blocked:
-                    continue
-                queue = queues.get(row.recipient, [])
-                head_id, head_status, head_due = queue[0] if queue else (row.id, "pending", now)
-                if head_id != row.id:
-                    # Only the member's oldest open row may go; park the rest behind it so they
-                    # neither overtake it nor crowd other members out of the batch.
-                    blocked.add(row.recipient)
-                    if head_status == "pending":
-                        self._park(s, row.recipient, head_due)
-                    continue
-                if row.action in MESSAGE_ACTIONS:
-                    wait_until = self._rate_limited_until(sent_at.get(row.recipient, []), row.recipient, now, claimed)
-                    if wait_until is not None:
-                        blocked.add(row.recipient)
-                        row.status = "pending"
-                        self._park(s, row.recipient, wait_until)
-                        continue
-                queue.pop(0)
-                row.status, row.claimed_until, row.claim_token = "sending", now + LEASE, token
-                claimed.append(row)
-            self._unique_within_interval(s, claimed, now)
-            return claimed
-
-    # -- WeCom's duplicate check ------------------------------------------------------------
-    @staticmethod
-    def _key(body: dict[str, Any]) -> str:
-        """The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`)."""
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-    def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
-        """Give a claimed message whose body equals one sent (or being sent) to the same member within the
-        duplicate-check interval a repeat mark, so WeCom delivers it; stored, so its own resend stays equal.
-
-        Runs in the claim transaction; a member's messages are claimed by one sender at a time (only the
-        member's oldest open row may go), so two repeats cannot both pass unmarked. Earlier bodies are compared
-        by their stored `body_key` (a row claimed before keys were stored is hashed from its payload)."""
-        checked = [r for r in claimed if r.action == "send" and r.payload
-                   and (r.payload.get("body") or {}).get("enable_duplicate_check")]
-        if not checked or self.mark_repeat is None:
-            return
-        recipients = {r.recipient for r in checked}
-        since = now - self.duplicate_window
-        ours = {r.id for r in claimed}
-        recent = [(row_id, recipient, key) for row_id, recipient, key in s.execute(
-            select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body_key)
-            .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
-                   ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
-                   | (OutboxMessage.status == "sending"))) if row_id not in ours]
-        unkeyed = [row_id for row_id, _, key in recent if key is None]
-        if unkeyed:
-            bodies = {row_id: (payload or {}).get("body") for row_id, payload in s.execute(
-                select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.id.in_(unkeyed)))}
-            recent = [(row_id, recipient, key if key is not None else
-                       (self._key(bodies[row_id]) if bodies.get(row_id) else None))
-                      for row_id, recipient, key in recent]
-        seen: dict[str, set[str]] = {}  # recipient -> keys of the bodies WeCom would not deliver again
-        for _row_id, recipient, key in recent:
-            if key is not None:
-                seen.setdefault(recipient, set()).add(key)
-        for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
-            mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
-            key = self._key(body)
-            if key in mine:
-                marked = None
-                for n in range(2, 1000):
-                    marked = self.mark_repeat(body, n, now)
-                    if marked is None or self._key(marked) not in mine:
-                        break
-                if marked is not None:
-                    row.payload = {**row.payload, "body": marked, "repeat": n}
-                    body, key = marked, self._key(marked)
-                else:
-                    log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
-            row.body_key = key
-            mine.add(key)
-
-    @staticmethod
-    def _park(s: Session, recipient: str, until: dt.datetime) -> None:
-        s.execute(update(OutboxMessage)
-                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "pending",
-                         OutboxMessage.next_attempt_at < until)
-                  .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
-
-    @staticmethod
-    def _recent_sends(s: Session, recipients: set[str], now: dt.datetime) -> dict[str, list[dt.datetime]]:
-        """Each recipient's messages sent within the longest limit window (an hour), oldest first: one query
-        for the whole claim (the claim changes no sent row, so it reads what per-row queries would)."""
-        if not recipients:
-            return {}
-        sent: dict[str, list[dt.datetime]] = {}
-        for recipient, at in s.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)
-                                       .where(OutboxMessage.recipient.in_(recipients),
-                                              OutboxMessage.status == "sent",
-                                              OutboxMessage.action.in_(MESSAGE_ACTIONS),
-                                              OutboxMessage.sent_at > now - dt.timedelta(hours=1))
-                                       .order_by(OutboxMessage.sent_at)):
-            sent.setdefault(recipient, []).append(at)
-        return sent
-
-    def _rate_limited_until(self, recent: list[dt.datetime], recipient: str, now: dt.datetime,
-                            claimed: list[OutboxMessage]) -> dt.datetime | None:
-        in_batch = sum(1 for r in claimed if r.recipient == recipient and r.action in MESSAGE_ACTIONS)
-        for window, limit in ((dt.timedelta(minutes=1), self.conf.max_per_minute),
-                              (dt.timedelta(hours=1), self.conf.max_per_hour)):
-            sent = [at for at in recent if at > now - window]
-            if len(sent) + in_batch >= limit:
-                # Wait until enough of the window's sends have aged out.
-                index = min(len(sent) - 1, max(0, len(sent) + in_batch - limit))
-                oldest = sent[index] if sent else now
-                return max(now, oldest + window) + dt.timedelta(milliseconds=1)
-        return None
+        # The lease always outlasts the work it covers: one row's calls at most (`row_budget`), since the rest of
+        # a batch is renewed (and what went through recorded) before a row that might not end within it.
+        self.row_budget = dt.timedelta(seconds=ROW_CALLS * settings.wecom.request_timeout_seconds)
+        self.lease = max(LEASE, 2 * self.row_budget)
 
     # -- delivering -----------------------------------------------------------------------
     def run_once(self) -> int:
-        """Claim and deliver one batch; return how many rows were attempted."""
-        rows = self.claim(self.clock())
+        """Claim and deliver one batch; return how many rows were attempted.
+
+        Before a row that might not end within the batch's lease (less than `row_budget` left), what went through
+        is recorded and the lease of the rows still to go renewed, so no other sender can take over a row of a
+        slow batch; a row whose claim is lost meanwhile (this sender stalled) is left to its new holder."""
+        now = self.clock()
+        rows = self.claim(now)
+        lease_until = now + self.lease
         failed: set[str] = set()
+        lost: set[int] = set()
         sent: list[tuple[OutboxMessage, dict[str, Any]]] = []  # plain messages sent, recorded together below
-        for row in rows:
+        for index, row in enumerate(rows):
+            if self.clock() + self.row_budget > lease_until:
+                self.record_sent(sent)
+                lease_until, kept = self.renew(rows[index:])
+                lost.update(r.id for r in rows[index:] if r.id not in kept)
+            if row.id in lost:
+                failed.add(row.recipient)  # its member's later rows wait too (they are another sender's now)
+                continue
             if sent and row.action != "send":
                 self.record_sent(sent)  # e.g. a card update reads the code its card's send recorded
             if row.recipient in failed and row.action in VISIBLE_ACTIONS:
@@ -238,6 +108,28 @@ class Sender:
                 failed.add(row.recipient)
         self.record_sent(sent)
         return len(rows)
+
+    def renew(self, rows: list[OutboxMessage]) -> tuple[dt.datetime, set[int]]:
+        """Extend the lease of claimed rows, each only while it is still ours: (the new end, the ids kept)."""
+        until = self.clock() + self.lease
+        by_token: dict[str | None, list[int]] = {}
+        for row in rows:
+            by_token.setdefault(row.claim_token, []).append(row.id)
+        kept: set[int] = set()
+        with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
+            for token, ids in by_token.items():
+                kept.update(s.scalars(update(OutboxMessage)
+                                      .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token,
+                                             OutboxMessage.status == "sending")
+                                      .values(claimed_until=until).returning(OutboxMessage.id)
+                                      .execution_options(synchronize_session=False)))
+        for row in rows:
+            if row.id in kept:
+                row.claimed_until = until
+            else:
+                log.warning("outbox row %s: claim lost before it was sent, left to its new holder", row.id)
+        return until, kept
 
     def _release(self, row: OutboxMessage) -> None:
         with self.sessions.begin() as s:

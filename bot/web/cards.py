@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +112,17 @@ def choice(card: dict[str, Any], form: Any) -> tuple[str, dict[str, tuple[str, .
     return str(submit["key"]), selected
 
 
+def _submission(private: bool, form_nonce: str, key: str, selected: dict[str, tuple[str, ...]]) -> str:
+    """What makes a page's choice one callback (its de-duplication key, issue 22.10): the served form and the
+    choice made on it — the same form sent twice (a double tap, a reload) is one choice, a different choice is
+    another, however close in time. A private card's choice (a ballot) must not be derivable from the stored key,
+    so each of its posts is its own (the ballot itself refuses a second vote)."""
+    if private or not 8 <= len(form_nonce) <= 64 or not form_nonce.isalnum():
+        return secrets.token_hex(16)
+    choice_made = json.dumps([key, sorted(selected.items())], ensure_ascii=False)
+    return f"{form_nonce}:{hashlib.sha256(choice_made.encode()).hexdigest()[:32]}"
+
+
 @bp.route("/card/<token>", methods=["GET", "POST"])
 def card_page(token: str) -> Response:
     """Show a card as a page, or act on the choice made on it."""
@@ -124,7 +137,7 @@ def card_page(token: str) -> Response:
             return error_page("pages.link_invalid", 403)
         view = current_card(s, rt.renderer, task)
     context = {"view": view, "card": view.card, "token": token, "csrf": _csrf(token),
-               "done": request.args.get("done") == "1"}
+               "done": request.args.get("done") == "1", "form_nonce": secrets.token_hex(16)}
     name = _template(rt.renderer, view.kind)
     if request.method == "GET":
         return page(name, **context)
@@ -144,5 +157,7 @@ def card_page(token: str) -> Response:
            "Via": "card_page"}
     event = CardEvent(userid=userid, create_time=int(now.timestamp()), agent_id=str(settings.wecom.agent_id), raw=raw,
                       key=key, task_id=task_id, card_type=raw["CardType"], response_code="", selected=selected)
+    raw["Submission"] = _submission(rt.dispatcher.router.is_private(event), str(request.form.get("n") or ""),
+                                    key, selected)
     rt.dispatcher.handle(event, now, inline=True)  # the page it redirects to shows the outcome
     return redirect(f"/card/{token}?done=1", code=303)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from workflows import intake
-from workflows.core import access
+from workflows.core import access, audit
 from workflows.core.errors import DomainError
 from workflows.documents.store import DocumentRejected
 from workflows.publicity import channels, complaints as complaint_flow
@@ -117,11 +117,11 @@ def complaint_form() -> Response:
     return _render(200, _view(), _cookie_value() or secrets.token_urlsafe(24))
 
 
-def _refuse(status: int, view: channels.PageView, cookie: str, values: dict[str, str], ip_key: str,
+def _refuse(attempt: int, status: int, view: channels.PageView, cookie: str, values: dict[str, str],
             phone_key: str | None, code: str, problem: str) -> Response:
     rt = _rt()
     with rt.sessions.begin() as s:
-        channels.record_attempt(s, ip_key=ip_key, phone_key=phone_key, outcome=f"refused:{code}", now=rt.clock())
+        channels.settle_attempt(s, attempt, phone_key=phone_key, outcome=f"refused:{code}")
     return _render(status, view, cookie or secrets.token_urlsafe(24), values=values, problem=problem)
 
 
@@ -129,60 +129,71 @@ def _limit() -> int:
     return limits.complaint_form(_rt().settings)
 
 
+class _PhoneLimited(Exception):
+    """The phone's daily limit was reached by a complaint lodged meanwhile (found in the lodging transaction)."""
+
+
 @bp.post("/complaints")
 def complaint_submit() -> Response:
-    """Check the form and its defences, then lodge the complaint with its evidence in one transaction."""
+    """Count the submission against its address, refuse an oversized body unread, then check the form and its
+    defences and lodge the complaint with its evidence in one transaction."""
     rt = _rt()
     settings = rt.settings
     view = _view()
     cookie = _cookie_value()
     ip_key = _key("ip", request.remote_addr or "")
+    with rt.sessions.begin() as s:  # counted and recorded in one transaction (docs/reach.md), before any parsing
+        attempt, within = channels.admit(s, settings, ip_key=ip_key, now=rt.clock())
+    rate_limited = _public("pages.complaint_rate_limited", by="ip", phone=settings.award.secretariat.phone)
+    if not within:
+        return _render(429, view, cookie or secrets.token_urlsafe(24), problem=rate_limited)
+    too_large = _public("pages.complaint_too_large", max_files=settings.complaint_page.max_files,
+                        max_mb=settings.award.rules.complaint_evidence_max_mb)
     if request.content_length is not None and request.content_length > _limit():
-        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _public("pages.complaint_too_large",
-                       max_files=settings.complaint_page.max_files,
-                       max_mb=settings.award.rules.complaint_evidence_max_mb))
-    request.max_content_length = _limit()
+        return _refuse(attempt, 413, view, cookie, {}, None, "too_large", too_large)
+    request.max_content_length = _limit()  # a body without a length is cut at the limit while it is read
     try:
         form = request.form
         uploads = [f for f in request.files.getlist("files") if f.filename]
     except RequestEntityTooLarge:
-        return _refuse(413, view, cookie, {}, ip_key, None, "too_large", _public("pages.complaint_too_large",
-                       max_files=settings.complaint_page.max_files,
-                       max_mb=settings.award.rules.complaint_evidence_max_mb))
+        return _refuse(attempt, 413, view, cookie, {}, None, "too_large", too_large)
     values = {k: str(form.get(k) or "")[:4000] for k in FIELDS}
     anonymous = form.get("anonymous") == "1"
     phone_key = _key("phone", "".join(ch for ch in values["phone"] if ch.isdigit())) \
         if values["phone"].strip() and not anonymous else None
+
+    def refuse(status: int, code: str, problem: str, refused_view: channels.PageView | None = None) -> Response:
+        return _refuse(attempt, status, refused_view or view, cookie, values, phone_key, code, problem)
     try:
         if not cookie or not hmac.compare_digest(str(form.get("csrf") or ""), _key("csrf", cookie)):
-            return _refuse(403, view, cookie, values, ip_key, phone_key, "csrf", _public("pages.complaint_form_stale"))
+            return refuse(403, "csrf", _public("pages.complaint_form_stale"))
         if view.state != "open":
             closed = ("errors.publicity_not_started", {}) if view.state == "not_started" \
                 else ("errors.complaint_window_closed", {"state": view.state, **view.window})
-            return _refuse(409, view, cookie, values, ip_key, phone_key, "closed", _public(closed[0], **closed[1]))
+            return refuse(409, "closed", _public(closed[0], **closed[1]))
+        phone_limit = _public("pages.complaint_rate_limited", by="phone", phone=settings.award.secretariat.phone)
         with rt.sessions() as s:
-            limited = channels.rate_limited(s, settings, ip_key=ip_key, phone_key=phone_key, now=rt.clock())
+            limited = channels.phone_limited(s, settings, phone_key=phone_key, now=rt.clock())
         if limited:
-            return _refuse(429, view, cookie, values, ip_key, phone_key, f"rate_{limited}",
-                           _public("pages.complaint_rate_limited", by=limited, phone=settings.award.secretariat.phone))
+            return refuse(429, "rate_phone", phone_limit)
         if form.get(HONEYPOT):
-            return _refuse(400, view, cookie, values, ip_key, phone_key, "honeypot", _public("pages.complaint_refused"))
+            return refuse(400, "honeypot", _public("pages.complaint_refused"))
         try:
             nonce = read_challenge(str(form.get("form_token") or ""), str(form.get("answer") or ""))
         except ValueError as exc:
-            return _refuse(400, view, cookie, values, ip_key, phone_key, f"challenge_{exc}",
-                           _public("pages.complaint_challenge", reason=str(exc)))
+            return refuse(400, f"challenge_{exc}", _public("pages.complaint_challenge", reason=str(exc)))
         with rt.sessions() as s:
             done = channels.lodged_from_form(s, nonce)
         if done is not None:
-            return redirect(receipt_url(done), code=303)
+            return _repeat(attempt, phone_key, done)
         if len(uploads) > settings.complaint_page.max_files:
-            return _refuse(400, view, cookie, values, ip_key, phone_key, "too_many_files",
-                           _public("pages.complaint_too_many_files", max_files=settings.complaint_page.max_files))
+            return refuse(400, "too_many_files",
+                          _public("pages.complaint_too_many_files", max_files=settings.complaint_page.max_files))
         target = next((w["id"] for w in view.winners if w["number"] == values["enterprise"].strip()), 0)
         current = ""
         try:
             with rt.sessions.begin() as s:
+                audit.lock_first(s)  # lodgings one at a time (SQLite: always), so the phone limit re-checked holds
                 now = rt.clock()
                 draft = channels.file_public(s, settings, actor=access.PUBLIC, now=now, application_id=target,
                                              content=values["content"], real_name=values["name"],
@@ -193,26 +204,36 @@ def complaint_submit() -> Response:
                                   stream=upload.stream, filename=upload.filename, source="web", actor=access.PUBLIC,
                                   now=now)
                 complaint_flow.lodge(s, settings, draft, now=now)
-                channels.record_attempt(s, ip_key=ip_key, phone_key=phone_key, outcome=channels.LODGED, now=now,
+                if channels.phone_limited(s, settings, phone_key=phone_key, now=now):  # lodged meanwhile
+                    raise _PhoneLimited
+                channels.settle_attempt(s, attempt, phone_key=phone_key, outcome=channels.LODGED,
                                         complaint_id=draft.id, form_nonce=nonce)
                 lodged = draft.id
+        except _PhoneLimited:
+            return refuse(429, "rate_phone", phone_limit)
         except DocumentRejected as exc:  # nothing was kept: the complaint and every file are rolled back
             kind, data = intake.refusal(settings, intake.Target("evidence", 0), exc, current)
-            return _refuse(422, view, cookie, values, ip_key, phone_key, f"file_{exc.code}", _public(kind, **data)
-                           + " " + _public("pages.complaint_files_again"))
+            return refuse(422, f"file_{exc.code}", _public(kind, **data) + " " + _public("pages.complaint_files_again"))
         except DomainError as exc:
             status = 409 if exc.code == "complaint_window_closed" else 400
-            return _refuse(status, _view(), cookie, values, ip_key, phone_key, exc.code,
-                           _public(f"errors.{exc.code}", **exc.data))
+            return refuse(status, exc.code, _public(f"errors.{exc.code}", **exc.data), _view())
         except IntegrityError:  # the same form lodged at the same moment by a second request
             with rt.sessions() as s:
                 done = channels.lodged_from_form(s, nonce)
             if done is None:
                 raise
-            return redirect(receipt_url(done), code=303)
+            return _repeat(attempt, phone_key, done)
     finally:
         for upload in uploads:
             upload.close()
+    return redirect(receipt_url(lodged), code=303)
+
+
+def _repeat(attempt: int, phone_key: str | None, lodged: int) -> Response:
+    """The same served form sent again (a reload, a double tap): its complaint's receipt, nothing new lodged."""
+    rt = _rt()
+    with rt.sessions.begin() as s:
+        channels.settle_attempt(s, attempt, phone_key=phone_key, outcome="repeat")
     return redirect(receipt_url(lodged), code=303)
 
 

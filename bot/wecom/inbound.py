@@ -21,10 +21,14 @@ class Inbound:
 
     @property
     def dedupe_key(self) -> str:
-        """The key WeCom's retries share: MsgId, else sender + time + event details."""
+        """The key WeCom's retries share: MsgId, else sender + time + event details; a card page's choice is
+        keyed by its own submission (bot/web/cards.py), never by a one-second time."""
         msg_id = self.raw.get("MsgId")
         if msg_id:
             return f"msg:{msg_id}"
+        submission = self.raw.get("Submission")
+        if submission:
+            return f"page:{self.userid}:{self.raw.get('TaskId') or ''}:{submission}"
         parts = [self.userid, str(self.create_time), self.raw.get("Event") or self.kind,
                  self.raw.get("EventKey") or "", self.raw.get("TaskId") or "", self.raw.get("ResponseCode") or ""]
         return "evt:" + ":".join(parts)

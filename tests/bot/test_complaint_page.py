@@ -182,3 +182,69 @@ def test_every_notice_text_points_the_public_outside_wecom(rt, wecom, clock):
         assert "http://127.0.0.1:8800/complaints" in body, channel
         assert SECRETARIAT["phone"] in body and SECRETARIAT["address"] in body and "512026" in body, channel
         assert "质量奖评审助手" not in body and "发送“投诉”" not in body, channel
+
+
+def _all_at_once(app, forms_from) -> list[int]:
+    """Post one served form per client, all at once (threads released together); their statuses."""
+    import threading
+    clients = [app.test_client() for _ in forms_from]
+    forms = [make(c) for c, make in zip(clients, forms_from)]
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def submit(client, data) -> None:
+        start.wait()
+        statuses.append(_post(client, data).status_code)
+    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return sorted(statuses)
+
+
+def test_an_address_submitting_many_forms_at_once_lodges_exactly_its_limit(rt, wecom, clock, app):
+    """Issue 22.8: the per-address limit is counted and recorded in one transaction."""
+    start_notice(rt, clock)
+    rt.settings = rt.settings.with_overrides(complaint_page={"per_ip_per_hour": 10, "per_phone_per_day": 100})
+    makers = [lambda c, i=i: complaint_form(c, phone=f"1391234{i:04d}") for i in range(16)]
+    assert _all_at_once(app, makers) == [303] * 10 + [429] * 6
+    assert _count(rt, Complaint) == 10 and _count(rt, ComplaintAttempt) == 16
+    with rt.sessions() as s:
+        outcomes = sorted(a.outcome for a in s.scalars(select(ComplaintAttempt)))
+    assert outcomes == ["lodged"] * 10 + ["refused:rate_ip"] * 6
+
+
+def test_one_phone_lodging_many_complaints_at_once_lodges_exactly_its_limit(rt, wecom, clock, app):
+    start_notice(rt, clock)
+    rt.settings = rt.settings.with_overrides(complaint_page={"per_ip_per_hour": 100, "per_phone_per_day": 3})
+    assert _all_at_once(app, [complaint_form] * 8) == [303] * 3 + [429] * 5
+    assert _count(rt, Complaint) == 3
+
+
+def _post_counted(http, data, files=()) -> tuple[int, int]:
+    """POST the form with a body that counts how much of it was read: (status, bytes read)."""
+    boundary = "----awardbot-complaint-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in data.items()]
+    for name, content in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    stream = io.BytesIO(body)
+    resp = http.post("/complaints", input_stream=stream, content_length=len(body),
+                     content_type=f"multipart/form-data; boundary={boundary}")
+    return resp.status_code, stream.tell()
+
+
+def test_an_oversized_body_or_an_address_over_its_limit_is_refused_unread(rt, wecom, clock, http):
+    start_notice(rt, clock)
+    rt.settings = rt.settings.with_overrides(complaint_page={"max_files": 1, "per_ip_per_hour": 2}, award={
+        **rt.settings.award.model_dump(), "rules": {**rt.settings.award.rules.model_dump(),
+                                                    "complaint_evidence_max_mb": 1}})
+    assert _post_counted(http, complaint_form(http), [("大.pdf", PDF + b"0" * (2 << 20))]) == (413, 0)
+    status, read = _post_counted(http, complaint_form(http), [("证据.pdf", PDF)])
+    assert status == 303 and read > 0
+    # The address is now at its limit (2 an hour): the next form is refused before its body is read.
+    assert _post_counted(http, complaint_form(http, phone="13600136000"), [("证据.pdf", PDF)]) == (429, 0)
+    assert _count(rt, Complaint) == 1

@@ -232,3 +232,48 @@ def test_a_batch_records_only_the_rows_whose_claim_still_holds(rt, wecom, clock)
     mine, theirs = rows(rt)
     assert (mine.status, mine.attempts, mine.claim_token) == ("sent", 1, None) and mine.result["msgid"]
     assert (theirs.status, theirs.attempts, theirs.claim_token, theirs.result) == ("sending", 0, "b" * 32, None)
+
+
+def test_a_second_sender_cannot_take_over_the_rows_of_a_slow_batch(rt, wecom, clock, engine, bot_settings):
+    """Issue 22.9: a batch of 20 whose every call takes 10 s (200 s, longer than the two minutes' lease):
+    the rest of the batch is renewed, and what went through recorded, before the lease could run out."""
+    members = [f"m{i:02d}" for i in range(20)]
+    for member in members:
+        queue(rt, to=member)
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+    real_send = rt.sender.client.send_message
+    taken_over: list[int] = []
+
+    def slow_send(body):
+        clock.advance(seconds=10)               # each call takes 10 s (the production timeout; here a row's budget)
+        taken_over.append(deliver(other))       # meanwhile a second sender looks for rows whose lease ran out
+        return real_send(body)
+    rt.sender.client.send_message = slow_send
+    assert rt.sender.run_once() == 20
+    assert sum(taken_over) == 0
+    sends = [c.body["touser"] for c in wecom.calls_to("message/send")]
+    assert sorted(sends) == members and not wecom.duplicates_dropped()   # each row sent once, by one sender
+    assert all((r.status, r.attempts) == ("sent", 1) for r in rows(rt))
+
+
+def test_a_stalled_sender_leaves_the_rows_another_took_over_unsent(rt, wecom, clock, engine, bot_settings):
+    """A sender that stalls past its lease in its first call finds, renewing, that the rest of its batch was taken
+    over, and sends none of it (only the row in flight is sent twice, and WeCom drops that repeat)."""
+    members = [f"m{i:02d}" for i in range(5)]
+    for member in members:
+        queue(rt, to=member)
+    other = build_runtime(bot_settings, clock=clock, engine=engine)
+    real_send = rt.sender.client.send_message
+    calls = []
+
+    def stalled_send(body):
+        calls.append(body["touser"])
+        if len(calls) == 1:
+            clock.advance(minutes=3)            # stalled past the lease ...
+            assert deliver(other) == 5          # ... while another sender took the batch over
+        return real_send(body)
+    rt.sender.client.send_message = stalled_send
+    rt.sender.run_once()
+    assert calls == ["m00"]
+    assert len(wecom.calls_to("message/send")) == 6 and len(wecom.duplicates_dropped()) == 1
+    assert all((r.status, r.attempts) == ("sent", 1) for r in rows(rt))

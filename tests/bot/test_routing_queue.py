@@ -229,3 +229,41 @@ def test_a_recorded_callback_that_cannot_be_read_back_does_not_stop_the_queue(ra
     assert rows["qiye1"].status == "error" and rows["qiye1"].error.startswith("ValueError")
     assert rows["qiye2"].status == "done"
     assert len(texts(wecom, "qiye1")) == 1 and len(texts(wecom, "qiye2")) == 1   # both told something
+
+
+def test_a_row_the_error_path_cannot_settle_is_settled_as_an_error_and_the_queue_goes_on(raw_cb, rt, wecom,
+                                                                                           monkeypatch):
+    raw_cb.send(raw_cb.text("qiye1", "帮助"))
+    raw_cb.send(raw_cb.text("qiye2", "帮助"))
+    dispatcher = rt.dispatcher
+    real_context = dispatcher._context
+
+    def broken(s, inbound, now):             # qiye1's standing cannot be read: the routing and its error path fail
+        if inbound.userid == "qiye1":
+            raise RuntimeError("roster row damaged")
+        return real_context(s, inbound, now)
+    monkeypatch.setattr(dispatcher, "_context", broken)
+    dispatcher.worker.drain()
+    deliver(rt)
+    with rt.sessions() as s:
+        rows = {r.userid: r for r in s.scalars(select(InboundCallback))}
+    assert rows["qiye1"].status == "error" and rows["qiye1"].error.startswith("RuntimeError")
+    assert rows["qiye2"].status == "done"
+    assert len(texts(wecom, "qiye1")) == 1 and len(texts(wecom, "qiye2")) == 1   # qiye1 told all the same
+
+
+def test_a_row_whose_error_reply_cannot_be_queued_is_still_settled(raw_cb, rt, wecom, monkeypatch):
+    from bot.router import Context
+    raw_cb.send(raw_cb.text("qiye1", "帮助"))
+    raw_cb.send(raw_cb.text("qiye2", "帮助"))
+    real_reply = Context.reply
+
+    def reply(self, kind, **data):           # nothing at all can be queued for qiye1
+        if self.userid == "qiye1":
+            raise RuntimeError("renderer broken")
+        return real_reply(self, kind, **data)
+    monkeypatch.setattr(Context, "reply", reply)
+    rt.dispatcher.worker.drain()
+    deliver(rt)
+    assert statuses(rt) == [("qiye1", "error"), ("qiye2", "done")]
+    assert len(texts(wecom, "qiye2")) == 1

@@ -106,9 +106,12 @@ def send_file(session: Session, to: str, *, sha256: str, filename: str, now: dt.
 
 
 def fetch_media(session: Session, userid: str, *, media_id: str, purpose: str, now: dt.datetime, **data: Any) -> OutboxMessage:
-    """Queue a download of a member's chat attachment from WeCom (done outside the request)."""
+    """Queue a download of a member's chat attachment from WeCom (done outside the request). `now` is the time
+    the callback that carried it was received: the file is judged at that time, whenever it is downloaded."""
+    received = now
     now = queued_at(session, now)
-    row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}", data=jsonable({"media_id": media_id, **data}),
+    row = OutboxMessage(recipient=userid, kind=f"fetch.{purpose}",
+                        data=jsonable({"media_id": media_id, **data, "received_at": received.isoformat()}),
                         action="fetch_media", next_attempt_at=now, created_at=now)
     session.add(row)
     return row

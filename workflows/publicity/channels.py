@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, stages
+from workflows.core import access, audit, stages
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import InvalidInput
 from workflows.core.settings import Settings
@@ -27,6 +27,7 @@ WEB = "web"
 OFFLINE_VIAS = ("letter", "call", "visit")
 CONTENT_MIN, CONTENT_MAX = 10, 2000
 LODGED = "lodged"
+RECEIVED = "received"   # a submission counted against its address, its outcome not yet known
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,50 @@ def rate_limited(session: Session, settings: Settings, *, ip_key: str, phone_key
         ComplaintAttempt.ip_key == ip_key, ComplaintAttempt.at > now - dt.timedelta(hours=1))) or 0
     if from_ip >= conf.per_ip_per_hour:
         return "ip"
-    if phone_key:
-        lodged = session.scalar(select(func.count()).select_from(ComplaintAttempt).where(
-            ComplaintAttempt.phone_key == phone_key, ComplaintAttempt.outcome == LODGED,
-            ComplaintAttempt.at > now - dt.timedelta(days=1))) or 0
-        if lodged >= conf.per_phone_per_day:
-            return "phone"
-    return None
+    return "phone" if phone_limited(session, settings, phone_key=phone_key, now=now) else None
+
+
+def admit(session: Session, settings: Settings, *, ip_key: str, now: dt.datetime) -> tuple[int, bool]:
+    """Count and record one submission from an address, atomically: (its attempt's id, within the limit).
+
+    The attempt is recorded first and the address's attempts of the last hour (this one included) counted
+    after it, in one transaction that no other submission's count can interleave with (PostgreSQL: the
+    deployment-wide lock taken first; SQLite: every transaction is BEGIN IMMEDIATE). So N submissions at once
+    from one address admit exactly `per_ip_per_hour`, the rest are recorded as refused. Called before the body
+    is read: an address over its limit costs the page one small transaction."""
+    audit.lock_first(session)
+    attempt = ComplaintAttempt(at=now, ip_key=ip_key, phone_key=None, outcome=RECEIVED)
+    session.add(attempt)
+    session.flush()
+    count = session.scalar(select(func.count()).select_from(ComplaintAttempt).where(
+        ComplaintAttempt.ip_key == ip_key, ComplaintAttempt.at > now - dt.timedelta(hours=1))) or 0
+    within = count <= settings.complaint_page.per_ip_per_hour
+    if not within:
+        attempt.outcome = "refused:rate_ip"
+        session.flush()
+    return attempt.id, within
+
+
+def phone_limited(session: Session, settings: Settings, *, phone_key: str | None, now: dt.datetime) -> bool:
+    """Whether this phone number already lodged `per_phone_per_day` complaints in 24 hours. Checked again in
+    the lodging transaction itself, which holds the lock `admit` takes, so two at once cannot both pass."""
+    if not phone_key:
+        return False
+    lodged = session.scalar(select(func.count()).select_from(ComplaintAttempt).where(
+        ComplaintAttempt.phone_key == phone_key, ComplaintAttempt.outcome == LODGED,
+        ComplaintAttempt.at > now - dt.timedelta(days=1))) or 0
+    return lodged >= settings.complaint_page.per_phone_per_day
+
+
+def settle_attempt(session: Session, attempt_id: int, *, phone_key: str | None, outcome: str,
+                   complaint_id: int | None = None, form_nonce: str | None = None) -> None:
+    """The outcome of a submission `admit` recorded (a lodged one carries its form's nonce, unique)."""
+    attempt = session.get(ComplaintAttempt, attempt_id)
+    if attempt is None:
+        return
+    attempt.phone_key, attempt.outcome, attempt.complaint_id = phone_key, outcome[:40], complaint_id
+    attempt.form_nonce = form_nonce if outcome == LODGED else None
+    session.flush()
 
 
 def record_attempt(session: Session, *, ip_key: str, phone_key: str | None, outcome: str, now: dt.datetime,

@@ -1,0 +1,185 @@
+"""Claiming the sender's rows (bot/sender.py): which due rows one sender takes now, and how.
+
+A claim takes due rows in id order and keeps each member's order (only the member's oldest open visible row
+may go; the rest are parked behind it) and WeCom's per-member limits (30 a minute, 1000 an hour: a member
+over them is parked until enough sends have aged out). Each claim carries a fresh token and a lease
+(`Sender.lease`). A claimed message whose body equals one WeCom would drop as a duplicate within the
+interval gets a repeat mark, stored with the row so that its own resend stays identical.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from typing import Any, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflows.core import audit
+from workflows.core.db import is_postgres
+from workflows.core.models import OutboxMessage
+from workflows.core.settings import SenderSettings
+
+log = logging.getLogger("bot.sender")
+
+MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
+VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
+
+
+class Claims:
+    """The sender's claiming half (a mixin of `bot.sender.Sender`, which sets the attributes below)."""
+
+    sessions: sessionmaker[Session]
+    conf: SenderSettings
+    lease: dt.timedelta
+    duplicate_window: dt.timedelta
+    mark_repeat: Callable[[dict[str, Any], int, dt.datetime], dict[str, Any] | None] | None
+
+    # -- claiming -------------------------------------------------------------------------
+    def claim(self, now: dt.datetime) -> list[OutboxMessage]:
+        """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
+        with self.sessions.begin() as s:
+            audit.exempt(s)  # never audits: no audit lock for its row locks
+            due = (select(OutboxMessage)
+                   .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                          | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
+                   .order_by(OutboxMessage.id).limit(self.conf.batch_size))
+            if is_postgres(s):
+                due = due.with_for_update(skip_locked=True)
+            rows = list(s.scalars(due))
+            if not rows:
+                return []
+            recipients = {r.recipient for r in rows}
+            open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
+                                         OutboxMessage.next_attempt_at)
+                                  .where(OutboxMessage.recipient.in_(recipients),
+                                         OutboxMessage.action.in_(VISIBLE_ACTIONS),
+                                         OutboxMessage.status.in_(("pending", "sending")))
+                                  .order_by(OutboxMessage.id)).all()
+            queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
+            for recipient, row_id, status, due_at in open_rows:
+                queues.setdefault(recipient, []).append((row_id, status, due_at))
+            sent_at = self._recent_sends(s, {r.recipient for r in rows if r.action in MESSAGE_ACTIONS}, now)
+            claimed: list[OutboxMessage] = []
+            blocked: set[str] = set()
+            token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
+            for row in rows:
+                if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
+                    row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
+                    claimed.append(row)
+                    continue
+                if row.recipient in blocked:
+                    continue
+                queue = queues.get(row.recipient, [])
+                head_id, head_status, head_due = queue[0] if queue else (row.id, "pending", now)
+                if head_id != row.id:
+                    # Only the member's oldest open row may go; park the rest behind it so they
+                    # neither overtake it nor crowd other members out of the batch.
+                    blocked.add(row.recipient)
+                    if head_status == "pending":
+                        self._park(s, row.recipient, head_due)
+                    continue
+                if row.action in MESSAGE_ACTIONS:
+                    wait_until = self._rate_limited_until(sent_at.get(row.recipient, []), row.recipient, now, claimed)
+                    if wait_until is not None:
+                        blocked.add(row.recipient)
+                        row.status = "pending"
+                        self._park(s, row.recipient, wait_until)
+                        continue
+                queue.pop(0)
+                row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
+                claimed.append(row)
+            self._unique_within_interval(s, claimed, now)
+            return claimed
+
+    # -- WeCom's duplicate check ------------------------------------------------------------
+    @staticmethod
+    def _key(body: dict[str, Any]) -> str:
+        """The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`)."""
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
+        """Give a claimed message whose body equals one sent (or being sent) to the same member within the
+        duplicate-check interval a repeat mark, so WeCom delivers it; stored, so its own resend stays equal.
+
+        Runs in the claim transaction; a member's messages are claimed by one sender at a time (only the
+        member's oldest open row may go), so two repeats cannot both pass unmarked. Earlier bodies are compared
+        by their stored `body_key` (a row claimed before keys were stored is hashed from its payload)."""
+        checked = [r for r in claimed if r.action == "send" and r.payload
+                   and (r.payload.get("body") or {}).get("enable_duplicate_check")]
+        if not checked or self.mark_repeat is None:
+            return
+        recipients = {r.recipient for r in checked}
+        since = now - self.duplicate_window
+        ours = {r.id for r in claimed}
+        recent = [(row_id, recipient, key) for row_id, recipient, key in s.execute(
+            select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body_key)
+            .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
+                   ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
+                   | (OutboxMessage.status == "sending"))) if row_id not in ours]
+        unkeyed = [row_id for row_id, _, key in recent if key is None]
+        if unkeyed:
+            bodies = {row_id: (payload or {}).get("body") for row_id, payload in s.execute(
+                select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.id.in_(unkeyed)))}
+            recent = [(row_id, recipient, key if key is not None else
+                       (self._key(bodies[row_id]) if bodies.get(row_id) else None))
+                      for row_id, recipient, key in recent]
+        seen: dict[str, set[str]] = {}  # recipient -> keys of the bodies WeCom would not deliver again
+        for _row_id, recipient, key in recent:
+            if key is not None:
+                seen.setdefault(recipient, set()).add(key)
+        for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
+            mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
+            key = self._key(body)
+            if key in mine:
+                marked = None
+                for n in range(2, 1000):
+                    marked = self.mark_repeat(body, n, now)
+                    if marked is None or self._key(marked) not in mine:
+                        break
+                if marked is not None:
+                    row.payload = {**row.payload, "body": marked, "repeat": n}
+                    body, key = marked, self._key(marked)
+                else:
+                    log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
+            row.body_key = key
+            mine.add(key)
+
+    @staticmethod
+    def _park(s: Session, recipient: str, until: dt.datetime) -> None:
+        s.execute(update(OutboxMessage)
+                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "pending",
+                         OutboxMessage.next_attempt_at < until)
+                  .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
+
+    @staticmethod
+    def _recent_sends(s: Session, recipients: set[str], now: dt.datetime) -> dict[str, list[dt.datetime]]:
+        """Each recipient's messages sent within the longest limit window (an hour), oldest first: one query
+        for the whole claim (the claim changes no sent row, so it reads what per-row queries would)."""
+        if not recipients:
+            return {}
+        sent: dict[str, list[dt.datetime]] = {}
+        for recipient, at in s.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)
+                                       .where(OutboxMessage.recipient.in_(recipients),
+                                              OutboxMessage.status == "sent",
+                                              OutboxMessage.action.in_(MESSAGE_ACTIONS),
+                                              OutboxMessage.sent_at > now - dt.timedelta(hours=1))
+                                       .order_by(OutboxMessage.sent_at)):
+            sent.setdefault(recipient, []).append(at)
+        return sent
+
+    def _rate_limited_until(self, recent: list[dt.datetime], recipient: str, now: dt.datetime,
+                            claimed: list[OutboxMessage]) -> dt.datetime | None:
+        in_batch = sum(1 for r in claimed if r.recipient == recipient and r.action in MESSAGE_ACTIONS)
+        for window, limit in ((dt.timedelta(minutes=1), self.conf.max_per_minute),
+                              (dt.timedelta(hours=1), self.conf.max_per_hour)):
+            sent = [at for at in recent if at > now - window]
+            if len(sent) + in_batch >= limit:
+                # Wait until enough of the window's sends have aged out.
+                index = min(len(sent) - 1, max(0, len(sent) + in_batch - limit))
+                oldest = sent[index] if sent else now
+                return max(now, oldest + window) + dt.timedelta(milliseconds=1)
+        return None
