@@ -29,7 +29,8 @@ RENDER_CACHE_SIZE = 2048
 # characters of WeCom's markdown subset (links `[..](..)`, `**bold**`, `` `code` ``, `# heading`, `> quote`,
 # `<font>`) become their full-width look-alikes, which WeCom shows as typed and never interprets (it
 # documents no backslash escape). Applied to every string of a markdown notice's data (`md_data`), except
-# links the system itself made (keys ending in "url", and "link": an http(s) address the secretariat typed).
+# links and identifiers the system itself made: keys ending in "url" or "key" (a configuration key such as
+# `award.call.contacts[0].phone`, an item key), and "link" (an http(s) address the secretariat typed).
 MD_SPECIAL = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀", "#": "＃"})
 
 
@@ -39,7 +40,7 @@ def md_text(value: str) -> str:
 
 
 def _raw_key(key: object) -> bool:
-    return isinstance(key, str) and (key.endswith("url") or key == "link")
+    return isinstance(key, str) and (key.endswith(("url", "key")) or key == "link")
 
 
 def md_data(value: Any, key: object = None) -> Any:

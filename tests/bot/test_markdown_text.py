@@ -31,7 +31,9 @@ def test_an_enterprise_name_adds_no_link_to_the_recommenders_message(cb, rt, wec
 
 def test_every_string_of_the_data_is_escaped_except_links():
     data = {"name": "# 标题\n> 引用 [a](b)", "items": [{"reason": "**x**"}, 3, None],
-            "upload_url": "https://award.example/u?t=a#b", "link": "https://x.example/#p"}
+            "upload_url": "https://award.example/u?t=a#b", "link": "https://x.example/#p",
+            "placeholders": [{"key": "award.call.contacts[0].phone", "value": "[x](y)"}]}
     out = md_data(data)
     assert out["name"] == "＃ 标题\n＞ 引用 ［a］(b)" and out["items"] == [{"reason": "＊＊x＊＊"}, 3, None]
     assert out["upload_url"] == data["upload_url"] and out["link"] == data["link"]
+    assert out["placeholders"] == [{"key": "award.call.contacts[0].phone", "value": "［x］(y)"}]
