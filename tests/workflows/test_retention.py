@@ -33,30 +33,35 @@ def _outbox(s, status, at):
                         next_attempt_at=at, created_at=at, body_key="ab" * 32))
 
 
+def fill(s, settings) -> None:
+    """An edition with a complaint (name, phone), a draft, callbacks and outbox rows; every stage closed at END."""
+    ids = make_apps(s, settings)
+    make_roster(s)
+    committee_result(s, settings, ids[:3], ids[3:])
+    pub = publicity.start_publicity(s, settings, actor="mishu1", now=START)
+    s.add(Complaint(edition=settings.award.edition_key, number="TS2018-001", publicity_id=pub.id,
+                    application_id=ids[0], complainant="u1", content="张三投诉：材料不实。", real_name="张三",
+                    phone="13800138000", status="concluded", created_at=START, submitted_at=START,
+                    findings="经核查不属实", upheld=False, reason="证据不足"))
+    s.add(Complaint(edition=settings.award.edition_key, publicity_id=pub.id, application_id=ids[1],
+                    complainant="u2", content="草稿：李四的电话 13900139000", status="draft", created_at=START))
+    s.add(ComplaintAttempt(at=START, ip_key="i" * 64, phone_key="p" * 64, outcome="lodged"))
+    s.add(Conversation(userid="u1", flow="complaint", step="content", data={"draft": "张三"}, updated_at=START))
+    _callback(s, "old-done", "done", START)
+    _callback(s, "old-error", "error", START)
+    _callback(s, "old-pending", "pending", START)
+    _callback(s, "after-end", "done", END + dt.timedelta(days=2))
+    _outbox(s, "sent", START)
+    _outbox(s, "dead", START)
+    _outbox(s, "pending", START)
+    for stage in settings.award.stages:
+        stages.close_stage(s, settings, stage.key, actor="cli", now=END)
+
+
 @pytest.fixture
 def edition(settings, sessions, tmp_path):
     with sessions.begin() as s:
-        ids = make_apps(s, settings)
-        make_roster(s)
-        committee_result(s, settings, ids[:3], ids[3:])
-        pub = publicity.start_publicity(s, settings, actor="mishu1", now=START)
-        s.add(Complaint(edition=settings.award.edition_key, number="TS2018-001", publicity_id=pub.id,
-                        application_id=ids[0], complainant="u1", content="张三投诉：材料不实。", real_name="张三",
-                        phone="13800138000", status="concluded", created_at=START, submitted_at=START,
-                        findings="经核查不属实", upheld=False, reason="证据不足"))
-        s.add(Complaint(edition=settings.award.edition_key, publicity_id=pub.id, application_id=ids[1],
-                        complainant="u2", content="草稿：李四的电话 13900139000", status="draft", created_at=START))
-        s.add(ComplaintAttempt(at=START, ip_key="i" * 64, phone_key="p" * 64, outcome="lodged"))
-        s.add(Conversation(userid="u1", flow="complaint", step="content", data={"draft": "张三"}, updated_at=START))
-        _callback(s, "old-done", "done", START)
-        _callback(s, "old-error", "error", START)
-        _callback(s, "old-pending", "pending", START)
-        _callback(s, "after-end", "done", END + dt.timedelta(days=2))
-        _outbox(s, "sent", START)
-        _outbox(s, "dead", START)
-        _outbox(s, "pending", START)
-        for stage in settings.award.stages:
-            stages.close_stage(s, settings, stage.key, actor="cli", now=END)
+        fill(s, settings)
     return tmp_path
 
 
