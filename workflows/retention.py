@@ -10,7 +10,8 @@ reaches a person and the record does not need:
   up to the edition's end, and its error text beyond the exception's type;
 - the outbox: the data and rendered body of every finished row (sent, dead, cancelled) made up to the end,
   and its body hash;
-- complaints: the complainant's name and phone, his member id (→ ``purged``), the text of drafts never lodged;
+- complaints: the complainant's name and phone, his member id (→ ``purged``), the text of drafts never lodged,
+  the evidence files' original names (a file may be named after its sender; the files stay, by SHA-256);
   the public page's attempts (keyed hashes of addresses and phones) up to the end;
 - applications: the contact person's name and phone; training sign-ups: the name of who signed up; the
   expert pool: the experts' contacts;
@@ -37,7 +38,7 @@ from workflows.core import access, audit
 from workflows.core.errors import InvalidInput, NotFound
 from workflows.core.models import AuditEntry, Conversation, InboundCallback, OutboxMessage, StageState
 from workflows.core.settings import Settings
-from workflows.publicity.models import Complaint, ComplaintAttempt
+from workflows.publicity.models import Complaint, ComplaintAttempt, ComplaintEvidence
 from workflows.scoring.draw_models import PoolEntry
 
 PURGED = {"purged": True}
@@ -105,6 +106,8 @@ def _targets(edition: str, end: dt.datetime) -> dict[str, tuple]:
                             | (Complaint.complainant != PURGED_MEMBER))),
         "complaint_drafts": (Complaint, (Complaint.edition == edition) & (Complaint.status == "draft")
                              & (Complaint.content != "")),
+        "evidence_names": (ComplaintEvidence, ComplaintEvidence.complaint_id.in_(_complaints(edition))
+                           & (ComplaintEvidence.original_name != "")),
         "complaint_attempts": (ComplaintAttempt, (ComplaintAttempt.at <= end)
                                | ComplaintAttempt.complaint_id.in_(_complaints(edition))),
         "contacts": (Application, (Application.edition == edition)
@@ -139,6 +142,8 @@ def purge(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
     session.execute(update(Complaint).where(where("complainants"))
                     .values(real_name=None, phone=None, complainant=PURGED_MEMBER)
                     .execution_options(synchronize_session=False))
+    session.execute(update(ComplaintEvidence).where(where("evidence_names"))
+                    .values(original_name="").execution_options(synchronize_session=False))
     session.execute(delete(ComplaintAttempt).where(where("complaint_attempts"))
                     .execution_options(synchronize_session=False))
     session.execute(update(Application).where(where("contacts"))

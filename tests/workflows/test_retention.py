@@ -13,7 +13,7 @@ from workflows.apply.models import Application
 from workflows.core import audit, stages
 from workflows.core.errors import InvalidInput, NotAllowed, NotFound
 from workflows.core.models import AuditEntry, Conversation, InboundCallback, OutboxMessage
-from workflows.publicity.models import Complaint, ComplaintAttempt
+from workflows.publicity.models import Complaint, ComplaintAttempt, ComplaintEvidence
 
 from .publicity_fixtures import START, committee_result, make_apps, make_roster
 
@@ -45,6 +45,10 @@ def fill(s, settings) -> None:
                     findings="经核查不属实", upheld=False, reason="证据不足"))
     s.add(Complaint(edition=settings.award.edition_key, publicity_id=pub.id, application_id=ids[1],
                     complainant="u2", content="草稿：李四的电话 13900139000", status="draft", created_at=START))
+    s.flush()
+    lodged = s.scalar(select(Complaint.id).where(Complaint.number == "TS2018-001"))
+    s.add(ComplaintEvidence(complaint_id=lodged, sha256="e" * 64, size=3, kind="pdf", original_name="张三的证据.pdf",
+                            received_at=START))
     s.add(ComplaintAttempt(at=START, ip_key="i" * 64, phone_key="p" * 64, outcome="lodged"))
     s.add(Conversation(userid="u1", flow="complaint", step="content", data={"draft": "张三"}, updated_at=START))
     _callback(s, "old-done", "done", START)
@@ -93,6 +97,7 @@ def test_a_finished_archived_edition_is_purged_after_the_retention_period(settin
         assert rows["sent"].data == rows["sent"].payload == {"purged": True} and rows["sent"].body_key is None
         assert rows["dead"].payload == {"purged": True} and rows["pending"].data == {"name": "张三"}
         assert s.scalar(select(func.count()).select_from(ComplaintAttempt)) == 0
+        assert [(e.original_name, e.sha256) for e in s.scalars(select(ComplaintEvidence))] == [("", "e" * 64)]
         assert s.scalar(select(func.count()).select_from(Conversation)) == 0
         assert {(a.contact_name, a.contact_phone) for a in s.scalars(select(Application))} == {(None, None)}
         [entry] = audit.entries(s, action="edition.purge")
