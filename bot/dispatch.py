@@ -133,7 +133,7 @@ class Dispatcher:
                     audit.record(s, actor=inbound.userid[:MEMBER_ID_MAX], action="access.refused", now=now,
                                  subject=str(failure.data.get("action", "")), role=failure.data.get("role"))
                 if failure.wait_for:  # the reply promises a notice when that stage opens: keep the promise
-                    stages.promise_notice(s, self.settings, failure.wait_for, inbound.userid[:64], now=now,
+                    stages.promise_notice(s, self.settings, failure.wait_for, inbound.userid[:MEMBER_ID_MAX], now=now,
                                           word=_word(inbound))
                 self._context(s, inbound, now).reply(f"errors.{failure.code}", **failure.data)
                 return "refused"

@@ -1,8 +1,10 @@
 """Rendering queued notices inside the deciding transaction, and outbox status queries."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,12 +12,14 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import clock, sealed
-from workflows.core.models import OutboxMessage
+from workflows.core.models import MEMBER_ID_MAX, OutboxMessage
 from workflows.core.settings import Settings
 from workflows.core.notices import RENDER_ROWS, jsonable
 
 from . import wakeup
 from .render import Renderer
+
+log = logging.getLogger(__name__)
 
 
 def install_render_hook(sessions: sessionmaker[Session], renderer: Renderer) -> None:
@@ -49,12 +53,20 @@ def render_row(session: Session, renderer: Renderer, row: OutboxMessage) -> None
     else:  # send_file and fetch_media carry their data as is
         row.payload = {}
     if (row.data or {}).get(SEALED):
-        seal_row(renderer.settings, row)
+        seal_row(renderer.settings, row, seal_size(renderer, row))
 
 
 # A row whose data names a key (`_sealed`) is stored encrypted under it: data and payload become
 # {"_sealed": name, "box": …}; the sender opens it just before the call and blanks it afterwards.
+# Its plaintext is padded: to `seal_size` when the data says what the longest such row looks like
+# (`_seal_like`, e.g. a round's "已投票" card: one size for every member, whatever was chosen), else
+# to a multiple of SEAL_BLOCK.
 SEALED = "_sealed"
+SEAL_LIKE = "_seal_like"
+SEAL_BLOCK = 1024
+# Room kept for the per-member strings of a sealed row (its recipient, task id, response code).
+_PERSONAL = ("task_id", "response_code")
+_PERSONAL_ROOM = MEMBER_ID_MAX
 SCRUBBED = {"scrubbed": True}
 
 
@@ -62,11 +74,37 @@ def _aad(row: OutboxMessage) -> str:
     return f"outbox:{row.recipient}:{row.kind}:{row.action}"
 
 
-def seal_row(settings: Settings, row: OutboxMessage) -> None:
-    """Encrypt a rendered row's data and payload under the key its data names."""
+def _plaintext(data: dict[str, Any], payload: dict[str, Any] | None) -> bytes:
+    return json.dumps({"data": data, "payload": payload}).encode()
+
+
+def seal_size(renderer: Renderer, row: OutboxMessage) -> int | None:
+    """The padded plaintext length of a sealed card update whose data names its longest form (`_seal_like`).
+
+    The longest form is rendered with room for the longest member id, task id and response code, so
+    the size depends on the round alone, never on the member or on what he chose.
+    """
+    like = row.data.pop(SEAL_LIKE, None)
+    if like is None or row.action != "update_card":
+        return None
+    room = "x" * _PERSONAL_ROOM
+    worst = {**row.data, **like,
+             **{k: room.ljust(len(str(row.data.get(k) or "")), "x") for k in _PERSONAL}}
+    body = renderer.card_update(room.ljust(len(row.recipient), "x"), row.kind, worst)
+    return -(-len(_plaintext(worst, {"body": body})) // SEAL_BLOCK) * SEAL_BLOCK
+
+
+def seal_row(settings: Settings, row: OutboxMessage, size: int | None = None) -> None:
+    """Encrypt a rendered row's data and payload under the key its data names, padded to `size` bytes."""
     name = row.data[SEALED]
     key = sealed.load_key(settings, name)
-    box = sealed.encrypt_text(key, json.dumps({"data": row.data, "payload": row.payload}), _aad(row))
+    plain = _plaintext(row.data, row.payload)
+    fit = -(-len(plain) // SEAL_BLOCK) * SEAL_BLOCK
+    if size is not None and len(plain) > size:
+        log.warning("sealed %s row longer than its round's size (%d > %d): padded to blocks", row.kind,
+                    len(plain), size)
+    padded = plain.ljust(max(size or 0, fit), b" ")
+    box = base64.b64encode(sealed.encrypt(key, padded, _aad(row))).decode()
     row.data, row.payload = {SEALED: name, "box": box}, {SEALED: name}
 
 

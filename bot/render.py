@@ -23,8 +23,35 @@ GENERIC_TEXTCARD = "cards/_textcard.json.j2"
 # Names a template may use and still be a pure function of its data: the edition's constants. Anything
 # else from the environment (upload_url & co. sign links with the current time) makes it uncacheable.
 CONSTANT_GLOBALS = frozenset({"award", "public_url", "ex", "range", "dict", "namespace"})
-PURE_FILTERS = frozenset({"local", "yuan"})
+PURE_FILTERS = frozenset({"local", "yuan", "md"})
 RENDER_CACHE_SIZE = 2048
+# What a person typed (an enterprise name, a comment, a reason…) is text in a markdown message: the
+# characters of WeCom's markdown subset (links `[..](..)`, `**bold**`, `` `code` ``, `# heading`, `> quote`,
+# `<font>`) become their full-width look-alikes, which WeCom shows as typed and never interprets (it
+# documents no backslash escape). Applied to every string of a markdown notice's data (`md_data`), except
+# links and identifiers the system itself made: keys ending in "url" or "key" (a configuration key such as
+# `award.call.contacts[0].phone`, an item key), and "link" (an http(s) address the secretariat typed).
+MD_SPECIAL = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "*": "＊", "`": "｀", "#": "＃"})
+
+
+def md_text(value: str) -> str:
+    """Text safe to place in a WeCom markdown message: no markdown syntax left in it."""
+    return value.translate(MD_SPECIAL)
+
+
+def _raw_key(key: object) -> bool:
+    return isinstance(key, str) and (key.endswith(("url", "key")) or key == "link")
+
+
+def md_data(value: Any, key: object = None) -> Any:
+    """A notice's (JSON) data with every string made markdown-safe (`md_text`), links kept as they are."""
+    if isinstance(value, str):
+        return value if _raw_key(key) else md_text(value)
+    if isinstance(value, dict):
+        return {k: md_data(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [md_data(v, key) for v in value]
+    return value
 
 
 class Examples:
@@ -58,6 +85,7 @@ class Renderer:
         self.env.filters["local"] = self.local_time
         self.env.filters["yuan"] = lambda v: f"{int(v):,}"
         self.env.filters["score"] = points_text   # one precision for every score shown (two decimals)
+        self.env.filters["md"] = md_text          # for text a markdown template gets from elsewhere than its data
         self.env.globals["award"] = settings.award
         self.env.globals["public_url"] = settings.server.public_url
         self.env.globals["ex"] = Examples(settings)
@@ -107,7 +135,7 @@ class Renderer:
         an interactive card, which that endpoint cannot carry, becomes a textcard linking to the card's page.
         """
         name, fmt = self._find(kind)
-        rendered = self._render(name, data, recipient)
+        rendered = self._render(name, md_data(data) if fmt == "markdown" else data, recipient)
         linked = members.is_linked(recipient)
         common: dict[str, Any] = members.addressed(recipient, self.settings.wecom.agent_id)
         if not linked:  # linkedcorp/message/send documents no duplicate check (docs/reliability.md)

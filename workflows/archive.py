@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit
+from workflows.core.cells import text_cell
 from workflows.core.auditchain import ChainProblem, verify_chain
 from workflows.documents.store import DocumentCorrupted, DocumentMissing, DocumentStore
 from workflows.core.models import AuditEntry
@@ -83,7 +84,8 @@ def _csv(names: list[str], rows: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(buf, fieldnames=names)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+        # Text a person typed is written as text (`cells.text_cell`); the JSON tables keep exact values.
+        writer.writerow({k: text_cell(json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
                          for k, v in row.items()})
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens Chinese CSV correctly
 

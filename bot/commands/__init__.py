@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import click
 
-from . import application, call, committee, demo, draw, experts, publicity, remind, review, roster, visits, vote
+from . import (application, call, committee, demo, draw, experts, publicity, remind, retention, review, roster, visits,
+               vote)
 
 REGISTRY = (demo.register, roster.register, committee.register, call.register, application.register, review.register,
             experts.register, draw.register, visits.register, vote.register,
-            publicity.register, remind.register)
+            publicity.register, retention.register, remind.register)
 
 
 def register_all(main: click.Group) -> None:

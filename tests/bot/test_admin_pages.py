@@ -448,6 +448,31 @@ def test_exports_open_in_openpyxl(mishu, edition):
     assert len(summary) == 1 + 8 + 6
 
 
+FORMULA = '=HYPERLINK("http://example.invalid/x","查看材料")'
+
+
+def test_exported_text_a_person_typed_is_never_a_formula(mishu, edition):
+    """An enterprise named like a formula, a contact `@…` and a phone `+…` come out as text (issue 22.2)."""
+    number = _apps(edition)[0].number
+    with edition.rt.sessions.begin() as s:
+        app = s.scalar(select(Application).where(Application.number == number))
+        saved = app.enterprise_name, app.contact_name, app.contact_phone
+        app.enterprise_name, app.contact_name, app.contact_phone = FORMULA, "@SUM(A1)", "+8613800000000"
+    try:
+        for path in ("applications", "assignments", "scores"):
+            book = load_workbook(io.BytesIO(mishu.get(f"/admin/exports/{path}.xlsx").data))
+            cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+            assert not [c.value for c in cells if c.data_type == "f"], path
+            assert "'" + FORMULA in [c.value for c in cells], path
+        rows = list(load_workbook(io.BytesIO(mishu.get("/admin/exports/applications.xlsx").data)).active.values)
+        mine = next(r for r in rows if r[0] == number)
+        assert "'@SUM(A1)" in mine and "'+8613800000000" in mine
+    finally:
+        with edition.rt.sessions.begin() as s:
+            app = s.scalar(select(Application).where(Application.number == number))
+            app.enterprise_name, app.contact_name, app.contact_phone = saved
+
+
 @pytest.mark.parametrize("name,marker", [("material.html", "<html"), ("site.md", "现场"), ("vote.md", "投票结果"),
                                          ("verification.md", "核查报告")])
 def test_reports_download(mishu, name, marker):

@@ -1,6 +1,7 @@
 """The archive: every table, stored files, a manifest of SHA-256 sums; the audit chain detects edits."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -130,3 +131,24 @@ def test_archived_audit_log_is_checked_against_the_manifest_head(settings, sessi
         dst.writestr("tables/audit_entry.json", data)
         dst.writestr("manifest.json", json.dumps(manifest))
     assert archive.verify_archive(bad) == [f"audit log deleted_or_reordered at entry {len(rows) + 1}"]
+
+
+def test_archive_csv_writes_what_a_person_typed_as_text_and_json_keeps_it_exact(settings, sessions, filled, tmp_path):
+    formula = '=HYPERLINK("http://example.invalid/x","查看材料")'
+    with sessions.begin() as s:
+        s.execute(text("UPDATE application SET enterprise_name = :n, contact_phone = '+8613800000000' "
+                       "WHERE number = 'SG2018-001'"), {"n": formula})
+        s.execute(text("UPDATE application SET enterprise_name = :n WHERE number = 'SG2018-002'"),
+                  {"n": "\tTAB"})
+    out = tmp_path / "edition.zip"
+    export(settings, sessions, filled, out)
+    with zipfile.ZipFile(out) as zf:
+        rows = {r["number"]: r for r in csv.DictReader(io.StringIO(zf.read("tables/application.csv").decode()
+                                                                     .lstrip("\ufeff")))}
+        exact = {a["number"]: a for a in json.loads(zf.read("tables/application.json"))}
+    assert rows["SG2018-001"]["enterprise_name"] == "'" + formula
+    assert rows["SG2018-001"]["contact_phone"] == "'+8613800000000"
+    assert rows["SG2018-002"]["enterprise_name"] == "'\tTAB"
+    assert exact["SG2018-001"]["enterprise_name"] == formula          # the JSON table is the exact record
+    for r in rows.values():                                            # no cell of the CSV starts a formula
+        assert not any(str(v).startswith(("=", "+", "-", "@", "\t", "\r")) for v in r.values())

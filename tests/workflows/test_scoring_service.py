@@ -1,5 +1,7 @@
 """Score sheets: item and whole-sheet entry with band/step validation, confirm and lock, revise, reopen, import."""
+import csv
 import datetime as dt
+import io
 
 import pytest
 from sqlalchemy import select
@@ -7,6 +9,7 @@ from sqlalchemy import select
 from workflows.core import audit, stages
 from workflows import scoring
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, StageClosed
+from workflows.apply.models import Application
 from workflows.scoring.models import ScoreSheet
 from workflows.scoring.scoresheet import EntryCode, EntryError
 
@@ -178,3 +181,12 @@ def test_export_lists_every_sheet_with_subtotals(s, settings, expert):
     lines = scoring.export_sheets(s, settings).splitlines()
     assert lines[0].startswith("phase,number,enterprise,expert,expert_name,status,source,4.1.2")
     assert lines[1].startswith(f"material,SG2018-001,企业1,{expert},") and lines[1].count(",500,") == 1
+
+
+def test_export_writes_an_enterprise_named_like_a_formula_as_text(s, settings, expert):
+    app = s.scalar(select(Application).where(Application.number == "SG2018-001"))
+    app.enterprise_name = '=HYPERLINK("http://example.invalid/x","查看材料")'
+    scoring.import_sheets(s, settings, actor="mishu", now=NOW, phase="material",
+                          text=_csv([("SG2018-001", expert, ["50%"] * 23)]))
+    [row] = list(csv.DictReader(io.StringIO(scoring.export_sheets(s, settings))))
+    assert row["enterprise"] == "'" + app.enterprise_name and row["number"] == "SG2018-001"

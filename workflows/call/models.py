@@ -19,7 +19,7 @@ class CallPublication(Base):
     channel: Mapped[str] = mapped_column(String(32))
     published_on: Mapped[dt.date]
     link: Mapped[str] = mapped_column(String(500), default="")
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 
 
@@ -32,7 +32,7 @@ class TrainingEvent(Base):
     title: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[dt.datetime]
     place: Mapped[str] = mapped_column(String(200))
-    created_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     created_at: Mapped[dt.datetime]
 
 
@@ -64,5 +64,5 @@ class TrainingMaterial(Base):
     filename: Mapped[str] = mapped_column(String(255))
     size: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))
-    sent_by: Mapped[str] = mapped_column(String(64))
+    sent_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     sent_at: Mapped[dt.datetime]

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class CommitteeMeeting(Base):
@@ -19,7 +20,7 @@ class CommitteeMeeting(Base):
     held_on: Mapped[str] = mapped_column(String(10))          # local calendar day, ISO
     attendees: Mapped[list[Any]] = mapped_column(default=list)  # names (or userids) as written in the minutes
     decisions: Mapped[str] = mapped_column(Text, default="")
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 
 
@@ -36,7 +37,7 @@ class VoteRulesRecord(Base):
     runoff_hours: Mapped[int]
     conflict_policy: Mapped[str] = mapped_column(String(16))
     allow_ballot_change: Mapped[bool] = mapped_column(default=False)
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 
 
@@ -48,7 +49,7 @@ class GateAdmission(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     application_id: Mapped[int]
     reason: Mapped[str] = mapped_column(Text)
-    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     decided_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "application_id"),)

@@ -12,7 +12,8 @@ Actors:
 - anyone else is an `applicant` (enterprise contacts are not on the roster);
 - the bot's own jobs and the operator's shell act as `operator` under the reserved names below;
 - the public complaint page acts as `public` (the role of the same name), for people who are not
-  WeCom members at all; `offline` names the complainant of a letter, call or visit (it never acts).
+  WeCom members at all; `offline` names the complainant of a letter, call or visit, and `purged` a complainant
+  whose edition's personal data was purged (neither ever acts).
 No WeCom member can have a reserved name (the webhook refuses callbacks from them, `roster import`
 refuses them).
 """
@@ -35,7 +36,9 @@ SYSTEM_ACTORS = frozenset({"cli", "system", "scheduler", "sample"})
 # The public complaint page's actor and role, and the complainant of an offline complaint.
 PUBLIC = "public"
 OFFLINE = "offline"
-RESERVED_ACTORS = SYSTEM_ACTORS | {PUBLIC, OFFLINE}
+# What a complainant's member id becomes once his edition's personal data is purged (workflows/retention.py).
+PURGED = "purged"
+RESERVED_ACTORS = SYSTEM_ACTORS | {PUBLIC, OFFLINE, PURGED}
 # Roles that include another one.
 INCLUDES = {"committee_chair": "committee", "expert_leader": "expert"}
 
@@ -100,6 +103,8 @@ POLICY: dict[str, frozenset[str]] = {
     "archive.export": SECRETARIAT,
     # a notice to a filtered group (all 曲江区 applicants with 补正 open, the finalists, experts who have not pledged)
     "broadcast.send": SECRETARIAT,
+    # personal data of a finished, archived edition, after [retention] purge_after_days: the operator only
+    "edition.purge": frozenset({OPERATOR}),
 }
 
 LEADER_AND_SECRETARIAT = frozenset({"secretariat", "expert_leader", OPERATOR})
@@ -136,7 +141,7 @@ def role_of(session: Session, actor: str) -> str:
         return OPERATOR
     if actor == PUBLIC:
         return PUBLIC
-    if actor == OFFLINE:
+    if actor in (OFFLINE, PURGED):
         return INACTIVE
     row = session.execute(select(Person.role, Person.active).where(Person.userid == actor)).first()
     if row is None:

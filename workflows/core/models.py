@@ -106,7 +106,7 @@ class Confirmation(Base):
 
     __tablename__ = "confirmation"
     id: Mapped[int] = mapped_column(primary_key=True)
-    userid: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -161,7 +161,7 @@ class DeadlineExtension(Base):
     stage: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(100))
     deadline: Mapped[dt.datetime]
-    by: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime]
 
@@ -175,7 +175,7 @@ class StageWaiter(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(32))
-    userid: Mapped[str] = mapped_column(String(64))
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     word: Mapped[str] = mapped_column(String(40), default="")  # what they tried (a chat word), if known
     created_at: Mapped[dt.datetime]
     notified_at: Mapped[dt.datetime | None]

@@ -151,6 +151,14 @@ class SchedulerSettings(StrictModel):
     lock_file: str = "var/scheduler.lock"
 
 
+class RetentionSettings(StrictModel):
+    """How long the live database keeps a finished edition's personal data (workflows/retention.py)."""
+
+    # Days after the edition's archive before `edition purge` may blank its personal data. [decision] 180: the
+    # six months within which the award's decisions can still be taken to court (行政诉讼法 §46).
+    purge_after_days: int = Field(default=180, ge=0)
+
+
 class AwardSettings(StrictModel):
     """The edition: its name, calendar, rules, rubric, materials and questions."""
 
@@ -242,6 +250,7 @@ class Settings(StrictModel):
     sender: SenderSettings = SenderSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     complaint_page: ComplaintPageSettings = ComplaintPageSettings()
+    retention: RetentionSettings = RetentionSettings()
     award: AwardSettings
 
     def with_calendar_shift(self, days: int) -> "Settings":

@@ -25,9 +25,9 @@ class Publicity(Base):
     winners: Mapped[list[Any]] = mapped_column(default=list)    # application ids, rank order (current)
     reserve: Mapped[list[Any]] = mapped_column(default=list)    # next-ranked application ids, in order
     removed: Mapped[list[Any]] = mapped_column(default=list)    # removed after an upheld complaint
-    started_by: Mapped[str] = mapped_column(String(64))
+    started_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     report_sent_at: Mapped[dt.datetime | None]
-    report_sent_by: Mapped[str | None] = mapped_column(String(64))
+    report_sent_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
 
 
 class Complaint(Base):
@@ -57,7 +57,7 @@ class Complaint(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(16))   # keep | replace | vacant (upheld only)
     replacement_id: Mapped[int | None]
-    concluded_by: Mapped[str | None] = mapped_column(String(64))
+    concluded_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     concluded_at: Mapped[dt.datetime | None]
     channel: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
     received_on: Mapped[str | None] = mapped_column(String(10))        # offline: the local day it came in
@@ -108,10 +108,10 @@ class Approval(Base):
     approved_on: Mapped[str] = mapped_column(String(10))   # the document's date, ISO
     document_number: Mapped[str] = mapped_column(String(100))
     approved: Mapped[list[Any]] = mapped_column(default=list)   # application ids
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
     announced_at: Mapped[dt.datetime | None]
-    announced_by: Mapped[str | None] = mapped_column(String(64))
+    announced_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
 
 
 class AwardRecord(Base):
@@ -153,9 +153,9 @@ class PlaceDecision(Base):
     replacement_id: Mapped[int | None]
     ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))   # the replacement vote, if any
     reason: Mapped[str | None] = mapped_column(Text)
-    referred_by: Mapped[str] = mapped_column(String(64))
+    referred_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     referred_at: Mapped[dt.datetime]
-    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     decided_at: Mapped[dt.datetime | None]
     start: Mapped[dt.datetime | None]                       # the replacement's own notice window
     end: Mapped[dt.datetime | None]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.apply.models import of_application
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class ReviewStatus(StrEnum):
@@ -29,7 +30,7 @@ class FormalReview(Base):
     application_id: Mapped[int] = mapped_column(unique=True)
     status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.OPEN, index=True)
     decision: Mapped[str | None] = mapped_column(String(16))
-    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     decided_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
@@ -53,7 +54,7 @@ class Finding(Base):
     kind: Mapped[str] = mapped_column(String(24))        # missing, rejected, type, size, insufficient, authenticity
     item_key: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     created_at: Mapped[dt.datetime]
 
     review: Mapped[FormalReview] = relationship(back_populates="findings")
@@ -70,7 +71,7 @@ class SupplementRequest(Base):
     round: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open, supplied, expired, cancelled
     deadline: Mapped[dt.datetime]
-    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     created_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.apply.models import of_application
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class AssignmentProposal(Base):
@@ -21,9 +22,9 @@ class AssignmentProposal(Base):
     assignments: Mapped[dict[str, Any]] = mapped_column(default=dict)   # application id (str) -> [userid]
     problems: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed | superseded
-    created_by: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     created_at: Mapped[dt.datetime]
-    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     confirmed_at: Mapped[dt.datetime | None]
 
 
@@ -35,8 +36,8 @@ class Assignment(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     phase: Mapped[str] = mapped_column(String(16), index=True)
     application_id: Mapped[int] = mapped_column(index=True)
-    expert: Mapped[str] = mapped_column(String(64), index=True)
-    assigned_by: Mapped[str] = mapped_column(String(64))
+    expert: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
+    assigned_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     assigned_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("phase", "application_id", "expert"), of_application())
@@ -48,7 +49,7 @@ class ConflictDeclaration(Base):
     __tablename__ = "conflict_declaration"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
-    expert: Mapped[str] = mapped_column(String(64), index=True)
+    expert: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     application_id: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[dt.datetime]
@@ -64,7 +65,7 @@ class ScoreSheet(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     phase: Mapped[str] = mapped_column(String(16), index=True)
     application_id: Mapped[int] = mapped_column(index=True)
-    expert: Mapped[str] = mapped_column(String(64), index=True)
+    expert: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | confirmed
     percentages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item key -> int percent
     comments: Mapped[dict[str, Any]] = mapped_column(default=dict)     # category key -> {strengths, opportunities}
@@ -87,7 +88,7 @@ class Consensus(Base):
     application_id: Mapped[int]
     value: Mapped[str] = mapped_column(String(24))  # exact decimal text
     note: Mapped[str] = mapped_column(Text, default="")
-    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("phase", "application_id"), of_application())
@@ -103,7 +104,7 @@ class Shortlist(Base):
     application_id: Mapped[int]
     position: Mapped[int]
     score: Mapped[str] = mapped_column(String(24))
-    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     decided_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "kind", "application_id"), of_application())
@@ -116,7 +117,7 @@ class ReportConfirmation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
     phase: Mapped[str] = mapped_column(String(16))
-    confirmed_by: Mapped[str] = mapped_column(String(64))
+    confirmed_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     confirmed_at: Mapped[dt.datetime]
     digest: Mapped[str] = mapped_column(String(64))  # what was confirmed: hash of the ranking shown
 

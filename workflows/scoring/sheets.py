@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people, stages
+from workflows.core.cells import text_row
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.scoring.experts import (
     EXPERT_ROLES,
@@ -346,10 +347,11 @@ def export_sheets(session: Session, settings: Settings, phase: str | None = None
     for sheet, app in session.execute(q):
         complete = not missing_items(settings, sheet)
         subs = score_of(settings, sheet).by_category if complete else {}
-        writer.writerow([sheet.phase, app.number, app.enterprise_name, sheet.expert, names.get(sheet.expert, ""),
-                         sheet.status, sheet.source, *(sheet.percentages.get(k, "") for k in rb.item_keys),
-                         *(decimal_text(subs[c.key]) if complete else "" for c in rb.categories),
-                         sheet.total or "", sheet.confirmed_at.isoformat() if sheet.confirmed_at else ""])
+        writer.writerow(text_row([sheet.phase, app.number, app.enterprise_name, sheet.expert,
+                                  names.get(sheet.expert, ""), sheet.status, sheet.source,
+                                  *(sheet.percentages.get(k, "") for k in rb.item_keys),
+                                  *(decimal_text(subs[c.key]) if complete else "" for c in rb.categories),
+                                  sheet.total or "", sheet.confirmed_at.isoformat() if sheet.confirmed_at else ""]))
     return out.getvalue()
 
 

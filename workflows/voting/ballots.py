@@ -383,7 +383,8 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
         send_ballot_card(session, settings, ballot, part, now=now)
         return outcome
     # The paper is sealed under the round's key file: no plaintext choice reaches the database while open.
-    blob = sealing.seal_paper(key, ballot.id, slot, [confirmation.stored_value(o) for o in checked])
+    size = sealing.paper_size([c["application_id"] for c in ballot.candidates], confirm)
+    blob = sealing.seal_paper(key, ballot.id, slot, [confirmation.stored_value(o) for o in checked], size)
     if previous is not None:
         previous.sealed = blob
     else:
@@ -407,9 +408,14 @@ def cast_ballot(session: Session, settings: Settings, *, actor: str, now: dt.dat
     if response_code:
         # `_sealed`: the outbox keeps this update (it shows the member's own ticks) encrypted under the
         # round's key, and blanks it once delivered or given up (bot/outbox.py, bot/sender.py).
+        # `_seal_like`: the longest card this round allows (every option named, none ticked), so the
+        # sealed row has one size for the whole round, whatever was chosen (docs/voting.md, 投票保密).
+        like = {"chosen": list(names.values()), "single": False,
+                "options": [{"option_id": o, "text": n, "checked": False} for o, n in names.items()]}
         notices.update_card(session, task, VOTED_CARD, response_code=response_code, now=now,
                             options=[{"option_id": o, "text": names[o], "checked": o in checked}
-                                     for o in part.offered], _sealed=sealing.key_name(ballot.id), **data)
+                                     for o in part.offered], _sealed=sealing.key_name(ballot.id),
+                            _seal_like=like, **data)
     else:
         task.status, task.closed_at = "closed", now
     return CastOutcome("replaced" if change else "recorded", ballot.id, data)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.apply.models import of_application
 from workflows.core.base import Base
+from workflows.core.models import MEMBER_ID_MAX
 
 
 class Ballot(Base):
@@ -32,11 +33,11 @@ class Ballot(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|closed|no_quorum
     outcome: Mapped[str | None] = mapped_column(String(24))       # decided|runoff_needed|deadlocked|no_quorum
     result: Mapped[dict[str, Any] | None]                         # the recorded tally, sealed until close
-    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     opened_at: Mapped[dt.datetime]
     closes_at: Mapped[dt.datetime]
     closed_at: Mapped[dt.datetime | None]
-    closed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
     # Why the vote was held: `award` (the committee vote on the final top candidates, with its runoffs) or
     # `replacement` (a place emptied by an upheld complaint, among the remaining ranked candidates).
     purpose: Mapped[str] = mapped_column(String(16), default="award", server_default="award")
@@ -51,7 +52,7 @@ class Participation(Base):
     __tablename__ = "ballot_participation"
     id: Mapped[int] = mapped_column(primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), index=True)
-    member: Mapped[str] = mapped_column(String(64), index=True)
+    member: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     offered: Mapped[list[Any]]                                    # option ids offered to this member
     excluded: Mapped[list[Any]]                                   # application ids left out for a declared conflict
     required: Mapped[int]
@@ -93,10 +94,10 @@ class VoteConflict(Base):
     __tablename__ = "vote_conflict"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64))
-    member: Mapped[str] = mapped_column(String(64), index=True)
+    member: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), index=True)
     application_id: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
-    declared_by: Mapped[str] = mapped_column(String(64))
+    declared_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     declared_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "member", "application_id"), of_application())

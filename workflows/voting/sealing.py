@@ -26,7 +26,9 @@ from workflows.core.settings import Settings
 from workflows.voting.models import Ballot, Choice, SealedPaper
 
 PREFIX = "ballot-"
-PAD = 256            # every sealed paper has the same length, whatever was chosen
+PAD = 256            # sealed papers are padded to a multiple of this …
+# … and to one size per round: the longest paper the round allows (`paper_size`), so no paper's
+# length depends on what was chosen.
 _rng = secrets.SystemRandom()
 
 
@@ -60,10 +62,20 @@ def _aad(ballot_id: int, slot_: str) -> str:
     return f"ballot_seal:{ballot_id}:{slot_}"
 
 
-def seal_paper(key: bytes, ballot_id: int, slot_: str, application_ids: Sequence[int]) -> bytes:
-    """Encrypt a paper (its application ids, sorted, padded to a multiple of PAD bytes)."""
+def paper_size(candidate_ids: Sequence[int], confirm: bool) -> int:
+    """The padded length of every paper of a round: room for the longest paper it allows.
+
+    Every candidate ticked (and, in a confirmation round, each one as 不同意, the longer negative
+    number) bounds any valid paper; rounded up to a multiple of PAD.
+    """
+    longest = json.dumps(sorted(-abs(a) if confirm else a for a in candidate_ids)).encode()
+    return -(-len(longest) // PAD) * PAD
+
+
+def seal_paper(key: bytes, ballot_id: int, slot_: str, application_ids: Sequence[int], size: int = PAD) -> bytes:
+    """Encrypt a paper (its application ids, sorted), padded to `size` bytes (the round's `paper_size`)."""
     text = json.dumps(sorted(application_ids)).encode()
-    padded = text.ljust(-(-len(text) // PAD) * PAD, b" ")
+    padded = text.ljust(max(size, -(-len(text) // PAD) * PAD), b" ")
     return sealed.encrypt(key, padded, _aad(ballot_id, slot_))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from workflows import apply, publicity, review, scoring, voting
 from workflows.apply.models import Application
+from workflows.core.cells import text_cell, text_row
 from workflows.core.errors import DomainError
 from workflows.scoring import overview
 from workflows.scoring.models import Assignment, ScoreSheet
@@ -66,9 +67,9 @@ def _sheet(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]
     ws.freeze_panes = "A2"
     for i, name in enumerate(header, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(name)) * 2 + 4))
-    ws.append(header)
+    ws.append(text_row(header))
     for row in rows:
-        ws.append([_cell(ws, v) if isinstance(v, When) else v for v in row])
+        ws.append([_cell(ws, v) if isinstance(v, When) else text_cell(v) for v in row])   # what a person typed stays text, never a formula
 
 
 def _cell(ws, when: When) -> WriteOnlyCell:  # noqa: ANN001

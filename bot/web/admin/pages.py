@@ -10,7 +10,7 @@ from workflows import apply, publicity, scoring, voting
 from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, reminders, stages
 from workflows.core.errors import DomainError
-from workflows.core.models import AuditEntry, DeadlineExtension, Person, StageState
+from workflows.core.models import MEMBER_ID_MAX, AuditEntry, DeadlineExtension, Person, StageState
 from workflows.edition import PROVIDERS
 from workflows.review.queries import open_supplements, pending_for_secretariat
 from workflows.scoring import overview
@@ -216,7 +216,7 @@ def vote(me: Signed) -> Response:
 def audit_log(me: Signed) -> Response:
     """The audit log, newest first, filtered by action, actor or subject; `verify=1` checks the hash chain."""
     a = request.args
-    filters = {"action": a.get("action", "")[:80], "actor": a.get("actor", "")[:64], "subject": a.get("subject", "")[:100]}
+    filters = {"action": a.get("action", "")[:80], "actor": a.get("actor", "")[:MEMBER_ID_MAX], "subject": a.get("subject", "")[:100]}
     try:
         number = max(1, int(a.get("page", "1")))
     except ValueError:
