@@ -48,7 +48,7 @@ def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple
     userid, name, prefix, _unit, contact, phone, _rec, _op = sample
     app, _ = apply.start(session, settings, actor=userid, now=now)
     for setter, value in ((apply.set_enterprise_name, name), (apply.set_credit_code, with_check_digits(prefix)),
-                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_enterprise_type, "1"), (apply.set_unit, unit), (apply.set_industry, "1"),
                           (apply.set_contact_name, contact), (apply.set_contact_phone, phone)):
         setter(session, settings, app, value, actor=userid, now=now)
     for q in settings.award.eligibility:

@@ -39,7 +39,7 @@ def store(settings):
 def new_app(s, settings, clock, user="qiye1", code=CODE, unit="1"):
     app, _ = apply.start(s, settings, actor=user, now=clock())
     for setter, value in ((apply.set_enterprise_name, "韶关市武江精工制造有限公司"), (apply.set_credit_code, code),
-                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_enterprise_type, "1"), (apply.set_unit, unit), (apply.set_industry, "1"),
                           (apply.set_contact_name, "张三"), (apply.set_contact_phone, "13800138000")):
         setter(s, settings, app, value, actor=user, now=clock())
     for q in settings.award.eligibility:
@@ -104,8 +104,11 @@ def test_legal_person_no_ends_and_derived_questions_are_not_asked(s, settings, c
     app = new_app(s, settings, clock)
     assert app.eligibility["registered_in_city"] is True and app.eligibility["legal_person"] is True
     other, _ = apply.start(s, settings, actor="qiye2", now=clock())
-    assert not apply.set_legal_person(s, settings, other, "否", actor="qiye2", now=clock())
-    assert other.status == AppStatus.INELIGIBLE
+    assert not apply.set_enterprise_type(s, settings, other, "分公司或其他分支机构", actor="qiye2", now=clock())
+    assert other.status == AppStatus.INELIGIBLE and other.legal_person is False and other.enterprise_type == "branch"
+    assert apply.failed_reason(settings, other).startswith("分公司等分支机构不具有法人资格")
+    with pytest.raises(InvalidInput):     # a self-declared 是 is no longer an answer
+        apply.set_enterprise_type(s, settings, app, "是", actor="qiye1", now=clock())
 
 
 def test_flow_walks_facts_then_questions_then_materials(s, settings, clock, store):

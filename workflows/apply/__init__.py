@@ -72,7 +72,7 @@ from workflows.apply.application import (  # noqa: F401
     start,
     set_enterprise_name,
     set_credit_code,
-    set_legal_person,
+    set_enterprise_type,
     unit_choices,
     set_unit,
     set_industry,

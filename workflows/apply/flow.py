@@ -30,7 +30,7 @@ class Step(StrEnum):
 
     NAME = "name"
     CREDIT_CODE = "credit_code"
-    LEGAL_PERSON = "legal_person"
+    ENTERPRISE_TYPE = "enterprise_type"
     UNIT = "unit"
     INDUSTRY = "industry"
     CONTACT_NAME = "contact_name"
@@ -46,13 +46,14 @@ Setter = Callable[..., Any]
 FACTS: dict[str, tuple[Step, Setter]] = {
     "enterprise_name": (Step.NAME, svc.set_enterprise_name),
     "credit_code": (Step.CREDIT_CODE, svc.set_credit_code),
-    "legal_person": (Step.LEGAL_PERSON, svc.set_legal_person),
+    "enterprise_type": (Step.ENTERPRISE_TYPE, svc.set_enterprise_type),
     "unit": (Step.UNIT, svc.set_unit),
     "industry": (Step.INDUSTRY, svc.set_industry),
     "contact_name": (Step.CONTACT_NAME, svc.set_contact_name),
     "contact_phone": (Step.CONTACT_PHONE, svc.set_contact_phone),
 }
 SETTERS: dict[str, Setter] = {step.value: setter for step, setter in FACTS.values()}
+SETTERS["legal_person"] = svc.set_enterprise_type   # a dialog left at the former yes/no step gets the type list
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,8 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
     if pos.step == Step.UNIT:
         data["regions"] = [r.name for r in settings.award.regions]
         data["departments"] = list(settings.award.departments)
+    elif pos.step == Step.ENTERPRISE_TYPE:
+        data["types"] = [t.name for t in settings.award.enterprise_types]
     elif pos.step == Step.INDUSTRY:
         data["industries"] = list(settings.award.industries)
     elif pos.step == Step.ELIGIBILITY:
@@ -175,6 +178,7 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
         data["items"] = [m.name for m in svc.applicant_materials(settings)]
     elif pos.step == Step.ENDED:
         data["reason"] = svc.failed_reason(settings, app)
+        data["type"] = svc.type_name(settings, app) if svc.refused_type(settings, app) else ""
     return data
 
 

@@ -37,6 +37,8 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(24), default=AppStatus.DRAFT, index=True)
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18))
+    # [seed §二 具有法人资格] the enterprise type chosen ([[award.enterprise_types]] key); legal_person follows from it
+    enterprise_type: Mapped[str | None] = mapped_column(String(40))
     legal_person: Mapped[bool | None]
     region_code: Mapped[str | None] = mapped_column(String(6))
     department: Mapped[str | None] = mapped_column(String(100))

@@ -210,6 +210,30 @@ class EligibilityConf(StrictModel):
     reason: str = ""
 
 
+class EnterpriseTypeConf(StrictModel):
+    """One enterprise type the applicant chooses from (营业执照「类型」): a legal person or not, and why not."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    legal_person: bool
+    reason: str = ""        # shown when the type is refused (why it is not a legal person, what to do instead)
+
+
+# [seed §二 具有法人资格] [decision: the list] The default when a configuration names none (config.example.toml).
+DEFAULT_ENTERPRISE_TYPES = (
+    EnterpriseTypeConf(key="llc", name="有限责任公司（含一人有限责任公司、国有独资公司）", legal_person=True),
+    EnterpriseTypeConf(key="joint_stock", name="股份有限公司", legal_person=True),
+    EnterpriseTypeConf(key="non_company", name="非公司企业法人（全民所有制、集体所有制等）", legal_person=True),
+    EnterpriseTypeConf(key="branch", name="分公司或其他分支机构", legal_person=False,
+                       reason="分公司等分支机构不具有法人资格，其民事责任由设立它的公司承担；"
+                              "请由具有法人资格的总公司申报。"),
+    EnterpriseTypeConf(key="sole_proprietorship", name="个人独资企业", legal_person=False,
+                       reason="个人独资企业由投资人以个人财产承担无限责任，不具有法人资格。"),
+    EnterpriseTypeConf(key="partnership", name="合伙企业", legal_person=False,
+                       reason="合伙企业由合伙人承担无限连带责任，不具有法人资格。"),
+)
+
+
 class Contact(StrictModel):
     """A person applicants may call (the call for applications, the training notice)."""
 
