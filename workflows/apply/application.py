@@ -16,9 +16,7 @@ from workflows.core import access, audit, notices, numbers, stages
 from workflows.apply.completeness import Checklist, Receipt, material_items
 from workflows.apply.completeness import checklist as compute_checklist
 from workflows.core.contact import PhoneError, validate_mobile
-from workflows.apply.creditcode import (
-    CodeError, validate_credit_code,
-)
+from workflows.apply.creditcode import CodeError, own_county, validate_credit_code
 from workflows.documents.store import StoredDocument
 from workflows.apply.conditions import (  # noqa: F401  (re-exported)
     DERIVED_ANSWERS, NotEligible, code_refusal, condition_text, derive_answers, eligibility_problems, end_ineligible,
@@ -33,6 +31,7 @@ from workflows.core.settings import MaterialConf, Settings
 
 EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)
 MAX_TEXT = 100
+UNIT_REASON_MIN, UNIT_REASON_MAX = 4, 200
 
 
 def deadline_for(session: Session, settings: Settings, app: Application | None) -> dt.datetime:
@@ -68,6 +67,9 @@ def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime)
     if app is not None:
         if app.status in EDITABLE + (AppStatus.INELIGIBLE,):
             reopen_failed_answers(session, settings, app, actor=actor, now=now)
+            if unit_mismatch(settings, app) is not None:   # an older record sent to another county: asked again
+                app.region_code = None
+                _set(session, app, "unit", None, actor=actor, now=now)
         return app, False
     app = Application(edition=settings.award.edition_key, applicant=actor, status=AppStatus.DRAFT,
                       eligibility={}, created_at=now, updated_at=now)
@@ -119,6 +121,10 @@ def set_credit_code(session: Session, settings: Settings, app: Application, text
                           contact=other.contact_name or "", number=other.number or "")
     _set(session, app, "credit_code", result.value, actor=actor, now=now)
     derive_answers(app)
+    if unit_mismatch(settings, app) is not None:
+        # A county chosen before the code changed is no longer the enterprise's own: the unit is asked again.
+        _set(session, app, "unit", None, actor=actor, now=now)
+        app.region_code = None
 
 
 @access.guarded("apply.edit")
@@ -160,9 +166,41 @@ def set_unit(session: Session, settings: Settings, app: Application, text: str, 
     if not 0 <= index < len(choices):
         raise InvalidInput("bad_choice", count=len(choices))
     kind, key = choices[index]
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    if kind == "region" and own is not None and key != own:
+        raise InvalidInput("unit_not_own_county", chosen=names[index], own=names[choices.index(("region", own))],
+                           own_number=choices.index(("region", own)) + 1, region_code=own, submitting=False)
+    if kind != "department" or key != app.department:
+        app.unit_reason = None        # a department's reason is its own: asked again for another department
     app.region_code = key if kind == "region" else None
     app.department = key if kind == "department" else None
     _set(session, app, "unit", names[index], actor=actor, now=now)
+
+
+@access.guarded("apply.edit")
+def set_unit_reason(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                    now: dt.datetime) -> None:
+    """Record why a city department (not the enterprise's county) recommends it [seed §三(五)] (4–200 characters)."""
+    require_editable(session, settings, app, now)
+    if not app.department:
+        raise InvalidInput("unit_reason_not_needed")
+    reason = _clean(text)
+    if not UNIT_REASON_MIN <= len(reason) <= UNIT_REASON_MAX:
+        raise InvalidInput("bad_unit_reason", min=UNIT_REASON_MIN, max=UNIT_REASON_MAX, length=len(reason),
+                           department=app.department)
+    _set(session, app, "unit_reason", reason, actor=actor, now=now)
+
+
+def own_county_name(settings: Settings, app: Application) -> str:
+    """The name of the county whose code the credit code carries ('' when it names none of the configured ones)."""
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    return next((r.name for r in settings.award.regions if r.code == own), "")
+
+
+def unit_mismatch(settings: Settings, app: Application) -> str | None:
+    """The enterprise's own county's code when the chosen county is another one (None when it is fine)."""
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    return own if app.region_code and own is not None and app.region_code != own else None
 
 
 @access.guarded("apply.edit")
@@ -304,7 +342,8 @@ def missing_facts(app: Application) -> list[str]:
     """Enterprise facts not yet given (field names)."""
     unit = app.region_code or app.department
     facts = {"enterprise_name": app.enterprise_name, "credit_code": app.credit_code,
-             "enterprise_type": app.enterprise_type, "unit": unit, "industry": app.industry,
+             "enterprise_type": app.enterprise_type, "unit": unit,
+             "unit_reason": app.unit_reason if app.department else "", "industry": app.industry,
              "contact_name": app.contact_name, "contact_phone": app.contact_phone}
     return [k for k, v in facts.items() if v is None]
 
@@ -324,6 +363,12 @@ def check_submittable(session: Session, settings: Settings, app: Application, no
                           conditions=[{"key": k, "text": condition_text(settings, k, app),
                                        "type": type_name(settings, app) if k == "legal_person" else ""}
                                       for k in problems])
+    own = unit_mismatch(settings, app)
+    if own is not None:
+        names = {r.code: r.name for r in settings.award.regions}
+        raise InvalidInput("unit_not_own_county", chosen=names.get(app.region_code or "", ""), own=names[own],
+                           own_number=[r.code for r in settings.award.regions].index(own) + 1, region_code=own,
+                           submitting=True)
     cl = checklist(session, settings, app)
     facts, questions = missing_facts(app), unanswered_questions(settings, app)
     if facts or questions or not cl.complete:

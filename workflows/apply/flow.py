@@ -32,6 +32,7 @@ class Step(StrEnum):
     CREDIT_CODE = "credit_code"
     ENTERPRISE_TYPE = "enterprise_type"
     UNIT = "unit"
+    UNIT_REASON = "unit_reason"  # a city department recommends: why (not the enterprise's own county)
     INDUSTRY = "industry"
     CONTACT_NAME = "contact_name"
     CONTACT_PHONE = "contact_phone"
@@ -48,6 +49,7 @@ FACTS: dict[str, tuple[Step, Setter]] = {
     "credit_code": (Step.CREDIT_CODE, svc.set_credit_code),
     "enterprise_type": (Step.ENTERPRISE_TYPE, svc.set_enterprise_type),
     "unit": (Step.UNIT, svc.set_unit),
+    "unit_reason": (Step.UNIT_REASON, svc.set_unit_reason),
     "industry": (Step.INDUSTRY, svc.set_industry),
     "contact_name": (Step.CONTACT_NAME, svc.set_contact_name),
     "contact_phone": (Step.CONTACT_PHONE, svc.set_contact_phone),
@@ -161,6 +163,11 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
     if pos.step == Step.UNIT:
         data["regions"] = [r.name for r in settings.award.regions]
         data["departments"] = list(settings.award.departments)
+        data["own"] = svc.own_county_name(settings, app)
+        data["own_number"] = data["regions"].index(data["own"]) + 1 if data["own"] else 0
+    elif pos.step == Step.UNIT_REASON:
+        data |= {"department": app.department or "", "own": svc.own_county_name(settings, app),
+                 "max": svc.UNIT_REASON_MAX}
     elif pos.step == Step.ENTERPRISE_TYPE:
         data["types"] = [t.name for t in settings.award.enterprise_types]
     elif pos.step == Step.INDUSTRY:

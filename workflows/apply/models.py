@@ -42,6 +42,8 @@ class Application(Base):
     legal_person: Mapped[bool | None]
     region_code: Mapped[str | None] = mapped_column(String(6))
     department: Mapped[str | None] = mapped_column(String(100))
+    # [seed §三(五)] a county recommends its own enterprises; a city department recommends with a recorded reason
+    unit_reason: Mapped[str | None] = mapped_column(Text)
     industry: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))

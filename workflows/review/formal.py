@@ -90,7 +90,7 @@ def summary(settings: Settings, app: Application) -> dict[str, Any]:
     regions = {r.code: r.name for r in settings.award.regions}
     return {"id": app.id, "number": app.number or f"#{app.id}", "enterprise_name": app.enterprise_name or "",
             "credit_code": app.credit_code or "", "region": regions.get(app.region_code or "", ""),
-            "department": app.department or "", "industry": app.industry or "",
+            "department": app.department or "", "unit_reason": app.unit_reason or "", "industry": app.industry or "",
             "contact_name": app.contact_name or "", "contact_phone": app.contact_phone or "",
             "enterprise_type": type_name(settings, app), "legal_person": app.legal_person,
             "status": app.status}
