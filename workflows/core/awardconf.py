@@ -208,6 +208,9 @@ class EligibilityConf(StrictModel):
     question: str
     kind: Literal["must_yes", "info"] = "must_yes"
     reason: str = ""
+    # How the call for applications states this condition to the public ("" : not stated there, e.g. because the
+    # seed's own words in [award.call] conditions already say it).
+    condition: str = ""
 
 
 class EnterpriseTypeConf(StrictModel):
@@ -248,6 +251,10 @@ class CallConf(StrictModel):
     office: str = ""                      # who answers questions (defaults to the organizer)
     address: str = ""
     contacts: list[Contact] = []
+    # [seed §二] the conditions as the plan words them, printed by the call (not the chat's yes/no questions)
+    conditions: list[str] = ["在韶关市登记注册，具有法人资格",
+                             "质量管理成效显著，产品、服务、工程、环保质量、自主创新能力和市场竞争力等在我市处于领先地位",
+                             "对全市经济社会发展作出卓越贡献"]
     app_name: str = "质量奖评审助手"        # the WeCom app's name as enterprises see it in 工作台
     join_guide: str = ""                  # where the "how an enterprise gets into the app" steps are published
     # The channels the call is published on (the same keys as the public notice's) and their names.
