@@ -271,6 +271,8 @@ def test_the_formal_review_shows_the_enterprise_type(cb, rt, wecom, world):
     deliver(rt)
     detail = "\n".join(texts(wecom, "mishu1")[-2:])
     assert "企业类型：股份有限公司（具有法人资格" in detail and "统一社会信用代码：91440200MA00000001" in detail
+    card = cards(wecom, "mishu1")[-1]                                   # the card sent with the detail
+    assert {"keyname": "企业类型", "value": "股份有限公司"} in card["horizontal_content_list"]
 
 
 def cli(rt, *args):
