@@ -23,7 +23,8 @@ from workflows.voting import obligations as voting_obligations
 
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
     "training": (call_obligations.training_attendees,),
-    "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion),
+    "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion,
+              apply_obligations.units_without_recommender),
     "review": (review_obligations.supplements_owed, review_obligations.reviews_undecided),
     "material": (scoring_obligations.material_sheets_owed,),
     "site": (scoring_obligations.site_sheets_owed, scoring_obligations.site_visits_owed),

@@ -11,13 +11,15 @@ from bot.samples.base import ACTOR, recommending_units
 from workflows import apply, intake
 from workflows.documents.store import DocumentStore
 from workflows.core import stages
-from workflows.apply.creditcode import with_check_digits
+from workflows.apply.creditcode import own_county, with_check_digits
 from workflows.apply.models import Application
 from workflows.core.models import CardTask
 from workflows.core.settings import Settings
 
 # (applicant userid, enterprise, credit code prefix (16), unit, contact, mobile, demo recommender, opinion).
-# With an imported roster the application goes to a unit that has a recommender (its own unit if it has one).
+# With an imported roster the application goes to a unit that has a recommender: its own county if it has one
+# (a county recommends only the enterprises registered there, by the credit code), else a city department with
+# the sample's reason, else its own county all the same (the secretariat is told nobody can recommend it).
 SAMPLES = (
     ("qiye-shaogang", "韶关市武江精工钢构有限公司", "91440203MA4UJG01", "武江区", "王志强", "13902281001",
      "tuijian-wj", "该企业导入卓越绩效管理模式多年，产品质量稳定，同意推荐。"),
@@ -48,9 +50,11 @@ def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple
     userid, name, prefix, _unit, contact, phone, _rec, _op = sample
     app, _ = apply.start(session, settings, actor=userid, now=now)
     for setter, value in ((apply.set_enterprise_name, name), (apply.set_credit_code, with_check_digits(prefix)),
-                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_enterprise_type, "1"), (apply.set_unit, unit), (apply.set_industry, "1"),
                           (apply.set_contact_name, contact), (apply.set_contact_phone, phone)):
         setter(session, settings, app, value, actor=userid, now=now)
+    if app.department:
+        apply.set_unit_reason(session, settings, app, "（示例）市属企业，由行业主管部门组织申报", actor=userid, now=now)
     for q in settings.award.eligibility:
         if (app.eligibility or {}).get(q.key) is None:
             apply.answer_eligibility(session, settings, app, q.key, "是", actor=userid, now=now)
@@ -66,13 +70,16 @@ def _apply(session: Session, settings: Settings, now: dt.datetime, sample: tuple
 def applications_endorsed(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Eight enterprises apply with complete materials; their units recommend them; formal review opens."""
     units = recommending_units(session, settings)  # ensure_roster made sure there is one
-    spare = sorted(units)
+    counties = {r.code: r.name for r in settings.award.regions}
+    departments = sorted(u for u in units if u in settings.award.departments)
     for i, sample in enumerate(SAMPLES):
         if apply.get_for_applicant(session, settings, sample[0]) is not None:
             continue
-        unit = sample[3] if sample[3] in units else spare[i % len(spare)]
+        own = counties.get(own_county(sample[2], counties) or "")
+        spare = sorted(units) if own is None else departments
+        unit = own if own in units else (spare[i % len(spare)] if spare else own or sample[3])
         app = _apply(session, settings, now, sample, unit)
-        recommender = units[unit]
+        recommender = units.get(unit)
         task = session.scalar(select(CardTask).where(CardTask.subject == apply.subject(app),
                                                      CardTask.recipient == recommender, CardTask.status == "open"))
         if task is None:

@@ -17,7 +17,7 @@ CODE_WJ2 = with_check_digits("91440203MA4UXYW2")
 CODE_GZ = with_check_digits("91440101MA5CKL01")     # 广州, not Shaoguan
 APPLICANT = "qiye1"
 RECOMMENDER = "tuijian-wj"
-FACTS = ["韶关市武江精工制造有限公司", CODE_WJ, "是", "1", "1", "张三", "13800138000"]
+FACTS = ["韶关市武江精工制造有限公司", CODE_WJ, "1", "1", "1", "张三", "13800138000"]
 ELIGIBILITY = ["是", "否"]  # no_major_accident (must), performance_excellence (info)
 REQUIRED = ["application_form", "self_assessment", "business_license", "certificates", "financial_statements",
             "safety_declaration"]

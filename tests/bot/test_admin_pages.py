@@ -130,8 +130,9 @@ def test_applications_filter_and_search(mishu, edition):
 def test_one_application_page(mishu, edition):
     app = _apps(edition)[0]
     page = text(mishu.get(f"/admin/applications/{app.id}"))
-    for part in (app.enterprise_name, app.credit_code, "申报条件", "推荐意见", "形式审查", "已受理", "专家分配",
-                 "操作记录", "提交申报", "受理"):
+    assert app.enterprise_type == "llc"
+    for part in (app.enterprise_name, app.credit_code, "企业类型", "有限责任公司（含一人有限责任公司", "申报条件", "推荐意见",
+                 "形式审查", "已受理", "专家分配", "操作记录", "提交申报", "受理"):
         assert part in page, part
     # people by name and actions in words, never the stored codes (issue 24.4)
     trail = page.split('id="trail"')[1].split("</ol>")[0]

@@ -23,9 +23,9 @@ def test_bad_facts_get_reprompts_and_change_nothing(cb, rt, wecom):
     assert "应为 18 位" in say(cb, rt, wecom, APPLICANT, "12345")[0]
     reply = say(cb, rt, wecom, APPLICANT, CODE_GZ)[0]
     assert "440101" in reply and "不在韶关市" in reply
-    assert "法人资格" in say(cb, rt, wecom, APPLICANT, CODE_WJ)[0]
-    assert "是` 或 `否" in say(cb, rt, wecom, APPLICANT, "也许吧")[0]
-    say(cb, rt, wecom, APPLICANT, "是")
+    assert "企业类型" in say(cb, rt, wecom, APPLICANT, CODE_WJ)[0]
+    assert "序号（1–6）" in say(cb, rt, wecom, APPLICANT, "是")[0]
+    say(cb, rt, wecom, APPLICANT, "有限责任公司")
     assert "序号（1–18）" in say(cb, rt, wecom, APPLICANT, "北京")[0]
     with rt.sessions() as s:
         app = s.scalar(select(Application))

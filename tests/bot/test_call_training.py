@@ -29,8 +29,41 @@ def test_the_call_texts_carry_the_editions_data_on_every_channel(cb, rt, wecom):
         body = (out / f"shaoguan-2018-call-{channel}.md").read_text(encoding="utf-8")
         assert "2018年11月15日 23:59" in body and "发送“申报”" in body and CALL_CONTACT["phone"] in body
     portal = (out / "shaoguan-2018-call-portal.md").read_text(encoding="utf-8")
-    assert "近三年内未发生重大质量" in portal or "申报条件" in portal
+    assert "申报条件" in portal and "近三年未发生重大质量、安全、环保事故" in portal
     assert "README" not in portal and "武江区" in portal and "韶关市人民政府门户网站" in portal
+
+
+def test_every_channel_states_the_plans_conditions_standard_process_prize_and_how_to_apply(cb, rt, wecom):
+    """[seed §三(三) 公布申报条件] each channel's text words the conditions as the plan's §二 does (not the chat's
+    yes/no questions), names GB/T 19580-2012, the evaluation's stages with their dates, the prize, and how an
+    enterprise takes part, in words for the public."""
+    open_apply(rt)
+    say(cb, rt, wecom, "mishu", "征集")
+    out = publications_dir(rt.settings)
+    seed_words = ("在韶关市登记注册", "具有法人资格", "质量管理成效显著", "自主创新能力和市场竞争力等在我市处于领先地位",
+                  "对全市经济社会发展作出卓越贡献")
+    for channel in ("portal", "newspaper", "tv", "app"):
+        body = (out / f"shaoguan-2018-call-{channel}.md").read_text(encoding="utf-8").replace("**", "")
+        for words in seed_words:
+            assert words in body, (channel, words)
+        assert "是否" not in body and "？" not in body, channel           # no yes/no question is a condition
+        assert "分公司或其他分支机构、个人独资企业、合伙企业不具有法人资格" in body, channel
+        assert "GB/T 19580-2012《卓越绩效评价准则》" in body, channel
+        for stage, day in (("申报推荐", "2018年11月15日"), ("申报材料初审", "2018年11月30日"),
+                           ("材料评审", "2018年12月20日"), ("现场考评", "2019年01月20日"),
+                           ("评审委员会合议推荐", "2019年01月30日"), ("公示", "2019年02月25日"),
+                           ("报市政府审批", "2019年03月30日"), ("表彰奖励", "2019年04月30日")):
+            assert f"{stage}（{day}前）" in body, (channel, stage)
+        assert "不超过 3 家" in body and "500,000 元" in body and "奖牌和证书" in body, channel
+        assert "政务企业微信" in body and "发送“申报”" in body and "推荐单位" in body, channel
+        assert "README" not in body and "python" not in body and "docs/" not in body, channel
+    portal = (out / "shaoguan-2018-call-portal.md").read_text(encoding="utf-8")
+    # the written channels say what each stage means, with the rules' numbers
+    assert "GB/Z 19579-2012" in portal and "满分 1000 分" in portal
+    assert "前 6 名" in portal and "450 分以上" in portal and "40%、60%" in portal and "前 5 名" in portal
+    assert "公示期 10 天" in portal and "近三年未发生重大质量、安全、环保事故" in portal
+    assert "统一社会信用代码第 3–8 位" in portal and "须在申报时说明理由" in portal
+    assert "企业类型" in portal and "安装“企业微信”" in portal
 
 
 def test_publications_are_logged_and_bad_input_changes_nothing(cb, rt, wecom):

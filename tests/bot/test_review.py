@@ -258,6 +258,23 @@ def test_secretariat_lists_and_opens_reviews_in_chat(cb, rt, wecom, world):
     assert "没有找到" in texts(wecom, "mishu1")[-1]
 
 
+def test_the_formal_review_shows_the_enterprise_type(cb, rt, wecom, world):
+    """[seed §二 具有法人资格] the secretariat sees the type the applicant chose, to check it against the licence."""
+    cb.send(cb.text("mishu1", "审查 SG2018-001"))
+    deliver(rt)
+    detail = "\n".join(texts(wecom, "mishu1")[-2:])
+    assert "企业类型：⚠ 未选择" in detail and "请按营业执照核实" in detail      # a record from before the type
+    with rt.sessions.begin() as s:
+        app = s.get(Application, world)
+        app.enterprise_type, app.legal_person = "joint_stock", True
+    cb.send(cb.text("mishu1", "审查 SG2018-001"))
+    deliver(rt)
+    detail = "\n".join(texts(wecom, "mishu1")[-2:])
+    assert "企业类型：股份有限公司（具有法人资格" in detail and "统一社会信用代码：91440200MA00000001" in detail
+    card = cards(wecom, "mishu1")[-1]                                   # the card sent with the detail
+    assert {"keyname": "企业类型", "value": "股份有限公司"} in card["horizontal_content_list"]
+
+
 def cli(rt, *args):
     from click.testing import CliRunner
 

@@ -39,9 +39,11 @@ def store(settings):
 def new_app(s, settings, clock, user="qiye1", code=CODE, unit="1"):
     app, _ = apply.start(s, settings, actor=user, now=clock())
     for setter, value in ((apply.set_enterprise_name, "韶关市武江精工制造有限公司"), (apply.set_credit_code, code),
-                          (apply.set_legal_person, "是"), (apply.set_unit, unit), (apply.set_industry, "1"),
+                          (apply.set_enterprise_type, "1"), (apply.set_unit, unit), (apply.set_industry, "1"),
                           (apply.set_contact_name, "张三"), (apply.set_contact_phone, "13800138000")):
         setter(s, settings, app, value, actor=user, now=clock())
+    if app.department:
+        apply.set_unit_reason(s, settings, app, "市属企业，由行业主管部门组织申报", actor=user, now=clock())
     for q in settings.award.eligibility:
         if (app.eligibility or {}).get(q.key) is None:
             apply.answer_eligibility(s, settings, app, q.key, "是", actor=user, now=clock())
@@ -104,8 +106,11 @@ def test_legal_person_no_ends_and_derived_questions_are_not_asked(s, settings, c
     app = new_app(s, settings, clock)
     assert app.eligibility["registered_in_city"] is True and app.eligibility["legal_person"] is True
     other, _ = apply.start(s, settings, actor="qiye2", now=clock())
-    assert not apply.set_legal_person(s, settings, other, "否", actor="qiye2", now=clock())
-    assert other.status == AppStatus.INELIGIBLE
+    assert not apply.set_enterprise_type(s, settings, other, "分公司或其他分支机构", actor="qiye2", now=clock())
+    assert other.status == AppStatus.INELIGIBLE and other.legal_person is False and other.enterprise_type == "branch"
+    assert apply.failed_reason(settings, other).startswith("分公司等分支机构不具有法人资格")
+    with pytest.raises(InvalidInput):     # a self-declared 是 is no longer an answer
+        apply.set_enterprise_type(s, settings, app, "是", actor="qiye1", now=clock())
 
 
 def test_flow_walks_facts_then_questions_then_materials(s, settings, clock, store):
@@ -213,6 +218,54 @@ def test_department_unit_goes_to_the_department_recommender(s, settings, clock, 
     assert [p.userid for p in apply.recommenders_for(s, settings, app)] == ["tuijian-gx"]
 
 
+def test_a_county_recommends_only_the_enterprises_registered_there(s, settings, clock):
+    """[seed §三(五) 各县（市、区）政府…组织企业申报] the credit code's division code (characters 3–8) names the
+    county: an enterprise registered in 武江区 (440203) cannot choose 浈江区; a city department needs a reason."""
+    app, _ = apply.start(s, settings, actor="qiye1", now=clock())
+    for setter, value in ((apply.set_enterprise_name, "韶关市武江精工制造有限公司"), (apply.set_credit_code, CODE),
+                          (apply.set_enterprise_type, "1")):
+        setter(s, settings, app, value, actor="qiye1", now=clock())
+    assert apply.own_county_name(settings, app) == "武江区"
+    with pytest.raises(InvalidInput) as exc:
+        apply.set_unit(s, settings, app, "浈江区", actor="qiye1", now=clock())
+    assert exc.value.code == "unit_not_own_county" and exc.value.data["own"] == "武江区"
+    assert exc.value.data["own_number"] == 1 and app.region_code is None and app.department is None
+    # a city department is allowed, with a recorded reason asked next
+    apply.set_unit(s, settings, app, "市经济和信息化局", actor="qiye1", now=clock())
+    assert apply.missing_facts(app)[0] == "unit_reason"
+    assert apply.next_position(s, settings, app).step == apply.Step.UNIT_REASON
+    with pytest.raises(InvalidInput):
+        apply.set_unit_reason(s, settings, app, "无", actor="qiye1", now=clock())
+    apply.set_unit_reason(s, settings, app, "市属国有企业，由主管部门推荐", actor="qiye1", now=clock())
+    assert app.unit_reason == "市属国有企业，由主管部门推荐" and "unit_reason" not in apply.missing_facts(app)
+    # its own county: the reason is forgotten (it was the department's)
+    apply.set_unit(s, settings, app, "1", actor="qiye1", now=clock())
+    assert app.region_code == "440203" and app.department is None and app.unit_reason is None
+    with pytest.raises(InvalidInput):
+        apply.set_unit_reason(s, settings, app, "市属国有企业", actor="qiye1", now=clock())
+    # a new credit code of another county drops the county chosen for the old one
+    apply.set_credit_code(s, settings, app, with_check_digits("91440204MA4UHJ01"), actor="qiye1", now=clock())
+    assert app.region_code is None and apply.missing_facts(app)[0] == "unit"
+    apply.set_unit(s, settings, app, "浈江区", actor="qiye1", now=clock())
+    # a code registered at city level (440200) names no county: any county may recommend it
+    other, _ = apply.start(s, settings, actor="qiye2", now=clock())
+    apply.set_credit_code(s, settings, other, with_check_digits("91440200MA4UTJ02"), actor="qiye2", now=clock())
+    assert apply.own_county_name(settings, other) == ""
+    apply.set_unit(s, settings, other, "南雄市", actor="qiye2", now=clock())
+    assert other.region_code == "440282"
+
+
+def test_an_application_to_another_county_cannot_be_submitted(s, settings, clock, store):
+    app = new_app(s, settings, clock)
+    attach_all(s, settings, clock, store, app)
+    app.region_code = "440204"        # recorded before the rule (or by hand)
+    with pytest.raises(InvalidInput) as exc:
+        apply.submit(s, settings, app, actor="qiye1", now=clock())
+    assert exc.value.code == "unit_not_own_county" and app.status == AppStatus.DRAFT
+    apply.start(s, settings, actor="qiye1", now=clock())      # 申报 asks for the unit again
+    assert app.region_code is None and apply.next_position(s, settings, app).step == apply.Step.UNIT
+
+
 def test_bad_choices_and_contacts_change_nothing(s, settings, clock):
     app, _ = apply.start(s, settings, actor="qiye1", now=clock())
     for setter, value in ((apply.set_unit, "99"), (apply.set_unit, "广州"), (apply.set_industry, "0"),
@@ -220,4 +273,4 @@ def test_bad_choices_and_contacts_change_nothing(s, settings, clock):
                           (apply.set_enterprise_name, "a")):
         with pytest.raises(InvalidInput):
             setter(s, settings, app, value, actor="qiye1", now=clock())
-    assert apply.missing_facts(app) == list(apply.FACTS)
+    assert apply.missing_facts(app) == [k for k in apply.FACTS if k != "unit_reason"]   # asked for a department

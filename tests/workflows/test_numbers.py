@@ -35,7 +35,7 @@ def complete_draft(s, settings: Settings, store: DocumentStore, n: int, now) -> 
     app, _ = apply.start(s, settings, actor=user, now=now)
     for setter, value in ((apply.set_enterprise_name, f"韶关第{n}精工制造有限公司"),
                           (apply.set_credit_code, with_check_digits(f"91440203MA4U{n:04d}")),
-                          (apply.set_legal_person, "是"), (apply.set_unit, "1"), (apply.set_industry, "1"),
+                          (apply.set_enterprise_type, "1"), (apply.set_unit, "1"), (apply.set_industry, "1"),
                           (apply.set_contact_name, "张三"), (apply.set_contact_phone, "13800138000")):
         setter(s, settings, app, value, actor=user, now=now)
     for q in settings.award.eligibility:

@@ -264,3 +264,16 @@ def test_the_sweep_asks_exactly_the_providers_it_is_given(world, settings):
 def test_every_stage_with_people_who_owe_is_wired():
     assert set(PROVIDERS) == {"training", "apply", "review", "material", "site", "vote"}
     assert all(PROVIDERS.values())
+
+
+def test_a_daily_obligation_is_due_once_each_calendar_day_out_of_quiet_hours_until_the_deadline(settings):
+    """`Obligation.daily_since`: not the day it started, then one `day:` offset per day from 08:30, none after."""
+    since = local(2018, 11, 10, 15, 0)
+    ob = reminders.Obligation(recipient="mishu", stage="apply", deadline_key="unattended:x", deadline=DEADLINE,
+                              kind="remind.unattended", daily_since=since)
+    assert reminders.due_offset(settings, ob, local(2018, 11, 10, 21, 0)) is None          # the day itself
+    assert reminders.due_offset(settings, ob, local(2018, 11, 11, 7, 0)) is None           # quiet: waits for 08:30
+    assert reminders.due_offset(settings, ob, local(2018, 11, 11, 8, 31)) == ("day:2018-11-11", local(2018, 11, 11, 8, 30))
+    assert reminders.due_offset(settings, ob, local(2018, 11, 11, 21, 0))[0] == "day:2018-11-11"   # same key all day
+    assert reminders.due_offset(settings, ob, local(2018, 11, 12, 9, 0))[0] == "day:2018-11-12"
+    assert reminders.due_offset(settings, ob, local(2018, 11, 16, 9, 0)) is None            # after the deadline

@@ -16,27 +16,22 @@ from workflows.core import access, audit, notices, numbers, stages
 from workflows.apply.completeness import Checklist, Receipt, material_items
 from workflows.apply.completeness import checklist as compute_checklist
 from workflows.core.contact import PhoneError, validate_mobile
-from workflows.apply.creditcode import (
-    CodeError, is_allowed_registration, is_in_region, registration_kind, validate_credit_code,
-)
+from workflows.apply.creditcode import CodeError, own_county, validate_credit_code
 from workflows.documents.store import StoredDocument
-from workflows.apply.eligibility import parse_yes_no, unmet
-from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotAllowed, NotFound
+from workflows.apply.conditions import (  # noqa: F401  (re-exported)
+    DERIVED_ANSWERS, NotEligible, code_refusal, condition_text, derive_answers, eligibility_problems, end_ineligible,
+    failed_reason, refused_type, reopen_failed_answers, type_name,
+)
+from workflows.apply.eligibility import choose_enterprise_type, parse_yes_no
+from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
 from workflows.apply.models import AppStatus, Application, DocStatus, Document, Recommendation
 from workflows.apply import changes, recommendation
 from workflows.apply.records import STAGE, by_number, get, get_for_applicant, newest_documents, subject
 from workflows.core.settings import MaterialConf, Settings
 
 EDITABLE = (AppStatus.DRAFT, AppStatus.RETURNED)
-# Eligibility questions whose answer is already known from an enterprise fact are not asked again.
-DERIVED_ANSWERS = ("registered_in_city", "legal_person")
 MAX_TEXT = 100
-
-
-class NotEligible(DomainError):
-    """The enterprise cannot apply (region, legal person, a must-yes answer)."""
-
-    code = "not_eligible"
+UNIT_REASON_MIN, UNIT_REASON_MAX = 4, 200
 
 
 def deadline_for(session: Session, settings: Settings, app: Application | None) -> dt.datetime:
@@ -72,6 +67,9 @@ def start(session: Session, settings: Settings, *, actor: str, now: dt.datetime)
     if app is not None:
         if app.status in EDITABLE + (AppStatus.INELIGIBLE,):
             reopen_failed_answers(session, settings, app, actor=actor, now=now)
+            if unit_mismatch(settings, app) is not None:   # an older record sent to another county: asked again
+                app.region_code = None
+                _set(session, app, "unit", None, actor=actor, now=now)
         return app, False
     app = Application(edition=settings.award.edition_key, applicant=actor, status=AppStatus.DRAFT,
                       eligibility={}, created_at=now, updated_at=now)
@@ -112,7 +110,7 @@ def set_credit_code(session: Session, settings: Settings, app: Application, text
     result = validate_credit_code(text)
     if isinstance(result, CodeError):
         raise InvalidInput("bad_credit_code", reason=result.code, **dict(result.data))
-    refusal = _code_refusal(settings, result)
+    refusal = code_refusal(settings, result)
     if refusal is not None:
         raise refusal
     other = session.scalar(select(Application).where(Application.edition == app.edition,
@@ -122,22 +120,32 @@ def set_credit_code(session: Session, settings: Settings, app: Application, text
         raise AlreadyDone("duplicate_enterprise", enterprise=other.enterprise_name or result.value,
                           contact=other.contact_name or "", number=other.number or "")
     _set(session, app, "credit_code", result.value, actor=actor, now=now)
-    _derive_answers(app)
+    derive_answers(app)
+    if unit_mismatch(settings, app) is not None:
+        # A county chosen before the code changed is no longer the enterprise's own: the unit is asked again.
+        _set(session, app, "unit", None, actor=actor, now=now)
+        app.region_code = None
 
 
 @access.guarded("apply.edit")
-def set_legal_person(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
-                     now: dt.datetime) -> bool:
-    """Record legal-person status; a 'no' ends the application (not eligible). Returns the answer."""
+def set_enterprise_type(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                        now: dt.datetime) -> bool:
+    """Record the enterprise type (营业执照「类型」) and with it the legal-person status [seed §二 具有法人资格].
+
+    A type that is not a legal person (分公司, 个人独资企业, 合伙企业 …) ends the application with its reason.
+    Returns whether the type is a legal person.
+    """
     require_editable(session, settings, app, now)
-    answer = parse_yes_no(text)
-    if answer is None:
-        raise InvalidInput("bad_yes_no")
-    _set(session, app, "legal_person", answer, actor=actor, now=now)
-    _derive_answers(app)
-    if not answer:
-        _end_ineligible(session, app, "legal_person", actor=actor, now=now)
-    return answer
+    types = settings.award.enterprise_types
+    chosen = choose_enterprise_type(types, text)
+    if chosen is None:
+        raise InvalidInput("bad_enterprise_type", count=len(types), types=[t.name for t in types])
+    _set(session, app, "enterprise_type", chosen.key, actor=actor, now=now)
+    app.legal_person = chosen.legal_person
+    derive_answers(app)
+    if not chosen.legal_person:
+        end_ineligible(session, app, "legal_person", actor=actor, now=now)
+    return chosen.legal_person
 
 
 def unit_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -158,9 +166,41 @@ def set_unit(session: Session, settings: Settings, app: Application, text: str, 
     if not 0 <= index < len(choices):
         raise InvalidInput("bad_choice", count=len(choices))
     kind, key = choices[index]
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    if kind == "region" and own is not None and key != own:
+        raise InvalidInput("unit_not_own_county", chosen=names[index], own=names[choices.index(("region", own))],
+                           own_number=choices.index(("region", own)) + 1, region_code=own, submitting=False)
+    if kind != "department" or key != app.department:
+        app.unit_reason = None        # a department's reason is its own: asked again for another department
     app.region_code = key if kind == "region" else None
     app.department = key if kind == "department" else None
     _set(session, app, "unit", names[index], actor=actor, now=now)
+
+
+@access.guarded("apply.edit")
+def set_unit_reason(session: Session, settings: Settings, app: Application, text: str, *, actor: str,
+                    now: dt.datetime) -> None:
+    """Record why a city department (not the enterprise's county) recommends it [seed §三(五)] (4–200 characters)."""
+    require_editable(session, settings, app, now)
+    if not app.department:
+        raise InvalidInput("unit_reason_not_needed")
+    reason = _clean(text)
+    if not UNIT_REASON_MIN <= len(reason) <= UNIT_REASON_MAX:
+        raise InvalidInput("bad_unit_reason", min=UNIT_REASON_MIN, max=UNIT_REASON_MAX, length=len(reason),
+                           department=app.department)
+    _set(session, app, "unit_reason", reason, actor=actor, now=now)
+
+
+def own_county_name(settings: Settings, app: Application) -> str:
+    """The name of the county whose code the credit code carries ('' when it names none of the configured ones)."""
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    return next((r.name for r in settings.award.regions if r.code == own), "")
+
+
+def unit_mismatch(settings: Settings, app: Application) -> str | None:
+    """The enterprise's own county's code when the chosen county is another one (None when it is fine)."""
+    own = own_county(app.credit_code, [r.code for r in settings.award.regions])
+    return own if app.region_code and own is not None and app.region_code != own else None
 
 
 @access.guarded("apply.edit")
@@ -202,77 +242,6 @@ def set_contact_phone(session: Session, settings: Settings, app: Application, te
 
 
 # -- eligibility ----------------------------------------------------------------------------------
-def _code_refusal(settings: Settings, code: Any) -> NotEligible | None:
-    """Why a valid credit code cannot apply (not an allowed registration kind, not in the city), or None."""
-    kinds = tuple(settings.award.registration_kinds)
-    if not is_allowed_registration(code, kinds):
-        return NotEligible(reason="not_enterprise", prefix=registration_kind(code), allowed=list(kinds))
-    if not is_in_region(code, tuple(settings.award.region_prefixes)):
-        return NotEligible(reason="not_in_city", region_code=code.region_code, city=settings.award.city)
-    return None
-
-
-def eligibility_problems(settings: Settings, app: Application) -> list[str]:
-    """What makes the application ineligible now: 'credit_code', 'legal_person' or a question answered 否.
-
-    Re-checked from the facts themselves at submission (a derived answer is not trusted), so a wrong
-    answer, an old record or a changed configuration can never be submitted.
-    """
-    problems: list[str] = []
-    if app.credit_code:
-        code = validate_credit_code(app.credit_code)
-        if isinstance(code, CodeError) or _code_refusal(settings, code) is not None:
-            problems.append("credit_code")
-    if app.legal_person is False:
-        problems.append("legal_person")
-    answers = app.eligibility or {}
-    for key in unmet(settings.award.eligibility, answers):
-        if answers.get(key) is False and key not in problems:
-            problems.append(key)
-    return problems
-
-
-def reopen_failed_answers(session: Session, settings: Settings, app: Application, *, actor: str,
-                          now: dt.datetime) -> list[str]:
-    """Forget every answer that makes the application ineligible, so the dialog asks it again; audited.
-
-    A mistaken 否 must not lock the enterprise out for the edition: `申报` asks again exactly what failed.
-    """
-    problems = eligibility_problems(settings, app)
-    if not problems and app.status != AppStatus.INELIGIBLE:
-        return []
-    answers = {k: v for k, v in (app.eligibility or {}).items() if k not in problems and k != "_failed"}
-    if "credit_code" in problems:
-        app.credit_code = None
-        answers.pop("registered_in_city", None)
-    if "legal_person" in problems:
-        app.legal_person = None
-        answers.pop("legal_person", None)
-    app.eligibility = answers
-    _derive_answers(app)
-    if app.status == AppStatus.INELIGIBLE:
-        app.status = AppStatus.DRAFT
-    app.updated_at = now
-    audit.record(session, actor=actor, action="application.restart", subject=subject(app), now=now,
-                 reopened=problems)
-    return problems
-
-
-def _derive_answers(app: Application) -> None:
-    answers = dict(app.eligibility or {})
-    if app.credit_code:
-        answers["registered_in_city"] = True
-    if app.legal_person is not None:
-        answers["legal_person"] = app.legal_person
-    app.eligibility = answers
-
-
-def _end_ineligible(session: Session, app: Application, key: str, *, actor: str, now: dt.datetime) -> None:
-    app.status, app.updated_at = AppStatus.INELIGIBLE, now
-    app.eligibility = {**(app.eligibility or {}), "_failed": key}
-    audit.record(session, actor=actor, action="application.ineligible", subject=subject(app), now=now, question=key)
-
-
 @access.guarded("apply.edit")
 def answer_eligibility(session: Session, settings: Settings, app: Application, key: str, text: str, *,
                        actor: str, now: dt.datetime) -> bool:
@@ -289,18 +258,9 @@ def answer_eligibility(session: Session, settings: Settings, app: Application, k
     audit.record(session, actor=actor, action="application.eligibility", subject=subject(app), now=now,
                  question=key, answer=answer)
     if conf.kind == "must_yes" and not answer:
-        _end_ineligible(session, app, key, actor=actor, now=now)
+        end_ineligible(session, app, key, actor=actor, now=now)
         return False
     return True
-
-
-def failed_reason(settings: Settings, app: Application) -> str:
-    """Why an ineligible application ended (the configured reason, or the question)."""
-    key = (app.eligibility or {}).get("_failed", "")
-    for q in settings.award.eligibility:
-        if q.key == key:
-            return q.reason or q.question
-    return ""
 
 
 # -- materials ------------------------------------------------------------------------------------
@@ -382,7 +342,8 @@ def missing_facts(app: Application) -> list[str]:
     """Enterprise facts not yet given (field names)."""
     unit = app.region_code or app.department
     facts = {"enterprise_name": app.enterprise_name, "credit_code": app.credit_code,
-             "legal_person": app.legal_person, "unit": unit, "industry": app.industry,
+             "enterprise_type": app.enterprise_type, "unit": unit,
+             "unit_reason": app.unit_reason if app.department else "", "industry": app.industry,
              "contact_name": app.contact_name, "contact_phone": app.contact_phone}
     return [k for k, v in facts.items() if v is None]
 
@@ -399,21 +360,21 @@ def check_submittable(session: Session, settings: Settings, app: Application, no
     problems = eligibility_problems(settings, app)
     if problems:
         raise NotEligible(reason="unmet", city=settings.award.city,
-                          conditions=[{"key": k, "text": _condition_text(settings, k)} for k in problems])
+                          conditions=[{"key": k, "text": condition_text(settings, k, app),
+                                       "type": type_name(settings, app) if k == "legal_person" else ""}
+                                      for k in problems])
+    own = unit_mismatch(settings, app)
+    if own is not None:
+        names = {r.code: r.name for r in settings.award.regions}
+        raise InvalidInput("unit_not_own_county", chosen=names.get(app.region_code or "", ""), own=names[own],
+                           own_number=[r.code for r in settings.award.regions].index(own) + 1, region_code=own,
+                           submitting=True)
     cl = checklist(session, settings, app)
     facts, questions = missing_facts(app), unanswered_questions(settings, app)
     if facts or questions or not cl.complete:
         raise InvalidInput("incomplete_application", facts=facts, questions=len(questions),
                            items=[settings.award.material(k).name for k in cl.missing_required])
     return cl
-
-
-def _condition_text(settings: Settings, key: str) -> str:
-    """The configured reason (or question) of an eligibility condition; '' for the credit code (templated)."""
-    for q in settings.award.eligibility:
-        if q.key == key:
-            return q.reason or q.question
-    return ""
 
 
 def next_number(session: Session, settings: Settings) -> str:

@@ -10,19 +10,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from workflows.apply.conditions import type_name
 from workflows.apply.models import Application
 from workflows.apply.records import current_documents, subject, unit_name
 from workflows.core import audit
 from workflows.core.settings import Settings
 
-FACT_FIELDS = ("enterprise_name", "credit_code", "legal_person", "unit", "industry", "contact_name",
+FACT_FIELDS = ("enterprise_name", "credit_code", "enterprise_type", "legal_person", "unit", "unit_reason", "industry", "contact_name",
                "contact_phone")
 
 
 def snapshot(settings: Settings, app: Application) -> dict[str, Any]:
     """The facts and the current document of every item (name, SHA-256), as JSON."""
     facts = {"enterprise_name": app.enterprise_name, "credit_code": app.credit_code,
-             "legal_person": app.legal_person, "unit": unit_name(settings, app), "industry": app.industry,
+             "enterprise_type": type_name(settings, app) or None, "legal_person": app.legal_person, "unit": unit_name(settings, app),
+             "unit_reason": app.unit_reason, "industry": app.industry,
              "contact_name": app.contact_name, "contact_phone": app.contact_phone}
     docs = {key: {"name": d.original_name, "sha256": d.sha256} for key, d in current_documents(app).items()}
     return {"facts": facts, "documents": docs}

@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -203,3 +203,16 @@ def is_in_region(code: CreditCode | str, prefixes: tuple[str, ...]) -> bool:
     value = code.value if isinstance(code, CreditCode) else normalize(code)
     region = value[2:8]
     return len(region) == 6 and any(region.startswith(p) for p in prefixes if p)
+
+
+def own_county(code: CreditCode | str | None, county_codes: Iterable[str]) -> str | None:
+    """The county-level division (one of `county_codes`) whose authority registered the code, or None.
+
+    Characters 3–8 are the registering authority's division code (GB/T 2260), e.g. 440203 武江区. A code
+    registered at city level (440200) or under a division that no longer exists names no county: None.
+    """
+    if not code:
+        return None
+    value = code.value if isinstance(code, CreditCode) else normalize(code)
+    region = value[2:8]
+    return region if region in set(county_codes) else None

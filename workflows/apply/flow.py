@@ -30,8 +30,9 @@ class Step(StrEnum):
 
     NAME = "name"
     CREDIT_CODE = "credit_code"
-    LEGAL_PERSON = "legal_person"
+    ENTERPRISE_TYPE = "enterprise_type"
     UNIT = "unit"
+    UNIT_REASON = "unit_reason"  # a city department recommends: why (not the enterprise's own county)
     INDUSTRY = "industry"
     CONTACT_NAME = "contact_name"
     CONTACT_PHONE = "contact_phone"
@@ -46,13 +47,15 @@ Setter = Callable[..., Any]
 FACTS: dict[str, tuple[Step, Setter]] = {
     "enterprise_name": (Step.NAME, svc.set_enterprise_name),
     "credit_code": (Step.CREDIT_CODE, svc.set_credit_code),
-    "legal_person": (Step.LEGAL_PERSON, svc.set_legal_person),
+    "enterprise_type": (Step.ENTERPRISE_TYPE, svc.set_enterprise_type),
     "unit": (Step.UNIT, svc.set_unit),
+    "unit_reason": (Step.UNIT_REASON, svc.set_unit_reason),
     "industry": (Step.INDUSTRY, svc.set_industry),
     "contact_name": (Step.CONTACT_NAME, svc.set_contact_name),
     "contact_phone": (Step.CONTACT_PHONE, svc.set_contact_phone),
 }
 SETTERS: dict[str, Setter] = {step.value: setter for step, setter in FACTS.values()}
+SETTERS["legal_person"] = svc.set_enterprise_type   # a dialog left at the former yes/no step gets the type list
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,13 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
     if pos.step == Step.UNIT:
         data["regions"] = [r.name for r in settings.award.regions]
         data["departments"] = list(settings.award.departments)
+        data["own"] = svc.own_county_name(settings, app)
+        data["own_number"] = data["regions"].index(data["own"]) + 1 if data["own"] else 0
+    elif pos.step == Step.UNIT_REASON:
+        data |= {"department": app.department or "", "own": svc.own_county_name(settings, app),
+                 "max": svc.UNIT_REASON_MAX}
+    elif pos.step == Step.ENTERPRISE_TYPE:
+        data["types"] = [t.name for t in settings.award.enterprise_types]
     elif pos.step == Step.INDUSTRY:
         data["industries"] = list(settings.award.industries)
     elif pos.step == Step.ELIGIBILITY:
@@ -175,6 +185,7 @@ def step_data(session: Session, settings: Settings, app: Application, pos: Posit
         data["items"] = [m.name for m in svc.applicant_materials(settings)]
     elif pos.step == Step.ENDED:
         data["reason"] = svc.failed_reason(settings, app)
+        data["type"] = svc.type_name(settings, app) if svc.refused_type(settings, app) else ""
     return data
 
 

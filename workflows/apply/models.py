@@ -37,9 +37,13 @@ class Application(Base):
     status: Mapped[str] = mapped_column(String(24), default=AppStatus.DRAFT, index=True)
     enterprise_name: Mapped[str | None] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18))
+    # [seed §二 具有法人资格] the enterprise type chosen ([[award.enterprise_types]] key); legal_person follows from it
+    enterprise_type: Mapped[str | None] = mapped_column(String(40))
     legal_person: Mapped[bool | None]
     region_code: Mapped[str | None] = mapped_column(String(6))
     department: Mapped[str | None] = mapped_column(String(100))
+    # [seed §三(五)] a county recommends its own enterprises; a city department recommends with a recorded reason
+    unit_reason: Mapped[str | None] = mapped_column(Text)
     industry: Mapped[str | None] = mapped_column(String(100))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))

@@ -67,15 +67,15 @@ def unfinished_applications(session: Session, settings: Settings) -> Iterator[Ob
                   "missing": [{"key": k, "name": names[k], "reason": rejected.get(k)} for k in cl.missing_required]})
 
 
-def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Iterator[Obligation]:
-    """Recommending units with submitted applications of their region or department and no opinion yet."""
+def _submitted_by_unit(session: Session, settings: Settings) -> list[tuple[Any, set[str], str]]:
+    """Each submitted application of the edition, the active recommenders of its unit and the unit's name."""
     edition = settings.award.edition_key
     apps = session.execute(select(Application.id, Application.enterprise_name, Application.number,
                                   Application.region_code, Application.department, Application.submitted_at)
                            .where(Application.edition == edition, Application.status == AppStatus.SUBMITTED.value)
                            .order_by(Application.id)).all()
     if not apps:
-        return
+        return []
     by_unit: dict[str, set[str]] = defaultdict(set)  # region name or department -> userids
     for userid, region, org in session.execute(select(Person.userid, Person.region, Person.organization)
                                                .where(Person.role == "recommender", Person.active.is_(True))):
@@ -83,19 +83,56 @@ def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Itera
             if unit:
                 by_unit[unit].add(userid)
     region_names = {r.code: r.name for r in settings.award.regions}
-    deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a in apps])
-    pending: dict[tuple[str, dt.datetime], list[dict[str, Any]]] = defaultdict(list)
+    out = []
     for a in apps:
-        who: set[str] = set()
-        if a.region_code:
-            who |= by_unit.get(region_names.get(a.region_code, ""), set())  # roster regions are canonical names
-        if a.department:
-            who |= by_unit.get(a.department, set())
-        entry = {"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",
-                 "submitted_at": a.submitted_at.astimezone(UTC).isoformat() if a.submitted_at else None}
+        unit = region_names.get(a.region_code, "") if a.region_code else (a.department or "")
+        # roster regions are canonical names; a department is the roster's organization
+        out.append((a, set(by_unit.get(unit, set())) if unit else set(), unit))
+    return out
+
+
+def _entry(a: Any) -> dict[str, Any]:
+    return {"application_id": a.id, "enterprise_name": a.enterprise_name or "", "number": a.number or "",
+            "submitted_at": a.submitted_at.astimezone(UTC).isoformat() if a.submitted_at else None}
+
+
+def recommenders_awaiting_opinion(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """Recommending units with submitted applications of their region or department and no opinion yet."""
+    rows = _submitted_by_unit(session, settings)
+    if not rows:
+        return
+    deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a, _, _ in rows])
+    pending: dict[tuple[str, dt.datetime], list[dict[str, Any]]] = defaultdict(list)
+    for a, who, _unit in rows:
         for userid in who:
-            pending[(userid, deadlines[f"application:{a.id}"])].append(entry)
+            pending[(userid, deadlines[f"application:{a.id}"])].append(_entry(a))
     for (userid, deadline), entries in sorted(pending.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         yield Obligation(recipient=userid, stage="apply", deadline_key=deadline_key("recommend", deadline),
                          deadline=deadline, kind="remind.recommend",
                          data={"applications": entries, "count": len(entries)})
+
+
+def units_without_recommender(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """The secretariat, every day an application waits at a unit with no recommender on the roster [seed §三(五)].
+
+    Nobody could give the unit's opinion: the secretariat owes enrolling the unit's contact (roster import) or
+    having the unit act. Reported daily (`Obligation.daily_since`: the day of submission was told at once by
+    `recommend.no_recommender`) until the application stage's deadline; listed in "who owes what".
+    """
+    rows = [(a, unit) for a, who, unit in _submitted_by_unit(session, settings) if not who]
+    if not rows:
+        return
+    secretariat = list(session.scalars(select(Person.userid).where(Person.role == "secretariat",
+                                                                   Person.active.is_(True)).order_by(Person.userid)))
+    deadlines = deadlines_by_subject(session, settings, "apply", [f"application:{a.id}" for a, _ in rows])
+    by_deadline: dict[dt.datetime, list[tuple[Any, str]]] = defaultdict(list)
+    for a, unit in rows:
+        by_deadline[deadlines[f"application:{a.id}"]].append((a, unit))
+    for deadline, group in sorted(by_deadline.items()):
+        since = min((a.submitted_at for a, _ in group if a.submitted_at), default=None)
+        entries = [{**_entry(a), "unit": unit} for a, unit in group]
+        for userid in secretariat:
+            yield Obligation(recipient=userid, stage="apply", deadline_key=deadline_key("unattended", deadline),
+                             deadline=deadline, kind="remind.unattended", daily_since=since or deadline,
+                             data={"applications": entries, "count": len(entries),
+                                   "units": sorted({u for _, u in group})})

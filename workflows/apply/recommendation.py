@@ -119,6 +119,7 @@ def card_data(session: Session, settings: Settings, app: Application) -> dict[st
     return {"application_id": app.id, "number": app.number, "enterprise": app.enterprise_name,
             "credit_code": app.credit_code, "unit": unit_name(settings, app), "industry": app.industry,
             "contact": app.contact_name, "phone": app.contact_phone, "round": app.round,
+            "unit_reason": app.unit_reason or "",
             "materials": materials, "submitted_at": app.submitted_at,
             "current": rec.decision if rec else "", "review_stage": settings.award.stage(REVIEW_STAGE).name}
 

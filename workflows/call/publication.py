@@ -14,6 +14,8 @@ from workflows.core.settings import Settings
 from .models import CallPublication, TrainingEvent
 
 LINK_MAX = 500
+# The stages the call describes to enterprises (from applying to the award), in order [seed §三(五)–(九)].
+PROCESS = ("apply", "review", "material", "site", "vote", "publicity", "approval", "award")
 
 
 def call_data(session: Session, settings: Settings) -> dict[str, Any]:
@@ -22,10 +24,22 @@ def call_data(session: Session, settings: Settings) -> dict[str, Any]:
     placeholders.require_real_contacts(settings, action="call_texts")
     award, call = settings.award, settings.award.call
     event = session.scalar(select(TrainingEvent).where(TrainingEvent.edition == award.edition_key))
+    rules, rubric = award.rules, award.rubric
     return {
         "deadline": stages.deadline(session, settings, "apply"),
         "regions": [r.name for r in award.regions], "departments": list(award.departments),
-        "conditions": [q.question for q in award.eligibility if q.kind == "must_yes"],
+        # [seed §二] as the plan words them, then the configured conditions the plan does not name
+        "conditions": list(call.conditions) + [q.condition for q in award.eligibility
+                                               if q.kind == "must_yes" and q.condition],
+        "not_legal_persons": [t.name for t in award.enterprise_types if not t.legal_person],
+        "registration_kinds": list(award.registration_kinds),
+        "standard": rubric.standard, "guide": rubric.guide, "total": rubric.total,
+        "process": [{"key": k, "name": award.stage(k).name, "deadline": stages.deadline(session, settings, k)}
+                    for k in PROCESS],
+        "rules": {"candidates_max": rules.candidates_max, "material_gate": rules.material_gate,
+                  "weight_material": rules.weight_material_percent, "weight_site": rules.weight_site_percent,
+                  "vote_top": rules.vote_top, "publicity_days": rules.publicity_days},
+        "publicity_channels": [call.channel_names.get(c, c) for c in rules.publicity_channels],
         "materials": [{"name": m.name, "required": m.required, "kinds": list(m.kinds), "max_mb": m.max_mb}
                       for m in award.materials if m.provided_by == "applicant"],
         "winners": award.rules.winners, "prize_yuan": award.rules.prize_yuan,

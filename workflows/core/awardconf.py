@@ -210,6 +210,33 @@ class EligibilityConf(StrictModel):
     question: str
     kind: Literal["must_yes", "info"] = "must_yes"
     reason: str = ""
+    # How the call for applications states this condition to the public ("" : not stated there, e.g. because the
+    # seed's own words in [award.call] conditions already say it).
+    condition: str = ""
+
+
+class EnterpriseTypeConf(StrictModel):
+    """One enterprise type the applicant chooses from (营业执照「类型」): a legal person or not, and why not."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    legal_person: bool
+    reason: str = ""        # shown when the type is refused (why it is not a legal person, what to do instead)
+
+
+# [seed §二 具有法人资格] [decision: the list] The default when a configuration names none (config.example.toml).
+DEFAULT_ENTERPRISE_TYPES = (
+    EnterpriseTypeConf(key="llc", name="有限责任公司（含一人有限责任公司、国有独资公司）", legal_person=True),
+    EnterpriseTypeConf(key="joint_stock", name="股份有限公司", legal_person=True),
+    EnterpriseTypeConf(key="non_company", name="非公司企业法人（全民所有制、集体所有制等）", legal_person=True),
+    EnterpriseTypeConf(key="branch", name="分公司或其他分支机构", legal_person=False,
+                       reason="分公司等分支机构不具有法人资格，其民事责任由设立它的公司承担；"
+                              "请由具有法人资格的总公司申报。"),
+    EnterpriseTypeConf(key="sole_proprietorship", name="个人独资企业", legal_person=False,
+                       reason="个人独资企业由投资人以个人财产承担无限责任，不具有法人资格。"),
+    EnterpriseTypeConf(key="partnership", name="合伙企业", legal_person=False,
+                       reason="合伙企业由合伙人承担无限连带责任，不具有法人资格。"),
+)
 
 
 class Contact(StrictModel):
@@ -226,6 +253,10 @@ class CallConf(StrictModel):
     office: str = ""                      # who answers questions (defaults to the organizer)
     address: str = ""
     contacts: list[Contact] = []
+    # [seed §二] the conditions as the plan words them, printed by the call (not the chat's yes/no questions)
+    conditions: list[str] = ["在韶关市登记注册，具有法人资格",
+                             "质量管理成效显著，产品、服务、工程、环保质量、自主创新能力和市场竞争力等在我市处于领先地位",
+                             "对全市经济社会发展作出卓越贡献"]
     app_name: str = "质量奖评审助手"        # the WeCom app's name as enterprises see it in 工作台
     join_guide: str = ""                  # where the "how an enterprise gets into the app" steps are published
     # The channels the call is published on (the same keys as the public notice's) and their names.

@@ -41,6 +41,9 @@ class Obligation:
 
     `deadline_key` identifies the deadline (and changes when it is extended); `data` must be
     JSON-serialisable (datetimes as ISO strings) because it is stored with the notice.
+    `daily_since`: instead of the configured offsets, the obligation is reported once on every calendar day
+    (award time zone) after that day until the deadline — for what must not wait unseen (an application at a
+    unit with no recommender on the roster).
     """
 
     recipient: str
@@ -49,6 +52,7 @@ class Obligation:
     deadline: dt.datetime
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    daily_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +134,23 @@ def current_offset(settings: Settings, deadline: dt.datetime, now: dt.datetime) 
     return hits[-1] if hits else None
 
 
+DAILY = "day:"  # the offset label of a daily report ("day:2018-11-02"), one per calendar day
+
+
+def due_offset(settings: Settings, ob: Obligation, now: dt.datetime) -> tuple[str, dt.datetime] | None:
+    """The offset of `ob` that is due at `now` (its most recent configured one, or today's daily report)."""
+    if ob.daily_since is None:
+        return current_offset(settings, ob.deadline, now)
+    if now >= ob.deadline:
+        return None
+    tz = settings.award.tz
+    day = now.astimezone(tz).date()
+    if day <= ob.daily_since.astimezone(tz).date():
+        return None   # the day it started waiting was told at once (by the action that made it wait)
+    due = _shift(settings, dt.datetime.combine(day, dt.time(0), tzinfo=tz))
+    return (f"{DAILY}{day.isoformat()}", due) if due <= now else None
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for one sweep. A sweep over 10,000 applications makes tens of
@@ -157,9 +178,12 @@ def _plan(session: Session, settings: Settings, *, now: dt.datetime, providers: 
     by_deadline: dict[dt.datetime, tuple[str, dt.datetime] | None] = {}
     candidates: dict[tuple[str, str, str], Planned] = {}
     for ob in owed(session, settings, providers):
-        if ob.deadline not in by_deadline:
-            by_deadline[ob.deadline] = current_offset(settings, ob.deadline, now)
-        hit = by_deadline[ob.deadline]
+        if ob.daily_since is not None:
+            hit = due_offset(settings, ob, now)
+        else:
+            if ob.deadline not in by_deadline:
+                by_deadline[ob.deadline] = current_offset(settings, ob.deadline, now)
+            hit = by_deadline[ob.deadline]
         if hit is not None:
             p = Planned(ob, hit[0], hit[1])
             candidates.setdefault(p.key, p)
@@ -233,7 +257,7 @@ def announce_opening(session: Session, settings: Settings, stage: str, *, now: d
     waiters = stages.waiting(session, settings, stage)
     words = {w.userid: w.word for w in waiters}
     opening = [Planned(ob, OPENING, now) for ob in obligations]
-    current = [Planned(ob, *hit) for ob in obligations if (hit := current_offset(settings, ob.deadline, now))]
+    current = [Planned(ob, *hit) for ob in obligations if (hit := due_offset(settings, ob, now))]
     claimed = _claim(session, settings.award.edition_key, opening + current, now)
     told: list[str] = []
     for p in opening:

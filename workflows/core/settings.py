@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
-    STAGE_KEYS, ApplicationConf, CallConf, Contact, EligibilityConf, MaterialConf, Region, Reminders, RubricCategoryConf,
-    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset,
+    STAGE_KEYS, ApplicationConf, CallConf, Contact, DEFAULT_ENTERPRISE_TYPES, EligibilityConf, EnterpriseTypeConf,
+    MaterialConf, Region, Reminders, RubricCategoryConf, RubricConf, RubricItemConf, Rules, SecretariatContact, Stage,
+    StrictModel, parse_offset,
 )
 
 
@@ -181,6 +182,8 @@ class AwardSettings(StrictModel):
     rubric: RubricConf
     materials: list[MaterialConf] = Field(min_length=1)
     eligibility: list[EligibilityConf] = []
+    # [seed §二 具有法人资格] the enterprise types asked in the application; only legal persons may apply.
+    enterprise_types: list[EnterpriseTypeConf] = Field(default=list(DEFAULT_ENTERPRISE_TYPES), min_length=1)
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
@@ -218,6 +221,10 @@ class AwardSettings(StrictModel):
             raise ValueError("stage deadlines must follow the order " + " < ".join(STAGE_KEYS))
         if len({m.key for m in self.materials}) != len(self.materials):
             raise ValueError("material keys must be unique")
+        if len({t.key for t in self.enterprise_types}) != len(self.enterprise_types):
+            raise ValueError("enterprise_types keys must be unique")
+        if not any(t.legal_person for t in self.enterprise_types):
+            raise ValueError("enterprise_types: at least one type must be a legal person (legal_person = true)")
         return self
 
     @property

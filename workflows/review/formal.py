@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, conversation, notices, people, stages
 from workflows.apply.completeness import Receipt, checklist, material_items
+from workflows.apply.conditions import type_name
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.apply.models import AppStatus, Application, Document
 from workflows.apply.records import current_of, newest_documents
@@ -89,8 +90,9 @@ def summary(settings: Settings, app: Application) -> dict[str, Any]:
     regions = {r.code: r.name for r in settings.award.regions}
     return {"id": app.id, "number": app.number or f"#{app.id}", "enterprise_name": app.enterprise_name or "",
             "credit_code": app.credit_code or "", "region": regions.get(app.region_code or "", ""),
-            "department": app.department or "", "industry": app.industry or "",
+            "department": app.department or "", "unit_reason": app.unit_reason or "", "industry": app.industry or "",
             "contact_name": app.contact_name or "", "contact_phone": app.contact_phone or "",
+            "enterprise_type": type_name(settings, app), "legal_person": app.legal_person,
             "status": app.status}
 
 
