@@ -134,10 +134,11 @@ class AwardRecord(Base):
 
 
 class PlaceDecision(Base):
-    """A winner's place emptied by an upheld complaint, and the committee's decision on it.
+    """A winner's removal proposed after an upheld complaint, and the committee's decision on it.
 
-    The secretariat's 核查 only refers the place (`pending`); the committee decides (`replace` by the next
-    ranked candidate, or `vacant`), the chair confirming by card, or holds a new vote round among the remaining
+    The secretariat's 核查 only refers the winner and its place (`pending`; the winner stays listed); the
+    committee decides (`kept`: the winner stays; else it is removed and the place is filled by `replace`, the
+    next ranked candidate, or left `vacant`), the chair confirming by card, or holds a new vote round among the remaining
     ranked candidates (`voting`, `ballot_id`) whose winner then takes the place (`replace`).  A replacement is published with its own
     notice window (`start`..`end`, last local day `last_day`), during which complaints about it are taken.
     """
@@ -149,7 +150,7 @@ class PlaceDecision(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
     position: Mapped[int]                                   # the place's rank (0-based) in the winner list
     removed_id: Mapped[int]                                 # the application removed from the place
-    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | voting | replace | vacant
+    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | kept | voting | replace | vacant
     replacement_id: Mapped[int | None]
     ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))   # the replacement vote, if any
     reason: Mapped[str | None] = mapped_column(Text)

@@ -1,8 +1,10 @@
-"""The committee decides who takes a place emptied by an upheld complaint (seed: 秘书处受理、核查并书面报告,
-评审委员会决定).
+"""The committee decides whether a winner is removed after an upheld complaint, and who takes the place
+(seed: 秘书处受理、核查并书面报告, 评审委员会决定).
 
-`complaints.conclude` (the secretariat) only removes the winner and refers the place (`pending`).  The
-committee decides, the chair confirming its recorded decision by card: `replace` — the next-ranked
+`complaints.conclude` (the secretariat) only refers the winner's removal and its place (`pending`); the winner
+stays on the list meanwhile.  The committee decides, the chair confirming its recorded decision by card:
+`keep` — the winner stays (the committee does not follow the proposal); or it removes the winner and then
+`replace` — the next-ranked
 candidate not yet proposed or removed takes the place, published with its own notice window of
 `publicity_days` (complaints about it are taken during that window) — or `vacant` — or `vote`: a new sealed
 vote round among the remaining ranked candidates (`voting.open_replacement_round`); when that vote is decided
@@ -27,7 +29,7 @@ from workflows.publicity.models import Complaint, PlaceDecision, Publicity
 from workflows.publicity.record import describe, require
 from workflows.publicity.window import Window, WindowState
 
-DECISIONS = ("replace", "vacant", "vote")
+DECISIONS = ("keep", "replace", "vacant", "vote")
 SETTLER = "system"
 REASON_MIN = 4
 
@@ -103,6 +105,8 @@ def check_decidable(session: Session, settings: Settings, complaint_number: str,
     row = find(session, settings, complaint_number)
     if not _redecidable(session, row):
         raise AlreadyDone("place_already_decided", number=complaint_number, status=row.status)
+    if decision == "keep" and row.status != "pending":   # after a failed replacement vote it is already removed
+        raise AlreadyDone("place_already_decided", number=complaint_number, status=row.status)
     pub = require(session, settings)
     nxt = next_reserve(pub)
     if decision in ("replace", "vote") and nxt is None:
@@ -129,8 +133,13 @@ def decide(session: Session, settings: Settings, *, actor: str, now: dt.datetime
     shown = check_decidable(session, settings, complaint_number, decision, reason)
     row = find(session, settings, complaint_number)
     pub = require(session, settings)
+    removed_now = row.status == "pending" and decision != "keep"
+    if removed_now:
+        _remove(pub, row)
     row.status, row.reason, row.decided_by, row.decided_at = decision, shown["reason"], actor, now
-    if decision == "replace":
+    if decision == "keep":
+        row.status = "kept"
+    elif decision == "replace":
         nxt = next_reserve(pub)
         assert nxt is not None
         _fill(session, settings, row, pub, nxt, now)
@@ -146,9 +155,18 @@ def decide(session: Session, settings: Settings, *, actor: str, now: dt.datetime
     audit.record(session, actor=actor, action="committee.place_decision", subject=f"place:{row.id}", now=now,
                  complaint=shown["number"], decision=decision, reason=row.reason, removed=row.removed_id,
                  replacement=row.replacement_id, start=row.start, end=row.end, last_day=row.last_day,
-                 ballot=row.ballot_id)
-    _tell(session, settings, row, now)
+                 ballot=row.ballot_id, removed_by_committee=removed_now)
+    _tell(session, settings, row, now, removed_now=removed_now)
     return row
+
+
+def _remove(pub: Publicity, row: PlaceDecision) -> None:
+    """The committee's removal of the winner the secretariat's verification referred (its place stays known)."""
+    winners = list(pub.winners)
+    if row.removed_id in winners:
+        row.position = winners.index(row.removed_id)
+        winners.remove(row.removed_id)
+    pub.winners, pub.removed = winners, [*pub.removed, row.removed_id]
 
 
 def _fill(session: Session, settings: Settings, row: PlaceDecision, pub: Publicity, app_id: int,
@@ -193,10 +211,15 @@ def settle_votes(session: Session, settings: Settings, *, now: dt.datetime) -> l
     return settled
 
 
-def _tell(session: Session, settings: Settings, row: PlaceDecision, now: dt.datetime) -> None:
+def _tell(session: Session, settings: Settings, row: PlaceDecision, now: dt.datetime, *,
+          removed_now: bool = False) -> None:
     data = decision_data(session, row)
     notices.notify(session, [p.userid for p in people.with_role(session, *ROLES)], "publicity.place_decided",
                    now=now, place=data)
+    if removed_now and data["removed"]["applicant"]:   # the enterprise hears the committee's decision itself
+        complaint = session.get(Complaint, row.complaint_id)
+        notices.notify(session, data["removed"]["applicant"], "publicity.removed", now=now, winner=data["removed"],
+                       reason=complaint.reason if complaint else "", decision_reason=row.reason or "")
     if data["replacement"] and data["replacement"]["applicant"]:
         notices.notify(session, data["replacement"]["applicant"], "publicity.replacement", now=now,
                        winner=data["replacement"], start=data["start"], end=data["end"], last_day=data["last_day"],
