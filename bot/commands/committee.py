@@ -71,8 +71,7 @@ def register(main: click.Group) -> None:
         rt = obj.runtime
 
         def go(s: Any, when: dt.datetime) -> str:
+            scoring.admit_below_gate(s, rt.settings, actor=actor, now=when, number=application, reason=reason)
             app = scoring.find_application(s, rt.settings, application)
-            committee.admit(s, rt.settings, actor=actor, now=when, application_id=app.id, reason=reason,
-                            number=app.number or "")
             return f"{app.number} admitted below the gate ({rt.settings.award.rules.material_gate}): {reason}"
         click.echo(base.run(obj, go, now))

@@ -82,9 +82,8 @@ def register(router: Router) -> None:
         if not ref or len(reason.strip()) < committee.admission.REASON_MIN:
             raise InvalidInput("committee_admit_reason", min=committee.admission.REASON_MIN)
         from workflows import scoring
+        scoring.check_admissible(ctx.session, ctx.settings, ref, reason)   # stage and state, before the card
         app = scoring.find_application(ctx.session, ctx.settings, ref)
-        if app.id in committee.admitted_ids(ctx.session, ctx.settings):
-            raise InvalidInput("committee_already_admitted", number=app.number)
         confirm.ask(ctx, "admit_below_gate", subject=f"application:{app.id}",
                     params={"application_id": app.id, "number": app.number, "reason": reason.strip()},
                     number=app.number, name=app.enterprise_name or "", reason=reason.strip(),
@@ -92,8 +91,8 @@ def register(router: Router) -> None:
 
     @router.confirmed("admit_below_gate")
     def on_admit_confirmed(ctx: Context, params: dict[str, Any]) -> None:
-        committee.admit(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
-                        application_id=int(params["application_id"]), reason=params["reason"],
-                        number=params["number"])
+        from workflows import scoring
+        scoring.admit_below_gate(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=params["number"],
+                                 reason=params["reason"])
         ctx.reply("committee.admitted", number=params["number"], reason=params["reason"],
                   gate=ctx.settings.award.rules.material_gate)

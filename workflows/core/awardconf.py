@@ -61,6 +61,8 @@ class Rules(StrictModel):
     quorum: str = Field(default="2/3", pattern=r"^\d+/\d+$")
     allow_ballot_change: bool = False
     vote_conflict_policy: Literal["exclude", "allow"] = "exclude"
+    # Who decides a tie straddling the site-visit or finalist cut ([decision]: the seed is silent).
+    tie_at_cut_decided_by: Literal["expert_leader", "committee_chair"] = "expert_leader"
     # -- committee vote (stage 7.3) --
     runoff_hours: int = Field(default=48, ge=1)   # how long an automatic runoff round stays open
     supplement_days: int = Field(default=7, ge=1)
