@@ -88,3 +88,15 @@ def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, 
         assert audit.entries(s, action="award.payment")[0].details["new"] == "paid"
         paid = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).one()
         assert paid.recipient == "qiye1" and paid.data["prize_yuan"] == 300000
+
+
+def test_an_enterprise_the_city_did_not_approve_is_told(settings, sessions, edition):
+    """Issue 23.13: told at the approval gate, kindly, without scores."""
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:2])
+        [told] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "publicity.not_approved")).all()
+        assert told.recipient == "qiye3" and told.data["document_number"] == "韶府函〔2019〕12号"
+        assert "score" not in str(told.data) and "composite" not in str(told.data)
+        [entry] = audit.entries(s, action="approval.record")
+        assert entry.details["left_out"] == [edition[2]]

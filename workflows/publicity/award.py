@@ -54,8 +54,14 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
                    document_number=document_number, approved=approved, recorded_by=actor, recorded_at=now)
     session.add(row)
     session.flush()
+    left_out = [i for i in pub.winners if i not in approved]
     audit.record(session, actor=actor, action="approval.record", subject=f"approval:{row.id}", now=now,
-                 approved_on=approved_on, document_number=document_number, approved=approved)
+                 approved_on=approved_on, document_number=document_number, approved=approved, left_out=left_out)
+    for app_id in left_out:   # an enterprise the city did not approve hears it at that gate (issue 23.13)
+        w = describe(session, app_id)
+        if w["applicant"]:
+            notices.notify(session, w["applicant"], "publicity.not_approved", now=now, winner=w,
+                           document_number=document_number, approved_on=approved_on.isoformat())
     return row
 
 

@@ -14,6 +14,7 @@ from workflows.voting import confirmation, sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.voting.models import Ballot, Participation
 from workflows.core.models import CardTask, OutboxMessage
+from workflows.apply.models import Application
 from workflows.core.settings import Settings
 from workflows.voting.ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
 
@@ -170,6 +171,8 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
     notices.notify(session, sorted(set(recipients)), "vote.result", now=now,
                    **report(session, settings, ballot.series_id))
+    if ballot.outcome == tally.Outcome.DECIDED.value:   # every finalist not chosen hears it now (issue 23.13)
+        tell_candidates(session, settings, ballot.series_id, now=now)
     scrub_receipts(session)
     return CloseOutcome(ballot.id, ballot.outcome, voted, len(parts), runoff_id, ballot.round_no)
 
@@ -350,3 +353,27 @@ def reports(session: Session, settings: Settings) -> list[dict[str, Any]]:
     """Every vote of the edition (the award vote, then replacement votes), each as `report` gives it."""
     firsts = session.scalars(_edition_ballots(settings).where(Ballot.round_no == 1).order_by(Ballot.id))
     return [report(session, settings, b.series_id) for b in firsts]
+
+
+def tell_candidates(session: Session, settings: Settings, series_id: int, *, now: dt.datetime) -> int:
+    """Every finalist hears the committee's outcome (issue 23.13): tell each first-round candidate of a decided
+    award vote the committee did not choose, kindly and without anyone's votes or scores (the chosen hear when
+    the notice starts, where they are named publicly).  Called once per vote, when it becomes decided — at the
+    close of its last round or at the committee's tie decision.  Returns how many were told."""
+    rounds = series(session, series_id)
+    if not rounds or rounds[0].purpose != "award":
+        return 0
+    outcome, winners = series_result(session, series_id)
+    if outcome != "decided":
+        return 0
+    told = 0
+    for c in rounds[0].candidates:
+        if c["application_id"] in winners:
+            continue
+        app = session.get(Application, c["application_id"])
+        if app is None or not app.applicant:
+            continue
+        notices.notify(session, app.applicant, "vote.not_chosen", now=now, number=app.number or "",
+                       enterprise=app.enterprise_name or c["enterprise_name"], winners=settings.award.rules.winners)
+        told += 1
+    return told
