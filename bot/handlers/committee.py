@@ -16,7 +16,9 @@ YES = {"是", "允许", "自动", "有", "yes", "true"}
 NO = {"否", "不允许", "无", "不", "no", "false"}
 POLICY_WORDS = {"排除": "exclude", "exclude": "exclude", "允许": "allow", "仅记录": "allow", "allow": "allow"}
 KEYS = {"日期": "held_on", "出席": "attendees", "法定人数": "quorum", "每人选": "picks", "决选": "runoff",
-        "决选时长": "runoff_hours", "回避": "conflict_policy", "改票": "allow_ballot_change", "决定": "decisions"}
+        "决选时长": "runoff_hours", "回避": "conflict_policy", "改票": "allow_ballot_change", "决定": "decisions",
+        "当选": "majority", "不足": "shortfall"}
+SHORTFALL_WORDS = {"决选": "runoff", "再投": "runoff", "runoff": "runoff", "空缺": "vacant", "vacant": "vacant"}
 
 
 def _flag(word: str, key: str) -> bool:
@@ -50,6 +52,10 @@ def parse_rules(args: str, settings: Settings, now: dt.datetime) -> dict[str, An
             out[name] = int(value)
         elif name in ("runoff", "allow_ballot_change"):
             out[name] = _flag(value, key)
+        elif name == "shortfall":
+            if value not in SHORTFALL_WORDS:
+                raise InvalidInput("committee_bad_shortfall", shortfall=value)
+            out[name] = SHORTFALL_WORDS[value]
         elif name == "conflict_policy":
             if value not in POLICY_WORDS:
                 raise InvalidInput("committee_rules_usage", key=key)

@@ -24,7 +24,7 @@ from workflows.scoring import results
 from workflows.voting.models import Ballot
 
 SH = dt.timezone(dt.timedelta(hours=8))
-RULES = "议事规则 记录 日期=2018-09-10 出席=吴海,郑涛,冯静 法定人数=3/4 每人选=2 决选=无 决定=审议通过评审委员会议事规则"
+RULES = "议事规则 记录 日期=2018-09-10 出席=吴海,郑涛,冯静 法定人数=3/4 每人选=2 决选=无 当选=0 决定=审议通过评审委员会议事规则"
 REASON = "评审委员会第二次会议讨论决定"
 
 

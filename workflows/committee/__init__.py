@@ -9,6 +9,7 @@ from workflows.committee.admission import admitted_ids, admissions
 from workflows.committee.models import CommitteeMeeting, GateAdmission, VoteRulesRecord
 from workflows.committee.rules import (
     CONFLICT_POLICIES,
+    SHORTFALLS,
     VoteRules,
     effective,
     latest_meeting,
@@ -17,6 +18,6 @@ from workflows.committee.rules import (
 )
 
 __all__ = [
-    "CONFLICT_POLICIES", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admission",
+    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admission",
     "admissions", "admitted_ids", "effective", "latest_meeting", "record_meeting", "rules_data",
 ]

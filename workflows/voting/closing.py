@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select, update
@@ -67,11 +68,17 @@ def papers(session: Session, ballot: Ballot, settings: Settings | None = None) -
             for apps in sealing.all_papers(session, settings, ballot.id)]
 
 
-def count(ballot: Ballot, stored: list[list[str]]) -> tally.TallyResult:
-    """Count a round's papers: choosing among candidates, or confirming each (no more candidates than seats)."""
+def count(ballot: Ballot, stored: list[list[str]], majority: str | None = None,
+          shortfall: str | None = None) -> tally.TallyResult:
+    """Count a round's papers: choosing among candidates, or confirming each (no more candidates than seats).
+    The winning threshold and what follows a shortfall are the 议事规则's at the close (given), else the ones the
+    round's recorded result says it was counted by (a re-count), else none (rounds counted before issue 23.14)."""
     if confirmation.is_confirmation(ballot.candidates, ballot.seats):
         return confirmation.count(stored, _options(ballot), ballot.seats)
-    return tally.tally(stored, _options(ballot), ballot.seats)
+    recorded = ballot.result or {}
+    majority = majority if majority is not None else recorded.get("majority", "0")
+    shortfall = shortfall if shortfall is not None else recorded.get("shortfall", "vacant")
+    return tally.tally(stored, _options(ballot), ballot.seats, Fraction(majority), shortfall)
 
 
 def _options(ballot: Ballot) -> list[str]:
@@ -85,13 +92,13 @@ def _stored(result: dict[str, Any]) -> tally.TallyResult:
         counts=dict(result["counts"]), ranking=tuple((n, v) for n, v in result["ranking"]),
         winners=tuple(result["winners"]),
         runoff=tally.Runoff(tuple(runoff["candidates"]), runoff["seats"]) if runoff else None,
-        decided=result["decided"], seats=result["seats"], ballots=result["ballots"])
+        decided=result["decided"], seats=result["seats"], ballots=result["ballots"], needed=result.get("needed", 0))
 
 
 def _as_json(res: tally.TallyResult) -> dict[str, Any]:
     return {"counts": res.counts, "ranking": [list(r) for r in res.ranking], "winners": list(res.winners),
             "runoff": {"candidates": list(res.runoff.candidates), "seats": res.runoff.seats} if res.runoff else None,
-            "decided": res.decided, "seats": res.seats, "ballots": res.ballots}
+            "decided": res.decided, "seats": res.seats, "ballots": res.ballots, "needed": res.needed}
 
 
 @access.guarded("vote.manage")
@@ -136,9 +143,11 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
     # Without quorum nothing is counted: counts recorded now and again after an extension would give
     # away, by their difference, what the members who voted in between chose.
-    result = count(ballot, papers(session, ballot, settings)) if quorate else None
+    result = (count(ballot, papers(session, ballot, settings), rules.majority, rules.shortfall)
+              if quorate else None)
     ballot.result = {**(_as_json(result) if result else {}), "members": len(parts), "voted": voted,
-                     "quorum": rules.quorum, "quorum_met": quorate}
+                     "quorum": rules.quorum, "quorum_met": quorate, "majority": rules.majority,
+                     "shortfall": rules.shortfall}
     ballot.closed_at, ballot.closed_by = now, actor
     # Open cards stop counting; "已投票" updates not delivered yet are given up (they show a member's choice).
     _cancel_voted_cards(session, ballot.id)
@@ -331,9 +340,14 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
                            (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
                             if counts else b.candidates)],
             "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result.get("winners", [])],
+            "needed": 0 if sealed else b.result.get("needed", 0),
+            "majority": None if sealed else b.result.get("majority"),
             "runoff": None if sealed or not b.result.get("runoff") else {
                 "candidates": [names[o]["enterprise_name"] for o in b.result["runoff"]["candidates"]],
-                "seats": b.result["runoff"]["seats"]},
+                "seats": b.result["runoff"]["seats"],
+                # places nobody won with the votes the 议事规则 require (not a tie): a round among the rest
+                "shortfall": any(counts.get(o, 0) < b.result.get("needed", 0)
+                                 for o in b.result["runoff"]["candidates"])},
         })
     last = rounds[-1]
     winners = []
