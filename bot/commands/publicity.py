@@ -174,8 +174,9 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def complaints_decide(obj: Any, number: str, decision: str | None, closes_at: str | None, reason: str,
                           actor: str, now: str | None) -> None:
-        """Record the committee's decision on a winner referred after an upheld complaint: keep it, or remove it
-        and fill its place (replace, vote) or leave it vacant."""
+        """Record the committee's decision on a winner referred after an upheld complaint (NUMBER: the complaint's):
+        keep it, or remove it and fill its place (replace, vote) or leave it vacant; or on a place the city's
+        approval left out (NUMBER: that application's): replace, vote or vacant."""
         if decision is None:
             raise click.UsageError("give --keep, --replace, --vacant or --vote")
 

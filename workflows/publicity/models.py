@@ -141,13 +141,17 @@ class PlaceDecision(Base):
     next ranked candidate, or left `vacant`), the chair confirming by card, or holds a new vote round among the remaining
     ranked candidates (`voting`, `ballot_id`) whose winner then takes the place (`replace`).  A replacement is published with its own
     notice window (`start`..`end`, last local day `last_day`), during which complaints about it are taken.
+    A place the city's approval left out (`cause = "approval"`, no complaint) is referred the same way; the
+    committee decides `vacant`, `replace` or `vote` (not `kept`: the city decided), and a replacement then
+    needs the city's supplementary approval.
     """
 
     __tablename__ = "place_decision"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
     publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), unique=True)   # None: approval
+    cause: Mapped[str | None] = mapped_column(String(16))   # None: an upheld complaint; "approval": the city left it out
     position: Mapped[int]                                   # the place's rank (0-based) in the winner list
     removed_id: Mapped[int]                                 # the application removed from the place
     status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | kept | voting | replace | vacant

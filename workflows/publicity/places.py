@@ -23,6 +23,7 @@ from workflows import committee, voting
 from workflows.core import access, audit, notices, people
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.models import ROLES
+from workflows.apply.models import Application
 from workflows.core.settings import Settings
 from workflows.publicity import window as publicity_window
 from workflows.publicity.models import Complaint, PlaceDecision, Publicity
@@ -30,6 +31,7 @@ from workflows.publicity.record import describe, require
 from workflows.publicity.window import Window, WindowState
 
 DECISIONS = ("keep", "replace", "vacant", "vote")
+APPROVAL = "approval"   # PlaceDecision.cause of a place the city's approval left out
 SETTLER = "system"
 REASON_MIN = 4
 
@@ -86,10 +88,15 @@ def _redecidable(session: Session, row: PlaceDecision) -> bool:
 
 
 def find(session: Session, settings: Settings, complaint_number: str) -> PlaceDecision:
-    """The referred place of a complaint, by the complaint's number."""
+    """The referred place of a complaint, by the complaint's number; or a place the city's approval left out, by
+    the number of the application left out."""
+    ref = complaint_number.strip().upper()
     row = session.scalar(select(PlaceDecision).join(Complaint, Complaint.id == PlaceDecision.complaint_id)
-                         .where(PlaceDecision.edition == settings.award.edition_key,
-                                Complaint.number == complaint_number.strip().upper()))
+                         .where(PlaceDecision.edition == settings.award.edition_key, Complaint.number == ref))
+    if row is None:
+        row = session.scalar(select(PlaceDecision).join(Application, Application.id == PlaceDecision.removed_id)
+                             .where(PlaceDecision.edition == settings.award.edition_key,
+                                    PlaceDecision.cause == APPROVAL, Application.number == ref))
     if row is None:
         raise NotFound("place_not_referred", number=complaint_number)
     return row
@@ -107,6 +114,8 @@ def check_decidable(session: Session, settings: Settings, complaint_number: str,
         raise AlreadyDone("place_already_decided", number=complaint_number, status=row.status)
     if decision == "keep" and row.status != "pending":   # after a failed replacement vote it is already removed
         raise AlreadyDone("place_already_decided", number=complaint_number, status=row.status)
+    if decision == "keep" and row.cause == APPROVAL:     # the city decided; the committee decides the place
+        raise InvalidInput("place_keep_after_approval")
     pub = require(session, settings)
     nxt = next_reserve(pub)
     if decision in ("replace", "vote") and nxt is None:
@@ -114,6 +123,7 @@ def check_decidable(session: Session, settings: Settings, complaint_number: str,
     if decision == "vote" and voting.open_round(session, settings) is not None:
         raise AlreadyDone("vote_already_open")
     return {"number": complaint_number.strip().upper(), "decision": decision, "reason": reason.strip(),
+            "cause": row.cause or "complaint",
             "position": row.position + 1, "removed": describe(session, row.removed_id),
             "replacement": describe(session, nxt) if decision == "replace" and nxt is not None else None,
             "candidates": [describe(session, i) for i in remaining(pub)] if decision == "vote" else [],
@@ -148,7 +158,7 @@ def decide(session: Session, settings: Settings, *, actor: str, now: dt.datetime
         ballot = voting.open_replacement_round(
             session, settings, actor=actor, now=now, application_ids=remaining(pub),
             closes_at=closes_at or vote_closes_at(session, settings, now),
-            context={"complaint": shown["number"], "position": shown["position"],
+            context={"complaint": shown["number"], "cause": shown["cause"], "position": shown["position"],
                      "removed": shown["removed"]["name"], "reason": shown["reason"]})
         row.ballot_id = ballot.id
     session.flush()
@@ -180,9 +190,9 @@ def _fill(session: Session, settings: Settings, row: PlaceDecision, pub: Publici
     win = publicity_window.notice_window(now, rules.publicity_days, settings.award.tz,
                                          start_day_counts=rules.publicity_start_day_counts)
     row.start, row.end, row.last_day = win.start, win.end, win.last_day.isoformat()
-    complaint = session.get(Complaint, row.complaint_id)
-    assert complaint is not None
-    complaint.replacement_id = app_id
+    complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
+    if complaint is not None:
+        complaint.replacement_id = app_id
 
 
 def settle_votes(session: Session, settings: Settings, *, now: dt.datetime) -> list[PlaceDecision]:
@@ -216,7 +226,8 @@ def _tell(session: Session, settings: Settings, row: PlaceDecision, now: dt.date
     data = decision_data(session, row)
     notices.notify(session, [p.userid for p in people.with_role(session, *ROLES)], "publicity.place_decided",
                    now=now, place=data)
-    if removed_now and data["removed"]["applicant"]:   # the enterprise hears the committee's decision itself
+    if removed_now and data["removed"]["applicant"] and row.cause != APPROVAL:   # told by the committee's decision
+        # (one the city left out was told at the approval)
         complaint = session.get(Complaint, row.complaint_id)
         notices.notify(session, data["removed"]["applicant"], "publicity.removed", now=now, winner=data["removed"],
                        reason=complaint.reason if complaint else "", decision_reason=row.reason or "")
@@ -228,9 +239,11 @@ def _tell(session: Session, settings: Settings, row: PlaceDecision, now: dt.date
 
 def decision_data(session: Session, row: PlaceDecision) -> dict[str, Any]:
     """A JSON-able view of a referred place and its decision."""
-    complaint = session.get(Complaint, row.complaint_id)
-    return {"id": row.id, "complaint": complaint.number if complaint else "", "position": row.position + 1,
-            "removed": describe(session, row.removed_id), "status": row.status, "reason": row.reason or "",
+    complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
+    removed = describe(session, row.removed_id)
+    return {"id": row.id, "complaint": complaint.number if complaint else "", "cause": row.cause or "complaint",
+            "ref": complaint.number if complaint else removed["number"], "position": row.position + 1,
+            "removed": removed, "status": row.status, "reason": row.reason or "",
             "replacement": describe(session, row.replacement_id) if row.replacement_id else None,
             "decided_by": row.decided_by or "", "ballot_id": row.ballot_id,
             "start": row.start.isoformat() if row.start else None,
