@@ -29,6 +29,7 @@ NOT_VERBS = {
     "workflows.apply.application.reopen_failed_answers": "part of apply.start",
     "workflows.apply.recommendation.check_decidable": "a read-only check before a card or confirmation is offered",
     "workflows.intake.check": "a read-only check before an upload page is shown",
+    "workflows.committee.admission.record": "part of committee.admit (scoring.admit_below_gate checks and guards)",
     "workflows.intake.accept": "passes the uploader on to apply.attach / review.supply / the complaint's owner check",
 }
 

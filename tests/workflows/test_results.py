@@ -246,3 +246,24 @@ def test_admission_below_the_gate_checks_the_stage_and_the_state(s, settings):
     scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-006"],
                       reason="专家组会议决定")
     refused("SG2018-007", "committee_admit_too_late")           # the shortlist is recorded: too late
+
+
+def test_the_leader_is_reminded_of_the_consensus_he_owes_and_experts_of_their_pledge(s, settings):
+    """Issue 23.15: consensus the leader owes, and pledges not answered, are reminded like everything else."""
+    from workflows.core import reminders
+    from workflows.edition import PROVIDERS
+    from workflows.scoring.draw_models import PanelMember
+    make_apps(s, settings, 2)
+    score_all(s, settings, {1: 60, 2: [90, 90, 90, 90, 40]})
+    s.add(PanelMember(edition=settings.award.edition_key, userid="e6", position=7, kind="reserve", status="asked",
+                      asked_at=T_MATERIAL))
+    s.flush()
+    owed = {(o.recipient, o.kind): o for o in reminders.owed(s, settings, PROVIDERS)}
+    consensus = owed[(LEADER, "remind.consensus")]
+    assert consensus.data["count"] == 1 and consensus.data["applications"][0]["number"] == "SG2018-002"
+    assert consensus.deadline_key.startswith("consensus-material:")
+    pledge = owed[("e6", "remind.pledge")]
+    assert pledge.stage == "material" and pledge.deadline_key.startswith("pledge:")
+    scoring.record_consensus(s, settings, actor=LEADER, now=T_MATERIAL, phase="material", number="SG2018-002",
+                             value="850", reason="专家组协商一致")
+    assert (LEADER, "remind.consensus") not in {(o.recipient, o.kind) for o in reminders.owed(s, settings, PROVIDERS)}
