@@ -197,3 +197,24 @@ def test_cli_shows_and_records_the_rules_and_admits(rt, roster):
     out = runner.invoke(group, ["committee", "admit", "SG2018-003", "--reason", "行业代表性强", "--actor", "weiyuan1"],
                         obj=obj)
     assert out.exit_code == 1 and "得分尚未最终确定" in out.output      # stage and state checked (issue 21.4)
+
+
+def test_the_secretariat_refers_and_the_chair_keeps_the_winner_on_a_card(cb, rt, wecom, clock):
+    """Issue 21.4 in chat: 核查 … 取消 only refers; 替补决定 … 保留 (confirmed by the chair) keeps the winner."""
+    ids = start_notice(rt, clock)
+    with rt.sessions.begin() as s:
+        c = _complaint(s, rt.settings)
+    say(cb, rt, "mishu1", f"核查 {c} 成立 取消 经查部分属实｜情节轻微")
+    assert "提请评审委员会决定是否取消" in last_card(wecom, "mishu1")["sub_title_text"]
+    confirm_last(cb, rt, wecom, "mishu1")
+    with rt.sessions() as s:
+        assert publicity.current(s, rt.settings).winners == ids[:3]          # still listed
+    assert "评审委员会决定前该企业仍在拟获奖名单中" in last(wecom, "weiyuan1")
+    say(cb, rt, "zhuren", f"替补决定 {c} 保留 评审委员会第二次会议决定保留其资格")
+    asked = last_card(wecom, "zhuren")
+    assert "保留" in asked["sub_title_text"] and "名单不变" in asked["sub_title_text"]
+    confirm_last(cb, rt, wecom, "zhuren")
+    assert "保留" in last(wecom, "zhuren")
+    with rt.sessions() as s:
+        assert publicity.current(s, rt.settings).winners == ids[:3] and places.pending(s, rt.settings) == []
+    assert "拟获奖名单不变" in last(wecom, "weiyuan2")
