@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from workflows.apply import obligations as apply_obligations
 from workflows.call import obligations as call_obligations
+from workflows.committee import obligations as committee_obligations
 from workflows.core import events, reminders
 from workflows.core.reminders import Provider
 from workflows.core.settings import Settings
 from workflows.review import formal
 from workflows.review import obligations as review_obligations
 from workflows.scoring import obligations as scoring_obligations
+from workflows.publicity import obligations as publicity_obligations
 from workflows.voting import obligations as voting_obligations
 
 PROVIDERS: dict[str, tuple[Provider, ...]] = {
@@ -26,9 +28,14 @@ PROVIDERS: dict[str, tuple[Provider, ...]] = {
     "apply": (apply_obligations.unfinished_applications, apply_obligations.recommenders_awaiting_opinion,
               apply_obligations.units_without_recommender),
     "review": (review_obligations.supplements_owed, review_obligations.reviews_undecided),
-    "material": (scoring_obligations.material_sheets_owed,),
-    "site": (scoring_obligations.site_sheets_owed, scoring_obligations.site_visits_owed),
+    "material": (scoring_obligations.material_sheets_owed, scoring_obligations.material_consensus_owed),
+    "site": (scoring_obligations.site_sheets_owed, scoring_obligations.site_visits_owed,
+             scoring_obligations.site_consensus_owed),
     "vote": (voting_obligations.ballots_owed,),
+    # Whatever the stages' states: the secretariat's own milestones and the pledges (issue 23.15).
+    reminders.ANY_STAGE: (committee_obligations.meeting_owed, call_obligations.call_owed,
+                          call_obligations.training_owed, scoring_obligations.pledges_owed,
+                          publicity_obligations.report_owed, publicity_obligations.approval_owed),
 }
 
 

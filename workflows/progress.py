@@ -107,11 +107,13 @@ def _later_steps(session: Session, settings: Settings, app: Application, now: dt
                            "not_started" if state == "waiting" else "sealed",
                            deadline=stages.deadline(session, settings, "vote")))
         return steps
-    if app.id in (pub.removed or []):
+    left_out = any(d.removed_id == app.id and d.cause == publicity_places.APPROVAL
+                   for d in publicity_places.decisions(session, settings))
+    if app.id in (pub.removed or []) and not left_out:   # one the city left out: shown at the approval, below
         steps.append(_step(settings, "vote", "done", "proposed"))
         steps.append(_step(settings, "publicity", "ended", "removed"))
         return steps
-    if app.id not in (pub.winners or []):
+    if app.id not in (pub.winners or []) and not left_out:
         steps.append(_step(settings, "vote", "ended", "not_proposed"))
         return steps
     steps.append(_step(settings, "vote", "done", "proposed"))
@@ -127,7 +129,10 @@ def _later_steps(session: Session, settings: Settings, app: Application, now: dt
         steps.append(_step(settings, "approval", "waiting" if window_open else "current", "not_started"))
         return steps
     if app.id not in (approval.approved or []):
-        steps.append(_step(settings, "approval", "ended", "not_approved"))
+        awaiting = any(d.replacement_id == app.id and d.cause == publicity_places.APPROVAL
+                       for d in publicity_places.decisions(session, settings))   # the city's supplementary approval
+        steps.append(_step(settings, "approval", "waiting" if window_open else "current", "not_started")
+                     if awaiting else _step(settings, "approval", "ended", "not_approved"))
         return steps
     steps.append(_step(settings, "approval", "done", "approved", document=approval.document_number,
                        on=approval.approved_on))

@@ -39,13 +39,18 @@ def register(main: click.Group) -> None:
     @click.option("--conflict-policy", type=click.Choice(committee.CONFLICT_POLICIES), default=None,
                   help="exclude: a member's declared conflict is left off their card; allow: recorded only.")
     @click.option("--ballot-change/--no-ballot-change", default=None, help="May a member change a cast ballot.")
+    @click.option("--majority", default=None, help="A winner needs more than this share of the votes of the members "
+                  "who voted, e.g. 1/2 (0: no threshold).")
+    @click.option("--shortfall", type=click.Choice(committee.SHORTFALLS), default=None,
+                  help="Fewer winners than places reach it: runoff among the rest, or leave the places vacant.")
     @click.option("--actor", default="cli", help="Who records it (audit log).")
     @click.option("--now", default=None, help="Act as of this time (only where [server] time_travel is on); "
                   "default: now.")
     @click.pass_obj
     def rules_record(obj: Any, held_on: str, attendees: str, decisions: str, quorum: str | None, picks: int | None,
                      runoff: bool | None, runoff_hours: int | None, conflict_policy: str | None,
-                     ballot_change: bool | None, actor: str, now: str | None) -> None:
+                     ballot_change: bool | None, majority: str | None, shortfall: str | None, actor: str,
+                     now: str | None) -> None:
         """Record a committee meeting and the vote rules it adopted; unset rules keep the ones in force."""
         rt = obj.runtime
         day = base.day(rt, held_on, "--held-on")
@@ -54,7 +59,8 @@ def register(main: click.Group) -> None:
             committee.record_meeting(s, rt.settings, actor=actor, now=when, held_on=day,
                                      attendees=attendees.replace("，", ",").split(","), decisions=decisions,
                                      quorum=quorum, picks=picks, runoff=runoff, runoff_hours=runoff_hours,
-                                     conflict_policy=conflict_policy, allow_ballot_change=ballot_change)
+                                     conflict_policy=conflict_policy, allow_ballot_change=ballot_change,
+                                     majority=majority, shortfall=shortfall)
             return rt.renderer.text("messages/committee/rules_recorded.md.j2", **committee.rules_data(s, rt.settings))
         click.echo(base.run(obj, go, now))
 
@@ -71,8 +77,7 @@ def register(main: click.Group) -> None:
         rt = obj.runtime
 
         def go(s: Any, when: dt.datetime) -> str:
+            scoring.admit_below_gate(s, rt.settings, actor=actor, now=when, number=application, reason=reason)
             app = scoring.find_application(s, rt.settings, application)
-            committee.admit(s, rt.settings, actor=actor, now=when, application_id=app.id, reason=reason,
-                            number=app.number or "")
             return f"{app.number} admitted below the gate ({rt.settings.award.rules.material_gate}): {reason}"
         click.echo(base.run(obj, go, now))

@@ -156,30 +156,48 @@ def register(main: click.Group) -> None:
         click.echo(f"wrote {csv_file} ({max(text.count(chr(10)) - 1, 0)} sheets)")
 
     @scores_group.command("candidates")
-    @click.option("--pick", multiple=True, metavar="NUMBER", help="Who goes on from a tie at the cut (repeat for "
-                  "each one chosen; a refusal tie_at_cut names the tied).")
     @click.option("--actor", default=None, help="Secretariat userid (audit log).")
     @click.pass_obj
-    def scores_candidates(obj, pick: tuple[str, ...], actor: str | None) -> None:
-        """Record the site-visit candidates (material ranking must be final; ties need --pick)."""
-        _shortlist(obj.runtime, scoring.select_candidates, pick, actor)
+    def scores_candidates(obj, actor: str | None) -> None:
+        """Record the site-visit candidates (material ranking must be final; a tie at the cut: `scores tie-break`)."""
+        _shortlist(obj.runtime, scoring.select_candidates, actor)
 
     @scores_group.command("finalists")
-    @click.option("--pick", multiple=True, metavar="NUMBER", help="Who goes on from a tie at the cut.")
     @click.option("--actor", default=None, help="Secretariat userid (audit log).")
     @click.pass_obj
-    def scores_finalists(obj, pick: tuple[str, ...], actor: str | None) -> None:
-        """Record the committee's top N by composite (site ranking must be final; ties need --pick)."""
-        _shortlist(obj.runtime, scoring.select_finalists, pick, actor)
+    def scores_finalists(obj, actor: str | None) -> None:
+        """Record the committee's top N by composite (site ranking must be final; a tie: `scores tie-break`)."""
+        _shortlist(obj.runtime, scoring.select_finalists, actor)
+
+    @scores_group.command("tie-break")
+    @click.argument("kind", type=click.Choice(["candidates", "finalists"]))
+    @click.option("--pick", multiple=True, required=True, metavar="NUMBER", help="Who goes on from the tie at "
+                  "the cut (repeat for each one chosen; a refusal tie_at_cut names the tied).")
+    @click.option("--reason", required=True, help="The decision's reason, as minuted (audit log).")
+    @click.option("--actor", required=True, help="The userid of whom [award.rules] tie_at_cut_decided_by names "
+                  "(the expert group's leader, or the committee's chair).")
+    @click.pass_obj
+    def scores_tie_break(obj, kind: str, pick: tuple[str, ...], reason: str, actor: str) -> None:
+        """Record the decision on a tie straddling a cut (by the leader or the chair, as the rules say) and the
+        shortlist that follows from it."""
+        rt = obj.runtime
+        try:
+            with rt.sessions.begin() as s:
+                for number in pick:   # each names an application of the edition before anything is decided
+                    scoring.find_application(s, rt.settings, number)
+                apps = scoring.break_tie(s, rt.settings, actor=actor, now=rt.clock(),
+                                         kind=scoring.SITE_KIND if kind == "candidates" else scoring.VOTE_KIND,
+                                         picks=list(pick), reason=reason)
+                for position, app in enumerate(apps, start=1):
+                    click.echo(f"{position}. {app.number} {app.enterprise_name}")
+        except DomainError as exc:
+            base.refuse(rt, exc)
 
 
-def _shortlist(rt, select, pick: tuple[str, ...], actor: str | None) -> None:
+def _shortlist(rt, select, actor: str | None) -> None:
     try:
         with rt.sessions.begin() as s:
-            for number in pick:   # each names an application of the edition before anything is decided
-                scoring.find_application(s, rt.settings, number)
-            apps = select(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT), now=rt.clock(),
-                          tie_break=list(pick) or None)
+            apps = select(s, rt.settings, actor=_actor(s, actor, scoring.SECRETARIAT), now=rt.clock())
             for position, app in enumerate(apps, start=1):
                 click.echo(f"{position}. {app.number} {app.enterprise_name}")
     except DomainError as exc:

@@ -149,7 +149,8 @@ def register(main: click.Group) -> None:
     @click.option("--findings", required=True, help="What the verification found.")
     @click.option("--reason", required=True, help="The reason for the conclusion (told to the complainant).")
     @click.option("--outcome", type=click.Choice(publicity.OUTCOMES), default=None,
-                  help="For an upheld complaint: keep the winner, or remove it and refer the place to the committee.")
+                  help="For an upheld complaint: keep the winner, or refer its removal and its place to the "
+                       "committee (which decides: `complaints decide`).")
     @actor_opt
     @now_opt
     @click.pass_obj
@@ -164,6 +165,7 @@ def register(main: click.Group) -> None:
 
     @complaints_group.command("decide")
     @click.argument("number")
+    @click.option("--keep", "decision", flag_value="keep", help="The committee keeps the winner on the list.")
     @click.option("--replace", "decision", flag_value="replace", help="The next-ranked candidate takes the place.")
     @click.option("--vacant", "decision", flag_value="vacant", help="The place stays vacant.")
     @click.option("--vote", "decision", flag_value="vote",
@@ -175,15 +177,19 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def complaints_decide(obj: Any, number: str, decision: str | None, closes_at: str | None, reason: str,
                           actor: str, now: str | None) -> None:
-        """Record the committee's decision on a place emptied by an upheld complaint (replace, vacant or vote)."""
+        """Record the committee's decision on a winner referred after an upheld complaint (NUMBER: the complaint's):
+        keep it, or remove it and fill its place (replace, vote) or leave it vacant; or on a place the city's
+        approval left out (NUMBER: that application's): replace, vote or vacant."""
         if decision is None:
-            raise click.UsageError("give --replace, --vacant or --vote")
+            raise click.UsageError("give --keep, --replace, --vacant or --vote")
 
         def go(s: Any, when: dt.datetime) -> str:
             row = places.decide(s, obj.runtime.settings, actor=actor, now=when, complaint_number=number,
                                 decision=decision, reason=reason,
                                 closes_at=base.moment(obj.runtime, closes_at, "--closes-at") if closes_at else None)
             d = places.decision_data(s, row)
+            if d["status"] == "kept":
+                return f"{d['complaint']}: {d['removed']['number']} kept on the list (place {d['position']})"
             if d["status"] == "voting":
                 return f"{d['complaint']}: place {d['position']} -> replacement vote (ballot {d['ballot_id']})"
             if d["replacement"]:

@@ -16,7 +16,9 @@ YES = {"是", "允许", "自动", "有", "yes", "true"}
 NO = {"否", "不允许", "无", "不", "no", "false"}
 POLICY_WORDS = {"排除": "exclude", "exclude": "exclude", "允许": "allow", "仅记录": "allow", "allow": "allow"}
 KEYS = {"日期": "held_on", "出席": "attendees", "法定人数": "quorum", "每人选": "picks", "决选": "runoff",
-        "决选时长": "runoff_hours", "回避": "conflict_policy", "改票": "allow_ballot_change", "决定": "decisions"}
+        "决选时长": "runoff_hours", "回避": "conflict_policy", "改票": "allow_ballot_change", "决定": "decisions",
+        "当选": "majority", "不足": "shortfall"}
+SHORTFALL_WORDS = {"决选": "runoff", "再投": "runoff", "runoff": "runoff", "空缺": "vacant", "vacant": "vacant"}
 
 
 def _flag(word: str, key: str) -> bool:
@@ -50,6 +52,10 @@ def parse_rules(args: str, settings: Settings, now: dt.datetime) -> dict[str, An
             out[name] = int(value)
         elif name in ("runoff", "allow_ballot_change"):
             out[name] = _flag(value, key)
+        elif name == "shortfall":
+            if value not in SHORTFALL_WORDS:
+                raise InvalidInput("committee_bad_shortfall", shortfall=value)
+            out[name] = SHORTFALL_WORDS[value]
         elif name == "conflict_policy":
             if value not in POLICY_WORDS:
                 raise InvalidInput("committee_rules_usage", key=key)
@@ -82,9 +88,8 @@ def register(router: Router) -> None:
         if not ref or len(reason.strip()) < committee.admission.REASON_MIN:
             raise InvalidInput("committee_admit_reason", min=committee.admission.REASON_MIN)
         from workflows import scoring
+        scoring.check_admissible(ctx.session, ctx.settings, ref, reason)   # stage and state, before the card
         app = scoring.find_application(ctx.session, ctx.settings, ref)
-        if app.id in committee.admitted_ids(ctx.session, ctx.settings):
-            raise InvalidInput("committee_already_admitted", number=app.number)
         confirm.ask(ctx, "admit_below_gate", subject=f"application:{app.id}",
                     params={"application_id": app.id, "number": app.number, "reason": reason.strip()},
                     number=app.number, name=app.enterprise_name or "", reason=reason.strip(),
@@ -92,8 +97,8 @@ def register(router: Router) -> None:
 
     @router.confirmed("admit_below_gate")
     def on_admit_confirmed(ctx: Context, params: dict[str, Any]) -> None:
-        committee.admit(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
-                        application_id=int(params["application_id"]), reason=params["reason"],
-                        number=params["number"])
+        from workflows import scoring
+        scoring.admit_below_gate(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, number=params["number"],
+                                 reason=params["reason"])
         ctx.reply("committee.admitted", number=params["number"], reason=params["reason"],
                   gate=ctx.settings.award.rules.material_gate)

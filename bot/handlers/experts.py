@@ -16,6 +16,9 @@ from ..wecom.inbound import CardEvent, Inbound, Text
 REASON_FLOW = "scoring_reason"   # 回避 / 重开 / a second 共识 waiting for the member's reason
 REASON_MAX = SHEET_REASON_MAX
 PHASE_WORDS = {"材料": "material", "材料评审": "material", "现场": "site", "现场考评": "site"}
+# 并列决定: which cut — the site-visit candidates, or the committee's list
+TIE_KINDS = {"候选": scoring.SITE_KIND, "现场": scoring.SITE_KIND, "名单": scoring.VOTE_KIND,
+             "合议": scoring.VOTE_KIND}
 
 
 def _phase(ctx: Context, words: list[str]) -> tuple[str, list[str]]:
@@ -152,6 +155,21 @@ def register(router: Router) -> None:
                                        number=words[0], value=words[1], note=note)
         ctx.reply("experts.consensus_recorded", number=checked.app.number, value=scoring.points_text(row.value),
                   note=row.note, previous=None)
+
+    @router.command("并列决定", verbs=("results.tie_break",), order=42)
+    def on_tie_break(ctx: Context, args: str) -> None:
+        """`并列决定 候选|名单 SG…,SG… 理由`: a tie straddling the site-visit (候选) or the committee's (名单) cut,
+        decided by whom the rules name (the leader or the chair); the shortlist follows from it."""
+        words = args.split(maxsplit=2)
+        if len(words) < 3 or words[0] not in TIE_KINDS:
+            raise InvalidInput("tie_break_usage")
+        picks = [r for r in words[1].replace("，", ",").replace("、", ",").split(",") if r]
+        for number in picks:
+            scoring.find_application(ctx.session, ctx.settings, number)
+        apps = scoring.break_tie(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, kind=TIE_KINDS[words[0]],
+                                 picks=picks, reason=words[2])
+        ctx.reply("experts.tie_broken", cut=TIE_KINDS[words[0]], reason=words[2].strip(),
+                  shortlist=[{"number": a.number, "name": a.enterprise_name} for a in apps])
 
     @router.command("重开", verbs=("scoring.reopen",), order=43)
     def on_reopen(ctx: Context, args: str) -> None:

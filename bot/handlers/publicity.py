@@ -20,7 +20,7 @@ from .. import confirm
 from ..render import Renderer
 from ..router import Context, Router
 
-PLACE_WORDS = {"替补": "replace", "递补": "replace", "空缺": "vacant", "投票": "vote", "重新投票": "vote"}
+PLACE_WORDS = {"保留": "keep", "替补": "replace", "递补": "replace", "空缺": "vacant", "投票": "vote", "重新投票": "vote"}
 PAID_WORDS = {"已发放": "paid", "已支付": "paid", "paid": "paid", "未发放": "pending", "pending": "pending"}
 
 

@@ -78,8 +78,12 @@ def _shortlist(select, session: Session, settings: Settings, now: dt.datetime) -
     except InvalidInput as exc:
         if exc.code != "tie_at_cut":
             raise
-        # The sample's secretariat decides a tie by application number; a real one decides in a meeting.
-        select(session, settings, actor=actor, now=now, tie_break=exc.data["tied"][: exc.data["places"]])
+        # A tie is decided by whom the rules name (the leader or the chair); the sample's decider takes the
+        # tied by application number, a real one decides in a meeting.
+        decider = people.with_role(session, settings.award.rules.tie_at_cut_decided_by)[0].userid
+        results.break_tie(session, settings, actor=decider, now=now,
+                          kind=results.SITE if select is results.select_candidates else results.VOTE,
+                          picks=exc.data["tied"][: exc.data["places"]], reason="示例：会议研究决定按申报编号顺序入选")
 
 
 def to_material(session: Session, settings: Settings, now: dt.datetime) -> None:

@@ -117,14 +117,11 @@ def test_admission_below_the_gate_by_the_chair_with_a_card(cb, rt, wecom, roster
     assert "不适用于您的身份" in last(wecom, "mishu")
     say(cb, rt, "weiyuan1", "破格 SG2018-002")
     assert "写明评审委员会的理由" in last(wecom, "weiyuan1")
+    # At the vote stage nothing was scored in this fixture: the state is checked before any card (issue 21.4).
     say(cb, rt, "weiyuan1", "破格 SG2018-002 行业代表性强，评审委员会一致同意")
-    assert last_card(wecom, "weiyuan1")["main_title"]["title"] == "确认破格 SG2018-002"
+    assert "得分尚未最终确定" in last(wecom, "weiyuan1")
     with rt.sessions() as s:
         assert committee.admitted_ids(s, rt.settings) == frozenset()
-    confirm_last(cb, rt, wecom, "weiyuan1")
-    assert "破格进入现场考评候选" in last(wecom, "weiyuan1")
-    with rt.sessions() as s:
-        assert committee.admitted_ids(s, rt.settings) == {roster[1].application_id}
 
 
 def test_the_committee_decides_an_emptied_place_and_the_replacement_gets_its_own_notice(cb, rt, wecom, clock):
@@ -144,7 +141,7 @@ def test_the_committee_decides_an_emptied_place_and_the_replacement_gets_its_own
     say(cb, rt, "mishu1", f"替补决定 {c} 替补 第二次会议决定")
     assert "不适用于您的身份" in last(wecom, "mishu1")
     say(cb, rt, "zhuren", f"替补决定 {c} 递补")
-    assert "替补决定 投诉编号 替补|空缺" in last(wecom, "zhuren")
+    assert "替补决定 投诉编号 保留|替补|空缺" in last(wecom, "zhuren")
     clock.set(dt.datetime(2019, 2, 5, 10, 0, tzinfo=SH))     # the committee met on 02-05
     say(cb, rt, "zhuren", f"替补决定 {c} 替补 评审委员会第二次会议决定由下一名递补")
     asked = last_card(wecom, "zhuren")
@@ -199,4 +196,25 @@ def test_cli_shows_and_records_the_rules_and_admits(rt, roster):
     assert out.exit_code == 1
     out = runner.invoke(group, ["committee", "admit", "SG2018-003", "--reason", "行业代表性强", "--actor", "weiyuan1"],
                         obj=obj)
-    assert out.exit_code == 0 and "SG2018-003 admitted" in out.output
+    assert out.exit_code == 1 and "得分尚未最终确定" in out.output      # stage and state checked (issue 21.4)
+
+
+def test_the_secretariat_refers_and_the_chair_keeps_the_winner_on_a_card(cb, rt, wecom, clock):
+    """Issue 21.4 in chat: 核查 … 取消 only refers; 替补决定 … 保留 (confirmed by the chair) keeps the winner."""
+    ids = start_notice(rt, clock)
+    with rt.sessions.begin() as s:
+        c = _complaint(s, rt.settings)
+    say(cb, rt, "mishu1", f"核查 {c} 成立 取消 经查部分属实｜情节轻微")
+    assert "提请评审委员会决定是否取消" in last_card(wecom, "mishu1")["sub_title_text"]
+    confirm_last(cb, rt, wecom, "mishu1")
+    with rt.sessions() as s:
+        assert publicity.current(s, rt.settings).winners == ids[:3]          # still listed
+    assert "评审委员会决定前该企业仍在拟获奖名单中" in last(wecom, "weiyuan1")
+    say(cb, rt, "zhuren", f"替补决定 {c} 保留 评审委员会第二次会议决定保留其资格")
+    asked = last_card(wecom, "zhuren")
+    assert "保留" in asked["sub_title_text"] and "名单不变" in asked["sub_title_text"]
+    confirm_last(cb, rt, wecom, "zhuren")
+    assert "保留" in last(wecom, "zhuren")
+    with rt.sessions() as s:
+        assert publicity.current(s, rt.settings).winners == ids[:3] and places.pending(s, rt.settings) == []
+    assert "拟获奖名单不变" in last(wecom, "weiyuan2")

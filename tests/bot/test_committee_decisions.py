@@ -24,7 +24,7 @@ from workflows.scoring import results
 from workflows.voting.models import Ballot
 
 SH = dt.timezone(dt.timedelta(hours=8))
-RULES = "议事规则 记录 日期=2018-09-10 出席=吴海,郑涛,冯静 法定人数=3/4 每人选=2 决选=无 决定=审议通过评审委员会议事规则"
+RULES = "议事规则 记录 日期=2018-09-10 出席=吴海,郑涛,冯静 法定人数=3/4 每人选=2 决选=无 当选=0 决定=审议通过评审委员会议事规则"
 REASON = "评审委员会第二次会议讨论决定"
 
 
@@ -96,12 +96,12 @@ def test_an_emptied_place_is_filled_by_a_new_secret_vote(cb, rt, wecom, clock):
         c = _complaint(s, rt.settings)                                      # against the 2nd place
     say(cb, rt, "mishu1", f"核查 {c} 成立 取消 经查属实｜不符合申报条件")
     confirm_last(cb, rt, wecom, "mishu1")
-    assert "替补|空缺|投票" in last(wecom, "zhuren")
+    assert "保留|替补|空缺|投票" in last(wecom, "zhuren")
     clock.set(dt.datetime(2019, 2, 5, 10, 0, tzinfo=SH))
     say(cb, rt, "mishu1", f"替补决定 {c} 投票 {REASON}")
     assert "不适用于您的身份" in last(wecom, "mishu1")
     say(cb, rt, "zhuren", f"替补决定 {c} 重投 {REASON}")
-    assert "替补决定 投诉编号 替补|空缺|投票" in last(wecom, "zhuren")
+    assert "替补决定 投诉编号 保留|替补|空缺|投票" in last(wecom, "zhuren")
     say(cb, rt, "zhuren", f"替补决定 {c} 投票 {REASON}")
     asked = last_card(wecom, "zhuren")
     assert asked["main_title"]["title"] == "确认评审委员会决定" and "重新投票" in asked["sub_title_text"]

@@ -213,7 +213,8 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
                                    "--reason", "自评报告抄袭", "--outcome", "replace", code=2)
     assert "upheld" in run("complaints", "conclude", "TS2018-001", "--upheld", "--findings", "属实",
                            "--reason", "自评报告抄袭", "--outcome", "remove")
-    assert "removed: SG2018-003" in run("publicity", "status", "--now", "2019-02-02T09:00")
+    # The secretariat only refers it: the winner stays listed until the committee decides (issue 21.4).
+    assert "3. SG2018-003" in run("publicity", "status", "--now", "2019-02-02T09:00")
     assert "places_pending" in run("complaints", "report", "--now", "2019-02-11T09:00", code=1)
     assert "place 3 (TS2018-001): waiting for the committee" in run("publicity", "status")
     # The committee decides, by its chair; the secretariat cannot.
@@ -221,6 +222,7 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
                                 "--actor", "mishu1", "--now", "2019-02-02T09:00", code=1)
     assert "SG2018-004" in run("complaints", "decide", "TS2018-001", "--replace", "--reason", "第二次会议决定递补",
                                "--actor", "zhuren", "--now", "2019-02-02T09:00")
+    assert "removed: SG2018-003" in run("publicity", "status", "--now", "2019-02-02T09:00")
     assert "place 3 (TS2018-001): replaced by SG2018-004 (notice until 2019-02-11)" in run(
         "publicity", "status", "--now", "2019-02-11T09:00")
     assert "publicity_window_still_open" in run("complaints", "report", "--now", "2019-02-05T09:00", code=1)

@@ -184,3 +184,29 @@ def test_reopen_names_the_expert_by_name_and_asks_the_reason(world, cb, wecom):
         assert s.scalars(select(ScoreSheet)).one().status == "draft"
         [entry] = audit.entries(s, action="score.reopen")
         assert entry.details["expert"] == expert and entry.details["reason"] == "4.1.2 笔误"
+
+
+def test_a_tie_at_the_cut_is_decided_in_chat_by_the_leader_not_the_secretariat(world, cb, wecom):
+    """Issue 21.4: `并列决定` — the rules name the expert group's leader; the secretariat cannot."""
+    rt = world
+    with rt.sessions.begin() as s:
+        for i in range(3, 8):
+            add_application(s, rt.settings, i, name=f"企业{i}", region="440281")
+    with rt.sessions.begin() as s:
+        scoring.propose(s, rt.settings, actor="mishu", now=T_MATERIAL, phase="material")
+        scoring.confirm(s, rt.settings, actor="mishu", now=T_MATERIAL, phase="material")
+        assigned = scoring.assignments(s, rt.settings, "material")
+        for app_id, percent in ((1, 80), (2, 75), (3, 70), (4, 65), (5, 60), (6, 55), (7, 55)):
+            for u in assigned[app_id]:
+                score(s, rt.settings, u, f"SG2018-{app_id:03d}", uniform(percent))
+        scoring.confirm_report(s, rt.settings, actor="zuzhang", now=T_MATERIAL, phase="material")
+    say(cb, rt, wecom, "mishu", "并列决定 候选 SG2018-007 秘书处决定")
+    assert "不适用于您的身份" in texts(wecom, "mishu")[-1]
+    say(cb, rt, wecom, "zuzhang", "并列决定 候选 SG2018-007")
+    assert "并列决定 候选|名单" in texts(wecom, "zuzhang")[-1]
+    say(cb, rt, wecom, "zuzhang", "并列决定 候选 SG2018-007 专家组会议研究决定")
+    reply = texts(wecom, "zuzhang")[-1]
+    assert "已记录并列决定" in reply and "6. SG2018-007" in reply and "SG2018-006" not in reply
+    with rt.sessions() as s:
+        [entry] = audit.entries(s, action="shortlist.site")
+        assert entry.actor == "zuzhang" and entry.details["tie_reason"] == "专家组会议研究决定"

@@ -30,6 +30,7 @@ NOT_VERBS = {
     "workflows.apply.conditions.end_ineligible": "part of apply.edit (the answer that ends the application)",
     "workflows.apply.recommendation.check_decidable": "a read-only check before a card or confirmation is offered",
     "workflows.intake.check": "a read-only check before an upload page is shown",
+    "workflows.committee.admission.record": "part of committee.admit (scoring.admit_below_gate checks and guards)",
     "workflows.intake.accept": "passes the uploader on to apply.attach / review.supply / the complaint's owner check",
 }
 

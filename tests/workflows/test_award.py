@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from workflows.core import audit
+from workflows.core.errors import DomainError
+from workflows.publicity import places
 from workflows import publicity
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.publicity.models import AwardRecord
@@ -77,6 +79,8 @@ def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, 
     with sessions.begin() as s:
         publicity.send_report(s, settings, actor="mishu1", now=AFTER)
         approve(s, settings, edition[:2])
+        places.decide(s, settings, actor="zhuren", now=AFTER, complaint_number="SG2018-003", decision="vacant",
+                      reason="评审委员会决定该名额空缺")
         publicity.announce(s, settings, actor="mishu1", now=AFTER)
         with pytest.raises(InvalidInput):
             publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="lost")
@@ -88,3 +92,54 @@ def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, 
         assert audit.entries(s, action="award.payment")[0].details["new"] == "paid"
         paid = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).one()
         assert paid.recipient == "qiye1" and paid.data["prize_yuan"] == 300000
+
+
+def test_an_enterprise_the_city_did_not_approve_is_told(settings, sessions, edition):
+    """Issue 23.13: told at the approval gate, kindly, without scores."""
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:2])
+        [told] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "publicity.not_approved")).all()
+        assert told.recipient == "qiye3" and told.data["document_number"] == "韶府函〔2019〕12号"
+        assert "score" not in str(told.data) and "composite" not in str(told.data)
+        [entry] = audit.entries(s, action="approval.record")
+        assert entry.details["left_out"] == [edition[2]]
+
+
+def test_a_place_the_city_left_out_is_the_committees_and_a_replacement_needs_the_citys_approval(
+        settings, sessions, edition):
+    """Issue 23.11: the city approves fewer; the committee decides the place; the replacement is published and
+    then approved by the city; the award waits for it."""
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, [edition[0], edition[2]])
+        [row] = places.pending(s, settings)
+        assert row.cause == "approval" and row.removed_id == edition[1] and row.complaint_id is None
+        referred = s.scalars(select(OutboxMessage.recipient).where(
+            OutboxMessage.kind == "publicity.place_referred_approval")).all()
+        assert sorted(referred) == ["weiyuan1", "weiyuan2", "zhuren"]
+        with pytest.raises(DomainError) as err:
+            publicity.announce(s, settings, actor="mishu1", now=AFTER)
+        assert err.value.code == "award_places_pending"
+        with pytest.raises(InvalidInput) as err:          # the city decided: the committee cannot keep it
+            places.decide(s, settings, actor="zhuren", now=AFTER, complaint_number="SG2018-002", decision="keep",
+                          reason="评审委员会决定保留")
+        assert err.value.code == "place_keep_after_approval"
+        row = places.decide(s, settings, actor="zhuren", now=AFTER, complaint_number="SG2018-002",
+                            decision="replace", reason="评审委员会第三次会议决定递补")
+        assert row.replacement_id == edition[3]
+        pub = publicity.current(s, settings)
+        assert pub.winners == [edition[0], edition[3], edition[2]] and pub.removed == [edition[1]]
+        # told once, at the approval (not again at the committee's decision)
+        assert s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind.in_(
+            ("publicity.not_approved", "publicity.removed")))).all() == ["qiye2"]
+        with pytest.raises(InvalidInput) as err:          # its own notice window first
+            approve(s, settings, [edition[3]], now=AFTER + dt.timedelta(days=2))
+        assert err.value.code == "publicity_window_still_open"
+        with pytest.raises(AlreadyDone):                  # only the replacement can be approved now
+            approve(s, settings, [edition[4]], now=AFTER + dt.timedelta(days=12))
+        approve(s, settings, [edition[3]], now=AFTER + dt.timedelta(days=12))
+        assert publicity.current_approval(s, settings).approved == [edition[0], edition[2], edition[3]]
+        assert audit.entries(s, action="approval.supplement")[0].details["approved"] == [edition[3]]
+        recs = publicity.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=13))
+        assert sorted(r.application_id for r in recs) == [edition[0], edition[2], edition[3]]

@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from workflows import committee, voting
+from workflows import scoring, committee, voting
 from workflows.core import audit
-from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed
+from workflows.core.errors import InvalidInput, NotAllowed
 from workflows.core.models import OutboxMessage
 from workflows.scoring import ranking
 from workflows.voting import confirmation
@@ -202,24 +202,23 @@ def test_confirmation_count_is_pure_and_ties_confirm_nobody():
 
 # -- 破格: below the gate, by the committee --------------------------------------------------------------
 
-def test_admission_below_the_gate_is_the_committees_with_a_reason(sessions, settings, clock):
+def test_admission_below_the_gate_is_the_committees_with_a_reason_and_in_its_place(sessions, settings, clock):
+    """Only the chair; a reason; and (issue 21.4) the stage and the state: here, at the vote, nothing is scored."""
     clock.set(VOTE_TIME)
     with sessions.begin() as s:
-        cands = seed(s, settings, clock(), n=2)
-        low = cands[1].application_id
+        seed(s, settings, clock(), n=2)
         with pytest.raises(NotAllowed):
-            committee.admit(s, settings, actor="mishu", now=clock(), application_id=low, reason="行业代表性强")
+            scoring.admit_below_gate(s, settings, actor="mishu", now=clock(), number="SG2018-002",
+                                     reason="行业代表性强")
         with pytest.raises(InvalidInput) as err:
-            committee.admit(s, settings, actor="weiyuan1", now=clock(), application_id=low, reason="")
+            scoring.admit_below_gate(s, settings, actor="weiyuan1", now=clock(), number="SG2018-002", reason="")
         assert err.value.code == "committee_admit_reason"
+        with pytest.raises(InvalidInput) as err:
+            scoring.admit_below_gate(s, settings, actor="weiyuan1", now=clock(), number="SG2018-002",
+                                     reason="行业代表性强，评审委员会一致同意")
+        assert err.value.code == "committee_admit_not_scored"
         assert committee.admitted_ids(s, settings) == frozenset()
-        committee.admit(s, settings, actor="weiyuan1", now=clock(), application_id=low, reason="行业代表性强，评审委员会一致同意",
-                        number="SG2018-002")
-        with pytest.raises(AlreadyDone):
-            committee.admit(s, settings, actor="weiyuan1", now=clock(), application_id=low, reason="再次记录一下")
-        assert committee.admitted_ids(s, settings) == {low}
-        [entry] = audit.entries(s, action="committee.admit_below_gate")
-        assert entry.actor == "weiyuan1" and entry.details["gate"] == 450
+        assert audit.entries(s, action="committee.admit_below_gate") == []
 
 
 def test_the_gate_stays_hard_unless_admitted():

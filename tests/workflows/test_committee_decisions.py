@@ -27,7 +27,7 @@ def _deadlock(sessions, settings, clock):
     clock.set(VOTE_TIME)
     with sessions.begin() as s:
         cands = seed(s, settings, clock())
-        record(s, settings, clock(), picks=2, runoff=False)
+        record(s, settings, clock(), picks=2, runoff=False, majority="0")   # the tie, not the threshold
         voting.open_ballot(s, settings, actor="mishu", now=clock(), candidates=cands)
         apps = [x.application_id for x in cands]
     a, b, c, d, e = apps
@@ -284,3 +284,58 @@ def test_a_deadlocked_replacement_vote_is_decided_by_the_chair_and_fills_the_pla
         [row] = places.settle_votes(s, settings, now=clock())
         assert row.replacement_id == ids[4]
         assert voting.proposed_winners(s, settings) == ids[:3]        # the award vote is untouched
+
+
+def _not_chosen(s):
+    return sorted((m.recipient, m.data["number"]) for m in
+                  s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "vote.not_chosen")))
+
+
+def test_every_finalist_not_chosen_hears_it_when_the_vote_is_decided(sessions, settings, clock):
+    """Issue 23.13: at the close of a decided vote, each candidate not chosen is told (no votes, no scores)."""
+    clock.set(VOTE_TIME)
+    with sessions.begin() as s:
+        cands = seed(s, settings, clock())
+        voting.open_ballot(s, settings, actor="mishu", now=clock(), candidates=cands)
+    a, b, c, d, e = [x.application_id for x in cands]
+    vote_all(sessions, settings, clock, {m: [a, b, c] for m in MEMBERS})
+    with sessions.begin() as s:
+        assert voting.close_ballot(s, settings, actor="mishu", now=clock()).outcome == "decided"
+        assert _not_chosen(s) == [("qiye3", "SG2018-004"), ("qiye4", "SG2018-005")]
+        [m] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "vote.not_chosen",
+                                                    OutboxMessage.recipient == "qiye3")).all()
+        assert set(m.data) == {"number", "enterprise", "winners"}       # nobody's votes or scores
+
+
+def test_the_finalists_not_chosen_hear_it_when_the_committee_decides_a_tie(sessions, settings, clock):
+    a, b, c, d, e = _deadlock(sessions, settings, clock)
+    with sessions() as s:
+        assert _not_chosen(s) == []                 # deadlocked: nothing decided yet, nobody told
+    with sessions.begin() as s:
+        voting.decide_tie(s, settings, actor="weiyuan1", now=clock(), refs=["SG2018-004", "SG2018-002"],
+                          reason=REASON)
+        assert _not_chosen(s) == [("qiye2", "SG2018-003"), ("qiye4", "SG2018-005")]
+
+
+def test_the_rules_set_the_votes_a_winner_needs_and_places_left_empty(sessions, settings, clock):
+    """Issue 23.14: a winner needs what the 议事规则 say; with 不足=空缺 the places nobody won stay empty."""
+    clock.set(VOTE_TIME)
+    with sessions.begin() as s:
+        cands = seed(s, settings, clock())
+        assert committee.effective(s, settings).majority == "1/2"        # the configured [decision] default
+        with pytest.raises(InvalidInput) as err:
+            record(s, settings, clock(), majority="3/2")
+        assert err.value.code == "committee_bad_majority"
+        record(s, settings, clock(), majority="2/3", shortfall="vacant")   # more than 2/3 of 7: at least 5
+        voting.open_ballot(s, settings, actor="mishu", now=clock(), candidates=cands)
+    a, b, c, d, e = [x.application_id for x in cands]
+    vote_all(sessions, settings, clock, {"weiyuan1": [a, b, c], "weiyuan2": [a, b, c], "weiyuan3": [a, b, d],
+                                         "weiyuan4": [a, b, d], "weiyuan5": [a, c, e], "weiyuan6": [a, d, e],
+                                         "weiyuan7": [b, c, e]})        # a 6, b 5, c 4, d 3, e 3
+    with sessions.begin() as s:
+        assert voting.close_ballot(s, settings, actor="mishu", now=clock()).outcome == "decided"
+        assert voting.proposed_winners(s, settings) == [a, b]           # c's 4 of 7 is not enough
+        rep = voting.report(s, settings)
+        assert rep["rounds"][0]["needed"] == 5 and rep["rounds"][0]["majority"] == "2/3"
+        assert [r.ok for r in voting.verify(s, settings)] == [True]      # re-counted by the recorded rule
+        assert _not_chosen(s) == [("qiye2", "SG2018-003"), ("qiye3", "SG2018-004"), ("qiye4", "SG2018-005")]

@@ -136,10 +136,11 @@ def test_upheld_complaint_refers_the_place_and_the_committee_replaces_it(setting
         publicity.conclude(s, settings, actor="mishu1", now=START + dt.timedelta(days=5), number=c.number.lower(),
                             upheld=True, findings="核实存在未申报的重大事故。", reason="不符合申报条件", outcome="remove")
         pub = publicity.current(s, settings)
-        # The secretariat removes and refers; nobody takes the place yet.
-        assert pub.winners == [edition[0], edition[2]] and pub.removed == [edition[1]]
+        # The secretariat verifies and refers; it does not take the winner off the list (issue 21.4).
+        assert pub.winners == edition[:3] and pub.removed == []
         [entry] = audit.entries(s, action="complaint.conclude")
         assert entry.details["outcome"] == "remove" and entry.details["referred"] is True
+        assert entry.details["proposed_removal"] == edition[1]
         referred = s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "publicity.place_referred"))
         assert sorted(referred) == ["weiyuan1", "weiyuan2", "zhuren"]
         # The report waits for the committee's decision.
@@ -154,9 +155,14 @@ def test_upheld_complaint_refers_the_place_and_the_committee_replaces_it(setting
         row = places.decide(s, settings, actor="zhuren", now=decided_at, complaint_number=c.number,
                             decision="replace", reason="评审委员会第二次会议决定递补")
         assert pub.winners == [edition[0], edition[3], edition[2]]  # the 4th-ranked takes place 2
+        assert pub.removed == [edition[1]]                          # removed by the committee's decision
         assert row.replacement_id == edition[3] and row.last_day == "2019-02-16"   # its own 10-day window
         [entry] = audit.entries(s, action="committee.place_decision")
         assert entry.actor == "zhuren" and entry.details["replacement"] == edition[3]
+        assert entry.details["removed_by_committee"] is True
+        # The enterprise taken off hears it, without anyone's scores.
+        [gone] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "publicity.removed")).all()
+        assert gone.recipient == "qiye2" and gone.data["reason"] == "不符合申报条件"
         assert s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.kind == "publicity.replacement")).all() \
             == ["qiye4"]
         with pytest.raises(AlreadyDone):
@@ -218,3 +224,26 @@ def test_evidence_is_recorded_once_per_content(settings, sessions, edition):
             publicity.attach_evidence(s, complaint_id=draft.id, sha256="a" * 64, size=3, kind="pdf",
                                        original_name="证据.pdf", now=now)
         assert len(publicity.complaint_data(s, s.get(Complaint, draft.id))["evidence"]) == 1
+
+
+def test_the_committee_may_keep_a_winner_the_secretariat_proposed_to_remove(settings, sessions, edition):
+    """Issue 21.4: removal is the committee's decision, not the secretariat's."""
+    with sessions.begin() as s:
+        c = lodge(s, settings, START + dt.timedelta(days=1), choice="1")
+        publicity.conclude(s, settings, actor="mishu1", now=START, number=c.number, upheld=True,
+                            findings="部分属实", reason="情节轻微", outcome="remove")
+        assert publicity.current(s, settings).winners == edition[:3]
+        with pytest.raises(NotAllowed):     # the secretariat cannot decide it either
+            places.decide(s, settings, actor="mishu1", now=START, complaint_number=c.number, decision="keep",
+                          reason="秘书处认为可以保留")
+        row = places.decide(s, settings, actor="zhuren", now=START, complaint_number=c.number, decision="keep",
+                            reason="评审委员会第二次会议决定保留")
+        assert row.status == "kept" and places.pending(s, settings) == []
+        pub = publicity.current(s, settings)
+        assert pub.winners == edition[:3] and pub.removed == []
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "publicity.removed")).all() == []
+        [entry] = audit.entries(s, action="committee.place_decision")
+        assert entry.details["decision"] == "keep" and entry.details["removed_by_committee"] is False
+        with pytest.raises(AlreadyDone):
+            places.decide(s, settings, actor="zhuren", now=START, complaint_number=c.number, decision="vacant",
+                          reason="再次决定空缺")

@@ -262,7 +262,7 @@ def test_the_sweep_asks_exactly_the_providers_it_is_given(world, settings):
 
 
 def test_every_stage_with_people_who_owe_is_wired():
-    assert set(PROVIDERS) == {"training", "apply", "review", "material", "site", "vote"}
+    assert set(PROVIDERS) == {"training", "apply", "review", "material", "site", "vote", reminders.ANY_STAGE}
     assert all(PROVIDERS.values())
 
 
@@ -277,3 +277,41 @@ def test_a_daily_obligation_is_due_once_each_calendar_day_out_of_quiet_hours_unt
     assert reminders.due_offset(settings, ob, local(2018, 11, 11, 21, 0))[0] == "day:2018-11-11"   # same key all day
     assert reminders.due_offset(settings, ob, local(2018, 11, 12, 9, 0))[0] == "day:2018-11-12"
     assert reminders.due_offset(settings, ob, local(2018, 11, 16, 9, 0)) is None            # after the deadline
+
+
+# -- those who run the award (issue 23.15) ---------------------------------------------------------------------
+
+MEETING_7D = local(2018, 9, 9, 8, 30)     # 7 days before 2018-09-15 23:59:59, out of quiet hours
+
+
+def test_the_secretariat_is_reminded_of_its_own_milestones_once_per_offset(sessions, settings, clock):
+    from workflows import committee
+    now = clock()
+    with sessions.begin() as s:
+        _person(s, "mishu", "secretariat", now=now)
+    first = sweep(sessions, settings, MEETING_7D)
+    assert {(p.obligation.recipient, p.obligation.kind, p.obligation.data["what"], p.offset) for p in first} == {
+        ("mishu", "remind.milestone", "committee_meeting", "7d")}       # the meeting; nothing else is due yet
+    assert sweep(sessions, settings, MEETING_7D) == []                  # exactly once
+    # Done is done: once the meeting is recorded, its next offset (3d) sends nothing.
+    with sessions.begin() as s:
+        committee.record_meeting(s, settings, actor="mishu", now=local(2018, 9, 12, 9, 0),
+                                 held_on=dt.date(2018, 9, 12), attendees=["吴海"], decisions="通过议事规则")
+    assert sweep(sessions, settings, local(2018, 9, 13, 8, 30)) == []
+    # The call and the training (2018-09-30) are due 7 days before, once each.
+    later = {(p.obligation.data["what"], p.offset) for p in sweep(sessions, settings, local(2018, 9, 24, 8, 30))}
+    assert later == {("publish_call", "7d"), ("training", "7d")}
+    assert sweep(sessions, settings, local(2018, 9, 24, 9, 30)) == []
+    with sessions() as s:
+        kinds = [(m.recipient, m.kind, m.data["what"]) for m in s.scalars(select(OutboxMessage))]
+    assert kinds == [("mishu", "remind.milestone", "committee_meeting"), ("mishu", "remind.milestone", "publish_call"),
+                     ("mishu", "remind.milestone", "training")]
+
+
+def test_a_closed_stage_and_a_recorded_approval_owe_nothing(sessions, settings, clock):
+    now = clock()
+    with sessions.begin() as s:
+        _person(s, "mishu", "secretariat", now=now)
+        stages.open_stage(s, settings, "committee_meeting", actor="mishu", now=now)
+        stages.close_stage(s, settings, "committee_meeting", actor="mishu", now=now)
+    assert sweep(sessions, settings, MEETING_7D) == []

@@ -16,6 +16,7 @@ from .scoringdata import (
 
 # Seven experts in the pool, all outside 乐昌市, so every application gets 5 of them.
 REGION = "440281"
+LEADER, CHAIR = "zuzhang", "zhuren"
 
 
 @pytest.fixture
@@ -110,13 +111,27 @@ def test_gate_and_top_six_with_a_tie_at_the_cut_is_reported_not_broken(s, settin
         scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
     assert err.value.code == "tie_at_cut"
     assert err.value.data["tied"] == ["SG2018-006", "SG2018-007"] and err.value.data["places"] == 1
+    assert err.value.data["decider"] == "expert_leader"
     assert s.scalars(select(Shortlist)).all() == []
+    # The secretariat cannot break the tie (issue 21.4); the expert group's leader does, with a reason.
+    with pytest.raises(NotAllowed):
+        scoring.break_tie(s, settings, actor="mishu", now=T_MATERIAL, kind="site", picks=["SG2018-007"],
+                          reason="秘书处研究决定")
     with pytest.raises(InvalidInput):
-        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-005"])
-    chosen = scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL, tie_break=["SG2018-007"])
+        scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-005"],
+                          reason="专家组会议决定")
+    with pytest.raises(InvalidInput) as err:
+        scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-007"], reason="")
+    assert err.value.code == "tie_break_reason"
+    assert s.scalars(select(Shortlist)).all() == []
+    chosen = scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-007"],
+                               reason="专家组会议：现场评审条件更成熟")
     assert [a.number for a in chosen] == ["SG2018-001", "SG2018-002", "SG2018-003", "SG2018-004",
                                           "SG2018-005", "SG2018-007"]
-    assert audit.entries(s, action="shortlist.site")[0].details["tie_break"] == ["SG2018-007"]
+    [entry] = audit.entries(s, action="shortlist.site")
+    assert entry.actor == LEADER and entry.details["tie_break"] == ["SG2018-007"]
+    assert entry.details["tie_reason"] == "专家组会议：现场评审条件更成熟"
+    assert entry.details["tied"] == ["SG2018-006", "SG2018-007"]
     with pytest.raises(AlreadyDone):
         scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
 
@@ -151,7 +166,8 @@ def test_composite_is_forty_sixty_and_a_tie_at_five_is_reported(s, settings):
     assert err.value.data["tied"] == ["SG2018-005", "SG2018-006"]
     with pytest.raises(InvalidInput):
         scoring.final_top(s, settings)
-    scoring.select_finalists(s, settings, actor="mishu", now=T_SITE, tie_break=["SG2018-006"])
+    scoring.break_tie(s, settings, actor=LEADER, now=T_SITE, kind="vote", picks=["SG2018-006"],
+                      reason="专家组会议研究决定")
     top = scoring.final_top(s, settings)
     assert [(a.number, c) for a, c, _, _ in top] == [
         ("SG2018-001", 800), ("SG2018-002", 750), ("SG2018-003", 700), ("SG2018-004", 650), ("SG2018-006", 540)]
@@ -184,3 +200,70 @@ def score_all_assigned(s, settings):
     for app_id, users in experts.assignments(s, settings, "material").items():
         for u in users:
             score(s, settings, u, f"SG2018-{app_id:03d}", uniform(60))
+
+
+def test_a_tie_is_decided_by_the_committee_chair_where_the_rules_say_so(s, settings):
+    """Issue 21.4: `tie_at_cut_decided_by` ([decision]) names who decides; the other one cannot."""
+    rules = settings.award.rules.model_copy(update={"tie_at_cut_decided_by": "committee_chair"})
+    settings = settings.model_copy(update={"award": settings.award.model_copy(update={"rules": rules})})
+    add_roster(s, T_MATERIAL, [(CHAIR, "主任", "committee_chair", "市政府", "")])
+    make_apps(s, settings, 8)
+    score_all(s, settings, MATERIAL)
+    sign_off(s, settings, "material")
+    with pytest.raises(InvalidInput) as err:
+        scoring.select_candidates(s, settings, actor="mishu", now=T_MATERIAL)
+    assert err.value.data["decider"] == "committee_chair"
+    with pytest.raises(InvalidInput) as err:
+        scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-006"],
+                          reason="专家组会议决定")
+    assert err.value.code == "tie_break_not_yours"
+    chosen = scoring.break_tie(s, settings, actor=CHAIR, now=T_MATERIAL, kind="site", picks=["SG2018-006"],
+                               reason="评审委员会会议决定")
+    assert chosen[-1].number == "SG2018-006"
+    assert audit.entries(s, action="shortlist.site")[0].actor == CHAIR
+
+
+def test_admission_below_the_gate_checks_the_stage_and_the_state(s, settings):
+    """Issue 21.4: 破格 only for an accepted application scored below the gate, before the shortlist."""
+    add_roster(s, T_MATERIAL, [(CHAIR, "主任", "committee_chair", "市政府", "")])
+    make_apps(s, settings, 8)
+    add_application(s, settings, 9, region=REGION, status="rejected")
+    score_all(s, settings, MATERIAL)
+
+    def refused(number, code):
+        with pytest.raises((InvalidInput, AlreadyDone)) as err:
+            scoring.admit_below_gate(s, settings, actor=CHAIR, now=T_MATERIAL, number=number, reason="评审委员会会议决定")
+        assert err.value.code == code
+
+    refused("SG2018-001", "committee_admit_not_below_gate")     # 800 points: nothing to admit
+    refused("SG2018-009", "committee_admit_not_accepted")       # not through the formal review
+    scoring.admit_below_gate(s, settings, actor=CHAIR, now=T_MATERIAL, number="SG2018-008",
+                             reason="行业代表性强，评审委员会一致同意")
+    refused("SG2018-008", "committee_already_admitted")
+    [entry] = audit.entries(s, action="committee.admit_below_gate")
+    assert entry.actor == CHAIR and entry.details["score"] == "400.00" and entry.details["gate"] == 450
+    sign_off(s, settings, "material")
+    scoring.break_tie(s, settings, actor=LEADER, now=T_MATERIAL, kind="site", picks=["SG2018-006"],
+                      reason="专家组会议决定")
+    refused("SG2018-007", "committee_admit_too_late")           # the shortlist is recorded: too late
+
+
+def test_the_leader_is_reminded_of_the_consensus_he_owes_and_experts_of_their_pledge(s, settings):
+    """Issue 23.15: consensus the leader owes, and pledges not answered, are reminded like everything else."""
+    from workflows.core import reminders
+    from workflows.edition import PROVIDERS
+    from workflows.scoring.draw_models import PanelMember
+    make_apps(s, settings, 2)
+    score_all(s, settings, {1: 60, 2: [90, 90, 90, 90, 40]})
+    s.add(PanelMember(edition=settings.award.edition_key, userid="e6", position=7, kind="reserve", status="asked",
+                      asked_at=T_MATERIAL))
+    s.flush()
+    owed = {(o.recipient, o.kind): o for o in reminders.owed(s, settings, PROVIDERS)}
+    consensus = owed[(LEADER, "remind.consensus")]
+    assert consensus.data["count"] == 1 and consensus.data["applications"][0]["number"] == "SG2018-002"
+    assert consensus.deadline_key.startswith("consensus-material:")
+    pledge = owed[("e6", "remind.pledge")]
+    assert pledge.stage == "material" and pledge.deadline_key.startswith("pledge:")
+    scoring.record_consensus(s, settings, actor=LEADER, now=T_MATERIAL, phase="material", number="SG2018-002",
+                             value="850", reason="专家组协商一致")
+    assert (LEADER, "remind.consensus") not in {(o.recipient, o.kind) for o in reminders.owed(s, settings, PROVIDERS)}

@@ -282,3 +282,41 @@ def test_verify_accepts_a_record_read_back_with_lists():
         fresh, ranking=[list(pair) for pair in fresh.ranking], winners=list(fresh.winners)
     )
     assert verify(ballots, FIVE, 3, stored).ok
+
+
+# -- winning needs what the 议事规则 say (issue 23.14) -------------------------------------------------------
+
+def test_a_winner_needs_more_than_half_of_the_ballots():
+    from fractions import Fraction
+    from workflows.voting.tally import tally as count, votes_needed
+    assert [votes_needed(n, Fraction(1, 2)) for n in (7, 6, 5)] == [4, 4, 3]
+    assert votes_needed(7, Fraction(0)) == 0 and votes_needed(9, Fraction(2, 3)) == 7
+    papers = [["A", "B", "C"]] * 2 + [["A", "D", "E"]] * 2 + [["A", "B", "E"]] * 3   # A 7, B 5, E 5, C 2, D 2
+    old = count(papers, list("ABCDE"), 3)
+    assert old.winners == ("A", "B", "E") and old.needed == 0
+    # 2 of 7 would have won a place before; with "more than half" only A, B and E can.
+    papers = [["A", "B", "C"]] * 2 + [["A", "D", "E"]] * 2 + [["A", "B", "D"]] * 3   # A 7, B 5, D 5, C 2, E 2
+    res = count(papers, list("ABCDE"), 3, Fraction(1, 2), "vacant")
+    assert res.winners == ("A", "B", "D") and res.needed == 4 and res.decided
+    papers = [["A", "B", "C"]] * 3 + [["A", "D", "E"]] * 2 + [["B", "C", "D"]] * 2  # A 5, B 5, C 5, D 4, E 2
+    res = count(papers, list("ABCDE"), 3, Fraction(2, 3), "vacant")                  # needs 5 of 7
+    assert res.winners == ("A", "B", "C")
+    papers = [["A", "B", "C"]] * 3 + [["A", "D", "E"]] * 2 + [["B", "D", "E"]] * 2  # A 5, B 5, C 3, D 4, E 4
+    tie = count(papers, list("ABCDE"), 3, Fraction(1, 2), "vacant")    # D and E both reach 4: a tie for 3rd
+    assert tie.winners == ("A", "B") and tie.runoff == Runoff(("D", "E"), 1)
+    vacant = count(papers, list("ABCDE"), 3, Fraction(2, 3), "vacant")  # needs 5: only A and B
+    assert vacant.winners == ("A", "B") and vacant.decided and vacant.runoff is None
+    runoff = count(papers, list("ABCDE"), 3, Fraction(2, 3), "runoff")
+    assert runoff.winners == ("A", "B") and not runoff.decided
+    assert runoff.runoff == Runoff(("D", "E", "C"), 1)           # among the rest, in ranking order
+
+
+def test_a_runoff_among_the_rest_that_elects_nobody_is_deadlocked_and_verify_uses_the_recorded_rule():
+    from fractions import Fraction
+    from workflows.voting.tally import tally as count
+    first = count([["A", "B"]] * 4 + [["C", "D"]] * 3, list("ABCD"), 2, Fraction(2, 3), "runoff")  # needs 5
+    assert first.winners == () and first.runoff == Runoff(("A", "B", "C", "D"), 2)
+    again = count([["A", "B"]] * 4 + [["C", "D"]] * 3, list("ABCD"), 2, Fraction(2, 3), "runoff")
+    assert resolve_rounds([first, again]).outcome is Outcome.DEADLOCKED
+    assert verify([["A", "B"]] * 4 + [["C", "D"]] * 3, list("ABCD"), 2, first, Fraction(2, 3), "runoff").ok
+    assert not verify([["A", "B"]] * 4 + [["C", "D"]] * 3, list("ABCD"), 2, first).ok

@@ -1,4 +1,5 @@
-"""Reminder providers of stages 3–4: people signed up for the training are reminded before it starts."""
+"""Reminder providers of stages 3–4: people signed up for the training are reminded before it starts; the
+secretariat is reminded to publish the call and to schedule the training."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -6,10 +7,10 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core.reminders import Obligation, deadline_key
+from workflows.core.reminders import Obligation, deadline_key, milestone
 from workflows.core.settings import Settings
 
-from .models import TrainingEvent, TrainingSignup
+from .models import CallPublication, TrainingEvent, TrainingSignup
 
 
 def training_attendees(session: Session, settings: Settings) -> Iterator[Obligation]:
@@ -23,3 +24,16 @@ def training_attendees(session: Session, settings: Settings) -> Iterator[Obligat
                          deadline=ev.starts_at, kind="remind.training",
                          data={"title": ev.title, "place": ev.place, "starts_at": ev.starts_at.isoformat(),
                                "count": row.count})
+
+
+def call_owed(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """The secretariat, until the call is published in at least one channel (by the call stage's deadline)."""
+    if session.scalar(select(CallPublication.id).where(CallPublication.edition == settings.award.edition_key)
+                      .limit(1)) is None:
+        yield from milestone(session, settings, "call", "publish_call")
+
+
+def training_owed(session: Session, settings: Settings) -> Iterator[Obligation]:
+    """The secretariat, until the training (宣贯会暨培训) is scheduled (by the training stage's deadline)."""
+    if session.scalar(select(TrainingEvent.id).where(TrainingEvent.edition == settings.award.edition_key)) is None:
+        yield from milestone(session, settings, "training", "training")

@@ -4,10 +4,12 @@
 rules win); `admission` records the committee's 破格 admission of a candidate below the material gate.
 The vote (workflows.voting) and the scoring gate (workflows.scoring.results) read them.
 """
-from workflows.committee.admission import admit, admitted_ids, admissions
+from workflows.committee import admission
+from workflows.committee.admission import admitted_ids, admissions
 from workflows.committee.models import CommitteeMeeting, GateAdmission, VoteRulesRecord
 from workflows.committee.rules import (
     CONFLICT_POLICIES,
+    SHORTFALLS,
     VoteRules,
     effective,
     latest_meeting,
@@ -16,6 +18,6 @@ from workflows.committee.rules import (
 )
 
 __all__ = [
-    "CONFLICT_POLICIES", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admissions",
-    "admit", "admitted_ids", "effective", "latest_meeting", "record_meeting", "rules_data",
+    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admission",
+    "admissions", "admitted_ids", "effective", "latest_meeting", "record_meeting", "rules_data",
 ]

@@ -2,7 +2,8 @@
 
 The default stays the hard gate; only the committee chair, for the committee, records an admission,
 and it counts when the site-visit candidates are selected (workflows.scoring.results).  Audited.
-The caller resolves the application number (this stage comes before the applications' own).
+The verb is `workflows.scoring.admission.admit_below_gate` (guarded `committee.admit`): it checks the stage
+and the application's state (this stage package comes before the applications' own) and calls `record`.
 """
 from __future__ import annotations
 
@@ -12,17 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.committee.models import GateAdmission
-from workflows.core import access, audit
+from workflows.core import audit
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.settings import Settings
 
 REASON_MIN = 4
 
 
-@access.guarded("committee.admit")
-def admit(session: Session, settings: Settings, *, actor: str, now: dt.datetime, application_id: int,
-          reason: str, number: str = "") -> GateAdmission:
-    """Record the committee's admission of an application below the gate; the reason is required."""
+def record(session: Session, settings: Settings, *, actor: str, now: dt.datetime, application_id: int,
+           reason: str, number: str = "", score: str = "") -> GateAdmission:
+    """Record the committee's admission of an application below the gate; the reason is required (called by
+    the checked verb `scoring.admit_below_gate`, which the policy guards)."""
     reason = reason.strip()
     if len(reason) < REASON_MIN:
         raise InvalidInput("committee_admit_reason", min=REASON_MIN)
@@ -33,7 +34,7 @@ def admit(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action="committee.admit_below_gate", subject=f"application:{application_id}",
-                 now=now, reason=reason, gate=settings.award.rules.material_gate, number=number)
+                 now=now, reason=reason, gate=settings.award.rules.material_gate, number=number, score=score)
     return row
 
 

@@ -37,6 +37,8 @@ class VoteRulesRecord(Base):
     runoff_hours: Mapped[int]
     conflict_policy: Mapped[str] = mapped_column(String(16))
     allow_ballot_change: Mapped[bool] = mapped_column(default=False)
+    majority: Mapped[str | None] = mapped_column(String(16))    # a winner needs more than this share (None: config)
+    shortfall: Mapped[str | None] = mapped_column(String(16))   # runoff | vacant (None: config)
     recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 

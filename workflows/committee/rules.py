@@ -20,6 +20,7 @@ from workflows.core.errors import InvalidInput
 from workflows.core.settings import Settings
 
 CONFLICT_POLICIES = ("exclude", "allow")
+SHORTFALLS = ("runoff", "vacant")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class VoteRules:
     runoff_hours: int
     conflict_policy: str
     allow_ballot_change: bool
+    majority: str = "1/2"        # a winner needs more than this share of the round's ballots ("0": none)
+    shortfall: str = "runoff"    # fewer winners than places: runoff among the rest, or vacant
     source: str = "config"
     meeting_id: int | None = None
 
@@ -48,7 +51,8 @@ class VoteRules:
 def _defaults(settings: Settings) -> VoteRules:
     r = settings.award.rules
     return VoteRules(quorum=r.quorum, picks=None, runoff=True, runoff_hours=r.runoff_hours,
-                     conflict_policy=r.vote_conflict_policy, allow_ballot_change=r.allow_ballot_change)
+                     conflict_policy=r.vote_conflict_policy, allow_ballot_change=r.allow_ballot_change,
+                     majority=r.win_majority, shortfall=r.win_shortfall)
 
 
 def _latest(session: Session, settings: Settings) -> VoteRulesRecord | None:
@@ -61,8 +65,10 @@ def effective(session: Session, settings: Settings) -> VoteRules:
     row = _latest(session, settings)
     if row is None:
         return _defaults(settings)
+    r = settings.award.rules
     return VoteRules(quorum=row.quorum, picks=row.picks, runoff=row.runoff, runoff_hours=row.runoff_hours,
                      conflict_policy=row.conflict_policy, allow_ballot_change=row.allow_ballot_change,
+                     majority=row.majority or r.win_majority, shortfall=row.shortfall or r.win_shortfall,
                      source="meeting", meeting_id=row.meeting_id)
 
 
@@ -70,6 +76,17 @@ def latest_meeting(session: Session, settings: Settings) -> CommitteeMeeting | N
     """The most recently recorded meeting of this edition."""
     return session.scalar(select(CommitteeMeeting).where(CommitteeMeeting.edition == settings.award.edition_key)
                           .order_by(CommitteeMeeting.id.desc()).limit(1))
+
+
+def _check_majority(majority: str) -> str:
+    majority = majority.strip().replace("／", "/")
+    try:
+        value = Fraction(majority)
+    except (ValueError, ZeroDivisionError):
+        raise InvalidInput("committee_bad_majority", majority=majority) from None
+    if not (majority == "0" or ("/" in majority and 0 < value < 1)):
+        raise InvalidInput("committee_bad_majority", majority=majority)
+    return majority
 
 
 def _check_quorum(quorum: str) -> str:
@@ -87,7 +104,8 @@ def _check_quorum(quorum: str) -> str:
 def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.datetime, held_on: dt.date,
                    attendees: list[str], decisions: str, quorum: str | None = None, picks: int | None = None,
                    runoff: bool | None = None, runoff_hours: int | None = None,
-                   conflict_policy: str | None = None, allow_ballot_change: bool | None = None) -> VoteRulesRecord:
+                   conflict_policy: str | None = None, allow_ballot_change: bool | None = None,
+                   majority: str | None = None, shortfall: str | None = None) -> VoteRulesRecord:
     """Record a committee meeting and the vote rules it adopted (unset ones keep the rules in force)."""
     attendees = [a.strip() for a in attendees if a.strip()]
     if not attendees:
@@ -108,6 +126,10 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
     if policy not in CONFLICT_POLICIES:
         raise InvalidInput("committee_bad_conflict_policy", policy=policy)
     quorum = _check_quorum(quorum) if quorum else before.quorum   # every check before anything is written
+    majority = _check_majority(majority) if majority else before.majority
+    shortfall = shortfall or before.shortfall
+    if shortfall not in SHORTFALLS:
+        raise InvalidInput("committee_bad_shortfall", shortfall=shortfall)
     meeting = CommitteeMeeting(edition=settings.award.edition_key, held_on=held_on.isoformat(),
                                attendees=attendees, decisions=decisions.strip(), recorded_by=actor, recorded_at=now)
     session.add(meeting)
@@ -117,7 +139,8 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
                           runoff=before.runoff if runoff is None else runoff, runoff_hours=runoff_hours,
                           conflict_policy=policy,
                           allow_ballot_change=before.allow_ballot_change if allow_ballot_change is None
-                          else allow_ballot_change, recorded_by=actor, recorded_at=now)
+                          else allow_ballot_change, majority=majority, shortfall=shortfall,
+                          recorded_by=actor, recorded_at=now)
     session.add(row)
     session.flush()
     after = effective(session, settings)
@@ -136,7 +159,8 @@ def rules_data(session: Session, settings: Settings) -> dict[str, Any]:
     rules = effective(session, settings)
     meeting = session.get(CommitteeMeeting, rules.meeting_id) if rules.meeting_id else None
     q = rules.quorum_fraction
-    return {**asdict(rules), "winners": settings.award.rules.winners, "vote_top": settings.award.rules.vote_top,
+    m = Fraction(rules.majority)
+    return {**asdict(rules), "majority_numerator": m.numerator, "majority_denominator": m.denominator, "winners": settings.award.rules.winners, "vote_top": settings.award.rules.vote_top,
             "quorum_numerator": q.numerator, "quorum_denominator": q.denominator,
             "meeting": None if meeting is None else {
                 "id": meeting.id, "held_on": meeting.held_on, "attendees": list(meeting.attendees),

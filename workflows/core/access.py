@@ -89,6 +89,8 @@ POLICY: dict[str, frozenset[str]] = {
     "results.consensus": frozenset({"expert_leader"}),
     "results.confirm_report": frozenset({"expert_leader"}),
     "results.shortlist": SECRETARIAT,
+    # a tie straddling a cut: whom `[award.rules] tie_at_cut_decided_by` names ([decision]; the verb checks it)
+    "results.tie_break": frozenset({"expert_leader", "committee_chair"}),
     "visits.propose": SECRETARIAT,                   # 现场评审: date, time, experts, itinerary (and changes)
     "visits.answer": frozenset({APPLICANT}),         # the enterprise confirms or asks for another slot
     # 7.3 committee vote

@@ -61,6 +61,12 @@ class Rules(StrictModel):
     quorum: str = Field(default="2/3", pattern=r"^\d+/\d+$")
     allow_ballot_change: bool = False
     vote_conflict_policy: Literal["exclude", "allow"] = "exclude"
+    # How many votes a winner needs: more than this fraction of the members who voted ("0": no threshold), and
+    # what follows when fewer than `winners` reach it (a further round among the rest, or places left empty).
+    win_majority: str = Field(default="1/2", pattern=r"^(0|\d+/\d+)$")
+    win_shortfall: Literal["runoff", "vacant"] = "runoff"
+    # Who decides a tie straddling the site-visit or finalist cut ([decision]: the seed is silent).
+    tie_at_cut_decided_by: Literal["expert_leader", "committee_chair"] = "expert_leader"
     # -- committee vote (stage 7.3) --
     runoff_hours: int = Field(default=48, ge=1)   # how long an automatic runoff round stays open
     supplement_days: int = Field(default=7, ge=1)
@@ -90,6 +96,8 @@ class Rules(StrictModel):
             raise ValueError("winners cannot exceed vote_top")
         if not 0 < Fraction(self.quorum) <= 1:
             raise ValueError("quorum must be a fraction in (0, 1]")
+        if not 0 <= Fraction(self.win_majority) < 1:
+            raise ValueError("win_majority must be 0 or a fraction in (0, 1)")
         return self
 
 

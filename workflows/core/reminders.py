@@ -10,6 +10,10 @@ takes that mapping as an argument (see docs/reminders.md).
 ``ReminderSent`` row (unique edition × deadline_key × offset × recipient) and a notice is queued in the same
 transaction.  Offsets missed while the scheduler was down are not sent in a burst: only the most
 recent one goes out.  A changed deadline gives a new ``deadline_key``, hence new reminders.
+
+Providers listed under ``ANY_STAGE`` are asked whatever the stages' states: the secretariat's own
+milestones (``milestone``: the committee meeting, the call, the training, the verification report, the
+approval) fall due whether or not anyone opened the stage; each provider says itself when it is done.
 """
 from __future__ import annotations
 
@@ -25,13 +29,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workflows.core import audit, notices, stages
+from workflows.core import audit, notices, people, stages
 from workflows.core.dates import quiet_hours_shift
 from workflows.core.models import DeadlineExtension, ReminderSent, StageState
 from workflows.core.settings import STAGE_KEYS, Settings
 
 UTC = dt.timezone.utc
 ACTOR = "scheduler"
+ANY_STAGE = "*"   # providers asked whatever the stages' states (the secretariat's milestones)
 _CHUNK = 500  # rows per IN list / multi-row INSERT, well under every backend's parameter limit
 
 
@@ -102,7 +107,20 @@ def owed(session: Session, settings: Settings, providers: Providers) -> list[Obl
             continue  # nobody can act on a stage that is closed or not open yet (its opening tells them)
         for fn in fns:
             result.extend(fn(session, settings))
+    for fn in providers.get(ANY_STAGE, ()):
+        result.extend(fn(session, settings))
     return result
+
+
+def milestone(session: Session, settings: Settings, stage: str, what: str, **data: Any) -> Iterator[Obligation]:
+    """The secretariat owes `what` by `stage`'s deadline (each member of it is reminded), unless the stage was
+    closed.  The caller yields this only while the milestone is not done."""
+    if stages.status(session, settings, stage) == "closed":
+        return
+    deadline = stages.deadline(session, settings, stage)
+    for p in people.with_role(session, "secretariat"):
+        yield Obligation(recipient=p.userid, stage=stage, deadline_key=deadline_key(f"milestone-{what}", deadline),
+                         deadline=deadline, kind="remind.milestone", data={"what": what, **data})
 
 
 def _shift(settings: Settings, when: dt.datetime) -> dt.datetime:

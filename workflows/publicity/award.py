@@ -1,7 +1,11 @@
 """Stages 8.2 and 9: the city government's approval (报市政府审批) and the award (表彰奖励).
 
 Nothing is announced before the approval is recorded; the approval is only possible after the
-notice window closed and the verification report went to the committee.
+notice window closed and the verification report went to the committee.  The city may approve fewer winners
+than proposed (issue 23.11): each place left out is then the committee's to decide, as after a complaint
+(`places`, cause `approval`), the enterprise left out is told, and a replacement the committee names gets its
+own notice window and then the city's supplementary approval (`record_approval` again, for it alone).  The
+award is announced once no such place waits.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from workflows.core import access, audit, notices, people
 from workflows.publicity import window as publicity_window
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.models import ROLES
-from workflows.publicity.models import Approval, AwardRecord
+from workflows.publicity import places
+from workflows.publicity.models import Approval, AwardRecord, PlaceDecision
 from workflows.publicity.record import describe, require, window_data, window_of
 from workflows.publicity.window import WindowState
 from workflows.core.settings import Settings
@@ -33,8 +38,10 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
                     approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
     """Record the city government's approval: its date, document number and the approved winners."""
     pub = require(session, settings)
-    if current_approval(session, settings) is not None:
-        raise AlreadyDone("approval_already_recorded")
+    existing = current_approval(session, settings)
+    if existing is not None:
+        return _supplement(session, settings, existing, actor=actor, now=now, approved_on=approved_on,
+                           document_number=document_number, approved=[int(i) for i in approved])
     if publicity_window.state(window_of(pub), now) is not WindowState.CLOSED:
         raise InvalidInput("publicity_window_still_open", **window_data(pub))
     if pub.report_sent_at is None:
@@ -54,9 +61,60 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
                    document_number=document_number, approved=approved, recorded_by=actor, recorded_at=now)
     session.add(row)
     session.flush()
+    left_out = [i for i in pub.winners if i not in approved]
     audit.record(session, actor=actor, action="approval.record", subject=f"approval:{row.id}", now=now,
-                 approved_on=approved_on, document_number=document_number, approved=approved)
+                 approved_on=approved_on, document_number=document_number, approved=approved, left_out=left_out)
+    for app_id in left_out:   # an enterprise the city did not approve hears it at that gate (issue 23.13)
+        w = describe(session, app_id)
+        if w["applicant"]:
+            notices.notify(session, w["applicant"], "publicity.not_approved", now=now, winner=w,
+                           document_number=document_number, approved_on=approved_on.isoformat())
+        # ... and its place is the committee's to decide, as after a complaint (issue 23.11)
+        session.add(PlaceDecision(edition=settings.award.edition_key, publicity_id=pub.id, complaint_id=None,
+                                  cause=places.APPROVAL, position=list(pub.winners).index(app_id), removed_id=app_id,
+                                  status="pending", referred_by=actor, referred_at=now))
+    if left_out:
+        session.flush()
+        committee = [p.userid for p in people.with_role(session, "committee", "committee_chair")]
+        notices.notify(session, committee, "publicity.place_referred_approval", now=now,
+                       document_number=document_number, left_out=[describe(session, i) for i in left_out],
+                       reserve=[describe(session, i) for i in places.remaining(pub)])
     return row
+
+
+def _approval_places(session: Session, settings: Settings) -> list[PlaceDecision]:
+    return [d for d in places.decisions(session, settings) if d.cause == places.APPROVAL]
+
+
+def _supplement(session: Session, settings: Settings, approval: Approval, *, actor: str, now: dt.datetime,
+                approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
+    """The city's supplementary approval of replacements the committee named for places it left out, once their
+    own notice window closed; anything else is refused as already recorded."""
+    ready = {d.replacement_id: d for d in _approval_places(session, settings)
+             if d.status == "replace" and d.replacement_id not in approval.approved}
+    if not approved or any(i not in ready for i in approved) or len(set(approved)) != len(approved):
+        raise AlreadyDone("approval_already_recorded")
+    for i in approved:
+        d = ready[i]
+        if d.end is not None and now < d.end:
+            raise InvalidInput("publicity_window_still_open", start=d.start.isoformat() if d.start else "",
+                               end=d.end.isoformat(), last_day=d.last_day, days=settings.award.rules.publicity_days)
+    document_number = document_number.strip()
+    if not document_number or len(document_number) > 100:
+        raise InvalidInput("approval_bad_document_number")
+    approval.approved = [*approval.approved, *approved]
+    audit.record(session, actor=actor, action="approval.supplement", subject=f"approval:{approval.id}", now=now,
+                 approved_on=approved_on, document_number=document_number, approved=approved)
+    return approval
+
+
+def places_waiting(session: Session, settings: Settings) -> list[PlaceDecision]:
+    """Places the city's approval left out that still wait: for the committee, its vote, or the city's
+    supplementary approval of the replacement it named."""
+    approval = current_approval(session, settings)
+    approved = set(approval.approved) if approval else set()
+    return [d for d in _approval_places(session, settings)
+            if d.status in ("pending", "voting") or (d.status == "replace" and d.replacement_id not in approved)]
 
 
 def announcement_data(session: Session, settings: Settings) -> dict[str, Any]:
@@ -76,6 +134,9 @@ def announce(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     assert approval is not None
     if approval.announced_at is not None:
         raise AlreadyDone("award_already_announced")
+    waiting = places_waiting(session, settings)
+    if waiting:
+        raise InvalidInput("award_places_pending", count=len(waiting))
     records = []
     for app_id in approval.approved:
         rec = AwardRecord(edition=settings.award.edition_key, application_id=app_id, plaque=True, certificate=True,

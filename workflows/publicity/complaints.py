@@ -3,9 +3,10 @@
 The chat intake is the flow ``complaint`` with the steps of `Step`; a draft complaint row is created
 once the target and the content are known, so evidence files sent in chat can attach to it while they
 download.  Submitting gives it a number.  The secretariat concludes each complaint (upheld or not,
-with findings and reasons); an upheld one may remove the proposed winner.  Who takes the emptied place
-(the next-ranked candidate, or nobody) is the committee's decision, not the secretariat's: the place is
-referred to the committee (`workflows.publicity.places`).
+with findings and reasons); an upheld one may propose to remove the proposed winner.  The secretariat
+verifies and reports; removing a winner, and who then takes the place (the next-ranked candidate, a new vote,
+or nobody), is the committee's decision, confirmed by its chair: the place is referred to the committee
+(`workflows.publicity.places`) and the winner stays on the list until the committee decides.
 """
 from __future__ import annotations
 
@@ -248,17 +249,15 @@ def check_concludable(session: Session, settings: Settings, *, number: str, uphe
 @access.guarded("complaints.conclude")
 def conclude(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
              upheld: bool, findings: str, reason: str, outcome: str | None = None) -> Complaint:
-    """Record findings and the conclusion; an upheld one keeps the winner, or removes it and refers the place
-    to the committee (which decides a replacement or a vacancy: `places.decide`)."""
+    """Record findings and the conclusion; an upheld one keeps the winner, or refers its removal and its place
+    to the committee (which decides to keep it, or to remove it and fill the place or leave it vacant:
+    `places.decide`).  The secretariat alone never takes a winner off the list."""
     c = check_concludable(session, settings, number=number, upheld=upheld, findings=findings, reason=reason,
                           outcome=outcome)
     outcome = outcome or "keep"
     pub = require(session, settings)
     if outcome == "remove":
-        winners = list(pub.winners)
-        place = winners.index(c.application_id)
-        winners.pop(place)
-        pub.winners, pub.removed = winners, [*pub.removed, c.application_id]
+        place = list(pub.winners).index(c.application_id)
         session.add(PlaceDecision(edition=settings.award.edition_key, publicity_id=pub.id, complaint_id=c.id,
                                   position=place, removed_id=c.application_id, status="pending",
                                   referred_by=actor, referred_at=now))
@@ -266,7 +265,7 @@ def conclude(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     c.concluded_by, c.concluded_at = actor, now
     audit.record(session, actor=actor, action="complaint.conclude", subject=f"complaint:{c.number}", now=now,
                  upheld=upheld, outcome=outcome, findings=c.findings, reason=c.reason,
-                 removed=c.application_id if outcome != "keep" else None, referred=outcome == "remove")
+                 proposed_removal=c.application_id if outcome == "remove" else None, referred=outcome == "remove")
     data = complaint_data(session, c)
     if c.channel == "chat":  # the page's and offline complainants are told by the secretariat, not in WeCom
         notices.notify(session, c.complainant, "complaint.concluded", now=now, complaint=data)

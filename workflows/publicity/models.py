@@ -134,22 +134,27 @@ class AwardRecord(Base):
 
 
 class PlaceDecision(Base):
-    """A winner's place emptied by an upheld complaint, and the committee's decision on it.
+    """A winner's removal proposed after an upheld complaint, and the committee's decision on it.
 
-    The secretariat's 核查 only refers the place (`pending`); the committee decides (`replace` by the next
-    ranked candidate, or `vacant`), the chair confirming by card, or holds a new vote round among the remaining
+    The secretariat's 核查 only refers the winner and its place (`pending`; the winner stays listed); the
+    committee decides (`kept`: the winner stays; else it is removed and the place is filled by `replace`, the
+    next ranked candidate, or left `vacant`), the chair confirming by card, or holds a new vote round among the remaining
     ranked candidates (`voting`, `ballot_id`) whose winner then takes the place (`replace`).  A replacement is published with its own
     notice window (`start`..`end`, last local day `last_day`), during which complaints about it are taken.
+    A place the city's approval left out (`cause = "approval"`, no complaint) is referred the same way; the
+    committee decides `vacant`, `replace` or `vote` (not `kept`: the city decided), and a replacement then
+    needs the city's supplementary approval.
     """
 
     __tablename__ = "place_decision"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
     publicity_id: Mapped[int] = mapped_column(ForeignKey("publicity.id"), index=True)
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"), unique=True)   # None: approval
+    cause: Mapped[str | None] = mapped_column(String(16))   # None: an upheld complaint; "approval": the city left it out
     position: Mapped[int]                                   # the place's rank (0-based) in the winner list
     removed_id: Mapped[int]                                 # the application removed from the place
-    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | voting | replace | vacant
+    status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | kept | voting | replace | vacant
     replacement_id: Mapped[int | None]
     ballot_id: Mapped[int | None] = mapped_column(ForeignKey("ballot.id"))   # the replacement vote, if any
     reason: Mapped[str | None] = mapped_column(Text)

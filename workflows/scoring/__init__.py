@@ -111,6 +111,9 @@ from workflows.scoring.results import (  # noqa: F401
     shortlist,
     select_candidates,
     select_finalists,
+    break_tie,
+    SITE as SITE_KIND,
+    VOTE as VOTE_KIND,
     final_top,
     ranking_digest,
     confirm_report,
@@ -147,3 +150,4 @@ from workflows.scoring.report import (  # noqa: F401
     report_data,
 )
 
+from workflows.scoring.admission import admit_below_gate, check_admissible  # noqa: F401,E402

@@ -2,8 +2,9 @@
 
 The arithmetic and tie rules are workflows.ranking's; this module reads sheets from the database,
 applies configuration and records decisions (shortlists, consensus, report confirmations), audited.
-A tie at a cut is never broken here: selecting raises `tie_at_cut` until the secretariat names
-which of the tied applications go on.
+A tie at a cut is never broken here, nor by the secretariat: selecting raises `tie_at_cut` (naming who decides)
+until the one the rules name — `[award.rules] tie_at_cut_decided_by`, the expert group through its leader or
+the committee through its chair — records which of the tied applications go on, with a reason (`break_tie`).
 """
 from __future__ import annotations
 
@@ -204,7 +205,8 @@ def shortlist(session: Session, settings: Settings, kind: str) -> list[Shortlist
 
 
 def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking.Cut | ranking.CandidateSelection,
-            scores: dict[int, Fraction], tie_break: list[str] | None, actor: str, now: dt.datetime) -> list[Application]:
+            scores: dict[int, Fraction], tie_break: list[str] | None, actor: str, now: dt.datetime,
+            tie_reason: str = "") -> list[Application]:
     if shortlist(session, settings, kind):
         raise AlreadyDone("shortlist_exists", kind=kind)
     apps = {a.id: a for a in session.scalars(select(Application).where(Application.id.in_(list(scores) or [0])))}
@@ -214,7 +216,8 @@ def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking
         tied_numbers = [apps[a].number for a in tie.tied]
         if not tie_break:
             raise InvalidInput("tie_at_cut", kind=kind, score=fmt(tie.score), tied=tied_numbers, places=tie.places,
-                               selected=[apps[a].number for a in chosen])
+                               selected=[apps[a].number for a in chosen],
+                               decider=settings.award.rules.tie_at_cut_decided_by)
         picked = [find_application(session, settings, n).id for n in tie_break]
         if len(set(picked)) != tie.places or not set(picked) <= set(tie.tied):
             raise InvalidInput("bad_tie_break", tied=tied_numbers, places=tie.places)
@@ -223,7 +226,8 @@ def _decide(session: Session, settings: Settings, *, kind: str, outcome: ranking
         session.add(Shortlist(edition=settings.award.edition_key, kind=kind, application_id=app_id,
                               position=position, score=fmt(scores[app_id], 4), decided_by=actor, decided_at=now))
     audit.record(session, actor=actor, action=f"shortlist.{kind}", subject=f"shortlist:{kind}", now=now,
-                 selected=[apps[a].number for a in chosen], tie_break=tie_break or [],
+                 selected=[apps[a].number for a in chosen], tie_break=tie_break or [], tie_reason=tie_reason,
+                 tied=[apps[a].number for a in tie.tied] if tie is not None else [],
                  scores={apps[a].number: fmt(s, 4) for a, s in scores.items()})
     _tell_applicants(session, settings, kind, [apps[a] for a in sorted(scores)], set(chosen),
                      set(getattr(outcome, "excluded_below_gate", ())), now=now)
@@ -244,9 +248,14 @@ def _tell_applicants(session: Session, settings: Settings, kind: str, pool: list
 
 
 @access.guarded("results.shortlist")
-def select_candidates(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
-                      tie_break: list[str] | None = None) -> list[Application]:
-    """Record the site-visit candidates once the material ranking is final; a tie needs `tie_break` numbers."""
+def select_candidates(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[Application]:
+    """Record the site-visit candidates once the material ranking is final; a tie at the cut is refused
+    (`tie_at_cut`): the one the rules name decides it (`break_tie`)."""
+    return _site(session, settings, actor=actor, now=now)
+
+
+def _site(session: Session, settings: Settings, *, actor: str, now: dt.datetime, tie_break: list[str] | None = None,
+          tie_reason: str = "") -> list[Application]:
     st = standing(session, settings, "material")
     _require_final(st, session)
     require_report_confirmed(session, settings, "material")  # the leader signs off the ranking first
@@ -255,13 +264,18 @@ def select_candidates(session: Session, settings: Settings, *, actor: str, now: 
     selection = ranking.select_candidates(st.scores, r.material_gate, r.candidates_max,
                                           committee.admitted_ids(session, settings))
     return _decide(session, settings, kind=SITE, outcome=selection, scores=st.scores, tie_break=tie_break,
-                   actor=actor, now=now)
+                   actor=actor, now=now, tie_reason=tie_reason)
 
 
 @access.guarded("results.shortlist")
-def select_finalists(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
-                     tie_break: list[str] | None = None) -> list[Application]:
-    """Record the top vote_top by composite for the committee; a tie at the cut needs `tie_break` numbers."""
+def select_finalists(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> list[Application]:
+    """Record the top vote_top by composite for the committee; a tie at the cut is refused (`tie_at_cut`): the
+    one the rules name decides it (`break_tie`)."""
+    return _finalists(session, settings, actor=actor, now=now)
+
+
+def _finalists(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+               tie_break: list[str] | None = None, tie_reason: str = "") -> list[Application]:
     st = standing(session, settings, "site")
     _require_final(st, session)
     require_report_confirmed(session, settings, "site")
@@ -270,7 +284,30 @@ def select_finalists(session: Session, settings: Settings, *, actor: str, now: d
         raise InvalidInput("ranking_not_final", phase="site", pending=[], unresolved=[])
     scores = {e.app_id: e.composite for e in comp.entries}
     return _decide(session, settings, kind=VOTE, outcome=comp.top(settings.award.rules.vote_top), scores=scores,
-                   tie_break=tie_break, actor=actor, now=now)
+                   tie_break=tie_break, actor=actor, now=now, tie_reason=tie_reason)
+
+
+TIE_REASON_MIN = 4
+
+
+@access.guarded("results.tie_break")
+def break_tie(session: Session, settings: Settings, *, actor: str, now: dt.datetime, kind: str, picks: list[str],
+              reason: str) -> list[Application]:
+    """The decider the rules name (`tie_at_cut_decided_by`: the expert group's leader or the committee's chair)
+    decides a tie straddling a cut — which of the tied go on, with a reason — and the shortlist is recorded
+    from it (audited `shortlist.<kind>` with `tie_break`, `tie_reason`, and the decider as actor)."""
+    decider = settings.award.rules.tie_at_cut_decided_by
+    if decider not in access.roles_of(access.role_of(session, actor)):
+        raise InvalidInput("tie_break_not_yours", decider=decider)
+    if kind not in (SITE, VOTE):
+        raise InvalidInput("tie_break_bad_kind")
+    reason = reason.strip()
+    if len(reason) < TIE_REASON_MIN:
+        raise InvalidInput("tie_break_reason", min=TIE_REASON_MIN)
+    if not picks:
+        raise InvalidInput("tie_break_no_picks")
+    select = _site if kind == SITE else _finalists
+    return select(session, settings, actor=actor, now=now, tie_break=picks, tie_reason=reason)
 
 
 def final_top(session: Session, settings: Settings) -> list[tuple[Application, Fraction, Fraction, Fraction]]:

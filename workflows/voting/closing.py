@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,6 +15,7 @@ from workflows.voting import confirmation, sealing, tally
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.voting.models import Ballot, Participation
 from workflows.core.models import CardTask, OutboxMessage
+from workflows.apply.models import Application
 from workflows.core.settings import Settings
 from workflows.voting.ballots import VOTED_CARD, application_of, option_id, send_ballot_card, start_round
 
@@ -66,11 +68,17 @@ def papers(session: Session, ballot: Ballot, settings: Settings | None = None) -
             for apps in sealing.all_papers(session, settings, ballot.id)]
 
 
-def count(ballot: Ballot, stored: list[list[str]]) -> tally.TallyResult:
-    """Count a round's papers: choosing among candidates, or confirming each (no more candidates than seats)."""
+def count(ballot: Ballot, stored: list[list[str]], majority: str | None = None,
+          shortfall: str | None = None) -> tally.TallyResult:
+    """Count a round's papers: choosing among candidates, or confirming each (no more candidates than seats).
+    The winning threshold and what follows a shortfall are the 议事规则's at the close (given), else the ones the
+    round's recorded result says it was counted by (a re-count), else none (rounds counted before issue 23.14)."""
     if confirmation.is_confirmation(ballot.candidates, ballot.seats):
         return confirmation.count(stored, _options(ballot), ballot.seats)
-    return tally.tally(stored, _options(ballot), ballot.seats)
+    recorded = ballot.result or {}
+    majority = majority if majority is not None else recorded.get("majority", "0")
+    shortfall = shortfall if shortfall is not None else recorded.get("shortfall", "vacant")
+    return tally.tally(stored, _options(ballot), ballot.seats, Fraction(majority), shortfall)
 
 
 def _options(ballot: Ballot) -> list[str]:
@@ -84,13 +92,13 @@ def _stored(result: dict[str, Any]) -> tally.TallyResult:
         counts=dict(result["counts"]), ranking=tuple((n, v) for n, v in result["ranking"]),
         winners=tuple(result["winners"]),
         runoff=tally.Runoff(tuple(runoff["candidates"]), runoff["seats"]) if runoff else None,
-        decided=result["decided"], seats=result["seats"], ballots=result["ballots"])
+        decided=result["decided"], seats=result["seats"], ballots=result["ballots"], needed=result.get("needed", 0))
 
 
 def _as_json(res: tally.TallyResult) -> dict[str, Any]:
     return {"counts": res.counts, "ranking": [list(r) for r in res.ranking], "winners": list(res.winners),
             "runoff": {"candidates": list(res.runoff.candidates), "seats": res.runoff.seats} if res.runoff else None,
-            "decided": res.decided, "seats": res.seats, "ballots": res.ballots}
+            "decided": res.decided, "seats": res.seats, "ballots": res.ballots, "needed": res.needed}
 
 
 @access.guarded("vote.manage")
@@ -135,9 +143,11 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     quorate = bool(parts) and tally.quorum_met(voted, len(parts), q.numerator, q.denominator)
     # Without quorum nothing is counted: counts recorded now and again after an extension would give
     # away, by their difference, what the members who voted in between chose.
-    result = count(ballot, papers(session, ballot, settings)) if quorate else None
+    result = (count(ballot, papers(session, ballot, settings), rules.majority, rules.shortfall)
+              if quorate else None)
     ballot.result = {**(_as_json(result) if result else {}), "members": len(parts), "voted": voted,
-                     "quorum": rules.quorum, "quorum_met": quorate}
+                     "quorum": rules.quorum, "quorum_met": quorate, "majority": rules.majority,
+                     "shortfall": rules.shortfall}
     ballot.closed_at, ballot.closed_by = now, actor
     # Open cards stop counting; "已投票" updates not delivered yet are given up (they show a member's choice).
     _cancel_voted_cards(session, ballot.id)
@@ -170,6 +180,8 @@ def _close(session: Session, settings: Settings, ballot: Ballot, *, actor: str, 
     recipients = [p.userid for p in people.with_role(session, *RESULT_TO)]
     notices.notify(session, sorted(set(recipients)), "vote.result", now=now,
                    **report(session, settings, ballot.series_id))
+    if ballot.outcome == tally.Outcome.DECIDED.value:   # every finalist not chosen hears it now (issue 23.13)
+        tell_candidates(session, settings, ballot.series_id, now=now)
     scrub_receipts(session)
     return CloseOutcome(ballot.id, ballot.outcome, voted, len(parts), runoff_id, ballot.round_no)
 
@@ -328,9 +340,14 @@ def report(session: Session, settings: Settings, series_id: int | None = None) -
                            (sorted(b.candidates, key=lambda c: -counts[option_id(c["application_id"])])
                             if counts else b.candidates)],
             "winners": [] if sealed else [names[o]["enterprise_name"] for o in b.result.get("winners", [])],
+            "needed": 0 if sealed else b.result.get("needed", 0),
+            "majority": None if sealed else b.result.get("majority"),
             "runoff": None if sealed or not b.result.get("runoff") else {
                 "candidates": [names[o]["enterprise_name"] for o in b.result["runoff"]["candidates"]],
-                "seats": b.result["runoff"]["seats"]},
+                "seats": b.result["runoff"]["seats"],
+                # places nobody won with the votes the 议事规则 require (not a tie): a round among the rest
+                "shortfall": any(counts.get(o, 0) < b.result.get("needed", 0)
+                                 for o in b.result["runoff"]["candidates"])},
         })
     last = rounds[-1]
     winners = []
@@ -350,3 +367,27 @@ def reports(session: Session, settings: Settings) -> list[dict[str, Any]]:
     """Every vote of the edition (the award vote, then replacement votes), each as `report` gives it."""
     firsts = session.scalars(_edition_ballots(settings).where(Ballot.round_no == 1).order_by(Ballot.id))
     return [report(session, settings, b.series_id) for b in firsts]
+
+
+def tell_candidates(session: Session, settings: Settings, series_id: int, *, now: dt.datetime) -> int:
+    """Every finalist hears the committee's outcome (issue 23.13): tell each first-round candidate of a decided
+    award vote the committee did not choose, kindly and without anyone's votes or scores (the chosen hear when
+    the notice starts, where they are named publicly).  Called once per vote, when it becomes decided — at the
+    close of its last round or at the committee's tie decision.  Returns how many were told."""
+    rounds = series(session, series_id)
+    if not rounds or rounds[0].purpose != "award":
+        return 0
+    outcome, winners = series_result(session, series_id)
+    if outcome != "decided":
+        return 0
+    told = 0
+    for c in rounds[0].candidates:
+        if c["application_id"] in winners:
+            continue
+        app = session.get(Application, c["application_id"])
+        if app is None or not app.applicant:
+            continue
+        notices.notify(session, app.applicant, "vote.not_chosen", now=now, number=app.number or "",
+                       enterprise=app.enterprise_name or c["enterprise_name"], winners=settings.award.rules.winners)
+        told += 1
+    return told

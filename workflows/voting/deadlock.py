@@ -20,7 +20,7 @@ from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.settings import Settings
 from workflows.voting import tally
 from workflows.voting.ballots import application_of, option_id
-from workflows.voting.closing import RESULT_TO, _stored, latest_round, report, series
+from workflows.voting.closing import RESULT_TO, _stored, latest_round, report, series, tell_candidates
 from workflows.voting.models import Ballot
 
 REASON_MIN = 4
@@ -93,4 +93,5 @@ def decide_tie(session: Session, settings: Settings, *, actor: str, now: dt.date
                  chosen=[t["application_id"] for t in shown["chosen"]], seats=shown["seats"], reason=shown["reason"])
     recipients = sorted({p.userid for p in people.with_role(session, *RESULT_TO)})
     notices.notify(session, recipients, "vote.tie_decided", now=now, **report(session, settings, last.series_id))
+    tell_candidates(session, settings, last.series_id, now=now)   # the finalists not chosen (issue 23.13)
     return last

@@ -4,7 +4,13 @@ Pure functions: no I/O, no clock, no configuration lookups. Every number (how ma
 member must choose, how many seats, the quorum fraction) is passed in by the caller.
 
 Ties are never broken silently: a tie that straddles the last seat(s) yields a `Runoff`, and a
-runoff that ties exactly again is reported as a deadlock for the secretariat to decide.
+runoff that ties exactly again is reported as a deadlock for the committee to decide.
+
+Winning needs what the 议事规则 say (issue 23.14): a candidate wins only with more than `majority` of the
+round's ballots (e.g. 1/2: more than half of the members who voted; 0: no threshold, the top `seats` win).
+When fewer candidates than seats reach it, `shortfall` says what follows: `runoff` — a further round among
+the rest for the open places (a runoff that elects nobody again is a deadlock) — or `vacant`: the places stay
+empty.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any
 
 
@@ -76,10 +83,25 @@ class TallyResult:
     decided: bool
     seats: int
     ballots: int
+    needed: int = 0          # the votes a winner needed in this round (0: no threshold)
 
 
-def tally(ballots: Iterable[Sequence[str]], candidates: Sequence[str], seats: int) -> TallyResult:
-    """Count ballots for `seats` places; ties straddling the last seat become a runoff."""
+SHORTFALLS = ("runoff", "vacant")
+
+
+def votes_needed(ballots: int, majority: Fraction) -> int:
+    """The fewest votes that are *more than* `majority` of `ballots` (0 when there is no threshold)."""
+    if majority <= 0:
+        return 0
+    return ballots * majority.numerator // majority.denominator + 1
+
+
+def tally(ballots: Iterable[Sequence[str]], candidates: Sequence[str], seats: int,
+          majority: Fraction = Fraction(0), shortfall: str = "vacant") -> TallyResult:
+    """Count ballots for `seats` places; only candidates with more than `majority` of the ballots can win;
+    ties straddling the last seat become a runoff, and so (with `shortfall="runoff"`) do places nobody won."""
+    if shortfall not in SHORTFALLS:
+        raise ValueError(f"shortfall={shortfall!r} must be one of {SHORTFALLS}")
     if seats < 1:
         raise ValueError(f"seats={seats} must be at least 1")
     if not candidates or len(set(candidates)) != len(candidates):
@@ -100,16 +122,23 @@ def tally(ballots: Iterable[Sequence[str]], candidates: Sequence[str], seats: in
     position = {candidate: index for index, candidate in enumerate(candidates)}
     ranking = tuple(sorted(counts.items(), key=lambda item: (-item[1], position[item[0]])))
 
-    if len(candidates) <= seats:
-        winners, runoff = tuple(candidates), None
+    needed = votes_needed(ballot_count, majority)
+    eligible = tuple((name, votes) for name, votes in ranking if votes >= needed)
+    if len(eligible) <= seats:
+        winners, runoff = tuple(name for name, _ in eligible), None
     else:
-        cut_votes = ranking[seats - 1][1]
-        above = tuple(name for name, votes in ranking if votes > cut_votes)
-        at_cut = tuple(name for name, votes in ranking if votes == cut_votes)
+        cut_votes = eligible[seats - 1][1]
+        above = tuple(name for name, votes in eligible if votes > cut_votes)
+        at_cut = tuple(name for name, votes in eligible if votes == cut_votes)
         if len(above) + len(at_cut) <= seats:
             winners, runoff = above + at_cut, None
         else:
             winners, runoff = above, Runoff(at_cut, seats - len(above))
+    open_places = seats - len(winners)
+    rest = tuple(name for name, _ in ranking if name not in winners)
+    # Places nobody won: a further round among the rest when there is a real choice, else they stay empty.
+    if runoff is None and open_places and shortfall == "runoff" and len(rest) > open_places:
+        runoff = Runoff(rest, open_places)
     return TallyResult(
         counts=counts,
         ranking=ranking,
@@ -118,6 +147,7 @@ def tally(ballots: Iterable[Sequence[str]], candidates: Sequence[str], seats: in
         decided=runoff is None,
         seats=seats,
         ballots=ballot_count,
+        needed=needed,
     )
 
 
@@ -203,9 +233,11 @@ def verify(
     candidates: Sequence[str],
     seats: int,
     recorded: TallyResult,
+    majority: Fraction = Fraction(0),
+    shortfall: str = "vacant",
 ) -> VerifyResult:
     """Re-count the stored ballots and list every difference from the recorded result."""
-    return compare(tally(stored_ballots, candidates, seats), recorded)
+    return compare(tally(stored_ballots, candidates, seats, majority, shortfall), recorded)
 
 
 def compare(fresh: TallyResult, recorded: TallyResult) -> VerifyResult:
@@ -216,7 +248,7 @@ def compare(fresh: TallyResult, recorded: TallyResult) -> VerifyResult:
             differences.append(
                 Difference("count", name, fresh.counts.get(name), recorded.counts.get(name))
             )
-    for name in ("ranking", "winners", "runoff", "decided", "seats", "ballots"):
+    for name in ("ranking", "winners", "runoff", "decided", "seats", "ballots", "needed"):
         mine, theirs = getattr(fresh, name), getattr(recorded, name)
         if _comparable(mine) != _comparable(theirs):
             differences.append(Difference(name, None, mine, theirs))
