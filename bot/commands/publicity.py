@@ -11,6 +11,7 @@ import click
 
 from workflows import archive
 from workflows import publicity
+from workflows.core.errors import AlreadyDone
 from workflows.publicity import channels, places
 
 from .. import approval as approval_files
@@ -275,15 +276,35 @@ def register(main: click.Group) -> None:
     @click.argument("application")
     @click.option("--status", type=click.Choice(publicity.PAYMENT_STATES), default="paid", show_default=True)
     @click.option("--reference", default="", help="Payment reference.")
+    @click.option("--replace", is_flag=True, help="Correct a payment already recorded as paid (needs --reason; the "
+                  "old reference stays in the audit).")
+    @click.option("--reason", default=None, help="Why a recorded payment is corrected (with --replace).")
     @actor_opt
     @now_opt
     @click.pass_obj
-    def award_pay(obj: Any, application: str, status: str, reference: str, actor: str, now: str | None) -> None:
-        """Update a winner's prize payment status."""
+    def award_pay(obj: Any, application: str, status: str, reference: str, replace: bool, reason: str | None,
+                  actor: str, now: str | None) -> None:
+        """Update a winner's prize payment status; a recorded payment is only corrected with --replace --reason."""
+        if replace and not (reason or "").strip():
+            base.bad_argument("--replace needs --reason \"why the recorded payment is corrected\"; nothing was changed")
+        if reason is not None and not replace:
+            base.bad_argument("--reason goes with --replace (correcting a payment already recorded); "
+                              "nothing was changed")
+        rt = obj.runtime
+
         def go(s: Any, when: dt.datetime) -> str:
-            rec = publicity.set_payment(s, obj.runtime.settings, actor=actor, now=when, ref=application, status=status,
-                                    reference=reference)
-            return f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
+            try:
+                publicity.check_payment(s, rt.settings, ref=application, status=status, reference=reference,
+                                        replace_reason=reason if replace else None)
+            except AlreadyDone as exc:   # a second payment without --replace: the command line lacks it
+                base.bad_argument(f"{exc.code}: {base.error_text(rt, exc)}")
+            before = publicity.find_record(s, rt.settings, application)
+            was_paid, old = before.payment_status == "paid", before.payment_reference
+            rec = publicity.set_payment(s, rt.settings, actor=actor, now=when, ref=application, status=status,
+                                        reference=reference, replace_reason=reason if replace else None)
+            line = f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
+            changed = (rec.payment_status, rec.payment_reference) != ("paid", old)
+            return line + (f" (corrected; was {old or '-'}, kept in the audit)" if was_paid and changed else "")
         click.echo(base.run(obj, go, now))
 
     @award_group.command("status")

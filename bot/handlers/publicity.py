@@ -200,9 +200,33 @@ def register(router: Router) -> None:
     @router.command("奖金", verbs=("award.manage",), order=66)
     def on_payment(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
+        if len(parts) >= 2 and parts[1] == "更正":
+            _ask_correction(ctx, parts[0], parts[2] if len(parts) > 2 else "")
+            return
         if len(parts) < 2 or parts[1] not in PAID_WORDS:
             raise InvalidInput("award_bad_payment_status")
         rec = publicity.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=parts[0],
                                 status=PAID_WORDS[parts[1]], reference=parts[2] if len(parts) > 2 else "")
         ctx.reply("award.payment_ok", winner=publicity.describe(ctx.session, rec.application_id),
                   status=rec.payment_status, prize_yuan=rec.prize_yuan)
+
+    def _ask_correction(ctx: Context, ref: str, rest: str) -> None:
+        """`奖金 SG2018-002 更正 新凭证号 原因`: a recorded payment is corrected only after a confirmation."""
+        reference, _, reason = rest.partition(" ")
+        rec = publicity.find_record(ctx.session, ctx.settings, ref)
+        winner = publicity.describe(ctx.session, rec.application_id)
+        if not reference or not reason.strip():
+            raise InvalidInput("award_payment_replace_no_reason", number=winner["number"])
+        publicity.check_payment(ctx.session, ctx.settings, ref=ref, status="paid", reference=reference,
+                                replace_reason=reason)
+        confirm.ask(ctx, "payment_correct", subject=f"application:{rec.application_id}",
+                    params={"ref": winner["number"], "reference": reference, "reason": reason.strip()},
+                    winner=winner, old_reference=rec.payment_reference or "", reference=reference,
+                    reason=reason.strip())
+
+    @router.confirmed("payment_correct")
+    def on_payment_correct(ctx: Context, params: dict[str, Any]) -> None:
+        rec = publicity.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=params["ref"],
+                                    status="paid", reference=params["reference"], replace_reason=params["reason"])
+        ctx.reply("award.payment_corrected_ok", winner=publicity.describe(ctx.session, rec.application_id),
+                  reference=rec.payment_reference or "", prize_yuan=rec.prize_yuan)

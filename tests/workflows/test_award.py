@@ -88,3 +88,37 @@ def test_prize_amount_comes_from_configuration_and_payment_is_updated(settings, 
         assert audit.entries(s, action="award.payment")[0].details["new"] == "paid"
         paid = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).one()
         assert paid.recipient == "qiye1" and paid.data["prize_yuan"] == 300000
+
+
+def test_a_recorded_payment_is_not_silently_overwritten(settings, sessions, edition):
+    """Issue 21.3: a second payment for a winner already paid is refused; a correction needs a reason and keeps
+    the old reference in the audit."""
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:3])
+        publicity.announce(s, settings, actor="mishu1", now=AFTER)
+        publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                              reference="财拨2019-7")
+        with pytest.raises(AlreadyDone) as err:
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                                  reference="财拨2019-8")
+        assert err.value.code == "award_already_paid" and err.value.data["reference"] == "财拨2019-7"
+        with pytest.raises(AlreadyDone):
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="pending")
+        with pytest.raises(InvalidInput) as err:
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                                  reference="财拨2019-8", replace_reason="  ")
+        assert err.value.code == "award_payment_replace_no_reason"
+        rec = publicity.find_record(s, settings, "SG2018-001")
+        assert rec.payment_reference == "财拨2019-7"
+        # The same payment recorded again changes nothing (and tells nobody twice).
+        publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                              reference="财拨2019-7")
+        assert len(audit.entries(s, action="award.payment")) == 1
+        later = AFTER + dt.timedelta(days=1)
+        publicity.set_payment(s, settings, actor="mishu1", now=later, ref="SG2018-001", status="paid",
+                              reference="财拨2019-8", replace_reason="凭证号录入错误")
+        assert rec.payment_reference == "财拨2019-8"
+        fix = audit.entries(s, action="award.payment_corrected")[0].details
+        assert (fix["old_reference"], fix["reference"], fix["reason"]) == ("财拨2019-7", "财拨2019-8", "凭证号录入错误")
+        assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).all()) == 1

@@ -73,6 +73,7 @@ from workflows.publicity.award import (  # noqa: F401
     records,
     find_record,
     set_payment,
+    check_payment,
 )
 
 

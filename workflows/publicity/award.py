@@ -109,21 +109,47 @@ def find_record(session: Session, settings: Settings, ref: str) -> AwardRecord:
     raise NotFound("award_record_not_found", ref=ref)
 
 
-@access.guarded("award.manage")
-def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
-                status: str, reference: str = "") -> AwardRecord:
-    """Update a winner's prize payment status (pending or paid, with a payment reference); audited."""
+def check_payment(session: Session, settings: Settings, *, ref: str, status: str, reference: str = "",
+                  replace_reason: str | None = None) -> AwardRecord:
+    """The checks of `set_payment` without changing anything: a payment already recorded as paid is not
+    overwritten without a reason (the correction keeps the old reference in the audit)."""
     if status not in PAYMENT_STATES:
         raise InvalidInput("award_bad_payment_status", states=list(PAYMENT_STATES))
     rec = find_record(session, settings, ref)
-    old = rec.payment_status
-    rec.payment_status, rec.payment_reference = status, reference.strip() or None
+    if rec.payment_status == "paid" and (status, reference.strip() or None) != ("paid", rec.payment_reference):
+        winner = describe(session, rec.application_id)
+        if replace_reason is None:
+            raise AlreadyDone("award_already_paid", number=winner["number"], enterprise=winner["name"],
+                              reference=rec.payment_reference or "", paid_at=rec.paid_at)
+        if not replace_reason.strip():
+            raise InvalidInput("award_payment_replace_no_reason", number=winner["number"])
+    return rec
+
+
+@access.guarded("award.manage")
+def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
+                status: str, reference: str = "", replace_reason: str | None = None) -> AwardRecord:
+    """Update a winner's prize payment status (pending or paid, with a payment reference); audited.
+
+    A payment already recorded as paid is changed only with `replace_reason` (a correction: the old status,
+    reference and payment time stay in the audit); recording the same payment again changes nothing."""
+    rec = check_payment(session, settings, ref=ref, status=status, reference=reference,
+                        replace_reason=replace_reason)
+    reference = reference.strip()
+    if (rec.payment_status, rec.payment_reference) == (status, reference or None) and status == "paid":
+        return rec
+    old, old_reference, old_paid_at = rec.payment_status, rec.payment_reference, rec.paid_at
+    correction = old == "paid"
+    rec.payment_status, rec.payment_reference = status, reference or None
     rec.paid_at = now if status == "paid" else None
     rec.updated_at = now
-    audit.record(session, actor=actor, action="award.payment", subject=f"application:{rec.application_id}",
-                 now=now, old=old, new=status, reference=reference.strip(), prize_yuan=rec.prize_yuan)
+    extra = {"old_reference": old_reference or "", "old_paid_at": old_paid_at,
+             "reason": (replace_reason or "").strip()} if correction else {}
+    audit.record(session, actor=actor, action="award.payment_corrected" if correction else "award.payment",
+                 subject=f"application:{rec.application_id}", now=now, old=old, new=status, reference=reference,
+                 prize_yuan=rec.prize_yuan, **extra)
     winner = describe(session, rec.application_id)
-    if status == "paid" and winner["applicant"]:
+    if status == "paid" and not correction and winner["applicant"]:
         notices.notify(session, winner["applicant"], "award.paid", now=now, winner=winner,
-                       prize_yuan=rec.prize_yuan, reference=reference.strip())
+                       prize_yuan=rec.prize_yuan, reference=reference)
     return rec

@@ -1,0 +1,78 @@
+"""What a winner receives is recorded, never silently overwritten (issue 21.3): a second `award pay` / `奖金` for a
+winner already paid is refused; a correction needs --replace --reason (or a confirmed 更正) and keeps the old
+reference in the audit."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.bot.application_helpers import confirm_last, last_card
+from tests.bot.conftest import deliver, texts
+from tests.workflows.publicity_fixtures import START, committee_result, make_apps, make_roster
+from workflows import publicity
+from workflows.core import audit
+
+from .cli_helpers import digest, invoke
+
+AFTER = START + dt.timedelta(days=11)
+
+
+@pytest.fixture
+def announced(rt, clock):
+    """Three approved winners, announced; the clock after the notice."""
+    clock.set(START)
+    with rt.sessions.begin() as s:
+        ids = make_apps(s, rt.settings)
+        make_roster(s)
+        committee_result(s, rt.settings, ids[:3], ids[3:])
+        publicity.start_publicity(s, rt.settings, actor="mishu1", now=START)
+        publicity.send_report(s, rt.settings, actor="mishu1", now=AFTER)
+        publicity.record_approval(s, rt.settings, actor="mishu1", now=AFTER, approved_on=AFTER.date(),
+                                  document_number="韶府函〔2019〕12号", approved=ids[:3])
+        publicity.announce(s, rt.settings, actor="mishu1", now=AFTER)
+    clock.set(AFTER + dt.timedelta(hours=1))
+    return ids
+
+
+def test_a_second_award_pay_is_refused_unless_replaced_with_a_reason(rt, engine, announced):
+    first = invoke(rt, "award", "pay", "SG2018-001", "--reference", "财拨2019-7", "--actor", "mishu1")
+    assert first.exit_code == 0 and "paid 500000" in first.output
+    before = digest(engine)
+    again = invoke(rt, "award", "pay", "SG2018-001", "--reference", "财拨2019-8", "--actor", "mishu1")
+    assert again.exit_code == 2 and len(again.output.strip().splitlines()) == 1
+    assert "award_already_paid" in again.output and "财拨2019-7" in again.output and "--replace" in again.output
+    assert invoke(rt, "award", "pay", "SG2018-001", "--reference", "财拨2019-8", "--replace").exit_code == 2
+    assert invoke(rt, "award", "pay", "SG2018-001", "--reference", "财拨2019-8", "--reason", "x").exit_code == 2
+    assert digest(engine) == before
+    fixed = invoke(rt, "award", "pay", "SG2018-001", "--reference", "财拨2019-8", "--replace",
+                   "--reason", "凭证号录入错误", "--actor", "mishu1")
+    assert fixed.exit_code == 0 and "was 财拨2019-7" in fixed.output, fixed.output
+    assert "SG2018-001  500000  paid  财拨2019-8" in invoke(rt, "award", "status").output
+    with rt.sessions() as s:
+        entry = audit.entries(s, action="award.payment_corrected")[0]
+        assert (entry.actor, entry.details["old_reference"], entry.details["reason"]) == (
+            "mishu1", "财拨2019-7", "凭证号录入错误")
+
+
+def test_chat_refuses_a_second_payment_and_corrects_after_confirmation(cb, rt, wecom, announced):
+    def say(text):
+        assert cb.send(cb.text("mishu1", text)).status == 200
+        deliver(rt)
+        return texts(wecom, "mishu1")[-1]
+
+    assert "已发放" in say("奖金 SG2018-002 已发放 财拨2019-7")
+    told = say("奖金 SG2018-002 已发放 财拨2019-9")
+    assert "已登记为已发放" in told and "财拨2019-7" in told and "奖金 SG2018-002 更正" in told
+    assert "写明原因" in say("奖金 SG2018-002 更正 财拨2019-9")
+    say("奖金 SG2018-002 更正 财拨2019-9 原凭证号录入错误")
+    card = last_card(wecom, "mishu1")
+    assert card["main_title"]["title"] == "确认更正奖金发放登记"
+    with rt.sessions() as s:   # nothing before 确认
+        assert publicity.find_record(s, rt.settings, "SG2018-002").payment_reference == "财拨2019-7"
+    confirm_last(cb, rt, wecom, "mishu1")
+    assert "已更正" in texts(wecom, "mishu1")[-1]
+    with rt.sessions() as s:
+        assert publicity.find_record(s, rt.settings, "SG2018-002").payment_reference == "财拨2019-9"
+        assert audit.entries(s, action="award.payment_corrected")[0].details["old_reference"] == "财拨2019-7"
+    assert sum("已拨付" in t for t in texts(wecom, "qiye2")) == 1
