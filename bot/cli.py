@@ -156,46 +156,6 @@ def outbox_status(obj: Obj) -> None:
                        f"{scrub(row.last_error or '')}")
 
 
-@main.group()
-def stage() -> None:
-    """Open, close and list the award's stages."""
-
-
-@stage.command("status")
-@click.pass_obj
-def stage_status(obj: Obj) -> None:
-    """Every stage with its state and effective deadline."""
-    from workflows.core import stages
-    rt = obj.runtime
-    tz = rt.settings.award.tz
-    with rt.sessions() as s:
-        for st in rt.settings.award.stages:
-            d = stages.deadline(s, rt.settings, st.key).astimezone(tz)
-            click.echo(f"{st.key:18} {stages.status(s, rt.settings, st.key):8} {d:%Y-%m-%d %H:%M}  {st.name}")
-
-
-@stage.command("open")
-@click.argument("key")
-@click.option("--actor", default="cli")
-@click.pass_obj
-def stage_open(obj: Obj, key: str, actor: str) -> None:
-    """Open a stage."""
-    from workflows.core import stages
-    base.run(obj, lambda s, now: stages.open_stage(s, obj.runtime.settings, key, actor=actor, now=now))
-    click.echo(f"opened {key}")
-
-
-@stage.command("close")
-@click.argument("key")
-@click.option("--actor", default="cli")
-@click.pass_obj
-def stage_close(obj: Obj, key: str, actor: str) -> None:
-    """Close a stage."""
-    from workflows.core import stages
-    base.run(obj, lambda s, now: stages.close_stage(s, obj.runtime.settings, key, actor=actor, now=now))
-    click.echo(f"closed {key}")
-
-
 @main.command()
 @click.option("--no-sender", is_flag=True, help="Do not run the outbox sender thread.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler (a dedicated one runs).")

@@ -9,7 +9,8 @@ PACKAGES = ("bot", "workflows")
 # The award's order: a stage package may import core, documents and the stages before it, never a later one.
 STAGE_ORDER = ("core", "documents", "committee", "call", "apply", "review", "scoring", "voting", "publicity")
 # Top-level workflows modules that compose the stages; no stage package imports them.
-COMPOSERS = {"workflows.intake", "workflows.archive", "workflows.edition", "workflows.tables", "workflows.progress"}
+COMPOSERS = {"workflows.intake", "workflows.archive", "workflows.edition", "workflows.tables", "workflows.progress",
+             "workflows.stage_order"}
 
 
 def _module_name(path: Path) -> str:
