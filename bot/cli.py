@@ -74,7 +74,7 @@ class Obj:
 # Commands that create, fill or serve a database: they may run on an empty one. Every other command
 # refuses a missing SQLite file or a database without the edition's data, instead of "succeeding" on it.
 SETUP_COMMANDS = {"db upgrade", "demo", "serve", "sender", "scheduler", "sample", "roster import", "stage open",
-                  "chat", "experts pool import"}
+                  "chat", "experts pool import", "plan record"}
 
 
 def _command_path() -> str:

@@ -1,12 +1,14 @@
 """The seed's order of the stages (§三 实施步骤): what must come first before a stage opens or closes, and what
 the operator is warned of before confirming.
 
-Composed above the stage packages (it reads the vote, the notice and the approval). `check(...)` answers without
-changing anything: the *blockers* (a rule of the seed says no: the award before the city's approval, the approval
-before the notice is over, …) and the *warnings* (allowed, but only once the operator confirmed: an earlier stage
-never opened, a deadline already passed, a stage closed before its deadline). `open_stage` / `close_stage` refuse
-on a blocker (`InvalidInput("stage_order_blocked")`) and otherwise do what `workflows.core.stages` does; who is
-told is the stage's own business (`stage.opened`), previewed by the command line in a transaction it rolls back.
+Composed above the stage packages (it reads the plan's approval, the 议事规则, the vote, the notice and the
+approval). `check(...)` answers without changing anything: the *blockers* (a rule of the seed says no: the call
+before the city approved the plan, the vote before the 议事规则, the notice without the committee's result, the
+approval before the notice is over, the award before the city's approval) and the *warnings* (allowed once the
+operator confirmed: an earlier stage never opened, before the planned start, a deadline already passed, a stage
+closed before its deadline). `open_stage` / `close_stage` refuse on a blocker (`InvalidInput("stage_order_blocked")`)
+and otherwise do what `workflows.core.stages` does; who is told is the stage's own business (`stage.opened`),
+previewed by the command line in a transaction it rolls back.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflows.core import stages
+from workflows import committee
+from workflows.core import access, stages
 from workflows.core.errors import DomainError, InvalidInput
 from workflows.core.models import StageState
 from workflows.core.settings import STAGE_KEYS, Settings
@@ -66,7 +69,11 @@ def _notice_over(session: Session, settings: Settings, now: dt.datetime) -> dict
 def _open_blockers(session: Session, settings: Settings, stage: str, now: dt.datetime) -> list[dict[str, Any]]:
     """The seed's substantive prerequisites of opening `stage`."""
     found: list[dict[str, Any]] = []
-    if stage == "publicity":
+    if stage == "call" and committee.plan_approval(session, settings) is None:
+        found.append(_reason("plan_not_approved"))
+    elif stage == "vote" and committee.latest_meeting(session, settings) is None:
+        found.append(_reason("rules_not_recorded"))
+    elif stage == "publicity":
         try:
             publicity_notice.proposed(session, settings)
         except DomainError:
@@ -95,7 +102,7 @@ def _close_blockers(session: Session, settings: Settings, stage: str, now: dt.da
 def check(session: Session, settings: Settings, stage: str, action: str, *, now: dt.datetime) -> StagePlan:
     """What opening or closing `stage` at `now` meets (nothing is changed)."""
     if action not in ACTIONS:
-        raise InvalidInput("unknown_stage_action", action=action, actions=list(ACTIONS))
+        raise ValueError(f"action must be one of {ACTIONS}, not {action!r}")
     status = stages.status(session, settings, stage)   # an unknown stage is refused here
     plan = StagePlan(stage=stage, action=action, status=status)
     if not plan.changes:
@@ -109,6 +116,9 @@ def check(session: Session, settings: Settings, stage: str, action: str, *, now:
             plan.warnings.append(_reason("earlier_pending", stages=[_name(settings, k) for k in pending]))
         if now > deadline:
             plan.warnings.append(_reason("deadline_passed", deadline=deadline.isoformat()))
+        start = settings.award.stage(stage).start
+        if start is not None and now < start:
+            plan.warnings.append(_reason("before_start", start=start.isoformat()))
         if status == "closed":
             plan.warnings.append(_reason("reopening"))
     else:
@@ -129,12 +139,14 @@ def _refuse(settings: Settings, plan: StagePlan) -> None:
                            action=plan.action, reasons=plan.blockers)
 
 
+@access.guarded("stage.open")
 def open_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
     """Open `stage` unless the seed's order forbids it now (warnings are the caller's to confirm)."""
     _refuse(settings, check(session, settings, stage, "open", now=now))
     return stages.open_stage(session, settings, stage, actor=actor, now=now)
 
 
+@access.guarded("stage.close")
 def close_stage(session: Session, settings: Settings, stage: str, *, actor: str, now: dt.datetime) -> StageState:
     """Close `stage` unless what must happen in it first has not (warnings are the caller's to confirm)."""
     _refuse(settings, check(session, settings, stage, "close", now=now))

@@ -16,6 +16,7 @@ from . import base
 WARNINGS = {
     "earlier_pending": "earlier stages never opened (they stay pending; `stage close KEY` skips one): {stages}",
     "deadline_passed": "its deadline {deadline} has passed already (extend it first if members still act in it)",
+    "before_start": "it is planned to start on {start} ([[award.stages]] start)",
     "reopening": "it was closed: reopening it lets members act in it again",
     "never_opened": "it never opened: closing skips it (nobody is told it opened)",
     "before_deadline": "its deadline is {deadline}: closing now ends it early for everyone",
@@ -32,8 +33,9 @@ def warning_lines(rt: Any, warnings: list[dict[str, Any]]) -> list[str]:
     lines = []
     for w in warnings:
         data = {k: v for k, v in w.items() if k != "code"}
-        if "deadline" in data:
-            data["deadline"] = _local(rt, data["deadline"])
+        for key in ("deadline", "start"):
+            if key in data:
+                data[key] = _local(rt, data[key])
         if "stages" in data:
             data["stages"] = "、".join(data["stages"])
         lines.append("  warning: " + WARNINGS[w["code"]].format(**data))
@@ -102,7 +104,9 @@ def register(main: click.Group) -> None:
         with rt.sessions() as s:
             for st in rt.settings.award.stages:
                 d = stages.deadline(s, rt.settings, st.key).astimezone(tz)
-                click.echo(f"{st.key:18} {stages.status(s, rt.settings, st.key):8} {d:%Y-%m-%d %H:%M}  {st.name}")
+                b = st.start.astimezone(tz) if st.start else d
+                click.echo(f"{st.key:18} {stages.status(s, rt.settings, st.key):8} {b:%Y-%m-%d} .. "
+                           f"{d:%Y-%m-%d %H:%M}  {st.name}")
 
     @stage.command("open")
     @click.argument("key")

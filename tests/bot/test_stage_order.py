@@ -87,7 +87,8 @@ def test_the_seed_order_in_the_workflow(rt, clock, noticed):
     with rt.sessions.begin() as s:
         plan = stage_order.check(s, rt.settings, "award", "open", now=AFTER)
         assert [b["code"] for b in plan.blockers] == ["not_approved"]
-        assert [w["code"] for w in plan.warnings] == ["earlier_pending"]     # vote, approval never opened
+        # vote and approval never opened; the award is planned from April (§三(九))
+        assert [w["code"] for w in plan.warnings] == ["earlier_pending", "before_start"]
         publicity.send_report(s, rt.settings, actor="mishu1", now=AFTER)
         publicity.record_approval(s, rt.settings, actor="mishu1", now=AFTER, approved_on=AFTER.date(),
                                   document_number="韶府函〔2019〕12号", approved=noticed[:3])

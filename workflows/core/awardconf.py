@@ -23,10 +23,16 @@ class StrictModel(BaseModel):
 
 
 class Stage(StrictModel):
-    """One stage of the award with its deadline."""
+    """One stage of the award with its planned start and its deadline.
+
+    `start` (a date means its first second) is when the stage is planned to begin; left out, the stage starts
+    the day after the previous stage's deadline (the first stage: its deadline's day). It is shown beside the
+    deadline (`阶段`, the workbench) and warned of when a stage is opened before it; the deadline stays the rule.
+    """
 
     key: Literal[STAGE_KEYS]  # type: ignore[valid-type]
     name: str
+    start: dt.datetime | None = None
     deadline: dt.datetime
 
     @field_validator("deadline", mode="before")
@@ -34,6 +40,13 @@ class Stage(StrictModel):
     def _date_means_end_of_day(cls, v: object) -> object:
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
             return dt.datetime.combine(v, dt.time(23, 59, 59))
+        return v
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _date_means_start_of_day(cls, v: object) -> object:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime.combine(v, dt.time(0, 0, 0))
         return v
 
 
