@@ -11,8 +11,8 @@ import click
 
 from workflows import archive
 from workflows import publicity
-from workflows.core.errors import AlreadyDone
-from workflows.publicity import channels, places
+from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.publicity import channels, places, publication
 
 from .. import approval as approval_files
 from . import base
@@ -40,17 +40,37 @@ def register(main: click.Group) -> None:
 
     @publicity_group.command("start")
     @click.option("--out", type=base.OUT_DIR, default=None, help="Directory for the channel texts.")
+    @click.option("--yes", is_flag=True, help="Start even if the window ends after the stage's deadline (asked "
+                  "otherwise).")
     @actor_opt
     @now_opt
     @click.pass_obj
-    def publicity_start(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+    def publicity_start(obj: Any, out: str | None, yes: bool, actor: str, now: str | None) -> None:
         """Publish the committee's proposed winners (its closed vote), tell the roster and the candidates, write
-        the per-channel texts.  There is no other list to publish: winners come only from the committee."""
+        the per-channel texts.  There is no other list to publish: winners come only from the committee.
+        A window that would end after the publicity stage's deadline is warned of and confirmed first."""
         rt = obj.runtime
+
+        def late_window(s: Any, when: dt.datetime) -> dict[str, Any] | None:
+            """Every other refusal first (rolled back); then whether the window would end after the deadline."""
+            try:
+                publicity.start_publicity(s, rt.settings, actor=actor, now=when)
+            except InvalidInput as exc:
+                if exc.code != "publicity_window_past_deadline":
+                    raise
+                return dict(exc.data)
+            return None
+        late = base.run(obj, late_window, now, changes=False)
+        if late and not yes:
+            click.echo("warning: " + base.one_line(rt.renderer.text(
+                "messages/errors/publicity_window_past_deadline.md.j2", **late, to="prompt")), err=True)
+            if not click.confirm("start the notice anyway?", default=False):
+                click.echo("nothing was changed", err=True)
+                raise SystemExit(1)
 
         def go(s: Any, when: dt.datetime) -> tuple[Any, list[Path]]:
             pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when,
-                                  out=Path(out) if out else None)
+                                  out=Path(out) if out else None, accept_late=bool(late))
             return publicity.window_data(pub), files
         window, files = base.run(obj, go, now)
         click.echo(f"publicity open {window['start']} .. {window['last_day']} (end {window['end']})")
@@ -77,6 +97,41 @@ def register(main: click.Group) -> None:
                     else "waiting for the committee" if p["status"] == "pending"
                     else f"replacement vote (ballot {p['ballot_id']})" if p["status"] == "voting" else "vacant")
             click.echo(f"  place {p['position']} ({p['complaint']}): {what}")
+
+    def publish_command(group: click.Group, what: str, noun: str) -> None:
+        """`<group> publish CHANNEL --on DAY [--link URL]` and `<group> log` for the notice or the announcement."""
+
+        @group.command("publish")
+        @click.argument("channel")
+        @click.option("--on", "day_text", required=True, help="The day it appeared there (2019-02-01, 2月1日 …).")
+        @click.option("--link", default="", help="Where it can be read.")
+        @actor_opt
+        @click.pass_obj
+        def publish(obj: Any, channel: str, day_text: str, link: str, actor: str) -> None:
+            rt = obj.runtime
+            names = publication.channel_names(rt.settings)
+            key = next((k for k, n in names.items() if channel in (k, n)), channel)
+            day = base.day(rt, day_text, "--on")
+            base.run(obj, lambda s, when: publication.record_publication(
+                s, rt.settings, actor=actor, now=when, what=what, channel=key, published_on=day, link=link))
+            click.echo(f"recorded: {key} {day.isoformat()} {link}".rstrip())
+        publish.help = f"Record the day the {noun} appeared on a channel (key or name) and its link; audited."
+
+        @group.command("log")
+        @click.pass_obj
+        def log(obj: Any) -> None:
+            rt = obj.runtime
+            rows = base.run(obj, lambda s, _when: publication.by_channel(s, rt.settings, what), changes=False)
+            for r in rows:
+                if r["since"] is None:
+                    click.echo(f"{r['channel']:10} {r['name']}  not yet published")
+                    continue
+                runs = f"  runs {r['days']} days" + (" — fewer than the rules ask" if r.get("short") else "") \
+                    if "days" in r else ""
+                click.echo(f"{r['channel']:10} {r['name']}  since {r['since']}{runs}  {r['link']}".rstrip())
+        log.help = f"Where and since when the {noun} appeared, channel by channel."
+
+    publish_command(publicity_group, "publicity", "public notice")
 
     @main.group("complaints")
     def complaints_group() -> None:
@@ -253,6 +308,8 @@ def register(main: click.Group) -> None:
     @main.group("award")
     def award_group() -> None:
         """The award (表彰奖励): announcement and prize payments."""
+
+    publish_command(award_group, "award", "award announcement")
 
     @award_group.command("announce")
     @click.option("--out", type=base.OUT_DIR, default=None)

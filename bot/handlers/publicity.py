@@ -56,9 +56,10 @@ def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], o
 
 
 def start(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
-          out: Path | None = None) -> tuple[publicity.Publicity, list[Path]]:
-    """Start the notice of the committee's result and write the per-channel texts (chat, CLI and the sample)."""
-    pub = publicity.start_publicity(session, settings, actor=actor, now=now)
+          out: Path | None = None, accept_late: bool = False) -> tuple[publicity.Publicity, list[Path]]:
+    """Start the notice of the committee's result and write the per-channel texts (chat, CLI and the sample);
+    `accept_late`: the operator confirmed a window that ends after the stage's deadline."""
+    pub = publicity.start_publicity(session, settings, actor=actor, now=now, accept_late=accept_late)
     return pub, write_channel_texts(renderer, settings, "publicity", publicity.notice_data(session, settings), out)
 
 
@@ -128,11 +129,12 @@ def register(router: Router) -> None:
             placeholders.require_real_contacts(ctx.settings, action="publicity")
             winners, _ = publicity.proposed(ctx.session, ctx.settings)
             rules = ctx.settings.award.rules
-            win = publicity.notice_window(ctx.now, rules.publicity_days, ctx.settings.award.tz,
-                                          start_day_counts=rules.publicity_start_day_counts)
-            confirm.ask(ctx, "publicity_start", subject=f"publicity:{ctx.settings.award.edition_key}", params={},
+            win = publicity.planned_window(ctx.session, ctx.settings, ctx.now)
+            late = publicity.runs_past_deadline(ctx.session, ctx.settings, win)
+            confirm.ask(ctx, "publicity_start", subject=f"publicity:{ctx.settings.award.edition_key}",
+                        params={"accept_late": bool(late)},
                         winners=[publicity.describe(ctx.session, i) for i in winners], days=rules.publicity_days,
-                        last_day=win.last_day.isoformat())
+                        last_day=win.last_day.isoformat(), late=late)
             return
         if args and access.allows("publicity.manage", ctx.role):
             ctx.reply("publicity.usage")
@@ -145,7 +147,8 @@ def register(router: Router) -> None:
 
     @router.confirmed("publicity_start")
     def on_publicity_start(ctx: Context, params: dict[str, Any]) -> None:
-        pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
+        pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
+                           accept_late=bool(params.get("accept_late")))
         ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
                   **publicity.window_data(pub))
 

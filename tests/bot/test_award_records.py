@@ -76,3 +76,14 @@ def test_chat_refuses_a_second_payment_and_corrects_after_confirmation(cb, rt, w
         assert publicity.find_record(s, rt.settings, "SG2018-002").payment_reference == "财拨2019-9"
         assert audit.entries(s, action="award.payment_corrected")[0].details["old_reference"] == "财拨2019-7"
     assert sum("已拨付" in t for t in texts(wecom, "qiye2")) == 1
+
+
+def test_the_award_announcement_has_its_publication_log(rt, announced):
+    """Issue 23.10: each channel's publication of the award announcement is recorded like the notice's."""
+    day = (AFTER + dt.timedelta(hours=1)).date().isoformat()
+    done = invoke(rt, "award", "publish", "newspaper", "--on", day, "--link", "https://example.org/a")
+    assert done.exit_code == 0, done.output
+    log = invoke(rt, "award", "log").output
+    assert f"since {day}  https://example.org/a" in log and "portal" in log and "not yet published" in log
+    with rt.sessions() as s:
+        assert audit.entries(s, action="award.published")[0].details["channel"] == "newspaper"

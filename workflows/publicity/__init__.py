@@ -55,6 +55,8 @@ from workflows.publicity.notice import (  # noqa: F401
     PublicityView,
     view,
     start_publicity,
+    planned_window,
+    runs_past_deadline,
     proposed,
     notice_data,
     verification_report,
@@ -63,6 +65,7 @@ from workflows.publicity.notice import (  # noqa: F401
 )
 
 from workflows.publicity import places  # noqa: F401
+from workflows.publicity import publication  # noqa: F401
 
 from workflows.publicity.award import (  # noqa: F401
     PAYMENT_STATES,

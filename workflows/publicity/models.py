@@ -160,3 +160,18 @@ class PlaceDecision(Base):
     start: Mapped[dt.datetime | None]                       # the replacement's own notice window
     end: Mapped[dt.datetime | None]
     last_day: Mapped[str | None] = mapped_column(String(10))
+
+
+class NoticePublication(Base):
+    """One publication of the public notice (`what` = publicity) or of the award announcement (`award`) on a
+    channel (portal, newspaper, TV, app): the day it appeared and its link; recorded by the secretariat."""
+
+    __tablename__ = "notice_publication"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    what: Mapped[str] = mapped_column(String(16))        # publicity | award
+    channel: Mapped[str] = mapped_column(String(32))
+    published_on: Mapped[dt.date]
+    link: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
