@@ -60,6 +60,7 @@ def register(main: click.Group) -> None:
                     raise
                 return dict(exc.data)
             return None
+        base.acting_time(obj, now)   # a --now this deployment refuses is refused before anything else
         late = base.run(obj, late_window, now, changes=False)
         if late and not yes:
             click.echo("warning: " + base.one_line(rt.renderer.text(
@@ -268,18 +269,37 @@ def register(main: click.Group) -> None:
     @click.option("--date", "day", required=True, help="Date of the approval document (YYYY-MM-DD).")
     @click.option("--document", required=True, help="Document number, e.g. 韶府函〔2019〕12号.")
     @click.option("--approved", required=True, help="Approved application numbers, comma separated.")
+    @click.option("--yes", is_flag=True, help="Record it even after the approval stage's deadline (asked "
+                  "otherwise).")
     @actor_opt
     @now_opt
     @click.pass_obj
-    def approval_record(obj: Any, day: str, document: str, approved: str, actor: str, now: str | None) -> None:
-        """Record the approval; nothing is announced before it."""
+    def approval_record(obj: Any, day: str, document: str, approved: str, yes: bool, actor: str,
+                        now: str | None) -> None:
+        """Record the approval (after the notice; after the stage's deadline only when confirmed); nothing is
+        announced before it."""
         rt = obj.runtime
         approved_on = base.day(rt, day, "--date")
+
+        def trial(s: Any, when: dt.datetime) -> dict[str, Any] | None:
+            """Every refusal first (rolled back); then whether it is late."""
+            late = publicity.approval_late(s, rt.settings, when)
+            publicity.record_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
+                                      document_number=document, approved=_ids(rt, s, approved), accept_late=True)
+            return late
+        base.acting_time(obj, now)   # a --now this deployment refuses is refused before anything else
+        late = base.run(obj, trial, now, changes=False)
+        if late and not yes:
+            click.echo("warning: " + base.one_line(rt.renderer.text(
+                "messages/errors/approval_past_deadline.md.j2", **late, to="prompt")), err=True)
+            if not click.confirm("record the approval anyway?", default=False):
+                click.echo("nothing was changed", err=True)
+                raise SystemExit(1)
 
         def go(s: Any, when: dt.datetime) -> str:
             row, files = ph.record_approval(s, rt.settings, rt.renderer, actor=actor, now=when,
                                             approved_on=approved_on, document_number=document,
-                                            approved=_ids(rt, s, approved))
+                                            approved=_ids(rt, s, approved), accept_late=bool(late))
             return "\n".join([f"approval recorded: {row.document_number} ({row.approved_on}) "
                                f"{len(row.approved)} winners", *(f"  wrote {f}" for f in files)])
         click.echo(base.run(obj, go, now))

@@ -89,11 +89,11 @@ def write_package(session: Session, settings: Settings, renderer: Renderer, *, n
 
 def record_approval(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
                     approved_on: dt.date, document_number: str, approved: list[int],
-                    out: Path | None = None) -> tuple[publicity.Approval, list[Path]]:
+                    out: Path | None = None, accept_late: bool = False) -> tuple[publicity.Approval, list[Path]]:
     """Record the city government's approval, then write the package that goes with it (every format) and
     record its digest and file hashes in the audit (used by chat and CLI)."""
     row = publicity.record_approval(session, settings, actor=actor, now=now, approved_on=approved_on,
-                                    document_number=document_number, approved=approved)
+                                    document_number=document_number, approved=approved, accept_late=accept_late)
     data = publicity.package_data(session, settings, now=now)
     paths = approval_files.write(renderer, settings, data, out or publications_dir(settings))
     publicity.attach_package(session, settings, actor=actor, now=now, data=data,
@@ -178,8 +178,29 @@ def register(router: Router) -> None:
     def on_approval(ctx: Context, args: str) -> None:
         day, number, refs = parse_approval(args, ctx.settings, ctx.now)
         ids = publicity.application_ids(ctx.session, ctx.settings, refs)
+        late = publicity.approval_late(ctx.session, ctx.settings, ctx.now)
+        if late:   # after the stage's deadline: every other check first (rolled back), then ask
+            trial = ctx.session.begin_nested()
+            try:
+                publicity.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
+                                          document_number=number, approved=ids, accept_late=True)
+            finally:
+                trial.rollback()
+            confirm.ask(ctx, "approval_late", subject=f"approval:{ctx.settings.award.edition_key}",
+                        params={"day": day.isoformat(), "number": number, "ids": ids},
+                        document_number=number, approved_on=day.isoformat(), deadline=late["deadline"],
+                        winners=[publicity.describe(ctx.session, i) for i in ids])
+            return
+        _approve(ctx, day, number, ids, accept_late=False)
+
+    @router.confirmed("approval_late")
+    def on_approval_late(ctx: Context, params: dict[str, Any]) -> None:
+        _approve(ctx, dt.date.fromisoformat(params["day"]), params["number"], [int(i) for i in params["ids"]],
+                 accept_late=True)
+
+    def _approve(ctx: Context, day: dt.date, number: str, ids: list[int], *, accept_late: bool) -> None:
         row, files = record_approval(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
-                                     approved_on=day, document_number=number, approved=ids)
+                                     approved_on=day, document_number=number, approved=ids, accept_late=accept_late)
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
                   winners=[publicity.describe(ctx.session, i) for i in row.approved], files=[str(f) for f in files])
 

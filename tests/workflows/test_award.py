@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from workflows.core import audit
 from workflows import publicity
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
 from workflows.publicity.models import AwardRecord
 from workflows.core.models import OutboxMessage
 
@@ -122,3 +122,37 @@ def test_a_recorded_payment_is_not_silently_overwritten(settings, sessions, edit
         fix = audit.entries(s, action="award.payment_corrected")[0].details
         assert (fix["old_reference"], fix["reference"], fix["reason"]) == ("财拨2019-7", "财拨2019-8", "凭证号录入错误")
         assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).all()) == 1
+
+
+def test_approval_and_announcement_keep_the_seed_dates(settings, sessions, edition):
+    """Issue 23.11: the approval is dated after the notice and recorded before the approval stage's deadline (3月30日)
+    unless the delay is accepted; the announcement follows it and opens the award stage, never after it closed."""
+    from workflows.core import stages
+    late = dt.datetime(2019, 3, 31, 10, 0, tzinfo=START.tzinfo)
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        with pytest.raises(InvalidInput) as err:   # the notice's last day (02-10) is not after the notice
+            publicity.record_approval(s, settings, actor="mishu1", now=AFTER, approved_on=dt.date(2019, 2, 10),
+                                      document_number="韶府函〔2019〕12号", approved=edition[:3])
+        assert err.value.code == "approval_bad_date"
+        with pytest.raises(InvalidInput) as err:
+            approve(s, settings, edition[:3], now=late)
+        assert err.value.code == "approval_past_deadline"
+        assert publicity.current_approval(s, settings) is None
+        publicity.record_approval(s, settings, actor="mishu1", now=late, approved_on=late.date(),
+                                  document_number="韶府函〔2019〕12号", approved=edition[:3], accept_late=True)
+        assert audit.entries(s, action="approval.record")[0].details["past_deadline"].startswith("2019-03-30")
+        assert stages.status(s, settings, "award") == "pending"
+        stages.close_stage(s, settings, "award", actor="cli", now=late)
+        with pytest.raises(DomainError) as err:
+            publicity.announce(s, settings, actor="mishu1", now=late)
+        assert err.value.code == "stage_closed"
+
+
+def test_the_announcement_opens_the_award_stage(settings, sessions, edition):
+    from workflows.core import stages
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:3])
+        publicity.announce(s, settings, actor="mishu1", now=AFTER)
+        assert stages.status(s, settings, "award") == "open"

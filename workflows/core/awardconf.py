@@ -214,6 +214,16 @@ class SecretariatContact(StrictModel):
     postcode: str = Field(default="", pattern=r"^(\d{6})?$")
 
 
+class AwardDecisionConf(StrictModel):
+    """The award itself (seed §三(九), §四): who issues the 表彰决定, and the budget line of the approval report."""
+
+    # [seed §四] 由市政府表彰奖励: the decision is the city government's; the secretariat (`organizer`) drafts it.
+    # Empty: "<city>人民政府".
+    signer: str = ""
+    # [seed §四] the budget line the report to the city states.
+    budget: str = "奖励经费和评审经费由市财政统一安排"
+
+
 class EligibilityConf(StrictModel):
     """One eligibility question."""
 

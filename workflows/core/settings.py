@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
-    STAGE_KEYS, ApplicationConf, CallConf, Contact, EligibilityConf, MaterialConf, Region, Reminders, RubricCategoryConf,
-    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset,
+    STAGE_KEYS, ApplicationConf, AwardDecisionConf, CallConf, Contact, EligibilityConf, MaterialConf, Region, Reminders,
+    RubricCategoryConf, RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset,
 )
 
 
@@ -176,6 +176,12 @@ class AwardSettings(StrictModel):
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
+    decision: AwardDecisionConf = AwardDecisionConf()
+
+    @property
+    def signer(self) -> str:
+        """Who issues the 表彰决定: `[award.decision] signer`, else the city's government."""
+        return self.decision.signer or f"{self.city}人民政府"
 
     @field_validator("registration_kinds")
     @classmethod

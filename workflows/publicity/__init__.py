@@ -70,6 +70,7 @@ from workflows.publicity import publication  # noqa: F401
 from workflows.publicity.award import (  # noqa: F401
     PAYMENT_STATES,
     current_approval,
+    approval_late,
     record_approval,
     announcement_data,
     announce,

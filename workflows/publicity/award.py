@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit, notices, people
+from workflows.core import access, audit, notices, people, stages
 from workflows.publicity import window as publicity_window
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.core.models import ROLES
 from workflows.publicity.models import Approval, AwardRecord
 from workflows.publicity.record import describe, require, window_data, window_of
@@ -28,10 +28,21 @@ def current_approval(session: Session, settings: Settings) -> Approval | None:
     return session.scalar(select(Approval).where(Approval.edition == settings.award.edition_key))
 
 
+def approval_late(session: Session, settings: Settings, now: dt.datetime) -> dict[str, Any] | None:
+    """When recording the approval at `now` is after the approval stage's deadline (seed §三(八)2: 报市政府审批
+    3月30日前): the deadline, else None."""
+    deadline = stages.deadline(session, settings, "approval")
+    return {"deadline": deadline.isoformat()} if now > deadline else None
+
+
 @access.guarded("award.manage")
 def record_approval(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
-                    approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
-    """Record the city government's approval: its date, document number and the approved winners."""
+                    approved_on: dt.date, document_number: str, approved: list[int],
+                    accept_late: bool = False) -> Approval:
+    """Record the city government's approval: its date, document number and the approved winners.
+
+    Only after the notice (its window over, the verification report sent), dated after the notice's last day;
+    after the approval stage's deadline only once the operator accepted the delay (`accept_late`, audited)."""
     pub = require(session, settings)
     if current_approval(session, settings) is not None:
         raise AlreadyDone("approval_already_recorded")
@@ -42,9 +53,11 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
     document_number = document_number.strip()
     if not document_number or len(document_number) > 100:
         raise InvalidInput("approval_bad_document_number")
-    if approved_on > now.astimezone(settings.award.tz).date() or approved_on < pub.start.astimezone(
-            settings.award.tz).date():
-        raise InvalidInput("approval_bad_date", approved_on=approved_on.isoformat())
+    if approved_on > now.astimezone(settings.award.tz).date() or approved_on <= dt.date.fromisoformat(pub.last_day):
+        raise InvalidInput("approval_bad_date", approved_on=approved_on.isoformat(), last_day=pub.last_day)
+    late = approval_late(session, settings, now)
+    if late and not accept_late:
+        raise InvalidInput("approval_past_deadline", **late)
     approved = [int(i) for i in approved]
     not_proposed = [i for i in approved if i not in pub.winners]
     if not approved or not_proposed or len(set(approved)) != len(approved):
@@ -55,7 +68,8 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action="approval.record", subject=f"approval:{row.id}", now=now,
-                 approved_on=approved_on, document_number=document_number, approved=approved)
+                 approved_on=approved_on, document_number=document_number, approved=approved,
+                 **({"past_deadline": late["deadline"]} if late else {}))
     return row
 
 
@@ -64,8 +78,11 @@ def announcement_data(session: Session, settings: Settings) -> dict[str, Any]:
     approval = current_approval(session, settings)
     if approval is None:
         raise InvalidInput("award_not_approved")
+    announced = approval.announced_at.astimezone(settings.award.tz).date().isoformat() if approval.announced_at \
+        else None
     return {"winners": [describe(session, i) for i in approval.approved], "approved_on": approval.approved_on,
-            "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan}
+            "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan,
+            "announced_on": announced}
 
 
 @access.guarded("award.manage")
@@ -76,6 +93,12 @@ def announce(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     assert approval is not None
     if approval.announced_at is not None:
         raise AlreadyDone("award_already_announced")
+    # Seed §三(九): the award follows the city's approval; its stage opens with the announcement if still pending.
+    if stages.status(session, settings, "award") == "pending":
+        stages.open_stage(session, settings, "award", actor=actor, now=now)
+    elif stages.status(session, settings, "award") == "closed":
+        raise StageClosed(stage="award", stage_name=settings.award.stage("award").name,
+                          deadline=stages.deadline(session, settings, "award"))
     records = []
     for app_id in approval.approved:
         rec = AwardRecord(edition=settings.award.edition_key, application_id=app_id, plaque=True, certificate=True,
