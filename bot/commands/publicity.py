@@ -384,13 +384,37 @@ def register(main: click.Group) -> None:
             return line + (f" (corrected; was {old or '-'}, kept in the audit)" if was_paid and changed else "")
         click.echo(base.run(obj, go, now))
 
+    @award_group.command("issue")
+    @click.argument("application")
+    @click.option("--plaque", is_flag=True, help="The plaque (奖牌) was handed over.")
+    @click.option("--certificate", is_flag=True, help="The certificate (证书) was handed over.")
+    @click.option("--on", "day_text", default=None, help="The day (default: today).")
+    @actor_opt
+    @click.pass_obj
+    def award_issue(obj: Any, application: str, plaque: bool, certificate: bool, day_text: str | None,
+                    actor: str) -> None:
+        """Record that a winner's plaque and/or certificate was handed over (once each; audited)."""
+        if not (plaque or certificate):
+            base.bad_argument("give --plaque, --certificate or both; nothing was changed")
+        rt = obj.runtime
+        day = base.day(rt, day_text, "--on") if day_text else None
+        items = [i for i, on in (("plaque", plaque), ("certificate", certificate)) if on]
+
+        def go(s: Any, when: dt.datetime) -> str:
+            rec = publicity.record_issue(s, rt.settings, actor=actor, now=when, ref=application, items=items,
+                                         issued_on=day or when.astimezone(rt.settings.award.tz).date())
+            return (f"{application}: plaque {rec.plaque_issued_on or 'not yet'}, "
+                    f"certificate {rec.certificate_issued_on or 'not yet'}")
+        click.echo(base.run(obj, go))
+
     @award_group.command("status")
     @click.pass_obj
     def award_status(obj: Any) -> None:
-        """Award records and payment status."""
+        """Award records: prize payment, plaque and certificate."""
         def go(s: Any, when: dt.datetime) -> list[str]:
             return [f"{publicity.describe(s, r.application_id)['number']}  {r.prize_yuan}  {r.payment_status}"
-                    f"  {r.payment_reference or ''}" for r in publicity.records(s, obj.runtime.settings)]
+                    f"  {r.payment_reference or ''}  plaque {r.plaque_issued_on or '-'}"
+                    f"  certificate {r.certificate_issued_on or '-'}" for r in publicity.records(s, obj.runtime.settings)]
         for line in base.run(obj, go):
             click.echo(line)
 

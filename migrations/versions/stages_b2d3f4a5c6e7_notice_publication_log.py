@@ -1,4 +1,4 @@
-"""the per-channel publication log of the public notice and the award announcement
+"""the per-channel publication log of the public notice and the award announcement; plaque and certificate issue
 
 Revision ID: b2d3f4a5c6e7
 Revises: a1c2e3f4b5d6
@@ -30,9 +30,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('notice_publication', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notice_publication_edition'), ['edition'], unique=False)
+    with op.batch_alter_table('award_record', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('plaque_issued_on', sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column('certificate_issued_on', sa.String(length=10), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('award_record', schema=None) as batch_op:
+        batch_op.drop_column('certificate_issued_on')
+        batch_op.drop_column('plaque_issued_on')
     with op.batch_alter_table('notice_publication', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notice_publication_edition'))
     op.drop_table('notice_publication')

@@ -106,6 +106,11 @@ def test_the_edition_page(mishu, edition):
     assert "<strong>7/7</strong><span>第 1 轮投票" in page
 
 
+def test_the_award_records_show_plaque_and_certificate(mishu):
+    page = text(mishu.get("/admin/publicity"))   # issue 23.12: columns beside the prize payment
+    assert "<th>奖牌</th><th>证书</th>" in page and '<td class="plaque">未颁发</td>' in page
+
+
 def test_nobody_owes_anything_after_the_award(mishu):
     assert "目前没有人欠待办事项" in text(mishu.get("/admin/edition"))
 

@@ -87,3 +87,38 @@ def test_the_award_announcement_has_its_publication_log(rt, announced):
     assert f"since {day}  https://example.org/a" in log and "portal" in log and "not yet published" in log
     with rt.sessions() as s:
         assert audit.entries(s, action="award.published")[0].details["channel"] == "newspaper"
+
+
+def test_plaque_and_certificate_are_tracked_per_winner(rt, engine, announced):
+    """Issue 23.12: besides the prize, each winner's plaque and certificate (颁发奖牌和证书) is recorded once."""
+    assert invoke(rt, "award", "issue", "SG2018-001").exit_code == 2           # neither item named
+    day = (AFTER + dt.timedelta(hours=1)).date().isoformat()
+    done = invoke(rt, "award", "issue", "SG2018-001", "--plaque", "--actor", "mishu1")
+    assert done.exit_code == 0 and f"plaque {day}, certificate not yet" in done.output, done.output
+    before = digest(engine)
+    again = invoke(rt, "award", "issue", "SG2018-001", "--plaque", "--certificate")
+    assert again.exit_code == 1 and "award_already_issued" in again.output and "奖牌已于" in again.output
+    assert invoke(rt, "award", "issue", "SG2018-001", "--certificate", "--on", "2019-01-01").exit_code == 2
+    assert digest(engine) == before
+    assert invoke(rt, "award", "issue", "SG2018-001", "--certificate").exit_code == 0
+    assert f"SG2018-001  500000  pending    plaque {day}  certificate {day}" in invoke(rt, "award", "status").output
+    assert "plaque -  certificate -" in invoke(rt, "award", "status").output     # the other winners
+    with rt.sessions() as s:
+        assert [e.details["items"] for e in audit.entries(s, action="award.issued")] == [["plaque"], ["certificate"]]
+
+
+def test_the_award_decision_is_the_city_governments_and_the_report_states_the_budget(rt, announced):
+    """Issue 23.12: the 表彰决定 is issued in the city government's name ([award.decision] signer; the secretariat
+    only drafts it); the report to the city states who pays (评审经费由市财政统一安排)."""
+    from bot.approval import render
+    with rt.sessions() as s:
+        data = publicity.announcement_data(s, rt.settings)
+        package = publicity.package_data(s, rt.settings, now=AFTER)
+    text = rt.renderer.text("notices/award/portal.md.j2", **data)
+    assert text.startswith("# 韶关市人民政府关于") and text.rstrip().splitlines()[-2:] == [
+        "韶关市人民政府", f"{AFTER.year}年{AFTER.month}月{AFTER.day}日"]
+    assert "秘书处" not in text
+    assert package["award"]["budget"] == "奖励经费和评审经费由市财政统一安排"
+    report = render(rt.renderer, package, "md").decode("utf-8")
+    assert "由韶关市人民政府表彰奖励，颁发奖牌和证书，给予每家获奖企业一次性奖励 500,000 元" in report
+    assert "经费：奖励经费和评审经费由市财政统一安排。" in report

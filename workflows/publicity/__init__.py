@@ -78,6 +78,8 @@ from workflows.publicity.award import (  # noqa: F401
     find_record,
     set_payment,
     check_payment,
+    record_issue,
+    ITEMS as AWARD_ITEMS,
 )
 
 

@@ -176,3 +176,34 @@ def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.dat
         notices.notify(session, winner["applicant"], "award.paid", now=now, winner=winner,
                        prize_yuan=rec.prize_yuan, reference=reference)
     return rec
+
+
+ITEMS = ("plaque", "certificate")
+
+
+@access.guarded("award.manage")
+def record_issue(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str, items: list[str],
+                 issued_on: dt.date) -> AwardRecord:
+    """Record that a winner's plaque and/or certificate (seed §四 颁发奖牌和证书) was handed over on a day; audited.
+    Each is issued once: a second record of the same item is refused (nothing changes)."""
+    unknown = [i for i in items if i not in ITEMS]
+    if not items or unknown:
+        raise InvalidInput("award_bad_issue_item", items=list(ITEMS))
+    rec = find_record(session, settings, ref)
+    winner = describe(session, rec.application_id)
+    approval = current_approval(session, settings)
+    tz = settings.award.tz
+    first = approval.announced_at.astimezone(tz).date() if approval and approval.announced_at else None
+    if first is None or not first <= issued_on <= now.astimezone(tz).date():
+        raise InvalidInput("award_bad_issue_day", day=issued_on.isoformat(),
+                           first=first.isoformat() if first else "", today=now.astimezone(tz).date().isoformat())
+    done = [i for i in items if getattr(rec, f"{i}_issued_on")]
+    if done:
+        raise AlreadyDone("award_already_issued", number=winner["number"], enterprise=winner["name"],
+                          items=done, days=[getattr(rec, f"{i}_issued_on") for i in done])
+    for item in dict.fromkeys(items):
+        setattr(rec, f"{item}_issued_on", issued_on.isoformat())
+    rec.updated_at = now
+    audit.record(session, actor=actor, action="award.issued", subject=f"application:{rec.application_id}", now=now,
+                 items=list(dict.fromkeys(items)), day=issued_on.isoformat())
+    return rec

@@ -127,6 +127,9 @@ class AwardRecord(Base):
     payment_status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | paid
     payment_reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[dt.datetime | None]
+    # seed §四 颁发奖牌和证书: the day each was handed over (local ISO day; None: not yet)
+    plaque_issued_on: Mapped[str | None] = mapped_column(String(10))
+    certificate_issued_on: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
