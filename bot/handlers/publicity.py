@@ -12,7 +12,7 @@ from workflows import publicity
 from workflows.core import access, dates, notices, placeholders
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.documents.filetypes import AllowedTypes
-from workflows.publicity import places
+from workflows.publicity import places, publication
 from workflows.core.settings import Settings
 
 from .. import approval as approval_files
@@ -136,6 +136,9 @@ def register(router: Router) -> None:
                         winners=[publicity.describe(ctx.session, i) for i in winners], days=rules.publicity_days,
                         last_day=win.last_day.isoformat(), late=late)
             return
+        if args.startswith("刊登") and access.allows("publicity.manage", ctx.role):
+            _record_media(ctx, "publicity", args[2:])
+            return
         if args and access.allows("publicity.manage", ctx.role):
             ctx.reply("publicity.usage")
             return
@@ -216,8 +219,31 @@ def register(router: Router) -> None:
                   approval=data["approval"])
         notices.send_file(ctx.session, ctx.userid, sha256=stored.sha256, filename=name, now=ctx.now)
 
+    def _record_media(ctx: Context, what: str, rest: str) -> None:
+        """`公示 刊登 门户网站 2019-02-01 [链接]` / `表彰 刊登 …`: one channel's publication, then the log."""
+        words = rest.split()
+        if len(words) < 2:
+            raise InvalidInput("media_usage", word="公示" if what == "publicity" else "表彰",
+                               channels=list(publication.channel_names(ctx.settings).values()))
+        names = publication.channel_names(ctx.settings)
+        key = next((k for k, n in names.items() if words[0] in (k, n)), words[0])
+        try:
+            day = dates.parse_day(words[1], ctx.settings.award.tz, now=ctx.now)
+        except dates.UnreadableTime:
+            raise InvalidInput("media_usage", word="公示" if what == "publicity" else "表彰",
+                               channels=list(names.values())) from None
+        publication.record_publication(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, what=what,
+                                       channel=key, published_on=day, link=words[2] if len(words) > 2 else "")
+        ctx.reply("publicity.media_recorded", what=what, log=publication.by_channel(ctx.session, ctx.settings, what))
+
     @router.command("表彰", verbs=("award.manage",), order=65)
     def on_award(ctx: Context, args: str) -> None:
+        if args.startswith("刊登"):
+            _record_media(ctx, "award", args[2:])
+            return
+        if args:
+            ctx.reply("publicity.usage")
+            return
         records, files = announce(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
         ctx.reply("award.announced_ok", count=len(records), files=[str(f) for f in files])
 

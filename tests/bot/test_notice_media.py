@@ -82,3 +82,21 @@ def test_each_channel_is_logged_and_the_page_says_since_when(rt, clock, http):
                                                                                                   "newspaper"]
     refused = invoke(rt, "award", "publish", "portal", "--on", "2019-02-03")
     assert refused.exit_code == 1 and "表彰尚未公告" in refused.output
+
+
+def test_the_secretariat_logs_a_channel_in_chat(cb, rt, wecom, clock):
+    start_notice(rt, clock)
+    clock.set(START + dt.timedelta(days=1))
+    names = rt.settings.award.call.channel_names
+
+    def say(text):
+        assert cb.send(cb.text("mishu1", text)).status == 200
+        deliver(rt)
+        return texts(wecom, "mishu1")[-1]
+    assert "请按以下格式登记刊登情况" in say("公示 刊登 门户网站")
+    told = say(f"公示 刊登 {names['newspaper']} 2019-02-02")
+    assert "已登记公示的刊登情况" in told and f"{names['newspaper']}：自 2019-02-02 起，公示期内刊登 9 天（少于规定天数）" in told
+    assert f"{names['tv']}：尚未刊登" in told
+    assert "表彰尚未公告" in say(f"表彰 刊登 {names['portal']} 2019-02-02")
+    with rt.sessions() as s:
+        assert publicity.current_approval(s, rt.settings) is None      # `表彰 刊登 …` never announces
