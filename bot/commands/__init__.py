@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from . import (application, call, committee, demo, draw, experts, publicity, remind, review, roster, stages, visits,
+from . import (application, award, call, committee, demo, draw, experts, publicity, remind, review, roster, stages, visits,
                vote)
 
 REGISTRY = (demo.register, roster.register, stages.register, committee.register, call.register, application.register,
             review.register, experts.register, draw.register, visits.register, vote.register,
-            publicity.register, remind.register)
+            publicity.register, award.register, remind.register)
 
 
 def register_all(main: click.Group) -> None:
