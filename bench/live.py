@@ -191,7 +191,7 @@ class Deployment:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config.write_text(tomli_w.dumps(raw), encoding="utf-8")
         self.cli("db", "upgrade")
-        self.cli("stage", "open", "apply")
+        self.cli("stage", "open", "apply", "--yes")
 
     def cli(self, *args: str) -> None:
         """Run one operator command against this deployment."""

@@ -74,7 +74,7 @@ class Obj:
 # Commands that create, fill or serve a database: they may run on an empty one. Every other command
 # refuses a missing SQLite file or a database without the edition's data, instead of "succeeding" on it.
 SETUP_COMMANDS = {"db upgrade", "demo", "serve", "sender", "scheduler", "sample", "roster import", "stage open",
-                  "chat", "experts pool import"}
+                  "chat", "experts pool import", "plan record"}
 
 
 def _command_path() -> str:
@@ -154,46 +154,6 @@ def outbox_status(obj: Obj) -> None:
         for row in ob.dead_rows(s):
             click.echo(f"  dead #{row.id} to={row.recipient} kind={row.kind} attempts={row.attempts}: "
                        f"{scrub(row.last_error or '')}")
-
-
-@main.group()
-def stage() -> None:
-    """Open, close and list the award's stages."""
-
-
-@stage.command("status")
-@click.pass_obj
-def stage_status(obj: Obj) -> None:
-    """Every stage with its state and effective deadline."""
-    from workflows.core import stages
-    rt = obj.runtime
-    tz = rt.settings.award.tz
-    with rt.sessions() as s:
-        for st in rt.settings.award.stages:
-            d = stages.deadline(s, rt.settings, st.key).astimezone(tz)
-            click.echo(f"{st.key:18} {stages.status(s, rt.settings, st.key):8} {d:%Y-%m-%d %H:%M}  {st.name}")
-
-
-@stage.command("open")
-@click.argument("key")
-@click.option("--actor", default="cli")
-@click.pass_obj
-def stage_open(obj: Obj, key: str, actor: str) -> None:
-    """Open a stage."""
-    from workflows.core import stages
-    base.run(obj, lambda s, now: stages.open_stage(s, obj.runtime.settings, key, actor=actor, now=now))
-    click.echo(f"opened {key}")
-
-
-@stage.command("close")
-@click.argument("key")
-@click.option("--actor", default="cli")
-@click.pass_obj
-def stage_close(obj: Obj, key: str, actor: str) -> None:
-    """Close a stage."""
-    from workflows.core import stages
-    base.run(obj, lambda s, now: stages.close_stage(s, obj.runtime.settings, key, actor=actor, now=now))
-    click.echo(f"closed {key}")
 
 
 @main.command()

@@ -10,7 +10,7 @@ PACKAGES = ("bot", "workflows")
 STAGE_ORDER = ("core", "documents", "committee", "call", "apply", "review", "scoring", "voting", "publicity")
 # Top-level workflows modules that compose the stages; no stage package imports them.
 COMPOSERS = {"workflows.intake", "workflows.archive", "workflows.edition", "workflows.tables", "workflows.progress",
-             "workflows.broadcast", "workflows.retention"}
+             "workflows.broadcast", "workflows.retention", "workflows.stage_order"}
 
 
 def _module_name(path: Path) -> str:

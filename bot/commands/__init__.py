@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from . import (application, call, committee, demo, draw, experts, publicity, remind, retention, review, roster, visits,
-               vote)
+from . import (application, award, call, committee, demo, draw, experts, publicity, remind, retention, review, roster,
+               stages, visits, vote)
 
-REGISTRY = (demo.register, roster.register, committee.register, call.register, application.register, review.register,
-            experts.register, draw.register, visits.register, vote.register,
-            publicity.register, retention.register, remind.register)
+REGISTRY = (demo.register, roster.register, stages.register, committee.register, call.register, application.register,
+            review.register, experts.register, draw.register, visits.register, vote.register,
+            publicity.register, award.register, retention.register, remind.register)
 
 
 def register_all(main: click.Group) -> None:

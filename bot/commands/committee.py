@@ -1,4 +1,5 @@
-"""`python -m bot committee rules [record …]` and `committee admit` — the committee's 议事规则 and 破格."""
+"""`python -m bot committee rules [record …]`, `committee admit` and `plan [record …]` — the city's approval of the
+实施方案, the committee's 议事规则 and 破格."""
 from __future__ import annotations
 
 import datetime as dt
@@ -31,6 +32,7 @@ def register(main: click.Group) -> None:
     @click.option("--held-on", required=True, help="The meeting's day (2026-09-10, 9月10日 …).")
     @click.option("--attendees", required=True, help="Who attended, comma-separated (names as in the minutes).")
     @click.option("--decisions", required=True, help="The meeting's decisions, as minuted.")
+    @click.option("--minutes", default="", help="The minutes or document that adopted the rules (会议纪要编号).")
     @click.option("--quorum", default=None, help="Quorum as a fraction of the round's members, e.g. 2/3.")
     @click.option("--picks", type=int, default=None, help="How many candidates each member ticks (default: the seats).")
     @click.option("--runoff/--no-runoff", default=None, help="A tie at the last seat opens a runoff round (or the "
@@ -49,8 +51,8 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def rules_record(obj: Any, held_on: str, attendees: str, decisions: str, quorum: str | None, picks: int | None,
                      runoff: bool | None, runoff_hours: int | None, conflict_policy: str | None,
-                     ballot_change: bool | None, majority: str | None, shortfall: str | None, actor: str,
-                     now: str | None) -> None:
+                     ballot_change: bool | None, majority: str | None, shortfall: str | None, minutes: str,
+                     actor: str, now: str | None) -> None:
         """Record a committee meeting and the vote rules it adopted; unset rules keep the ones in force."""
         rt = obj.runtime
         day = base.day(rt, held_on, "--held-on")
@@ -60,8 +62,35 @@ def register(main: click.Group) -> None:
                                      attendees=attendees.replace("，", ",").split(","), decisions=decisions,
                                      quorum=quorum, picks=picks, runoff=runoff, runoff_hours=runoff_hours,
                                      conflict_policy=conflict_policy, allow_ballot_change=ballot_change,
-                                     majority=majority, shortfall=shortfall)
+                                     majority=majority, shortfall=shortfall, minutes_ref=minutes)
             return rt.renderer.text("messages/committee/rules_recorded.md.j2", **committee.rules_data(s, rt.settings))
+        click.echo(base.run(obj, go, now))
+
+    @main.group("plan", invoke_without_command=True)
+    @click.pass_context
+    def plan(ctx: click.Context) -> None:
+        """Stage 1: the city government's approval of the 实施方案 (and stage 2's 议事规则, as recorded)."""
+        if ctx.invoked_subcommand is None:
+            rt = ctx.obj.runtime
+            click.echo(base.run(ctx.obj, lambda s, _now: rt.renderer.text(
+                "messages/committee/plan.md.j2", **committee.plan_data(s, rt.settings))))
+
+    @plan.command("record")
+    @click.option("--date", "day", required=True, help="The approving document's date (YYYY-MM-DD).")
+    @click.option("--document", required=True, help="The approving document's number, e.g. 韶府函〔2018〕88号.")
+    @click.option("--actor", default="cli", help="Who records it (audit log).")
+    @click.option("--now", default=None, help="Act as of this time (only where [server] time_travel is on); "
+                  "default: now.")
+    @click.pass_obj
+    def plan_record(obj: Any, day: str, document: str, actor: str, now: str | None) -> None:
+        """Record the city's approval of the 实施方案 (once; audited); the call does not open before it."""
+        rt = obj.runtime
+        approved_on = base.day(rt, day, "--date")
+
+        def go(s: Any, when: dt.datetime) -> str:
+            row = committee.record_plan_approval(s, rt.settings, actor=actor, now=when, approved_on=approved_on,
+                                                 document_number=document)
+            return f"plan approval recorded: {row.document_number} ({row.approved_on})"
         click.echo(base.run(obj, go, now))
 
     @committee_group.command("admit")

@@ -1,5 +1,5 @@
-"""CLI: `publicity start|status`, `complaints list|conclude|report`, `approval record|package`, `award announce|pay|certificates`,
-`archive --out FILE.zip`, `audit verify`."""
+"""CLI: `publicity start|status|publish|log`, `complaints list|conclude|report|decide|register`,
+`archive --out FILE.zip`, `audit verify` (the approval and the award: bot/commands/award.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,30 +11,57 @@ import click
 
 from workflows import archive
 from workflows import publicity
-from workflows.publicity import channels, places
+from workflows.core.errors import InvalidInput
+from workflows.publicity import channels, places, publication
 
-from workflows.core.errors import AlreadyDone
-
-from .. import approval as approval_files
-from .. import certificates as certificate_files
 from . import base
 
 
-def _ids(rt: Any, s: Any, csv: str) -> list[int]:
-    refs = [r for r in csv.replace("，", ",").split(",") if r.strip()]
-    return publicity.application_ids(s, rt.settings, refs)
+NOW_OPT = click.option("--now", default=None, help="Act as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …; a "
+                       "date alone is 23:59:59); default: now. Where the command changes anything, only with "
+                       "[server] time_travel on (the demo, a training copy).")
+VIEW_OPT = click.option("--now", default=None, help="Show it as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …); "
+                        "default: now. Changes nothing.")
+ACTOR_OPT = click.option("--actor", default="cli", help="Who acts (audit log).")
+
+
+def publish_command(group: click.Group, what: str, noun: str) -> None:
+    """`<group> publish CHANNEL --on DAY [--link URL]` and `<group> log` for the notice or the announcement."""
+
+    @group.command("publish")
+    @click.argument("channel")
+    @click.option("--on", "day_text", required=True, help="The day it appeared there (2019-02-01, 2月1日 …).")
+    @click.option("--link", default="", help="Where it can be read.")
+    @ACTOR_OPT
+    @click.pass_obj
+    def publish(obj: Any, channel: str, day_text: str, link: str, actor: str) -> None:
+        rt = obj.runtime
+        names = publication.channel_names(rt.settings)
+        key = next((k for k, n in names.items() if channel in (k, n)), channel)
+        day = base.day(rt, day_text, "--on")
+        base.run(obj, lambda s, when: publication.record_publication(
+            s, rt.settings, actor=actor, now=when, what=what, channel=key, published_on=day, link=link))
+        click.echo(f"recorded: {key} {day.isoformat()} {link}".rstrip())
+    publish.help = f"Record the day the {noun} appeared on a channel (key or name) and its link; audited."
+
+    @group.command("log")
+    @click.pass_obj
+    def log(obj: Any) -> None:
+        rt = obj.runtime
+        rows = base.run(obj, lambda s, _when: publication.by_channel(s, rt.settings, what), changes=False)
+        for r in rows:
+            if r["since"] is None:
+                click.echo(f"{r['channel']:10} {r['name']}  not yet published")
+                continue
+            runs = f"  runs {r['days']} days" + (" — fewer than the rules ask" if r.get("short") else "") \
+                if "days" in r else ""
+            click.echo(f"{r['channel']:10} {r['name']}  since {r['since']}{runs}  {r['link']}".rstrip())
+    log.help = f"Where and since when the {noun} appeared, channel by channel."
 
 
 def register(main: click.Group) -> None:
-    """Add the publicity, complaints, approval, award, archive and audit command groups."""
+    """Add the publicity, complaints, archive and audit command groups."""
     from ..handlers import publicity as ph
-
-    now_opt = click.option("--now", default=None, help="Act as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …; a "
-                           "date alone is 23:59:59); default: now. Where the command changes anything, only with "
-                           "[server] time_travel on (the demo, a training copy).")
-    view_opt = click.option("--now", default=None, help="Show it as of this time (2019-02-01 10:00, 2019/2/1, 2月1日 …); "
-                            "default: now. Changes nothing.")
-    actor_opt = click.option("--actor", default="cli", help="Who acts (audit log).")
 
     @main.group("publicity")
     def publicity_group() -> None:
@@ -42,17 +69,38 @@ def register(main: click.Group) -> None:
 
     @publicity_group.command("start")
     @click.option("--out", type=base.OUT_DIR, default=None, help="Directory for the channel texts.")
-    @actor_opt
-    @now_opt
+    @click.option("--yes", is_flag=True, help="Start even if the window ends after the stage's deadline (asked "
+                  "otherwise).")
+    @ACTOR_OPT
+    @NOW_OPT
     @click.pass_obj
-    def publicity_start(obj: Any, out: str | None, actor: str, now: str | None) -> None:
+    def publicity_start(obj: Any, out: str | None, yes: bool, actor: str, now: str | None) -> None:
         """Publish the committee's proposed winners (its closed vote), tell the roster and the candidates, write
-        the per-channel texts.  There is no other list to publish: winners come only from the committee."""
+        the per-channel texts.  There is no other list to publish: winners come only from the committee.
+        A window that would end after the publicity stage's deadline is warned of and confirmed first."""
         rt = obj.runtime
+
+        def late_window(s: Any, when: dt.datetime) -> dict[str, Any] | None:
+            """Every other refusal first (rolled back); then whether the window would end after the deadline."""
+            try:
+                publicity.start_publicity(s, rt.settings, actor=actor, now=when)
+            except InvalidInput as exc:
+                if exc.code != "publicity_window_past_deadline":
+                    raise
+                return dict(exc.data)
+            return None
+        base.acting_time(obj, now)   # a --now this deployment refuses is refused before anything else
+        late = base.run(obj, late_window, now, changes=False)
+        if late and not yes:
+            click.echo("warning: " + base.one_line(rt.renderer.text(
+                "messages/errors/publicity_window_past_deadline.md.j2", **late, to="prompt")), err=True)
+            if not click.confirm("start the notice anyway?", default=False):
+                click.echo("nothing was changed", err=True)
+                raise SystemExit(1)
 
         def go(s: Any, when: dt.datetime) -> tuple[Any, list[Path]]:
             pub, files = ph.start(s, rt.settings, rt.renderer, actor=actor, now=when,
-                                  out=Path(out) if out else None)
+                                  out=Path(out) if out else None, accept_late=bool(late))
             return publicity.window_data(pub), files
         window, files = base.run(obj, go, now)
         click.echo(f"publicity open {window['start']} .. {window['last_day']} (end {window['end']})")
@@ -60,7 +108,7 @@ def register(main: click.Group) -> None:
             click.echo(f"  wrote {f}")
 
     @publicity_group.command("status")
-    @view_opt
+    @VIEW_OPT
     @click.pass_obj
     def publicity_status(obj: Any, now: str | None) -> None:
         """The window, its state and the current proposed winners."""
@@ -79,6 +127,8 @@ def register(main: click.Group) -> None:
                     else "waiting for the committee" if p["status"] == "pending"
                     else f"replacement vote (ballot {p['ballot_id']})" if p["status"] == "voting" else "vacant")
             click.echo(f"  place {p['position']} ({p['complaint']}): {what}")
+
+    publish_command(publicity_group, "publicity", "public notice")
 
     @main.group("complaints")
     def complaints_group() -> None:
@@ -108,8 +158,8 @@ def register(main: click.Group) -> None:
     @click.option("--anonymous", is_flag=True, help="No name or phone (only where the edition allows it).")
     @click.option("--evidence", multiple=True, type=click.Path(exists=True, dir_okay=False),
                   help="A scanned letter, photo or document; repeat for several.")
-    @actor_opt
-    @now_opt
+    @ACTOR_OPT
+    @NOW_OPT
     @click.pass_obj
     def complaints_register(obj: Any, via: str, received: str, enterprise: str, content: str | None,
                             content_file: str | None, name: str, phone: str, anonymous: bool,
@@ -151,8 +201,8 @@ def register(main: click.Group) -> None:
     @click.option("--outcome", type=click.Choice(publicity.OUTCOMES), default=None,
                   help="For an upheld complaint: keep the winner, or refer its removal and its place to the "
                        "committee (which decides: `complaints decide`).")
-    @actor_opt
-    @now_opt
+    @ACTOR_OPT
+    @NOW_OPT
     @click.pass_obj
     def complaints_conclude(obj: Any, number: str, upheld: bool, findings: str, reason: str, outcome: str | None,
                             actor: str, now: str | None) -> None:
@@ -173,7 +223,7 @@ def register(main: click.Group) -> None:
     @click.option("--closes-at", default=None, help="--vote: closing time (default: the 议事规则's 决选时长 from now).")
     @click.option("--reason", required=True, help="The committee's decision as minuted (its meeting, its reason).")
     @click.option("--actor", required=True, help="The committee chair's userid (the decision is the committee's).")
-    @now_opt
+    @NOW_OPT
     @click.pass_obj
     def complaints_decide(obj: Any, number: str, decision: str | None, closes_at: str | None, reason: str,
                           actor: str, now: str | None) -> None:
@@ -200,8 +250,8 @@ def register(main: click.Group) -> None:
 
     @complaints_group.command("report")
     @click.option("--out", type=base.OUT_DIR, default=None)
-    @actor_opt
-    @now_opt
+    @ACTOR_OPT
+    @NOW_OPT
     @click.pass_obj
     def complaints_report(obj: Any, out: str | None, actor: str, now: str | None) -> None:
         """Send the written verification report to the committee and write it (Markdown and HTML)."""
@@ -213,126 +263,9 @@ def register(main: click.Group) -> None:
         for f in base.run(obj, go, now):
             click.echo(f"wrote {f}")
 
-    @main.group("approval")
-    def approval_group() -> None:
-        """The city government's approval (报市政府审批)."""
-
-    @approval_group.command("record")
-    @click.option("--date", "day", required=True, help="Date of the approval document (YYYY-MM-DD).")
-    @click.option("--document", required=True, help="Document number, e.g. 韶府函〔2019〕12号.")
-    @click.option("--approved", required=True, help="Approved application numbers, comma separated.")
-    @actor_opt
-    @now_opt
-    @click.pass_obj
-    def approval_record(obj: Any, day: str, document: str, approved: str, actor: str, now: str | None) -> None:
-        """Record the approval; nothing is announced before it."""
-        rt = obj.runtime
-        approved_on = base.day(rt, day, "--date")
-
-        def go(s: Any, when: dt.datetime) -> str:
-            row, files = ph.record_approval(s, rt.settings, rt.renderer, actor=actor, now=when,
-                                            approved_on=approved_on, document_number=document,
-                                            approved=_ids(rt, s, approved))
-            return "\n".join([f"approval recorded: {row.document_number} ({row.approved_on}) "
-                               f"{len(row.approved)} winners", *(f"  wrote {f}" for f in files)])
-        click.echo(base.run(obj, go, now))
-
-    @approval_group.command("package")
-    @click.option("--format", "fmt", type=click.Choice(approval_files.FORMATS), default="md", show_default=True)
-    @click.option("--out", type=base.OUT_FILE, default=None,
-                  help="The file to write (default: <edition>-approval.<format> in the publications directory).")
-    @view_opt
-    @click.pass_obj
-    def approval_package(obj: Any, fmt: str, out: str | None, now: str | None) -> None:
-        """Write the 评选情况报告 to the city government: process, ranking, vote, notice and complaints."""
-        rt = obj.runtime
-        if now and out is None and not rt.settings.server.time_travel:
-            base.bad_argument(f"--now {now}: a package as of another time is a preview — give --out FILE (the "
-                              "publications directory keeps the package of record); nothing was written")
-
-        def go(s: Any, when: dt.datetime) -> tuple[dict[str, Any], Path]:
-            return ph.write_package(s, rt.settings, rt.renderer, now=when, fmt=fmt, out=Path(out) if out else None)
-        data, path = base.run(obj, go, now, changes=False)
-        click.echo(f"wrote {path}")
-        if not data["complete"]:
-            click.echo("draft, not the edition's result: " + rt.renderer.text(
-                "messages/publicity/package_gaps.md.j2", gaps=data["gaps"]), err=True)
-
-    @main.group("award")
-    def award_group() -> None:
-        """The award (表彰奖励): announcement and prize payments."""
-
-    @award_group.command("announce")
-    @click.option("--out", type=base.OUT_DIR, default=None)
-    @actor_opt
-    @now_opt
-    @click.pass_obj
-    def award_announce(obj: Any, out: str | None, actor: str, now: str | None) -> None:
-        """Announce the approved winners, congratulate them, open their award records."""
-        rt = obj.runtime
-
-        def go(s: Any, when: dt.datetime) -> tuple[int, list[Path]]:
-            records, files = ph.announce(s, rt.settings, rt.renderer, actor=actor, now=when,
-                                         out=Path(out) if out else None)
-            return len(records), files
-        count, files = base.run(obj, go, now)
-        click.echo(f"announced {count} winners")
-        for f in files:
-            click.echo(f"  wrote {f}")
-
-    @award_group.command("pay")
-    @click.argument("application")
-    @click.option("--status", type=click.Choice(publicity.PAYMENT_STATES), default="paid", show_default=True)
-    @click.option("--reference", default="", help="Payment reference.")
-    @actor_opt
-    @now_opt
-    @click.pass_obj
-    def award_pay(obj: Any, application: str, status: str, reference: str, actor: str, now: str | None) -> None:
-        """Update a winner's prize payment status."""
-        def go(s: Any, when: dt.datetime) -> str:
-            rec = publicity.set_payment(s, obj.runtime.settings, actor=actor, now=when, ref=application, status=status,
-                                    reference=reference)
-            return f"{application}: {rec.payment_status} {rec.prize_yuan} yuan"
-        click.echo(base.run(obj, go, now))
-
-    @award_group.command("certificates")
-    @click.option("--out", type=base.OUT_DIR, default=None, help="Write every certificate (Word, HTML) here.")
-    @actor_opt
-    @now_opt
-    @click.pass_obj
-    def award_certificates(obj: Any, out: str | None, actor: str, now: str | None) -> None:
-        """Number a 证书 for every announced winner without one; with --out, write them all."""
-        rt = obj.runtime
-
-        def go(s: Any, when: dt.datetime) -> list[dict[str, Any]]:
-            try:
-                new = publicity.certificates.issue(s, rt.settings, actor=actor, now=when)
-            except AlreadyDone:
-                new = []
-            for c in new:
-                click.echo(f"issued {c.number}  {publicity.describe(s, c.application_id)['name']}")
-            return [publicity.certificates.data(s, rt.settings, c.number)
-                    for c in publicity.certificates.issued(s, rt.settings)]
-        every = base.run(obj, go, now)
-        if not out:
-            click.echo(f"{len(every)} certificates issued in all")
-            return
-        for path in certificate_files.write(rt.renderer, every, Path(out)):
-            click.echo(f"  wrote {path}")
-
-    @award_group.command("status")
-    @click.pass_obj
-    def award_status(obj: Any) -> None:
-        """Award records and payment status."""
-        def go(s: Any, when: dt.datetime) -> list[str]:
-            return [f"{publicity.describe(s, r.application_id)['number']}  {r.prize_yuan}  {r.payment_status}"
-                    f"  {r.payment_reference or ''}" for r in publicity.records(s, obj.runtime.settings)]
-        for line in base.run(obj, go):
-            click.echo(line)
-
     @main.command("archive")
     @click.option("--out", required=True, type=base.OUT_FILE, help="The zip file to write.")
-    @actor_opt
+    @ACTOR_OPT
     @click.pass_obj
     def archive_cmd(obj: Any, out: str, actor: str) -> None:
         """Export the whole edition (tables, files, reports, audit log) with a SHA-256 manifest."""

@@ -17,7 +17,7 @@ NO = {"否", "不允许", "无", "不", "no", "false"}
 POLICY_WORDS = {"排除": "exclude", "exclude": "exclude", "允许": "allow", "仅记录": "allow", "allow": "allow"}
 KEYS = {"日期": "held_on", "出席": "attendees", "法定人数": "quorum", "每人选": "picks", "决选": "runoff",
         "决选时长": "runoff_hours", "回避": "conflict_policy", "改票": "allow_ballot_change", "决定": "decisions",
-        "当选": "majority", "不足": "shortfall"}
+        "当选": "majority", "不足": "shortfall", "纪要": "minutes_ref"}
 SHORTFALL_WORDS = {"决选": "runoff", "再投": "runoff", "runoff": "runoff", "空缺": "vacant", "vacant": "vacant"}
 
 
@@ -31,7 +31,7 @@ def _flag(word: str, key: str) -> bool:
 
 def parse_rules(args: str, settings: Settings, now: dt.datetime) -> dict[str, Any]:
     """`日期=2026-09-10 出席=张三,李四 法定人数=2/3 每人选=3 决选=自动 决选时长=48 回避=排除 改票=不允许
-    决定=…` (决定 takes the rest of the line) as `committee.record_meeting`'s arguments."""
+    纪要=… 决定=…` (决定 takes the rest of the line) as `committee.record_meeting`'s arguments."""
     head, sep, decisions = args.partition("决定=")
     out: dict[str, Any] = {"decisions": decisions.strip() if sep else ""}
     for token in head.split():
@@ -81,6 +81,25 @@ def register(router: Router) -> None:
             ctx.reply("committee.rules_usage_reply", manage=access.allows("committee.rules", ctx.role))
         else:
             ctx.reply("committee.rules", **committee.rules_data(ctx.session, ctx.settings))
+
+    @router.command("实施方案", verbs=("plan.record", "committee.rules_view"), order=54)
+    def on_plan(ctx: Context, args: str) -> None:
+        """`实施方案` shows stages 1–2 as recorded; `实施方案 记录 2018-08-28 韶府函〔2018〕88号` records the approval."""
+        sub, _, rest = args.partition(" ")
+        if sub == "记录" and access.allows("plan.record", ctx.role):
+            day, _, number = rest.strip().partition(" ")
+            try:
+                approved_on = dates.parse_day(day, ctx.settings.award.tz, now=ctx.now)
+            except dates.UnreadableTime:
+                raise InvalidInput("plan_usage") from None
+            if not number.strip():
+                raise InvalidInput("plan_usage")
+            committee.record_plan_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
+                                           approved_on=approved_on, document_number=number)
+            ctx.reply("committee.plan_recorded", **committee.plan_data(ctx.session, ctx.settings))
+        else:
+            ctx.reply("committee.plan", manage=access.allows("plan.record", ctx.role),
+                      **committee.plan_data(ctx.session, ctx.settings))
 
     @router.command("破格", verbs=("committee.admit",), order=56)
     def on_admit(ctx: Context, args: str) -> None:

@@ -28,7 +28,7 @@ def register(router: Router) -> None:
 
     @router.command("阶段", order=90)
     def on_stages(ctx: Context, args: str) -> None:
-        rows = [{"name": st.name, "status": stages.status(ctx.session, ctx.settings, st.key),
+        rows = [{"name": st.name, "status": stages.status(ctx.session, ctx.settings, st.key), "start": st.start,
                  "deadline": stages.deadline(ctx.session, ctx.settings, st.key)} for st in ctx.settings.award.stages]
         ctx.reply("common.stages", stages=rows)
 

@@ -12,7 +12,7 @@ from workflows import publicity
 from workflows.core import access, dates, notices, placeholders
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.documents.filetypes import AllowedTypes
-from workflows.publicity import places
+from workflows.publicity import places, publication
 from workflows.core.settings import Settings
 
 from .. import approval as approval_files
@@ -56,9 +56,10 @@ def write_report(renderer: Renderer, settings: Settings, data: dict[str, Any], o
 
 
 def start(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
-          out: Path | None = None) -> tuple[publicity.Publicity, list[Path]]:
-    """Start the notice of the committee's result and write the per-channel texts (chat, CLI and the sample)."""
-    pub = publicity.start_publicity(session, settings, actor=actor, now=now)
+          out: Path | None = None, accept_late: bool = False) -> tuple[publicity.Publicity, list[Path]]:
+    """Start the notice of the committee's result and write the per-channel texts (chat, CLI and the sample);
+    `accept_late`: the operator confirmed a window that ends after the stage's deadline."""
+    pub = publicity.start_publicity(session, settings, actor=actor, now=now, accept_late=accept_late)
     return pub, write_channel_texts(renderer, settings, "publicity", publicity.notice_data(session, settings), out)
 
 
@@ -88,11 +89,11 @@ def write_package(session: Session, settings: Settings, renderer: Renderer, *, n
 
 def record_approval(session: Session, settings: Settings, renderer: Renderer, *, actor: str, now: dt.datetime,
                     approved_on: dt.date, document_number: str, approved: list[int],
-                    out: Path | None = None) -> tuple[publicity.Approval, list[Path]]:
+                    out: Path | None = None, accept_late: bool = False) -> tuple[publicity.Approval, list[Path]]:
     """Record the city government's approval, then write the package that goes with it (every format) and
     record its digest and file hashes in the audit (used by chat and CLI)."""
     row = publicity.record_approval(session, settings, actor=actor, now=now, approved_on=approved_on,
-                                    document_number=document_number, approved=approved)
+                                    document_number=document_number, approved=approved, accept_late=accept_late)
     data = publicity.package_data(session, settings, now=now)
     paths = approval_files.write(renderer, settings, data, out or publications_dir(settings))
     publicity.attach_package(session, settings, actor=actor, now=now, data=data,
@@ -128,11 +129,15 @@ def register(router: Router) -> None:
             placeholders.require_real_contacts(ctx.settings, action="publicity")
             winners, _ = publicity.proposed(ctx.session, ctx.settings)
             rules = ctx.settings.award.rules
-            win = publicity.notice_window(ctx.now, rules.publicity_days, ctx.settings.award.tz,
-                                          start_day_counts=rules.publicity_start_day_counts)
-            confirm.ask(ctx, "publicity_start", subject=f"publicity:{ctx.settings.award.edition_key}", params={},
+            win = publicity.planned_window(ctx.session, ctx.settings, ctx.now)
+            late = publicity.runs_past_deadline(ctx.session, ctx.settings, win)
+            confirm.ask(ctx, "publicity_start", subject=f"publicity:{ctx.settings.award.edition_key}",
+                        params={"accept_late": bool(late)},
                         winners=[publicity.describe(ctx.session, i) for i in winners], days=rules.publicity_days,
-                        last_day=win.last_day.isoformat())
+                        last_day=win.last_day.isoformat(), late=late)
+            return
+        if args.startswith("刊登") and access.allows("publicity.manage", ctx.role):
+            _record_media(ctx, "publicity", args[2:])
             return
         if args and access.allows("publicity.manage", ctx.role):
             ctx.reply("publicity.usage")
@@ -145,7 +150,8 @@ def register(router: Router) -> None:
 
     @router.confirmed("publicity_start")
     def on_publicity_start(ctx: Context, params: dict[str, Any]) -> None:
-        pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
+        pub, files = start(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
+                           accept_late=bool(params.get("accept_late")))
         ctx.reply("publicity.started_ok", files=[str(f) for f in files], winners=list(pub.winners),
                   **publicity.window_data(pub))
 
@@ -175,8 +181,29 @@ def register(router: Router) -> None:
     def on_approval(ctx: Context, args: str) -> None:
         day, number, refs = parse_approval(args, ctx.settings, ctx.now)
         ids = publicity.application_ids(ctx.session, ctx.settings, refs)
+        late = publicity.approval_late(ctx.session, ctx.settings, ctx.now)
+        if late:   # after the stage's deadline: every other check first (rolled back), then ask
+            trial = ctx.session.begin_nested()
+            try:
+                publicity.record_approval(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, approved_on=day,
+                                          document_number=number, approved=ids, accept_late=True)
+            finally:
+                trial.rollback()
+            confirm.ask(ctx, "approval_late", subject=f"approval:{ctx.settings.award.edition_key}",
+                        params={"day": day.isoformat(), "number": number, "ids": ids},
+                        document_number=number, approved_on=day.isoformat(), deadline=late["deadline"],
+                        winners=[publicity.describe(ctx.session, i) for i in ids])
+            return
+        _approve(ctx, day, number, ids, accept_late=False)
+
+    @router.confirmed("approval_late")
+    def on_approval_late(ctx: Context, params: dict[str, Any]) -> None:
+        _approve(ctx, dt.date.fromisoformat(params["day"]), params["number"], [int(i) for i in params["ids"]],
+                 accept_late=True)
+
+    def _approve(ctx: Context, day: dt.date, number: str, ids: list[int], *, accept_late: bool) -> None:
         row, files = record_approval(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now,
-                                     approved_on=day, document_number=number, approved=ids)
+                                     approved_on=day, document_number=number, approved=ids, accept_late=accept_late)
         ctx.reply("publicity.approval_ok", document_number=row.document_number, approved_on=row.approved_on,
                   winners=[publicity.describe(ctx.session, i) for i in row.approved], files=[str(f) for f in files])
 
@@ -192,17 +219,64 @@ def register(router: Router) -> None:
                   approval=data["approval"])
         notices.send_file(ctx.session, ctx.userid, sha256=stored.sha256, filename=name, now=ctx.now)
 
+    def _record_media(ctx: Context, what: str, rest: str) -> None:
+        """`公示 刊登 门户网站 2019-02-01 [链接]` / `表彰 刊登 …`: one channel's publication, then the log."""
+        words = rest.split()
+        if len(words) < 2:
+            raise InvalidInput("media_usage", word="公示" if what == "publicity" else "表彰",
+                               channels=list(publication.channel_names(ctx.settings).values()))
+        names = publication.channel_names(ctx.settings)
+        key = next((k for k, n in names.items() if words[0] in (k, n)), words[0])
+        try:
+            day = dates.parse_day(words[1], ctx.settings.award.tz, now=ctx.now)
+        except dates.UnreadableTime:
+            raise InvalidInput("media_usage", word="公示" if what == "publicity" else "表彰",
+                               channels=list(names.values())) from None
+        publication.record_publication(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, what=what,
+                                       channel=key, published_on=day, link=words[2] if len(words) > 2 else "")
+        ctx.reply("publicity.media_recorded", what=what, log=publication.by_channel(ctx.session, ctx.settings, what))
+
     @router.command("表彰", verbs=("award.manage",), order=65)
     def on_award(ctx: Context, args: str) -> None:
+        if args.startswith("刊登"):
+            _record_media(ctx, "award", args[2:])
+            return
+        if args:
+            ctx.reply("publicity.usage")
+            return
         records, files = announce(ctx.session, ctx.settings, renderer(ctx), actor=ctx.userid, now=ctx.now)
         ctx.reply("award.announced_ok", count=len(records), files=[str(f) for f in files])
 
     @router.command("奖金", verbs=("award.manage",), order=66)
     def on_payment(ctx: Context, args: str) -> None:
         parts = args.split(maxsplit=2)
+        if len(parts) >= 2 and parts[1] == "更正":
+            _ask_correction(ctx, parts[0], parts[2] if len(parts) > 2 else "")
+            return
         if len(parts) < 2 or parts[1] not in PAID_WORDS:
             raise InvalidInput("award_bad_payment_status")
         rec = publicity.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=parts[0],
                                 status=PAID_WORDS[parts[1]], reference=parts[2] if len(parts) > 2 else "")
         ctx.reply("award.payment_ok", winner=publicity.describe(ctx.session, rec.application_id),
                   status=rec.payment_status, prize_yuan=rec.prize_yuan)
+
+    def _ask_correction(ctx: Context, ref: str, rest: str) -> None:
+        """`奖金 SG2018-002 更正 新凭证号 原因`: a recorded payment is corrected only after a confirmation."""
+        reference, _, reason = rest.partition(" ")
+        rec = publicity.find_record(ctx.session, ctx.settings, ref)
+        winner = publicity.describe(ctx.session, rec.application_id)
+        if not reference or not reason.strip():
+            raise InvalidInput("award_payment_replace_no_reason", number=winner["number"])
+        publicity.check_payment(ctx.session, ctx.settings, ref=ref, status="paid", reference=reference,
+                                replace_reason=reason)
+        confirm.ask(ctx, "payment_correct", subject=f"application:{rec.application_id}",
+                    params={"ref": winner["number"], "reference": reference, "reason": reason.strip()},
+                    winner=winner, old_reference=rec.payment_reference or "", reference=reference,
+                    reason=reason.strip())
+
+    @router.confirmed("payment_correct")
+    def on_payment_correct(ctx: Context, params: dict[str, Any]) -> None:
+        rec = publicity.set_payment(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, ref=params["ref"],
+                                    status="paid", reference=params["reference"], replace_reason=params["reason"])
+        ctx.reply("award.payment_corrected_ok", winner=publicity.describe(ctx.session, rec.application_id),
+                  reference=rec.payment_reference or "", prize_yuan=rec.prize_yuan)

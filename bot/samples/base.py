@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflows import committee
 from workflows.core import access, people, stages
 from workflows.core.models import Person
 from workflows.core.settings import Settings
@@ -75,13 +76,28 @@ def recommending_units(session: Session, settings: Settings) -> dict[str, str]:
 
 
 def to_apply(session: Session, settings: Settings, now: dt.datetime) -> None:
-    """Roster loaded; the call, training and application stages open."""
+    """Roster loaded; stages 1–2 decided (the city approved the plan, the committee adopted its 议事规则); the call,
+    training and application stages open."""
     ensure_roster(session, now, settings)
+    decide_plan_and_rules(session, settings, now)
     for key in ("plan", "committee_meeting"):
         if stages.status(session, settings, key) != "closed":
             stages.close_stage(session, settings, key, actor=ACTOR, now=now)
     for key in ("call", "training", "apply"):
         stages.open_stage(session, settings, key, actor=ACTOR, now=now)
+
+
+def decide_plan_and_rules(session: Session, settings: Settings, now: dt.datetime) -> None:
+    """Stages 1 and 2 as decisions: the city's approval of the 实施方案 and the 议事规则 (the configured defaults)."""
+    day = now.astimezone(settings.award.tz).date()
+    if committee.plan_approval(session, settings) is None:
+        committee.record_plan_approval(session, settings, actor=ACTOR, now=now, approved_on=day,
+                                       document_number="韶府函〔示例〕0号")
+    if committee.latest_meeting(session, settings) is None:
+        members = [p.name or p.userid for p in people.with_role(session, "committee", "committee_chair")]
+        committee.record_meeting(session, settings, actor=ACTOR, now=now, held_on=day, attendees=members or [ACTOR],
+                                 decisions="审议通过评审委员会议事规则（示例）：按配置的投票规则进行无记名投票。",
+                                 minutes_ref="评审委员会第1次会议纪要（示例）")
 
 
 def acting_time(session: Session, settings: Settings, stage: str, now: dt.datetime) -> dt.datetime:

@@ -29,7 +29,10 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
     actor = _secretary(session)
     pub = publicity.current(session, settings)
     if pub is None:
-        # Only the committee's result can be published: the sample's vote step comes first.
+        # Only the committee's result can be published: the sample's vote step comes first. The notice starts
+        # early enough for its whole window to end before the stage's deadline (seed §三(八)).
+        room = dt.timedelta(days=settings.award.rules.publicity_days + 2)
+        now = min(now, stages.deadline(session, settings, "publicity") - room)
         pub, _ = ph.start(session, settings, renderer, actor=actor, now=now)
         publicity.begin(session, settings, userid=COMPLAINANT, now=now)
         conv = conversation.current(session, COMPLAINANT)
@@ -45,10 +48,13 @@ def to_award(session: Session, settings: Settings, now: dt.datetime) -> None:
     later = max(now + WINDOW_PASSED, pub.end + dt.timedelta(hours=9))
     if pub.report_sent_at is None:
         ph.send_report(session, settings, renderer, actor=actor, now=later)
+    # The notice is over; the city's approval is recorded as of the award stage's opening (the package of record
+    # then describes the stages as they stay: nothing of the sample changes them after the approval).
     for key in ("publicity", "approval"):
         if stages.status(session, settings, key) != "closed":
             stages.close_stage(session, settings, key, actor=ACTOR, now=later)
-    stages.open_stage(session, settings, "award", actor=ACTOR, now=later)
+    if stages.status(session, settings, "award") == "pending":
+        stages.open_stage(session, settings, "award", actor=ACTOR, now=later)
     if publicity.current_approval(session, settings) is None:
         ph.record_approval(session, settings, renderer, actor=actor, now=later,
                            approved_on=later.astimezone(settings.award.tz).date(),

@@ -99,8 +99,16 @@ def test_the_edition_page(mishu, edition):
     for st in edition.rt.settings.award.stages:
         assert st.name in page
     assert re.search(r'id="current-stage">表彰奖励<', page)
+    # issue 23.6: every stage's planned start beside its deadline; stages 1 and 2 are the decisions recorded
+    assert "<th>计划开始</th>" in page and "<td>2018年12月1日</td>" in page and "<td>2019年4月1日</td>" in page
+    assert "市政府批准：韶府函〔示例〕0号" in page and "议事规则：" in page and "第1次会议纪要（示例）" in page
     assert "<strong>40/40</strong><span>材料评审评分表已确认" in page
     assert "<strong>7/7</strong><span>第 1 轮投票" in page
+
+
+def test_the_award_records_show_plaque_and_certificate(mishu):
+    page = text(mishu.get("/admin/publicity"))   # issue 23.12: columns beside the prize payment
+    assert "<th>奖牌</th><th>证书</th>" in page and '<td class="plaque">未颁发</td>' in page
 
 
 def test_nobody_owes_anything_after_the_award(mishu):

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot import approval as approval_files
 from bot import sample
 from bot.app import create_app
+from bot.commands import award as award_commands
 from bot.commands import publicity as commands
 from bot.handlers.publicity import publications_dir
 from bot.runtime import build_runtime
@@ -80,6 +81,7 @@ class _Obj:
 def cli(rt, *args, code=0):
     main = click.Group("bot")
     commands.register(main)
+    award_commands.register(main)   # approval and award: bot/commands/award.py
     result = CliRunner().invoke(main, list(args), obj=_Obj(rt), catch_exceptions=False)
     assert result.exit_code == code, result.output
     return result

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot import sample
 from bot.approval import docx_text
-from bot.commands import publicity as commands
+from bot.commands import award as commands
 from tests.bot.admin_helpers import csrf, sign_in
 from workflows import publicity
 from workflows.publicity.models import Certificate

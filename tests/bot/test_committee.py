@@ -39,7 +39,7 @@ def last(wecom, uid):
 def roster(rt, clock):
     clock.set(VOTE_TIME)
     with rt.sessions.begin() as s:
-        return seed(s, rt.settings, clock())
+        return seed(s, rt.settings, clock(), rules=False)
 
 
 def test_rules_are_recorded_in_chat_shown_to_the_committee_and_bad_input_changes_nothing(cb, rt, wecom, roster):
@@ -68,6 +68,10 @@ def test_rules_are_recorded_in_chat_shown_to_the_committee_and_bad_input_changes
 
 def test_vote_open_asks_first_and_follows_the_recorded_rules(cb, rt, wecom, roster, monkeypatch):
     monkeypatch.setattr(results, "final_top", lambda s, st: ranked(s, roster))
+    say(cb, rt, "mishu", "投票 开始")       # issue 23.6: no vote before the 议事规则 are recorded
+    assert "议事规则尚未登记，投票暂不能开始" in last(wecom, "mishu")
+    with rt.sessions() as s:
+        assert s.scalar(select(Ballot)) is None
     say(cb, rt, "mishu", RULES)
     say(cb, rt, "mishu", "投票 开始")
     asked = last_card(wecom, "mishu")

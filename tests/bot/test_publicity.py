@@ -178,11 +178,13 @@ def test_operator_commands_from_notice_to_archive_and_audit(rt, wecom, clock, ed
     import click
     from click.testing import CliRunner
 
+    from bot.commands import award as award_commands
     from bot.commands import publicity as commands
     from sqlalchemy import text
 
     main = click.Group("bot")
     commands.register(main)
+    award_commands.register(main)   # approval and award: bot/commands/award.py
     runner = CliRunner()
 
     def run(*args, code=0):

@@ -51,7 +51,7 @@ def test_anyone_can_list_the_stages_and_their_deadlines(cb, rt, wecom, clock):
     cb.send(cb.text("qiye9", "阶段"))
     deliver(rt)
     [reply] = texts(wecom, "qiye9")
-    assert "进行中</font> 申报推荐，截止 2018年11月15日" in reply
+    assert "进行中</font> 申报推荐，2018年09月16日起，截止 2018年11月15日" in reply   # start and deadline (23.6)
     assert "已结束</font> 首次评审委员会会议" in reply and "未开始 表彰奖励" in reply
 
 

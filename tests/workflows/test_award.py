@@ -10,7 +10,7 @@ from workflows.core import audit
 from workflows.core.errors import DomainError
 from workflows.publicity import places
 from workflows import publicity
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
 from workflows.publicity.models import AwardRecord
 from workflows.core.models import OutboxMessage
 
@@ -143,3 +143,71 @@ def test_a_place_the_city_left_out_is_the_committees_and_a_replacement_needs_the
         assert audit.entries(s, action="approval.supplement")[0].details["approved"] == [edition[3]]
         recs = publicity.announce(s, settings, actor="mishu1", now=AFTER + dt.timedelta(days=13))
         assert sorted(r.application_id for r in recs) == [edition[0], edition[2], edition[3]]
+
+
+def test_a_recorded_payment_is_not_silently_overwritten(settings, sessions, edition):
+    """Issue 21.3: a second payment for a winner already paid is refused; a correction needs a reason and keeps
+    the old reference in the audit."""
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:3])
+        publicity.announce(s, settings, actor="mishu1", now=AFTER)
+        publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                              reference="财拨2019-7")
+        with pytest.raises(AlreadyDone) as err:
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                                  reference="财拨2019-8")
+        assert err.value.code == "award_already_paid" and err.value.data["reference"] == "财拨2019-7"
+        with pytest.raises(AlreadyDone):
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="pending")
+        with pytest.raises(InvalidInput) as err:
+            publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                                  reference="财拨2019-8", replace_reason="  ")
+        assert err.value.code == "award_payment_replace_no_reason"
+        rec = publicity.find_record(s, settings, "SG2018-001")
+        assert rec.payment_reference == "财拨2019-7"
+        # The same payment recorded again changes nothing (and tells nobody twice).
+        publicity.set_payment(s, settings, actor="mishu1", now=AFTER, ref="SG2018-001", status="paid",
+                              reference="财拨2019-7")
+        assert len(audit.entries(s, action="award.payment")) == 1
+        later = AFTER + dt.timedelta(days=1)
+        publicity.set_payment(s, settings, actor="mishu1", now=later, ref="SG2018-001", status="paid",
+                              reference="财拨2019-8", replace_reason="凭证号录入错误")
+        assert rec.payment_reference == "财拨2019-8"
+        fix = audit.entries(s, action="award.payment_corrected")[0].details
+        assert (fix["old_reference"], fix["reference"], fix["reason"]) == ("财拨2019-7", "财拨2019-8", "凭证号录入错误")
+        assert len(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "award.paid")).all()) == 1
+
+
+def test_approval_and_announcement_keep_the_seed_dates(settings, sessions, edition):
+    """Issue 23.11: the approval is dated after the notice and recorded before the approval stage's deadline (3月30日)
+    unless the delay is accepted; the announcement follows it and opens the award stage, never after it closed."""
+    from workflows.core import stages
+    late = dt.datetime(2019, 3, 31, 10, 0, tzinfo=START.tzinfo)
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        with pytest.raises(InvalidInput) as err:   # the notice's last day (02-10) is not after the notice
+            publicity.record_approval(s, settings, actor="mishu1", now=AFTER, approved_on=dt.date(2019, 2, 10),
+                                      document_number="韶府函〔2019〕12号", approved=edition[:3])
+        assert err.value.code == "approval_bad_date"
+        with pytest.raises(InvalidInput) as err:
+            approve(s, settings, edition[:3], now=late)
+        assert err.value.code == "approval_past_deadline"
+        assert publicity.current_approval(s, settings) is None
+        publicity.record_approval(s, settings, actor="mishu1", now=late, approved_on=late.date(),
+                                  document_number="韶府函〔2019〕12号", approved=edition[:3], accept_late=True)
+        assert audit.entries(s, action="approval.record")[0].details["past_deadline"].startswith("2019-03-30")
+        assert stages.status(s, settings, "award") == "pending"
+        stages.close_stage(s, settings, "award", actor="cli", now=late)
+        with pytest.raises(DomainError) as err:
+            publicity.announce(s, settings, actor="mishu1", now=late)
+        assert err.value.code == "stage_closed"
+
+
+def test_the_announcement_opens_the_award_stage(settings, sessions, edition):
+    from workflows.core import stages
+    with sessions.begin() as s:
+        publicity.send_report(s, settings, actor="mishu1", now=AFTER)
+        approve(s, settings, edition[:3])
+        publicity.announce(s, settings, actor="mishu1", now=AFTER)
+        assert stages.status(s, settings, "award") == "open"

@@ -29,7 +29,7 @@ def record(s, settings, now, **rules):
 def test_config_gives_the_defaults_and_the_recorded_rules_win_audited(sessions, settings, clock):
     clock.set(VOTE_TIME)
     with sessions.begin() as s:
-        seed(s, settings, clock(), n=1)
+        seed(s, settings, clock(), n=1, rules=False)
         rules = committee.effective(s, settings)
         assert (rules.source, rules.quorum, rules.picks, rules.runoff, rules.conflict_policy) == \
             ("config", "2/3", None, True, "exclude")
@@ -64,7 +64,7 @@ def test_config_gives_the_defaults_and_the_recorded_rules_win_audited(sessions, 
 def test_bad_rules_are_refused_and_nothing_changes(sessions, settings, clock, kw, code):
     clock.set(VOTE_TIME)
     with sessions.begin() as s:
-        seed(s, settings, clock(), n=1)
+        seed(s, settings, clock(), n=1, rules=False)
         args = {"held_on": DAY, "attendees": ["吴海"], "decisions": "通过议事规则。", **kw}
         with pytest.raises(InvalidInput) as err:
             committee.record_meeting(s, settings, actor="mishu", now=clock(), **args)

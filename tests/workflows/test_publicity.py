@@ -15,11 +15,11 @@ from workflows.publicity.window import WindowState
 from .publicity_fixtures import SH, START, make_apps, make_roster, committee_result
 
 
-def _start(s, settings, now=START, winners=None, reserve=None):
+def _start(s, settings, now=START, winners=None, reserve=None, accept_late=False):
     ids = make_apps(s, settings)
     make_roster(s)
     committee_result(s, settings, ids[:3] if winners is None else winners, ids[3:] if reserve is None else reserve)
-    pub = publicity.start_publicity(s, settings, actor="mishu1", now=now)
+    pub = publicity.start_publicity(s, settings, actor="mishu1", now=now, accept_late=accept_late)
     return ids, pub
 
 
@@ -39,7 +39,9 @@ def test_start_day_not_counted_moves_the_end(settings, sessions):
     settings = settings.with_overrides(award={"rules": {**settings.award.rules.model_dump(),
                                                         "publicity_start_day_counts": False, "publicity_days": 5}})
     with sessions.begin() as s:
-        _, pub = _start(s, settings, now=dt.datetime(2019, 2, 26, 9, 0, tzinfo=SH) - dt.timedelta(days=1))
+        # a late start (its window ends after the stage's deadline of 02-25), accepted by the operator
+        _, pub = _start(s, settings, now=dt.datetime(2019, 2, 26, 9, 0, tzinfo=SH) - dt.timedelta(days=1),
+                        accept_late=True)
         # 2019-02-25 09:00 + 5 days not counting the 25th: 26, 27, 28, 03-01, 03-02.
         assert pub.last_day == "2019-03-02"
 

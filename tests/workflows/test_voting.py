@@ -9,7 +9,7 @@ from workflows.core.errors import NotAllowed
 from sqlalchemy import delete, func, inspect, select
 
 from workflows.core import audit, people, stages
-from workflows import voting
+from workflows import committee, voting
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.apply.models import Application
 from workflows.core.models import AuditEntry, CardTask, OutboxMessage
@@ -31,9 +31,14 @@ MEMBERS = [f"weiyuan{i}" for i in range(1, 8)]
 VOTE_TIME = dt.datetime(2019, 1, 22, 2, 0, tzinfo=dt.timezone.utc)
 
 
-def seed(session, settings, now, n=5):
-    """Roster, n accepted applications, the vote stage open; returns candidate infos."""
+def seed(session, settings, now, n=5, rules=True):
+    """Roster, n accepted applications, the 议事规则 recorded (unless `rules` is false: the configured defaults
+    adopted as they are), the vote stage open; returns candidate infos."""
     people.import_roster(session, ROSTER, actor="system", now=now)
+    if rules:
+        committee.record_meeting(session, settings, actor="system", now=now, held_on=dt.date(2018, 9, 10),
+                                 attendees=["吴海", "郑涛"], decisions="审议通过评审委员会议事规则。",
+                                 minutes_ref="评审委员会第1次会议纪要")
     stages.open_stage(session, settings, "vote", actor="system", now=now)
     out = []
     for i in range(n):

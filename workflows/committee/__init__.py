@@ -1,4 +1,5 @@
-"""Stage 2 (第一次评审委员会会议): the committee's 议事规则 and its own decisions. See docs/committee.md.
+"""Stages 1–2 (the city's approval of the 实施方案; 第一次评审委员会会议): the plan's approval, the committee's
+议事规则 and its own decisions. See docs/committee.md.
 
 `rules` records the first meeting and the vote rules it adopts (config gives the defaults, the recorded
 rules win); `admission` records the committee's 破格 admission of a candidate below the material gate.
@@ -6,7 +7,8 @@ The vote (workflows.voting) and the scoring gate (workflows.scoring.results) rea
 """
 from workflows.committee import admission
 from workflows.committee.admission import admitted_ids, admissions
-from workflows.committee.models import CommitteeMeeting, GateAdmission, VoteRulesRecord
+from workflows.committee.models import CommitteeMeeting, GateAdmission, PlanApproval, VoteRulesRecord
+from workflows.committee.plan import plan_approval, plan_data, record_plan_approval
 from workflows.committee.rules import (
     CONFLICT_POLICIES,
     SHORTFALLS,
@@ -18,6 +20,7 @@ from workflows.committee.rules import (
 )
 
 __all__ = [
-    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admission",
-    "admissions", "admitted_ids", "effective", "latest_meeting", "record_meeting", "rules_data",
+    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeMeeting", "GateAdmission", "PlanApproval", "VoteRules",
+    "VoteRulesRecord", "admission", "admissions", "admitted_ids", "effective", "latest_meeting", "plan_approval",
+    "plan_data", "record_meeting", "record_plan_approval", "rules_data",
 ]

@@ -20,6 +20,19 @@ class CommitteeMeeting(Base):
     held_on: Mapped[str] = mapped_column(String(10))          # local calendar day, ISO
     attendees: Mapped[list[Any]] = mapped_column(default=list)  # names (or userids) as written in the minutes
     decisions: Mapped[str] = mapped_column(Text, default="")
+    minutes_ref: Mapped[str] = mapped_column(String(200), default="")  # the minutes or document adopting the rules
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    recorded_at: Mapped[dt.datetime]
+
+
+class PlanApproval(Base):
+    """Stage 1: the city government's approval of the edition's 实施方案 (报市政府批准实施): document and date."""
+
+    __tablename__ = "plan_approval"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), unique=True)
+    document_number: Mapped[str] = mapped_column(String(100))
+    approved_on: Mapped[str] = mapped_column(String(10))     # local calendar day, ISO
     recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
 

@@ -105,8 +105,9 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
                    attendees: list[str], decisions: str, quorum: str | None = None, picks: int | None = None,
                    runoff: bool | None = None, runoff_hours: int | None = None,
                    conflict_policy: str | None = None, allow_ballot_change: bool | None = None,
-                   majority: str | None = None, shortfall: str | None = None) -> VoteRulesRecord:
-    """Record a committee meeting and the vote rules it adopted (unset ones keep the rules in force)."""
+                   majority: str | None = None, shortfall: str | None = None, minutes_ref: str = "") -> VoteRulesRecord:
+    """Record a committee meeting and the vote rules it adopted (unset ones keep the rules in force);
+    `minutes_ref` names the minutes or document that adopted them (会议纪要编号)."""
     attendees = [a.strip() for a in attendees if a.strip()]
     if not attendees:
         raise InvalidInput("committee_no_attendees")
@@ -130,8 +131,12 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
     shortfall = shortfall or before.shortfall
     if shortfall not in SHORTFALLS:
         raise InvalidInput("committee_bad_shortfall", shortfall=shortfall)
+    minutes_ref = minutes_ref.strip()
+    if len(minutes_ref) > 200:
+        raise InvalidInput("committee_bad_minutes_ref")
     meeting = CommitteeMeeting(edition=settings.award.edition_key, held_on=held_on.isoformat(),
-                               attendees=attendees, decisions=decisions.strip(), recorded_by=actor, recorded_at=now)
+                               attendees=attendees, decisions=decisions.strip(), minutes_ref=minutes_ref,
+                               recorded_by=actor, recorded_at=now)
     session.add(meeting)
     session.flush()
     row = VoteRulesRecord(edition=settings.award.edition_key, meeting_id=meeting.id,
@@ -146,6 +151,7 @@ def record_meeting(session: Session, settings: Settings, *, actor: str, now: dt.
     after = effective(session, settings)
     audit.record(session, actor=actor, action="committee.rules", subject=f"committee_meeting:{meeting.id}",
                  now=now, held_on=meeting.held_on, attendees=attendees, decisions=meeting.decisions,
+                 minutes_ref=minutes_ref,
                  old=_plain(before), new=_plain(after))
     return row
 
@@ -164,5 +170,5 @@ def rules_data(session: Session, settings: Settings) -> dict[str, Any]:
             "quorum_numerator": q.numerator, "quorum_denominator": q.denominator,
             "meeting": None if meeting is None else {
                 "id": meeting.id, "held_on": meeting.held_on, "attendees": list(meeting.attendees),
-                "decisions": meeting.decisions, "recorded_by": meeting.recorded_by,
+                "decisions": meeting.decisions, "minutes_ref": meeting.minutes_ref, "recorded_by": meeting.recorded_by,
                 "recorded_at": meeting.recorded_at.isoformat()}}

@@ -58,6 +58,8 @@ POLICY: dict[str, frozenset[str]] = {
     # admits a candidate below the material gate (破格), decides a replacement, a vacancy or a replacement vote
     # after 核查, and decides a deadlocked tie of a vote (平票决定)
     "committee.rules": SECRETARIAT,
+    # 1 制定实施方案: the secretariat records the city government's approval of the plan
+    "plan.record": SECRETARIAT,
     "committee.admit": frozenset({"committee_chair"}),
     "committee.decide": frozenset({"committee_chair"}),
     # 3–4 征集 and 宣贯会暨培训

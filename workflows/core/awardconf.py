@@ -23,10 +23,16 @@ class StrictModel(BaseModel):
 
 
 class Stage(StrictModel):
-    """One stage of the award with its deadline."""
+    """One stage of the award with its planned start and its deadline.
+
+    `start` (a date means its first second) is when the stage is planned to begin; left out, the stage starts
+    the day after the previous stage's deadline (the first stage: its deadline's day). It is shown beside the
+    deadline (`阶段`, the workbench) and warned of when a stage is opened before it; the deadline stays the rule.
+    """
 
     key: Literal[STAGE_KEYS]  # type: ignore[valid-type]
     name: str
+    start: dt.datetime | None = None
     deadline: dt.datetime
 
     @field_validator("deadline", mode="before")
@@ -34,6 +40,13 @@ class Stage(StrictModel):
     def _date_means_end_of_day(cls, v: object) -> object:
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
             return dt.datetime.combine(v, dt.time(23, 59, 59))
+        return v
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _date_means_start_of_day(cls, v: object) -> object:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime.combine(v, dt.time(0, 0, 0))
         return v
 
 
@@ -209,6 +222,16 @@ class SecretariatContact(StrictModel):
     phone: str = ""
     address: str = ""
     postcode: str = Field(default="", pattern=r"^(\d{6})?$")
+
+
+class AwardDecisionConf(StrictModel):
+    """The award itself (seed §三(九), §四): who issues the 表彰决定, and the budget line of the approval report."""
+
+    # [seed §四] 由市政府表彰奖励: the decision is the city government's; the secretariat (`organizer`) drafts it.
+    # Empty: "<city>人民政府".
+    signer: str = ""
+    # [seed §四] the budget line the report to the city states.
+    budget: str = "奖励经费和评审经费由市财政统一安排"
 
 
 class EligibilityConf(StrictModel):

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
-    STAGE_KEYS, ApplicationConf, CallConf, Contact, DEFAULT_ENTERPRISE_TYPES, EligibilityConf, EnterpriseTypeConf,
-    MaterialConf, Region, Reminders, RubricCategoryConf, RubricConf, RubricItemConf, Rules, SecretariatContact, Stage,
-    StrictModel, parse_offset,
+    STAGE_KEYS, ApplicationConf, AwardDecisionConf, CallConf, Contact, DEFAULT_ENTERPRISE_TYPES, EligibilityConf,
+    EnterpriseTypeConf, MaterialConf, Region, Reminders, RubricCategoryConf, RubricConf, RubricItemConf, Rules,
+    SecretariatContact, Stage, StrictModel, parse_offset,
 )
 
 
@@ -187,6 +187,12 @@ class AwardSettings(StrictModel):
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
+    decision: AwardDecisionConf = AwardDecisionConf()
+
+    @property
+    def signer(self) -> str:
+        """Who issues the 表彰决定: `[award.decision] signer`, else the city's government."""
+        return self.decision.signer or f"{self.city}人民政府"
 
     @field_validator("registration_kinds")
     @classmethod
@@ -213,9 +219,21 @@ class AwardSettings(StrictModel):
             raise ValueError(f"stages missing: {', '.join(missing)}")
         if len(set(keys)) != len(keys):
             raise ValueError("a stage key appears twice")
-        for s in self.stages:
+        previous: Stage | None = None
+        for s in sorted(self.stages, key=lambda st: STAGE_KEYS.index(st.key)):
             if s.deadline.tzinfo is None:
                 object.__setattr__(s, "deadline", s.deadline.replace(tzinfo=ZoneInfo(self.timezone)))
+            if s.start is None:   # [decision] the day after the previous stage's deadline (the first: its day)
+                day = (previous.deadline if previous else s.deadline).astimezone(ZoneInfo(self.timezone)).date()
+                day += dt.timedelta(days=1 if previous else 0)
+                start = dt.datetime.combine(day, dt.time(0, 0), ZoneInfo(self.timezone))
+                # two stages sharing a deadline (the call and the training) start together
+                object.__setattr__(s, "start", start if start <= s.deadline or previous is None else previous.start)
+            elif s.start.tzinfo is None:
+                object.__setattr__(s, "start", s.start.replace(tzinfo=ZoneInfo(self.timezone)))
+            if s.start > s.deadline:
+                raise ValueError(f"stage {s.key}: start {s.start:%Y-%m-%d} is after its deadline")
+            previous = s
         ordered = [self.stage(k).deadline for k in STAGE_KEYS]
         if ordered != sorted(ordered):
             raise ValueError("stage deadlines must follow the order " + " < ".join(STAGE_KEYS))
@@ -261,9 +279,10 @@ class Settings(StrictModel):
     award: AwardSettings
 
     def with_calendar_shift(self, days: int) -> "Settings":
-        """The same settings with every stage deadline moved by whole days (demos, training)."""
+        """The same settings with every stage's start and deadline moved by whole days (demos, training)."""
         shift = dt.timedelta(days=days)
-        stages = [s.model_copy(update={"deadline": s.deadline + shift}) for s in self.award.stages]
+        stages = [s.model_copy(update={"deadline": s.deadline + shift,
+                                       "start": s.start + shift if s.start else None}) for s in self.award.stages]
         return self.model_copy(update={"award": self.award.model_copy(update={"stages": stages})})
 
     def with_overrides(self, **sections: dict) -> "Settings":

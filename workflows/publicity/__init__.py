@@ -55,6 +55,8 @@ from workflows.publicity.notice import (  # noqa: F401
     PublicityView,
     view,
     start_publicity,
+    planned_window,
+    runs_past_deadline,
     proposed,
     notice_data,
     verification_report,
@@ -63,16 +65,21 @@ from workflows.publicity.notice import (  # noqa: F401
 )
 
 from workflows.publicity import places  # noqa: F401
+from workflows.publicity import publication  # noqa: F401
 
 from workflows.publicity.award import (  # noqa: F401
     PAYMENT_STATES,
     current_approval,
+    approval_late,
     record_approval,
     announcement_data,
     announce,
     records,
     find_record,
     set_payment,
+    check_payment,
+    record_issue,
+    ITEMS as AWARD_ITEMS,
 )
 
 

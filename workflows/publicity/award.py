@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.core import access, audit, notices, people
+from workflows.core import access, audit, notices, people, stages
 from workflows.publicity import window as publicity_window
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound, StageClosed
 from workflows.core.models import ROLES
 from workflows.publicity import places
 from workflows.publicity.models import Approval, AwardRecord, PlaceDecision
@@ -33,10 +33,21 @@ def current_approval(session: Session, settings: Settings) -> Approval | None:
     return session.scalar(select(Approval).where(Approval.edition == settings.award.edition_key))
 
 
+def approval_late(session: Session, settings: Settings, now: dt.datetime) -> dict[str, Any] | None:
+    """When recording the approval at `now` is after the approval stage's deadline (seed §三(八)2: 报市政府审批
+    3月30日前): the deadline, else None."""
+    deadline = stages.deadline(session, settings, "approval")
+    return {"deadline": deadline.isoformat()} if now > deadline else None
+
+
 @access.guarded("award.manage")
 def record_approval(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
-                    approved_on: dt.date, document_number: str, approved: list[int]) -> Approval:
-    """Record the city government's approval: its date, document number and the approved winners."""
+                    approved_on: dt.date, document_number: str, approved: list[int],
+                    accept_late: bool = False) -> Approval:
+    """Record the city government's approval: its date, document number and the approved winners.
+
+    Only after the notice (its window over, the verification report sent), dated after the notice's last day;
+    after the approval stage's deadline only once the operator accepted the delay (`accept_late`, audited)."""
     pub = require(session, settings)
     existing = current_approval(session, settings)
     if existing is not None:
@@ -49,9 +60,11 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
     document_number = document_number.strip()
     if not document_number or len(document_number) > 100:
         raise InvalidInput("approval_bad_document_number")
-    if approved_on > now.astimezone(settings.award.tz).date() or approved_on < pub.start.astimezone(
-            settings.award.tz).date():
-        raise InvalidInput("approval_bad_date", approved_on=approved_on.isoformat())
+    if approved_on > now.astimezone(settings.award.tz).date() or approved_on <= dt.date.fromisoformat(pub.last_day):
+        raise InvalidInput("approval_bad_date", approved_on=approved_on.isoformat(), last_day=pub.last_day)
+    late = approval_late(session, settings, now)
+    if late and not accept_late:
+        raise InvalidInput("approval_past_deadline", **late)
     approved = [int(i) for i in approved]
     not_proposed = [i for i in approved if i not in pub.winners]
     if not approved or not_proposed or len(set(approved)) != len(approved):
@@ -63,7 +76,8 @@ def record_approval(session: Session, settings: Settings, *, actor: str, now: dt
     session.flush()
     left_out = [i for i in pub.winners if i not in approved]
     audit.record(session, actor=actor, action="approval.record", subject=f"approval:{row.id}", now=now,
-                 approved_on=approved_on, document_number=document_number, approved=approved, left_out=left_out)
+                 approved_on=approved_on, document_number=document_number, approved=approved, left_out=left_out,
+                 **({"past_deadline": late["deadline"]} if late else {}))
     for app_id in left_out:   # an enterprise the city did not approve hears it at that gate (issue 23.13)
         w = describe(session, app_id)
         if w["applicant"]:
@@ -122,8 +136,11 @@ def announcement_data(session: Session, settings: Settings) -> dict[str, Any]:
     approval = current_approval(session, settings)
     if approval is None:
         raise InvalidInput("award_not_approved")
+    announced = approval.announced_at.astimezone(settings.award.tz).date().isoformat() if approval.announced_at \
+        else None
     return {"winners": [describe(session, i) for i in approval.approved], "approved_on": approval.approved_on,
-            "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan}
+            "document_number": approval.document_number, "prize_yuan": settings.award.rules.prize_yuan,
+            "announced_on": announced}
 
 
 @access.guarded("award.manage")
@@ -137,6 +154,12 @@ def announce(session: Session, settings: Settings, *, actor: str, now: dt.dateti
     waiting = places_waiting(session, settings)
     if waiting:
         raise InvalidInput("award_places_pending", count=len(waiting))
+    # Seed §三(九): the award follows the city's approval; its stage opens with the announcement if still pending.
+    if stages.status(session, settings, "award") == "pending":
+        stages.open_stage(session, settings, "award", actor=actor, now=now)
+    elif stages.status(session, settings, "award") == "closed":
+        raise StageClosed(stage="award", stage_name=settings.award.stage("award").name,
+                          deadline=stages.deadline(session, settings, "award"))
     records = []
     for app_id in approval.approved:
         rec = AwardRecord(edition=settings.award.edition_key, application_id=app_id, plaque=True, certificate=True,
@@ -170,21 +193,78 @@ def find_record(session: Session, settings: Settings, ref: str) -> AwardRecord:
     raise NotFound("award_record_not_found", ref=ref)
 
 
-@access.guarded("award.manage")
-def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
-                status: str, reference: str = "") -> AwardRecord:
-    """Update a winner's prize payment status (pending or paid, with a payment reference); audited."""
+def check_payment(session: Session, settings: Settings, *, ref: str, status: str, reference: str = "",
+                  replace_reason: str | None = None) -> AwardRecord:
+    """The checks of `set_payment` without changing anything: a payment already recorded as paid is not
+    overwritten without a reason (the correction keeps the old reference in the audit)."""
     if status not in PAYMENT_STATES:
         raise InvalidInput("award_bad_payment_status", states=list(PAYMENT_STATES))
     rec = find_record(session, settings, ref)
-    old = rec.payment_status
-    rec.payment_status, rec.payment_reference = status, reference.strip() or None
+    if rec.payment_status == "paid" and (status, reference.strip() or None) != ("paid", rec.payment_reference):
+        winner = describe(session, rec.application_id)
+        if replace_reason is None:
+            raise AlreadyDone("award_already_paid", number=winner["number"], enterprise=winner["name"],
+                              reference=rec.payment_reference or "", paid_at=rec.paid_at)
+        if not replace_reason.strip():
+            raise InvalidInput("award_payment_replace_no_reason", number=winner["number"])
+    return rec
+
+
+@access.guarded("award.manage")
+def set_payment(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str,
+                status: str, reference: str = "", replace_reason: str | None = None) -> AwardRecord:
+    """Update a winner's prize payment status (pending or paid, with a payment reference); audited.
+
+    A payment already recorded as paid is changed only with `replace_reason` (a correction: the old status,
+    reference and payment time stay in the audit); recording the same payment again changes nothing."""
+    rec = check_payment(session, settings, ref=ref, status=status, reference=reference,
+                        replace_reason=replace_reason)
+    reference = reference.strip()
+    if (rec.payment_status, rec.payment_reference) == (status, reference or None) and status == "paid":
+        return rec
+    old, old_reference, old_paid_at = rec.payment_status, rec.payment_reference, rec.paid_at
+    correction = old == "paid"
+    rec.payment_status, rec.payment_reference = status, reference or None
     rec.paid_at = now if status == "paid" else None
     rec.updated_at = now
-    audit.record(session, actor=actor, action="award.payment", subject=f"application:{rec.application_id}",
-                 now=now, old=old, new=status, reference=reference.strip(), prize_yuan=rec.prize_yuan)
+    extra = {"old_reference": old_reference or "", "old_paid_at": old_paid_at,
+             "reason": (replace_reason or "").strip()} if correction else {}
+    audit.record(session, actor=actor, action="award.payment_corrected" if correction else "award.payment",
+                 subject=f"application:{rec.application_id}", now=now, old=old, new=status, reference=reference,
+                 prize_yuan=rec.prize_yuan, **extra)
     winner = describe(session, rec.application_id)
-    if status == "paid" and winner["applicant"]:
+    if status == "paid" and not correction and winner["applicant"]:
         notices.notify(session, winner["applicant"], "award.paid", now=now, winner=winner,
-                       prize_yuan=rec.prize_yuan, reference=reference.strip())
+                       prize_yuan=rec.prize_yuan, reference=reference)
+    return rec
+
+
+ITEMS = ("plaque", "certificate")
+
+
+@access.guarded("award.manage")
+def record_issue(session: Session, settings: Settings, *, actor: str, now: dt.datetime, ref: str, items: list[str],
+                 issued_on: dt.date) -> AwardRecord:
+    """Record that a winner's plaque and/or certificate (seed §四 颁发奖牌和证书) was handed over on a day; audited.
+    Each is issued once: a second record of the same item is refused (nothing changes)."""
+    unknown = [i for i in items if i not in ITEMS]
+    if not items or unknown:
+        raise InvalidInput("award_bad_issue_item", items=list(ITEMS))
+    rec = find_record(session, settings, ref)
+    winner = describe(session, rec.application_id)
+    approval = current_approval(session, settings)
+    tz = settings.award.tz
+    first = approval.announced_at.astimezone(tz).date() if approval and approval.announced_at else None
+    if first is None or not first <= issued_on <= now.astimezone(tz).date():
+        raise InvalidInput("award_bad_issue_day", day=issued_on.isoformat(),
+                           first=first.isoformat() if first else "", today=now.astimezone(tz).date().isoformat())
+    done = [i for i in items if getattr(rec, f"{i}_issued_on")]
+    if done:
+        raise AlreadyDone("award_already_issued", number=winner["number"], enterprise=winner["name"],
+                          items=done, days=[getattr(rec, f"{i}_issued_on") for i in done])
+    for item in dict.fromkeys(items):
+        setattr(rec, f"{item}_issued_on", issued_on.isoformat())
+    rec.updated_at = now
+    audit.record(session, actor=actor, action="award.issued", subject=f"application:{rec.application_id}", now=now,
+                 items=list(dict.fromkeys(items)), day=issued_on.isoformat())
     return rec

@@ -18,6 +18,7 @@ from workflows.core import access, audit, stages
 from workflows.core.contact import PhoneError, validate_contact_phone
 from workflows.core.errors import InvalidInput
 from workflows.core.settings import Settings
+from workflows.publicity import publication
 from workflows.publicity import window as publicity_window
 from workflows.publicity.complaints import require_window_open
 from workflows.publicity.models import Complaint, ComplaintAttempt
@@ -38,6 +39,7 @@ class PageView:
     window: dict[str, Any]          # window_data of the notice ({} before it was started)
     winners: tuple[dict[str, Any], ...]
     stage_deadline: dt.datetime     # the configured end of the publicity stage (when nothing was started)
+    media: tuple[dict[str, Any], ...] = ()   # each channel and since when the notice runs there (publication.py)
 
 
 def page_view(session: Session, settings: Settings, *, now: dt.datetime) -> PageView:
@@ -48,7 +50,8 @@ def page_view(session: Session, settings: Settings, *, now: dt.datetime) -> Page
         return PageView("not_started", {}, (), deadline)
     state = str(publicity_window.state(window_of(pub), now))
     winners = tuple(describe(session, i) for i in pub.winners) if state == "open" else ()
-    return PageView(state, window_data(pub), winners, deadline)
+    media = tuple(publication.by_channel(session, settings, "publicity"))
+    return PageView(state, window_data(pub), winners, deadline, media)
 
 
 def check_content(text: str) -> str:

@@ -127,6 +127,9 @@ class AwardRecord(Base):
     payment_status: Mapped[str] = mapped_column(String(16), default="pending")   # pending | paid
     payment_reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[dt.datetime | None]
+    # seed §四 颁发奖牌和证书: the day each was handed over (local ISO day; None: not yet)
+    plaque_issued_on: Mapped[str | None] = mapped_column(String(10))
+    certificate_issued_on: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -181,3 +184,18 @@ class Certificate(Base):
 
     __table_args__ = (UniqueConstraint("edition", "application_id"), UniqueConstraint("edition", "number"),
                       of_application())
+
+
+class NoticePublication(Base):
+    """One publication of the public notice (`what` = publicity) or of the award announcement (`award`) on a
+    channel (portal, newspaper, TV, app): the day it appeared and its link; recorded by the secretariat."""
+
+    __tablename__ = "notice_publication"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    what: Mapped[str] = mapped_column(String(16))        # publicity | award
+    channel: Mapped[str] = mapped_column(String(32))
+    published_on: Mapped[dt.date]
+    link: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    recorded_at: Mapped[dt.datetime]

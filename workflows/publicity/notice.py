@@ -68,8 +68,26 @@ def proposed(session: Session, settings: Settings) -> tuple[list[int], list[int]
     return winners, [i for i in voting.ranked_candidates(session, settings) if i not in winners]
 
 
+def runs_past_deadline(session: Session, settings: Settings, win: publicity_window.Window) -> dict[str, Any] | None:
+    """When a notice window would end after the publicity stage's deadline (seed §三(八): 公示 before 2月25日):
+    its last day and the deadline, else None."""
+    deadline = stages.deadline(session, settings, STAGE)
+    if win.end <= deadline:
+        return None
+    return {"last_day": win.last_day.isoformat(), "deadline": deadline.isoformat(),
+            "days": settings.award.rules.publicity_days}
+
+
+def planned_window(session: Session, settings: Settings, now: dt.datetime) -> publicity_window.Window:
+    """The window a notice started at `now` would have."""
+    rules = settings.award.rules
+    return publicity_window.notice_window(now, rules.publicity_days, settings.award.tz,
+                                          start_day_counts=rules.publicity_start_day_counts)
+
+
 @access.guarded("publicity.manage")
-def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime) -> Publicity:
+def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt.datetime,
+                    accept_late: bool = False) -> Publicity:
     """Publish the committee's proposed winners (rank order) from its closed vote; compute the window, tell the
     roster and the candidates.  Nobody else's list can be published: winners come only from the committee."""
     if current(session, settings) is not None:
@@ -86,15 +104,18 @@ def start_publicity(session: Session, settings: Settings, *, actor: str, now: dt
         stages.open_stage(session, settings, STAGE, actor=actor, now=now)
     stages.require_open(session, settings, STAGE, now=now)
     rules = settings.award.rules
-    win = publicity_window.notice_window(now, rules.publicity_days, settings.award.tz,
-                                         start_day_counts=rules.publicity_start_day_counts)
+    win = planned_window(session, settings, now)
+    late = runs_past_deadline(session, settings, win)
+    if late and not accept_late:   # the operator is warned and confirms (the card, `publicity start --yes`)
+        raise InvalidInput("publicity_window_past_deadline", **late)
     pub = Publicity(edition=settings.award.edition_key, start=win.start, end=win.end,
                     last_day=win.last_day.isoformat(), days=rules.publicity_days, winners=winners,
                     reserve=reserve, removed=[], started_by=actor)
     session.add(pub)
     session.flush()
     audit.record(session, actor=actor, action="publicity.start", subject=f"publicity:{pub.id}", now=now,
-                 winners=winners, reserve=reserve, start=win.start, end=win.end, last_day=win.last_day)
+                 winners=winners, reserve=reserve, start=win.start, end=win.end, last_day=win.last_day,
+                 **({"past_deadline": late["deadline"]} if late else {}))
     data = {"winners": [describe(session, i) for i in winners], **window_data(pub)}
     roster = [p.userid for p in people.with_role(session, *ROLES)]
     notices.notify(session, roster, "publicity.started", now=now, **data)

@@ -244,6 +244,10 @@ def package_data(session: Session, settings: Settings, *, now: dt.datetime) -> d
         "approval": {"approved_on": approval.approved_on, "document_number": approval.document_number,
                      "approved": [_brief(describe(session, i)) for i in approval.approved]} if approval else None,
         "gaps": [g for g in GAPS if g in gaps], "complete": not gaps,
+        # seed §四: who awards, what each winner receives, and who pays (the report's budget line)
+        "award": {"signer": settings.award.signer, "prize_yuan": settings.award.rules.prize_yuan,
+                  "total_yuan": settings.award.rules.prize_yuan * len(proposed),
+                  "budget": settings.award.decision.budget.rstrip("。")},
     }
     data["digest"] = digest(data)
     return data

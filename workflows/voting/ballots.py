@@ -117,6 +117,8 @@ def _checked(session: Session, settings: Settings, *, now: dt.datetime, candidat
              closes_at: dt.datetime | None) -> dt.datetime:
     rules = settings.award.rules
     stages.require_open(session, settings, "vote", now=now)
+    if committee.latest_meeting(session, settings) is None:   # seed §三(二): the 议事规则 come first
+        raise InvalidInput("vote_rules_not_recorded")
     ids = [c.application_id for c in candidates]
     if not 1 <= len(ids) <= rules.vote_top or len(set(ids)) != len(ids):
         raise InvalidInput("vote_candidates_count", count=len(ids), winners=rules.winners, top=rules.vote_top)

@@ -6,7 +6,7 @@ from fractions import Fraction
 from flask import Response, request
 from sqlalchemy import func, select
 
-from workflows import apply, publicity, scoring, voting
+from workflows import apply, committee, publicity, scoring, voting
 from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, reminders, stages
 from workflows.core.errors import DomainError
@@ -51,10 +51,11 @@ def edition(me: Signed) -> Response:
         for st in settings.award.stages:
             row = states.get(st.key)
             timeline.append({"key": st.key, "name": st.name, "status": row.status if row else "pending",
-                             "configured": st.deadline, "deadline": stages.deadline(s, settings, st.key),
+                             "configured": st.deadline, "start": st.start, "deadline": stages.deadline(s, settings, st.key),
                              "opened_at": row.opened_at if row else None, "closed_at": row.closed_at if row else None,
                              "extensions": sum(1 for e in extensions if e.stage == st.key)})
         current = next((x for x in timeline if x["status"] == "open"), None)
+        decided = committee.plan_data(s, settings)   # stages 1 and 2 are decisions: the plan's approval, the rules
         counts = {"applications": apply.status_counts(s, settings),
                   "review_pending": len(pending_for_secretariat(s, settings)),
                   "supplements_open": len(open_supplements(s, settings))}
@@ -96,7 +97,7 @@ def edition(me: Signed) -> Response:
     fig = {"reached": figures.reached(counts["reached"]), "statuses": figures.statuses(counts["applications"]),
            "owed": figures.owed(obligations)}
     return page("edition", timeline=timeline, current=current, counts=counts, obligations=obligations,
-                extensions=ext_rows, now=t, fig=fig)
+                extensions=ext_rows, now=t, fig=fig, decided=decided)
 
 
 def reached(s, settings) -> dict[str, int]:  # noqa: ANN001

@@ -41,7 +41,8 @@ def publicity_page(me: Signed) -> Response:
             for c in rows]
         approval = publicity.current_approval(s, settings)
         records = [{"app": publicity.describe(s, r.application_id), "prize": r.prize_yuan, "status": r.payment_status,
-                    "reference": r.payment_reference or "", "paid_at": r.paid_at}
+                    "reference": r.payment_reference or "", "paid_at": r.paid_at,
+                    "plaque": r.plaque_issued_on, "certificate": r.certificate_issued_on}
                    for r in publicity.records(s, settings)]
         approved = [publicity.describe(s, i) for i in approval.approved] if approval else []
         return page("publicity", notice=notice, complaints=complaints, approval=approval, approved=approved,
