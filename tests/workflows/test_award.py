@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from workflows.core import audit
-from workflows.core.errors import DomainError
 from workflows.publicity import places
 from workflows import publicity
 from workflows.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
