@@ -1,8 +1,6 @@
-"""The expert draw (§三(七) 从省政府质量奖评审专家库抽选): pool, reproducible draw, pledges, reserves, the leader.
+"""The expert draw (§三(七) 从省政府质量奖评审专家库抽选): reproducible draw, pledges, reserves, the leader.
 
-The pool is imported from a CSV (`import_pool`): name, organisation, region, specialty, contact and the
-expert's roster `userid` (so every drawn expert is reachable in WeCom); an optional `conflict` column
-carries a conflict the expert declared. Every line is checked; one bad line refuses the whole file.
+The pool and its checks are in workflows.scoring.pool (re-exported here).
 
 The draw is reproducible from a published seed: every eligible entry is ranked by
 HMAC-SHA256(key = seed, message = userid), both UTF-8, ascending hexadecimal digest (ties, which do not
@@ -16,41 +14,34 @@ does, he is not assigned and sees no material (`require_pledged`). A decline ask
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import hmac
-import io
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, notices, people
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
-from workflows.core.models import MEMBER_ID_MAX, Person
+from workflows.core.models import Person
 from workflows.core.settings import Settings
 from workflows.scoring.draw_models import ExpertDraw, PanelMember, PoolEntry
-from workflows.scoring.models import ConflictDeclaration
+from workflows.scoring.pool import (  # noqa: F401  (re-exported: the draw's callers read the pool here too)
+    COLUMNS,
+    EXPERT_ROLES,
+    OPTIONAL,
+    PoolProblem,
+    digest,
+    exclusions,
+    import_pool,
+    parse_pool,
+    pool,
+    rank,
+    recorded,
+)
 
-COLUMNS = ("name", "organisation", "region", "specialty", "contact", "userid")
-OPTIONAL = ("conflict",)
-EXPERT_ROLES = ("expert", "expert_leader")
 SECRETARIAT = "secretariat"
 SEED_MAX = 200
-NOT_APPLICANTS = (AppStatus.DRAFT, AppStatus.INELIGIBLE)
-
-
-@dataclass(frozen=True)
-class PoolProblem:
-    """A pool line that cannot be imported."""
-
-    line: int
-    code: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,121 +67,6 @@ class PanelView:
     pool: int
     members: list[dict] = field(default_factory=list)
     leader: str | None = None
-
-
-# -- the pure part: anyone can re-run it -------------------------------------------------------------------
-
-def rank(seed: str, keys: list[str]) -> list[str]:
-    """The keys ordered by HMAC-SHA256(seed, key) (hex, ascending), ties by key: the draw's order."""
-    secret = seed.encode("utf-8")
-    return sorted(keys, key=lambda k: (hmac.new(secret, k.encode("utf-8"), hashlib.sha256).hexdigest(), k))
-
-
-def digest(entries: list[PoolEntry]) -> str:
-    """SHA-256 of the pool as drawn from: one line per entry, sorted by userid (contact left out)."""
-    lines = sorted("\t".join((e.userid, e.name, e.organization, e.region, e.specialty, e.conflict)) for e in entries)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def _norm(value: str | None) -> str:
-    return "".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
-
-
-# -- the pool -----------------------------------------------------------------------------------------------
-
-def parse_pool(text: str, roster: dict[str, Person]) -> tuple[list[dict[str, str]], list[PoolProblem]]:
-    """Rows of a pool CSV and every bad line by number (line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        return [], [PoolProblem(1, "pool_bad_header", ",".join(missing))]
-    reader.fieldnames = header
-    rows, problems, seen = [], [], {}
-    for lineno, raw in enumerate(reader, start=2):
-        row = {k: (raw.get(k) or "").strip() for k in COLUMNS + OPTIONAL}
-        if not any(row.values()):
-            continue
-        person = roster.get(row["userid"])
-        if not row["name"]:
-            problems.append(PoolProblem(lineno, "pool_missing_name"))
-        elif not row["organisation"]:
-            problems.append(PoolProblem(lineno, "pool_missing_organisation", row["name"]))
-        elif not row["contact"]:
-            problems.append(PoolProblem(lineno, "pool_missing_contact", row["name"]))
-        elif not row["userid"] or len(row["userid"]) > MEMBER_ID_MAX:
-            problems.append(PoolProblem(lineno, "pool_missing_userid", row["name"]))
-        elif row["userid"] in seen:
-            problems.append(PoolProblem(lineno, "pool_duplicate", f"{row['userid']} (line {seen[row['userid']]})"))
-        elif person is None or not person.active or person.role not in EXPERT_ROLES:
-            problems.append(PoolProblem(lineno, "pool_not_expert", row["userid"]))
-        elif len(row["name"]) > 100 or len(row["organisation"]) > 200 or len(row["contact"]) > 100 \
-                or len(row["region"]) > 100 or len(row["specialty"]) > 200:
-            problems.append(PoolProblem(lineno, "pool_too_long", row["name"]))
-        else:
-            seen[row["userid"]] = lineno
-            rows.append({**row, "line": str(lineno)})
-    if not rows and not problems:
-        problems.append(PoolProblem(1, "pool_empty"))
-    return rows, problems
-
-
-def pool(session: Session, settings: Settings) -> list[PoolEntry]:
-    """The edition's pool, by userid."""
-    return list(session.scalars(select(PoolEntry).where(PoolEntry.edition == settings.award.edition_key)
-                                .order_by(PoolEntry.userid)))
-
-
-def recorded(session: Session, settings: Settings) -> ExpertDraw | None:
-    """The edition's draw, if it was made."""
-    return session.scalar(select(ExpertDraw).where(ExpertDraw.edition == settings.award.edition_key))
-
-
-@access.guarded("experts.pool")
-def import_pool(session: Session, settings: Settings, *, actor: str, now: dt.datetime, text: str) -> list[PoolEntry]:
-    """Replace the edition's pool with the CSV's lines, all or nothing; refused after the draw; audited."""
-    if recorded(session, settings) is not None:
-        raise AlreadyDone("pool_locked")
-    roster = {p.userid: p for p in session.scalars(select(Person))}
-    rows, problems = parse_pool(text, roster)
-    if problems:
-        raise InvalidInput("pool_invalid", problems=[{"line": p.line, "code": p.code, "detail": p.detail}
-                                                     for p in problems])
-    edition = settings.award.edition_key
-    session.execute(delete(PoolEntry).where(PoolEntry.edition == edition))
-    entries = [PoolEntry(edition=edition, userid=r["userid"], name=r["name"], organization=r["organisation"],
-                         region=r["region"], specialty=r["specialty"], contact=r["contact"], conflict=r["conflict"],
-                         line=int(r["line"]), imported_by=actor, imported_at=now) for r in rows]
-    session.add_all(entries)
-    session.flush()
-    audit.record(session, actor=actor, action="draw.pool_import", subject=f"edition:{edition}", now=now,
-                 entries=len(entries), digest=digest(entries))
-    return entries
-
-
-def exclusions(session: Session, settings: Settings, entries: list[PoolEntry]) -> dict[str, list[str]]:
-    """Why each excluded entry may not be drawn (userid -> reasons); eligible entries are absent."""
-    edition = settings.award.edition_key
-    applicants = {_norm(n) for n in session.scalars(select(Application.enterprise_name).where(
-        Application.edition == edition, Application.status.not_in(NOT_APPLICANTS))) if _norm(n)}
-    declared = set(session.scalars(select(ConflictDeclaration.expert).where(ConflictDeclaration.edition == edition)))
-    roster = {p.userid: p for p in session.scalars(select(Person).where(
-        Person.userid.in_([e.userid for e in entries] or [""])))}
-    result: dict[str, list[str]] = {}
-    for e in entries:
-        reasons = []
-        if _norm(e.organization) in applicants:
-            reasons.append("applicant_organization")
-        if e.conflict:
-            reasons.append("declared_in_pool")
-        if e.userid in declared:
-            reasons.append("declared_conflict")
-        person = roster.get(e.userid)
-        if person is None or not person.active or person.role not in EXPERT_ROLES:
-            reasons.append("not_on_roster")
-        if reasons:
-            result[e.userid] = reasons
-    return result
 
 
 # -- the draw -----------------------------------------------------------------------------------------------
