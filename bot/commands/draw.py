@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from workflows.core.errors import NotFound
-from workflows.scoring import draw
+from workflows.scoring import draw, leader
 
 from . import base
 from .experts import _group
@@ -18,6 +18,8 @@ def _print_panel(rt, s) -> None:  # noqa: ANN001
     d = view.draw
     if d is None:
         click.echo(f"pool: {view.pool} experts; no draw yet")
+        for m in view.members:
+            click.echo(f"  0. leader   {m['status']:9} {m['userid']} {m['name']}")
         return
     click.echo(f"seed: {d.seed}")
     click.echo(f"pool digest: {d.pool_digest} ({view.pool} experts)")
@@ -127,14 +129,17 @@ def register(main: click.Group) -> None:
             _print_panel(rt, s)
 
     @experts_group.command("leader")
-    @click.argument("userid", callback=base.roster_member)
-    @click.option("--actor", default="cli", help="Who appoints (audit log).")
+    @click.argument("who")
+    @click.option("--basis", default="", help="On what basis he is engaged (e.g. the 聘书's number).")
+    @click.option("--actor", default="cli", help="Who engages (audit log).")
     @click.pass_obj
-    def leader_cmd(obj, userid: str, actor: str) -> None:  # noqa: ANN001
-        """Appoint the one expert-group leader (组长) among the drawn experts."""
+    def leader_cmd(obj, who: str, basis: str, actor: str) -> None:  # noqa: ANN001
+        """Engage the one expert-group leader (组长), USERID or NAME of a roster expert, apart from the draw;
+        he is asked for the 承诺书 and is never drawn."""
         rt = obj.runtime
-        person = base.run(obj, lambda s, now: draw.appoint_leader(s, rt.settings, actor=actor, now=now, userid=userid))
-        click.echo(f"leader: {person.userid} {person.name}")
+        person = base.run(obj, lambda s, now: leader.engage(s, rt.settings, actor=actor, now=now, who=who,
+                                                             basis=basis))
+        click.echo(f"leader engaged: {person.userid} {person.name}; asked for the pledge")
 
     @experts_group.command("panel")
     @click.pass_obj

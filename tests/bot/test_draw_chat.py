@@ -127,15 +127,17 @@ def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, w
     assert result.exit_code == 1 and "MISMATCH" in result.stderr
     # A second draw is refused.
     assert "不能重抽" in say(cb, rt, wecom, "mishu", "专家抽选 3 again")[-1]
-    # The leader: confirmed, then exactly one.
-    say(cb, rt, wecom, "mishu", f"组长 {first}")
+    # The leader is engaged apart from the draw (a drawn expert cannot be), confirmed, then asked to pledge.
+    assert "不能同时聘为组长" in say(cb, rt, wecom, "mishu", f"组长 {first}")[-1]
+    say(cb, rt, wecom, "mishu", "组长 e6 韶质奖聘〔2018〕1号")
+    assert "确认聘请专家组组长" in last_card(wecom, "mishu")["main_title"]["title"]
     confirm_last(cb, rt, wecom, "mishu")
-    assert "专家组组长" in texts(wecom, "mishu")[-1]
+    assert "已聘请" in texts(wecom, "mishu")[-1]
+    assert any("您已受聘任" in t for t in texts(wecom, "e6"))
     with rt.sessions() as s:
-        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [first]
-    assert "不是本届抽中的专家" in say(cb, rt, wecom, "mishu", "组长 e6")[-1]
+        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == ["e6"]
     status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
-    assert SEED in status and "已接受承诺书 · **组长**" in status and "已谢绝" in status and "待确认承诺书" in status
+    assert SEED in status and "聘请的组长 · 待确认承诺书 · **组长**" in status and "已谢绝" in status
 
 
 def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
@@ -150,7 +152,9 @@ def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
     assert result.exit_code == 0 and f"seed: {SEED}" in result.stdout and "reserve" in result.stdout
     order = draw.rank(SEED, [u for *_, u in ROWS])
     result = run("experts", "leader", order[2], "--actor", "mishu")
-    assert result.exit_code == 0 and f"leader: {order[2]}" in result.stdout
+    assert result.exit_code == 1 and "不能同时聘为组长" in result.stderr
+    result = run("experts", "leader", order[-1], "--basis", "聘书1号", "--actor", "mishu")
+    assert result.exit_code == 0 and f"leader engaged: {order[-1]}" in result.stdout
     assert "LEADER" in run("experts", "panel").stdout
 
 

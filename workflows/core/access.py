@@ -76,7 +76,7 @@ POLICY: dict[str, frozenset[str]] = {
     # 7.1–7.2 expert review
     "experts.pool": SECRETARIAT,                     # import the provincial pool (CSV)
     "experts.draw": SECRETARIAT,                     # the reproducible draw from a published seed
-    "experts.leader": SECRETARIAT,                   # appoint the one 组长 among the drawn experts
+    "experts.leader": SECRETARIAT,                   # engage the one 组长 apart from the draw (leader.py)
     "experts.pledge": EXPERTS,                       # a drawn expert accepts or declines the 承诺书
     "experts.assign": SECRETARIAT,
     "experts.declare_conflict": EXPERTS,

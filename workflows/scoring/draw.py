@@ -23,17 +23,19 @@ from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
-from workflows.core.models import Person
 from workflows.core.settings import Settings
 from workflows.scoring.draw_models import ExpertDraw, PanelMember, PoolEntry
 from workflows.scoring.pool import (  # noqa: F401  (re-exported: the draw's callers read the pool here too)
     COLUMNS,
     EXPERT_ROLES,
+    LEADER,
+    LIVE,
     OPTIONAL,
     PoolProblem,
     digest,
     exclusions,
     import_pool,
+    leader_member,
     parse_pool,
     pool,
     rank,
@@ -79,11 +81,13 @@ def _names(session: Session, settings: Settings) -> dict[str, PoolEntry]:
     return {e.userid: e for e in pool(session, settings)}
 
 
-def _ask(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
-    """Ask a drawn expert (or the next reserve) to accept the 承诺书: its text, then the card."""
+def ask_pledge(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
+    """Ask a drawn expert (the next reserve, the engaged leader) to accept the 承诺书: its text, then the card."""
     member.status, member.asked_at = "asked", now
     entry = _names(session, settings).get(member.userid)
-    shown = {"name": entry.name if entry else member.userid, "role": member.kind, "member_id": member.id}
+    person = people.get(session, member.userid)
+    name = entry.name if entry else person.name if person else member.userid
+    shown = {"name": name, "role": member.kind, "member_id": member.id}
     notices.notify(session, member.userid, "draw.pledge_text", now=now, **shown)
     notices.send_card(session, member.userid, "draw.pledge", subject=f"pledge:{member.id}", now=now, **shown)
 
@@ -120,16 +124,18 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
                            status="waiting") for i, u in enumerate(order[:count + reserves])]
     session.add_all(members)
     session.flush()
-    # The group's leader is one of the drawn experts (appoint_leader): a roster leader who was not drawn is not.
-    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid not in order[:count]]
+    # The group's leader is engaged apart from the draw (workflows.scoring.leader): the draw never touches him;
+    # a roster 组长 who was not engaged leads nothing.
+    engaged = leader_of(session, settings)
+    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid != engaged]
     for p in demoted:
         p.role, p.updated_at = "expert", now
     audit.record(session, actor=actor, action="draw.make", subject=f"draw:{row.id}", now=now, seed=seed, count=count,
                  reserves=reserves, pool_digest=row.pool_digest, excluded=row.excluded,
                  experts=order[:count], reserve_list=order[count:count + reserves],
-                 leaders_not_drawn=[p.userid for p in demoted])
+                 leader=engaged, leaders_not_engaged=[p.userid for p in demoted])
     for m in members[:count]:
-        _ask(session, settings, m, now)
+        ask_pledge(session, settings, m, now)
     return row
 
 
@@ -155,7 +161,7 @@ def shortfall(session: Session, settings: Settings) -> int:
     row = recorded(session, settings)
     if row is None:
         return 0
-    live = [m for m in members(session, settings) if m.status in ("asked", "accepted")]
+    live = [m for m in members(session, settings) if m.kind != LEADER and m.status in LIVE]
     return max(0, row.count - len(live))
 
 
@@ -238,7 +244,7 @@ def supplement(session: Session, settings: Settings, *, actor: str, now: dt.date
                  number=record["number"], seed=seed, count=count, pool_digest=record["pool_digest"],
                  excluded=record["excluded"], before=plan.before, order=order, drawn=drawn)
     for m in added:
-        _ask(session, settings, m, now)
+        ask_pledge(session, settings, m, now)
     return record
 
 
@@ -286,9 +292,15 @@ def panel(session: Session, settings: Settings) -> PanelView:
     names = _names(session, settings)
     shown = [{"id": m.id, "userid": m.userid, "name": names[m.userid].name if m.userid in names else m.userid,
               "organization": names[m.userid].organization if m.userid in names else "",
-              "position": m.position, "kind": m.kind, "status": m.status, "leader": row is not None
-              and row.leader == m.userid} for m in members(session, settings)]
-    return PanelView(draw=row, pool=len(names), members=shown, leader=row.leader if row else None)
+              "position": m.position, "kind": m.kind, "status": m.status,
+              "leader": m.kind == LEADER and m.status in LIVE} for m in members(session, settings)]
+    return PanelView(draw=row, pool=len(names), members=shown, leader=leader_of(session, settings))
+
+
+def leader_of(session: Session, settings: Settings) -> str | None:
+    """The engaged leader's userid (asked or accepted), if any."""
+    member = leader_member(session, settings)
+    return member.userid if member is not None else None
 
 
 def accepted(session: Session, settings: Settings) -> set[str] | None:
@@ -301,11 +313,10 @@ def accepted(session: Session, settings: Settings) -> set[str] | None:
 
 def require_pledged(session: Session, settings: Settings, userid: str) -> None:
     """Refuse an expert who has not accepted the pledge (or was not drawn) once the edition has a draw."""
-    if recorded(session, settings) is None:
-        return
-    member = session.scalar(select(PanelMember).where(PanelMember.edition == settings.award.edition_key,
-                                                      PanelMember.userid == userid))
-    if member is None or member.status in ("waiting", "declined"):
+    member = pending_for(session, settings, userid)
+    if recorded(session, settings) is None and (member is None or member.kind != LEADER):
+        return      # without a draw the roster's experts review as before; an engaged leader pledges first
+    if member is None or member.status not in LIVE:
         raise NotAllowed("not_drawn")
     if member.status != "accepted":
         raise NotAllowed("pledge_required")
@@ -331,7 +342,7 @@ def resend(session: Session, settings: Settings, userid: str, now: dt.datetime) 
     """Send the pledge and its card again to a member who was asked and has not answered."""
     member = pending_for(session, settings, userid)
     if member is not None and member.status == "asked":
-        _ask(session, settings, member, now)
+        ask_pledge(session, settings, member, now)
     return member
 
 
@@ -344,10 +355,10 @@ def accept_pledge(session: Session, settings: Settings, *, actor: str, now: dt.d
     audit.record(session, actor=actor, action="draw.pledge_accept", subject=f"panel:{member.id}", now=now,
                  kind=member.kind, position=member.position)
     row = recorded(session, settings)
-    done = len([m for m in members(session, settings) if m.status == "accepted"])
-    if row is not None and done >= row.count:
+    done = len([m for m in members(session, settings) if m.status == "accepted" and m.kind != LEADER])
+    if row is not None and member.kind != LEADER and done >= row.count:
         notices.notify(session, _secretariat(session), "draw.panel_complete", now=now, count=done,
-                       leader=row.leader or "")
+                       leader=leader_of(session, settings) or "")
     return member
 
 
@@ -357,18 +368,15 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     """The expert declines: the next reserve is asked (returned; None when none is left); audited."""
     member = check_answerable(session, settings, member_id, actor)
     member.status, member.answered_at, member.reason = "declined", now, reason.strip()[:500]
-    row = recorded(session, settings)
-    was_leader = row is not None and row.leader == actor
-    if was_leader:
-        row.leader = None
+    was_leader = member.kind == LEADER
     person = people.get(session, actor)
     if person is not None and person.role == "expert_leader":
         person.role, person.updated_at = "expert", now   # a leader who declines leads nothing
-    nxt = session.scalar(select(PanelMember).where(PanelMember.edition == member.edition,
-                                                   PanelMember.status == "waiting")
-                         .order_by(PanelMember.position).limit(1))
+    # An engaged leader's place is no drawn place: the secretariat engages another, no reserve is asked.
+    nxt = None if was_leader else session.scalar(select(PanelMember).where(
+        PanelMember.edition == member.edition, PanelMember.status == "waiting").order_by(PanelMember.position).limit(1))
     if nxt is not None:
-        _ask(session, settings, nxt, now)
+        ask_pledge(session, settings, nxt, now)
     names = _names(session, settings)
     audit.record(session, actor=actor, action="draw.pledge_decline", subject=f"panel:{member.id}", now=now,
                  reason=member.reason, next_reserve=nxt.userid if nxt else None)
@@ -378,26 +386,3 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
                    was_leader=was_leader, need=supplement_offer(session, settings)[0] if nxt is None else 0,
                    can_draw=supplement_offer(session, settings)[1] if nxt is None else 0)
     return nxt
-
-
-@access.guarded("experts.leader")
-def appoint_leader(session: Session, settings: Settings, *, actor: str, now: dt.datetime, userid: str) -> Person:
-    """Appoint the one expert-group leader (组长) among the drawn experts; any other leader becomes an expert."""
-    row = recorded(session, settings)
-    if row is None:
-        raise NotFound("draw_not_made")
-    member = pending_for(session, settings, userid.strip())
-    if member is None or member.status not in ("asked", "accepted"):
-        raise InvalidInput("leader_not_drawn", userid=userid)
-    person = people.get(session, member.userid)
-    if person is None or not person.active:
-        raise InvalidInput("leader_not_drawn", userid=userid)
-    previous = [p for p in people.with_role(session, "expert_leader") if p.userid != person.userid]
-    for p in previous:
-        p.role, p.updated_at = "expert", now
-    person.role, person.updated_at = "expert_leader", now
-    row.leader = person.userid
-    audit.record(session, actor=actor, action="draw.leader", subject=f"draw:{row.id}", now=now, leader=person.userid,
-                 previous=[p.userid for p in previous])
-    notices.notify(session, person.userid, "draw.leader_appointed", now=now, name=person.name)
-    return person

@@ -44,7 +44,7 @@ class ExpertDraw(Base):
     pool_digest: Mapped[str] = mapped_column(String(64))
     excluded: Mapped[list[Any]] = mapped_column(default=list)   # [{"userid", "reasons": [...]}]
     order: Mapped[list[Any]] = mapped_column(default=list)      # eligible userids, ranked by HMAC
-    leader: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    leader: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))   # unused since the leader is engaged (leader.py)
     # Supplementary draws when the reserves ran out, in order: [{"number", "seed", "count", "pool_digest",
     # "excluded", "before" (the panel before it), "order", "drawn", "drawn_by", "drawn_at"}]
     supplements: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
@@ -60,11 +60,15 @@ class PanelMember(Base):
     edition: Mapped[str] = mapped_column(String(64), index=True)
     userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     position: Mapped[int]                                              # 1-based rank in the draw's order
-    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve | supplement
-    status: Mapped[str] = mapped_column(String(16))                    # waiting | asked | accepted | declined
+    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve | supplement | leader
+    status: Mapped[str] = mapped_column(String(16))   # waiting | asked | accepted | declined | replaced (leader)
     asked_at: Mapped[dt.datetime | None]
     answered_at: Mapped[dt.datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The engaged leader (kind `leader`): on what basis (聘书, letter), by whom, when; empty for drawn experts.
+    basis: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    engaged_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    engaged_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("edition", "userid"),)
 

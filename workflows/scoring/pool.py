@@ -22,13 +22,15 @@ from workflows.core import access, audit
 from workflows.core.errors import AlreadyDone, InvalidInput
 from workflows.core.models import MEMBER_ID_MAX, Person
 from workflows.core.settings import Settings
-from workflows.scoring.draw_models import ExpertDraw, PoolEntry
+from workflows.scoring.draw_models import ExpertDraw, PanelMember, PoolEntry
 from workflows.scoring.models import ConflictDeclaration
 
 COLUMNS = ("name", "organisation", "region", "specialty", "contact", "userid")
 OPTIONAL = ("conflict",)
 EXPERT_ROLES = ("expert", "expert_leader")
 NOT_APPLICANTS = (AppStatus.DRAFT, AppStatus.INELIGIBLE)
+LEADER = "leader"                   # the panel row of the engaged 组长 (kind), position 0
+LIVE = ("asked", "accepted")        # a panel member who holds his place
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,12 @@ def pool(session: Session, settings: Settings) -> list[PoolEntry]:
                                 .order_by(PoolEntry.userid)))
 
 
+def leader_member(session: Session, settings: Settings) -> PanelMember | None:
+    """The engaged leader's panel row (asked or accepted), if a leader is engaged."""
+    return session.scalar(select(PanelMember).where(PanelMember.edition == settings.award.edition_key,
+                                                    PanelMember.kind == LEADER, PanelMember.status.in_(LIVE)))
+
+
 def recorded(session: Session, settings: Settings) -> ExpertDraw | None:
     """The edition's draw, if it was made."""
     return session.scalar(select(ExpertDraw).where(ExpertDraw.edition == settings.award.edition_key))
@@ -138,9 +146,14 @@ def exclusions(session: Session, settings: Settings, entries: list[PoolEntry]) -
     declared = set(session.scalars(select(ConflictDeclaration.expert).where(ConflictDeclaration.edition == edition)))
     roster = {p.userid: p for p in session.scalars(select(Person).where(
         Person.userid.in_([e.userid for e in entries] or [""])))}
+    engaged = leader_member(session, settings)
+    leader = session.get(Person, engaged.userid) if engaged is not None else None
     result: dict[str, list[str]] = {}
     for e in entries:
         reasons = []
+        if leader is not None and (e.userid == leader.userid or (
+                _norm(e.name) == _norm(leader.name) and _norm(e.organization) == _norm(leader.organization))):
+            reasons.append("engaged_leader")   # engaged apart from the draw: not drawn a second time
         if _norm(e.organization) in applicants:
             reasons.append("applicant_organization")
         if e.conflict:
