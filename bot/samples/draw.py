@@ -17,13 +17,13 @@ SPECIALTIES = ("卓越绩效评价", "质量管理体系", "标准化", "计量�
 
 
 def pool_csv(session: Session) -> str:
-    """The roster's active experts as a pool CSV (the sample's stand-in for the provincial pool)."""
+    """The roster's active experts as a pool CSV without userids (the sample's stand-in for the provincial pool);
+    the draw finds each drawn expert on the roster by name and organisation."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(draw.COLUMNS)
+    writer.writerow(draw.COLUMNS)      # no userid: the province's list names experts, not WeCom members
     for i, p in enumerate(sorted(people.with_role(session, *draw.EXPERT_ROLES), key=lambda p: p.userid)):
-        writer.writerow([p.name, p.organization or "（未填写）", p.region, SPECIALTIES[i % len(SPECIALTIES)],
-                         f"0751-88{i:06d}", p.userid])
+        writer.writerow([p.name, p.organization or "（未填写）", p.region, SPECIALTIES[i % len(SPECIALTIES)], f"0751-88{i:06d}"])
     return out.getvalue()
 
 

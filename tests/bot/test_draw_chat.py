@@ -57,11 +57,12 @@ def _pledge_card(wecom, userid):
 
 def test_pool_import_refuses_bad_lines_by_number_and_imports_nothing(world, run, tmp_path):
     bad = tmp_path / "pool.csv"
-    bad.write_text(POOL + "无账号专家,某协会,广州市,卓越绩效,0751-1,\n陌生人,某单位,广州市,卓越绩效,0751-2,nobody\n",
+    bad.write_text(POOL + "专家一, 广东省质量协会 ,广州市,卓越绩效,0751-1,\n陌生人,某单位,广州市,卓越绩效,0751-2,nobody\n",
                    encoding="utf-8")
     result = run("experts", "pool", "import", str(bad))
     assert result.exit_code == 1
-    assert "line 8: pool_missing_userid" in result.stderr and "line 9: pool_not_expert nobody" in result.stderr
+    assert "line 8: pool_duplicate 专家一 广东省质量协会 (line 3)" in result.stderr
+    assert "line 9: pool_not_expert nobody" in result.stderr
     assert "nothing imported" in result.stderr
     with world.sessions() as s:
         assert s.scalars(select(PoolEntry)).all() == []
@@ -202,3 +203,41 @@ def test_a_supplementary_draw_in_chat_when_the_reserves_ran_out_and_verify_cover
     result = run("experts", "draw", "--supplement", "--count", "1", "--seed", "third")
     assert result.exit_code == 1 and "不需要补充抽选" in result.stderr
     assert f"supplement 1: seed 2018-12-01 双色球 03 08; drawn {last}" in run("experts", "panel").stdout
+
+
+def test_a_pool_without_userids_drawn_experts_not_yet_reachable_until_the_roster_import_enrols_them(
+        world, run, cb, wecom, tmp_path):
+    """23.2 through the CLI and chat: the panel says who is drawn but not yet reachable, with his contact; a roster
+    import (or `experts enrol`) links him and the bot asks him for the pledge."""
+    from bot.commands.roster import roster
+    rt = world
+    rows = [("李明", "广州质量研究院"), ("王芳", "深圳标准院"), ("赵强", "佛山质量协会"), ("陈静", "东莞质量协会")]
+    path = tmp_path / "pool.csv"
+    path.write_text("name,organisation,region,specialty,contact\n"
+                    + "".join(f"{n},{o},广州市,卓越绩效,1390000000{i}\n" for i, (n, o) in enumerate(rows)),
+                    encoding="utf-8")
+    assert run("experts", "pool", "import", str(path)).exit_code == 0
+    assert run("experts", "draw", "--count", "2", "--seed", SEED, "--actor", "mishu").exit_code == 0
+    order = draw.rank(SEED, [f"{n}|{o}" for n, o in rows])
+    panel = run("experts", "panel").stdout
+    assert panel.count("DRAWN, NOT YET REACHABLE") == 2 and "contact 139" in panel
+    deliver(rt)
+    assert any("尚未加入企业微信" in t and "1390000000" in t for t in texts(wecom, "mishu"))
+    assert "已抽中，尚未加入通讯录" in say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    # The system administrator imports the first one into the roster: linked by name and organisation, asked.
+    first, second = order[0].split("|"), order[1].split("|")
+    roster_csv = tmp_path / "roster.csv"
+    roster_csv.write_text(f"userid,name,role,organization,region\nnew1,{first[0]},expert,{first[1]},广州市\n"
+                          f"new2,{second[0]},expert,别的单位,广州市\n", encoding="utf-8")
+    group = click.Group("bot")
+    group.add_command(roster)
+    result = CliRunner().invoke(group, ["roster", "import", str(roster_csv)],
+                                obj=SimpleNamespace(runtime=rt, settings=rt.settings), catch_exceptions=False)
+    assert result.exit_code == 0 and f"drawn expert enrolled: {order[0]} -> new1" in result.stdout
+    deliver(rt)
+    assert any("评审专家承诺书" in t for t in texts(wecom, "new1"))
+    # The second's organisation differs in the roster: the secretariat links him by hand.
+    assert run("experts", "enrol", "无此人", "new2", "--actor", "mishu").exit_code == 1
+    result = run("experts", "enrol", second[0], "new2", "--actor", "mishu")
+    assert result.exit_code == 0 and f"enrolled: {order[1]} -> new2 (asked)" in result.stdout
+    assert "NOT YET REACHABLE" not in run("experts", "panel").stdout

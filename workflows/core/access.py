@@ -76,6 +76,7 @@ POLICY: dict[str, frozenset[str]] = {
     # 7.1–7.2 expert review
     "experts.pool": SECRETARIAT,                     # import the provincial pool (CSV)
     "experts.draw": SECRETARIAT,                     # the reproducible draw from a published seed
+    "experts.enrol": SECRETARIAT,                    # link a drawn expert not yet a member to his roster userid
     "experts.leader": SECRETARIAT,                   # engage the one 组长 apart from the draw (leader.py)
     "experts.pledge": EXPERTS,                       # a drawn expert accepts or declines the 承诺书
     "experts.assign": SECRETARIAT,

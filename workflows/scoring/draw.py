@@ -31,8 +31,11 @@ from workflows.scoring.pool import (  # noqa: F401  (re-exported: the draw's cal
     LEADER,
     LIVE,
     OPTIONAL,
+    UNREACHABLE,
+    _norm,
     PoolProblem,
     digest,
+    draw_key,
     exclusions,
     import_pool,
     leader_member,
@@ -78,13 +81,48 @@ def _secretariat(session: Session) -> list[str]:
 
 
 def _names(session: Session, settings: Settings) -> dict[str, PoolEntry]:
-    return {e.userid: e for e in pool(session, settings)}
+    """The pool by draw key."""
+    return {e.draw_key: e for e in pool(session, settings)}
+
+
+def _on_roster(session: Session, settings: Settings, entry: PoolEntry) -> str | None:
+    """The active roster expert this pool entry is: its userid, else the one expert of the same name and
+    organisation who is not on the panel yet (a member the secretariat enrolled)."""
+    if entry.userid:
+        return entry.userid
+    taken = {m.userid for m in members(session, settings) if m.userid}
+    same = [p.userid for p in people.with_role(session, *EXPERT_ROLES) if p.userid not in taken
+            and _norm(p.name) == _norm(entry.name) and _norm(p.organization) == _norm(entry.organization)]
+    return same[0] if len(same) == 1 else None
+
+
+def _call_up(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> bool:
+    """Ask a drawn expert for the pledge if he is reachable (on the roster); else mark him "drawn, not yet
+    reachable" until the secretariat enrols him. True when he was asked."""
+    if member.userid is None:
+        entry = _names(session, settings).get(member.draw_key)
+        member.userid = _on_roster(session, settings, entry) if entry is not None else None
+    if member.userid is None:
+        member.status, member.asked_at = UNREACHABLE, now
+        return False
+    ask_pledge(session, settings, member, now)
+    return True
+
+
+def _tell_unreachable(session: Session, settings: Settings, called: list[PanelMember], now: dt.datetime) -> None:
+    """Tell the secretariat whom to enrol: the drawn experts not yet on the roster, with their contact."""
+    names = _names(session, settings)
+    waiting = [{"name": names[m.draw_key].name, "organization": names[m.draw_key].organization,
+                "contact": names[m.draw_key].contact, "key": m.draw_key}
+               for m in called if m.status == UNREACHABLE and m.draw_key in names]
+    if waiting:
+        notices.notify(session, _secretariat(session), "draw.unreachable", now=now, experts=waiting)
 
 
 def ask_pledge(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
     """Ask a drawn expert (the next reserve, the engaged leader) to accept the 承诺书: its text, then the card."""
     member.status, member.asked_at = "asked", now
-    entry = _names(session, settings).get(member.userid)
+    entry = _names(session, settings).get(member.draw_key)
     person = people.get(session, member.userid)
     name = entry.name if entry else person.name if person else member.userid
     shown = {"name": name, "role": member.kind, "member_id": member.id}
@@ -97,7 +135,8 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
          seed: str) -> ExpertDraw:
     """Draw `count` experts and the configured reserves from the pool with the published seed; audited.
 
-    Excluded entries are recorded with their reasons; each drawn expert is asked to accept the pledge.
+    Excluded entries are recorded with their reasons; each drawn expert is asked to accept the pledge, or, when
+    he is not yet a roster member, listed for the secretariat to enrol (with his contact).
     """
     seed = seed.strip()
     if not seed or len(seed) > SEED_MAX:
@@ -110,7 +149,7 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
     if not entries:
         raise NotFound("draw_no_pool")
     excluded = exclusions(session, settings, entries)
-    eligible = [e.userid for e in entries if e.userid not in excluded]
+    eligible = [e.draw_key for e in entries if e.draw_key not in excluded]
     if len(eligible) < count:
         raise InvalidInput("draw_not_enough", count=count, eligible=len(eligible), pool=len(entries))
     order = rank(seed, eligible)
@@ -120,8 +159,10 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
                      excluded=[{"userid": u, "reasons": r} for u, r in sorted(excluded.items())],
                      order=order, drawn_by=actor, drawn_at=now)
     session.add(row)
-    members = [PanelMember(edition=row.edition, userid=u, position=i + 1, kind="expert" if i < count else "reserve",
-                           status="waiting") for i, u in enumerate(order[:count + reserves])]
+    by_key = {e.draw_key: e for e in entries}
+    members = [PanelMember(edition=row.edition, draw_key=k, userid=by_key[k].userid, position=i + 1,
+                           kind="expert" if i < count else "reserve", status="waiting")
+               for i, k in enumerate(order[:count + reserves])]
     session.add_all(members)
     session.flush()
     # The group's leader is engaged apart from the draw (workflows.scoring.leader): the draw never touches him;
@@ -135,7 +176,8 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
                  experts=order[:count], reserve_list=order[count:count + reserves],
                  leader=engaged, leaders_not_engaged=[p.userid for p in demoted])
     for m in members[:count]:
-        ask_pledge(session, settings, m, now)
+        _call_up(session, settings, m, now)
+    _tell_unreachable(session, settings, members[:count], now)
     return row
 
 
@@ -146,7 +188,7 @@ def verify(session: Session, settings: Settings, seed: str) -> Verification:
         raise NotFound("draw_not_made")
     entries = pool(session, settings)
     excluded = {x["userid"] for x in row.excluded}
-    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in excluded])
+    derived = rank(seed.strip(), [e.draw_key for e in entries if e.draw_key not in excluded])
     pool_ok = digest(entries) == row.pool_digest
     matches = pool_ok and seed.strip() == row.seed and derived == list(row.order)   # same order, other seed: no
     return Verification(matches=matches, pool_matches=pool_ok, seed_matches=seed.strip() == row.seed,
@@ -161,7 +203,7 @@ def shortfall(session: Session, settings: Settings) -> int:
     row = recorded(session, settings)
     if row is None:
         return 0
-    live = [m for m in members(session, settings) if m.kind != LEADER and m.status in LIVE]
+    live = [m for m in members(session, settings) if m.kind != LEADER and m.status in (*LIVE, UNREACHABLE)]
     return max(0, row.count - len(live))
 
 
@@ -174,8 +216,8 @@ def supplement_offer(session: Session, settings: Settings) -> tuple[int, int]:
         return need, 0
     entries = pool(session, settings)
     excluded = exclusions(session, settings, entries)
-    on_panel = {m.userid for m in panel_rows}
-    left = len([e for e in entries if e.userid not in excluded and e.userid not in on_panel])
+    on_panel = {m.draw_key for m in panel_rows}
+    left = len([e for e in entries if e.draw_key not in excluded and e.draw_key not in on_panel])
     return need, min(need, left)
 
 
@@ -213,8 +255,8 @@ def check_supplement(session: Session, settings: Settings, count: int, seed: str
         raise InvalidInput("supplement_seed_used", seed=seed)
     entries = pool(session, settings)
     excluded = exclusions(session, settings, entries)
-    before = sorted(m.userid for m in panel_rows)
-    eligible = [e.userid for e in entries if e.userid not in excluded and e.userid not in set(before)]
+    before = sorted(m.draw_key for m in panel_rows if m.draw_key)
+    eligible = [e.draw_key for e in entries if e.draw_key not in excluded and e.draw_key not in set(before)]
     if len(eligible) < count:
         raise InvalidInput("supplement_not_enough", count=count, eligible=len(eligible), pool=len(entries))
     return SupplementPlan(row=row, entries=entries, excluded=excluded, before=before, eligible=eligible, need=need)
@@ -236,15 +278,17 @@ def supplement(session: Session, settings: Settings, *, actor: str, now: dt.date
               "before": plan.before, "order": order, "drawn": drawn, "drawn_by": actor, "drawn_at": now.isoformat()}
     row.supplements = [*(row.supplements or []), record]     # a new list: the JSON column is saved
     last = max((m.position for m in members(session, settings)), default=0)
-    added = [PanelMember(edition=row.edition, userid=u, position=last + i + 1, kind="supplement", status="waiting")
-             for i, u in enumerate(drawn)]
+    by_key = {e.draw_key: e for e in plan.entries}
+    added = [PanelMember(edition=row.edition, draw_key=k, userid=by_key[k].userid, position=last + i + 1,
+                         kind="supplement", status="waiting") for i, k in enumerate(drawn)]
     session.add_all(added)
     session.flush()
     audit.record(session, actor=actor, action="draw.supplement", subject=f"draw:{row.id}", now=now,
                  number=record["number"], seed=seed, count=count, pool_digest=record["pool_digest"],
                  excluded=record["excluded"], before=plan.before, order=order, drawn=drawn)
     for m in added:
-        ask_pledge(session, settings, m, now)
+        _call_up(session, settings, m, now)
+    _tell_unreachable(session, settings, added, now)
     return record
 
 
@@ -259,7 +303,7 @@ def verify_supplement(session: Session, settings: Settings, number: int, seed: s
     sup = sups[number - 1]
     entries = pool(session, settings)
     left_out = {x["userid"] for x in sup["excluded"]} | set(sup["before"])
-    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in left_out])
+    derived = rank(seed.strip(), [e.draw_key for e in entries if e.draw_key not in left_out])
     pool_ok = digest(entries) == sup["pool_digest"]
     return Verification(matches=pool_ok and seed.strip() == sup["seed"] and derived == list(sup["order"]),
                         pool_matches=pool_ok,
@@ -290,8 +334,13 @@ def panel(session: Session, settings: Settings) -> PanelView:
     """The draw, the pool size and every panel member with name and status, for display."""
     row = recorded(session, settings)
     names = _names(session, settings)
-    shown = [{"id": m.id, "userid": m.userid, "name": names[m.userid].name if m.userid in names else m.userid,
-              "organization": names[m.userid].organization if m.userid in names else "",
+    roster = {p.userid: p for p in people.with_role(session, *EXPERT_ROLES)}
+    shown = [{"id": m.id, "userid": m.userid or "", "key": m.draw_key,
+              "name": names[m.draw_key].name if m.draw_key in names else
+              roster[m.userid].name if m.userid in roster else m.userid or m.draw_key,
+              "organization": names[m.draw_key].organization if m.draw_key in names else
+              roster[m.userid].organization or "" if m.userid in roster else "",
+              "contact": names[m.draw_key].contact if m.draw_key in names else "",
               "position": m.position, "kind": m.kind, "status": m.status,
               "leader": m.kind == LEADER and m.status in LIVE} for m in members(session, settings)]
     return PanelView(draw=row, pool=len(names), members=shown, leader=leader_of(session, settings))
@@ -376,13 +425,16 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     nxt = None if was_leader else session.scalar(select(PanelMember).where(
         PanelMember.edition == member.edition, PanelMember.status == "waiting").order_by(PanelMember.position).limit(1))
     if nxt is not None:
-        ask_pledge(session, settings, nxt, now)
+        _call_up(session, settings, nxt, now)
+        _tell_unreachable(session, settings, [nxt], now)
     names = _names(session, settings)
     audit.record(session, actor=actor, action="draw.pledge_decline", subject=f"panel:{member.id}", now=now,
-                 reason=member.reason, next_reserve=nxt.userid if nxt else None)
+                 reason=member.reason, next_reserve=(nxt.userid or nxt.draw_key) if nxt else None)
     notices.notify(session, _secretariat(session), "draw.declined", now=now,
-                   name=names[actor].name if actor in names else actor, reason=member.reason,
-                   reserve=names[nxt.userid].name if nxt is not None and nxt.userid in names else "",
-                   was_leader=was_leader, need=supplement_offer(session, settings)[0] if nxt is None else 0,
-                   can_draw=supplement_offer(session, settings)[1] if nxt is None else 0)
+                   name=names[member.draw_key].name if member.draw_key in names else person.name if person else actor, reason=member.reason,
+                   reserve=(names[nxt.draw_key].name if nxt.draw_key in names else nxt.userid or "") if nxt else "",
+                   reserve_unreachable=nxt is not None and nxt.status == UNREACHABLE,
+                   was_leader=was_leader,
+                   need=supplement_offer(session, settings)[0] if nxt is None and not was_leader else 0,
+                   can_draw=supplement_offer(session, settings)[1] if nxt is None and not was_leader else 0)
     return nxt
