@@ -90,7 +90,7 @@ def everyone(sessions, clock):
 @pytest.mark.parametrize("verb,fn", _guarded(), ids=lambda v: v if isinstance(v, str) else v.__qualname__)
 def test_each_verb_refuses_the_wrong_roles_and_unknown_members(everyone, settings, clock, verb, fn):
     allowed = access.POLICY[verb]
-    wrong = [f"as-{r}" for r in ROLES if not access.allows(verb, r)]
+    wrong = [f"as-{r}" for r in ROLES if not access.allows(verb, r, access.delegated_by(settings))]
     if access.APPLICANT not in allowed:
         wrong.append("stranger-not-on-the-roster")
     wrong.append("gone")  # removed from the roster: no powers at all

@@ -12,7 +12,10 @@ Actors:
 - anyone else is an `applicant` (enterprise contacts are not on the roster);
 - the bot's own jobs and the operator's shell act as `operator` under the reserved names below;
 - the public complaint page acts as `public` (the role of the same name), for people who are not
-  WeCom members at all; `offline` names the complainant of a letter, call or visit (it never acts).
+  WeCom members at all; `offline` names the complainant of a letter, call or visit (it never acts);
+- `agency` (the entrusted technical service institution, 秘书处委托…技术服务机构) holds exactly the verbs and
+  views the secretariat delegates in the configuration (`[award.agency] powers`, a subset of `DELEGABLE`); a
+  verb checks them from the `settings` it is called with, menus and pages from `delegate()` (set at start-up).
 No WeCom member can have a reserved name (the webhook refuses callbacks from them, `roster import`
 refuses them).
 """
@@ -39,6 +42,7 @@ RESERVED_ACTORS = SYSTEM_ACTORS | {PUBLIC, OFFLINE}
 # Roles that include another one.
 INCLUDES = {"committee_chair": "committee", "expert_leader": "expert"}
 
+AGENCY = "agency"
 SECRETARIAT = frozenset({"secretariat", OPERATOR})
 EXPERTS = frozenset({"expert"})  # leaders included through INCLUDES
 COMMITTEE = frozenset({"committee"})
@@ -122,6 +126,12 @@ VIEWS: dict[str, frozenset[str]] = {
 }
 # Views shown only in chat: they do not open the workbench (/admin) to a role that has no page there.
 CHAT_ONLY_VIEWS = frozenset({"committee.rules_view"})
+# What the secretariat may delegate to the agency: organising the expert work (assignments, enrolment of drawn
+# experts, site-visit schedules, score collection from paper) and the pages that show it. Decisions (the draw,
+# the leader, shortlists, votes, the notice, the award) stay the secretariat's.
+DELEGABLE = frozenset({"experts.assign", "experts.enrol", "visits.propose", "scoring.import",
+                       "assignments.view", "scores.view"})
+_delegated: frozenset[str] = frozenset()   # what menus and pages show the agency (delegate(), at start-up)
 WORKBENCH_VIEWS = frozenset(VIEWS) - CHAT_ONLY_VIEWS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,25 +157,39 @@ def roles_of(role: str) -> frozenset[str]:
     return frozenset({role, INCLUDES[role]}) if role in INCLUDES else frozenset({role})
 
 
-def allows(verb: str, role: str) -> bool:
+def delegate(powers: Any) -> None:
+    """Set what menus and pages show the agency (the configuration's `[award.agency] powers`)."""
+    global _delegated
+    _delegated = frozenset(powers) & DELEGABLE
+
+
+def delegated_by(settings: Any) -> frozenset[str]:
+    """The verbs and views the configuration delegates to the agency."""
+    agency = getattr(getattr(settings, "award", None), "agency", None)
+    return frozenset(agency.powers) & DELEGABLE if agency is not None else frozenset()
+
+
+def allows(verb: str, role: str, delegated: frozenset[str] | None = None) -> bool:
     """Whether `role` may call `verb` or see view `verb` (no database: for menus and help)."""
     table = POLICY if verb in POLICY else VIEWS
+    if role == AGENCY:
+        return verb in (_delegated if delegated is None else delegated)
     return bool(roles_of(role) & table[verb])
 
 
-def may_see(role: str, view: str) -> bool:
+def may_see(role: str, view: str, delegated: frozenset[str] | None = None) -> bool:
     """Whether `role` may see `view` (a VIEWS entry; no database)."""
     if view not in VIEWS:
         raise KeyError(f"no view entry for {view!r}")
-    return bool(roles_of(role) & VIEWS[view])
+    return allows(view, role, delegated)
 
 
-def require(session: Session, verb: str, actor: str | None) -> str:
+def require(session: Session, verb: str, actor: str | None, delegated: frozenset[str] | None = None) -> str:
     """Raise NotAllowed unless `actor` may call `verb`; return the actor's role."""
     if verb not in POLICY:
         raise KeyError(f"no policy for {verb!r}")
     role = role_of(session, actor) if actor else INACTIVE
-    if not allows(verb, role):
+    if not allows(verb, role, delegated):
         raise NotAllowed("not_allowed", action=verb, role=role,
                          allowed=sorted(POLICY[verb] - {OPERATOR}))
     return role
@@ -179,7 +203,8 @@ def guarded(verb: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def checked(session: Session, *args: Any, **kwargs: Any) -> Any:
-            require(session, verb, kwargs.get("actor"))
+            settings = args[0] if args and hasattr(args[0], "award") else kwargs.get("settings")
+            require(session, verb, kwargs.get("actor"), delegated_by(settings) if settings is not None else None)
             return fn(session, *args, **kwargs)
 
         checked.__guard__ = verb  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from workflows.core.base import Base
 
 # A member id: the corp's own UserID (≤ 64 bytes) or a linked-corp member's "CorpID/UserID".
 MEMBER_ID_MAX = 128
-ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair")
+ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair", "agency")
 
 
 class Person(Base):
