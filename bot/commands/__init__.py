@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import click
 
-from . import application, call, committee, demo, draw, experts, publicity, remind, review, roster, visits, vote
+from . import (application, call, committee, demo, draw, experts, pledges, publicity, remind, review, roster, visits,
+               vote)
 
 REGISTRY = (demo.register, roster.register, committee.register, call.register, application.register, review.register,
-            experts.register, draw.register, visits.register, vote.register,
+            experts.register, draw.register, pledges.register, visits.register, vote.register,
             publicity.register, remind.register)
 
 

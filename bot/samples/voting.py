@@ -28,6 +28,10 @@ def committee_vote(session: Session, settings: Settings, now: dt.datetime) -> No
                                  held_on=now.astimezone(settings.award.tz).date(), attendees=members,
                                  decisions="审议通过评审委员会议事规则（示例）：按配置的投票规则进行无记名投票。")
     candidates = voting.final_candidates(session, settings)  # the ranking flow's final top
+    if settings.award.pledges.committee_declarations:         # §五(三): each member declares, here no conflict
+        from workflows.voting import declarations
+        for member in people.with_role(session, "committee", "committee_chair"):
+            declarations.declare(session, settings, actor=member.userid, now=now)
     closes_at = max(stages.deadline(session, settings, "vote"), now + dt.timedelta(hours=1))
     ballot = voting.open_ballot(session, settings, actor=ACTOR, now=now, candidates=candidates, closes_at=closes_at)
     parts = session.scalars(select(Participation).where(Participation.ballot_id == ballot.id,

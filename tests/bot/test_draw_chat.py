@@ -237,7 +237,7 @@ def test_a_pool_without_userids_drawn_experts_not_yet_reachable_until_the_roster
     deliver(rt)
     assert any("评审专家承诺书" in t for t in texts(wecom, "new1"))
     # The second's organisation differs in the roster: the secretariat links him by hand.
-    assert run("experts", "enrol", "无此人", "new2", "--actor", "mishu").exit_code == 1
+    assert run("experts", "enrol", "无此人", "new2", "--actor", "mishu").exit_code == 2
     result = run("experts", "enrol", second[0], "new2", "--actor", "mishu")
     assert result.exit_code == 0 and f"enrolled: {order[1]} -> new2 (asked)" in result.stdout
     assert "NOT YET REACHABLE" not in run("experts", "panel").stdout

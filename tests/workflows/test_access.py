@@ -17,6 +17,7 @@ from workflows.core.models import ROLES, AuditEntry, OutboxMessage, Person
 NOT_VERBS = {
     "workflows.core.access.require": "the gate itself",
     "workflows.core.access.role_of": "the gate's look-up",
+    "workflows.core.access.require_pledged": "the gate itself (the confidentiality pledge, §五(三))",
     "workflows.core.audit.record": "writes down who acted; decides nothing",
     "workflows.core.events.announce": "a hand-off inside a verb that was already allowed",
     "workflows.core.reminders.run_due": "the scheduler's own sweep; no member can reach it",

@@ -180,7 +180,7 @@ def test_the_leader_is_engaged_apart_from_the_draw_recorded_audited_and_pledged(
     with world.begin() as s:
         with pytest.raises(NotAllowed):
             leader.engage(s, settings, actor="e1", now=NOW, who="zuzhang")              # experts do not engage
-        with pytest.raises(InvalidInput) as exc:
+        with pytest.raises(NotFound) as exc:
             leader.engage(s, settings, actor="mishu", now=NOW, who="nobody")
         assert exc.value.code == "leader_unknown"
         person = leader.engage(s, settings, actor="mishu", now=NOW, who="组长·周立平", basis="韶质奖聘〔2018〕1号")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.workflows.scoringdata import T_MATERIAL, add_application, add_roster
-from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
+from workflows.core.errors import AlreadyDone, NotAllowed, NotFound
 from workflows.core.models import AuditEntry, CardTask, OutboxMessage, Person
 from workflows.scoring import draw, enrol
 
@@ -72,7 +72,7 @@ def test_the_secretariat_enrols_a_drawn_expert_who_is_then_asked_for_the_pledge(
         with pytest.raises(NotFound) as exc:
             enrol.enrol(s, settings, actor="mishu", now=NOW, who="无此人", userid="e2")
         assert exc.value.code == "enrol_unknown"
-        with pytest.raises(InvalidInput):
+        with pytest.raises(NotFound):
             enrol.enrol(s, settings, actor="mishu", now=NOW, who=name, userid="mishu")  # not an expert
         if "专家一|广东省质量协会" in row.order[:3]:
             with pytest.raises(AlreadyDone):

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core.errors import NotAllowed
-from workflows.core.models import Person
+from workflows.core.models import ConfidentialityPledge, Person
 
 APPLICANT = "applicant"
 OPERATOR = "operator"
@@ -93,8 +93,12 @@ POLICY: dict[str, frozenset[str]] = {
     "results.shortlist": SECRETARIAT,
     "visits.propose": SECRETARIAT,                   # 现场评审: date, time, experts, itinerary (and changes)
     "visits.answer": frozenset({APPLICANT}),         # the enterprise confirms or asks for another slot
+    # §五(三) confidentiality: the secretariat asks; recommenders, committee members and the agency sign
+    "pledges.ask": SECRETARIAT,
+    "pledges.accept": frozenset({"recommender", "committee", AGENCY}),
     # 7.3 committee vote
     "vote.manage": SECRETARIAT,
+    "vote.declare": COMMITTEE,                       # a member declares his own conflicts per candidate
     "vote.cast": COMMITTEE,
     # 8–9 public notice, complaints, approval, award
     "publicity.manage": SECRETARIAT,
@@ -172,8 +176,8 @@ def delegated_by(settings: Any) -> frozenset[str]:
 def allows(verb: str, role: str, delegated: frozenset[str] | None = None) -> bool:
     """Whether `role` may call `verb` or see view `verb` (no database: for menus and help)."""
     table = POLICY if verb in POLICY else VIEWS
-    if role == AGENCY:
-        return verb in (_delegated if delegated is None else delegated)
+    if role == AGENCY:   # its own verbs (its pledge), and what the secretariat delegates
+        return AGENCY in table[verb] or verb in (_delegated if delegated is None else delegated)
     return bool(roles_of(role) & table[verb])
 
 
@@ -195,6 +199,18 @@ def require(session: Session, verb: str, actor: str | None, delegated: frozenset
     return role
 
 
+def require_pledged(session: Session, settings: Any, verb: str, actor: str | None, role: str) -> None:
+    """§五(三): a member whose role signs the confidentiality pledge (`[award.pledges] roles`) acts only once he
+    accepted it for this edition (`pledges.*` verbs excepted: that is how he signs)."""
+    pledges = getattr(getattr(settings, "award", None), "pledges", None)
+    if pledges is None or verb.startswith("pledges.") or role not in pledges.roles or not actor:
+        return
+    if session.scalar(select(ConfidentialityPledge.id).where(
+            ConfidentialityPledge.edition == settings.award.edition_key, ConfidentialityPledge.userid == actor,
+            ConfidentialityPledge.status == "accepted")) is None:
+        raise NotAllowed("confidentiality_required", action=verb)
+
+
 def guarded(verb: str) -> Callable[[F], F]:
     """Decorate a service verb: check its `actor` keyword against POLICY[verb] before it runs."""
     if verb not in POLICY:
@@ -204,7 +220,9 @@ def guarded(verb: str) -> Callable[[F], F]:
         @functools.wraps(fn)
         def checked(session: Session, *args: Any, **kwargs: Any) -> Any:
             settings = args[0] if args and hasattr(args[0], "award") else kwargs.get("settings")
-            require(session, verb, kwargs.get("actor"), delegated_by(settings) if settings is not None else None)
+            role = require(session, verb, kwargs.get("actor"), delegated_by(settings) if settings is not None else None)
+            if settings is not None:
+                require_pledged(session, settings, verb, kwargs.get("actor"), role)
             return fn(session, *args, **kwargs)
 
         checked.__guard__ = verb  # type: ignore[attr-defined]

@@ -248,3 +248,12 @@ class AgencyConf(StrictModel):
         if bad:
             raise ValueError(f"{bad} cannot be delegated; choose among {sorted(DELEGABLE)}")
         return v
+
+
+class PledgeConf(StrictModel):
+    """§五(三) 参与推荐和评审的人员…保守秘密: who signs the confidentiality pledge (besides the drawn experts, who sign
+    theirs through the draw), and whether committee members declare their own conflicts before a vote opens."""
+
+    roles: list[Literal["recommender", "committee", "committee_chair", "agency"]] = [
+        "recommender", "committee", "committee_chair", "agency"]
+    committee_declarations: bool = True

@@ -224,3 +224,19 @@ class DirectoryName(Base):
     userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(100))
     fetched_at: Mapped[dt.datetime | None]
+
+
+class ConfidentialityPledge(Base):
+    """§五(三) 参与推荐和评审的人员…保守秘密: one member's confidentiality pledge for an edition (recommending
+    units' contacts, committee members, the agency; drawn experts pledge through the draw)."""
+
+    __tablename__ = "confidentiality_pledge"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    role: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))          # asked | accepted
+    asked_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("edition", "userid"),)

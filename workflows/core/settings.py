@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
     STAGE_KEYS, ApplicationConf, CallConf, Contact, EligibilityConf, MaterialConf, Region, Reminders, RubricCategoryConf,
-    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset, AgencyConf,
+    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset, AgencyConf, PledgeConf,
 )
 
 
@@ -177,6 +177,7 @@ class AwardSettings(StrictModel):
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
     agency: AgencyConf = AgencyConf()
+    pledges: PledgeConf = PledgeConf()
 
     @field_validator("registration_kinds")
     @classmethod

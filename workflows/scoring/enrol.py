@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, people
-from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
+from workflows.core.errors import AlreadyDone, NotFound
 from workflows.core.models import Person
 from workflows.core.settings import Settings
 from workflows.scoring import draw
@@ -35,7 +35,7 @@ def find_drawn(session: Session, settings: Settings, who: str) -> PanelMember:
     found = [m for m in rows if m.draw_key == who] or [
         m for m in rows if m.draw_key in names and draw._norm(names[m.draw_key].name) == draw._norm(who)]
     if len(found) != 1:
-        raise NotFound("enrol_unknown", who=who, candidates=[names[m.draw_key].name for m in rows
+        raise NotFound("enrol_unknown", what=who, candidates=[names[m.draw_key].name for m in rows
                                                             if m.draw_key in names])
     return found[0]
 
@@ -47,7 +47,7 @@ def check_enrol(session: Session, settings: Settings, who: str, userid: str) -> 
     member = find_drawn(session, settings, who)
     person = people.get(session, userid.strip())
     if person is None or person.role not in draw.EXPERT_ROLES:
-        raise InvalidInput("enrol_not_expert", userid=userid)
+        raise NotFound("enrol_not_expert", userid=userid)
     if draw.pending_for(session, settings, person.userid) is not None:
         raise AlreadyDone("enrol_already_on_panel", userid=person.userid)
     return member, person

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people
-from workflows.core.errors import AlreadyDone, InvalidInput
+from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.models import Person
 from workflows.core.settings import Settings
 from workflows.scoring import draw
@@ -40,7 +40,7 @@ def find_person(session: Session, who: str) -> Person:
         if len(named) > 1:
             raise InvalidInput("leader_ambiguous", who=who, userids=[p.userid for p in named])
     if person is None:
-        raise InvalidInput("leader_unknown", who=who)
+        raise NotFound("leader_unknown", userid=who)
     if person.role not in draw.EXPERT_ROLES:
         raise InvalidInput("leader_not_expert", who=who, role=person.role)
     return person
