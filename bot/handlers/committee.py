@@ -76,6 +76,10 @@ def register(router: Router) -> None:
         else:
             ctx.reply("committee.rules", **committee.rules_data(ctx.session, ctx.settings))
 
+    @router.command("委员会", verbs=("committee.appoint", "committee.rules_view"), order=54)
+    def on_composition(ctx: Context, args: str) -> None:
+        ctx.reply("committee.composition", **committee.composition(ctx.session, ctx.settings))
+
     @router.command("破格", verbs=("committee.admit",), order=56)
     def on_admit(ctx: Context, args: str) -> None:
         ref, _, reason = args.strip().partition(" ")

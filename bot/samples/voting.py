@@ -21,6 +21,12 @@ PATTERN = [(0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 2), (0, 1, 3), (0, 1, 3), (0,
 def committee_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Open the ballot on the final top candidates, have every member vote, close it, open publicity."""
     stages.open_stage(session, settings, "vote", actor=ACTOR, now=now)
+    if not committee.appointments(session, settings):
+        # §五(一): the city appointed the committee, the 分管副市长 as its chair (the demo's documents are examples).
+        for p in people.with_role(session, "committee_chair", "committee"):
+            office = settings.award.committee.chair_office if p.role == "committee_chair" else "评审委员会委员"
+            committee.appoint(session, settings, actor=ACTOR, now=now, who=p.userid, office=office,
+                              document="韶府办函〔2018〕56号（示例）", effective_from=dt.date(2018, 9, 1))
     if committee.latest_meeting(session, settings) is None:
         # The first committee meeting (stage 2) adopted the 议事规则: here the configured defaults.
         members = [p.name or p.userid for p in people.with_role(session, "committee", "committee_chair")]

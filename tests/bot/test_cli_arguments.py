@@ -16,7 +16,7 @@ from .cli_helpers import digest
 # Options whose value is free text (any value is a value): they are never "wrong". Every other option and every
 # argument is read (a time, a number, a choice, a path, something on the roster or in the edition).
 FREE_TEXT = {"--reason", "--findings", "--decisions", "--attendees", "--title", "--place", "--itinerary",
-             "--content", "--name", "--reference", "--seed", "--supplement-seed", "--as", "--basis"}
+             "--content", "--name", "--reference", "--seed", "--supplement-seed", "--as", "--basis", "--office"}
 # Plausible values for the other required parameters, so that the wrong one is what the command meets.
 PLAUSIBLE = {"--on": "2018-09-20", "--at": "2030-09-25 09:30", "--held-on": "2018-09-10", "--received": "2019-02-03",
              "--date": "2019-02-20", "--until": "2018-11-20", "--via": "letter", "--closes-at": "2030-01-30 17:00",

@@ -200,3 +200,21 @@ def test_cli_shows_and_records_the_rules_and_admits(rt, roster):
     out = runner.invoke(group, ["committee", "admit", "SG2018-003", "--reason", "行业代表性强", "--actor", "weiyuan1"],
                         obj=obj)
     assert out.exit_code == 0 and "SG2018-003 admitted" in out.output
+
+
+def test_cli_records_the_appointment_and_chat_shows_the_composition(cb, rt, wecom, roster):
+    """23.5: `committee appoint` (office, document, from when; the chair by office) and `委员会` in chat."""
+    group = click.Group()
+    committee_cli.register(group)
+    runner = CliRunner()
+    obj = SimpleNamespace(runtime=rt)
+    out = runner.invoke(group, ["committee", "appoint", "委员·郑涛", "--office", "分管副市长", "--document",
+                                "韶府办函〔2018〕56号", "--from", "2018-09-01", "--actor", "mishu"], obj=obj)
+    assert out.exit_code == 0 and "appointed: weiyuan2 as 分管副市长" in out.output and "CHAIR" in out.output
+    out = runner.invoke(group, ["committee", "appoint", "nobody", "--office", "局长", "--document", "x",
+                                "--from", "2018-09-01", "--actor", "mishu"], obj=obj)
+    assert out.exit_code == 2
+    out = runner.invoke(group, ["committee", "members"], obj=obj)
+    assert "CHAIR weiyuan2" in out.output and "NOT APPOINTED weiyuan1" in out.output
+    say(cb, rt, "weiyuan3", "委员会")
+    assert "由分管副市长任主任" in last(wecom, "weiyuan3") and "**主任** 委员·郑涛（分管副市长）" in last(wecom, "weiyuan3")

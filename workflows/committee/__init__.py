@@ -5,7 +5,8 @@ rules win); `admission` records the committee's 破格 admission of a candidate 
 The vote (workflows.voting) and the scoring gate (workflows.scoring.results) read them.
 """
 from workflows.committee.admission import admit, admitted_ids, admissions
-from workflows.committee.models import CommitteeMeeting, GateAdmission, VoteRulesRecord
+from workflows.committee.appointments import appoint, appointments, composition
+from workflows.committee.models import CommitteeAppointment, CommitteeMeeting, GateAdmission, VoteRulesRecord
 from workflows.committee.rules import (
     CONFLICT_POLICIES,
     VoteRules,
@@ -16,6 +17,6 @@ from workflows.committee.rules import (
 )
 
 __all__ = [
-    "CONFLICT_POLICIES", "CommitteeMeeting", "GateAdmission", "VoteRules", "VoteRulesRecord", "admissions",
+    "CONFLICT_POLICIES", "CommitteeAppointment", "CommitteeMeeting", "appoint", "appointments", "composition", "GateAdmission", "VoteRules", "VoteRulesRecord", "admissions",
     "admit", "admitted_ids", "effective", "latest_meeting", "record_meeting", "rules_data",
 ]

@@ -59,6 +59,7 @@ POLICY: dict[str, frozenset[str]] = {
     # admits a candidate below the material gate (破格), decides a replacement, a vacancy or a replacement vote
     # after 核查, and decides a deadlocked tie of a vote (平票决定)
     "committee.rules": SECRETARIAT,
+    "committee.appoint": SECRETARIAT,                # record a member's appointment (office, document, from when)
     "committee.admit": frozenset({"committee_chair"}),
     "committee.decide": frozenset({"committee_chair"}),
     # 3–4 征集 and 宣贯会暨培训

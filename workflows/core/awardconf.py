@@ -257,3 +257,9 @@ class PledgeConf(StrictModel):
     roles: list[Literal["recommender", "committee", "committee_chair", "agency"]] = [
         "recommender", "committee", "committee_chair", "agency"]
     committee_declarations: bool = True
+
+
+class CommitteeConf(StrictModel):
+    """The committee's composition (§五(一) 成立由分管副市长为主任的…评审委员会): which office chairs it."""
+
+    chair_office: str = Field(default="分管副市长", min_length=1, max_length=100)

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
     STAGE_KEYS, ApplicationConf, CallConf, Contact, EligibilityConf, MaterialConf, Region, Reminders, RubricCategoryConf,
-    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset, AgencyConf, PledgeConf,
+    RubricConf, RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset, AgencyConf, PledgeConf, CommitteeConf,
 )
 
 
@@ -178,6 +178,7 @@ class AwardSettings(StrictModel):
     secretariat: SecretariatContact = SecretariatContact()
     agency: AgencyConf = AgencyConf()
     pledges: PledgeConf = PledgeConf()
+    committee: CommitteeConf = CommitteeConf()
 
     @field_validator("registration_kinds")
     @classmethod
