@@ -80,3 +80,17 @@ def test_a_committee_member_declares_in_chat_before_the_vote(rt, clock, cb, weco
     assert "已请 6 位委员" in say(cb, rt, wecom, "mishu", "投票 声明")[-1]
     reply = say(cb, rt, wecom, "mishu", "投票 开始")[-1]
     assert "未声明" in reply and "委员·冯静" in reply
+
+
+def test_before_the_pledge_the_agency_sees_nothing_in_chat_or_on_the_workbench(world, cb, wecom, http):
+    from tests.bot.admin_helpers import sign_in
+    rt = world
+    assert "请先接受本届的《保密承诺书》" in say(cb, rt, wecom, "jigou1", "分配专家")[-1]
+    sign_in(http, wecom, "jigou1")
+    page = http.get("/admin/experts")
+    assert page.status_code == 403 and "请先接受保密承诺书" in page.get_data(as_text=True)
+    with rt.sessions.begin() as s:
+        pledges.ask(s, rt.settings, "jigou1", rt.clock())
+        pledges.accept(s, rt.settings, actor="jigou1", now=rt.clock())
+    assert http.get("/admin/experts").status_code == 200                 # a delegated page, now open
+    assert http.get("/admin/edition").status_code == 403                 # not delegated

@@ -27,6 +27,14 @@ def of(session: Session, settings: Settings, userid: str) -> ConfidentialityPled
         ConfidentialityPledge.edition == settings.award.edition_key, ConfidentialityPledge.userid == userid))
 
 
+def unsigned(session: Session, settings: Settings, userid: str, role: str) -> bool:
+    """Whether this member's role signs the pledge and he has not accepted it this edition."""
+    if role not in settings.award.pledges.roles:
+        return False
+    row = of(session, settings, userid)
+    return row is None or row.status != "accepted"
+
+
 def signers(session: Session, settings: Settings) -> list:
     """The active members whose role signs the pledge."""
     return people.with_role(session, *settings.award.pledges.roles)
