@@ -241,3 +241,20 @@ def test_a_pool_without_userids_drawn_experts_not_yet_reachable_until_the_roster
     result = run("experts", "enrol", second[0], "new2", "--actor", "mishu")
     assert result.exit_code == 0 and f"enrolled: {order[1]} -> new2 (asked)" in result.stdout
     assert "NOT YET REACHABLE" not in run("experts", "panel").stdout
+
+
+def test_the_workbench_lists_the_group_with_who_is_drawn_but_not_yet_reachable(world, http, wecom):
+    """23.2 on the workbench: the experts page shows the engaged leader and each drawn expert's state, with the
+    contact of one not yet enrolled."""
+    from tests.bot.admin_helpers import sign_in
+    from workflows.scoring import leader
+    rt = world
+    with rt.sessions.begin() as s:
+        leader.engage(s, rt.settings, actor="mishu", now=rt.clock(), who="zuzhang", basis="聘书1号")
+        draw.import_pool(s, rt.settings, actor="mishu", now=rt.clock(),
+                         text="name,organisation,region,specialty,contact\n李明,广州质量研究院,广州市,卓越绩效,13900000001\n")
+        draw.draw(s, rt.settings, actor="mishu", now=rt.clock(), count=1, seed=SEED)
+    sign_in(http, wecom, "mishu")
+    page = http.get("/admin/experts").get_data(as_text=True)
+    assert 'id="panel"' in page and "聘请的组长" in page and "待确认承诺书" in page
+    assert "已抽中，尚未加入通讯录" in page and "13900000001" in page
