@@ -1,7 +1,7 @@
 """the province's pool without userids: a draw key per entry and panel row, userid optional
 
-Revision ID: b2d3f4a5c6e7
-Revises: a1c2e3f4b5d6
+Revision ID: 1cce6d9b992d
+Revises: 91eacc36d1fb
 Create Date: 2026-12-08 02:00:00
 
 Existing rows keep their userid as draw key: a draw recorded before ranked userids, so it still verifies.
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'b2d3f4a5c6e7'
-down_revision = 'a1c2e3f4b5d6'
+revision = '1cce6d9b992d'
+down_revision = '91eacc36d1fb'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the committee's appointment: who, in which office, by which document, from when; the chair by office
 
-Revision ID: d4f5b6c7e8a9
-Revises: c3e4a5b6d7f8
+Revision ID: c86ef4e4135c
+Revises: 5f6c8bd2156b
 Create Date: 2026-12-08 02:10:00
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import workflows.core.base
 
 
-revision = 'd4f5b6c7e8a9'
-down_revision = 'c3e4a5b6d7f8'
+revision = 'c86ef4e4135c'
+down_revision = '5f6c8bd2156b'
 branch_labels = None
 depends_on = None
 

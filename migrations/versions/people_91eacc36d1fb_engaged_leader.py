@@ -1,6 +1,6 @@
 """the engaged expert-group leader: basis, engaged_by, engaged_at on the panel row
 
-Revision ID: a1c2e3f4b5d6
+Revision ID: 91eacc36d1fb
 Revises: d5e6f7a8b9c0
 Create Date: 2026-12-08 01:45:00
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import workflows.core.base
 
 
-revision = 'a1c2e3f4b5d6'
+revision = '91eacc36d1fb'
 down_revision = 'd5e6f7a8b9c0'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """confidentiality pledges of recommenders, committee members and the agency; committee members' own declarations
 
-Revision ID: c3e4a5b6d7f8
-Revises: b2d3f4a5c6e7
+Revision ID: 5f6c8bd2156b
+Revises: 1cce6d9b992d
 Create Date: 2026-12-08 02:00:00
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import workflows.core.base
 
 
-revision = 'c3e4a5b6d7f8'
-down_revision = 'b2d3f4a5c6e7'
+revision = '5f6c8bd2156b'
+down_revision = '1cce6d9b992d'
 branch_labels = None
 depends_on = None
 
