@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from workflows import apply
 from workflows.apply.models import Application
-from workflows.core import access, audit, conversation, notices, people
+from workflows.core import access, audit, conversation, notices, people, pledges
 from workflows.core.models import Conversation, DirectoryName
 from workflows.core.people import Member
 from workflows.core.settings import Settings
@@ -27,6 +27,8 @@ _KNOWN_NAME = select(
                                            Application.applicant == bindparam("userid")).scalar_subquery(),
     select(DirectoryName.name).where(DirectoryName.userid == bindparam("userid")).scalar_subquery())
 
+# Chat words a member who has not signed the confidentiality pledge may still use (to sign it).
+PLEDGE_FREE = frozenset({"保密承诺"})
 
 @dataclass
 class Context:
@@ -228,6 +230,10 @@ class Router:
         if command is not None:
             if not command.allows(ctx.role):
                 ctx.reply("common.not_for_role", word=command.word, role=ctx.role)
+                return
+            if command.verbs is not None and command.word not in PLEDGE_FREE and pledges.unsigned(
+                    ctx.session, ctx.settings, ctx.userid, ctx.role):   # §五(三): he sees nothing before signing
+                ctx.reply("errors.confidentiality_required", action=command.word)
                 return
             command.handler(ctx, args.strip() if matched == word else "")
             return

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import workflows.edition  # noqa: F401  (wires the stages' hand-offs before any workflow runs)
+from workflows.core import access
 from workflows.core import clock as server_clock
 from workflows.core.db import make_engine, make_session_factory
 from workflows.core.settings import Settings
@@ -58,6 +59,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], dt.datetime] = utcn
     """Build the runtime (nothing connects to WeCom until the sender runs)."""
     engine = engine or make_engine(settings.database.url)
     sessions = make_session_factory(engine)
+    access.delegate(access.delegated_by(settings))   # what menus and pages show the agency
     server_clock.install(sessions, clock, time_travel=settings.server.time_travel)
     renderer = Renderer(settings)
     install_render_hook(sessions, renderer)

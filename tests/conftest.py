@@ -98,9 +98,18 @@ def example_config_text() -> str:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     # Tests replay the edition's calendar: commands may take --now (time travel; docs/operator.md).
+    # The confidentiality pledges and the committee's own declarations (§五(三), on in the example) are off here:
+    # the tests of other rules act as recommenders and committee members directly. tests/workflows/test_pledges.py
+    # and tests/bot/test_pledges_chat.py turn them on (`with_pledges`); the sample edition signs them all.
     return example_settings().with_overrides(database={"url": db_url}, storage={"dir": str(tmp_path / "uploads")},
                                              scheduler={"lock_file": str(tmp_path / "scheduler.lock")},
-                                             server={"time_travel": True})
+                                             server={"time_travel": True},
+                                             award={"pledges": {"roles": [], "committee_declarations": False}})
+
+
+def with_pledges(settings: Settings) -> Settings:
+    """The settings with the example's confidentiality pledges and committee declarations back on."""
+    return settings.with_overrides(award={"pledges": example_settings().award.pledges.model_dump()})
 
 
 @pytest.fixture

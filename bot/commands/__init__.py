@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from . import (application, award, call, committee, demo, draw, experts, publicity, remind, retention, review, roster,
-               stages, visits, vote)
+from . import (application, award, call, committee, demo, draw, experts, pledges, publicity, remind, retention, review,
+               roster, stages, visits, vote)
 
 REGISTRY = (demo.register, roster.register, stages.register, committee.register, call.register, application.register,
-            review.register, experts.register, draw.register, visits.register, vote.register,
+            review.register, experts.register, draw.register, pledges.register, visits.register, vote.register,
             publicity.register, award.register, retention.register, remind.register)
 
 

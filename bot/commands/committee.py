@@ -93,6 +93,38 @@ def register(main: click.Group) -> None:
             return f"plan approval recorded: {row.document_number} ({row.approved_on})"
         click.echo(base.run(obj, go, now))
 
+    @committee_group.command("appoint")
+    @click.argument("who")
+    @click.option("--office", required=True, help="The member's office, e.g. 分管副市长 (the chair office chairs).")
+    @click.option("--document", required=True, help="The appointing document, e.g. 韶府办函〔2018〕56号.")
+    @click.option("--from", "effective_from", required=True, help="From which day (2018-09-01, 9月1日 …).")
+    @click.option("--actor", default="cli", help="Who records it (audit log).")
+    @click.pass_obj
+    def appoint_cmd(obj: Any, who: str, office: str, document: str, effective_from: str, actor: str) -> None:
+        """Record a committee member's appointment (WHO: userid or name); the configured chair office makes him
+        the chair (由分管副市长为主任)."""
+        rt = obj.runtime
+        day = base.day(rt, effective_from, "--from")
+        row = base.run(obj, lambda s, now: committee.appoint(s, rt.settings, actor=actor, now=now, who=who,
+                                                             office=office, document=document, effective_from=day))
+        click.echo(f"appointed: {row.userid} as {row.office} ({row.document}, from {row.effective_from})"
+                   + (" — CHAIR" if row.chair else ""))
+
+    @committee_group.command("members")
+    @click.pass_obj
+    def members_cmd(obj: Any) -> None:
+        """The committee's composition: each appointment (office, document, from when), the chair."""
+        rt = obj.runtime
+        with rt.sessions() as s:
+            data = committee.composition(s, rt.settings)
+        for a in data["appointments"]:
+            click.echo(f"{'CHAIR ' if a['chair'] else '      '}{a['userid']}\t{a['name']}\t{a['office']}\t"
+                       f"{a['document']}\tfrom {a['from']}{'' if a['active'] else '  (no longer on the roster)'}")
+        for m in data["missing"]:
+            click.echo(f"NOT APPOINTED {m['userid']}\t{m['name']}")
+        if not any(a["chair"] for a in data["appointments"]):
+            click.echo(f"no chair appointed (chair office: {data['chair_office']})")
+
     @committee_group.command("admit")
     @click.argument("application")
     @click.option("--reason", required=True, help="The committee's reason (as minuted).")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from workflows.core.errors import NotFound
-from workflows.scoring import draw
+from workflows.scoring import draw, enrol, leader
 
 from . import base
 from .experts import _group
@@ -18,19 +18,24 @@ def _print_panel(rt, s) -> None:  # noqa: ANN001
     d = view.draw
     if d is None:
         click.echo(f"pool: {view.pool} experts; no draw yet")
+        for m in view.members:
+            click.echo(f"  0. leader   {m['status']:9} {m['userid']} {m['name']}")
         return
     click.echo(f"seed: {d.seed}")
     click.echo(f"pool digest: {d.pool_digest} ({view.pool} experts)")
     click.echo(f"drawn: {d.count} experts, {d.reserves} reserves")
     for x in d.excluded:
-        click.echo(f"excluded: {x['userid']} ({', '.join(x['reasons'])})")
+        click.echo(f"excluded: {x['userid']} ({', '.join(x['reasons'])})")   # the draw key
     click.echo("order: " + ", ".join(d.order))
     for x in d.supplements or []:
         click.echo(f"supplement {x['number']}: seed {x['seed']}; drawn {', '.join(x['drawn'])}; "
                    f"order {', '.join(x['order'])}")
     for m in view.members:
         lead = " LEADER" if m["leader"] else ""
-        click.echo(f"{m['position']:>3}. {m['kind']:8} {m['status']:9} {m['userid']} {m['name']} ({m['organization']}){lead}")
+        reach = (f"  DRAWN, NOT YET REACHABLE: enrol him (contact {m['contact']}): experts enrol \"{m['key']}\" USERID"
+                 if m["status"] == draw.UNREACHABLE else "")
+        click.echo(f"{m['position']:>3}. {m['kind']:10} {m['status']:11} {m['userid'] or '-'} {m['name']} "
+                   f"({m['organization']}){lead}{reach}")
 
 
 def register(main: click.Group) -> None:
@@ -44,7 +49,7 @@ def register(main: click.Group) -> None:
     @click.option("--actor", default="cli", help="Who imports (audit log).")
     @click.pass_obj
     def pool_import(obj, csv_file: str, actor: str) -> None:  # noqa: ANN001
-        """Replace the pool: name,organisation,region,specialty,contact,userid[,conflict]; all lines or none."""
+        """Replace the pool: name,organisation,region,specialty,contact[,userid][,conflict]; all lines or none."""
         text = Path(csv_file).read_text(encoding="utf-8-sig")
         rt = obj.runtime
         from workflows.core.errors import DomainError
@@ -71,8 +76,8 @@ def register(main: click.Group) -> None:
             entries = draw.pool(s, rt.settings)
             excluded = draw.exclusions(s, rt.settings, entries)
             for e in entries:
-                why = f"  EXCLUDED: {', '.join(excluded[e.userid])}" if e.userid in excluded else ""
-                click.echo(f"{e.userid}\t{e.name}\t{e.organization}\t{e.region}\t{e.specialty}{why}")
+                why = f"  EXCLUDED: {', '.join(excluded[e.draw_key])}" if e.draw_key in excluded else ""
+                click.echo(f"{e.draw_key}\t{e.userid or '-'}\t{e.name}\t{e.organization}\t{e.region}\t{e.specialty}{why}")
             click.echo(f"{len(entries)} experts; digest {draw.digest(entries)}")
 
     @experts_group.command("draw")
@@ -127,14 +132,30 @@ def register(main: click.Group) -> None:
             _print_panel(rt, s)
 
     @experts_group.command("leader")
-    @click.argument("userid", callback=base.roster_member)
-    @click.option("--actor", default="cli", help="Who appoints (audit log).")
+    @click.argument("who")
+    @click.option("--basis", default="", help="On what basis he is engaged (e.g. the 聘书's number).")
+    @click.option("--actor", default="cli", help="Who engages (audit log).")
     @click.pass_obj
-    def leader_cmd(obj, userid: str, actor: str) -> None:  # noqa: ANN001
-        """Appoint the one expert-group leader (组长) among the drawn experts."""
+    def leader_cmd(obj, who: str, basis: str, actor: str) -> None:  # noqa: ANN001
+        """Engage the one expert-group leader (组长), USERID or NAME of a roster expert, apart from the draw;
+        he is asked for the 承诺书 and is never drawn."""
         rt = obj.runtime
-        person = base.run(obj, lambda s, now: draw.appoint_leader(s, rt.settings, actor=actor, now=now, userid=userid))
-        click.echo(f"leader: {person.userid} {person.name}")
+        person = base.run(obj, lambda s, now: leader.engage(s, rt.settings, actor=actor, now=now, who=who,
+                                                             basis=basis))
+        click.echo(f"leader engaged: {person.userid} {person.name}; asked for the pledge")
+
+    @experts_group.command("enrol")
+    @click.argument("who")
+    @click.argument("userid")
+    @click.option("--actor", default="cli", help="Who enrols (audit log).")
+    @click.pass_obj
+    def enrol_cmd(obj, who: str, userid: str, actor: str) -> None:  # noqa: ANN001
+        """Link a drawn expert not yet reachable (WHO: his draw key or pool name) to the roster USERID he was
+        enrolled under (roster import first); if he was called up he is asked for the 承诺书."""
+        rt = obj.runtime
+        member = base.run(obj, lambda s, now: enrol.enrol(s, rt.settings, actor=actor, now=now, who=who,
+                                                          userid=userid))
+        click.echo(f"enrolled: {member.draw_key} -> {member.userid} ({member.status})")
 
     @experts_group.command("panel")
     @click.pass_obj

@@ -60,6 +60,10 @@ def roster_import(obj, csv_file: str, replace: bool, yes: bool, actor: str) -> N
                 _problems(result.problems)
             if sorted(result.deactivated) != sorted(leaving):
                 raise _RosterChanged()
+            from workflows.scoring import enrol   # drawn experts now on the roster: linked, asked for the pledge
+            linked = [(m.draw_key, m.userid) for m in enrol.link_roster(s, rt.settings, actor=actor, now=rt.clock())]
+            from workflows.core import pledges   # §五(三): new signers get the confidentiality pledge at once
+            asked = pledges.ask_all(s, rt.settings, actor=actor, now=rt.clock())
     except _RosterChanged:
         click.echo("the roster changed while you were confirming; nothing changed — run the command again", err=True)
         sys.exit(1)
@@ -67,6 +71,10 @@ def roster_import(obj, csv_file: str, replace: bool, yes: bool, actor: str) -> N
         click.echo(f"role changed: {userid} {old} -> {new} (effective now)")
     for userid in result.deactivated:
         click.echo(f"deactivated: {userid} (every power ends now)")
+    if asked:
+        click.echo(f"confidentiality pledge sent to: {', '.join(asked)}")
+    for key, userid in linked:
+        click.echo(f"drawn expert enrolled: {key} -> {userid} (asked for the pledge if called up)")
     click.echo(f"imported: {result.created} new, {result.updated} updated, {len(result.deactivated)} deactivated")
 
 

@@ -101,6 +101,10 @@ def register(router: Router) -> None:
             ctx.reply("committee.plan", manage=access.allows("plan.record", ctx.role),
                       **committee.plan_data(ctx.session, ctx.settings))
 
+    @router.command("委员会", verbs=("committee.appoint", "committee.rules_view"), order=55)
+    def on_composition(ctx: Context, args: str) -> None:
+        ctx.reply("committee.composition", **committee.composition(ctx.session, ctx.settings))
+
     @router.command("破格", verbs=("committee.admit",), order=56)
     def on_admit(ctx: Context, args: str) -> None:
         ref, _, reason = args.strip().partition(" ")

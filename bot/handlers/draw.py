@@ -10,7 +10,7 @@ from typing import Any
 from workflows.core import conversation, notices
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.models import CardTask, Conversation
-from workflows.scoring import draw
+from workflows.scoring import draw, leader
 
 from .. import confirm
 from ..router import Context, Router
@@ -118,24 +118,20 @@ def register(router: Router) -> None:
 
     @router.command("组长", verbs=("experts.leader",), order=39)
     def on_leader(ctx: Context, args: str) -> None:
-        userid = args.strip()
-        if not userid:
+        who, _, basis = args.strip().partition(" ")
+        if not who:
             ctx.reply("draw.leader_usage", **_status(ctx))
             return
-        member = draw.pending_for(ctx.session, ctx.settings, userid)
-        if draw.recorded(ctx.session, ctx.settings) is None:
-            raise NotFound("draw_not_made")
-        if member is None or member.status not in ("asked", "accepted"):
-            raise InvalidInput("leader_not_drawn", userid=userid)
-        shown = next(m for m in draw.panel(ctx.session, ctx.settings).members if m["userid"] == userid)
+        person = leader.check_engage(ctx.session, ctx.settings, who, basis)
         confirm.ask(ctx, "appoint_leader", subject=f"leader:{ctx.settings.award.edition_key}",
-                    params={"userid": userid}, member=shown,
-                    previous=draw.recorded(ctx.session, ctx.settings).leader or "")
+                    params={"userid": person.userid, "basis": basis.strip()},
+                    member={"name": person.name, "userid": person.userid, "organization": person.organization or ""},
+                    basis=basis.strip(), previous=draw.leader_of(ctx.session, ctx.settings) or "")
 
     @router.confirmed("appoint_leader")
     def on_leader_confirmed(ctx: Context, params: dict[str, Any]) -> None:
-        person = draw.appoint_leader(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
-                                     userid=str(params["userid"]))
+        person = leader.engage(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, who=str(params["userid"]),
+                               basis=str(params.get("basis") or ""))
         ctx.reply("draw.leader_done", name=person.name, userid=person.userid)
 
     @router.command("承诺书", verbs=("experts.pledge",), order=29)

@@ -102,6 +102,10 @@ def register(router: Router) -> None:
                                           closes_at=dates.parse_when(rest, settings.award.tz, now=ctx.now))
             ctx.reply("vote.extended_reply", ballot_id=ballot.id, round_no=ballot.round_no,
                       closes_at=ballot.closes_at.isoformat())
+        elif sub == "声明":   # §五(三): ask each member to declare his own interests before the vote opens
+            from workflows.voting import declarations
+            ctx.reply("pledges.declarations_requested",
+                      count=len(declarations.request(s, settings, actor=ctx.userid, now=ctx.now)))
         elif sub == "回避" and len(rest.split()) >= 2:
             member, application, *reason = rest.split()
             ctx.reply("vote.conflict_recorded", **voting.declare_conflict(

@@ -100,6 +100,18 @@ def decide_plan_and_rules(session: Session, settings: Settings, now: dt.datetime
                                  minutes_ref="评审委员会第1次会议纪要（示例）")
 
 
+def sign_pledges(session: Session, settings: Settings, now: dt.datetime, roles: Sequence[str]) -> None:
+    """§五(三): when the sample's work reaches them, the members of `roles` who sign the confidentiality pledge
+    (a committee's chair with its members) are sent it and accept it."""
+    from workflows.core import pledges
+    wanted = {*roles, *(("committee_chair",) if "committee" in roles else ())} & set(settings.award.pledges.roles)
+    for person in people.with_role(session, *wanted):
+        pledges.ask(session, settings, person.userid, now)
+        row = pledges.of(session, settings, person.userid)
+        if row is not None and row.status != "accepted":
+            pledges.accept(session, settings, actor=person.userid, now=now)
+
+
 def acting_time(session: Session, settings: Settings, stage: str, now: dt.datetime) -> dt.datetime:
     """When a step that opens `stage` acts: a day before the preceding sample stage's deadline (never after now)."""
     i = SAMPLE_STAGES.index(stage)
@@ -125,6 +137,7 @@ def run_steps(session: Session, settings: Settings, steps: Sequence[tuple[str, S
         if name in reached:  # already there: running a step twice would duplicate the sample
             continue
         at = acting_time(session, settings, name, now)
+        sign_pledges(session, settings, at, STEP_ROLES.get(name, ()))
         fn(session, settings, at)
         if name not in done:
             done.append(name)

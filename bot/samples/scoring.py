@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from workflows import scoring
 from workflows.scoring import results
-from workflows.core import people, stages
+from workflows.core import access, people, stages
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import Application
 from workflows.core.settings import Settings
 
-from .base import ensure_roster
+from .base import ensure_roster, sign_pledges
 from .draw import ensure_panel
 from .visits import ensure_visits
 
@@ -42,6 +42,11 @@ def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) 
     if scoring.assignments(session, settings, phase) or not scoring.phase_applications(session, settings, phase):
         return
     actor = _secretariat(session)
+    agency = people.with_role(session, "agency")
+    if agency and access.allows("experts.assign", "agency", access.delegated_by(settings)):
+        # §三(七) 秘书处委托…技术服务机构组织开展评审工作: the agency organises the assignment (it signs first).
+        sign_pledges(session, settings, now, ("agency",))
+        actor = agency[0].userid
     scoring.propose(session, settings, actor=actor, now=now, phase=phase)
     scoring.confirm(session, settings, actor=actor, now=now, phase=phase)
 

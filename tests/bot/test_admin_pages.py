@@ -189,6 +189,9 @@ def test_assignment_matrix(mishu, edition):
         assert a.number in page
     assert re.search(r'id="load-zhuanjia1">\d+<', page)
     assert "同地区" in page or "同单位" in page or "已声明回避" in page
+    # The group (23.1, 23.2): the engaged leader and the drawn experts, each reached through the roster.
+    assert 'id="panel"' in page and "聘请的组长" in page and "已接受承诺书" in page
+    assert "尚未加入通讯录" not in page and "待确认承诺书" not in page
 
 
 def test_score_sheets_item_by_item(mishu, edition):

@@ -65,6 +65,13 @@ def test_an_open_vote_is_sealed_in_the_package(partial):
     with rt.sessions.begin() as s:
         stages.open_stage(s, rt.settings, "vote", actor="cli", now=NOW)
         stages.extend(s, rt.settings, "vote", NOW + dt.timedelta(days=5), actor="cli", now=NOW, reason="test")
+        # §五(三) (on in the example configuration): the members signed and declared their interests first.
+        from bot.samples.base import sign_pledges
+        from workflows.core import people
+        from workflows.voting import declarations
+        sign_pledges(s, rt.settings, NOW, ("committee",))
+        for member in people.with_role(s, "committee", "committee_chair"):
+            declarations.declare(s, rt.settings, actor=member.userid, now=NOW)
         voting.open_ballot(s, rt.settings, actor="cli", now=NOW, candidates=voting.final_candidates(s, rt.settings),
                            closes_at=NOW + dt.timedelta(days=2))
     with rt.sessions() as s:

@@ -16,7 +16,8 @@ from .cli_helpers import digest
 # Options whose value is free text (any value is a value): they are never "wrong". Every other option and every
 # argument is read (a time, a number, a choice, a path, something on the roster or in the edition).
 FREE_TEXT = {"--reason", "--minutes", "--document", "--findings", "--decisions", "--attendees", "--title", "--place",
-             "--itinerary", "--content", "--name", "--reference", "--seed", "--supplement-seed", "--as"}
+             "--itinerary", "--content", "--name", "--reference", "--seed", "--supplement-seed", "--as", "--basis",
+             "--office"}
 # Plausible values for the other required parameters, so that the wrong one is what the command meets.
 PLAUSIBLE = {"--on": "2018-09-20", "--at": "2030-09-25 09:30", "--held-on": "2018-09-10", "--received": "2019-02-03",
              "--date": "2019-02-20", "--until": "2018-11-20", "--via": "letter", "--closes-at": "2030-01-30 17:00",
@@ -27,7 +28,9 @@ PLAUSIBLE = {"--on": "2018-09-20", "--at": "2030-09-25 09:30", "--held-on": "201
 GARBAGE = "nosuch-✗"
 # Where the edition's state refuses before the argument is read (here: no training announced yet, so nobody has
 # signed up), the refusal is the answer: one line, exit 1.
-STATE_FIRST = {("training", "attend"): "training_not_announced"}
+# Where the state (or who acts) is checked before the argument: exit 1 with that refusal is the right answer.
+STATE_FIRST = {("training", "attend"): "training_not_announced", ("experts", "enrol"): "draw_not_made",
+               ("committee", "admit"): "confidentiality_required"}   # the chair has not signed his pledge yet
 
 
 def walk(group: click.Group, path: tuple[str, ...] = ()):

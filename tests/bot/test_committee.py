@@ -222,3 +222,21 @@ def test_the_secretariat_refers_and_the_chair_keeps_the_winner_on_a_card(cb, rt,
     with rt.sessions() as s:
         assert publicity.current(s, rt.settings).winners == ids[:3] and places.pending(s, rt.settings) == []
     assert "拟获奖名单不变" in last(wecom, "weiyuan2")
+
+
+def test_cli_records_the_appointment_and_chat_shows_the_composition(cb, rt, wecom, roster):
+    """23.5: `committee appoint` (office, document, from when; the chair by office) and `委员会` in chat."""
+    group = click.Group()
+    committee_cli.register(group)
+    runner = CliRunner()
+    obj = SimpleNamespace(runtime=rt)
+    out = runner.invoke(group, ["committee", "appoint", "委员·郑涛", "--office", "分管副市长", "--document",
+                                "韶府办函〔2018〕56号", "--from", "2018-09-01", "--actor", "mishu"], obj=obj)
+    assert out.exit_code == 0 and "appointed: weiyuan2 as 分管副市长" in out.output and "CHAIR" in out.output
+    out = runner.invoke(group, ["committee", "appoint", "nobody", "--office", "局长", "--document", "x",
+                                "--from", "2018-09-01", "--actor", "mishu"], obj=obj)
+    assert out.exit_code == 2
+    out = runner.invoke(group, ["committee", "members"], obj=obj)
+    assert "CHAIR weiyuan2" in out.output and "NOT APPOINTED weiyuan1" in out.output
+    say(cb, rt, "weiyuan3", "委员会")
+    assert "由分管副市长任主任" in last(wecom, "weiyuan3") and "**主任** 委员·郑涛（分管副市长）" in last(wecom, "weiyuan3")

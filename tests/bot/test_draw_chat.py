@@ -57,11 +57,12 @@ def _pledge_card(wecom, userid):
 
 def test_pool_import_refuses_bad_lines_by_number_and_imports_nothing(world, run, tmp_path):
     bad = tmp_path / "pool.csv"
-    bad.write_text(POOL + "无账号专家,某协会,广州市,卓越绩效,0751-1,\n陌生人,某单位,广州市,卓越绩效,0751-2,nobody\n",
+    bad.write_text(POOL + "专家一, 广东省质量协会 ,广州市,卓越绩效,0751-1,\n陌生人,某单位,广州市,卓越绩效,0751-2,nobody\n",
                    encoding="utf-8")
     result = run("experts", "pool", "import", str(bad))
     assert result.exit_code == 1
-    assert "line 8: pool_missing_userid" in result.stderr and "line 9: pool_not_expert nobody" in result.stderr
+    assert "line 8: pool_duplicate 专家一 广东省质量协会 (line 3)" in result.stderr
+    assert "line 9: pool_not_expert nobody" in result.stderr
     assert "nothing imported" in result.stderr
     with world.sessions() as s:
         assert s.scalars(select(PoolEntry)).all() == []
@@ -127,15 +128,17 @@ def test_draw_in_chat_then_pledges_by_card_before_any_material(world, run, cb, w
     assert result.exit_code == 1 and "MISMATCH" in result.stderr
     # A second draw is refused.
     assert "不能重抽" in say(cb, rt, wecom, "mishu", "专家抽选 3 again")[-1]
-    # The leader: confirmed, then exactly one.
-    say(cb, rt, wecom, "mishu", f"组长 {first}")
+    # The leader is engaged apart from the draw (a drawn expert cannot be), confirmed, then asked to pledge.
+    assert "不能同时聘为组长" in say(cb, rt, wecom, "mishu", f"组长 {first}")[-1]
+    say(cb, rt, wecom, "mishu", "组长 e6 韶质奖聘〔2018〕1号")
+    assert "确认聘请专家组组长" in last_card(wecom, "mishu")["main_title"]["title"]
     confirm_last(cb, rt, wecom, "mishu")
-    assert "专家组组长" in texts(wecom, "mishu")[-1]
+    assert "已聘请" in texts(wecom, "mishu")[-1]
+    assert any("您已受聘任" in t for t in texts(wecom, "e6"))
     with rt.sessions() as s:
-        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [first]
-    assert "不是本届抽中的专家" in say(cb, rt, wecom, "mishu", "组长 e6")[-1]
+        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == ["e6"]
     status = say(cb, rt, wecom, "mishu", "专家抽选")[-1]
-    assert SEED in status and "已接受承诺书 · **组长**" in status and "已谢绝" in status and "待确认承诺书" in status
+    assert SEED in status and "聘请的组长 · 待确认承诺书 · **组长**" in status and "已谢绝" in status
 
 
 def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
@@ -150,7 +153,9 @@ def test_cli_draw_prints_the_panel_and_refuses_politely(world, run, tmp_path):
     assert result.exit_code == 0 and f"seed: {SEED}" in result.stdout and "reserve" in result.stdout
     order = draw.rank(SEED, [u for *_, u in ROWS])
     result = run("experts", "leader", order[2], "--actor", "mishu")
-    assert result.exit_code == 0 and f"leader: {order[2]}" in result.stdout
+    assert result.exit_code == 1 and "不能同时聘为组长" in result.stderr
+    result = run("experts", "leader", order[-1], "--basis", "聘书1号", "--actor", "mishu")
+    assert result.exit_code == 0 and f"leader engaged: {order[-1]}" in result.stdout
     assert "LEADER" in run("experts", "panel").stdout
 
 
@@ -198,3 +203,58 @@ def test_a_supplementary_draw_in_chat_when_the_reserves_ran_out_and_verify_cover
     result = run("experts", "draw", "--supplement", "--count", "1", "--seed", "third")
     assert result.exit_code == 1 and "不需要补充抽选" in result.stderr
     assert f"supplement 1: seed 2018-12-01 双色球 03 08; drawn {last}" in run("experts", "panel").stdout
+
+
+def test_a_pool_without_userids_drawn_experts_not_yet_reachable_until_the_roster_import_enrols_them(
+        world, run, cb, wecom, tmp_path):
+    """23.2 through the CLI and chat: the panel says who is drawn but not yet reachable, with his contact; a roster
+    import (or `experts enrol`) links him and the bot asks him for the pledge."""
+    from bot.commands.roster import roster
+    rt = world
+    rows = [("李明", "广州质量研究院"), ("王芳", "深圳标准院"), ("赵强", "佛山质量协会"), ("陈静", "东莞质量协会")]
+    path = tmp_path / "pool.csv"
+    path.write_text("name,organisation,region,specialty,contact\n"
+                    + "".join(f"{n},{o},广州市,卓越绩效,1390000000{i}\n" for i, (n, o) in enumerate(rows)),
+                    encoding="utf-8")
+    assert run("experts", "pool", "import", str(path)).exit_code == 0
+    assert run("experts", "draw", "--count", "2", "--seed", SEED, "--actor", "mishu").exit_code == 0
+    order = draw.rank(SEED, [f"{n}|{o}" for n, o in rows])
+    panel = run("experts", "panel").stdout
+    assert panel.count("DRAWN, NOT YET REACHABLE") == 2 and "contact 139" in panel
+    deliver(rt)
+    assert any("尚未加入企业微信" in t and "1390000000" in t for t in texts(wecom, "mishu"))
+    assert "已抽中，尚未加入通讯录" in say(cb, rt, wecom, "mishu", "专家抽选")[-1]
+    # The system administrator imports the first one into the roster: linked by name and organisation, asked.
+    first, second = order[0].split("|"), order[1].split("|")
+    roster_csv = tmp_path / "roster.csv"
+    roster_csv.write_text(f"userid,name,role,organization,region\nnew1,{first[0]},expert,{first[1]},广州市\n"
+                          f"new2,{second[0]},expert,别的单位,广州市\n", encoding="utf-8")
+    group = click.Group("bot")
+    group.add_command(roster)
+    result = CliRunner().invoke(group, ["roster", "import", str(roster_csv)],
+                                obj=SimpleNamespace(runtime=rt, settings=rt.settings), catch_exceptions=False)
+    assert result.exit_code == 0 and f"drawn expert enrolled: {order[0]} -> new1" in result.stdout
+    deliver(rt)
+    assert any("评审专家承诺书" in t for t in texts(wecom, "new1"))
+    # The second's organisation differs in the roster: the secretariat links him by hand.
+    assert run("experts", "enrol", "无此人", "new2", "--actor", "mishu").exit_code == 2
+    result = run("experts", "enrol", second[0], "new2", "--actor", "mishu")
+    assert result.exit_code == 0 and f"enrolled: {order[1]} -> new2 (asked)" in result.stdout
+    assert "NOT YET REACHABLE" not in run("experts", "panel").stdout
+
+
+def test_the_workbench_lists_the_group_with_who_is_drawn_but_not_yet_reachable(world, http, wecom):
+    """23.2 on the workbench: the experts page shows the engaged leader and each drawn expert's state, with the
+    contact of one not yet enrolled."""
+    from tests.bot.admin_helpers import sign_in
+    from workflows.scoring import leader
+    rt = world
+    with rt.sessions.begin() as s:
+        leader.engage(s, rt.settings, actor="mishu", now=rt.clock(), who="zuzhang", basis="聘书1号")
+        draw.import_pool(s, rt.settings, actor="mishu", now=rt.clock(),
+                         text="name,organisation,region,specialty,contact\n李明,广州质量研究院,广州市,卓越绩效,13900000001\n")
+        draw.draw(s, rt.settings, actor="mishu", now=rt.clock(), count=1, seed=SEED)
+    sign_in(http, wecom, "mishu")
+    page = http.get("/admin/experts").get_data(as_text=True)
+    assert 'id="panel"' in page and "聘请的组长" in page and "待确认承诺书" in page
+    assert "已抽中，尚未加入通讯录" in page and "13900000001" in page

@@ -17,6 +17,7 @@ from workflows.core.models import ROLES, AuditEntry, OutboxMessage, Person
 NOT_VERBS = {
     "workflows.core.access.require": "the gate itself",
     "workflows.core.access.role_of": "the gate's look-up",
+    "workflows.core.access.require_pledged": "the gate itself (the confidentiality pledge, §五(三))",
     "workflows.core.audit.record": "writes down who acted; decides nothing",
     "workflows.core.events.announce": "a hand-off inside a verb that was already allowed",
     "workflows.core.reminders.run_due": "the scheduler's own sweep; no member can reach it",
@@ -92,7 +93,7 @@ def everyone(sessions, clock):
 @pytest.mark.parametrize("verb,fn", _guarded(), ids=lambda v: v if isinstance(v, str) else v.__qualname__)
 def test_each_verb_refuses_the_wrong_roles_and_unknown_members(everyone, settings, clock, verb, fn):
     allowed = access.POLICY[verb]
-    wrong = [f"as-{r}" for r in ROLES if not access.allows(verb, r)]
+    wrong = [f"as-{r}" for r in ROLES if not access.allows(verb, r, access.delegated_by(settings))]
     if access.APPLICANT not in allowed:
         wrong.append("stranger-not-on-the-roster")
     wrong.append("gone")  # removed from the roster: no powers at all

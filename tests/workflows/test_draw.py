@@ -12,7 +12,7 @@ from tests.workflows.scoringdata import T_MATERIAL, add_application, add_roster,
 from workflows.core import audit
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
 from workflows.core.models import AuditEntry, CardTask, OutboxMessage, Person
-from workflows.scoring import draw, experts
+from workflows.scoring import draw, experts, leader
 from workflows.scoring.draw_models import PoolEntry
 
 NOW = T_MATERIAL
@@ -175,22 +175,59 @@ def test_a_decline_asks_the_next_reserve_and_tells_the_secretariat_until_none_is
         assert entry.details["next_reserve"] == order[3]
 
 
-def test_exactly_one_leader_among_the_drawn(world, settings):
-    order, ids = _drawn(world, settings, count=3)
+def test_the_leader_is_engaged_apart_from_the_draw_recorded_audited_and_pledged(world, settings):
+    """23.1: 聘请1名…专家任组长 — engaged by the secretariat (by userid or name), asked for the pledge, never drawn."""
     with world.begin() as s:
-        with pytest.raises(InvalidInput):
-            draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid="e6")        # not drawn
         with pytest.raises(NotAllowed):
-            draw.appoint_leader(s, settings, actor=order[0], now=NOW, userid=order[0])   # experts do not appoint
-        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=order[1])
-        leaders = s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all()
-        assert leaders == [order[1]]
-        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=order[2])
-        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == [order[2]]
-        assert draw.recorded(s, settings).leader == order[2]
+            leader.engage(s, settings, actor="e1", now=NOW, who="zuzhang")              # experts do not engage
+        with pytest.raises(NotFound) as exc:
+            leader.engage(s, settings, actor="mishu", now=NOW, who="nobody")
+        assert exc.value.code == "leader_unknown"
+        person = leader.engage(s, settings, actor="mishu", now=NOW, who="组长·周立平", basis="韶质奖聘〔2018〕1号")
+        assert person.userid == "zuzhang" and person.role == "expert_leader"
+        member = draw.leader_member(s, settings)
+        assert (member.kind, member.status, member.basis, member.engaged_by) == (
+            "leader", "asked", "韶质奖聘〔2018〕1号", "mishu")
+        assert s.scalars(select(CardTask).where(CardTask.kind == "draw.pledge", CardTask.recipient == "zuzhang")).one()
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.leader")).one()
+        assert entry.details["leader"] == "zuzhang" and entry.details["basis"] == "韶质奖聘〔2018〕1号"
+        with pytest.raises(NotAllowed) as exc:   # no draw yet, but the engaged leader pledges first
+            draw.require_pledged(s, settings, "zuzhang")
+        assert exc.value.code == "pledge_required"
+        with pytest.raises(AlreadyDone):
+            leader.engage(s, settings, actor="mishu", now=NOW, who="zuzhang")
+        _import(s, settings)
+        row = draw.draw(s, settings, actor="mishu", now=NOW, count=3, seed="S-42")
+        assert {x["userid"]: x["reasons"] for x in row.excluded}["zuzhang"] == ["engaged_leader"]
+        assert "zuzhang" not in row.order
+        assert s.get(Person, "zuzhang").role == "expert_leader"            # the draw never demotes him
+        assert len([m for m in draw.members(s, settings) if m.kind == "expert"]) == 3   # the remaining places
+        assert draw.shortfall(s, settings) == 0
+        draw.accept_pledge(s, settings, actor="zuzhang", now=NOW, member_id=member.id)
+        draw.require_pledged(s, settings, "zuzhang")
+        assert draw.panel(s, settings).leader == "zuzhang"
+        with pytest.raises(InvalidInput) as exc:   # a drawn expert is no leader: his place is a drawn one
+            leader.engage(s, settings, actor="mishu", now=NOW, who=row.order[0])
+        assert exc.value.code == "leader_is_drawn"
+
+
+def test_engaging_another_leader_replaces_the_first_and_a_leader_who_declines_asks_no_reserve(world, settings):
+    with world.begin() as s:
+        leader.engage(s, settings, actor="mishu", now=NOW, who="zuzhang")
+        leader.engage(s, settings, actor="mishu", now=NOW, who="e1")
+        assert s.scalars(select(Person.userid).where(Person.role == "expert_leader")).all() == ["e1"]
+        assert draw.pending_for(s, settings, "zuzhang").status == "replaced"
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.leader")
                           .order_by(AuditEntry.id.desc())).first()
-        assert entry.details["previous"] == [order[1]]
+        assert entry.details["previous"] == "zuzhang"
+        _import(s, settings)
+        draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed="S-42")
+        asked = len([m for m in draw.members(s, settings) if m.status == "asked"])
+        assert draw.decline(s, settings, actor="e1", now=NOW, member_id=draw.leader_member(s, settings).id) is None
+        assert len([m for m in draw.members(s, settings) if m.status == "asked"]) == asked - 1   # no reserve asked
+        assert s.get(Person, "e1").role == "expert" and draw.leader_of(s, settings) is None
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")).one()
+        assert told.data["was_leader"] is True and told.data["reserve"] == ""
 
 
 def test_without_a_draw_the_roster_experts_review_as_before(world, settings):
@@ -199,21 +236,13 @@ def test_without_a_draw_the_roster_experts_review_as_before(world, settings):
         draw.require_pledged(s, settings, "e1")   # no draw: nothing to refuse
 
 
-def test_a_roster_leader_who_is_not_drawn_or_declines_leads_nothing(world, settings):
+def test_a_roster_leader_who_was_not_engaged_leads_nothing_after_the_draw(world, settings):
     with world.begin() as s:
         _import(s, settings)
-        seed = next(x for x in (f"s{i}" for i in range(200))
-                    if "zuzhang" not in draw.rank(x, ["zuzhang", "e1", "e2", "e3", "e4", "e5"])[:2])
-        draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed=seed)
+        draw.draw(s, settings, actor="mishu", now=NOW, count=2, seed="S-42")
         assert s.get(Person, "zuzhang").role == "expert"
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "draw.make")).one()
-        assert entry.details["leaders_not_drawn"] == ["zuzhang"]
-        first = draw.members(s, settings)[0]
-        draw.appoint_leader(s, settings, actor="mishu", now=NOW, userid=first.userid)
-        draw.decline(s, settings, actor=first.userid, now=NOW, member_id=first.id)
-        assert s.get(Person, first.userid).role == "expert" and draw.recorded(s, settings).leader is None
-        told = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "draw.declined")).one()
-        assert told.data["was_leader"] is True
+        assert entry.details["leaders_not_engaged"] == ["zuzhang"] and entry.details["leader"] is None
 
 
 def _decline(s, settings, userid):

@@ -7,7 +7,8 @@ The vote (workflows.voting) and the scoring gate (workflows.scoring.results) rea
 """
 from workflows.committee import admission
 from workflows.committee.admission import admitted_ids, admissions
-from workflows.committee.models import CommitteeMeeting, GateAdmission, PlanApproval, VoteRulesRecord
+from workflows.committee.appointments import appoint, appointments, composition
+from workflows.committee.models import CommitteeAppointment, CommitteeMeeting, GateAdmission, PlanApproval, VoteRulesRecord
 from workflows.committee.plan import plan_approval, plan_data, record_plan_approval
 from workflows.committee.rules import (
     CONFLICT_POLICIES,
@@ -20,7 +21,7 @@ from workflows.committee.rules import (
 )
 
 __all__ = [
-    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeMeeting", "GateAdmission", "PlanApproval", "VoteRules",
-    "VoteRulesRecord", "admission", "admissions", "admitted_ids", "effective", "latest_meeting", "plan_approval",
-    "plan_data", "record_meeting", "record_plan_approval", "rules_data",
+    "CONFLICT_POLICIES", "SHORTFALLS", "CommitteeAppointment", "CommitteeMeeting", "GateAdmission", "PlanApproval",
+    "VoteRules", "VoteRulesRecord", "admission", "admissions", "admitted_ids", "appoint", "appointments", "composition",
+    "effective", "latest_meeting", "plan_approval", "plan_data", "record_meeting", "record_plan_approval", "rules_data",
 ]

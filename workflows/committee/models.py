@@ -68,3 +68,21 @@ class GateAdmission(Base):
     decided_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "application_id"),)
+
+
+class CommitteeAppointment(Base):
+    """A member's appointment to the committee (who, in which office, by which document, from when); the member
+    whose office is the configured chair office (由分管副市长为主任) chairs it."""
+
+    __tablename__ = "committee_appointment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(128))
+    office: Mapped[str] = mapped_column(String(100))            # 分管副市长, 市市场监管局局长 …
+    document: Mapped[str] = mapped_column(String(200))          # the appointing document, e.g. 韶府办函〔2018〕56号
+    effective_from: Mapped[str] = mapped_column(String(10))     # local calendar day, ISO
+    chair: Mapped[bool] = mapped_column(default=False)
+    recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    recorded_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "userid"),)

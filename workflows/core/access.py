@@ -13,7 +13,10 @@ Actors:
 - the bot's own jobs and the operator's shell act as `operator` under the reserved names below;
 - the public complaint page acts as `public` (the role of the same name), for people who are not
   WeCom members at all; `offline` names the complainant of a letter, call or visit, and `purged` a complainant
-  whose edition's personal data was purged (neither ever acts).
+  whose edition's personal data was purged (neither ever acts);
+- `agency` (the entrusted technical service institution, 秘书处委托…技术服务机构) holds exactly the verbs and
+  views the secretariat delegates in the configuration (`[award.agency] powers`, a subset of `DELEGABLE`); a
+  verb checks them from the `settings` it is called with, menus and pages from `delegate()` (set at start-up).
 No WeCom member can have a reserved name (the webhook refuses callbacks from them, `roster import`
 refuses them).
 """
@@ -26,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core.errors import NotAllowed
-from workflows.core.models import Person
+from workflows.core.models import ConfidentialityPledge, Person
 
 APPLICANT = "applicant"
 OPERATOR = "operator"
@@ -42,6 +45,7 @@ RESERVED_ACTORS = SYSTEM_ACTORS | {PUBLIC, OFFLINE, PURGED}
 # Roles that include another one.
 INCLUDES = {"committee_chair": "committee", "expert_leader": "expert"}
 
+AGENCY = "agency"
 SECRETARIAT = frozenset({"secretariat", OPERATOR})
 EXPERTS = frozenset({"expert"})  # leaders included through INCLUDES
 COMMITTEE = frozenset({"committee"})
@@ -60,6 +64,7 @@ POLICY: dict[str, frozenset[str]] = {
     "committee.rules": SECRETARIAT,
     # 1 制定实施方案: the secretariat records the city government's approval of the plan
     "plan.record": SECRETARIAT,
+    "committee.appoint": SECRETARIAT,                # record a member's appointment (office, document, from when)
     "committee.admit": frozenset({"committee_chair"}),
     "committee.decide": frozenset({"committee_chair"}),
     # 3–4 征集 and 宣贯会暨培训
@@ -81,7 +86,8 @@ POLICY: dict[str, frozenset[str]] = {
     # 7.1–7.2 expert review
     "experts.pool": SECRETARIAT,                     # import the provincial pool (CSV)
     "experts.draw": SECRETARIAT,                     # the reproducible draw from a published seed
-    "experts.leader": SECRETARIAT,                   # appoint the one 组长 among the drawn experts
+    "experts.enrol": SECRETARIAT,                    # link a drawn expert not yet a member to his roster userid
+    "experts.leader": SECRETARIAT,                   # engage the one 组长 apart from the draw (leader.py)
     "experts.pledge": EXPERTS,                       # a drawn expert accepts or declines the 承诺书
     "experts.assign": SECRETARIAT,
     "experts.declare_conflict": EXPERTS,
@@ -95,8 +101,12 @@ POLICY: dict[str, frozenset[str]] = {
     "results.tie_break": frozenset({"expert_leader", "committee_chair"}),
     "visits.propose": SECRETARIAT,                   # 现场评审: date, time, experts, itinerary (and changes)
     "visits.answer": frozenset({APPLICANT}),         # the enterprise confirms or asks for another slot
+    # §五(三) confidentiality: the secretariat asks; recommenders, committee members and the agency sign
+    "pledges.ask": SECRETARIAT,
+    "pledges.accept": frozenset({"recommender", "committee", AGENCY}),
     # 7.3 committee vote
     "vote.manage": SECRETARIAT,
+    "vote.declare": COMMITTEE,                       # a member declares his own conflicts per candidate
     "vote.cast": COMMITTEE,
     # 8–9 public notice, complaints, approval, award
     "publicity.manage": SECRETARIAT,
@@ -133,6 +143,12 @@ VIEWS: dict[str, frozenset[str]] = {
 }
 # Views shown only in chat: they do not open the workbench (/admin) to a role that has no page there.
 CHAT_ONLY_VIEWS = frozenset({"committee.rules_view"})
+# What the secretariat may delegate to the agency: organising the expert work (assignments, enrolment of drawn
+# experts, site-visit schedules, score collection from paper) and the pages that show it. Decisions (the draw,
+# the leader, shortlists, votes, the notice, the award) stay the secretariat's.
+DELEGABLE = frozenset({"experts.assign", "experts.enrol", "visits.propose", "scoring.import",
+                       "assignments.view", "scores.view"})
+_delegated: frozenset[str] = frozenset()   # what menus and pages show the agency (delegate(), at start-up)
 WORKBENCH_VIEWS = frozenset(VIEWS) - CHAT_ONLY_VIEWS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -158,28 +174,54 @@ def roles_of(role: str) -> frozenset[str]:
     return frozenset({role, INCLUDES[role]}) if role in INCLUDES else frozenset({role})
 
 
-def allows(verb: str, role: str) -> bool:
+def delegate(powers: Any) -> None:
+    """Set what menus and pages show the agency (the configuration's `[award.agency] powers`)."""
+    global _delegated
+    _delegated = frozenset(powers) & DELEGABLE
+
+
+def delegated_by(settings: Any) -> frozenset[str]:
+    """The verbs and views the configuration delegates to the agency."""
+    agency = getattr(getattr(settings, "award", None), "agency", None)
+    return frozenset(agency.powers) & DELEGABLE if agency is not None else frozenset()
+
+
+def allows(verb: str, role: str, delegated: frozenset[str] | None = None) -> bool:
     """Whether `role` may call `verb` or see view `verb` (no database: for menus and help)."""
     table = POLICY if verb in POLICY else VIEWS
+    if role == AGENCY:   # its own verbs (its pledge), and what the secretariat delegates
+        return AGENCY in table[verb] or verb in (_delegated if delegated is None else delegated)
     return bool(roles_of(role) & table[verb])
 
 
-def may_see(role: str, view: str) -> bool:
+def may_see(role: str, view: str, delegated: frozenset[str] | None = None) -> bool:
     """Whether `role` may see `view` (a VIEWS entry; no database)."""
     if view not in VIEWS:
         raise KeyError(f"no view entry for {view!r}")
-    return bool(roles_of(role) & VIEWS[view])
+    return allows(view, role, delegated)
 
 
-def require(session: Session, verb: str, actor: str | None) -> str:
+def require(session: Session, verb: str, actor: str | None, delegated: frozenset[str] | None = None) -> str:
     """Raise NotAllowed unless `actor` may call `verb`; return the actor's role."""
     if verb not in POLICY:
         raise KeyError(f"no policy for {verb!r}")
     role = role_of(session, actor) if actor else INACTIVE
-    if not allows(verb, role):
+    if not allows(verb, role, delegated):
         raise NotAllowed("not_allowed", action=verb, role=role,
                          allowed=sorted(POLICY[verb] - {OPERATOR}))
     return role
+
+
+def require_pledged(session: Session, settings: Any, verb: str, actor: str | None, role: str) -> None:
+    """§五(三): a member whose role signs the confidentiality pledge (`[award.pledges] roles`) acts only once he
+    accepted it for this edition (`pledges.*` verbs excepted: that is how he signs)."""
+    pledges = getattr(getattr(settings, "award", None), "pledges", None)
+    if pledges is None or verb.startswith("pledges.") or role not in pledges.roles or not actor:
+        return
+    if session.scalar(select(ConfidentialityPledge.id).where(
+            ConfidentialityPledge.edition == settings.award.edition_key, ConfidentialityPledge.userid == actor,
+            ConfidentialityPledge.status == "accepted")) is None:
+        raise NotAllowed("confidentiality_required", action=verb)
 
 
 def guarded(verb: str) -> Callable[[F], F]:
@@ -190,7 +232,10 @@ def guarded(verb: str) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def checked(session: Session, *args: Any, **kwargs: Any) -> Any:
-            require(session, verb, kwargs.get("actor"))
+            settings = args[0] if args and hasattr(args[0], "award") else kwargs.get("settings")
+            role = require(session, verb, kwargs.get("actor"), delegated_by(settings) if settings is not None else None)
+            if settings is not None:
+                require_pledged(session, settings, verb, kwargs.get("actor"), role)
             return fn(session, *args, **kwargs)
 
         checked.__guard__ = verb  # type: ignore[attr-defined]

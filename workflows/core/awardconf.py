@@ -294,3 +294,36 @@ class CallConf(StrictModel):
     channels: list[Literal["portal", "newspaper", "tv", "app"]] = ["portal", "newspaper", "tv", "app"]
     channel_names: dict[str, str] = {"portal": "门户网站", "newspaper": "日报", "tv": "电视台", "app": "政务新媒体"}
     training_signup_max: int = Field(default=5, ge=1, le=10)  # people one unit may sign up with one card
+
+
+class AgencyConf(StrictModel):
+    """The entrusted technical service institution (§三(七) 秘书处委托省内有资质的技术服务机构组织开展评审工作):
+    its name and exactly what the secretariat delegates to its members (roster role `agency`)."""
+
+    name: str = ""
+    powers: list[str] = ["experts.assign", "experts.enrol", "visits.propose", "scoring.import",
+                         "assignments.view", "scores.view"]
+
+    @field_validator("powers")
+    @classmethod
+    def _powers(cls, v: list[str]) -> list[str]:
+        from workflows.core.access import DELEGABLE
+        bad = [p for p in v if p not in DELEGABLE]
+        if bad:
+            raise ValueError(f"{bad} cannot be delegated; choose among {sorted(DELEGABLE)}")
+        return v
+
+
+class PledgeConf(StrictModel):
+    """§五(三) 参与推荐和评审的人员…保守秘密: who signs the confidentiality pledge (besides the drawn experts, who sign
+    theirs through the draw), and whether committee members declare their own conflicts before a vote opens."""
+
+    roles: list[Literal["recommender", "committee", "committee_chair", "agency"]] = [
+        "recommender", "committee", "committee_chair", "agency"]
+    committee_declarations: bool = True
+
+
+class CommitteeConf(StrictModel):
+    """The committee's composition (§五(一) 成立由分管副市长为主任的…评审委员会): which office chairs it."""
+
+    chair_office: str = Field(default="分管副市长", min_length=1, max_length=100)

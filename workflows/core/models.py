@@ -11,7 +11,7 @@ from workflows.core.base import Base
 
 # A member id: the corp's own UserID (≤ 64 bytes) or a linked-corp member's "CorpID/UserID".
 MEMBER_ID_MAX = 128
-ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair")
+ROLES = ("secretariat", "recommender", "expert", "expert_leader", "committee", "committee_chair", "agency")
 
 
 class Person(Base):
@@ -224,3 +224,19 @@ class DirectoryName(Base):
     userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(100))
     fetched_at: Mapped[dt.datetime | None]
+
+
+class ConfidentialityPledge(Base):
+    """§五(三) 参与推荐和评审的人员…保守秘密: one member's confidentiality pledge for an edition (recommending
+    units' contacts, committee members, the agency; drawn experts pledge through the draw)."""
+
+    __tablename__ = "confidentiality_pledge"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    role: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))          # asked | accepted
+    asked_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("edition", "userid"),)

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from workflows.core.awardconf import (  # noqa: F401  (re-exported: the one settings module)
-    STAGE_KEYS, ApplicationConf, AwardDecisionConf, CallConf, Contact, DEFAULT_ENTERPRISE_TYPES, EligibilityConf,
-    EnterpriseTypeConf, MaterialConf, Region, Reminders, RubricCategoryConf, RubricConf, RubricItemConf, Rules,
-    SecretariatContact, Stage, StrictModel, parse_offset,
+    STAGE_KEYS, AgencyConf, ApplicationConf, AwardDecisionConf, CallConf, CommitteeConf, Contact, DEFAULT_ENTERPRISE_TYPES,
+    EligibilityConf, EnterpriseTypeConf, MaterialConf, PledgeConf, Region, Reminders, RubricCategoryConf, RubricConf,
+    RubricItemConf, Rules, SecretariatContact, Stage, StrictModel, parse_offset,
 )
 
 
@@ -187,6 +187,9 @@ class AwardSettings(StrictModel):
     application: ApplicationConf = ApplicationConf()
     call: CallConf = CallConf()
     secretariat: SecretariatContact = SecretariatContact()
+    agency: AgencyConf = AgencyConf()
+    pledges: PledgeConf = PledgeConf()
+    committee: CommitteeConf = CommitteeConf()
     decision: AwardDecisionConf = AwardDecisionConf()
 
     @property

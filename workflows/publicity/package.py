@@ -93,8 +93,8 @@ def _experts(session: Session, settings: Settings) -> dict[str, Any]:
         panel = expert_draw.members(session, settings)
         out["draw"] = {"pool": len(expert_draw.pool(session, settings)), "count": row.count,
                        "reserves": row.reserves, "seed": row.seed, "excluded": len(row.excluded),
-                       "drawn_at": row.drawn_at.isoformat(), "leader": row.leader is not None,
-                       "accepted": sum(1 for m in panel if m.status == "accepted"),
+                       "drawn_at": row.drawn_at.isoformat(), "leader": expert_draw.leader_of(session, settings) is not None,
+                       "accepted": sum(1 for m in panel if m.status == "accepted" and m.kind != expert_draw.LEADER),
                        "declined": sum(1 for m in panel if m.status == "declined")}
     return out
 

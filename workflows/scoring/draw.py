@@ -1,8 +1,6 @@
-"""The expert draw (§三(七) 从省政府质量奖评审专家库抽选): pool, reproducible draw, pledges, reserves, the leader.
+"""The expert draw (§三(七) 从省政府质量奖评审专家库抽选): reproducible draw, pledges, reserves, the leader.
 
-The pool is imported from a CSV (`import_pool`): name, organisation, region, specialty, contact and the
-expert's roster `userid` (so every drawn expert is reachable in WeCom); an optional `conflict` column
-carries a conflict the expert declared. Every line is checked; one bad line refuses the whole file.
+The pool and its checks are in workflows.scoring.pool (re-exported here).
 
 The draw is reproducible from a published seed: every eligible entry is ranked by
 HMAC-SHA256(key = seed, message = userid), both UTF-8, ascending hexadecimal digest (ties, which do not
@@ -16,41 +14,39 @@ does, he is not assigned and sees no material (`require_pledged`). A decline ask
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import hmac
-import io
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.apply.models import AppStatus, Application
 from workflows.core import access, audit, notices, people
 from workflows.core.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound
-from workflows.core.models import MEMBER_ID_MAX, Person
 from workflows.core.settings import Settings
 from workflows.scoring.draw_models import ExpertDraw, PanelMember, PoolEntry
-from workflows.scoring.models import ConflictDeclaration
+from workflows.scoring.pool import (  # noqa: F401  (re-exported: the draw's callers read the pool here too)
+    COLUMNS,
+    EXPERT_ROLES,
+    LEADER,
+    LIVE,
+    OPTIONAL,
+    UNREACHABLE,
+    _norm,
+    PoolProblem,
+    digest,
+    draw_key,
+    exclusions,
+    import_pool,
+    leader_member,
+    parse_pool,
+    pool,
+    rank,
+    recorded,
+)
 
-COLUMNS = ("name", "organisation", "region", "specialty", "contact", "userid")
-OPTIONAL = ("conflict",)
-EXPERT_ROLES = ("expert", "expert_leader")
 SECRETARIAT = "secretariat"
 SEED_MAX = 200
-NOT_APPLICANTS = (AppStatus.DRAFT, AppStatus.INELIGIBLE)
-
-
-@dataclass(frozen=True)
-class PoolProblem:
-    """A pool line that cannot be imported."""
-
-    line: int
-    code: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,121 +74,6 @@ class PanelView:
     leader: str | None = None
 
 
-# -- the pure part: anyone can re-run it -------------------------------------------------------------------
-
-def rank(seed: str, keys: list[str]) -> list[str]:
-    """The keys ordered by HMAC-SHA256(seed, key) (hex, ascending), ties by key: the draw's order."""
-    secret = seed.encode("utf-8")
-    return sorted(keys, key=lambda k: (hmac.new(secret, k.encode("utf-8"), hashlib.sha256).hexdigest(), k))
-
-
-def digest(entries: list[PoolEntry]) -> str:
-    """SHA-256 of the pool as drawn from: one line per entry, sorted by userid (contact left out)."""
-    lines = sorted("\t".join((e.userid, e.name, e.organization, e.region, e.specialty, e.conflict)) for e in entries)
-    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
-
-
-def _norm(value: str | None) -> str:
-    return "".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
-
-
-# -- the pool -----------------------------------------------------------------------------------------------
-
-def parse_pool(text: str, roster: dict[str, Person]) -> tuple[list[dict[str, str]], list[PoolProblem]]:
-    """Rows of a pool CSV and every bad line by number (line 1 is the header)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        return [], [PoolProblem(1, "pool_bad_header", ",".join(missing))]
-    reader.fieldnames = header
-    rows, problems, seen = [], [], {}
-    for lineno, raw in enumerate(reader, start=2):
-        row = {k: (raw.get(k) or "").strip() for k in COLUMNS + OPTIONAL}
-        if not any(row.values()):
-            continue
-        person = roster.get(row["userid"])
-        if not row["name"]:
-            problems.append(PoolProblem(lineno, "pool_missing_name"))
-        elif not row["organisation"]:
-            problems.append(PoolProblem(lineno, "pool_missing_organisation", row["name"]))
-        elif not row["contact"]:
-            problems.append(PoolProblem(lineno, "pool_missing_contact", row["name"]))
-        elif not row["userid"] or len(row["userid"]) > MEMBER_ID_MAX:
-            problems.append(PoolProblem(lineno, "pool_missing_userid", row["name"]))
-        elif row["userid"] in seen:
-            problems.append(PoolProblem(lineno, "pool_duplicate", f"{row['userid']} (line {seen[row['userid']]})"))
-        elif person is None or not person.active or person.role not in EXPERT_ROLES:
-            problems.append(PoolProblem(lineno, "pool_not_expert", row["userid"]))
-        elif len(row["name"]) > 100 or len(row["organisation"]) > 200 or len(row["contact"]) > 100 \
-                or len(row["region"]) > 100 or len(row["specialty"]) > 200:
-            problems.append(PoolProblem(lineno, "pool_too_long", row["name"]))
-        else:
-            seen[row["userid"]] = lineno
-            rows.append({**row, "line": str(lineno)})
-    if not rows and not problems:
-        problems.append(PoolProblem(1, "pool_empty"))
-    return rows, problems
-
-
-def pool(session: Session, settings: Settings) -> list[PoolEntry]:
-    """The edition's pool, by userid."""
-    return list(session.scalars(select(PoolEntry).where(PoolEntry.edition == settings.award.edition_key)
-                                .order_by(PoolEntry.userid)))
-
-
-def recorded(session: Session, settings: Settings) -> ExpertDraw | None:
-    """The edition's draw, if it was made."""
-    return session.scalar(select(ExpertDraw).where(ExpertDraw.edition == settings.award.edition_key))
-
-
-@access.guarded("experts.pool")
-def import_pool(session: Session, settings: Settings, *, actor: str, now: dt.datetime, text: str) -> list[PoolEntry]:
-    """Replace the edition's pool with the CSV's lines, all or nothing; refused after the draw; audited."""
-    if recorded(session, settings) is not None:
-        raise AlreadyDone("pool_locked")
-    roster = {p.userid: p for p in session.scalars(select(Person))}
-    rows, problems = parse_pool(text, roster)
-    if problems:
-        raise InvalidInput("pool_invalid", problems=[{"line": p.line, "code": p.code, "detail": p.detail}
-                                                     for p in problems])
-    edition = settings.award.edition_key
-    session.execute(delete(PoolEntry).where(PoolEntry.edition == edition))
-    entries = [PoolEntry(edition=edition, userid=r["userid"], name=r["name"], organization=r["organisation"],
-                         region=r["region"], specialty=r["specialty"], contact=r["contact"], conflict=r["conflict"],
-                         line=int(r["line"]), imported_by=actor, imported_at=now) for r in rows]
-    session.add_all(entries)
-    session.flush()
-    audit.record(session, actor=actor, action="draw.pool_import", subject=f"edition:{edition}", now=now,
-                 entries=len(entries), digest=digest(entries))
-    return entries
-
-
-def exclusions(session: Session, settings: Settings, entries: list[PoolEntry]) -> dict[str, list[str]]:
-    """Why each excluded entry may not be drawn (userid -> reasons); eligible entries are absent."""
-    edition = settings.award.edition_key
-    applicants = {_norm(n) for n in session.scalars(select(Application.enterprise_name).where(
-        Application.edition == edition, Application.status.not_in(NOT_APPLICANTS))) if _norm(n)}
-    declared = set(session.scalars(select(ConflictDeclaration.expert).where(ConflictDeclaration.edition == edition)))
-    roster = {p.userid: p for p in session.scalars(select(Person).where(
-        Person.userid.in_([e.userid for e in entries] or [""])))}
-    result: dict[str, list[str]] = {}
-    for e in entries:
-        reasons = []
-        if _norm(e.organization) in applicants:
-            reasons.append("applicant_organization")
-        if e.conflict:
-            reasons.append("declared_in_pool")
-        if e.userid in declared:
-            reasons.append("declared_conflict")
-        person = roster.get(e.userid)
-        if person is None or not person.active or person.role not in EXPERT_ROLES:
-            reasons.append("not_on_roster")
-        if reasons:
-            result[e.userid] = reasons
-    return result
-
-
 # -- the draw -----------------------------------------------------------------------------------------------
 
 def _secretariat(session: Session) -> list[str]:
@@ -200,14 +81,51 @@ def _secretariat(session: Session) -> list[str]:
 
 
 def _names(session: Session, settings: Settings) -> dict[str, PoolEntry]:
-    return {e.userid: e for e in pool(session, settings)}
+    """The pool by draw key."""
+    return {e.draw_key: e for e in pool(session, settings)}
 
 
-def _ask(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
-    """Ask a drawn expert (or the next reserve) to accept the 承诺书: its text, then the card."""
+def _on_roster(session: Session, settings: Settings, entry: PoolEntry) -> str | None:
+    """The active roster expert this pool entry is: its userid, else the one expert of the same name and
+    organisation who is not on the panel yet (a member the secretariat enrolled)."""
+    if entry.userid:
+        return entry.userid
+    taken = {m.userid for m in members(session, settings) if m.userid}
+    same = [p.userid for p in people.with_role(session, *EXPERT_ROLES) if p.userid not in taken
+            and _norm(p.name) == _norm(entry.name) and _norm(p.organization) == _norm(entry.organization)]
+    return same[0] if len(same) == 1 else None
+
+
+def _call_up(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> bool:
+    """Ask a drawn expert for the pledge if he is reachable (on the roster); else mark him "drawn, not yet
+    reachable" until the secretariat enrols him. True when he was asked."""
+    if member.userid is None:
+        entry = _names(session, settings).get(member.draw_key)
+        member.userid = _on_roster(session, settings, entry) if entry is not None else None
+    if member.userid is None:
+        member.status, member.asked_at = UNREACHABLE, now
+        return False
+    ask_pledge(session, settings, member, now)
+    return True
+
+
+def _tell_unreachable(session: Session, settings: Settings, called: list[PanelMember], now: dt.datetime) -> None:
+    """Tell the secretariat whom to enrol: the drawn experts not yet on the roster, with their contact."""
+    names = _names(session, settings)
+    waiting = [{"name": names[m.draw_key].name, "organization": names[m.draw_key].organization,
+                "contact": names[m.draw_key].contact, "key": m.draw_key}
+               for m in called if m.status == UNREACHABLE and m.draw_key in names]
+    if waiting:
+        notices.notify(session, _secretariat(session), "draw.unreachable", now=now, experts=waiting)
+
+
+def ask_pledge(session: Session, settings: Settings, member: PanelMember, now: dt.datetime) -> None:
+    """Ask a drawn expert (the next reserve, the engaged leader) to accept the 承诺书: its text, then the card."""
     member.status, member.asked_at = "asked", now
-    entry = _names(session, settings).get(member.userid)
-    shown = {"name": entry.name if entry else member.userid, "role": member.kind, "member_id": member.id}
+    entry = _names(session, settings).get(member.draw_key)
+    person = people.get(session, member.userid)
+    name = entry.name if entry else person.name if person else member.userid
+    shown = {"name": name, "role": member.kind, "member_id": member.id}
     notices.notify(session, member.userid, "draw.pledge_text", now=now, **shown)
     notices.send_card(session, member.userid, "draw.pledge", subject=f"pledge:{member.id}", now=now, **shown)
 
@@ -217,7 +135,8 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
          seed: str) -> ExpertDraw:
     """Draw `count` experts and the configured reserves from the pool with the published seed; audited.
 
-    Excluded entries are recorded with their reasons; each drawn expert is asked to accept the pledge.
+    Excluded entries are recorded with their reasons; each drawn expert is asked to accept the pledge, or, when
+    he is not yet a roster member, listed for the secretariat to enrol (with his contact).
     """
     seed = seed.strip()
     if not seed or len(seed) > SEED_MAX:
@@ -230,7 +149,7 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
     if not entries:
         raise NotFound("draw_no_pool")
     excluded = exclusions(session, settings, entries)
-    eligible = [e.userid for e in entries if e.userid not in excluded]
+    eligible = [e.draw_key for e in entries if e.draw_key not in excluded]
     if len(eligible) < count:
         raise InvalidInput("draw_not_enough", count=count, eligible=len(eligible), pool=len(entries))
     order = rank(seed, eligible)
@@ -240,20 +159,25 @@ def draw(session: Session, settings: Settings, *, actor: str, now: dt.datetime, 
                      excluded=[{"userid": u, "reasons": r} for u, r in sorted(excluded.items())],
                      order=order, drawn_by=actor, drawn_at=now)
     session.add(row)
-    members = [PanelMember(edition=row.edition, userid=u, position=i + 1, kind="expert" if i < count else "reserve",
-                           status="waiting") for i, u in enumerate(order[:count + reserves])]
+    by_key = {e.draw_key: e for e in entries}
+    members = [PanelMember(edition=row.edition, draw_key=k, userid=by_key[k].userid, position=i + 1,
+                           kind="expert" if i < count else "reserve", status="waiting")
+               for i, k in enumerate(order[:count + reserves])]
     session.add_all(members)
     session.flush()
-    # The group's leader is one of the drawn experts (appoint_leader): a roster leader who was not drawn is not.
-    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid not in order[:count]]
+    # The group's leader is engaged apart from the draw (workflows.scoring.leader): the draw never touches him;
+    # a roster 组长 who was not engaged leads nothing.
+    engaged = leader_of(session, settings)
+    demoted = [p for p in people.with_role(session, "expert_leader") if p.userid != engaged]
     for p in demoted:
         p.role, p.updated_at = "expert", now
     audit.record(session, actor=actor, action="draw.make", subject=f"draw:{row.id}", now=now, seed=seed, count=count,
                  reserves=reserves, pool_digest=row.pool_digest, excluded=row.excluded,
                  experts=order[:count], reserve_list=order[count:count + reserves],
-                 leaders_not_drawn=[p.userid for p in demoted])
+                 leader=engaged, leaders_not_engaged=[p.userid for p in demoted])
     for m in members[:count]:
-        _ask(session, settings, m, now)
+        _call_up(session, settings, m, now)
+    _tell_unreachable(session, settings, members[:count], now)
     return row
 
 
@@ -264,7 +188,7 @@ def verify(session: Session, settings: Settings, seed: str) -> Verification:
         raise NotFound("draw_not_made")
     entries = pool(session, settings)
     excluded = {x["userid"] for x in row.excluded}
-    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in excluded])
+    derived = rank(seed.strip(), [e.draw_key for e in entries if e.draw_key not in excluded])
     pool_ok = digest(entries) == row.pool_digest
     matches = pool_ok and seed.strip() == row.seed and derived == list(row.order)   # same order, other seed: no
     return Verification(matches=matches, pool_matches=pool_ok, seed_matches=seed.strip() == row.seed,
@@ -279,7 +203,7 @@ def shortfall(session: Session, settings: Settings) -> int:
     row = recorded(session, settings)
     if row is None:
         return 0
-    live = [m for m in members(session, settings) if m.status in ("asked", "accepted")]
+    live = [m for m in members(session, settings) if m.kind != LEADER and m.status in (*LIVE, UNREACHABLE)]
     return max(0, row.count - len(live))
 
 
@@ -292,8 +216,8 @@ def supplement_offer(session: Session, settings: Settings) -> tuple[int, int]:
         return need, 0
     entries = pool(session, settings)
     excluded = exclusions(session, settings, entries)
-    on_panel = {m.userid for m in panel_rows}
-    left = len([e for e in entries if e.userid not in excluded and e.userid not in on_panel])
+    on_panel = {m.draw_key for m in panel_rows}
+    left = len([e for e in entries if e.draw_key not in excluded and e.draw_key not in on_panel])
     return need, min(need, left)
 
 
@@ -331,8 +255,8 @@ def check_supplement(session: Session, settings: Settings, count: int, seed: str
         raise InvalidInput("supplement_seed_used", seed=seed)
     entries = pool(session, settings)
     excluded = exclusions(session, settings, entries)
-    before = sorted(m.userid for m in panel_rows)
-    eligible = [e.userid for e in entries if e.userid not in excluded and e.userid not in set(before)]
+    before = sorted(m.draw_key for m in panel_rows if m.draw_key)
+    eligible = [e.draw_key for e in entries if e.draw_key not in excluded and e.draw_key not in set(before)]
     if len(eligible) < count:
         raise InvalidInput("supplement_not_enough", count=count, eligible=len(eligible), pool=len(entries))
     return SupplementPlan(row=row, entries=entries, excluded=excluded, before=before, eligible=eligible, need=need)
@@ -354,15 +278,17 @@ def supplement(session: Session, settings: Settings, *, actor: str, now: dt.date
               "before": plan.before, "order": order, "drawn": drawn, "drawn_by": actor, "drawn_at": now.isoformat()}
     row.supplements = [*(row.supplements or []), record]     # a new list: the JSON column is saved
     last = max((m.position for m in members(session, settings)), default=0)
-    added = [PanelMember(edition=row.edition, userid=u, position=last + i + 1, kind="supplement", status="waiting")
-             for i, u in enumerate(drawn)]
+    by_key = {e.draw_key: e for e in plan.entries}
+    added = [PanelMember(edition=row.edition, draw_key=k, userid=by_key[k].userid, position=last + i + 1,
+                         kind="supplement", status="waiting") for i, k in enumerate(drawn)]
     session.add_all(added)
     session.flush()
     audit.record(session, actor=actor, action="draw.supplement", subject=f"draw:{row.id}", now=now,
                  number=record["number"], seed=seed, count=count, pool_digest=record["pool_digest"],
                  excluded=record["excluded"], before=plan.before, order=order, drawn=drawn)
     for m in added:
-        _ask(session, settings, m, now)
+        _call_up(session, settings, m, now)
+    _tell_unreachable(session, settings, added, now)
     return record
 
 
@@ -377,7 +303,7 @@ def verify_supplement(session: Session, settings: Settings, number: int, seed: s
     sup = sups[number - 1]
     entries = pool(session, settings)
     left_out = {x["userid"] for x in sup["excluded"]} | set(sup["before"])
-    derived = rank(seed.strip(), [e.userid for e in entries if e.userid not in left_out])
+    derived = rank(seed.strip(), [e.draw_key for e in entries if e.draw_key not in left_out])
     pool_ok = digest(entries) == sup["pool_digest"]
     return Verification(matches=pool_ok and seed.strip() == sup["seed"] and derived == list(sup["order"]),
                         pool_matches=pool_ok,
@@ -408,11 +334,22 @@ def panel(session: Session, settings: Settings) -> PanelView:
     """The draw, the pool size and every panel member with name and status, for display."""
     row = recorded(session, settings)
     names = _names(session, settings)
-    shown = [{"id": m.id, "userid": m.userid, "name": names[m.userid].name if m.userid in names else m.userid,
-              "organization": names[m.userid].organization if m.userid in names else "",
-              "position": m.position, "kind": m.kind, "status": m.status, "leader": row is not None
-              and row.leader == m.userid} for m in members(session, settings)]
-    return PanelView(draw=row, pool=len(names), members=shown, leader=row.leader if row else None)
+    roster = {p.userid: p for p in people.with_role(session, *EXPERT_ROLES)}
+    shown = [{"id": m.id, "userid": m.userid or "", "key": m.draw_key,
+              "name": names[m.draw_key].name if m.draw_key in names else
+              roster[m.userid].name if m.userid in roster else m.userid or m.draw_key,
+              "organization": names[m.draw_key].organization if m.draw_key in names else
+              roster[m.userid].organization or "" if m.userid in roster else "",
+              "contact": names[m.draw_key].contact if m.draw_key in names else "",
+              "position": m.position, "kind": m.kind, "status": m.status,
+              "leader": m.kind == LEADER and m.status in LIVE} for m in members(session, settings)]
+    return PanelView(draw=row, pool=len(names), members=shown, leader=leader_of(session, settings))
+
+
+def leader_of(session: Session, settings: Settings) -> str | None:
+    """The engaged leader's userid (asked or accepted), if any."""
+    member = leader_member(session, settings)
+    return member.userid if member is not None else None
 
 
 def accepted(session: Session, settings: Settings) -> set[str] | None:
@@ -425,11 +362,10 @@ def accepted(session: Session, settings: Settings) -> set[str] | None:
 
 def require_pledged(session: Session, settings: Settings, userid: str) -> None:
     """Refuse an expert who has not accepted the pledge (or was not drawn) once the edition has a draw."""
-    if recorded(session, settings) is None:
-        return
-    member = session.scalar(select(PanelMember).where(PanelMember.edition == settings.award.edition_key,
-                                                      PanelMember.userid == userid))
-    if member is None or member.status in ("waiting", "declined"):
+    member = pending_for(session, settings, userid)
+    if recorded(session, settings) is None and (member is None or member.kind != LEADER):
+        return      # without a draw the roster's experts review as before; an engaged leader pledges first
+    if member is None or member.status not in LIVE:
         raise NotAllowed("not_drawn")
     if member.status != "accepted":
         raise NotAllowed("pledge_required")
@@ -455,7 +391,7 @@ def resend(session: Session, settings: Settings, userid: str, now: dt.datetime) 
     """Send the pledge and its card again to a member who was asked and has not answered."""
     member = pending_for(session, settings, userid)
     if member is not None and member.status == "asked":
-        _ask(session, settings, member, now)
+        ask_pledge(session, settings, member, now)
     return member
 
 
@@ -468,10 +404,10 @@ def accept_pledge(session: Session, settings: Settings, *, actor: str, now: dt.d
     audit.record(session, actor=actor, action="draw.pledge_accept", subject=f"panel:{member.id}", now=now,
                  kind=member.kind, position=member.position)
     row = recorded(session, settings)
-    done = len([m for m in members(session, settings) if m.status == "accepted"])
-    if row is not None and done >= row.count:
+    done = len([m for m in members(session, settings) if m.status == "accepted" and m.kind != LEADER])
+    if row is not None and member.kind != LEADER and done >= row.count:
         notices.notify(session, _secretariat(session), "draw.panel_complete", now=now, count=done,
-                       leader=row.leader or "")
+                       leader=leader_of(session, settings) or "")
     return member
 
 
@@ -481,47 +417,24 @@ def decline(session: Session, settings: Settings, *, actor: str, now: dt.datetim
     """The expert declines: the next reserve is asked (returned; None when none is left); audited."""
     member = check_answerable(session, settings, member_id, actor)
     member.status, member.answered_at, member.reason = "declined", now, reason.strip()[:500]
-    row = recorded(session, settings)
-    was_leader = row is not None and row.leader == actor
-    if was_leader:
-        row.leader = None
+    was_leader = member.kind == LEADER
     person = people.get(session, actor)
     if person is not None and person.role == "expert_leader":
         person.role, person.updated_at = "expert", now   # a leader who declines leads nothing
-    nxt = session.scalar(select(PanelMember).where(PanelMember.edition == member.edition,
-                                                   PanelMember.status == "waiting")
-                         .order_by(PanelMember.position).limit(1))
+    # An engaged leader's place is no drawn place: the secretariat engages another, no reserve is asked.
+    nxt = None if was_leader else session.scalar(select(PanelMember).where(
+        PanelMember.edition == member.edition, PanelMember.status == "waiting").order_by(PanelMember.position).limit(1))
     if nxt is not None:
-        _ask(session, settings, nxt, now)
+        _call_up(session, settings, nxt, now)
+        _tell_unreachable(session, settings, [nxt], now)
     names = _names(session, settings)
     audit.record(session, actor=actor, action="draw.pledge_decline", subject=f"panel:{member.id}", now=now,
-                 reason=member.reason, next_reserve=nxt.userid if nxt else None)
+                 reason=member.reason, next_reserve=(nxt.userid or nxt.draw_key) if nxt else None)
     notices.notify(session, _secretariat(session), "draw.declined", now=now,
-                   name=names[actor].name if actor in names else actor, reason=member.reason,
-                   reserve=names[nxt.userid].name if nxt is not None and nxt.userid in names else "",
-                   was_leader=was_leader, need=supplement_offer(session, settings)[0] if nxt is None else 0,
-                   can_draw=supplement_offer(session, settings)[1] if nxt is None else 0)
+                   name=names[member.draw_key].name if member.draw_key in names else person.name if person else actor, reason=member.reason,
+                   reserve=(names[nxt.draw_key].name if nxt.draw_key in names else nxt.userid or "") if nxt else "",
+                   reserve_unreachable=nxt is not None and nxt.status == UNREACHABLE,
+                   was_leader=was_leader,
+                   need=supplement_offer(session, settings)[0] if nxt is None and not was_leader else 0,
+                   can_draw=supplement_offer(session, settings)[1] if nxt is None and not was_leader else 0)
     return nxt
-
-
-@access.guarded("experts.leader")
-def appoint_leader(session: Session, settings: Settings, *, actor: str, now: dt.datetime, userid: str) -> Person:
-    """Appoint the one expert-group leader (组长) among the drawn experts; any other leader becomes an expert."""
-    row = recorded(session, settings)
-    if row is None:
-        raise NotFound("draw_not_made")
-    member = pending_for(session, settings, userid.strip())
-    if member is None or member.status not in ("asked", "accepted"):
-        raise InvalidInput("leader_not_drawn", userid=userid)
-    person = people.get(session, member.userid)
-    if person is None or not person.active:
-        raise InvalidInput("leader_not_drawn", userid=userid)
-    previous = [p for p in people.with_role(session, "expert_leader") if p.userid != person.userid]
-    for p in previous:
-        p.role, p.updated_at = "expert", now
-    person.role, person.updated_at = "expert_leader", now
-    row.leader = person.userid
-    audit.record(session, actor=actor, action="draw.leader", subject=f"draw:{row.id}", now=now, leader=person.userid,
-                 previous=[p.userid for p in previous])
-    notices.notify(session, person.userid, "draw.leader_appointed", now=now, name=person.name)
-    return person

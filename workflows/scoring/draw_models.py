@@ -18,7 +18,8 @@ class PoolEntry(Base):
     __tablename__ = "expert_pool_entry"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
-    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))  # the roster member: the stable key of the draw
+    draw_key: Mapped[str] = mapped_column(String(320))               # what the draw ranks (pool.draw_key)
+    userid: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))  # the roster member, when the file names one
     name: Mapped[str] = mapped_column(String(100))
     organization: Mapped[str] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100), default="")
@@ -29,7 +30,7 @@ class PoolEntry(Base):
     imported_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     imported_at: Mapped[dt.datetime]
 
-    __table_args__ = (UniqueConstraint("edition", "userid"),)
+    __table_args__ = (UniqueConstraint("edition", "userid"), UniqueConstraint("edition", "draw_key"))
 
 
 class ExpertDraw(Base):
@@ -42,9 +43,9 @@ class ExpertDraw(Base):
     count: Mapped[int]
     reserves: Mapped[int]
     pool_digest: Mapped[str] = mapped_column(String(64))
-    excluded: Mapped[list[Any]] = mapped_column(default=list)   # [{"userid", "reasons": [...]}]
-    order: Mapped[list[Any]] = mapped_column(default=list)      # eligible userids, ranked by HMAC
-    leader: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    excluded: Mapped[list[Any]] = mapped_column(default=list)   # [{"userid": draw key, "reasons": [...]}]
+    order: Mapped[list[Any]] = mapped_column(default=list)      # eligible draw keys, ranked by HMAC
+    leader: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))   # unused since the leader is engaged (leader.py)
     # Supplementary draws when the reserves ran out, in order: [{"number", "seed", "count", "pool_digest",
     # "excluded", "before" (the panel before it), "order", "drawn", "drawn_by", "drawn_at"}]
     supplements: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
@@ -58,13 +59,18 @@ class PanelMember(Base):
     __tablename__ = "expert_panel_member"
     id: Mapped[int] = mapped_column(primary_key=True)
     edition: Mapped[str] = mapped_column(String(64), index=True)
-    userid: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    draw_key: Mapped[str] = mapped_column(String(320), default="", server_default="")  # the pool entry ("" leader)
+    userid: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))  # None: drawn, not yet enrolled (unreachable)
     position: Mapped[int]                                              # 1-based rank in the draw's order
-    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve | supplement
-    status: Mapped[str] = mapped_column(String(16))                    # waiting | asked | accepted | declined
+    kind: Mapped[str] = mapped_column(String(16))                      # expert | reserve | supplement | leader
+    status: Mapped[str] = mapped_column(String(16))   # waiting | unreachable | asked | accepted | declined | replaced
     asked_at: Mapped[dt.datetime | None]
     answered_at: Mapped[dt.datetime | None]
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The engaged leader (kind `leader`): on what basis (聘书, letter), by whom, when; empty for drawn experts.
+    basis: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    engaged_by: Mapped[str | None] = mapped_column(String(MEMBER_ID_MAX))
+    engaged_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("edition", "userid"),)
 

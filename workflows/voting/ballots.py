@@ -18,6 +18,7 @@ from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.core.sealed import KeyUnavailable
 from workflows.apply.models import Application
 from workflows.voting.models import Ballot, Participation, SealedPaper, VoteConflict
+from workflows.voting.queries import undeclared
 from workflows.core.models import CardTask
 from workflows.core.settings import Settings
 from workflows.scoring import results
@@ -140,6 +141,11 @@ def _checked(session: Session, settings: Settings, *, now: dt.datetime, candidat
         raise InvalidInput("vote_closes_at_past", closes_at=closes_at.isoformat())
     if not _electorate(session):
         raise InvalidInput("vote_no_members")
+    if settings.award.pledges.committee_declarations:   # §五(三): each member declared his own interests first
+        missing = undeclared(session, settings, _electorate(session), ids)
+        if missing:
+            raise InvalidInput("vote_declarations_missing",
+                               members=[(people.get(session, m).name or m) for m in missing])
     return closes_at
 
 

@@ -101,3 +101,18 @@ class VoteConflict(Base):
     declared_at: Mapped[dt.datetime]
 
     __table_args__ = (UniqueConstraint("edition", "member", "application_id"), of_application())
+
+
+class CommitteeDeclaration(Base):
+    """A committee member's own declaration of interests before the vote opens (§五(三)): the candidates it
+    covers and those he has a conflict with (each also a VoteConflict declared by himself)."""
+
+    __tablename__ = "committee_declaration"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    member: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    candidates: Mapped[list[Any]] = mapped_column(default=list)   # application ids the declaration covers
+    conflicts: Mapped[list[Any]] = mapped_column(default=list)    # application ids he declared a conflict with
+    declared_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "member"),)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.voting.models import Ballot, Participation
+from workflows.voting.models import Ballot, CommitteeDeclaration, Participation
 from workflows.core.models import Person
 from workflows.core.settings import Settings
 
@@ -49,3 +49,10 @@ def turnout(session: Session, ballot_id: int) -> list[MemberTurnout]:
         select(Participation, Person.name).join(Person, Person.userid == Participation.member, isouter=True)
         .where(Participation.ballot_id == ballot_id).order_by(Participation.member))
     return [MemberTurnout(p.member, name or p.member, p.voted_at, p.recused, tuple(p.excluded)) for p, name in rows]
+
+
+def undeclared(session: Session, settings: Settings, members: list[str], candidate_ids: list[int]) -> list[str]:
+    """The members whose own declaration of interests does not cover every one of these candidates."""
+    rows = {d.member: set(d.candidates) for d in session.scalars(select(CommitteeDeclaration).where(
+        CommitteeDeclaration.edition == settings.award.edition_key))}
+    return [m for m in members if not set(candidate_ids) <= rows.get(m, set())]

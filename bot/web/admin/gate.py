@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, redirect, request
 
-from workflows.core import access, audit
+from workflows.core import access, audit, pledges
 
 from . import auth
 from .render import headers, page, rt
@@ -61,6 +61,10 @@ def view(section: str, name: str) -> Callable[[Callable[..., Response]], Callabl
                     audit.record(s, actor=member.userid, action="access.refused", subject="admin", now=auth.now(),
                                  view=name, role=member.role, path=request.path[:200])
                 return auth.touch(page("forbidden", 403))
+            with rt().sessions() as s:   # §五(三): nothing is shown before the confidentiality pledge
+                unsigned = pledges.unsigned(s, rt().settings, member.userid, member.role)
+            if unsigned:
+                return auth.touch(page("refused", 403, kind="pledge"))
             if request.method == "POST" and not auth.csrf_ok(member):
                 return auth.touch(page("refused", 403, kind="csrf"))
             return auth.touch(fn(member, *args, **kwargs))

@@ -146,7 +146,8 @@ def experts(me: Signed) -> Response:
     """The assignment matrix of a phase: who scores what, who may not (and why), each expert's load."""
     with rt().sessions() as s:
         data = overview.matrix(s, rt().settings, _phase())
-        return page("experts", **data)
+        from workflows.scoring import draw   # the group: the engaged leader, the drawn, who is not yet reachable
+        return page("experts", panel=draw.panel(s, rt().settings), **data)
 
 
 @bp.get("/scores")
