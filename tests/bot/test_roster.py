@@ -126,14 +126,16 @@ def test_roster_lines_with_unknown_units_are_refused_by_line_number(settings):
 
 
 def test_the_sample_uses_the_rosters_own_recommenders(rt):
+    """The roster's only recommender is a city department: no county of the sample's enterprises has one, so each
+    goes to the department with a reason (issue 23.8: a county recommends only its own enterprises)."""
     with rt.sessions.begin() as s:
-        people.import_roster(s, HEADER + "ms,秘书·甲,secretariat,,\nrx,新丰县质量办·乙,recommender,新丰县政府,440233\n",
+        people.import_roster(s, HEADER + "ms,秘书·甲,secretariat,,\nrx,市商务局·乙,recommender,市商务局,\n",
                              actor="cli", now=rt.clock(), settings=rt.settings)
         sample.run(s, rt.settings, "review", rt.clock())
     with rt.sessions() as s:
         apps = s.scalars(select(Application)).all()
         assert len(apps) == len(SAMPLES) and {a.status for a in apps} == {AppStatus.RECOMMENDED}
-        assert {apply.unit_name(rt.settings, a) for a in apps} == {"新丰县"}
+        assert {apply.unit_name(rt.settings, a) for a in apps} == {"市商务局"} and all(a.unit_reason for a in apps)
         assert s.scalar(select(Person).where(Person.userid == "tuijian-wj")) is None   # no demo member mixed in
 
 
