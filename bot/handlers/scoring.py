@@ -5,7 +5,8 @@ import re
 from enum import StrEnum
 
 from workflows.core import conversation, notices, stages
-from workflows import apply, scoring
+from workflows import scoring
+from workflows.scoring import interest
 from workflows.core.errors import NotFound
 from workflows.apply.models import Application
 from workflows.core.models import CardTask, Conversation
@@ -14,6 +15,7 @@ from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, 
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
+from . import interest as declare
 
 FLOW = "score"
 REVISE = "修改"
@@ -236,9 +238,8 @@ def register(router: Router) -> None:
         if not args:
             raise NotFound("not_assigned", number="")
         app = scoring.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
-        count = 0
-        for doc in sorted(apply.current_documents(app).values(), key=lambda d: d.id):
-            notices.send_file(ctx.session, ctx.userid, sha256=doc.sha256, filename=doc.original_name, now=ctx.now)
-            count += 1
-        ctx.reply("scoring.materials_sent", number=app.number, enterprise=app.enterprise_name, count=count)
+        if not interest.declared(ctx.session, ctx.userid, app.id):   # the files open after the declaration
+            declare.ask(ctx, app)
+            return
+        declare.send_materials(ctx, app)
 

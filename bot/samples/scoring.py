@@ -7,7 +7,7 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from workflows import scoring
-from workflows.scoring import results
+from workflows.scoring import interest, results
 from workflows.core import people, stages
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import Application
@@ -44,6 +44,16 @@ def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) 
     actor = _secretariat(session)
     scoring.propose(session, settings, actor=actor, now=now, phase=phase)
     scoring.confirm(session, settings, actor=actor, now=now, phase=phase)
+    _declare(session, settings, phase, now)
+
+
+def _declare(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
+    """Every assigned expert declares no conflict of interest before the files open (issue 25.4)."""
+    for app_id, users in scoring.assignments(session, settings, phase).items():
+        number = session.get(Application, app_id).number
+        for expert in users:
+            if interest.declaration(session, expert, app_id) is None:
+                interest.declare_none(session, settings, actor=expert, now=now, number=number)
 
 
 def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:

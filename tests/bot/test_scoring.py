@@ -165,7 +165,7 @@ def test_conflict_declared_in_chat_asks_a_reason_and_a_confirmation(world, cb, w
     rt = world
     # Without a reason the bot asks for one; the card says what will happen; 取消 changes nothing.
     [ask] = say(cb, rt, wecom, "e3", "回避 SG2018-002")
-    assert "请回复回避理由" in ask
+    assert "请回复原因代码和说明" in ask and "5 亲属关系" in ask
     say(cb, rt, wecom, "e3", "   ")
     assert "请填写原因" in texts(wecom, "e3")[-1]
     say(cb, rt, wecom, "e3", "亲属在该企业任职")

@@ -56,6 +56,24 @@ class ConflictDeclaration(Base):
     __table_args__ = (UniqueConstraint("expert", "application_id"), of_application())
 
 
+class InterestDeclaration(Base):
+    """An expert's conflict-of-interest declaration (利益冲突声明) for an application assigned to him, made before
+    its files open: `none` (no employment, consulting, supplier or customer relation in the lookback years, no
+    family tie) or `conflict` with a reason code (the 回避 itself is the ConflictDeclaration beside it)."""
+
+    __tablename__ = "interest_declaration"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    expert: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))                 # none | conflict
+    code: Mapped[str] = mapped_column(String(16), default="")        # conflict: employment | consulting | ...
+    note: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("expert", "application_id"), of_application())
+
+
 class ScoreSheet(Base):
     """One expert's score sheet for one application in one phase; locked once confirmed."""
 

@@ -20,6 +20,8 @@ from workflows.core import access, audit, stages
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
+from workflows import scoring
+from workflows.scoring import interest
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
@@ -48,6 +50,8 @@ def _documents(s, me: Signed, app) -> list[Document]:  # noqa: ANN001
     """What this member may open: every file for the secretariat, current accepted files for an expert."""
     if _full_view(me):
         return list(review.documents_of(s, app.id))
+    if not interest.declared(s, me.userid, app.id):   # an expert's files open after his 利益冲突声明
+        return []
     return sorted((d for d in apply.current_documents(app).values() if d.status != "rejected"), key=lambda d: d.id)
 
 
@@ -82,6 +86,10 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
         "full": _full_view(me),
     }
     if not data["full"]:
+        mine = interest.declaration(s, me.userid, app.id)
+        data["interest"] = {"outcome": mine.outcome if mine else None, "at": mine.declared_at if mine else None,
+                            "years": settings.award.rules.conflict_lookback_years, "codes": list(interest.CODES),
+                            "note_max": interest.NOTE_MAX}
         return data
     r = review.review_for(s, app.id)
     assignments = list(s.scalars(select(Assignment).where(Assignment.application_id == app.id)
@@ -89,7 +97,8 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     sheets = {(x.phase, x.expert): x for x in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id))}
     declared = list(s.scalars(select(ConflictDeclaration).where(ConflictDeclaration.application_id == app.id)))
     trail = audit.entries(s, subject=apply.subject(app))
-    names = names_of(s, [a.expert for a in assignments] + [c.expert for c in declared] + [e.actor for e in trail])
+    names = names_of(s, [a.expert for a in assignments] + [c.expert for c in declared] + [e.actor for e in trail]
+                     + [d.expert for d in interest.of_application(s, app.id)])
     data |= {
         "recommendations": list(s.scalars(select(Recommendation).where(Recommendation.application_id == app.id)
                                           .order_by(Recommendation.round))),
@@ -102,6 +111,8 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
                         for a in assignments],
         "declared": [{"expert": names.get(c.expert, c.expert), "reason": c.reason, "at": c.declared_at}
                      for c in declared],
+        "interests": [{"expert": names.get(d.expert, d.expert), "outcome": d.outcome, "code": d.code,
+                       "note": d.note, "at": d.declared_at} for d in interest.of_application(s, app.id)],
         "trail": [{"at": e.at, "actor": names.get(e.actor, e.actor), "action": e.action, "details": e.details}
                   for e in trail],
         "actions": _review_actions(s, me, app, r),
@@ -151,6 +162,34 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
     resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     return resp
+
+
+@bp.post("/applications/<int:app_id>/interest")
+@view("applications", "applications.view")
+def declare_interest(me: Signed, app_id: int) -> Response:
+    """An assigned expert's 利益冲突声明: no conflict (the files open) or a conflict with its reason code (回避).
+    The required tick on the form is the confirmation, as the card is in chat."""
+    form = request.form
+    outcome = form.get("outcome", "")
+    if outcome not in (interest.NONE, interest.CONFLICT) or form.get("confirmed") != "1":
+        return page("action_refused", 400, number=str(app_id), app_id=app_id,
+                    text=message("errors.interest_unconfirmed"))
+    number = str(app_id)
+    try:
+        with rt().sessions.begin() as s:
+            app = _load(s, me, app_id)
+            number = app.number or number
+            if outcome == interest.NONE:
+                interest.declare_none(s, rt().settings, actor=me.userid, now=now(), number=number)
+            else:
+                scoring.declare_conflict(s, rt().settings, actor=me.userid, now=now(), number=number,
+                                         code=form.get("code", ""), reason=" ".join(form.get("note", "").split()))
+    except NotFound:
+        return page("missing", 404)
+    except DomainError as exc:
+        return _refused(me, exc, number, app_id)
+    target = f"/admin/applications/{app_id}?done=interest" if outcome == interest.NONE else "/admin/applications"
+    return headers(redirect(target, code=303))
 
 
 def _verb(s, app, action: str, form) -> Callable[[], Any]:  # noqa: ANN001
