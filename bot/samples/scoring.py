@@ -7,13 +7,14 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from workflows import scoring
-from workflows.scoring import interest, results
+from workflows.scoring import comments, interest, results
 from workflows.core import people, stages
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import Application
 from workflows.core.settings import Settings
 
 from .base import ensure_roster
+from .comments import sheet_comments
 from .draw import ensure_panel
 from .visits import ensure_visits
 
@@ -66,6 +67,11 @@ def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -
                 continue
             text = " ".join(f"{k}={_percent(number, expert, phase, k)}%" for k in rb.item_keys)
             scoring.enter_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id, text=text)
+            scoring.set_comments(session, settings, actor=expert, now=now, sheet_id=sheet.id,
+                                 comments=sheet_comments(number, expert, phase, list(rb.item_keys)))
+            for key in comments.missing_reasons(session, settings, sheet):
+                scoring.set_reason(session, settings, actor=expert, now=now, sheet_id=sheet.id, item_key=key,
+                                   reason="示例：依据申报材料中的数据和现场核实情况")
             scoring.confirm_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id)
 
 

@@ -129,6 +129,7 @@ from workflows.scoring.sheets import (  # noqa: F401
     set_item,
     enter_sheet,
     set_comments,
+    set_reason,
     confirm_sheet,
     revise_sheet,
     reopen_sheet,

@@ -85,7 +85,8 @@ class ScoreSheet(Base):
     expert: Mapped[str] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | confirmed
     percentages: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item key -> int percent
-    comments: Mapped[dict[str, Any]] = mapped_column(default=dict)     # category key -> {strengths, opportunities}
+    comments: Mapped[dict[str, Any]] = mapped_column(default=dict)     # item (or category) key -> {strengths, opportunities}
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")  # item key -> why a score lies far from the others'
     total: Mapped[str | None] = mapped_column(String(24))              # exact decimal text, set on confirm
     source: Mapped[str] = mapped_column(String(16), default="chat")    # chat | paper
     created_at: Mapped[dt.datetime]
