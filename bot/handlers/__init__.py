@@ -7,12 +7,13 @@ from ..router import Router
 def build_router() -> Router:
     """A router with every flow's handlers registered."""
     from .. import confirm
-    from . import (application, call, committee, common, complaints, draw, experts, interest, publicity, recommend,
-                   review,
+    from . import (application, call, committee, common, complaints, consensus, draw, experts, interest, publicity,
+                   recommend, review,
                    scoring, supplement, visits, voting)
 
     router = Router()
-    for module in (common, confirm, committee, call, application, recommend, review, supplement, draw, experts, interest,
+    for module in (common, confirm, committee, call, application, recommend, review, supplement, draw, experts, consensus,
+                   interest,
                    visits,
                    scoring, voting,
                    complaints, publicity):

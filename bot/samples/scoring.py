@@ -7,14 +7,14 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from workflows import scoring
-from workflows.scoring import comments, interest, results
+from workflows.scoring import comments, consensus, interest, results
 from workflows.core import people, stages
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import Application
 from workflows.core.settings import Settings
 
 from .base import ensure_roster
-from .comments import sheet_comments
+from .comments import item_comment, sheet_comments
 from .draw import ensure_panel
 from .visits import ensure_visits
 
@@ -75,10 +75,31 @@ def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -
             scoring.confirm_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id)
 
 
+def _settle_items(session: Session, settings: Settings, phase: str, leader: str, now: dt.datetime) -> None:
+    """The group discusses, per application, the items the experts scored furthest apart (every one over the
+    threshold, else up to three at ≥ 10 points) and agrees on the median, with strengths and opportunities."""
+    for app_id in scoring.assignments(session, settings, phase):
+        number = session.get(Application, app_id).number
+        book = consensus.scorebook(session, settings, phase, session.get(Application, app_id))
+        if not book["complete"] or book["settled"]:
+            continue
+        spread = sorted((i for i in book["items"] if i["spread"]), key=lambda i: (-i["spread"], i["key"]))
+        chosen = [i for i in spread if i["flagged"]] or [i for i in spread if i["spread"] >= 10][:3]
+        for item in chosen:
+            values = sorted(g["percent"] for g in item["given"])
+            agreed = item_comment(number, "group", phase, item["key"])
+            consensus.settle_item(session, settings, actor=leader, now=now, phase=phase, number=number,
+                                  item_key=item["key"], value=f"{values[len(values) // 2]}%",
+                                  strengths=agreed["strengths"], opportunities=agreed["opportunities"],
+                                  reason="示例：合议后取专家评分的中位数，优势和改进机会按讨论结论归纳")
+
+
 def _settle(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
-    """Consensus for any disagreement (the mean, for the sample), then the leader confirms the report."""
-    st = results.standing(session, settings, phase)
+    """Consensus per item where experts differ (issue 25.2), any disagreement left by its total (the mean, for the
+    sample), then the leader confirms the report."""
     leader = _leader(session)
+    _settle_items(session, settings, phase, leader, now)
+    st = results.standing(session, settings, phase)
     for app_id in st.unresolved:
         results.record_consensus(session, settings, actor=leader, now=now, phase=phase,
                                  number=session.get(Application, app_id).number,

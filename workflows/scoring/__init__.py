@@ -7,6 +7,8 @@ from workflows.scoring.models import (  # noqa: F401
     ConflictDeclaration,
     ScoreSheet,
     Consensus,
+    ItemConsensus,
+    InterestDeclaration,
     Shortlist,
     ReportConfirmation,
 )

@@ -112,6 +112,27 @@ class Consensus(Base):
     __table_args__ = (UniqueConstraint("phase", "application_id"), of_application())
 
 
+class ItemConsensus(Base):
+    """The expert group's agreed result for one GB/T 19580 item of one application (issue 25.2), recorded by the
+    leader: the agreed percentage, the agreed strengths and opportunities, and the reason for the change from the
+    individual scores. The application's consensus total is the sum over items (workflows.scoring.consensus)."""
+
+    __tablename__ = "item_consensus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    application_id: Mapped[int]
+    item_key: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int]
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    opportunities: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("phase", "application_id", "item_key"), of_application())
+
+
 class Shortlist(Base):
     """Applications going on: 'site' (site-visit candidates) or 'vote' (the committee's top N)."""
 
