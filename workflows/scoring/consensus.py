@@ -46,6 +46,11 @@ def parse_settlement(text: str) -> dict[str, str]:
     return out
 
 
+def confirmed(session: Session, phase: str, app_id: int) -> list[ScoreSheet]:
+    """The application's confirmed sheets of a phase, by expert."""
+    return _sheets(session, phase, app_id)
+
+
 def _sheets(session: Session, phase: str, app_id: int) -> list[ScoreSheet]:
     return list(session.scalars(select(ScoreSheet).where(ScoreSheet.phase == phase, ScoreSheet.application_id == app_id,
                                                          ScoreSheet.status == "confirmed")
@@ -65,10 +70,11 @@ def _item_aggregate(settings: Settings, rb: Rubric, sheets: list[ScoreSheet], ke
 
 
 def consensus_total(settings: Settings, rb: Rubric, sheets: list[ScoreSheet],
-                    agreed: dict[str, ItemConsensus]) -> Fraction:
-    """Σ over items: agreed points where settled, the experts' aggregate of the item's points where not."""
+                    agreed: dict[str, ItemConsensus], keys: list[str] | None = None) -> Fraction:
+    """Σ over items (all, or `keys`): agreed points where settled, the experts' aggregate of the item's points
+    where not."""
     return sum((item_points(rb.item(k).max_points, agreed[k].percent) if k in agreed
-                else _item_aggregate(settings, rb, sheets, k) for k in rb.item_keys), Fraction(0))
+                else _item_aggregate(settings, rb, sheets, k) for k in (keys or rb.item_keys)), Fraction(0))
 
 
 def flagged_items(settings: Settings, sheets: list[ScoreSheet]) -> set[str]:
