@@ -21,10 +21,11 @@ from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
 from workflows import scoring
-from workflows.scoring import interest
+from workflows.scoring import feedback, interest
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
+from .exports import _download
 from .gate import bp, view
 from .pages import names_of, visible_ids
 from .render import headers, message, page, rt
@@ -53,6 +54,15 @@ def _documents(s, me: Signed, app) -> list[Document]:  # noqa: ANN001
     if not interest.declared(s, me.userid, app.id):   # an expert's files open after his 利益冲突声明
         return []
     return sorted((d for d in apply.current_documents(app).values() if d.status != "rejected"), key=lambda d: d.id)
+
+
+def _feedback_ready(s, app) -> bool:  # noqa: ANN001
+    """Whether the applicant's feedback report can be written (its material review is complete)."""
+    try:
+        feedback.feedback_data(s, rt().settings, app.number or "")
+    except DomainError:
+        return False
+    return True
 
 
 def _review_actions(s, me: Signed, app, r) -> dict[str, bool]:  # noqa: ANN001
@@ -120,6 +130,7 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
         "flagged": {f["item_key"] for f in (review.findings_view(settings, r) if r else []) if f["item_key"]
                     and not f["resolved"]},
         "reason_max": review.REASON_MAX,
+        "feedback": _feedback_ready(s, app),
     }
     return data
 
@@ -162,6 +173,24 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
     resp.headers["X-Frame-Options"] = "SAMEORIGIN"
     return resp
+
+
+@bp.get("/applications/<int:app_id>/feedback.<ext>")
+@view("applications", "applications.view")
+def feedback_report(me: Signed, app_id: int, ext: str) -> Response:
+    """The applicant's feedback report (issue 25.5) as the CLI writes it, for the secretariat: Markdown or HTML."""
+    if ext not in ("md", "html") or not _full_view(me):
+        return page("missing", 404)
+    settings = rt().settings
+    with rt().sessions() as s:
+        try:
+            app = _load(s, me, app_id)
+            data = feedback.feedback_data(s, settings, app.number or "")
+        except DomainError:
+            return page("missing", 404)
+    text = rt().renderer.text(f"reports/feedback.{ext}.j2", f=data) + "\n"
+    mime = "text/html" if ext == "html" else "text/markdown"
+    return _download(text.encode("utf-8"), f"{mime}; charset=utf-8", f"feedback-{data['number']}.{ext}")
 
 
 @bp.post("/applications/<int:app_id>/interest")
