@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import sample
-from tests.bot.admin_helpers import sign_in
+from tests.bot.admin_helpers import csrf, sign_in
 from tests.bot.conftest import deliver, texts
 from tests.workflows.scoringdata import (
     ITEM_KEYS, T_MATERIAL, add_application, add_roster, assign_all, open_phase, score, sheet_text, uniform,
@@ -144,3 +144,31 @@ def test_the_sample_writes_realistic_comments(rt, clock):
         sheet = s.scalars(select(ScoreSheet).where(ScoreSheet.phase == "material").order_by(ScoreSheet.id)).first()
         assert set(sheet.comments) == set(ITEM_KEYS)
         assert all(c["strengths"] and c["opportunities"] for c in sheet.comments.values())
+
+
+def test_an_expert_writes_his_comments_in_the_workbench_too(world, cb, wecom, http):
+    rt, experts = world
+    expert, other = experts[:2]
+    say(cb, rt, wecom, expert, "评分 SG2018-001")
+    say(cb, rt, wecom, expert, "30分 优势：聊天里写的优势")
+    with rt.sessions.begin() as s:
+        score(s, rt.settings, other, "SG2018-001", uniform(50))
+        s.get(ScoreSheet, s.scalar(select(ScoreSheet.id).where(ScoreSheet.expert == other))).comments = {
+            "4.1.2": {"strengths": "别人的评语", "opportunities": ""}}
+    sign_in(http, wecom, expert)
+    page = http.get("/admin/applications/1")
+    html = page.get_data(as_text=True)
+    assert 'id="my-sheets"' in html and "聊天里写的优势" in html and "别人的评语" not in html
+    sheet_id = _sheet(rt, expert).id
+    done = http.post("/admin/applications/1/comments", data={
+        "csrf": csrf(page.data), "sheet": str(sheet_id), "s_4.1.2": "", "o_4.1.2": "",
+        "s_4.7.2": "合格率三年上升", "o_4.7.2": "缺少对比数据"})
+    assert done.status_code == 303
+    assert _sheet(rt, expert).comments == {"4.7.2": {"strengths": "合格率三年上升", "opportunities": "缺少对比数据"}}
+    with rt.sessions() as s:
+        theirs = s.scalar(select(ScoreSheet.id).where(ScoreSheet.expert == other))
+    refused = http.post("/admin/applications/1/comments", data={"csrf": csrf(page.data), "sheet": str(theirs),
+                                                                 "s_4.1.2": "篡改"})
+    assert refused.status_code == 404
+    with rt.sessions() as s:
+        assert s.get(ScoreSheet, theirs).comments["4.1.2"]["strengths"] == "别人的评语"

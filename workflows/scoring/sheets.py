@@ -167,7 +167,8 @@ def set_comments(session: Session, settings: Settings, *, actor: str, now: dt.da
         raise InvalidInput("unknown_category", categories=unknown)
     cleaned = {k: {"strengths": str(v.get("strengths") or "").strip()[:TEXT_MAX],
                    "opportunities": str(v.get("opportunities") or "").strip()[:TEXT_MAX]} for k, v in comments.items()}
-    sheet.comments = {**sheet.comments, **cleaned}
+    merged = {**sheet.comments, **cleaned}
+    sheet.comments = {k: v for k, v in merged.items() if v.get("strengths") or v.get("opportunities")}
     sheet.updated_at = now
     return sheet
 

@@ -22,6 +22,7 @@ from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
 from workflows import scoring
 from workflows.scoring import feedback, interest
+from workflows.scoring.comments import TEXT_MAX
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
@@ -54,6 +55,20 @@ def _documents(s, me: Signed, app) -> list[Document]:  # noqa: ANN001
     if not interest.declared(s, me.userid, app.id):   # an expert's files open after his 利益冲突声明
         return []
     return sorted((d for d in apply.current_documents(app).values() if d.status != "rejected"), key=lambda d: d.id)
+
+
+def _my_sheets(s, me: Signed, app) -> list[dict[str, Any]]:  # noqa: ANN001
+    """The expert's own sheets of this application (never anyone else's): items, his scores and comments."""
+    settings = rt().settings
+    rb = scoring.configured_rubric(settings)
+    out = []
+    for row in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id, ScoreSheet.expert == me.userid)
+                         .order_by(ScoreSheet.phase)):
+        out.append({"id": row.id, "phase": row.phase, "status": row.status,
+                    "items": [{"key": i.key, "name": i.name, "percent": row.percentages.get(i.key),
+                               "comment": (row.comments or {}).get(i.key) or {}, "reason": (row.reasons or {}).get(i.key, "")}
+                              for i in rb.items], "text_max": TEXT_MAX})
+    return out
 
 
 def _feedback_ready(s, app) -> bool:  # noqa: ANN001
@@ -96,6 +111,7 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
         "full": _full_view(me),
     }
     if not data["full"]:
+        data["my_sheets"] = _my_sheets(s, me, app)
         mine = interest.declaration(s, me.userid, app.id)
         data["interest"] = {"outcome": mine.outcome if mine else None, "at": mine.declared_at if mine else None,
                             "years": settings.award.rules.conflict_lookback_years, "codes": list(interest.CODES),
@@ -191,6 +207,32 @@ def feedback_report(me: Signed, app_id: int, ext: str) -> Response:
     text = rt().renderer.text(f"reports/feedback.{ext}.j2", f=data) + "\n"
     mime = "text/html" if ext == "html" else "text/markdown"
     return _download(text.encode("utf-8"), f"{mime}; charset=utf-8", f"feedback-{data['number']}.{ext}")
+
+
+@bp.post("/applications/<int:app_id>/comments")
+@view("applications", "applications.view")
+def save_comments(me: Signed, app_id: int) -> Response:
+    """An expert's strengths and opportunities per item on his own draft sheet (issue 25.1), as in chat."""
+    form = request.form
+    sheet_id = form.get("sheet", "")
+    number = str(app_id)
+    try:
+        with rt().sessions.begin() as s:
+            app = _load(s, me, app_id)
+            number = app.number or number
+            row = s.get(ScoreSheet, int(sheet_id)) if sheet_id.isdigit() else None
+            if row is None or row.application_id != app.id or row.expert != me.userid:
+                return page("missing", 404)
+            keys = scoring.configured_rubric(rt().settings).item_keys
+            found = {k: {"strengths": form.get(f"s_{k}", ""), "opportunities": form.get(f"o_{k}", "")} for k in keys}
+            found = {k: v for k, v in found.items() if v["strengths"].strip() or v["opportunities"].strip()
+                     or k in (row.comments or {})}
+            scoring.set_comments(s, rt().settings, actor=me.userid, now=now(), sheet_id=row.id, comments=found)
+    except NotFound:
+        return page("missing", 404)
+    except DomainError as exc:
+        return _refused(me, exc, number, app_id)
+    return headers(redirect(f"/admin/applications/{app_id}?done=comments#my-sheets", code=303))
 
 
 @bp.post("/applications/<int:app_id>/interest")
