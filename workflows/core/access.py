@@ -88,6 +88,10 @@ POLICY: dict[str, frozenset[str]] = {
     "results.shortlist": SECRETARIAT,
     "visits.propose": SECRETARIAT,                   # 现场评审: date, time, experts, itinerary (and changes)
     "visits.answer": frozenset({APPLICANT}),         # the enterprise confirms or asks for another slot
+    # 现场核实问题 (issue 25.3): the leader (or the secretariat) lists the issues to verify per candidate; the
+    # experts of the visit record their findings (the leader also the group's)
+    "siteissues.manage": frozenset({"expert_leader", "secretariat", OPERATOR}),
+    "siteissues.finding": EXPERTS,
     # 7.3 committee vote
     "vote.manage": SECRETARIAT,
     "vote.cast": COMMITTEE,

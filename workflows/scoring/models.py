@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.apply.models import of_application
@@ -161,3 +161,40 @@ class ReportConfirmation(Base):
     digest: Mapped[str] = mapped_column(String(64))  # what was confirmed: hash of the ranking shown
 
     __table_args__ = (UniqueConstraint("edition", "phase"),)
+
+
+class SiteIssue(Base):
+    """An issue to verify on site for one applicant (issue 25.3): the GB/T 19580 item, what to verify, whom to ask
+    and which documents to see; listed by the group leader (or the secretariat) from the material consensus."""
+
+    __tablename__ = "site_issue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64), index=True)
+    application_id: Mapped[int] = mapped_column(index=True)
+    position: Mapped[int]                                   # 序号 within the applicant's worksheet (1, 2, …)
+    item_key: Mapped[str] = mapped_column(String(16))
+    verify: Mapped[str] = mapped_column(Text)               # 核实内容
+    ask: Mapped[str] = mapped_column(Text, default="")      # 询问对象
+    documents: Mapped[str] = mapped_column(Text, default="")  # 查阅文件
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("application_id", "position"), of_application())
+
+
+class SiteFinding(Base):
+    """A finding on one site issue: an expert's own, or the group's (recorded by the leader); whether the issue was
+    verified, partly verified or not, the adjustment to the item in percentage points, and its reason."""
+
+    __tablename__ = "site_finding"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("site_issue.id"), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    by_group: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str] = mapped_column(String(16))        # verified | partly | not_verified
+    adjustment: Mapped[int] = mapped_column(default=0)      # percentage points for the issue's item (−100…100)
+    finding: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("issue_id", "recorded_by", "by_group"),)
