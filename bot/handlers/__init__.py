@@ -9,12 +9,12 @@ def build_router() -> Router:
     from .. import confirm
     from . import (application, call, committee, common, complaints, consensus, draw, experts, interest, publicity,
                    recommend, review,
-                   scoring, supplement, visits, voting)
+                   scoring, siteissues, supplement, visits, voting)
 
     router = Router()
     for module in (common, confirm, committee, call, application, recommend, review, supplement, draw, experts, consensus,
                    interest,
-                   visits,
+                   visits, siteissues,
                    scoring, voting,
                    complaints, publicity):
         module.register(router)
