@@ -12,7 +12,7 @@ from tests.bot.conftest import deliver
 from tests.workflows.scoringdata import T_SITE, add_application, add_roster, open_phase, uniform
 from workflows.core.models import AuditEntry
 from workflows.scoring import visits
-from workflows.scoring.models import ItemConsensus, ScoreSheet, Shortlist, SiteFinding, SiteIssue
+from workflows.scoring.models import Assignment, ItemConsensus, ScoreSheet, Shortlist, SiteFinding, SiteIssue
 
 VISIT = dt.datetime(2019, 1, 10, 1, 0, tzinfo=dt.timezone.utc)
 
@@ -34,6 +34,9 @@ def world(rt, clock):
                 s.add(ItemConsensus(edition=app.edition, phase="material", application_id=app.id, item_key="4.2.2",
                                     percent=55, reason="合议", recorded_by="zuzhang", recorded_at=T_SITE))
         open_phase(s, rt.settings, "site", T_SITE)
+        for expert in ("e1", "e2"):
+            s.add(Assignment(edition=rt.settings.award.edition_key, phase="site", application_id=1, expert=expert,
+                             assigned_by="mishu", assigned_at=T_SITE))
         visits.propose(s, rt.settings, actor="mishu", now=T_SITE, number="SG2018-001", starts_at=VISIT,
                        experts=["e1", "e2"], itinerary="9:00 座谈；10:30 查看现场")
     deliver(rt)
@@ -87,3 +90,38 @@ def test_the_leader_lists_issues_and_the_experts_record_findings(world, cb, weco
         actions = [e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.action.like("site.%")))]
     assert actions == ["site.issue_add", "site.issue_add", "site.finding", "site.finding"]
 
+
+
+def test_the_site_report_carries_the_issue_worksheet(world, cb, wecom, tmp_path):
+    from bot.commands.experts import write_report
+    rt = world
+    say(cb, rt, wecom, "zuzhang", "现场问题 SG2018-001 4.2.2 核实战略目标如何分解到班组 / 询问对象：战略发展部负责人 / "
+                                  "文件：年度目标责任书")
+    say(cb, rt, wecom, "zuzhang", "现场问题 SG2018-001 4.4.2 查看员工培训记录 / 人力资源部 / 培训台账")
+    say(cb, rt, wecom, "e1", "核实 SG2018-001 1 部分 -5 发现：目标只分解到部门 理由：班组无量化目标")
+    md, html = write_report(rt, "site", str(tmp_path))
+    text = md.read_text(encoding="utf-8")
+    assert "**现场核实问题**" in text
+    assert ("| 1 | 4.2.2 战略制定 | 核实战略目标如何分解到班组 | 战略发展部负责人 | 年度目标责任书 | "
+            "专家一：部分核实 -5，目标只分解到部门（班组无量化目标） | −5 |") in text
+    assert "| 2 | 4.4.2" in text and "尚未核实" in text
+    assert "| 4.2.2 战略制定 | 55% | −5 | 50%（20.00/40） | 班组无量化目标 |" in text
+    page = html.read_text(encoding="utf-8")
+    assert "<h4>现场核实问题" in page and "班组无量化目标" in page
+
+
+def test_the_workbench_application_page_lists_the_worksheet(world, cb, wecom, http):
+    from tests.bot.admin_helpers import sign_in
+    rt = world
+    say(cb, rt, wecom, "zuzhang", "现场问题 SG2018-001 4.2.2 核实战略目标如何分解到班组 / 询问对象：战略发展部负责人 / "
+                                  "文件：年度目标责任书")
+    say(cb, rt, wecom, "e2", "核实 SG2018-001 1 未核实 -10 理由：无法提供目标责任书")
+    for who in ("mishu", "e1"):
+        sign_in(http, wecom, who)
+        html = http.get("/admin/applications/1").get_data(as_text=True)
+        section = html[html.index('id="site-issues"'):]
+        section = section[:section.index("</section>")]
+        assert "核实战略目标如何分解到班组" in section and "专家二：未核实 -10" in section
+        assert "无法提供目标责任书" in section and "55%" in section and "45%" in section
+    sign_in(http, wecom, "mishu")
+    assert 'id="site-issues"' not in http.get("/admin/applications/2").get_data(as_text=True)

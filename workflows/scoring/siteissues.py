@@ -240,7 +240,7 @@ def worksheet(session: Session, settings: Settings, app: Application) -> dict[st
                            {"by": "专家组" if f.by_group else names.get(f.recorded_by) or f.recorded_by,
                             "userid": f.recorded_by, "group": f.by_group, "outcome": f.outcome,
                             "adjustment": f.adjustment, "finding": f.finding, "reason": f.reason,
-                            "at": f.recorded_at} for f in found[r.id]]})
+                            "at": f.recorded_at.isoformat()} for f in found[r.id]]})
         per_item.setdefault(r.item_key, []).append((r, adj, found[r.id]))
     items = []
     for key in [k for k in rb.item_keys if k in per_item]:
@@ -279,7 +279,7 @@ def expert_worksheets(session: Session, settings: Settings, userid: str) -> list
         if visit is None or userid not in visit.experts:
             continue
         sheet = worksheet(session, settings, session.get(Application, s.application_id))
-        sheet["starts_at"] = visit.starts_at
+        sheet["starts_at"] = visit.starts_at.isoformat()
         for issue in sheet["issues"]:
             issue["mine"] = next((f for f in issue["findings"] if f["userid"] == userid and not f["group"]), None)
         sheet["owed"] = sum(1 for i in sheet["issues"] if i["mine"] is None)

@@ -21,7 +21,7 @@ from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
 from workflows import scoring
-from workflows.scoring import feedback, interest
+from workflows.scoring import feedback, interest, siteissues, visits
 from workflows.scoring.comments import TEXT_MAX
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
@@ -95,6 +95,19 @@ def _review_actions(s, me: Signed, app, r) -> dict[str, bool]:  # noqa: ANN001
     return {"accept": open_request is None, "supplement": open_request is None, "reject": True, "finding": True}
 
 
+def _site_issues(s, me: Signed, app) -> dict[str, Any] | None:  # noqa: ANN001
+    """The issue worksheet of a site-visit candidate (issue 25.3): for the secretariat and the leader, and for an
+    expert on its visit; None otherwise."""
+    settings = rt().settings
+    if app.id not in {x.application_id for x in scoring.shortlist(s, settings, "site")}:
+        return None
+    if not access.may_see(me.role, "scores.view"):
+        visit = visits.visit_of(s, settings, app.id)
+        if visit is None or me.userid not in visit.experts:
+            return None
+    return siteissues.worksheet(s, settings, app)
+
+
 def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     settings = rt().settings
     docs = _documents(s, me, app)
@@ -109,6 +122,7 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
                        "source": d.source, "uploaded_at": d.uploaded_at, "current": d.id in current,
                        "preview": d.kind in PREVIEW} for d in docs],
         "full": _full_view(me),
+        "site_issues": _site_issues(s, me, app),
     }
     if not data["full"]:
         data["my_sheets"] = _my_sheets(s, me, app)
