@@ -16,6 +16,7 @@ from workflows.core.settings import Settings
 from .base import ensure_roster
 from .comments import item_comment, sheet_comments
 from .draw import ensure_panel
+from .siteissues import ensure_site_issues
 from .visits import ensure_visits
 
 
@@ -144,6 +145,7 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
 def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Site sheets scored, report confirmed, the committee's top N recorded; the vote stage open."""
     at = _inside(session, settings, "site", now)
+    ensure_site_issues(session, settings, at)   # 现场核实问题 and the findings at the visits (issue 25.3)
     _score(session, settings, "site", at)
     if scoring.assignments(session, settings, "site"):
         _settle(session, settings, "site", at)
