@@ -71,6 +71,7 @@ def test_the_report_of_a_finalist_reads_like_an_assessors_report(rt, tmp_path):
         for key, name in (("4.1", "领导"), ("4.4", "资源"), ("4.7", "结果")):
             assert f"{key} {name}" in text
         assert "主要优势" in text and "改进机会" in text and "评分区间" in text
+        assert "现场核实" in text and "专家·" not in text   # the site-visit findings (issue 25.3), unsigned
         # Nothing of anyone else, no expert, no individual score.
         assert not [n for n in apps if n != finalist and (n in text or apps[n] in text)]
         assert not [e for e in experts if e in text]
@@ -94,7 +95,18 @@ def test_an_applicant_that_stopped_at_the_material_review_gets_its_report_too(rt
     result = invoke(rt, "report", "feedback", material_only)   # no --out: Markdown on stdout
     assert result.exit_code == 0, result.output
     assert apps[material_only] in result.output and "参加了材料评审" in result.output
-    assert "材料评审的合议结果" in result.output
+    assert "材料评审的合议结果" in result.output and "现场核实" not in result.output
+
+
+def test_the_site_report_of_the_sample_carries_the_issue_worksheets(rt, tmp_path):
+    from bot.commands.experts import write_report
+    md, html = write_report(rt, "site", str(tmp_path))
+    text = md.read_text(encoding="utf-8")
+    with rt.sessions() as s:
+        visited = s.scalars(select(Application.number).join(Shortlist, Shortlist.application_id == Application.id)
+                            .where(Shortlist.kind == "site")).all()
+    assert text.count("**现场核实问题**") == len(visited) and "专家组：" in text and "核实后" in text
+    assert "<h4>现场核实问题" in html.read_text(encoding="utf-8")
 
 
 def test_an_unknown_number_is_a_bad_argument(rt):

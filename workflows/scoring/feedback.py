@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workflows.apply.models import Application
 from workflows.core.errors import InvalidInput
 from workflows.core.settings import Settings
-from workflows.scoring import consensus
+from workflows.scoring import consensus, siteissues
 from workflows.scoring.experts import PHASES, assignments, find_application
 from workflows.scoring.models import ItemConsensus, ScoreSheet
 from workflows.scoring.results import VOTE, SITE, shortlist
@@ -57,6 +57,21 @@ def _texts(kind: str, keys: list[str], agreed: dict[str, ItemConsensus], sheets:
     return out
 
 
+def _site_notes(session: Session, app: Application) -> dict[str, list[dict[str, str]]]:
+    """Per item, what was verified on site and what was found (issue 25.3): the group's finding where recorded,
+    else the first expert's — the text only, never who found it or the adjustment."""
+    rows = siteissues.issues_of(session, app.id)
+    found = siteissues.findings_of(session, [r.id for r in rows])
+    out: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        first = next(iter(found[r.id]), None)   # the group's first (findings_of orders them so)
+        if first is None:
+            continue
+        out.setdefault(r.item_key, []).append({"verify": r.verify, "outcome": first.outcome,
+                                               "finding": first.finding or first.reason})
+    return out
+
+
 def feedback_data(session: Session, settings: Settings, number: str) -> dict[str, Any]:
     """Everything one applicant's feedback report shows (JSON-able)."""
     app = find_application(session, settings, number)
@@ -68,6 +83,7 @@ def feedback_data(session: Session, settings: Settings, number: str) -> dict[str
         raise InvalidInput("feedback_not_ready", number=app.number)
     agreed = consensus.settled(session, phase, app.id)
     earlier = {p: consensus.settled(session, p, app.id) for p in PHASES if p != phase and scored[p]}
+    site_notes = _site_notes(session, app) if scored["site"] else {}
     categories = []
     order: dict[str, Fraction] = {}
     total = Fraction(0)
@@ -87,7 +103,8 @@ def feedback_data(session: Session, settings: Settings, number: str) -> dict[str
         categories.append({"key": cat.key, "name": cat.name, "max": cat.max_points, "process": cat.process,
                            "band": number_, "low": low, "high": high,
                            "items": [{"key": i.key, "name": i.name} for i in items],
-                           "strengths": strengths[:KEY_TEXTS], "opportunities": opportunities[:KEY_TEXTS]})
+                           "strengths": strengths[:KEY_TEXTS], "opportunities": opportunities[:KEY_TEXTS],
+                           "site": [n for i in items for n in site_notes.get(i.key, [])]})
     overall = band(total / rb.total_max * 100, rb.bands)
     reached = ("vote" if any(r.application_id == app.id for r in shortlist(session, settings, VOTE)) else
                "site" if any(r.application_id == app.id for r in shortlist(session, settings, SITE)) else "material")

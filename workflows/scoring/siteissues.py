@@ -202,6 +202,12 @@ def issue_adjustment(findings: list[SiteFinding]) -> Fraction:
     return Fraction(sum(own), len(own)) if own else Fraction(0)
 
 
+def _counting(findings: list[SiteFinding]) -> list[SiteFinding]:
+    """The findings that make the issue's adjustment: the group's where recorded, else every expert's."""
+    group = [f for f in findings if f.by_group]
+    return group[:1] or findings
+
+
 def material_base(session: Session, settings: Settings, app_id: int) -> dict[str, Fraction]:
     """The material consensus per item in percent: agreed where settled, else the experts' mean percentage."""
     agreed = settled(session, "material", app_id)
@@ -248,7 +254,7 @@ def worksheet(session: Session, settings: Settings, app: Application) -> dict[st
         adj = sum((a for _, a, _ in per_item[key]), Fraction(0))
         start = base.get(key)
         site = None if start is None else min(max(start + adj, Fraction(0)), Fraction(100))
-        reasons = [f.reason for _, _, fs in per_item[key] for f in fs if f.adjustment and f.reason]
+        reasons = [f.reason for _, _, fs in per_item[key] for f in _counting(fs) if f.adjustment and f.reason]
         items.append({"key": key, "name": item.name, "max": item.max_points,
                       "material": "" if start is None else _pct(start), "adjustment": _signed(adj),
                       "site": "" if site is None else _pct(site),
