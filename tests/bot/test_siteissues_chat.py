@@ -89,6 +89,12 @@ def test_the_leader_lists_issues_and_the_experts_record_findings(world, cb, weco
     with rt.sessions() as s:
         actions = [e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.action.like("site.%")))]
     assert actions == ["site.issue_add", "site.issue_add", "site.finding", "site.finding"]
+    # the leader records the group's finding, which counts instead of the experts'; and edits an issue
+    assert "专家组的核实结论只能由专家组组长记录" in say(cb, rt, wecom, "e1", "核实 SG2018-001 1 专家组 部分 -8 理由：合议")[-1]
+    [group] = say(cb, rt, wecom, "zuzhang", "核实 SG2018-001 1 专家组 部分 -8 理由：组内合议后取 -8")
+    assert "已记录专家组对 SG2018-001 第 1 个问题" in group and "材料共识 55% −8 → 现场 47%" in group
+    [edited] = say(cb, rt, wecom, "zuzhang", "现场问题 SG2018-001 修改 2 4.4.3 查看培训效果评价 / 人力资源部 / 评估报告")
+    assert "4.4.3" in edited and "查看培训效果评价" in edited
 
 
 
