@@ -9,6 +9,7 @@ import click
 from workflows import scoring
 from workflows.core import people
 from workflows.core.errors import DomainError
+from workflows.scoring import feedback
 
 from . import base
 
@@ -118,6 +119,26 @@ def register(main: click.Group) -> None:
     def report_site(obj, out: str) -> None:
         """The site visit report with the composite ranking (Markdown and HTML)."""
         for path in write_report(obj.runtime, "site", out):
+            click.echo(f"wrote {path}")
+
+    @report_group.command("feedback")
+    @click.argument("number")
+    @click.option("--out", default=None, type=base.OUT_ANY,
+                  help="Output directory or file name (.md and .html are written); without it, Markdown on stdout.")
+    @click.pass_obj
+    def report_feedback(obj, number: str, out: str | None) -> None:
+        """One applicant's feedback report: per category the score band, key strengths and opportunities."""
+        rt = obj.runtime
+        try:
+            with rt.sessions() as s:
+                data = feedback.feedback_data(s, rt.settings, number)
+        except DomainError as exc:
+            base.refuse(rt, exc)
+        if out is None:
+            click.echo(rt.renderer.text("reports/feedback.md.j2", f=data))
+            return
+        for path, fmt in zip(report_paths(out, f"feedback-{data['number']}"), ("md", "html")):
+            path.write_text(rt.renderer.text(f"reports/feedback.{fmt}.j2", f=data) + "\n", encoding="utf-8")
             click.echo(f"wrote {path}")
 
     @scores_group.command("import")

@@ -7,6 +7,7 @@ from workflows import scoring
 from workflows.core import conversation, notices, people
 from workflows.core.errors import InvalidInput
 from workflows.core.models import CardTask, Conversation
+from workflows.scoring import interest
 from workflows.scoring.sheets import REASON_MAX as SHEET_REASON_MAX
 
 from .. import confirm
@@ -66,8 +67,10 @@ def _ask_conflict(ctx: Context, number: str, reason: str) -> None:
     if len(reason) > REASON_MAX:
         raise InvalidInput("reason_too_long", max=REASON_MAX, length=len(reason))
     app = scoring.check_conflict(ctx.session, ctx.settings, ctx.userid, number)
-    confirm.ask(ctx, "conflict", subject=f"application:{app.id}", params={"number": app.number, "reason": reason},
-                number=app.number, enterprise=app.enterprise_name, reason=reason,
+    code, note = interest.parse_code(reason)
+    confirm.ask(ctx, "conflict", subject=f"application:{app.id}",
+                params={"number": app.number, "reason": note, "code": code},
+                number=app.number, enterprise=app.enterprise_name, reason=note, code=code,
                 withdraws=scoring.conflict_withdraws(ctx.session, ctx.settings, ctx.userid, app))
 
 
@@ -129,7 +132,8 @@ def register(router: Router) -> None:
         app = scoring.check_conflict(ctx.session, ctx.settings, ctx.userid, number)
         if not reason.strip():  # 回避 asks for a reason, then for a confirmation
             conversation.start(ctx.session, ctx.userid, REASON_FLOW, "conflict", now=ctx.now, number=app.number)
-            ctx.reply("experts.conflict_ask_reason", number=app.number, enterprise=app.enterprise_name)
+            ctx.reply("experts.conflict_ask_reason", number=app.number, enterprise=app.enterprise_name,
+                      years=ctx.settings.award.rules.conflict_lookback_years)
             return
         _ask_conflict(ctx, app.number, reason)
 
@@ -213,9 +217,10 @@ def register(router: Router) -> None:
     @router.confirmed("conflict")
     def on_conflict_confirmed(ctx: Context, params: dict[str, Any]) -> None:
         app, withdrawn = scoring.declare_conflict(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now,
-                                                  number=params["number"], reason=params["reason"])
+                                                  number=params["number"], reason=params["reason"],
+                                                  code=params.get("code", "other"))
         ctx.reply("experts.conflict_recorded", number=app.number, enterprise=app.enterprise_name,
-                  withdrawn=bool(withdrawn), reason=params["reason"])
+                  withdrawn=bool(withdrawn), reason=params["reason"], code=params.get("code", "other"))
 
     @router.confirmed("consensus_replace")
     def on_consensus_replace(ctx: Context, params: dict[str, Any]) -> None:

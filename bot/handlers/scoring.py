@@ -5,7 +5,8 @@ import re
 from enum import StrEnum
 
 from workflows.core import conversation, notices, stages
-from workflows import apply, scoring
+from workflows import scoring
+from workflows.scoring import comments, interest
 from workflows.core.errors import NotFound
 from workflows.apply.models import Application
 from workflows.core.models import CardTask, Conversation
@@ -14,19 +15,21 @@ from workflows.scoring.scoresheet import EntryError, decimal_text, item_points, 
 
 from ..router import Context, Router
 from ..wecom.inbound import CardEvent, Inbound, Text
+from . import interest as declare
 
 FLOW = "score"
 REVISE = "修改"
 CONFIRM = ("确认", "提交", "确认提交")
 SKIP = ("跳过", "无", "不填")
 _COMMENT = re.compile(r"^(?P<key>\d+(?:\.\d+)*)\s*(?P<body>.+)$")
-_SPLIT = re.compile(r"[;；]?\s*(?:改进|改进机会|不足)\s*[:：]")
+_VALUE = re.compile(r"^\d+(?:\.\d+)?\s*(?:%|分|pts?)?$")   # a bare score value (in a reason step: a new value)
 
 
 class Step(StrEnum):
     """Where an expert is in scoring one application."""
 
     ITEM = "item"
+    REASON = "reason"
     COMMENTS = "comments"
     CONFIRM = "confirm"
 
@@ -49,14 +52,24 @@ def _echo(ctx: Context, sheet: ScoreSheet, keys: list[str]) -> dict:
 
 def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool = False,
              echo: dict | None = None) -> None:
-    """Ask for the first missing item, or show the summary and move on to comments/confirmation."""
+    """Ask for the reason of an outlying score first, then the first missing item (with the strengths and
+    opportunities of the one just scored), or show the summary and move on to comments/confirmation."""
     rb = scoring.configured_rubric(ctx.settings)
+    unexplained = comments.missing_reasons(ctx.session, ctx.settings, sheet)
+    if unexplained:
+        item = rb.item(unexplained[0])
+        conversation.advance(conv, Step.REASON, now=ctx.now, item=item.key)
+        ctx.reply("scoring.ask_reason", echo=echo, item={"key": item.key, "name": item.name},
+                  percent=int(sheet.percentages[item.key]), limit=ctx.settings.award.rules.outlier_item_percent)
+        return
     missing = scoring.missing_items(ctx.settings, sheet)
     app = _app(ctx, sheet)
     if missing:
         item = rb.item(missing[0])
+        prev = conv.data.get("prev")
         conversation.advance(conv, Step.ITEM, now=ctx.now, item=item.key)
         ctx.reply("scoring.ask_item", intro=intro, echo=echo, number=app.number, enterprise=app.enterprise_name,
+                  comment_for=prev if prev and prev not in sheet.comments else None,
                   step=rb.step, position=rb.item_keys.index(item.key) + 1, count=len(rb.items),
                   standard=ctx.settings.award.rubric.standard, guide=ctx.settings.award.rubric.guide,
                   process=rb.is_process(item.key),
@@ -66,9 +79,11 @@ def ask_next(ctx: Context, sheet: ScoreSheet, conv: Conversation, *, intro: bool
                           "high_points": points_text(item_points(item.max_points, hi))} for lo, hi in rb.bands])
         return
     show_summary(ctx, sheet, echo=echo)
-    if conv.step == Step.ITEM and not conv.data.get("commented"):
+    if conv.step in (Step.ITEM, Step.REASON) and not conv.data.get("commented"):
         conversation.advance(conv, Step.COMMENTS, now=ctx.now)
-        ctx.reply("scoring.ask_comments", categories=[{"key": c.key, "name": c.name} for c in rb.categories])
+        ctx.reply("scoring.ask_comments", categories=[{"key": c.key, "name": c.name} for c in rb.categories],
+                  uncommented=[k for k in rb.item_keys if k not in sheet.comments],
+                  last=conv.data.get("prev") if conv.data.get("prev") not in sheet.comments else None)
     else:
         ask_confirm(ctx, sheet, conv)
 
@@ -114,22 +129,49 @@ def no_phase(ctx: Context, word: str) -> None:
     ctx.reply("scoring.no_phase", state=state)
 
 
-def parse_comments(text: str, categories: set[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """Lines like '4.1 优势：…；改进：…' into per-category comments, plus the lines not understood."""
-    comments: dict[str, dict[str, str]] = {}
+def parse_comments(text: str, keys: set[str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """Lines like '4.1.2 优势：…；改进：…' (an item, or a whole category '4.1 …') into comments, plus the lines
+    not understood."""
+    found: dict[str, dict[str, str]] = {}
     bad: list[str] = []
-    for line in (normalize(line) for line in text.splitlines()):
+    for line in (line.strip() for line in text.splitlines()):
         if not line:
             continue
-        match = _COMMENT.match(line)
-        if match is None or match["key"] not in categories:
+        match = _COMMENT.match(normalize(line[:12]) + line[12:])
+        parsed = comments.parse_comment(match["body"]) if match is not None and match["key"] in keys else None
+        if parsed is None:
             bad.append(line[:30])
             continue
-        body = re.sub(r"^(?:优势|优点|长处)\s*[:：]\s*", "", match["body"].strip())
-        parts = _SPLIT.split(body, maxsplit=1)
-        comments[match["key"]] = {"strengths": parts[0].strip(" ;；")[:300],
-                                  "opportunities": parts[1].strip()[:300] if len(parts) > 1 else ""}
-    return comments, bad
+        found[match["key"]] = parsed
+    return found, bad
+
+
+def _comment_keys(ctx: Context) -> set[str]:
+    rb = scoring.configured_rubric(ctx.settings)
+    return {c.key for c in rb.categories} | set(rb.item_keys)
+
+
+def _comment_only(ctx: Context, sheet: ScoreSheet, conv: Conversation, raw: str) -> bool:
+    """A message that is only a comment ('优势：…；改进：…' for the item just scored, or '4.1.2 优势：…'): store
+    it, say so, and go on where the expert was. False when the message is something else."""
+    value, comment = comments.split_value(raw)
+    value = normalize(value)
+    rb = scoring.configured_rubric(ctx.settings)
+    if not comment or (value and rb.item(value) is None and value not in {c.key for c in rb.categories}):
+        return False
+    key = value or conv.data.get("prev")
+    parsed = comments.parse_comment(comment)
+    if not key or parsed is None:
+        ctx.reply("scoring.comments_error", lines=[raw[:30]])
+        return True
+    scoring.set_comments(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                         comments={key: parsed})
+    current = rb.item(conv.data.get("item")) if conv.step == Step.ITEM and conv.data.get("item") else None
+    ctx.reply("scoring.comment_saved", key=key, name=(rb.item(key).name if rb.item(key) else ""),
+              next=({"key": current.key, "name": current.name, "max": current.max_points}
+                    if current and current.key in scoring.missing_items(ctx.settings, sheet) else None),
+              confirm=conv.step == Step.CONFIRM)
+    return True
 
 
 def register(router: Router) -> None:
@@ -173,15 +215,22 @@ def register(router: Router) -> None:
             raise NotFound("sheet_not_found")
         if conv.step == Step.COMMENTS and "=" not in text:
             if text not in SKIP:
-                rb = scoring.configured_rubric(ctx.settings)
-                comments, bad = parse_comments(inbound.content, {c.key for c in rb.categories})
-                if bad or not comments:
+                found, bad = parse_comments(inbound.content, _comment_keys(ctx))
+                if bad or not found:
                     ctx.reply("scoring.comments_error", lines=bad or [text[:30]])
                     return
                 scoring.set_comments(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
-                                     comments=comments)
-                ctx.reply("scoring.comments_saved", count=len(comments))
+                                     comments=found)
+                ctx.reply("scoring.comments_saved", count=len(found))
             ask_confirm(ctx, sheet, conv)
+            return
+        if conv.step == Step.REASON and "=" not in text and not _VALUE.match(text):
+            scoring.set_reason(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                               item_key=conv.data.get("item") or "", reason=inbound.content)
+            ctx.reply("scoring.reason_saved", key=conv.data.get("item"))
+            ask_next(ctx, sheet, conv)
+            return
+        if "=" not in text and _comment_only(ctx, sheet, conv, inbound.content.strip()):
             return
         if conv.step == Step.CONFIRM and text in CONFIRM:
             confirm(ctx, sheet.id)
@@ -194,10 +243,12 @@ def register(router: Router) -> None:
             if entry.errors and conv.step != Step.ITEM:
                 return
         else:
+            value_part, comment = comments.split_value(inbound.content.strip())
+            text = normalize(value_part)
             key, _, value = text.partition(" ")
             item_key, raw = (key, value) if value and scoring.configured_rubric(ctx.settings).item(key) else \
                 (conv.data.get("item"), text)
-            if conv.step != Step.ITEM and item_key == conv.data.get("item") and not value:
+            if conv.step not in (Step.ITEM, Step.REASON) and item_key == conv.data.get("item") and not value:
                 ctx.reply("scoring.edit_hint")
                 return
             result = scoring.set_item(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
@@ -205,6 +256,11 @@ def register(router: Router) -> None:
             if isinstance(result, EntryError):
                 ctx.reply("scoring.entry_error", error=_error(result))
                 return
+            parsed = comments.parse_comment(comment) if comment else None
+            if parsed is not None:   # '60% 优势：…；改进：…' — the score and its comment in one message
+                scoring.set_comments(ctx.session, ctx.settings, actor=ctx.userid, now=ctx.now, sheet_id=sheet.id,
+                                     comments={item_key: parsed})
+            conversation.advance(conv, conv.step, now=ctx.now, prev=item_key)
             ask_next(ctx, sheet, conv, echo=_echo(ctx, sheet, [item_key]))
             return
         ask_next(ctx, sheet, conv)
@@ -236,9 +292,8 @@ def register(router: Router) -> None:
         if not args:
             raise NotFound("not_assigned", number="")
         app = scoring.require_assigned(ctx.session, ctx.settings, ctx.userid, args.split()[0], phase)
-        count = 0
-        for doc in sorted(apply.current_documents(app).values(), key=lambda d: d.id):
-            notices.send_file(ctx.session, ctx.userid, sha256=doc.sha256, filename=doc.original_name, now=ctx.now)
-            count += 1
-        ctx.reply("scoring.materials_sent", number=app.number, enterprise=app.enterprise_name, count=count)
+        if not interest.declared(ctx.session, ctx.userid, app.id):   # the files open after the declaration
+            declare.ask(ctx, app)
+            return
+        declare.send_materials(ctx, app)
 

@@ -7,14 +7,16 @@ import hashlib
 from sqlalchemy.orm import Session
 
 from workflows import scoring
-from workflows.scoring import results
+from workflows.scoring import comments, consensus, interest, results
 from workflows.core import access, people, stages
 from workflows.core.errors import InvalidInput
 from workflows.apply.models import Application
 from workflows.core.settings import Settings
 
 from .base import ensure_roster, sign_pledges
+from .comments import item_comment, sheet_comments
 from .draw import ensure_panel
+from .siteissues import ensure_site_issues
 from .visits import ensure_visits
 
 
@@ -49,6 +51,16 @@ def _assign(session: Session, settings: Settings, phase: str, now: dt.datetime) 
         actor = agency[0].userid
     scoring.propose(session, settings, actor=actor, now=now, phase=phase)
     scoring.confirm(session, settings, actor=actor, now=now, phase=phase)
+    _declare(session, settings, phase, now)
+
+
+def _declare(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
+    """Every assigned expert declares no conflict of interest before the files open (issue 25.4)."""
+    for app_id, users in scoring.assignments(session, settings, phase).items():
+        number = session.get(Application, app_id).number
+        for expert in users:
+            if interest.declaration(session, expert, app_id) is None:
+                interest.declare_none(session, settings, actor=expert, now=now, number=number)
 
 
 def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
@@ -61,13 +73,39 @@ def _score(session: Session, settings: Settings, phase: str, now: dt.datetime) -
                 continue
             text = " ".join(f"{k}={_percent(number, expert, phase, k)}%" for k in rb.item_keys)
             scoring.enter_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id, text=text)
+            scoring.set_comments(session, settings, actor=expert, now=now, sheet_id=sheet.id,
+                                 comments=sheet_comments(number, expert, phase, list(rb.item_keys)))
+            for key in comments.missing_reasons(session, settings, sheet):
+                scoring.set_reason(session, settings, actor=expert, now=now, sheet_id=sheet.id, item_key=key,
+                                   reason="示例：依据申报材料中的数据和现场核实情况")
             scoring.confirm_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id)
 
 
+def _settle_items(session: Session, settings: Settings, phase: str, leader: str, now: dt.datetime) -> None:
+    """The group discusses, per application, the items the experts scored furthest apart (every one over the
+    threshold, else up to three at ≥ 10 points) and agrees on the median, with strengths and opportunities."""
+    for app_id in scoring.assignments(session, settings, phase):
+        number = session.get(Application, app_id).number
+        book = consensus.scorebook(session, settings, phase, session.get(Application, app_id))
+        if not book["complete"] or book["settled"]:
+            continue
+        spread = sorted((i for i in book["items"] if i["spread"]), key=lambda i: (-i["spread"], i["key"]))
+        chosen = [i for i in spread if i["flagged"]] or [i for i in spread if i["spread"] >= 10][:3]
+        for item in chosen:
+            values = sorted(g["percent"] for g in item["given"])
+            agreed = item_comment(number, "group", phase, item["key"])
+            consensus.settle_item(session, settings, actor=leader, now=now, phase=phase, number=number,
+                                  item_key=item["key"], value=f"{values[len(values) // 2]}%",
+                                  strengths=agreed["strengths"], opportunities=agreed["opportunities"],
+                                  reason="示例：合议后取专家评分的中位数，优势和改进机会按讨论结论归纳")
+
+
 def _settle(session: Session, settings: Settings, phase: str, now: dt.datetime) -> None:
-    """Consensus for any disagreement (the mean, for the sample), then the leader confirms the report."""
-    st = results.standing(session, settings, phase)
+    """Consensus per item where experts differ (issue 25.2), any disagreement left by its total (the mean, for the
+    sample), then the leader confirms the report."""
     leader = _leader(session)
+    _settle_items(session, settings, phase, leader, now)
+    st = results.standing(session, settings, phase)
     for app_id in st.unresolved:
         results.record_consensus(session, settings, actor=leader, now=now, phase=phase,
                                  number=session.get(Application, app_id).number,
@@ -116,6 +154,7 @@ def to_site(session: Session, settings: Settings, now: dt.datetime) -> None:
 def to_vote(session: Session, settings: Settings, now: dt.datetime) -> None:
     """Site sheets scored, report confirmed, the committee's top N recorded; the vote stage open."""
     at = _inside(session, settings, "site", now)
+    ensure_site_issues(session, settings, at)   # 现场核实问题 and the findings at the visits (issue 25.3)
     _score(session, settings, "site", at)
     if scoring.assignments(session, settings, "site"):
         _settle(session, settings, "site", at)

@@ -559,3 +559,17 @@ def test_an_expert_cannot_take_review_decisions(edition):
                          .order_by(AuditEntry.id.desc()))
         assert entry.actor == "zhuanjia1" and entry.subject == "review.decide" and entry.details["role"] == "expert"
 
+
+
+def test_the_secretariat_downloads_an_applicants_feedback_report(mishu, edition):
+    app = _apps(edition)[0]
+    page = text(mishu.get(f"/admin/applications/{app.id}"))
+    assert f'href="/admin/applications/{app.id}/feedback.html"' in page
+    resp = mishu.get(f"/admin/applications/{app.id}/feedback.html")
+    assert resp.status_code == 200 and resp.headers["Content-Disposition"].startswith("attachment")
+    assert app.enterprise_name in text(resp) and "反馈报告" in text(resp) and "主要优势" in text(resp)
+    assert mishu.get(f"/admin/applications/{app.id}/feedback.pdf").status_code == 404
+    with edition.rt.sessions() as s:
+        mine = s.scalar(select(Assignment.application_id).where(Assignment.expert == "zhuanjia1"))
+    expert = client_for(edition, "zhuanjia1")
+    assert expert.get(f"/admin/applications/{mine}/feedback.html").status_code == 404

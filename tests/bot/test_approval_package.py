@@ -176,7 +176,7 @@ def test_cli_writes_each_format(edition, tmp_path):
     result = cli(rt, "approval", "package", "--format", "docx", "--out", str(target))
     assert f"wrote {target}" in result.output and "draft" not in result.output
     text = approval_files.docx_text(target.read_bytes())
-    assert "评选情况报告" in text and "697.15" in text
+    assert "评选情况报告" in text and "695.95" in text
     _no_complainant(text)
     result = cli(rt, "approval", "package", "--format", "html", "--out", str(tmp_path / "r.html"))
     assert "<h1>" in (tmp_path / "r.html").read_text(encoding="utf-8")
@@ -191,7 +191,7 @@ def test_the_workbench_offers_the_package_to_the_secretariat_only(edition):
     resp = http.get("/admin/reports/approval.docx")
     assert resp.status_code == 200 and resp.mimetype == DOCX
     assert resp.headers["Content-Disposition"].startswith("attachment")
-    assert "697.15" in approval_files.docx_text(resp.data)
+    assert "695.95" in approval_files.docx_text(resp.data)
     for name in ("approval.md", "approval.html"):
         body = http.get(f"/admin/reports/{name}").get_data(as_text=True)
         assert "评选情况报告" in body

@@ -96,5 +96,5 @@ def test_a_bar_or_a_line_break_in_a_name_keeps_the_tables_whole(partial):
     md = approval_files.render(rt.renderer, data, "md").decode()
     assert "韶关｜管道 工程有限公司" in md
     rows = [line for line in md.splitlines() if line.startswith("| ") and "SG2018-" in line]
-    assert rows and {line.count("|") for line in rows if "材料" not in line} <= {6, 8}
+    assert rows and {line.count("|") for line in rows if "材料" not in line} <= {4, 6, 8}
     assert "韶关｜管道 工程有限公司" in approval_files.docx_text(approval_files.render(rt.renderer, data, "docx"))

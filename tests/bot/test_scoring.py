@@ -105,7 +105,7 @@ def test_expert_scores_item_by_item_then_whole_sheet_with_corrections(world, cb,
     assert "4.1 领导：66.00 / 110" in summary and "总分：689.00 / 1000" in summary
     assert "评语" in replies[-1]
     replies = say(cb, rt, wecom, expert, "4.1 优势：领导重视；改进：授权不足")
-    assert "已记录 1 个类目的评语" in replies[0]
+    assert "已记录 1 条评语" in replies[0]
     card = card_of(wecom, expert)
     assert card["emphasis_content"]["title"] == "689.00"
     click(cb, rt, wecom, expert, card, "score:confirm:" + card["button_list"][0]["key"].rsplit(":", 1)[1])
@@ -165,7 +165,7 @@ def test_conflict_declared_in_chat_asks_a_reason_and_a_confirmation(world, cb, w
     rt = world
     # Without a reason the bot asks for one; the card says what will happen; 取消 changes nothing.
     [ask] = say(cb, rt, wecom, "e3", "回避 SG2018-002")
-    assert "请回复回避理由" in ask
+    assert "请回复原因代码和说明" in ask and "5 亲属关系" in ask
     say(cb, rt, wecom, "e3", "   ")
     assert "请填写原因" in texts(wecom, "e3")[-1]
     say(cb, rt, wecom, "e3", "亲属在该企业任职")

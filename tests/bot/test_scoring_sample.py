@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from workflows import scoring
 from workflows.core import stages
+from workflows.apply.models import Application
 from workflows.scoring.models import ScoreSheet
 
 from bot import sample
@@ -32,6 +33,15 @@ def test_sample_steps_from_material_to_vote(sessions, settings):
         assert [c for _, c, _, _ in top] == sorted((c for _, c, _, _ in top), reverse=True)
         assert stages.status(s, settings, "vote") == "open"
         assert scoring.report_confirmation(s, settings, "site") is not None
+        # 现场核实问题 (issue 25.3): issues for every visited enterprise, a finding from each expert of the visit
+        from workflows.scoring import siteissues
+        from workflows.scoring.models import SiteFinding, SiteIssue
+        issues = s.scalars(select(SiteIssue)).all()
+        assert {i.application_id for i in issues} == {c.application_id for c in candidates}
+        findings = s.scalars(select(SiteFinding)).all()
+        assert all(f.reason for f in findings if f.adjustment) and any(f.by_group for f in findings)
+        sheet = siteissues.worksheet(s, settings, s.get(Application, candidates[0].application_id))
+        assert sheet["issues"] and all(i["findings"] for i in sheet["issues"]) and sheet["items"][0]["site"]
 
 
 def test_steps_are_listed_in_stage_order():

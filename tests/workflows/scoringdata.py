@@ -77,4 +77,8 @@ def score(session, settings, expert: str, number: str, percentages: dict[str, in
     entry = scoring.enter_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id,
                                 text=sheet_text(percentages))
     assert entry.complete, entry
+    from workflows.scoring.comments import missing_reasons
+    for key in missing_reasons(session, settings, sheet):   # a score far from the others' gives its reason
+        scoring.set_reason(session, settings, actor=expert, now=now, sheet_id=sheet.id, item_key=key,
+                           reason="依据现场核实的事实")
     return scoring.confirm_sheet(session, settings, actor=expert, now=now, sheet_id=sheet.id)

@@ -104,6 +104,10 @@ POLICY: dict[str, frozenset[str]] = {
     # §五(三) confidentiality: the secretariat asks; recommenders, committee members and the agency sign
     "pledges.ask": SECRETARIAT,
     "pledges.accept": frozenset({"recommender", "committee", AGENCY}),
+    # 现场核实问题 (issue 25.3): the leader (or the secretariat) lists the issues to verify per candidate; the
+    # experts of the visit record their findings (the leader also the group's)
+    "siteissues.manage": frozenset({"expert_leader", "secretariat", OPERATOR}),
+    "siteissues.finding": EXPERTS,
     # 7.3 committee vote
     "vote.manage": SECRETARIAT,
     "vote.declare": COMMITTEE,                       # a member declares his own conflicts per candidate

@@ -93,6 +93,11 @@ class Rules(StrictModel):
     complaint_evidence_max_mb: int = Field(default=20, ge=1)
     # Expert scoring (issue 5): days a sheet reopened by the leader after the deadline stays editable.
     reopen_days: int = Field(default=2, ge=1)
+    # Conflict of interest (issue 25.4): the lookback of the declaration an expert makes before files open.
+    conflict_lookback_years: int = Field(default=3, ge=1)
+    # Comments with scores (issue 25.1): an item scored more than this many percentage points from the mean of the
+    # other experts' confirmed sheets asks for its reason.
+    outlier_item_percent: int = Field(default=20, ge=0, le=100)
     # The expert draw (§三(七) 从省政府质量奖评审专家库抽选): reserves drawn after the experts.
     expert_reserves: int = Field(default=2, ge=0)
 

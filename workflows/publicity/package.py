@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflows import scoring, voting
-from workflows.scoring import draw as expert_draw, visits
+from workflows.scoring import draw as expert_draw, interest, visits
 from workflows.apply.models import Application, AppStatus
 from workflows.core import access, audit, people, stages
 from workflows.core.errors import InvalidInput, NotFound
@@ -86,6 +86,9 @@ def _experts(session: Session, settings: Settings) -> dict[str, Any]:
                       "applications": len(assigned), "sheets": len(sheets),
                       "sheets_expected": sum(len(e) for e in assigned.values())}
     out["leader"] = bool(people.with_role(session, scoring.LEADER))
+    # 利益冲突声明 per application: how many declared none, each 回避's reason code (no names)
+    out["interests"] = interest.summary(session, settings)
+    out["lookback_years"] = settings.award.rules.conflict_lookback_years
     row = expert_draw.recorded(session, settings)
     if row is None:
         out["draw"] = None

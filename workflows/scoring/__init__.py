@@ -7,6 +7,8 @@ from workflows.scoring.models import (  # noqa: F401
     ConflictDeclaration,
     ScoreSheet,
     Consensus,
+    ItemConsensus,
+    InterestDeclaration,
     Shortlist,
     ReportConfirmation,
 )
@@ -132,6 +134,7 @@ from workflows.scoring.sheets import (  # noqa: F401
     set_item,
     enter_sheet,
     set_comments,
+    set_reason,
     confirm_sheet,
     revise_sheet,
     reopen_sheet,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflows.core import access, audit, notices, people, stages
 from workflows.scoring import draw as expert_draw
+from workflows.scoring import interest
 from workflows.scoring.assignment import AppInfo, ExpertInfo, Problem, check_assignment, propose_assignment
 from workflows.core.errors import AlreadyDone, InvalidInput, NotFound
 from workflows.apply.models import AppStatus, Application
@@ -284,10 +285,14 @@ def conflict_withdraws(session: Session, settings: Settings, expert: str, app: A
 
 @access.guarded("experts.declare_conflict")
 def declare_conflict(session: Session, settings: Settings, *, actor: str, now: dt.datetime, number: str,
-                     reason: str = "") -> tuple[Application, list[str]]:
-    """Record an expert's 回避; unconfirmed assignments are withdrawn (phases returned); audited."""
+                     reason: str = "", code: str = "other") -> tuple[Application, list[str]]:
+    """Record an expert's 回避 with its reason code (interest.CODES) and note; unconfirmed assignments are
+    withdrawn (phases returned); audited; the secretariat is told to reassign."""
+    if code not in interest.CODES:
+        raise InvalidInput("interest_bad_code", code=code, codes=list(interest.CODES))
     app = check_conflict(session, settings, actor, number)
     session.add(ConflictDeclaration(edition=app.edition, expert=actor, application_id=app.id, reason=reason[:500], declared_at=now))
+    interest.record_conflict(session, app, actor, code=code, note=reason, now=now)
     withdrawn = []
     for row in session.scalars(select(Assignment).where(Assignment.edition == app.edition, Assignment.expert == actor,
                                                         Assignment.application_id == app.id)):
@@ -300,10 +305,11 @@ def declare_conflict(session: Session, settings: Settings, *, actor: str, now: d
         withdrawn.append(row.phase)
         session.delete(row)
     audit.record(session, actor=actor, action="conflict.declare", subject=f"application:{app.id}", now=now,
-                 number=app.number, reason=reason[:500], withdrawn=withdrawn)
+                 number=app.number, reason=reason[:500], code=code, withdrawn=withdrawn)
     secretariat = [p.userid for p in people.with_role(session, SECRETARIAT)]
     if secretariat:
         person = people.get(session, actor)
         notices.notify(session, secretariat, "experts.conflict_declared", now=now, expert=person.name if person else actor,
-                       number=app.number, enterprise=app.enterprise_name, reason=reason[:500], withdrawn=withdrawn)
+                       number=app.number, enterprise=app.enterprise_name, reason=reason[:500], code=code,
+                       withdrawn=withdrawn)
     return app, withdrawn

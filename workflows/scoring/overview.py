@@ -102,11 +102,15 @@ def sheets(session: Session, settings: Settings, phase: str,
             subs = subtotals(rubric, {k: int(v) for k, v in sheet.percentages.items()}).by_category if complete else {}
             experts.append({"userid": sheet.expert, "name": names.get(sheet.expert, sheet.expert),
                             "status": sheet.status, "source": sheet.source, "total": sheet.total or "",
-                            "percentages": sheet.percentages,
+                            "percentages": sheet.percentages, "comments": sheet.comments or {},
+                            "reasons": sheet.reasons or {},
                             "subtotals": {k: results.fmt(v) for k, v in subs.items()}})
         done = {e["userid"] for e in experts if e["status"] == "confirmed"}
         consensus = st.consensus.get(app_id)
-        out.append({"app": apps[app_id], "experts": experts,
+        noted = {k for e in experts for k in (*e["comments"], *e["reasons"])}
+        keys = list(dict.fromkeys(k for c in rubric.categories
+                                  for k in (c.key, *(i.key for i in rubric.items if i.category == c.key))))
+        out.append({"app": apps[app_id], "experts": experts, "comment_keys": [k for k in keys if k in noted],
                     "missing": [names.get(u, u) for u in assigned[app_id] if u not in done],
                     "flagged_items": flagged, "total_flagged": bool(d and d.total_flagged),
                     "total_range": results.fmt(d.total.range) if d else "",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows.core import people
-from workflows.scoring import results, sheets as scoring
+from workflows.scoring import results, siteissues, sheets as scoring
 from workflows.scoring.experts import EXPERT_ROLES, assignments, check_phase
 from workflows.apply.models import Application
 from workflows.scoring.models import ScoreSheet
@@ -106,6 +106,9 @@ def report_data(session: Session, settings: Settings, phase: str) -> dict:
                     "tied": [by_id[a].number for a in sel.tie_at_cut.tied]} if sel.tie_at_cut else None,
             "below_gate": [by_id[a].number for a in sel.excluded_below_gate]}
     else:
+        sheets_by_number = {w["number"]: w for w in siteissues.site_worksheets(session, settings)}
+        for row in rows:    # the issue worksheet of each visited applicant (issue 25.3)
+            row["worksheet"] = sheets_by_number.get(row["number"])
         comp = results.composite_ranking(session, settings)
         apps = {a.id: a for a in session.scalars(select(Application).where(
             Application.id.in_([e.app_id for e in comp.entries] or [0])))}

@@ -27,6 +27,7 @@ from workflows.scoring.experts import (
     require_assigned,
 )
 from workflows.apply.models import Application
+from workflows.scoring.comments import REASON_MAX as COMMENT_REASON_MAX, TEXT_MAX, missing_reasons
 from workflows.scoring.models import ScoreSheet
 from workflows.scoring.results import flag_disagreement
 from workflows.scoring.rubric import Category, Rubric, RubricItem
@@ -159,13 +160,34 @@ def enter_sheet(session: Session, settings: Settings, *, actor: str, now: dt.dat
 @access.guarded("scoring.score")
 def set_comments(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int,
                  comments: dict[str, dict[str, str]]) -> ScoreSheet:
-    """Store per-category strengths/opportunities comments (optional)."""
+    """Store strengths/opportunities per GB/T 19580 item (or per category) — {key: {strengths, opportunities}}."""
     sheet = _own_draft(session, settings, actor, sheet_id, now)
-    keys = {c.key for c in configured_rubric(settings).categories}
-    unknown = sorted(set(comments) - keys)
+    rb = configured_rubric(settings)
+    unknown = sorted(set(comments) - {c.key for c in rb.categories} - set(rb.item_keys))
     if unknown:
         raise InvalidInput("unknown_category", categories=unknown)
-    sheet.comments = {**sheet.comments, **comments}
+    cleaned = {k: {"strengths": str(v.get("strengths") or "").strip()[:TEXT_MAX],
+                   "opportunities": str(v.get("opportunities") or "").strip()[:TEXT_MAX]} for k, v in comments.items()}
+    merged = {**sheet.comments, **cleaned}
+    sheet.comments = {k: v for k, v in merged.items() if v.get("strengths") or v.get("opportunities")}
+    sheet.updated_at = now
+    return sheet
+
+
+@access.guarded("scoring.score")
+def set_reason(session: Session, settings: Settings, *, actor: str, now: dt.datetime, sheet_id: int,
+               item_key: str, reason: str) -> ScoreSheet:
+    """Record why an item's score lies far from the other experts' (comments.outliers); required before a chat
+    sheet with such an item is confirmed."""
+    sheet = _own_draft(session, settings, actor, sheet_id, now)
+    if item_key not in sheet.percentages:
+        raise InvalidInput("unknown_category", categories=[item_key])
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput("reason_required")
+    if len(reason) > COMMENT_REASON_MAX:
+        raise InvalidInput("reason_too_long", max=COMMENT_REASON_MAX, length=len(reason))
+    sheet.reasons = {**(sheet.reasons or {}), item_key: reason}
     sheet.updated_at = now
     return sheet
 
@@ -183,12 +205,16 @@ def _lock(session: Session, settings: Settings, sheet: ScoreSheet, *, actor: str
     missing = missing_items(settings, sheet)
     if missing:
         raise InvalidInput("sheet_incomplete", missing=missing)
+    unexplained = missing_reasons(session, settings, sheet) if sheet.source == "chat" else []
+    if unexplained:   # a paper sheet carries its reasons on paper
+        raise InvalidInput("outlier_reason_required", items=unexplained,
+                           limit=settings.award.rules.outlier_item_percent)
     score = score_of(settings, sheet)
     sheet.status, sheet.total, sheet.confirmed_at, sheet.updated_at = "confirmed", decimal_text(score.total), now, now
     app = session.get(Application, sheet.application_id)
     audit.record(session, actor=actor, action="score.confirm", subject=f"application:{app.id}", now=now,
                  phase=sheet.phase, expert=sheet.expert, source=sheet.source, percentages=sheet.percentages,
-                 total=sheet.total)
+                 total=sheet.total, reasons=sheet.reasons or {})
     session.flush()
     flag_disagreement(session, settings, sheet.phase, app, now=now)
 

@@ -20,9 +20,13 @@ from workflows.core import access, audit, stages
 from workflows.core.errors import DomainError, NotAllowed, NotFound
 from workflows.documents.filetypes import KINDS
 from workflows.documents.store import DocumentCorrupted, DocumentMissing
+from workflows import scoring
+from workflows.scoring import feedback, interest, siteissues, visits
+from workflows.scoring.comments import TEXT_MAX
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
 from .auth import Signed, now
+from .exports import _download
 from .gate import bp, view
 from .names import table, who
 from .pages import visible_ids
@@ -66,7 +70,32 @@ def _documents(s, me: Signed, app) -> list[Document]:  # noqa: ANN001
     """What this member may open: every file for the secretariat, current accepted files for an expert."""
     if _full_view(me):
         return list(review.documents_of(s, app.id))
+    if not interest.declared(s, me.userid, app.id):   # an expert's files open after his 利益冲突声明
+        return []
     return sorted((d for d in apply.current_documents(app).values() if d.status != "rejected"), key=lambda d: d.id)
+
+
+def _my_sheets(s, me: Signed, app) -> list[dict[str, Any]]:  # noqa: ANN001
+    """The expert's own sheets of this application (never anyone else's): items, his scores and comments."""
+    settings = rt().settings
+    rb = scoring.configured_rubric(settings)
+    out = []
+    for row in s.scalars(select(ScoreSheet).where(ScoreSheet.application_id == app.id, ScoreSheet.expert == me.userid)
+                         .order_by(ScoreSheet.phase)):
+        out.append({"id": row.id, "phase": row.phase, "status": row.status,
+                    "items": [{"key": i.key, "name": i.name, "percent": row.percentages.get(i.key),
+                               "comment": (row.comments or {}).get(i.key) or {}, "reason": (row.reasons or {}).get(i.key, "")}
+                              for i in rb.items], "text_max": TEXT_MAX})
+    return out
+
+
+def _feedback_ready(s, app) -> bool:  # noqa: ANN001
+    """Whether the applicant's feedback report can be written (its material review is complete)."""
+    try:
+        feedback.feedback_data(s, rt().settings, app.number or "")
+    except DomainError:
+        return False
+    return True
 
 
 def _review_actions(s, me: Signed, app, r) -> dict[str, bool]:  # noqa: ANN001
@@ -84,6 +113,19 @@ def _review_actions(s, me: Signed, app, r) -> dict[str, bool]:  # noqa: ANN001
     return {"accept": open_request is None, "supplement": open_request is None, "reject": True, "finding": True}
 
 
+def _site_issues(s, me: Signed, app) -> dict[str, Any] | None:  # noqa: ANN001
+    """The issue worksheet of a site-visit candidate (issue 25.3): for the secretariat and the leader, and for an
+    expert on its visit; None otherwise."""
+    settings = rt().settings
+    if app.id not in {x.application_id for x in scoring.shortlist(s, settings, "site")}:
+        return None
+    if not access.may_see(me.role, "scores.view"):
+        visit = visits.visit_of(s, settings, app.id)
+        if visit is None or me.userid not in visit.experts:
+            return None
+    return siteissues.worksheet(s, settings, app)
+
+
 def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     settings = rt().settings
     docs = _documents(s, me, app)
@@ -98,8 +140,14 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
                        "source": d.source, "uploaded_at": d.uploaded_at, "current": d.id in current,
                        "preview": d.kind in PREVIEW} for d in docs],
         "full": _full_view(me),
+        "site_issues": _site_issues(s, me, app),
     }
     if not data["full"]:
+        data["my_sheets"] = _my_sheets(s, me, app)
+        mine = interest.declaration(s, me.userid, app.id)
+        data["interest"] = {"outcome": mine.outcome if mine else None, "at": mine.declared_at if mine else None,
+                            "years": settings.award.rules.conflict_lookback_years, "codes": list(interest.CODES),
+                            "note_max": interest.NOTE_MAX}
         return data
     r = review.review_for(s, app.id)
     assignments = list(s.scalars(select(Assignment).where(Assignment.application_id == app.id)
@@ -108,7 +156,7 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
     declared = list(s.scalars(select(ConflictDeclaration).where(ConflictDeclaration.application_id == app.id)))
     trail = audit.entries(s, subject=apply.subject(app))
     names = who(s, table(env()), [a.expert for a in assignments] + [c.expert for c in declared]
-                + [e.actor for e in trail])
+                + [e.actor for e in trail] + [d.expert for d in interest.of_application(s, app.id)])
     data |= {
         "recommendations": list(s.scalars(select(Recommendation).where(Recommendation.application_id == app.id)
                                           .order_by(Recommendation.round))),
@@ -121,6 +169,8 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
                         for a in assignments],
         "declared": [{"expert": names.get(c.expert, c.expert), "reason": c.reason, "at": c.declared_at}
                      for c in declared],
+        "interests": [{"expert": names.get(d.expert, d.expert), "outcome": d.outcome, "code": d.code,
+                       "note": d.note, "at": d.declared_at} for d in interest.of_application(s, app.id)],
         "trail": [{"at": e.at, "actor": names.get(e.actor, e.actor), "action": e.action, "details": e.details}
                   for e in trail],
         "actions": _review_actions(s, me, app, r),
@@ -128,6 +178,7 @@ def _context(s, me: Signed, app) -> dict[str, Any]:  # noqa: ANN001
         "flagged": {f["item_key"] for f in (review.findings_view(settings, r) if r else []) if f["item_key"]
                     and not f["resolved"]},
         "reason_max": review.REASON_MAX,
+        "feedback": _feedback_ready(s, app),
     }
     return data
 
@@ -160,6 +211,78 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
             return page("missing", 404)
         return send_stored(doc.sha256, doc.size, doc.kind, doc.original_name,
                            inline=request.args.get("inline") == "1")
+
+
+@bp.get("/applications/<int:app_id>/feedback.<ext>")
+@view("applications", "applications.view")
+def feedback_report(me: Signed, app_id: int, ext: str) -> Response:
+    """The applicant's feedback report (issue 25.5) as the CLI writes it, for the secretariat: Markdown or HTML."""
+    if ext not in ("md", "html") or not _full_view(me):
+        return page("missing", 404)
+    settings = rt().settings
+    with rt().sessions() as s:
+        try:
+            app = _load(s, me, app_id)
+            data = feedback.feedback_data(s, settings, app.number or "")
+        except DomainError:
+            return page("missing", 404)
+    text = rt().renderer.text(f"reports/feedback.{ext}.j2", f=data) + "\n"
+    mime = "text/html" if ext == "html" else "text/markdown"
+    return _download(text.encode("utf-8"), f"{mime}; charset=utf-8", f"feedback-{data['number']}.{ext}")
+
+
+@bp.post("/applications/<int:app_id>/comments")
+@view("applications", "applications.view")
+def save_comments(me: Signed, app_id: int) -> Response:
+    """An expert's strengths and opportunities per item on his own draft sheet (issue 25.1), as in chat."""
+    form = request.form
+    sheet_id = form.get("sheet", "")
+    number = str(app_id)
+    try:
+        with rt().sessions.begin() as s:
+            app = _load(s, me, app_id)
+            number = app.number or number
+            row = s.get(ScoreSheet, int(sheet_id)) if sheet_id.isdigit() else None
+            if row is None or row.application_id != app.id or row.expert != me.userid:
+                return page("missing", 404)
+            keys = scoring.configured_rubric(rt().settings).item_keys
+            found = {k: {"strengths": form.get(f"s_{k}", ""), "opportunities": form.get(f"o_{k}", "")} for k in keys}
+            found = {k: v for k, v in found.items() if v["strengths"].strip() or v["opportunities"].strip()
+                     or k in (row.comments or {})}
+            scoring.set_comments(s, rt().settings, actor=me.userid, now=now(), sheet_id=row.id, comments=found)
+    except NotFound:
+        return page("missing", 404)
+    except DomainError as exc:
+        return _refused(me, exc, number, app_id)
+    return headers(redirect(f"/admin/applications/{app_id}?done=comments#my-sheets", code=303))
+
+
+@bp.post("/applications/<int:app_id>/interest")
+@view("applications", "applications.view")
+def declare_interest(me: Signed, app_id: int) -> Response:
+    """An assigned expert's 利益冲突声明: no conflict (the files open) or a conflict with its reason code (回避).
+    The required tick on the form is the confirmation, as the card is in chat."""
+    form = request.form
+    outcome = form.get("outcome", "")
+    if outcome not in (interest.NONE, interest.CONFLICT) or form.get("confirmed") != "1":
+        return page("action_refused", 400, number=str(app_id), app_id=app_id,
+                    text=message("errors.interest_unconfirmed"))
+    number = str(app_id)
+    try:
+        with rt().sessions.begin() as s:
+            app = _load(s, me, app_id)
+            number = app.number or number
+            if outcome == interest.NONE:
+                interest.declare_none(s, rt().settings, actor=me.userid, now=now(), number=number)
+            else:
+                scoring.declare_conflict(s, rt().settings, actor=me.userid, now=now(), number=number,
+                                         code=form.get("code", ""), reason=" ".join(form.get("note", "").split()))
+    except NotFound:
+        return page("missing", 404)
+    except DomainError as exc:
+        return _refused(me, exc, number, app_id)
+    target = f"/admin/applications/{app_id}?done=interest" if outcome == interest.NONE else "/admin/applications"
+    return headers(redirect(target, code=303))
 
 
 def _verb(s, app, action: str, form) -> Callable[[], Any]:  # noqa: ANN001

@@ -13,7 +13,7 @@ from workflows.core.errors import DomainError
 from workflows.core.models import MEMBER_ID_MAX, AuditEntry, DeadlineExtension, Person, StageState
 from workflows.edition import PROVIDERS
 from workflows.review.queries import open_supplements, pending_for_secretariat
-from workflows.scoring import overview
+from workflows.scoring import consensus, overview
 from workflows.scoring.models import Assignment, ScoreSheet
 from workflows.publicity.models import Complaint
 
@@ -166,6 +166,18 @@ def scores(me: Signed) -> Response:
         fig = {"totals": figures.totals(data["applications"], experts),
                "items": figures.items(selected, data["rubric"].item_keys) if selected else None}
         return page("scores", by_expert=experts, selected=selected, fig=fig, **data)
+
+
+@bp.get("/scores/<int:app_id>/scorebook")
+@view("scores", "scores.view")
+def scorebook(me: Signed, app_id: int) -> Response:
+    """The consensus scorebook of one applicant (issue 25.2): per item every expert's score and comments, the
+    spread and the agreed result; the experts' totals and the consensus total."""
+    with rt().sessions() as s:
+        app = s.get(Application, app_id)
+        if app is None or app.edition != rt().settings.award.edition_key:
+            return page("missing", 404)
+        return page("scorebook", book=consensus.scorebook(s, rt().settings, _phase(), app))
 
 
 @bp.get("/ranking")
