@@ -1,4 +1,4 @@
-"""CLI: `approval record|package` (报市政府审批) and `award announce|pay|issue|status|publish|log` (表彰奖励)."""
+"""CLI: `approval record|package` (报市政府审批) and `award announce|pay|issue|certificates|feedback|status|publish|log` (表彰奖励)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +12,7 @@ from workflows.core.errors import AlreadyDone
 
 from .. import approval as approval_files
 from .. import certificates as certificate_files
+from .. import feedback as feedback_files
 from . import base
 from .publicity import ACTOR_OPT, NOW_OPT, VIEW_OPT, publish_command
 
@@ -195,6 +196,33 @@ def register(main: click.Group) -> None:
             return
         for path in certificate_files.write(rt.renderer, every, Path(out)):
             click.echo(f"  wrote {path}")
+
+    @award_group.command("feedback")
+    @click.option("--hold", default="", help="Application numbers to hold back for now (comma-separated).")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+    @ACTOR_OPT
+    @NOW_OPT
+    @click.pass_obj
+    def award_feedback(obj: Any, hold: str, yes: bool, actor: str, now: str | None) -> None:
+        """After the approval: send each applicant whose material review is complete its 反馈报告 in chat, once."""
+        rt = obj.runtime
+        holds = [h.strip() for h in hold.replace("，", ",").split(",") if h.strip()]
+        due = base.run(obj, lambda s, _w: [f"{a.number} {a.enterprise_name or ''}".strip()
+                                           for a in publicity.feedback.due(s, rt.settings, holds)], changes=False)
+        if not due:
+            click.echo("every feedback report has been sent (except those held back); nothing to do")
+            return
+        click.echo(f"{len(due)} applicants will receive their feedback report in chat:")
+        for line in due:
+            click.echo(f"  {line}")
+        if not yes and not click.confirm("send them now?", default=False):
+            click.echo("nothing was sent")
+            return
+
+        def go(s: Any, when: dt.datetime) -> int:
+            return len(feedback_files.release(s, rt.settings, rt.renderer, rt.services["documents"], actor=actor,
+                                              now=when, holds=holds))
+        click.echo(f"released {base.run(obj, go, now)} feedback reports")
 
     @award_group.command("status")
     @click.pass_obj

@@ -120,3 +120,4 @@ def test_the_bands_of_gbz_19579():
     assert feedback.band(Fraction(67), bands) == (4, 50, 65)     # between two bands: the nearer
     assert feedback.band(Fraction(69), bands) == (5, 70, 85)
     assert feedback.band(Fraction(100), bands) == (6, 90, 100)
+

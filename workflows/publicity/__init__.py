@@ -91,3 +91,5 @@ from workflows.publicity.package import (  # noqa: F401
 )
 
 from workflows.publicity import certificates  # noqa: F401,E402  (the winners' 证书)
+
+from workflows.publicity import feedback  # noqa: F401,E402  (releasing the applicants' 反馈报告)

@@ -199,3 +199,17 @@ class NoticePublication(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     recorded_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
     recorded_at: Mapped[dt.datetime]
+
+
+class FeedbackRelease(Base):
+    """An applicant's feedback report (反馈报告) released to it in chat, after the city's approval."""
+
+    __tablename__ = "feedback_release"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))          # the Word file sent (in the document store)
+    released_by: Mapped[str] = mapped_column(String(MEMBER_ID_MAX))
+    released_at: Mapped[dt.datetime]
+
+    __table_args__ = (UniqueConstraint("edition", "application_id"), of_application())

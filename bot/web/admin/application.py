@@ -25,6 +25,7 @@ from workflows.scoring import feedback, interest, siteissues, visits
 from workflows.scoring.comments import TEXT_MAX
 from workflows.scoring.models import Assignment, ConflictDeclaration, ScoreSheet
 
+from ... import feedback as feedback_files
 from .auth import Signed, now
 from .exports import _download
 from .gate import bp, view
@@ -216,8 +217,9 @@ def document(me: Signed, app_id: int, doc_id: int) -> Response:
 @bp.get("/applications/<int:app_id>/feedback.<ext>")
 @view("applications", "applications.view")
 def feedback_report(me: Signed, app_id: int, ext: str) -> Response:
-    """The applicant's feedback report (issue 25.5) as the CLI writes it, for the secretariat: Markdown or HTML."""
-    if ext not in ("md", "html") or not _full_view(me):
+    """The applicant's feedback report (issue 25.5) as the CLI writes it, for the secretariat: Markdown, HTML or
+    Word (the file the applicant receives in chat)."""
+    if ext not in ("md", "html", "docx") or not _full_view(me):
         return page("missing", 404)
     settings = rt().settings
     with rt().sessions() as s:
@@ -226,6 +228,8 @@ def feedback_report(me: Signed, app_id: int, ext: str) -> Response:
             data = feedback.feedback_data(s, settings, app.number or "")
         except DomainError:
             return page("missing", 404)
+    if ext == "docx":
+        return _download(feedback_files.docx(rt().renderer, data), feedback_files.DOCX, feedback_files.file_name(data))
     text = rt().renderer.text(f"reports/feedback.{ext}.j2", f=data) + "\n"
     mime = "text/html" if ext == "html" else "text/markdown"
     return _download(text.encode("utf-8"), f"{mime}; charset=utf-8", f"feedback-{data['number']}.{ext}")
