@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,12 @@ def register(main: click.Group) -> None:
     def award_feedback(obj: Any, hold: str, yes: bool, actor: str, now: str | None) -> None:
         """After the approval: send each applicant whose material review is complete its 反馈报告 in chat, once."""
         rt = obj.runtime
-        holds = [h.strip() for h in hold.replace("，", ",").split(",") if h.strip()]
+        base.acting_time(obj, now)                 # a bad --now is one line before anything is read
+        holds = [h.strip().upper() for h in hold.replace("，", ",").split(",") if h.strip()]
+        prefix = rt.settings.award.application.number_prefix.upper()
+        bad = [h for h in holds if not re.fullmatch(rf"{re.escape(prefix)}-\d{{3,}}", h)]
+        if bad:
+            base.bad_argument(f"--hold {','.join(bad)}: not application numbers like {prefix}-001; nothing was sent")
         due = base.run(obj, lambda s, _w: [f"{a.number} {a.enterprise_name or ''}".strip()
                                            for a in publicity.feedback.due(s, rt.settings, holds)], changes=False)
         if not due:
