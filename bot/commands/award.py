@@ -235,8 +235,10 @@ def register(main: click.Group) -> None:
     def award_status(obj: Any) -> None:
         """Award records: prize payment, plaque and certificate."""
         def go(s: Any, when: dt.datetime) -> list[str]:
+            numbers = {c.application_id: c.number for c in publicity.certificates.issued(s, obj.runtime.settings)}
             return [f"{publicity.describe(s, r.application_id)['number']}  {r.prize_yuan}  {r.payment_status}"
                     f"  {r.payment_reference or ''}  plaque {r.plaque_issued_on or '-'}"
-                    f"  certificate {r.certificate_issued_on or '-'}" for r in publicity.records(s, obj.runtime.settings)]
+                    f"  certificate {numbers.get(r.application_id, 'not numbered')} handed over "
+                    f"{r.certificate_issued_on or '-'}" for r in publicity.records(s, obj.runtime.settings)]
         for line in base.run(obj, go):
             click.echo(line)

@@ -101,8 +101,8 @@ def test_plaque_and_certificate_are_tracked_per_winner(rt, engine, announced):
     assert invoke(rt, "award", "issue", "SG2018-001", "--certificate", "--on", "2019-01-01").exit_code == 2
     assert digest(engine) == before
     assert invoke(rt, "award", "issue", "SG2018-001", "--certificate").exit_code == 0
-    assert f"SG2018-001  500000  pending    plaque {day}  certificate {day}" in invoke(rt, "award", "status").output
-    assert "plaque -  certificate -" in invoke(rt, "award", "status").output     # the other winners
+    assert f"SG2018-001  500000  pending    plaque {day}  certificate not numbered handed over {day}" in invoke(rt, "award", "status").output
+    assert "plaque -  certificate not numbered handed over -" in invoke(rt, "award", "status").output     # the other winners
     with rt.sessions() as s:
         assert [e.details["items"] for e in audit.entries(s, action="award.issued")] == [["plaque"], ["certificate"]]
 
