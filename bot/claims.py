@@ -15,7 +15,7 @@ import logging
 import secrets
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import audit
@@ -27,6 +27,15 @@ log = logging.getLogger("bot.sender")
 
 MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
 VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
+T = OutboxMessage.__table__
+# What a claimed row carries to the sender (not its outcome columns: result, last_error, sent_at).
+CLAIM_COLUMNS = tuple(T.c[name] for name in ("id", "recipient", "kind", "data", "action", "payload", "status",
+                                              "attempts", "next_attempt_at", "claimed_until", "claim_token",
+                                              "body_key", "created_at"))
+
+
+class ClaimRaced(RuntimeError):
+    """A due row changed between the claim's SELECT and its UPDATE (no row lock on SQLite): the claim is undone."""
 
 
 class Claims:
@@ -40,35 +49,45 @@ class Claims:
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now: dt.datetime) -> list[OutboxMessage]:
-        """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
+        """Take due rows in id order, keeping each member's order and WeCom's per-member limits.
+
+        Core statements, not ORM objects: one SELECT of the due rows' columns (on PostgreSQL `FOR UPDATE SKIP
+        LOCKED`), one `UPDATE … WHERE id IN (…) AND <still due> RETURNING id` for the claimed rows, and an UPDATE
+        by id only for the rows whose repeat mark or body key the claim changed. The rows returned are plain
+        (transient) `OutboxMessage` objects carrying the claim, bound to no session."""
+        try:
+            return self._claim(now)
+        except ClaimRaced as exc:
+            log.warning("claim undone: rows %s changed meanwhile (taken by another sender)", exc.args[0])
+            return []
+
+    def _claim(self, now: dt.datetime) -> list[OutboxMessage]:
         with self.sessions.begin() as s:
             audit.exempt(s)  # never audits: no audit lock for its row locks
-            due = (select(OutboxMessage)
-                   .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-                          | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
-                   .order_by(OutboxMessage.id).limit(self.conf.batch_size))
+            conn = s.connection()
+            still_due = (((T.c.status == "pending") & (T.c.next_attempt_at <= now))
+                         | ((T.c.status == "sending") & (T.c.claimed_until < now)))
+            due = select(*CLAIM_COLUMNS).where(still_due).order_by(T.c.id).limit(self.conf.batch_size)
             if is_postgres(s):
                 due = due.with_for_update(skip_locked=True)
-            rows = list(s.scalars(due))
+            rows = [OutboxMessage(**r._mapping) for r in conn.execute(due)]
             if not rows:
                 return []
             recipients = {r.recipient for r in rows}
-            open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
-                                         OutboxMessage.next_attempt_at)
-                                  .where(OutboxMessage.recipient.in_(recipients),
-                                         OutboxMessage.action.in_(VISIBLE_ACTIONS),
-                                         OutboxMessage.status.in_(("pending", "sending")))
-                                  .order_by(OutboxMessage.id)).all()
+            open_rows = conn.execute(select(T.c.recipient, T.c.id, T.c.status, T.c.next_attempt_at)
+                                     .where(T.c.recipient.in_(recipients), T.c.action.in_(VISIBLE_ACTIONS),
+                                            T.c.status.in_(("pending", "sending")))
+                                     .order_by(T.c.id)).all()
             queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
             for recipient, row_id, status, due_at in open_rows:
                 queues.setdefault(recipient, []).append((row_id, status, due_at))
             sent_at = self._recent_sends(s, {r.recipient for r in rows if r.action in MESSAGE_ACTIONS}, now)
             claimed: list[OutboxMessage] = []
             blocked: set[str] = set()
-            token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
+            parks: list[tuple[str, dt.datetime]] = []  # (member, until): its pending rows wait until then
+            requeued: list[int] = []  # lapsed claims that must wait (rate limit): back to pending
             for row in rows:
                 if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
-                    row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                     claimed.append(row)
                     continue
                 if row.recipient in blocked:
@@ -80,18 +99,33 @@ class Claims:
                     # neither overtake it nor crowd other members out of the batch.
                     blocked.add(row.recipient)
                     if head_status == "pending":
-                        self._park(s, row.recipient, head_due)
+                        parks.append((row.recipient, head_due))
                     continue
                 if row.action in MESSAGE_ACTIONS:
                     wait_until = self._rate_limited_until(sent_at.get(row.recipient, []), row.recipient, now, claimed)
                     if wait_until is not None:
                         blocked.add(row.recipient)
-                        row.status = "pending"
-                        self._park(s, row.recipient, wait_until)
+                        if row.status != "pending":  # a lapsed claim goes back to the queue, then waits
+                            requeued.append(row.id)
+                        parks.append((row.recipient, wait_until))
                         continue
                 queue.pop(0)
-                row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                 claimed.append(row)
+            if claimed:  # first, so that parking a member's rows (pending only) leaves its claimed ones alone
+                token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
+                until = now + self.lease
+                ids = [r.id for r in claimed]
+                taken = set(conn.execute(update(T).where(T.c.id.in_(ids), still_due)
+                                         .values(status="sending", claimed_until=until, claim_token=token)
+                                         .returning(T.c.id)).scalars())
+                if len(taken) != len(ids):  # another sender changed a row since the SELECT: take nothing now
+                    raise ClaimRaced(sorted(set(ids) - taken))
+                for row in claimed:
+                    row.status, row.claimed_until, row.claim_token = "sending", until, token
+            if requeued:
+                conn.execute(update(T).where(T.c.id.in_(requeued)).values(status="pending"))
+            for recipient, park_until in parks:
+                self._park(s, recipient, park_until)
             self._unique_within_interval(s, claimed, now)
             return claimed
 
@@ -115,15 +149,16 @@ class Claims:
         recipients = {r.recipient for r in checked}
         since = now - self.duplicate_window
         ours = {r.id for r in claimed}
-        recent = [(row_id, recipient, key) for row_id, recipient, key in s.execute(
-            select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body_key)
-            .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
-                   ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
-                   | (OutboxMessage.status == "sending"))) if row_id not in ours]
+        conn = s.connection()
+        recent = [(row_id, recipient, key) for row_id, recipient, key in conn.execute(
+            select(T.c.id, T.c.recipient, T.c.body_key)
+            .where(T.c.recipient.in_(recipients), T.c.action == "send",
+                   ((T.c.status == "sent") & (T.c.sent_at > since)) | (T.c.status == "sending")))
+            if row_id not in ours]
         unkeyed = [row_id for row_id, _, key in recent if key is None]
         if unkeyed:
-            bodies = {row_id: (payload or {}).get("body") for row_id, payload in s.execute(
-                select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.id.in_(unkeyed)))}
+            bodies = {row_id: (payload or {}).get("body") for row_id, payload in conn.execute(
+                select(T.c.id, T.c.payload).where(T.c.id.in_(unkeyed)))}
             recent = [(row_id, recipient, key if key is not None else
                        (self._key(bodies[row_id]) if bodies.get(row_id) else None))
                       for row_id, recipient, key in recent]
@@ -131,9 +166,11 @@ class Claims:
         for _row_id, recipient, key in recent:
             if key is not None:
                 seen.setdefault(recipient, set()).add(key)
+        marks: list[dict[str, Any]] = []   # rows given a repeat mark: their new body and key
+        keys: list[dict[str, Any]] = []    # rows queued without a key (before keys were stored at queueing)
         for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
             mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
-            key = self._key(body)
+            key = row.body_key or self._key(body)  # queued rows carry their key (bot/outbox.py)
             if key in mine:
                 marked = None
                 for n in range(2, 1000):
@@ -142,18 +179,26 @@ class Claims:
                         break
                 if marked is not None:
                     row.payload = {**row.payload, "body": marked, "repeat": n}
-                    body, key = marked, self._key(marked)
+                    key = self._key(marked)
+                    marks.append({"b_id": row.id, "b_key": key, "b_payload": row.payload})
                 else:
                     log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
+            if key != row.body_key and not (marks and marks[-1]["b_id"] == row.id):
+                keys.append({"b_id": row.id, "b_key": key})
             row.body_key = key
             mine.add(key)
+        if marks:  # the marked body is stored, so the row's own resend stays identical
+            conn.execute(update(T).where(T.c.id == bindparam("b_id"))
+                         .values(body_key=bindparam("b_key"), payload=bindparam("b_payload", type_=T.c.payload.type)),
+                         marks)
+        if keys:
+            conn.execute(update(T).where(T.c.id == bindparam("b_id")).values(body_key=bindparam("b_key")), keys)
 
     @staticmethod
     def _park(s: Session, recipient: str, until: dt.datetime) -> None:
-        s.execute(update(OutboxMessage)
-                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "pending",
-                         OutboxMessage.next_attempt_at < until)
-                  .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
+        s.connection().execute(update(T).where(T.c.recipient == recipient, T.c.status == "pending",
+                                               T.c.next_attempt_at < until)
+                               .values(next_attempt_at=until))
 
     @staticmethod
     def _recent_sends(s: Session, recipients: set[str], now: dt.datetime) -> dict[str, list[dt.datetime]]:
@@ -162,12 +207,11 @@ class Claims:
         if not recipients:
             return {}
         sent: dict[str, list[dt.datetime]] = {}
-        for recipient, at in s.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)
-                                       .where(OutboxMessage.recipient.in_(recipients),
-                                              OutboxMessage.status == "sent",
-                                              OutboxMessage.action.in_(MESSAGE_ACTIONS),
-                                              OutboxMessage.sent_at > now - dt.timedelta(hours=1))
-                                       .order_by(OutboxMessage.sent_at)):
+        for recipient, at in s.connection().execute(select(T.c.recipient, T.c.sent_at)
+                                                    .where(T.c.recipient.in_(recipients), T.c.status == "sent",
+                                                           T.c.action.in_(MESSAGE_ACTIONS),
+                                                           T.c.sent_at > now - dt.timedelta(hours=1))
+                                                    .order_by(T.c.sent_at)):
             sent.setdefault(recipient, []).append(at)
         return sent
 

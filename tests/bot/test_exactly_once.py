@@ -277,3 +277,25 @@ def test_a_stalled_sender_leaves_the_rows_another_took_over_unsent(rt, wecom, cl
     assert calls == ["m00"]
     assert len(wecom.calls_to("message/send")) == 6 and len(wecom.duplicates_dropped()) == 1
     assert all((r.status, r.attempts) == ("sent", 1) for r in rows(rt))
+
+
+def test_a_claim_whose_rows_changed_after_its_select_takes_nothing(rt, clock, monkeypatch):
+    """The claim is Core statements: SELECT the due rows, then `UPDATE … WHERE id IN (…) AND <still due>
+    RETURNING id`. A row changed in between (no row lock on SQLite) undoes the whole claim, parking included."""
+    queue(rt, n=2)
+    queue(rt, to="qiye2")
+    real = type(rt.sender)._recent_sends
+
+    def meanwhile(s, recipients, now):  # another sender takes qiye2's row between the SELECT and the UPDATE
+        s.connection().execute(update(OutboxMessage).where(OutboxMessage.recipient == "qiye2")
+                               .values(status="sending", claim_token="x" * 32, claimed_until=now
+                                       + dt.timedelta(minutes=2)))
+        return real(s, recipients, now)
+
+    monkeypatch.setattr(type(rt.sender), "_recent_sends", staticmethod(meanwhile))
+    assert rt.sender.claim(clock()) == []
+    assert [(r.status, r.claim_token) for r in rows(rt)] == [("pending", None)] * 3   # all rolled back
+    monkeypatch.setattr(type(rt.sender), "_recent_sends", staticmethod(real))
+    claimed = rt.sender.claim(clock())
+    assert [r.recipient for r in claimed] == ["qiye1", "qiye1", "qiye2"]   # in order, one token
+    assert all(r.claim_token == claimed[0].claim_token for r in claimed)
