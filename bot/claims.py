@@ -9,8 +9,6 @@ interval gets a repeat mark, stored with the row so that its own resend stays id
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import secrets
 from typing import Any, Callable
@@ -22,6 +20,8 @@ from workflows.core import audit
 from workflows.core.db import is_postgres
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import SenderSettings
+
+from .outbox import body_key
 
 log = logging.getLogger("bot.sender")
 
@@ -130,10 +130,8 @@ class Claims:
             return claimed
 
     # -- WeCom's duplicate check ------------------------------------------------------------
-    @staticmethod
-    def _key(body: dict[str, Any]) -> str:
-        """The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`)."""
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`).
+    _key = staticmethod(body_key)
 
     def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
         """Give a claimed message whose body equals one sent (or being sent) to the same member within the

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import event, select, update
 
 from bot.runtime import build_runtime
+from bot.outbox import queue_rendered
 from workflows.core import notices
 from workflows.core.models import OutboxMessage
 
@@ -299,3 +300,15 @@ def test_a_claim_whose_rows_changed_after_its_select_takes_nothing(rt, clock, mo
     claimed = rt.sender.claim(clock())
     assert [r.recipient for r in claimed] == ["qiye1", "qiye1", "qiye2"]   # in order, one token
     assert all(r.claim_token == claimed[0].claim_token for r in claimed)
+
+
+def test_a_row_is_keyed_when_it_is_queued_and_the_claim_does_not_hash_it_again(rt, wecom, clock, monkeypatch):
+    queue(rt)                                                        # the ORM path (render hook)
+    with rt.sessions.begin() as s:                                   # the Core path every reply takes
+        queue_rendered(s, rt.renderer, "qiye2", "common.card_unknown", now=clock())
+    keyed = rows(rt)
+    assert [r.body_key for r in keyed] == [rt.sender._key(r.payload["body"]) for r in keyed]
+    hashed = []
+    monkeypatch.setattr(type(rt.sender), "_key", staticmethod(lambda body: hashed.append(body) or "x"))
+    assert deliver(rt) == 2 and hashed == []
+    assert [r.body_key for r in rows(rt)] == [r.body_key for r in keyed]
