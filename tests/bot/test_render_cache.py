@@ -26,3 +26,18 @@ def test_a_template_that_signs_links_is_never_cached(rt):
     r: Renderer = rt.renderer
     assert r._reads("messages/apply/step_material.md.j2") is None  # upload_url(…) depends on the clock
     assert r._reads("messages/common/help.md.j2") is not None
+
+
+def test_the_help_words_of_a_role_are_worked_out_once_per_process(monkeypatch):
+    """POLICY and VIEWS are constants: the verbs a role may use (帮助's sub-commands) are computed once."""
+    from bot.handlers import common
+    from workflows.core import access
+
+    expected = sorted(v for v in (*access.POLICY, *access.VIEWS) if access.allows(v, "expert"))
+    assert common.allowed_verbs("expert") == expected
+    calls = []
+    real = access.allows
+    monkeypatch.setattr(access, "allows", lambda verb, role: calls.append(verb) or real(verb, role))
+    again = common.allowed_verbs("expert")
+    again.append("changed by a caller")
+    assert common.allowed_verbs("expert") == expected and calls == []
