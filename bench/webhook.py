@@ -32,7 +32,10 @@ import requests
 from bench.live import ROOT, Callbacks, Deployment, StandIn, cpu_seconds, free_port, pct, run_clients
 
 MEMBERS = 200
-LEVELS = ((1, 200, 1), (8, 3200, 8))   # (concurrent clients, requests per app, rounds)
+# (concurrent clients, requests per app, rounds): one client; bursts of 400 at 8 clients; and issue 27's sustained
+# load, three alternating rounds of 1,500 callbacks at 8 clients (bare and serve only).
+LEVELS = ((1, 200, 1), (8, 3200, 8), (8, 4500, 3))
+SUSTAINED = 1500   # callbacks per round from which a level counts as sustained
 
 
 def start_bench_server(mode: str, db: str) -> tuple[subprocess.Popen, str]:
@@ -98,7 +101,10 @@ def main() -> None:
             print(f"{'clients':>7} {'app':>9} {'req':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10} "
                   f"{'errors':>6} {'in run':>6} {'rest ms':>7} {'replied/s':>9}")
             for clients, n, rounds in LEVELS:
-                names = ("bare", "serve") if clients == 1 else ("bare", "serve", "app only")
+                sustained = n // rounds >= SUSTAINED
+                names = ("bare", "serve") if clients == 1 or sustained else ("bare", "serve", "app only")
+                if sustained:
+                    print(f"sustained: {rounds} rounds of {n // rounds} callbacks at {clients} clients")
                 per = compare(apps, cbs, standin, clients, n, rounds, names)
                 for name in names:
                     p = per[name]
