@@ -41,7 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv or [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     url = a.database_url or f"sqlite:///{tmp / 'award.sqlite3'}"
-    base = load_settings(ROOT / "config.example.toml").with_overrides(server={"secret_key": "bench-" + "k" * 40})
+    example = load_settings(ROOT / "config.example.toml")
+    award = example.award.model_dump()
+    # Real-looking contacts, as a deployment has (the sample edition's publicity refuses the example ones).
+    award["secretariat"] |= {"phone": "0751-8123456", "address": "韶关市武江区 市政府质量奖评审委员会秘书处"}
+    award["call"]["contacts"] = [{**c, "phone": "0751-8123457"} for c in award["call"]["contacts"]]
+    base = example.with_overrides(server={"secret_key": "bench-" + "k" * 40}, award=award)
     w = base.wecom
     fake = FakeWeCom(corp_id=w.corp_id, corp_secret=w.secret, agent_id=w.agent_id, now=lambda: NOW.timestamp())
     api = serve_in_thread(fake)

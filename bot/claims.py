@@ -9,13 +9,12 @@ interval gets a repeat mark, stored with the row so that its own resend stays id
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 import secrets
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflows.core import audit
@@ -23,10 +22,67 @@ from workflows.core.db import is_postgres
 from workflows.core.models import OutboxMessage
 from workflows.core.settings import SenderSettings
 
+from .outbox import body_key
+
 log = logging.getLogger("bot.sender")
 
 MESSAGE_ACTIONS = ("send", "send_file")  # what counts against WeCom's per-member limits
 VISIBLE_ACTIONS = (*MESSAGE_ACTIONS, "update_card")  # what the member sees, so its order is kept
+T = OutboxMessage.__table__
+
+
+@dataclass(slots=True, eq=False)
+class Claimed:
+    """A claimed outbox row as the sender works with it: the row's columns as plain attributes (the same names
+    as `OutboxMessage`'s), bound to no session. Not its outcome columns (result, last_error, sent_at)."""
+
+    id: int
+    recipient: str
+    kind: str
+    data: dict[str, Any]
+    action: str
+    payload: dict[str, Any] | None
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    claimed_until: dt.datetime | None
+    claim_token: str | None
+    body_key: str | None
+    created_at: dt.datetime
+
+
+CLAIM_COLUMNS = tuple(T.c[f.name] for f in fields(Claimed))
+# The claim's statements, built once (bound values by name; `expanding` lists).
+_STILL_DUE = (((T.c.status == "pending") & (T.c.next_attempt_at <= bindparam("now")))
+              | ((T.c.status == "sending") & (T.c.claimed_until < bindparam("now"))))
+_DUE = select(*CLAIM_COLUMNS).where(_STILL_DUE).order_by(T.c.id).limit(bindparam("limit"))
+_DUE_SKIP_LOCKED = _DUE.with_for_update(skip_locked=True)   # PostgreSQL: rows another sender holds are skipped
+_OPEN = (select(T.c.recipient, T.c.id, T.c.status, T.c.next_attempt_at)
+         .where(T.c.recipient.in_(bindparam("recipients", expanding=True)), T.c.action.in_(VISIBLE_ACTIONS),
+                T.c.status.in_(("pending", "sending")))
+         .order_by(T.c.id))
+_TAKE = (update(T).where(T.c.id.in_(bindparam("ids", expanding=True)), _STILL_DUE)
+         .values(status="sending", claimed_until=bindparam("until"), claim_token=bindparam("token"))
+         .returning(T.c.id))
+_REQUEUE = update(T).where(T.c.id.in_(bindparam("ids", expanding=True))).values(status="pending")
+_PARK = (update(T).where(T.c.recipient == bindparam("b_recipient"), T.c.status == "pending",
+                         T.c.next_attempt_at < bindparam("until"))
+         .values(next_attempt_at=bindparam("until")))
+_RECENT_SENDS = (select(T.c.recipient, T.c.sent_at)
+                 .where(T.c.recipient.in_(bindparam("recipients", expanding=True)), T.c.status == "sent",
+                        T.c.action.in_(MESSAGE_ACTIONS), T.c.sent_at > bindparam("since"))
+                 .order_by(T.c.sent_at))
+_RECENT_KEYS = (select(T.c.id, T.c.recipient, T.c.body_key)
+                .where(T.c.recipient.in_(bindparam("recipients", expanding=True)), T.c.action == "send",
+                       ((T.c.status == "sent") & (T.c.sent_at > bindparam("since"))) | (T.c.status == "sending")))
+_PAYLOADS = select(T.c.id, T.c.payload).where(T.c.id.in_(bindparam("ids", expanding=True)))
+_SET_KEY = update(T).where(T.c.id == bindparam("b_id")).values(body_key=bindparam("b_key"))
+_SET_MARKED = (update(T).where(T.c.id == bindparam("b_id"))
+               .values(body_key=bindparam("b_key"), payload=bindparam("b_payload", type_=T.c.payload.type)))
+
+
+class ClaimRaced(RuntimeError):
+    """A due row changed between the claim's SELECT and its UPDATE (no row lock on SQLite): the claim is undone."""
 
 
 class Claims:
@@ -39,36 +95,39 @@ class Claims:
     mark_repeat: Callable[[dict[str, Any], int, dt.datetime], dict[str, Any] | None] | None
 
     # -- claiming -------------------------------------------------------------------------
-    def claim(self, now: dt.datetime) -> list[OutboxMessage]:
-        """Take due rows in id order, keeping each member's order and WeCom's per-member limits."""
+    def claim(self, now: dt.datetime) -> list[Claimed]:
+        """Take due rows in id order, keeping each member's order and WeCom's per-member limits.
+
+        Core statements, not ORM objects: one SELECT of the due rows' columns (on PostgreSQL `FOR UPDATE SKIP
+        LOCKED`), one `UPDATE … WHERE id IN (…) AND <still due> RETURNING id` for the claimed rows, and an UPDATE
+        by id only for the rows whose repeat mark or body key the claim changed. The rows returned are `Claimed`
+        (plain attributes carrying the claim, bound to no session)."""
+        try:
+            return self._claim(now)
+        except ClaimRaced as exc:
+            log.warning("claim undone: rows %s changed meanwhile (taken by another sender)", exc.args[0])
+            return []
+
+    def _claim(self, now: dt.datetime) -> list[Claimed]:
         with self.sessions.begin() as s:
             audit.exempt(s)  # never audits: no audit lock for its row locks
-            due = (select(OutboxMessage)
-                   .where(((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-                          | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
-                   .order_by(OutboxMessage.id).limit(self.conf.batch_size))
-            if is_postgres(s):
-                due = due.with_for_update(skip_locked=True)
-            rows = list(s.scalars(due))
+            conn = s.connection()
+            due = _DUE_SKIP_LOCKED if is_postgres(s) else _DUE
+            rows = [Claimed(*r) for r in conn.execute(due, {"now": now, "limit": self.conf.batch_size})]
             if not rows:
                 return []
             recipients = {r.recipient for r in rows}
-            open_rows = s.execute(select(OutboxMessage.recipient, OutboxMessage.id, OutboxMessage.status,
-                                         OutboxMessage.next_attempt_at)
-                                  .where(OutboxMessage.recipient.in_(recipients),
-                                         OutboxMessage.action.in_(VISIBLE_ACTIONS),
-                                         OutboxMessage.status.in_(("pending", "sending")))
-                                  .order_by(OutboxMessage.id)).all()
+            open_rows = conn.execute(_OPEN, {"recipients": list(recipients)}).all()
             queues: dict[str, list[tuple[int, str, dt.datetime]]] = {}
             for recipient, row_id, status, due_at in open_rows:
                 queues.setdefault(recipient, []).append((row_id, status, due_at))
             sent_at = self._recent_sends(s, {r.recipient for r in rows if r.action in MESSAGE_ACTIONS}, now)
-            claimed: list[OutboxMessage] = []
+            claimed: list[Claimed] = []
             blocked: set[str] = set()
-            token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
+            parks: list[tuple[str, dt.datetime]] = []  # (member, until): its pending rows wait until then
+            requeued: list[int] = []  # lapsed claims that must wait (rate limit): back to pending
             for row in rows:
                 if row.action not in VISIBLE_ACTIONS:  # downloads and look-ups need no order
-                    row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                     claimed.append(row)
                     continue
                 if row.recipient in blocked:
@@ -80,28 +139,39 @@ class Claims:
                     # neither overtake it nor crowd other members out of the batch.
                     blocked.add(row.recipient)
                     if head_status == "pending":
-                        self._park(s, row.recipient, head_due)
+                        parks.append((row.recipient, head_due))
                     continue
                 if row.action in MESSAGE_ACTIONS:
                     wait_until = self._rate_limited_until(sent_at.get(row.recipient, []), row.recipient, now, claimed)
                     if wait_until is not None:
                         blocked.add(row.recipient)
-                        row.status = "pending"
-                        self._park(s, row.recipient, wait_until)
+                        if row.status != "pending":  # a lapsed claim goes back to the queue, then waits
+                            requeued.append(row.id)
+                        parks.append((row.recipient, wait_until))
                         continue
                 queue.pop(0)
-                row.status, row.claimed_until, row.claim_token = "sending", now + self.lease, token
                 claimed.append(row)
+            if claimed:  # first, so that parking a member's rows (pending only) leaves its claimed ones alone
+                token = secrets.token_hex(16)  # this claim's; a reclaim after the lease gets a new one
+                until = now + self.lease
+                ids = [r.id for r in claimed]
+                taken = set(conn.execute(_TAKE, {"ids": ids, "now": now, "until": until, "token": token}).scalars())
+                if len(taken) != len(ids):  # another sender changed a row since the SELECT: take nothing now
+                    raise ClaimRaced(sorted(set(ids) - taken))
+                for row in claimed:
+                    row.status, row.claimed_until, row.claim_token = "sending", until, token
+            if requeued:
+                conn.execute(_REQUEUE, {"ids": requeued})
+            for recipient, park_until in parks:
+                self._park(s, recipient, park_until)
             self._unique_within_interval(s, claimed, now)
             return claimed
 
     # -- WeCom's duplicate check ------------------------------------------------------------
-    @staticmethod
-    def _key(body: dict[str, Any]) -> str:
-        """The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`)."""
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    # The body as WeCom's duplicate check compares it: a hash of its canonical JSON (stored as `body_key`).
+    _key = staticmethod(body_key)
 
-    def _unique_within_interval(self, s: Session, claimed: list[OutboxMessage], now: dt.datetime) -> None:
+    def _unique_within_interval(self, s: Session, claimed: list[Claimed], now: dt.datetime) -> None:
         """Give a claimed message whose body equals one sent (or being sent) to the same member within the
         duplicate-check interval a repeat mark, so WeCom delivers it; stored, so its own resend stays equal.
 
@@ -115,15 +185,13 @@ class Claims:
         recipients = {r.recipient for r in checked}
         since = now - self.duplicate_window
         ours = {r.id for r in claimed}
-        recent = [(row_id, recipient, key) for row_id, recipient, key in s.execute(
-            select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.body_key)
-            .where(OutboxMessage.recipient.in_(recipients), OutboxMessage.action == "send",
-                   ((OutboxMessage.status == "sent") & (OutboxMessage.sent_at > since))
-                   | (OutboxMessage.status == "sending"))) if row_id not in ours]
+        conn = s.connection()
+        recent = [(row_id, recipient, key) for row_id, recipient, key in conn.execute(
+            _RECENT_KEYS, {"recipients": list(recipients), "since": since}) if row_id not in ours]
         unkeyed = [row_id for row_id, _, key in recent if key is None]
         if unkeyed:
-            bodies = {row_id: (payload or {}).get("body") for row_id, payload in s.execute(
-                select(OutboxMessage.id, OutboxMessage.payload).where(OutboxMessage.id.in_(unkeyed)))}
+            bodies = {row_id: (payload or {}).get("body") for row_id, payload in conn.execute(
+                _PAYLOADS, {"ids": unkeyed})}
             recent = [(row_id, recipient, key if key is not None else
                        (self._key(bodies[row_id]) if bodies.get(row_id) else None))
                       for row_id, recipient, key in recent]
@@ -131,9 +199,11 @@ class Claims:
         for _row_id, recipient, key in recent:
             if key is not None:
                 seen.setdefault(recipient, set()).add(key)
+        marks: list[dict[str, Any]] = []   # rows given a repeat mark: their new body and key
+        keys: list[dict[str, Any]] = []    # rows queued without a key (before keys were stored at queueing)
         for row in checked:  # in id order: the first of equal messages goes as it is, the next ones marked
             mine, body = seen.setdefault(row.recipient, set()), row.payload["body"]
-            key = self._key(body)
+            key = row.body_key or self._key(body)  # queued rows carry their key (bot/outbox.py)
             if key in mine:
                 marked = None
                 for n in range(2, 1000):
@@ -142,18 +212,22 @@ class Claims:
                         break
                 if marked is not None:
                     row.payload = {**row.payload, "body": marked, "repeat": n}
-                    body, key = marked, self._key(marked)
+                    key = self._key(marked)
+                    marks.append({"b_id": row.id, "b_key": key, "b_payload": row.payload})
                 else:
                     log.warning("outbox row %s repeats a message WeCom will not deliver twice", row.id)
+            if key != row.body_key and not (marks and marks[-1]["b_id"] == row.id):
+                keys.append({"b_id": row.id, "b_key": key})
             row.body_key = key
             mine.add(key)
+        if marks:  # the marked body is stored, so the row's own resend stays identical
+            conn.execute(_SET_MARKED, marks)
+        if keys:
+            conn.execute(_SET_KEY, keys)
 
     @staticmethod
     def _park(s: Session, recipient: str, until: dt.datetime) -> None:
-        s.execute(update(OutboxMessage)
-                  .where(OutboxMessage.recipient == recipient, OutboxMessage.status == "pending",
-                         OutboxMessage.next_attempt_at < until)
-                  .values(next_attempt_at=until).execution_options(synchronize_session="fetch"))
+        s.connection().execute(_PARK, {"b_recipient": recipient, "until": until})
 
     @staticmethod
     def _recent_sends(s: Session, recipients: set[str], now: dt.datetime) -> dict[str, list[dt.datetime]]:
@@ -162,17 +236,13 @@ class Claims:
         if not recipients:
             return {}
         sent: dict[str, list[dt.datetime]] = {}
-        for recipient, at in s.execute(select(OutboxMessage.recipient, OutboxMessage.sent_at)
-                                       .where(OutboxMessage.recipient.in_(recipients),
-                                              OutboxMessage.status == "sent",
-                                              OutboxMessage.action.in_(MESSAGE_ACTIONS),
-                                              OutboxMessage.sent_at > now - dt.timedelta(hours=1))
-                                       .order_by(OutboxMessage.sent_at)):
+        for recipient, at in s.connection().execute(_RECENT_SENDS, {"recipients": list(recipients),
+                                                                    "since": now - dt.timedelta(hours=1)}):
             sent.setdefault(recipient, []).append(at)
         return sent
 
     def _rate_limited_until(self, recent: list[dt.datetime], recipient: str, now: dt.datetime,
-                            claimed: list[OutboxMessage]) -> dt.datetime | None:
+                            claimed: list[Claimed]) -> dt.datetime | None:
         in_batch = sum(1 for r in claimed if r.recipient == recipient and r.action in MESSAGE_ACTIONS)
         for window, limit in ((dt.timedelta(minutes=1), self.conf.max_per_minute),
                               (dt.timedelta(hours=1), self.conf.max_per_hour)):

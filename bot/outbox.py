@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -36,16 +37,25 @@ def install_render_hook(sessions: sessionmaker[Session], renderer: Renderer) -> 
                 render_row(session, renderer, obj)
 
 
+def body_key(body: dict[str, Any]) -> str:
+    """A message body as WeCom's duplicate check compares it: the SHA-256 of its canonical JSON. Stored with an
+    unsealed `send` row when it is queued (`body_key`), so the sender's claim compares keys without hashing."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def render_row(session: Session, renderer: Renderer, row: OutboxMessage) -> None:
     """Fill a row's payload; long texts become several rows, in order."""
     if row.action == "send":
         bodies = renderer.message(row.recipient, row.kind, row.data)
         row.payload = {"body": bodies[0]}
+        sealed_row = bool(row.data.get(SEALED))
+        if not sealed_row:  # a sealed row is never keyed (its key would tell equal choices apart)
+            row.body_key = body_key(bodies[0])
         for i, body in enumerate(bodies[1:], start=2):
             part = OutboxMessage(recipient=row.recipient, kind=row.kind, data={**row.data, "_part": i},
                                  action="send", payload={"body": body}, next_attempt_at=row.next_attempt_at,
-                                 created_at=row.created_at)
-            if row.data.get(SEALED):
+                                 created_at=row.created_at, body_key=None if sealed_row else body_key(body))
+            if sealed_row:
                 seal_row(renderer.settings, part)
             session.add(part)
     elif row.action == "update_card":
@@ -138,7 +148,8 @@ def rendered_rows(renderer: Renderer, recipient: str, kind: str, data: dict[str,
     bodies = renderer.message(recipient, kind, data)
     return [{"recipient": recipient, "kind": kind, "data": data if i == 1 else {**data, "_part": i},
              "action": "send", "payload": {"body": body}, "status": "pending", "attempts": 0,
-             "next_attempt_at": now, "created_at": now} for i, body in enumerate(bodies, start=1)]
+             "body_key": None if SEALED in data else body_key(body), "next_attempt_at": now, "created_at": now}
+            for i, body in enumerate(bodies, start=1)]
 
 
 @dataclass(frozen=True)

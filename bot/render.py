@@ -92,6 +92,7 @@ class Renderer:
         self._found: dict[str, tuple[str, str]] = {}
         self._pure: dict[str, frozenset[str] | None] = {}   # template → the names it reads, None if impure
         self._rendered: dict[tuple[str, str], str] = {}     # (template, its inputs as JSON) → text
+        self._marks: dict[tuple[int, dt.datetime], str] = {}  # (n, minute) → a repeat mark's line
         # The page that stands in for an interactive card (set by bot.web.install_links).
         self.card_link: Callable[[str, str], str] | None = None
 
@@ -155,7 +156,12 @@ class Renderer:
         kind = body.get("msgtype")
         if kind not in ("text", "markdown"):
             return None
-        mark = self.text("messages/_repeat.j2", n=n, at=now)
+        key = (n, now.replace(second=0, microsecond=0))  # the mark shows the minute: one rendering per (n, minute)
+        mark = self._marks.get(key)
+        if mark is None:
+            if len(self._marks) >= RENDER_CACHE_SIZE:
+                self._marks.clear()
+            mark = self._marks[key] = self.text("messages/_repeat.j2", n=n, at=now)
         content = str(body[kind]["content"])
         room = TEXT_LIMIT - len(("\n" + mark).encode())
         return {**body, kind: {**body[kind], "content": cut_bytes(content, room) + "\n" + mark}}

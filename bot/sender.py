@@ -26,7 +26,7 @@ from workflows.core import audit, people
 from workflows.core.models import CardTask, OutboxMessage, UploadedMedia
 from workflows.core.settings import Settings
 
-from .claims import MESSAGE_ACTIONS, VISIBLE_ACTIONS, Claims
+from .claims import MESSAGE_ACTIONS, VISIBLE_ACTIONS, Claimed, Claims
 from .outbox import SCRUBBED, SEALED, open_row
 from .wakeup import Wakeup
 from .wecom import members
@@ -39,6 +39,15 @@ SLOW_RETRY = {45009: 60.0}     # a per-minute block lasts 60 s
 LEASE = dt.timedelta(minutes=2)      # the shortest lease; longer when one row's work may take longer (below)
 ROW_CALLS = 6   # the most WeCom requests one row makes: a file's upload and send, each with a token refresh
 MEDIA_REUSE = dt.timedelta(days=2)   # WeCom keeps an uploaded media_id for 3 days
+_T = OutboxMessage.__table__
+_OURS = (_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.claim_token == bindparam("token"), _T.c.status == "sending")
+# Built once: a batch's rows still ours marked sent (RETURNING those ids), their kept answers, a lease renewed.
+_MARK_SENT = (update(_T).where(*_OURS)
+              .values(status="sent", sent_at=bindparam("at"), attempts=_T.c.attempts + 1, claim_token=None)
+              .returning(_T.c.id))
+_KEEP_RESULT = (update(_T).where(_T.c.id == bindparam("b_id"))
+                .values(result=bindparam("b_result", type_=_T.c.result.type)))
+_RENEW = update(_T).where(*_OURS).values(claimed_until=bindparam("until")).returning(_T.c.id)
 
 
 class MediaHandler(Protocol):
@@ -69,7 +78,7 @@ class Sender(Claims):
         self.rng = rng or random.Random()
         self.max_media_bytes = max(m.max_bytes for m in settings.award.materials)
         # A download's (max bytes, accepted extensions or None) for its row; None: the largest item, any type.
-        self.media_limits: Callable[[OutboxMessage], tuple[int, tuple[str, ...] | None]] | None = None
+        self.media_limits: Callable[[Claimed], tuple[int, tuple[str, ...] | None]] | None = None
         # (body, n, now) -> the body with a visible "n-th time" mark, or None if it cannot carry one.
         self.mark_repeat = mark_repeat
         self.duplicate_window = dt.timedelta(seconds=self.conf.duplicate_check_interval)
@@ -91,7 +100,7 @@ class Sender(Claims):
         lease_until = now + self.lease
         failed: set[str] = set()
         lost: set[int] = set()
-        sent: list[tuple[OutboxMessage, dict[str, Any]]] = []  # plain messages sent, recorded together below
+        sent: list[tuple[Claimed, dict[str, Any]]] = []  # plain messages sent, recorded together below
         for index, row in enumerate(rows):
             if self.clock() + self.row_budget > lease_until:
                 self.record_sent(sent)
@@ -109,7 +118,7 @@ class Sender(Claims):
         self.record_sent(sent)
         return len(rows)
 
-    def renew(self, rows: list[OutboxMessage]) -> tuple[dt.datetime, set[int]]:
+    def renew(self, rows: list[Claimed]) -> tuple[dt.datetime, set[int]]:
         """Extend the lease of claimed rows, each only while it is still ours: (the new end, the ids kept)."""
         until = self.clock() + self.lease
         by_token: dict[str | None, list[int]] = {}
@@ -119,11 +128,7 @@ class Sender(Claims):
         with self.sessions.begin() as s:
             audit.exempt(s)  # never audits: no audit lock for its row locks
             for token, ids in by_token.items():
-                kept.update(s.scalars(update(OutboxMessage)
-                                      .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token,
-                                             OutboxMessage.status == "sending")
-                                      .values(claimed_until=until).returning(OutboxMessage.id)
-                                      .execution_options(synchronize_session=False)))
+                kept.update(s.connection().execute(_RENEW, {"ids": ids, "token": token, "until": until}).scalars())
         for row in rows:
             if row.id in kept:
                 row.claimed_until = until
@@ -131,13 +136,13 @@ class Sender(Claims):
                 log.warning("outbox row %s: claim lost before it was sent, left to its new holder", row.id)
         return until, kept
 
-    def _release(self, row: OutboxMessage) -> None:
+    def _release(self, row: Claimed) -> None:
         with self.sessions.begin() as s:
             audit.exempt(s)  # never audits: no audit lock for its row locks
             self._update_claimed(s, row, status="pending", claimed_until=None, claim_token=None)
 
     @staticmethod
-    def _update_claimed(s: Session, row: OutboxMessage, **values: Any) -> bool:
+    def _update_claimed(s: Session, row: Claimed, **values: Any) -> bool:
         """UPDATE the row only while it is still ours (same claim token, still sending); False if the claim was
         lost (the lease expired and another sender took the row over): then nothing is overwritten."""
         done = s.execute(update(OutboxMessage)
@@ -148,7 +153,7 @@ class Sender(Claims):
             log.warning("outbox row %s: claim lost, outcome not recorded", row.id)
         return done
 
-    def deliver(self, row: OutboxMessage, sent: list[tuple[OutboxMessage, dict[str, Any]]] | None = None) -> bool:
+    def deliver(self, row: Claimed, sent: list[tuple[Claimed, dict[str, Any]]] | None = None) -> bool:
         """Make the WeCom call(s) for one claimed row and record the outcome; False if it must wait.
 
         With `sent`, a plain message that went through is appended there instead, for the caller to record
@@ -201,7 +206,7 @@ class Sender(Claims):
                         content, filename, error)
         return True
 
-    def _with_response_code(self, row: OutboxMessage) -> dict[str, Any] | None:
+    def _with_response_code(self, row: Claimed) -> dict[str, Any] | None:
         """The update body; without a click's code (a CLI or sample decision), the code WeCom gave at send."""
         body = row.payload["body"]
         if body.get("response_code"):
@@ -212,7 +217,7 @@ class Sender(Claims):
             code = (sent.result or {}).get("response_code") if sent is not None else None
         return {**body, "response_code": code} if code else None
 
-    def _send_file(self, row: OutboxMessage) -> dict[str, Any]:
+    def _send_file(self, row: Claimed) -> dict[str, Any]:
         if self.open_document is None:
             raise WeComError(None, "no document store configured", 400)
         sha256, filename = row.data["sha256"], row.data["filename"]
@@ -247,7 +252,7 @@ class Sender(Claims):
             body |= {"enable_duplicate_check": 1, "duplicate_check_interval": self.conf.duplicate_check_interval}
         return self.client.send_message(body)
 
-    def _file_sent_within_interval(self, s: Session, row: OutboxMessage, now: dt.datetime) -> bool:
+    def _file_sent_within_interval(self, s: Session, row: Claimed, now: dt.datetime) -> bool:
         others = s.scalars(select(OutboxMessage.data)
                            .where(OutboxMessage.recipient == row.recipient, OutboxMessage.action == "send_file",
                                   OutboxMessage.id != row.id,
@@ -263,7 +268,7 @@ class Sender(Claims):
             return exc.http_status is None or exc.http_status >= 500 or exc.http_status == 429
         return exc.errcode in RETRYABLE
 
-    def _succeeded(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
+    def _succeeded(self, row: Claimed, result: dict[str, Any], content: bytes | None, filename: str,
                    error: str | None) -> None:
         now = self.clock()
         try:
@@ -278,7 +283,7 @@ class Sender(Claims):
                     if fresh is not None:
                         _blank_if_sealed(fresh)
 
-    def record_sent(self, sent: list[tuple[OutboxMessage, dict[str, Any]]]) -> None:
+    def record_sent(self, sent: list[tuple[Claimed, dict[str, Any]]]) -> None:
         """Record plain messages that went through, all in one transaction, and empty `sent`.
 
         Each row is marked only while it still carries its claim's token (as `_update_claimed`): one UPDATE for
@@ -287,8 +292,7 @@ class Sender(Claims):
         if not sent:
             return
         now = self.clock()
-        table = OutboxMessage.__table__
-        by_token: dict[str | None, list[tuple[OutboxMessage, dict[str, Any]]]] = {}
+        by_token: dict[str | None, list[tuple[Claimed, dict[str, Any]]]] = {}
         for row, result in sent:
             by_token.setdefault(row.claim_token, []).append((row, result))
         sent.clear()
@@ -296,21 +300,15 @@ class Sender(Claims):
             audit.exempt(s)  # no handler: never audits
             for token, items in by_token.items():
                 ids = [row.id for row, _ in items]
-                ours = set(s.scalars(update(OutboxMessage)
-                                     .where(OutboxMessage.id.in_(ids), OutboxMessage.claim_token == token,
-                                            OutboxMessage.status == "sending")
-                                     .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1,
-                                             claim_token=None)
-                                     .returning(OutboxMessage.id)
-                                     .execution_options(synchronize_session=False)))
+                conn = s.connection()
+                ours = set(conn.execute(_MARK_SENT, {"ids": ids, "token": token, "at": now}).scalars())
                 for row_id in sorted(set(ids) - ours):
                     log.warning("outbox row %s: claim lost, outcome not recorded", row_id)
                 kept = [{"b_id": row.id, "b_result": _kept(result)} for row, result in items if row.id in ours]
                 if kept:
-                    s.connection().execute(update(table).where(table.c.id == bindparam("b_id"))
-                                           .values(result=bindparam("b_result", type_=table.c.result.type)), kept)
+                    conn.execute(_KEEP_RESULT, kept)
 
-    def _record_success(self, row: OutboxMessage, result: dict[str, Any], content: bytes | None, filename: str,
+    def _record_success(self, row: Claimed, result: dict[str, Any], content: bytes | None, filename: str,
                         error: str | None, now: dt.datetime) -> None:
         kept = _kept(result)
         with self.sessions.begin() as s:
@@ -333,7 +331,7 @@ class Sender(Claims):
                     raise RuntimeError(f"no media handler for {purpose!r}")
                 handler(s, fresh, content, filename, error, now)
 
-    def _failed(self, row: OutboxMessage, exc: WeComError) -> None:
+    def _failed(self, row: Claimed, exc: WeComError) -> None:
         now = self.clock()
         with self.sessions.begin() as s:
             if row.action != "fetch_media":  # only a download's failure handler audits

@@ -1,6 +1,8 @@
 """Help, greeting and the words every member can use."""
 from __future__ import annotations
 
+import functools
+
 from workflows.core import access, stages
 
 from ..router import Context, Router
@@ -9,7 +11,13 @@ from ..wecom.inbound import Event
 
 def allowed_verbs(role: str) -> list[str]:
     """Every verb and view this role may use (help shows the sub-commands behind them)."""
-    return sorted(v for v in (*access.POLICY, *access.VIEWS) if access.allows(v, role))
+    return list(_allowed_verbs(role))
+
+
+@functools.lru_cache(maxsize=None)
+def _allowed_verbs(role: str) -> tuple[str, ...]:
+    """Worked out once per role and process: POLICY and VIEWS are constants (workflows/core/access.py)."""
+    return tuple(sorted(v for v in (*access.POLICY, *access.VIEWS) if access.allows(v, role)))
 
 
 def register(router: Router) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import event, select, update
 
 from bot.runtime import build_runtime
+from bot.outbox import queue_rendered
 from workflows.core import notices
 from workflows.core.models import OutboxMessage
 
@@ -277,3 +278,37 @@ def test_a_stalled_sender_leaves_the_rows_another_took_over_unsent(rt, wecom, cl
     assert calls == ["m00"]
     assert len(wecom.calls_to("message/send")) == 6 and len(wecom.duplicates_dropped()) == 1
     assert all((r.status, r.attempts) == ("sent", 1) for r in rows(rt))
+
+
+def test_a_claim_whose_rows_changed_after_its_select_takes_nothing(rt, clock, monkeypatch):
+    """The claim is Core statements: SELECT the due rows, then `UPDATE … WHERE id IN (…) AND <still due>
+    RETURNING id`. A row changed in between (no row lock on SQLite) undoes the whole claim, parking included."""
+    queue(rt, n=2)
+    queue(rt, to="qiye2")
+    real = type(rt.sender)._recent_sends
+
+    def meanwhile(s, recipients, now):  # another sender takes qiye2's row between the SELECT and the UPDATE
+        s.connection().execute(update(OutboxMessage).where(OutboxMessage.recipient == "qiye2")
+                               .values(status="sending", claim_token="x" * 32, claimed_until=now
+                                       + dt.timedelta(minutes=2)))
+        return real(s, recipients, now)
+
+    monkeypatch.setattr(type(rt.sender), "_recent_sends", staticmethod(meanwhile))
+    assert rt.sender.claim(clock()) == []
+    assert [(r.status, r.claim_token) for r in rows(rt)] == [("pending", None)] * 3   # all rolled back
+    monkeypatch.setattr(type(rt.sender), "_recent_sends", staticmethod(real))
+    claimed = rt.sender.claim(clock())
+    assert [r.recipient for r in claimed] == ["qiye1", "qiye1", "qiye2"]   # in order, one token
+    assert all(r.claim_token == claimed[0].claim_token for r in claimed)
+
+
+def test_a_row_is_keyed_when_it_is_queued_and_the_claim_does_not_hash_it_again(rt, wecom, clock, monkeypatch):
+    queue(rt)                                                        # the ORM path (render hook)
+    with rt.sessions.begin() as s:                                   # the Core path every reply takes
+        queue_rendered(s, rt.renderer, "qiye2", "common.card_unknown", now=clock())
+    keyed = rows(rt)
+    assert [r.body_key for r in keyed] == [rt.sender._key(r.payload["body"]) for r in keyed]
+    hashed = []
+    monkeypatch.setattr(type(rt.sender), "_key", staticmethod(lambda body: hashed.append(body) or "x"))
+    assert deliver(rt) == 2 and hashed == []
+    assert [r.body_key for r in rows(rt)] == [r.body_key for r in keyed]
