@@ -306,9 +306,10 @@ def test_command_line_review(rt, wecom, world):
 def test_sample_step_accepts_every_endorsed_application(rt, world):
     from bot import sample
     with rt.sessions.begin() as s:
-        # The sample acts only as the roster's own members: enough experts for its assignment.
-        s.add_all([Person(userid=f"zhuanjia{i}", name=f"专家{i}", role="expert", updated_at=T_REVIEW)
-                   for i in range(2, 5)] + [Person(userid="zuzhang", name="组长", role="expert_leader",
+        # The sample acts only as the roster's own members: enough experts for its assignment (the sample's pool
+        # names each by name and organisation, as the province's list does: issue 23.2).
+        s.add_all([Person(userid=f"zhuanjia{i}", name=f"专家{i}", role="expert", organization=f"某大学{i}",
+                          updated_at=T_REVIEW) for i in range(2, 9)] + [Person(userid="zuzhang", name="组长", role="expert_leader",
                                                    updated_at=T_REVIEW)])
     with rt.sessions.begin() as s:
         sample.run(s, rt.settings, "material", T_REVIEW)
