@@ -103,7 +103,9 @@ def _sign_in(page, url: str, who: str) -> None:
 
 
 def _fits(page, width: int) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    wide = page.evaluate("""(w) => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > w)
+        .filter(e => !e.closest('.scroll')).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60))""", width)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, (page.url, wide)
 
 
 def test_every_page_on_a_laptop_and_a_phone(served, clock):
