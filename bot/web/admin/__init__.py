@@ -13,5 +13,5 @@ from flask import Flask
 def register(app: Flask, runtime) -> None:  # noqa: ANN001
     """Register the workbench's blueprint on the Flask app."""
     from .gate import bp
-    from . import application, broadcasts, certificates, exports, pages, publicity  # noqa: F401  (their routes register on bp)
+    from . import application, broadcasts, certificates, exports, pages, publicity, stages  # noqa: F401  (their routes register on bp)
     app.register_blueprint(bp)

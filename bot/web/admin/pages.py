@@ -20,6 +20,7 @@ from workflows.publicity.models import Complaint
 from .auth import Signed, now
 from .gate import bp, view
 from . import figures, names
+from . import stages as stage_forms
 from .render import env, page, rt
 
 AUDIT_PAGE = 50
@@ -56,6 +57,7 @@ def edition(me: Signed) -> Response:
                              "extensions": sum(1 for e in extensions if e.stage == st.key)})
         current = next((x for x in timeline if x["status"] == "open"), None)
         decided = committee.plan_data(s, settings)   # stages 1 and 2 are decisions: the plan's approval, the rules
+        stage_actions = stage_forms.offered(s, settings, me.role, t)
         counts = {"applications": apply.status_counts(s, settings),
                   "review_pending": len(pending_for_secretariat(s, settings)),
                   "supplements_open": len(open_supplements(s, settings))}
@@ -97,7 +99,8 @@ def edition(me: Signed) -> Response:
     fig = {"reached": figures.reached(counts["reached"]), "statuses": figures.statuses(counts["applications"]),
            "owed": figures.owed(obligations)}
     return page("edition", timeline=timeline, current=current, counts=counts, obligations=obligations,
-                extensions=ext_rows, now=t, fig=fig, decided=decided)
+                extensions=ext_rows, now=t, fig=fig, decided=decided, stage_actions=stage_actions,
+                done=request.args.get("done", ""), done_stage=request.args.get("stage", ""))
 
 
 def reached(s, settings) -> dict[str, int]:  # noqa: ANN001
