@@ -64,7 +64,8 @@ def test_files_open_only_after_the_expert_declares_no_conflict(cb, rt, wecom, cl
         row = s.scalar(select(InterestDeclaration).where(InterestDeclaration.expert == expert,
                                                          InterestDeclaration.application_id == app_id))
         assert row.outcome == "none" and row.code == ""
-        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "interest.declare"))
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "interest.declare")
+                         .order_by(AuditEntry.id.desc()).limit(1))   # the newest: the sample declared before
         assert entry.actor == expert and entry.details["outcome"] == "none"
     before = len(wecom.messages_to(expert))
     cb.send(cb.text(expert, f"查阅 {number}"))   # from now on the files come without asking
