@@ -35,6 +35,11 @@ class Obj:
                 sys.exit(2)
         return self._settings
 
+    def close(self) -> None:
+        """Close the runtime's database connections (after the command)."""
+        if self._runtime is not None:
+            self._runtime.engine.dispose()
+
     def use(self, settings: Settings) -> None:
         """Replace the settings (demo shifts the calendar, points WeCom at the stand-in)."""
         self._settings, self._runtime = settings, None
@@ -118,6 +123,7 @@ def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Obj(config_path)
+    ctx.call_on_close(ctx.obj.close)   # the command's connections end with it (one process may run many: tests)
 
 
 @main.group()
